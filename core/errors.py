@@ -1,0 +1,66 @@
+"""One error root for Paddock, with a few families that carry structured fields.
+
+Control-flow signals (approval required, retry the model) are not errors; they are data
+on the step (see ``core.orchestrator.models``).
+"""
+
+from __future__ import annotations
+
+
+class PaddockError(Exception):
+    """Root of every error Paddock raises on purpose.
+
+    Attributes:
+        retryable: whether the same operation may succeed if tried again.
+        retry_after: seconds to wait before a retry, when known.
+    """
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, retryable: bool | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if retryable is not None:
+            self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class ConfigError(PaddockError):
+    """Bad configuration or bad user input (a flag, a file, an environment variable)."""
+
+
+class SpecError(PaddockError):
+    """An API specification could not be read or understood."""
+
+
+class NotFoundError(PaddockError):
+    """A run, step, approval or tool that was asked for does not exist."""
+
+
+class ConflictError(PaddockError):
+    """A stale write: somebody else changed the record since it was read.
+
+    Raised by every ``RunStore`` backend alike, whatever the vendor error underneath.
+    """
+
+    retryable = True
+
+
+class PlannerError(PaddockError):
+    """The planner (an LLM or the rule planner) could not produce a plan."""
+
+
+class ExecutionError(PaddockError):
+    """A tool call could not be executed (network, timeout, refused target)."""
+
+    def __init__(self, message: str, *, retryable: bool | None = None,
+                 retry_after: float | None = None, status_code: int | None = None) -> None:
+        super().__init__(message, retryable=retryable, retry_after=retry_after)
+        self.status_code = status_code
+
+
+class BackendError(PaddockError):
+    """A state or queue backend failed for a reason other than a conflict."""
+
+    retryable = True

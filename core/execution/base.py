@@ -1,0 +1,48 @@
+"""The executor interface: runs one validated tool call against its real service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from core.catalog.models import Tool
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who is calling and why; the executor derives keys and credentials from it."""
+
+    run_id: str
+    step_index: int
+    call_index: int
+    tenant: str = "default"
+    idempotency_key: str | None = None
+    capability_token: str | None = None
+    traceparent: str | None = None
+
+
+class ExecutionResult(BaseModel):
+    """The outcome of one HTTP call. Errors are data here; only misuse raises."""
+
+    status_code: int | None = None
+    body: Any = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    valid: bool | None = None
+    """Whether the body matched the tool's response schema (``None``: no schema)."""
+    validation_errors: list[str] = Field(default_factory=list)
+    error: str | None = None
+    attempts: int = 1
+    elapsed_ms: float = 0.0
+    retry_after: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status_code is not None and self.status_code < 400
+
+
+class Executor(Protocol):
+    def execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
+        """Run the call; network and HTTP failures come back in the result."""
+        ...

@@ -1,0 +1,216 @@
+"""The durable records of a run: a small head plus one record per step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    AWAITING_APPROVAL = "awaiting_approval"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    KILLED = "killed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.KILLED)
+
+
+class Verdict(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+    REQUIRE_APPROVAL = "require_approval"
+
+
+class Decision(BaseModel):
+    """A guardrail verdict on one proposed call: data, never an exception."""
+
+    id: str
+    verdict: Verdict
+    reasons: list[str] = Field(default_factory=list)
+    rule_ids: list[str] = Field(default_factory=list)
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+            cost_usd=round(self.cost_usd + other.cost_usd, 8),
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+class Budget(BaseModel):
+    """Per-run limits; ``None`` means no limit of that kind."""
+
+    max_steps: int = 25
+    max_tool_calls: int | None = 100
+    max_tokens: int | None = None
+    max_cost_usd: float | None = None
+    max_wall_seconds: float | None = None
+    max_repeats: int = 3
+    """The same call with the same arguments this many times stops the run (loop detection)."""
+    max_idle_steps: int = 5
+    """This many steps in a row without new information stop the run."""
+
+
+class Grant(BaseModel):
+    """What a run may use: the upper bound of every decision and credential."""
+
+    tools: list[str] | None = None
+    """Tool names the run may call; ``None`` allows every tool in its catalog."""
+    side_effects: list[str] = Field(default_factory=lambda: ["read", "write", "destructive"])
+
+
+class CallStatus(StrEnum):
+    PROPOSED = "proposed"
+    DENIED = "denied"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+    EXECUTING = "executing"
+    DONE = "done"
+    ERROR = "error"
+
+
+class CallRecord(BaseModel):
+    """One proposed tool call, its decision, and what came of it."""
+
+    call_id: str
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    cloud: str = "external"
+    side_effect: str = "read"
+    status: CallStatus = CallStatus.PROPOSED
+    decision: Decision | None = None
+    approval_id: str | None = None
+    idempotency_key: str | None = None
+    executed: bool = False
+    status_code: int | None = None
+    result: Any = None
+    result_valid: bool | None = None
+    untrusted: bool = False
+    """The result is text from an untrusted source (``x-paddock-trust: untrusted``)."""
+    error: str | None = None
+    drift: list[dict[str, Any]] = Field(default_factory=list)
+    spec_version: str | None = None
+    worker: str | None = None
+    """Which cloud's worker executed the call."""
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+class StepStatus(StrEnum):
+    PLANNED = "planned"
+    AWAITING_APPROVAL = "awaiting_approval"
+    EXECUTING = "executing"
+    DONE = "done"
+
+
+class Step(BaseModel):
+    """One turn of the loop: the planner's thinking and the calls it proposed."""
+
+    index: int
+    status: StepStatus = StepStatus.PLANNED
+    reasoning: str = ""
+    confidence: float | None = None
+    planner: str = ""
+    model: str | None = None
+    calls: list[CallRecord] = Field(default_factory=list)
+    final_answer: str | None = None
+    help_request: str | None = None
+    error: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
+
+
+class ApprovalStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+
+
+class Approval(BaseModel):
+    """A human decision bound to one exact call (tool + canonical arguments hash)."""
+
+    id: str
+    run_id: str
+    step_index: int
+    call_id: str
+    tool: str
+    args_hash: str
+    reasons: list[str] = Field(default_factory=list)
+    rule_ids: list[str] = Field(default_factory=list)
+    reasoning: str = ""
+    confidence: float | None = None
+    status: ApprovalStatus = ApprovalStatus.PENDING
+    requested_by: str | None = None
+    decided_by: str | None = None
+    comment: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime | None = None
+    decided_at: datetime | None = None
+
+
+class Run(BaseModel):
+    """A run's head: small, rewritten on each checkpoint; steps are separate records."""
+
+    id: str
+    goal: str
+    tenant: str = "default"
+    requested_by: str | None = None
+    status: RunStatus = RunStatus.PENDING
+    version: int = 0
+    """Bumped by every checkpoint; the optimistic-concurrency token."""
+    catalog: list[str] = Field(default_factory=list)
+    """Spec sources (paths or URLs) the run's tools come from."""
+    scenario: str | None = None
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    planner: str = "rules"
+    budget: Budget = Field(default_factory=Budget)
+    grant: Grant = Field(default_factory=Grant)
+    usage: Usage = Field(default_factory=Usage)
+    tool_calls: int = 0
+    step_count: int = 0
+    approvals: list[Approval] = Field(default_factory=list)
+    """Approvals of the current pause (and a bounded history of decided ones)."""
+    result: str | None = None
+    error: str | None = None
+    reason: str | None = None
+    """Why the run stopped, when it did not simply succeed (budget, kill, loop...)."""
+    parent_id: str | None = None
+    owner: str | None = None
+    """The cloud whose worker owns the run now (``aws``, ``azure`` or ``local``)."""
+    traceparent: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    steps: list[Step] = Field(default_factory=list)
+    """Loaded alongside the head; stored as separate records by every backend."""
+
+    def head(self) -> dict[str, Any]:
+        """The head without the steps, as JSON-ready data."""
+        return self.model_dump(mode="json", exclude={"steps"})
+
+    @property
+    def pending_approvals(self) -> list[Approval]:
+        return [a for a in self.approvals if a.status is ApprovalStatus.PENDING]
