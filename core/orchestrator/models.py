@@ -184,6 +184,8 @@ class Run(BaseModel):
     """Bumped by every checkpoint; the optimistic-concurrency token."""
     catalog: list[str] = Field(default_factory=list)
     """Spec sources (paths or URLs) the run's tools come from."""
+    base_urls: dict[str, str] = Field(default_factory=dict)
+    """Base URL overrides by spec title (local services, staging endpoints)."""
     scenario: str | None = None
     inputs: dict[str, Any] = Field(default_factory=dict)
     planner: str = "rules"

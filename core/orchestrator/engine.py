@@ -1,0 +1,282 @@
+"""The durable step loop: think -> guard -> act -> checkpoint.
+
+Each turn plans one step, records every call's decision in a checkpoint *before* anything
+executes, claims the calls with a second checkpoint, executes them and checkpoints the
+results. A crash anywhere leaves a state from which ``advance`` continues: claimed calls are
+re-sent with the same idempotency key, so a service never sees a write twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from core.catalog.models import Tool
+from core.errors import ConflictError, NotFoundError, PlannerError
+from core.orchestrator.models import (
+    Approval,
+    ApprovalStatus,
+    CallRecord,
+    CallStatus,
+    Run,
+    RunStatus,
+    Step,
+    StepStatus,
+    utcnow,
+)
+from core.orchestrator.observer import NullObserver, RunObserver
+from core.orchestrator.planning import HELP_TOOL, plan_step
+from core.planner.base import Planner
+from core.execution.base import CallContext, Executor
+from core.guardrails.base import Guard
+from core.guardrails.approvals import decide_approval
+from core.guardrails.budget import budget_violation, loop_violation
+from core.orchestrator.acting import apply_result, failed_result
+from core.state.base import RunStore, kill_scope_run
+
+
+class ToolSource(Protocol):
+    """What the loop needs of a catalog."""
+
+    @property
+    def tools(self) -> list[Tool]: ...
+
+    def find(self, name: str) -> Tool | None: ...
+
+
+CatalogProvider = Callable[[Run], ToolSource]
+PlannerProvider = Callable[[Run], Planner]
+Handoff = Callable[[Run, str], None]
+"""Hands a run to another cloud's worker: ``(run, target_cloud)``; enqueues, nothing more."""
+
+
+@dataclass
+class Orchestrator:
+    """Advances runs held in a ``RunStore``. One instance serves many runs."""
+
+    store: RunStore
+    catalogs: CatalogProvider
+    planners: PlannerProvider
+    guard: Guard
+    executor: Executor
+    cloud: str = "local"
+    """``local`` runs every call; ``aws``/``azure`` hand other clouds' calls over."""
+    handoff: Handoff | None = None
+    observer: RunObserver = field(default_factory=NullObserver)
+    clock: Callable[[], datetime] = utcnow
+    approval_ttl: timedelta = timedelta(hours=24)
+
+    # -- public API ---------------------------------------------------------------------
+
+    def create(self, run: Run) -> Run:
+        """Store a new run (status ``pending``) and return it at version 1."""
+        return self.store.create_run(run)
+
+    def advance(self, run_id: str, *, expected_version: int | None = None,
+                max_steps: int | None = None) -> Run:
+        """Advance a run until it finishes, pauses, is handed off or ``max_steps`` pass.
+
+        With ``expected_version`` (from a queue message), a run that has moved on since the
+        message was sent is returned untouched: the message was a duplicate or stale.
+        """
+        run = self.store.get_run(run_id)
+        if expected_version is not None and run.version != expected_version:
+            return run
+        planned = 0
+        try:
+            while not run.status.finished and run.status is not RunStatus.AWAITING_APPROVAL:
+                stop = self._stop_reason(run)
+                if stop is not None:
+                    return self._finish(run, stop[0], stop[1])
+                last = run.steps[-1] if run.steps else None
+                if last is not None and last.status is not StepStatus.DONE:
+                    run, moved = self._act(run, last)
+                    if not moved:
+                        return run
+                    continue
+                if max_steps is not None and planned >= max_steps:
+                    return run
+                run = self._think(run)
+                planned += 1
+        except ConflictError:
+            # Another worker advanced this run since we read it; it owns the run now.
+            return self.store.get_run(run_id)
+        return run
+
+    def decide(self, run_id: str, approval_id: str, *, approver: str, approve: bool,
+               comment: str | None = None, roles: tuple[str, ...] = ()) -> Run:
+        """Record a human decision on a pending approval; the run is then ready to advance.
+
+        Raises ``ApprovalError`` for unknown, replayed, expired or mismatched approvals.
+        """
+        run = self.store.get_run(run_id)
+        decided = decide_approval(run, approval_id, approver=approver, approve=approve,
+                                  comment=comment, now=self.clock(), roles=roles)
+        run.approvals = [decided if a.id == decided.id else a for a in run.approvals]
+        step = run.steps[decided.step_index]
+        call = next(c for c in step.calls if c.call_id == decided.call_id)
+        _apply_decision(call, decided)
+        if not any(c.status is CallStatus.AWAITING_APPROVAL for c in step.calls):
+            step.status = StepStatus.EXECUTING if _runnable(step) else StepStatus.DONE
+            if step.status is StepStatus.DONE:
+                step.ended_at = self.clock()
+        if not run.pending_approvals and run.status is RunStatus.AWAITING_APPROVAL:
+            run.status = RunStatus.RUNNING
+        return self._save(run, step)
+
+    def kill(self, run_id: str, *, reason: str) -> Run:
+        """Raise the run's kill flag and mark it killed unless it already finished."""
+        self.store.set_kill(kill_scope_run(run_id), reason)
+        for _ in range(5):
+            run = self.store.get_run(run_id)
+            if run.status.finished:
+                return run
+            try:
+                return self._finish(run, RunStatus.KILLED, f"kill switch (run): {reason}")
+            except ConflictError:
+                continue
+        return self.store.get_run(run_id)
+
+    # -- think --------------------------------------------------------------------------
+
+    def _think(self, run: Run) -> Run:
+        catalog = self.catalogs(run)
+        planner = self.planners(run)
+        if run.status is RunStatus.PENDING:
+            run.status = RunStatus.RUNNING
+            run.owner = self.cloud
+        try:
+            step, approvals = plan_step(run, catalog, planner, self.guard,
+                                        now=self.clock(), approval_ttl=self.approval_ttl)
+        except PlannerError as exc:
+            return self._finish(run, RunStatus.FAILED, f"planner: {exc.message}", error=True)
+        run.steps.append(step)
+        run.step_count = len(run.steps)
+        run.usage = run.usage.add(step.usage)
+        run.approvals = _keep_recent(run.approvals) + approvals
+        if step.final_answer is not None and not step.calls:
+            run.result = step.final_answer
+            run.status = RunStatus.SUCCEEDED
+        elif approvals and not _runnable(step):
+            run.status = RunStatus.AWAITING_APPROVAL
+        run = self._save(run, step)
+        self.observer.step_planned(run, step)
+        for call in step.calls:
+            self.observer.call_decided(run, step, call)
+        if run.status is RunStatus.AWAITING_APPROVAL:
+            self.observer.run_paused(run)
+        elif run.status.finished:
+            self.observer.run_finished(run)
+        return run
+
+    # -- act ----------------------------------------------------------------------------
+
+    def _act(self, run: Run, step: Step) -> tuple[Run, bool]:
+        """Execute the step's allowed calls that run here. Returns (run, progressed)."""
+        pending = [c for c in step.calls
+                   if c.status in (CallStatus.APPROVED, CallStatus.EXECUTING)]
+        if not pending:
+            if any(c.status is CallStatus.AWAITING_APPROVAL for c in step.calls):
+                step.status = StepStatus.AWAITING_APPROVAL
+                run.status = RunStatus.AWAITING_APPROVAL
+                run = self._save(run, step)
+                self.observer.run_paused(run)
+                return run, False
+            step.status = StepStatus.DONE
+            step.ended_at = self.clock()
+            return self._save(run, step), True
+        mine = [c for c in pending if self._runs_here(c.cloud)]
+        if not mine:
+            target = pending[0].cloud
+            if self.handoff is None:
+                raise NotFoundError(f"no handoff to reach the {target} worker")
+            self.handoff(run, target)
+            return run, False
+        now = self.clock()
+        for call in mine:
+            call.status = CallStatus.EXECUTING
+            call.worker = self.cloud
+            call.started_at = call.started_at or now
+        step.status = StepStatus.EXECUTING
+        run.owner = self.cloud
+        run = self._save(run, step)  # the claim: exactly one worker gets past this
+        catalog = self.catalogs(run)
+        for call in mine:
+            self._execute(run, step, call, catalog.find(call.tool))
+        return self._save(run, step), True
+
+    def _execute(self, run: Run, step: Step, call: CallRecord, tool: Tool | None) -> None:
+        index = step.calls.index(call)
+        if tool is None:
+            failed_result(call, f"tool {call.tool!r} is no longer in the catalog", self.clock())
+        else:
+            ctx = CallContext(run_id=run.id, step_index=step.index, call_index=index,
+                              tenant=run.tenant, idempotency_key=call.idempotency_key,
+                              traceparent=run.traceparent)
+            result = self.executor.execute(tool, call.args, ctx)
+            apply_result(call, tool, result, self.clock())
+            run.tool_calls += 1
+        self.observer.call_finished(run, step, call)
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def _runs_here(self, cloud: str) -> bool:
+        return self.cloud == "local" or cloud in (self.cloud, "external")
+
+    def _stop_reason(self, run: Run) -> tuple[RunStatus, str] | None:
+        killed = self.store.kill_reason(tenant=run.tenant, run_id=run.id)
+        if killed is not None:
+            return RunStatus.KILLED, killed
+        over = budget_violation(run, now=self.clock())
+        if over is not None:
+            return RunStatus.FAILED, over
+        loop = loop_violation(run)
+        if loop is not None:
+            return RunStatus.FAILED, loop
+        return None
+
+    def _finish(self, run: Run, status: RunStatus, reason: str, *, error: bool = False) -> Run:
+        run.status = status
+        run.reason = reason
+        if error or status is RunStatus.FAILED:
+            run.error = reason
+        for approval in run.approvals:
+            if approval.status is ApprovalStatus.PENDING:
+                approval.status = ApprovalStatus.EXPIRED
+        run = self._save(run, None)
+        self.observer.run_finished(run)
+        return run
+
+    def _save(self, run: Run, step: Step | None) -> Run:
+        run.updated_at = self.clock()
+        stored = self.store.checkpoint(run, expected_version=run.version,
+                                       steps=[step] if step is not None else [])
+        run.version = stored.version
+        return run
+
+
+def _runnable(step: Step) -> bool:
+    return any(c.status in (CallStatus.APPROVED, CallStatus.EXECUTING) for c in step.calls)
+
+
+def _apply_decision(call: CallRecord, approval: Approval) -> None:
+    approved = approval.status is ApprovalStatus.APPROVED
+    if call.tool == HELP_TOOL:
+        call.status = CallStatus.DONE if approved else CallStatus.REJECTED
+        call.result = {"human_answer": approval.comment or ("approved" if approved else None)}
+        call.error = None if approved else (approval.comment or "the human declined to help")
+        return
+    if approved:
+        call.status = CallStatus.APPROVED
+    else:
+        call.status = CallStatus.REJECTED
+        call.error = approval.comment or "rejected by approver"
+
+
+def _keep_recent(approvals: list[Approval], limit: int = 20) -> list[Approval]:
+    """Decided approvals are kept (bounded) so the head stays small."""
+    pending = [a for a in approvals if a.status is ApprovalStatus.PENDING]
+    decided = [a for a in approvals if a.status is not ApprovalStatus.PENDING]
+    return decided[-limit:] + pending

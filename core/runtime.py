@@ -1,0 +1,130 @@
+"""Wiring: build an ``Orchestrator`` from settings. The one place that picks implementations."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from core.errors import ConfigError
+from core.execution.base import Executor
+from core.guardrails.base import Guard
+from core.orchestrator.engine import Handoff, Orchestrator, ToolSource
+from core.orchestrator.models import Decision, Run
+from core.orchestrator.observer import NullObserver, RunObserver
+from core.planner.base import Planner, ProposedCall
+from core.catalog.models import Tool
+from core.state.base import RunStore
+
+LLM_CHOICES = ("rules", "openai", "azure-openai")
+
+
+class CatalogCache:
+    """Catalogs by (sources, base URLs), built once per process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[tuple[str, ...], tuple[tuple[str, str], ...]], ToolSource] = {}
+
+    def __call__(self, run: Run) -> ToolSource:
+        from core.catalog import Catalog
+
+        key = (tuple(run.catalog), tuple(sorted(run.base_urls.items())))
+        with self._lock:
+            found = self._cache.get(key)
+            if found is None:
+                found = Catalog.from_sources(list(run.catalog), base_urls=dict(run.base_urls))
+                self._cache[key] = found
+            return found
+
+
+class PlannerChoice:
+    """Planners by the run's ``planner`` field: ``rules``, ``openai``, ``azure-openai``."""
+
+    def __init__(self, env: Mapping[str, str] | None = None,
+                 overrides: Mapping[str, Planner] | None = None) -> None:
+        self._env = dict(os.environ if env is None else env)
+        self._cache: dict[str, Planner] = dict(overrides or {})
+        self._lock = threading.Lock()
+
+    def __call__(self, run: Run) -> Planner:
+        with self._lock:
+            found = self._cache.get(run.planner)
+            if found is None:
+                found = make_planner(run.planner, self._env)
+                self._cache[run.planner] = found
+            return found
+
+
+def make_planner(name: str, env: Mapping[str, str]) -> Planner:
+    if name == "rules":
+        from core.planner.rules import RulePlanner
+
+        return RulePlanner()
+    if name == "openai":
+        from core.planner.openai_planner import from_env
+
+        return from_env(env)
+    if name == "azure-openai":
+        from core.planner.openai_planner import azure_from_env
+
+        return azure_from_env(env)
+    raise ConfigError(f"unknown planner {name!r}: choose one of {', '.join(LLM_CHOICES)}")
+
+
+class ScenarioGuard:
+    """Applies each scenario's policy set; runs without a scenario get the default policy."""
+
+    def __init__(self, policy_dirs: Mapping[str, Path] | None = None) -> None:
+        self._dirs = dict(policy_dirs or {})
+        self._guards: dict[str | None, Guard] = {}
+        self._lock = threading.Lock()
+        self._catalogs = CatalogCache()
+
+    def _guard_for(self, run: Run) -> Guard:
+        from core.guardrails import PolicyGuard, load_policy_set
+
+        key = run.scenario if run.scenario in self._dirs else None
+        with self._lock:
+            guard = self._guards.get(key)
+            if guard is None:
+                if key is None:
+                    guard = PolicyGuard()
+                else:
+                    tools = self._catalogs(run).tools
+                    guard = PolicyGuard(policies=load_policy_set(self._dirs[key], tools))
+                self._guards[key] = guard
+            return guard
+
+    def check(self, run: Run, tool: Tool | None, call: ProposedCall,
+              *, confidence: float | None = None) -> Decision:
+        return self._guard_for(run).check(run, tool, call, confidence=confidence)
+
+
+def default_executor() -> Executor:
+    from core.execution.http import HttpExecutor
+
+    return HttpExecutor()
+
+
+def build_orchestrator(*, store: RunStore, cloud: str = "local",
+                       observer: RunObserver | None = None, handoff: Handoff | None = None,
+                       executor: Executor | None = None, guard: Guard | None = None,
+                       planners: Callable[[Run], Planner] | None = None,
+                       env: Mapping[str, str] | None = None) -> Orchestrator:
+    from core.scenarios import policy_dirs
+
+    return Orchestrator(
+        store=store,
+        catalogs=CatalogCache(),
+        planners=planners or PlannerChoice(env),
+        guard=guard or ScenarioGuard(policy_dirs()),
+        executor=executor or default_executor(),
+        cloud=cloud,
+        handoff=handoff,
+        observer=observer or NullObserver(),
+    )
+
+

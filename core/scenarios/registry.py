@@ -1,0 +1,73 @@
+"""Bundled scenarios: a goal, its specs, its local services, its grant and its policy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from core.errors import ConfigError
+from core.orchestrator.models import Grant
+
+
+class Services(Protocol):
+    @property
+    def base_urls(self) -> Mapping[str, str]:
+        """Base URL by spec title."""
+        ...
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    goal: str
+    spec_paths: Callable[[], list[Path]]
+    services: Callable[[], AbstractContextManager[Any]]
+    grant: Grant
+    policy_dir: Path | None = None
+    inputs: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+def _supply_chain() -> Scenario:
+    from core.scenarios import supply_chain as sc
+
+    return Scenario(
+        name="supply-chain",
+        title="Supply-chain recovery",
+        goal=sc.GOAL,
+        spec_paths=sc.spec_paths,
+        services=sc.SupplyChainServices,
+        # A sourcing agent reads and writes; it has no business deleting master data.
+        grant=Grant(side_effects=["read", "write"]),
+        policy_dir=Path(sc.__file__).parent / "policy",
+        description="Stock-out of P-100 at DE01: find suppliers, check risk, quote, order.",
+    )
+
+
+_FACTORIES: dict[str, Callable[[], Scenario]] = {"supply-chain": _supply_chain}
+
+
+def scenario_names() -> list[str]:
+    return list(_FACTORIES)
+
+
+def get_scenario(name: str) -> Scenario:
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise ConfigError(f"unknown scenario {name!r}: choose one of "
+                          f"{', '.join(scenario_names())}")
+    return factory()
+
+
+def policy_dirs() -> dict[str, Path]:
+    """Policy folders by scenario name, for those that ship one."""
+    dirs: dict[str, Path] = {}
+    for name in _FACTORIES:
+        policy = get_scenario(name).policy_dir
+        if policy is not None and policy.is_dir():
+            dirs[name] = policy
+    return dirs
