@@ -35,6 +35,7 @@ from core.guardrails.approvals import decide_approval
 from core.guardrails.budget import budget_violation, loop_violation
 from core.orchestrator.acting import apply_result, failed_result
 from core.state.base import RunStore, kill_scope_run
+from core.telemetry.tracing import RunTracer, current_traceparent
 
 
 class ToolSource(Protocol):
@@ -67,11 +68,14 @@ class Orchestrator:
     observer: RunObserver = field(default_factory=NullObserver)
     clock: Callable[[], datetime] = utcnow
     approval_ttl: timedelta = timedelta(hours=24)
+    tracing: RunTracer = field(default_factory=RunTracer)
 
     # -- public API ---------------------------------------------------------------------
 
     def create(self, run: Run) -> Run:
         """Store a new run (status ``pending``) and return it at version 1."""
+        if run.traceparent is None:
+            run.traceparent = self.tracing.start_run(run)
         return self.store.create_run(run)
 
     def advance(self, run_id: str, *, expected_version: int | None = None,
@@ -84,25 +88,40 @@ class Orchestrator:
         run = self.store.get_run(run_id)
         if expected_version is not None and run.version != expected_version:
             return run
+        with self.tracing.advance(run) as span:
+            try:
+                run = self._loop(run, max_steps)
+            except ConflictError:
+                # Another worker advanced this run since we read it; it owns the run now.
+                run = self.store.get_run(run_id)
+            self.tracing.finished(span, run)
+        return run
+
+    def _loop(self, run: Run, max_steps: int | None) -> Run:
         planned = 0
-        try:
-            while not run.status.finished and run.status is not RunStatus.AWAITING_APPROVAL:
-                stop = self._stop_reason(run)
-                if stop is not None:
-                    return self._finish(run, stop[0], stop[1])
+        while not run.status.finished and run.status is not RunStatus.AWAITING_APPROVAL:
+            stop = self._stop_reason(run)
+            if stop is not None:
+                return self._finish(run, stop[0], stop[1])
+            last = run.steps[-1] if run.steps else None
+            if last is not None and last.status is not StepStatus.DONE:
+                with self.tracing.step(run, last.index, resumed=True):
+                    run, moved = self._act(run, last)
+                if not moved:
+                    return run
+                continue
+            if max_steps is not None and planned >= max_steps:
+                return run
+            with self.tracing.step(run, len(run.steps)):
+                run = self._think(run)
+                planned += 1
                 last = run.steps[-1] if run.steps else None
-                if last is not None and last.status is not StepStatus.DONE:
+                if (last is not None and last.status is not StepStatus.DONE
+                        and not run.status.finished
+                        and self._stop_reason(run) is None):
                     run, moved = self._act(run, last)
                     if not moved:
                         return run
-                    continue
-                if max_steps is not None and planned >= max_steps:
-                    return run
-                run = self._think(run)
-                planned += 1
-        except ConflictError:
-            # Another worker advanced this run since we read it; it owns the run now.
-            return self.store.get_run(run_id)
         return run
 
     def decide(self, run_id: str, approval_id: str, *, approver: str, approve: bool,
@@ -148,8 +167,8 @@ class Orchestrator:
             run.status = RunStatus.RUNNING
             run.owner = self.cloud
         try:
-            step, approvals = plan_step(run, catalog, planner, self.guard,
-                                        now=self.clock(), approval_ttl=self.approval_ttl)
+            step, approvals = plan_step(run, catalog, planner, self.guard, now=self.clock(),
+                                        approval_ttl=self.approval_ttl, tracing=self.tracing)
         except PlannerError as exc:
             return self._finish(run, RunStatus.FAILED, f"planner: {exc.message}", error=True)
         run.steps.append(step)
@@ -212,11 +231,12 @@ class Orchestrator:
         if tool is None:
             failed_result(call, f"tool {call.tool!r} is no longer in the catalog", self.clock())
         else:
-            ctx = CallContext(run_id=run.id, step_index=step.index, call_index=index,
-                              tenant=run.tenant, idempotency_key=call.idempotency_key,
-                              traceparent=run.traceparent)
-            result = self.executor.execute(tool, call.args, ctx)
-            apply_result(call, tool, result, self.clock())
+            with self.tracing.tool(tool, call):
+                ctx = CallContext(run_id=run.id, step_index=step.index, call_index=index,
+                                  tenant=run.tenant, idempotency_key=call.idempotency_key,
+                                  traceparent=current_traceparent() or run.traceparent)
+                result = self.executor.execute(tool, call.args, ctx)
+                apply_result(call, tool, result, self.clock())
             run.tool_calls += 1
         self.observer.call_finished(run, step, call)
 
@@ -251,8 +271,9 @@ class Orchestrator:
 
     def _save(self, run: Run, step: Step | None) -> Run:
         run.updated_at = self.clock()
-        stored = self.store.checkpoint(run, expected_version=run.version,
-                                       steps=[step] if step is not None else [])
+        with self.tracing.checkpoint(run):
+            stored = self.store.checkpoint(run, expected_version=run.version,
+                                           steps=[step] if step is not None else [])
         run.version = stored.version
         return run
 

@@ -22,6 +22,7 @@ from core.orchestrator.models import (
     Verdict,
 )
 from core.planner.base import Plan, PlanContext, Planner, ProposedCall
+from core.telemetry.tracing import RunTracer
 
 HELP_TOOL = "request_human_help"
 
@@ -34,7 +35,8 @@ class _Tools(Protocol):
 
 
 def plan_step(run: Run, catalog: _Tools, planner: Planner, guard: Guard, *,
-              now: datetime, approval_ttl: timedelta) -> tuple[Step, list[Approval]]:
+              now: datetime, approval_ttl: timedelta,
+              tracing: RunTracer | None = None) -> tuple[Step, list[Approval]]:
     """Ask the planner for the next move and decide on each proposed call.
 
     Raises ``PlannerError`` when the planner cannot answer.
@@ -42,7 +44,10 @@ def plan_step(run: Run, catalog: _Tools, planner: Planner, guard: Guard, *,
     tools = _allowed_view(run, catalog.tools)
     ctx = PlanContext(run_id=run.id, goal=run.goal, tools=tools, steps=list(run.steps),
                       inputs=dict(run.inputs), scenario=run.scenario)
-    plan = planner.plan(ctx)
+    tracing = tracing or RunTracer()
+    with tracing.plan(run, planner.label) as span:
+        plan = planner.plan(ctx)
+        tracing.planned(span, plan)
     step = Step(index=len(run.steps), reasoning=plan.reasoning, confidence=plan.confidence,
                 planner=planner.label, model=plan.model, usage=plan.usage, started_at=now)
     approvals: list[Approval] = []
@@ -56,7 +61,7 @@ def plan_step(run: Run, catalog: _Tools, planner: Planner, guard: Guard, *,
                                             rule_ids=["help_request"]))
         step.calls.append(call)
     else:
-        step.calls.extend(_decide_calls(run, step, plan, catalog, guard))
+        step.calls.extend(_decide_calls(run, step, plan, catalog, guard, tracing))
     for call in step.calls:
         if call.status is CallStatus.AWAITING_APPROVAL and call.decision is not None:
             approval = new_approval(run, step.index, call, call.decision,
@@ -85,21 +90,24 @@ def _allowed_view(run: Run, tools: Sequence[Tool]) -> list[Tool]:
             and t.side_effect.value in grant.side_effects]
 
 
-def _decide_calls(run: Run, step: Step, plan: Plan, catalog: _Tools,
-                  guard: Guard) -> list[CallRecord]:
+def _decide_calls(run: Run, step: Step, plan: Plan, catalog: _Tools, guard: Guard,
+                  tracing: RunTracer) -> list[CallRecord]:
     records: list[CallRecord] = []
     probe = run.model_copy(update={"steps": [*run.steps, step]})
     for index, proposed in enumerate(plan.calls):
         tool = catalog.find(proposed.tool)
-        decision = guard.check(run, tool, proposed, confidence=plan.confidence)
-        record = _record(run, step, index, proposed, tool, decision)
-        probe.steps[-1] = step.model_copy(update={"calls": [*records, record]})
-        loop = loop_violation(probe)
-        if loop is not None and decision.verdict is not Verdict.DENY:
-            record.decision = Decision(id=decision.id, verdict=Verdict.DENY,
-                                       reasons=[*decision.reasons, loop],
-                                       rule_ids=[*decision.rule_ids, "loop_detected"])
-            record.status = CallStatus.DENIED
+        with tracing.guard(proposed.tool) as span:
+            decision = guard.check(run, tool, proposed, confidence=plan.confidence)
+            record = _record(run, step, index, proposed, tool, decision)
+            probe.steps[-1] = step.model_copy(update={"calls": [*records, record]})
+            loop = loop_violation(probe)
+            if loop is not None and decision.verdict is not Verdict.DENY:
+                record.decision = Decision(id=decision.id, verdict=Verdict.DENY,
+                                           reasons=[*decision.reasons, loop],
+                                           rule_ids=[*decision.rule_ids, "loop_detected"])
+                record.status = CallStatus.DENIED
+            if record.decision is not None:
+                tracing.decided(span, record.decision)
         records.append(record)
     return records
 
