@@ -17,6 +17,7 @@ from core.orchestrator.observer import NullObserver, RunObserver
 from core.planner.base import Planner, ProposedCall
 from core.catalog.models import Tool
 from core.state.base import RunStore
+from core.telemetry.tracing import RunTracer
 
 LLM_CHOICES = ("rules", "openai", "azure-openai")
 
@@ -113,7 +114,8 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
                        observer: RunObserver | None = None, handoff: Handoff | None = None,
                        executor: Executor | None = None, guard: Guard | None = None,
                        planners: Callable[[Run], Planner] | None = None,
-                       env: Mapping[str, str] | None = None) -> Orchestrator:
+                       env: Mapping[str, str] | None = None,
+                       tracing: RunTracer | None = None) -> Orchestrator:
     from core.scenarios import policy_dirs
 
     return Orchestrator(
@@ -125,6 +127,7 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
         cloud=cloud,
         handoff=handoff,
         observer=observer or NullObserver(),
+        tracing=tracing or RunTracer(cloud=cloud),
     )
 
 

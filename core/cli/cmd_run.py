@@ -14,6 +14,8 @@ from core.cli.common import (
     drive,
     finish,
     open_store,
+    run_tracer,
+    trace_file,
 )
 from core.cli.render import LiveConsole
 from core.errors import ConfigError
@@ -93,10 +95,13 @@ def _start(args: argparse.Namespace, run: Run, header: str) -> int:
     print(f"planner: {label}", file=out)
     print(f"run:     {run.id}\ngoal:    {run.goal}", file=out)
     store = open_store(args.store)
-    orch = build_orchestrator(store=store, observer=console, planners=planners)
+    orch = build_orchestrator(store=store, observer=console, planners=planners,
+                              tracing=run_tracer())
     run = orch.create(run)
     run = drive(orch, run, approve=args.approve, console=console)
-    return finish(run, as_json=args.json, planner_label=label)
+    code = finish(run, as_json=args.json, planner_label=label)
+    print(f"trace:    paddock trace {run.id}    (spans in {trace_file()})", file=out)
+    return code
 
 
 def new_run_id() -> str:

@@ -16,6 +16,7 @@ from core.orchestrator.engine import Orchestrator
 from core.orchestrator.models import Approval, Run, RunStatus
 from core.orchestrator.summary import run_summary
 from core.state.base import RunStore
+from core.telemetry.tracing import RunTracer
 
 APPROVE_MODES = ("auto", "reject", "ask", "defer")
 AUTO_APPROVER = "auto-approver"
@@ -23,6 +24,18 @@ AUTO_APPROVER = "auto-approver"
 
 def home() -> Path:
     return Path(os.environ.get("PADDOCK_HOME", ".paddock"))
+
+
+def trace_file() -> Path:
+    return Path(os.environ.get("PADDOCK_TRACE_FILE") or home() / "traces.jsonl")
+
+
+def run_tracer() -> RunTracer:
+    """Spans of CLI runs go to the JSON-lines file (and OTLP etc. when configured)."""
+    from core.telemetry.setup import provider_from_env
+
+    provider = provider_from_env(default_file=trace_file())
+    return RunTracer(tracer=provider.get_tracer("paddock"), cloud="local")
 
 
 def open_store(kind: str | None = None) -> RunStore:
