@@ -6,8 +6,8 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
+from core.catalog.models import Tool
 from core.errors import ConfigError
 from core.execution.base import Executor
 from core.guardrails.base import Guard
@@ -15,7 +15,6 @@ from core.orchestrator.engine import Handoff, Orchestrator, ToolSource
 from core.orchestrator.models import Decision, Run
 from core.orchestrator.observer import NullObserver, RunObserver
 from core.planner.base import Planner, ProposedCall
-from core.catalog.models import Tool
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.catalog.models import Tool
+from core.drift.runtime import response_drift
 from core.execution.base import ExecutionResult
 from core.orchestrator.models import CallRecord, CallStatus
 
@@ -16,9 +17,7 @@ def apply_result(call: CallRecord, tool: Tool, result: ExecutionResult, now: dat
     call.result = result.body
     call.result_valid = result.valid
     call.ended_at = now
-    if result.valid is False:
-        call.drift = [{"tool": tool.name, "operation": tool.operation_id, "error": e}
-                      for e in result.validation_errors]
+    call.drift = response_drift(tool, result)
     if result.error is not None:
         call.error = result.error
         call.status = CallStatus.ERROR

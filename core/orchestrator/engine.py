@@ -15,25 +15,27 @@ from typing import Protocol
 
 from core.catalog.models import Tool
 from core.errors import ConflictError, NotFoundError, PlannerError
+from core.execution.base import CallContext, Executor
+from core.guardrails.approvals import decide_approval, new_approval
+from core.guardrails.base import Guard, new_decision_id
+from core.guardrails.budget import budget_violation, loop_violation
+from core.orchestrator.acting import apply_result, failed_result
 from core.orchestrator.models import (
     Approval,
     ApprovalStatus,
     CallRecord,
     CallStatus,
+    Decision,
     Run,
     RunStatus,
     Step,
     StepStatus,
+    Verdict,
     utcnow,
 )
 from core.orchestrator.observer import NullObserver, RunObserver
 from core.orchestrator.planning import HELP_TOOL, plan_step
 from core.planner.base import Planner
-from core.execution.base import CallContext, Executor
-from core.guardrails.base import Guard
-from core.guardrails.approvals import decide_approval
-from core.guardrails.budget import budget_violation, loop_violation
-from core.orchestrator.acting import apply_result, failed_result
 from core.state.base import RunStore, kill_scope_run
 from core.telemetry.tracing import RunTracer, current_traceparent
 
@@ -137,12 +139,13 @@ class Orchestrator:
         step = run.steps[decided.step_index]
         call = next(c for c in step.calls if c.call_id == decided.call_id)
         _apply_decision(call, decided)
-        if not any(c.status is CallStatus.AWAITING_APPROVAL for c in step.calls):
+        if not _step_waiting(run, step):
             step.status = StepStatus.EXECUTING if _runnable(step) else StepStatus.DONE
             if step.status is StepStatus.DONE:
                 step.ended_at = self.clock()
         if not run.pending_approvals and run.status is RunStatus.AWAITING_APPROVAL:
             run.status = RunStatus.RUNNING
+            run.reason = None
         return self._save(run, step)
 
     def kill(self, run_id: str, *, reason: str) -> Run:
@@ -197,7 +200,7 @@ class Orchestrator:
         pending = [c for c in step.calls
                    if c.status in (CallStatus.APPROVED, CallStatus.EXECUTING)]
         if not pending:
-            if any(c.status is CallStatus.AWAITING_APPROVAL for c in step.calls):
+            if _step_waiting(run, step):
                 step.status = StepStatus.AWAITING_APPROVAL
                 run.status = RunStatus.AWAITING_APPROVAL
                 run = self._save(run, step)
@@ -224,7 +227,34 @@ class Orchestrator:
         catalog = self.catalogs(run)
         for call in mine:
             self._execute(run, step, call, catalog.find(call.tool))
-        return self._save(run, step), True
+        failed = self._handle_drift(run, step, [c for c in mine if c.drift], catalog)
+        run = self._save(run, step)
+        if failed is not None:
+            return self._finish(run, RunStatus.FAILED, failed), False
+        return run, True
+
+    def _handle_drift(self, run: Run, step: Step, drifted: list[CallRecord],
+                      catalog: ToolSource) -> str | None:
+        """Apply each tool's drift mode; returns a failure reason for mode ``fail``."""
+        for call in drifted:
+            tool = catalog.find(call.tool)
+            mode = tool.drift_mode if tool is not None else "pause"
+            fields = ", ".join(str(d.get("field")) for d in call.drift)
+            if mode == "warn":
+                continue
+            if mode == "fail":
+                return f"schema_drift: {call.tool} ({fields})"
+            call.quarantined = True
+            decision = Decision(id=new_decision_id(), verdict=Verdict.REQUIRE_APPROVAL,
+                                reasons=[f"schema drift in the response of {call.tool}: "
+                                         + str(d.get("error")) for d in call.drift],
+                                rule_ids=["schema_drift"])
+            approval = new_approval(run, step.index, call, decision, reasoning=step.reasoning,
+                                    confidence=step.confidence, ttl=self.approval_ttl)
+            call.approval_id = approval.id
+            run.approvals.append(approval)
+            run.reason = f"schema_drift: {call.tool} ({fields})"
+        return None
 
     def _execute(self, run: Run, step: Step, call: CallRecord, tool: Tool | None) -> None:
         index = step.calls.index(call)
@@ -282,8 +312,18 @@ def _runnable(step: Step) -> bool:
     return any(c.status in (CallStatus.APPROVED, CallStatus.EXECUTING) for c in step.calls)
 
 
+def _step_waiting(run: Run, step: Step) -> bool:
+    return any(a.step_index == step.index for a in run.pending_approvals)
+
+
 def _apply_decision(call: CallRecord, approval: Approval) -> None:
     approved = approval.status is ApprovalStatus.APPROVED
+    if "schema_drift" in approval.rule_ids:
+        call.quarantined = not approved
+        if not approved:
+            call.error = "response rejected by a human after schema drift" + (
+                f": {approval.comment}" if approval.comment else "")
+        return
     if call.tool == HELP_TOOL:
         call.status = CallStatus.DONE if approved else CallStatus.REJECTED
         call.result = {"human_answer": approval.comment or ("approved" if approved else None)}

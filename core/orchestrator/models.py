@@ -111,6 +111,9 @@ class CallRecord(BaseModel):
     """The result is text from an untrusted source (``x-paddock-trust: untrusted``)."""
     error: str | None = None
     drift: list[dict[str, Any]] = Field(default_factory=list)
+    quarantined: bool = False
+    """The response drifted from its schema and is withheld from the planner until a human
+    accepts it."""
     spec_version: str | None = None
     worker: str | None = None
     """Which cloud's worker executed the call."""

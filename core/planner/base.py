@@ -69,6 +69,10 @@ def observation(call: CallRecord, *, max_chars: int = 6000) -> str:
         return "REJECTED by a human approver" + (f": {call.error}" if call.error else "")
     if call.status is CallStatus.AWAITING_APPROVAL:
         return "Waiting for human approval."
+    if call.quarantined:
+        why = "; ".join(str(d.get("error", d)) for d in call.drift[:3])
+        return (f"RESPONSE WITHHELD: it does not match the tool's schema ({why}). "
+                + (f"{call.error}." if call.error else "A human is reviewing it."))
     if call.error and not call.executed:
         return f"ERROR: {call.error}"
     body = json.dumps(call.result, ensure_ascii=False, default=str)
