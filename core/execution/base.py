@@ -36,6 +36,13 @@ class ExecutionResult(BaseModel):
     attempts: int = 1
     elapsed_ms: float = 0.0
     retry_after: float | None = None
+    """Seconds the server asked to wait (``Retry-After`` on 429/503), when it was not waited."""
+    retryable: bool = False
+    """Whether the same call may be tried again later without risk of repeating a side
+    effect (a safe or keyed call that failed transiently, or a connection never made)."""
+    refused: str | None = None
+    """Why the executor refused to send the call at all (capability check, a target outside
+    the tool's base URL, arguments that cannot be put on the wire); nothing was sent."""
 
     @property
     def ok(self) -> bool:
