@@ -1,0 +1,29 @@
+"""Executing tool calls: the executor interface, the HTTP executor and its hooks."""
+
+from __future__ import annotations
+
+from core.execution._schema import validate_body
+from core.execution.base import CallContext, ExecutionResult, Executor
+from core.execution.canonical import canonical_args_hash, canonical_json, idempotency_key
+from core.execution.hooks import (
+    AcceptAllVerifier,
+    CallVerifier,
+    NoAuthorizer,
+    RequestAuthorizer,
+)
+from core.execution.http import HttpExecutor
+
+__all__ = [
+    "AcceptAllVerifier",
+    "CallContext",
+    "CallVerifier",
+    "ExecutionResult",
+    "Executor",
+    "HttpExecutor",
+    "NoAuthorizer",
+    "RequestAuthorizer",
+    "canonical_args_hash",
+    "canonical_json",
+    "idempotency_key",
+    "validate_body",
+]

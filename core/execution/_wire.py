@@ -1,0 +1,231 @@
+"""From a tool and its arguments to the parts of one HTTP request, and the target fence.
+
+Anything that would leave the tool's base URL, or cannot be put on the wire faithfully, is
+refused with an ``ExecutionError`` before a byte is sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, unquote
+
+import httpx
+
+from core.catalog.models import Param, ParamLocation, Tool
+from core.errors import ExecutionError
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# Credentials and framing are the executor's and the identity layer's business, never the
+# planner's; OpenAPI also says Accept, Content-Type and Authorization params are ignored.
+_IGNORED_HEADERS = frozenset({
+    "accept", "authorization", "connection", "content-length", "content-type", "cookie",
+    "host", "idempotency-key", "proxy-authorization", "traceparent", "transfer-encoding",
+})
+_TEMPLATE_SAFE = "/:@!$&'()*+,;="
+
+
+@dataclass
+class WireRequest:
+    """The parts of one request, before the client builds it."""
+
+    method: str
+    url: httpx.URL
+    params: list[tuple[str, str]] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    json_body: Any = None
+    form_body: dict[str, str] | None = None
+    has_body: bool = False
+
+
+def refuse(message: str) -> ExecutionError:
+    return ExecutionError(message, retryable=False)
+
+
+def base_url_of(tool: Tool) -> httpx.URL:
+    """The tool's base URL, which every request of the tool must stay under."""
+    try:
+        base = httpx.URL(tool.base_url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise refuse(f"tool base URL {tool.base_url!r} is not a valid URL") from exc
+    if base.scheme not in _DEFAULT_PORTS or not base.host:
+        raise refuse(f"tool base URL {tool.base_url!r} is not an absolute http(s) URL")
+    return base
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _pairs(value: dict[Any, Any]) -> list[tuple[str, str]]:
+    return [(str(k), _scalar(v)) for k, v in value.items()]
+
+
+def _path_piece(param: Param, raw: str) -> str:
+    if raw in ("", ".", "..") or "/" in raw or "\\" in raw:
+        raise refuse(f"path parameter {param.name!r} value {raw!r} refused: it would leave "
+                     f"the templated path")
+    return quote(raw, safe="")
+
+
+def _path_value(param: Param, value: Any) -> str:
+    """Serialise per OpenAPI path styles (simple, label, matrix); explode defaults to off."""
+    style = param.style or "simple"
+    explode = bool(param.explode)
+    name = quote(param.name, safe="")
+    if isinstance(value, dict):
+        pairs = [(_path_piece(param, k), _path_piece(param, v)) for k, v in _pairs(value)]
+        exploded = [f"{k}={v}" for k, v in pairs]
+        flat = [x for kv in pairs for x in kv]
+    elif isinstance(value, list | tuple):
+        if not value:
+            raise refuse(f"path parameter {param.name!r} is an empty list")
+        flat = [_path_piece(param, _scalar(v)) for v in value]
+        exploded = [f"{name}={v}" for v in flat] if style == "matrix" else flat
+    else:
+        flat = [_path_piece(param, _scalar(value))]
+        exploded = [f"{name}={flat[0]}"] if style == "matrix" else flat
+    if style == "label":
+        return "." + ("." if explode else ",").join(exploded if explode else flat)
+    if style == "matrix":
+        return ";" + ";".join(exploded) if explode else f";{name}=" + ",".join(flat)
+    return ",".join(exploded if explode else flat)
+
+
+def _query_values(param: Param, value: Any) -> list[tuple[str, str]]:
+    """Serialise per OpenAPI query styles; explode defaults to on for ``form`` only."""
+    style = param.style or "form"
+    explode = param.explode if param.explode is not None else style == "form"
+    if isinstance(value, dict):
+        pairs = _pairs(value)
+        if style == "deepObject":
+            return [(f"{param.name}[{k}]", v) for k, v in pairs]
+        if explode:
+            return pairs
+        return [(param.name, ",".join(x for kv in pairs for x in kv))]
+    if isinstance(value, list | tuple):
+        values = [_scalar(v) for v in value]
+        if explode:
+            return [(param.name, v) for v in values]
+        separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")
+        return [(param.name, separator.join(values))]
+    return [(param.name, _scalar(value))]
+
+
+def _header_value(param: Param, value: Any) -> str:
+    if isinstance(value, dict):
+        text = ",".join(f"{k}={v}" if param.explode else f"{k},{v}" for k, v in _pairs(value))
+    elif isinstance(value, list | tuple):
+        text = ",".join(_scalar(v) for v in value)
+    else:
+        text = _scalar(value)
+    if not _TOKEN.match(param.name):
+        raise refuse(f"header parameter name {param.name!r} is not a valid header name")
+    if not text.isascii() or any(c in text for c in "\r\n\0"):
+        raise refuse(f"header parameter {param.name!r} value must be ASCII without line "
+                     f"breaks")
+    return text
+
+
+def _fill_path(tool: Tool, base: httpx.URL, values: dict[str, str]) -> httpx.URL:
+    template = tool.path if tool.path.startswith("/") else "/" + tool.path
+    pieces: list[str] = []
+    last = 0
+    for match in _PLACEHOLDER.finditer(template):
+        pieces.append(quote(template[last:match.start()], safe=_TEMPLATE_SAFE))
+        name = match.group(1)
+        if name not in values:
+            raise refuse(f"path parameter {name!r} has no value")
+        pieces.append(values[name])
+        last = match.end()
+    pieces.append(quote(template[last:], safe=_TEMPLATE_SAFE))
+    prefix = base.raw_path.split(b"?", 1)[0].decode("ascii").rstrip("/")
+    return base.copy_with(raw_path=(prefix + "".join(pieces)).encode("ascii"))
+
+
+def _body(tool: Tool, wire: WireRequest, value: Any) -> None:
+    content_type = (tool.body_content_type or "application/json").lower()
+    wire.has_body = True
+    if "json" in content_type:
+        wire.json_body = value
+        if content_type != "application/json":
+            wire.headers["content-type"] = content_type
+    elif content_type == "application/x-www-form-urlencoded" and isinstance(value, dict):
+        wire.form_body = {str(k): _scalar(v) for k, v in value.items()}
+    else:
+        raise refuse(f"request body type {content_type!r} is not supported by the executor")
+
+
+def _check_args(tool: Tool, args: dict[str, Any]) -> None:
+    known = {p.arg for p in tool.params}
+    unknown = sorted(set(args) - known)
+    if unknown:
+        raise refuse(f"unknown argument(s) for {tool.name}: {', '.join(unknown)}")
+    for param in tool.params:
+        if param.required and args.get(param.arg) is None:
+            raise refuse(f"missing required argument {param.arg!r}")
+
+
+def build_wire(tool: Tool, args: dict[str, Any]) -> WireRequest:
+    """Map arguments onto path, query, headers and body as the tool's params say."""
+    base = base_url_of(tool)
+    _check_args(tool, args)
+    wire = WireRequest(method=tool.method.upper(), url=base,
+                       params=list(base.params.multi_items()))
+    path_values: dict[str, str] = {}
+    for param in tool.params:
+        value = args.get(param.arg)
+        if value is None:
+            continue
+        if param.location is ParamLocation.PATH:
+            path_values[param.name] = _path_value(param, value)
+        elif param.location is ParamLocation.QUERY:
+            wire.params.extend(_query_values(param, value))
+        elif param.location is ParamLocation.HEADER:
+            if param.name.lower() not in _IGNORED_HEADERS:
+                wire.headers[param.name] = _header_value(param, value)
+        else:
+            _body(tool, wire, value)
+    wire.url = _fill_path(tool, base, path_values)
+    return wire
+
+
+def _port(url: httpx.URL) -> int | None:
+    return url.port if url.port is not None else _DEFAULT_PORTS.get(url.scheme)
+
+
+def target_refusal(base: httpx.URL, url: httpx.URL) -> str | None:
+    """Why ``url`` is not under ``base`` (other scheme, host, port or path), or ``None``."""
+    if (url.scheme, url.host, _port(url)) != (base.scheme, base.host, _port(base)):
+        return f"target {origin(url)} is not the tool's base URL {origin(base)}"
+    prefix = base.raw_path.split(b"?", 1)[0].rstrip(b"/")
+    path = url.raw_path.split(b"?", 1)[0]
+    if not (path == prefix or path.startswith(prefix + b"/")):
+        return f"target path {path.decode('ascii', 'replace')} leaves the base path"
+    for segment in path.split(b"/"):
+        text = unquote(segment.decode("ascii", "replace"))
+        if text in (".", "..") or "/" in text or "\\" in text:
+            return f"target path {path.decode('ascii', 'replace')} has a traversal segment"
+    return None
+
+
+def origin(url: httpx.URL) -> str:
+    """``scheme://host:port`` of a URL: safe to log (no path, query or userinfo)."""
+    return f"{url.scheme}://{url.host}:{_port(url)}"
+
+
+def safe_target(url: httpx.URL) -> str:
+    """Origin and path, never the query (an authorizer may have put a key there)."""
+    return origin(url) + url.raw_path.split(b"?", 1)[0].decode("ascii", "replace")
