@@ -9,7 +9,8 @@ import pytest
 
 from core.execution import CallContext, HttpExecutor
 from core.testing.servers import LocalServer
-from tests.execution.backend import Backend
+
+from .backend import Backend
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ import httpx
 from core.catalog.models import ParamLocation, Tool
 from core.errors import ExecutionError
 from core.execution import CallContext, HttpExecutor, canonical_args_hash
-from tests.execution.backend import BODY, Backend, Reply, make_tool, param
+
+from .backend import BODY, Backend, Reply, make_tool, param
 
 
 def test_redirect_to_another_host_is_refused_and_never_reached(

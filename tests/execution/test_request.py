@@ -9,7 +9,8 @@ import pytest
 
 from core.catalog.models import ParamLocation
 from core.execution import CallContext, HttpExecutor
-from tests.execution.backend import BODY, Backend, make_tool, param
+
+from .backend import BODY, Backend, make_tool, param
 
 PATH, QUERY, HEADER = ParamLocation.PATH, ParamLocation.QUERY, ParamLocation.HEADER
 

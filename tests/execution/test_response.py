@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from core.execution import CallContext, HttpExecutor, validate_body
-from tests.execution.backend import Backend, Reply, make_tool
+
+from .backend import Backend, Reply, make_tool
 
 ORDER_SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -10,7 +10,8 @@ import pytest
 
 from core.execution import CallContext, HttpExecutor
 from core.execution._retry import parse_retry_after
-from tests.execution.backend import Backend, Reply, make_tool
+
+from .backend import Backend, Reply, make_tool
 
 
 def http_date(seconds_from_now: float) -> str:

@@ -7,7 +7,8 @@ import time
 from core.catalog.models import SideEffect
 from core.execution import CallContext, HttpExecutor
 from core.testing.servers import free_port
-from tests.execution.backend import BODY, Backend, Reply, make_tool
+
+from .backend import BODY, Backend, Reply, make_tool
 
 
 def test_connect_timeout(unaccepting_port: int, ctx: CallContext) -> None:

@@ -6,7 +6,8 @@ import json
 
 from core.catalog.models import ParamLocation, SideEffect
 from core.execution import CallContext, HttpExecutor, idempotency_key
-from tests.execution.backend import BODY, Backend, Reply, make_tool, param
+
+from .backend import BODY, Backend, Reply, make_tool, param
 
 
 def test_post_carries_the_context_idempotency_key(executor: HttpExecutor, backend: Backend,
