@@ -1,0 +1,67 @@
+"""Build the configured ``RunStore`` from ``Settings`` (clients built here, never at import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.config import Settings
+from core.errors import ConfigError
+from core.state.base import RunStore
+
+
+def store_from_settings(settings: Settings) -> RunStore:
+    """``memory``, ``dynamodb`` or ``table``, per ``PADDOCK_STORE``.
+
+    Local emulators: ``PADDOCK_AWS_ENDPOINT_URL`` (moto) and ``PADDOCK_AZURE_CONNECTION_STRING``
+    (Azurite). In the cloud: the default boto3 credential chain, or ``DefaultAzureCredential``
+    with ``PADDOCK_TABLE_ENDPOINT`` / ``PADDOCK_BLOB_ENDPOINT``.
+    """
+    kind = settings.store.strip().lower()
+    if kind == "memory":
+        from core.state.memory import MemoryStore
+
+        return MemoryStore()
+    if kind == "dynamodb":
+        return _dynamodb(settings)
+    if kind == "table":
+        return _table(settings)
+    raise ConfigError(f"unknown PADDOCK_STORE {settings.store!r}: memory, dynamodb or table")
+
+
+def aws_client(service: str, settings: Settings) -> Any:
+    """A boto3 client, pointed at the moto server when ``aws_endpoint_url`` is set."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=settings.aws_endpoint_url or None)  # type: ignore[call-overload]
+
+
+def _dynamodb(settings: Settings) -> RunStore:
+    from core.state.dynamodb import DynamoDBStore
+
+    s3 = aws_client("s3", settings) if settings.payload_bucket else None
+    return DynamoDBStore(aws_client("dynamodb", settings), settings.dynamodb_table,
+                         s3_client=s3, bucket=settings.payload_bucket)
+
+
+def _table(settings: Settings) -> RunStore:
+    from azure.data.tables import TableServiceClient
+    from azure.storage.blob import BlobServiceClient
+
+    from core.state.table import TableStore
+
+    conn = settings.azure_connection_string
+    if conn:
+        service = TableServiceClient.from_connection_string(conn)
+        blobs: Any = BlobServiceClient.from_connection_string(conn)
+    elif settings.table_endpoint:
+        from azure.identity import DefaultAzureCredential
+
+        credential = DefaultAzureCredential()
+        service = TableServiceClient(endpoint=settings.table_endpoint, credential=credential)
+        blobs = (BlobServiceClient(account_url=settings.blob_endpoint, credential=credential)
+                 if settings.blob_endpoint else None)
+    else:
+        raise ConfigError("PADDOCK_STORE=table needs PADDOCK_TABLE_ENDPOINT or "
+                          "PADDOCK_AZURE_CONNECTION_STRING")
+    container = blobs.get_container_client(settings.blob_container) if blobs else None
+    return TableStore(service, settings.table_name, blob_container_client=container)
