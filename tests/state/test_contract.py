@@ -138,6 +138,7 @@ def test_two_workers_exactly_one_wins_each_checkpoint(store: RunStore) -> None:
                                                               for v in sorted(wins)]
 
 
+@pytest.mark.slow  # ~30 s on moto (it deep-copies the table per transaction), ~11 s on Azurite
 def test_thousand_step_run(store: RunStore) -> None:
     run = store.create_run(new_run(status=RunStatus.RUNNING))
     started = time.perf_counter()
