@@ -1,0 +1,305 @@
+"""The LLM planner: chat.completions with tools, through the ``openai`` SDK.
+
+Works with OpenAI, with Azure OpenAI (``AzureOpenAI``, an API key or an Entra ID bearer
+token) and with any OpenAI-compatible server. ``openai`` is imported only when a client is
+built or a request is made: it costs about half a second of cold start.
+
+Invalid tool calls are fed back to the model as error tool results and it is asked again, at
+most ``max_retries_invalid`` times in one ``plan()``. What happens when the model is still
+wrong after that:
+
+* unknown tool names and schema-invalid arguments are returned as the model asked them, in
+  ``Plan.calls``; the guardrails deny them (unknown tool, schema check), the denial is
+  recorded on the step and shown to the model at the next step;
+* arguments that are not a JSON object raise ``PlannerError``: there is no call to judge, and
+  inventing arguments would be unsafe.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from core.catalog.export import to_openai_tools
+from core.catalog.models import Tool
+from core.errors import ConfigError, PlannerError
+from core.orchestrator.models import Usage
+from core.planner._openai_calls import complete
+from core.planner._replies import CheckedCall, check_calls
+from core.planner.base import Plan, PlanContext, ProposedCall
+from core.planner.messages import (
+    HELP_TOOL_NAME,
+    SYSTEM_PROMPT,
+    build_messages,
+    help_tool,
+    retry_messages,
+    split_confidence,
+)
+from core.planner.pricing import PriceTable
+
+if TYPE_CHECKING:
+    from openai import AzureOpenAI, OpenAI
+    from openai.types.chat import ChatCompletion
+
+__all__ = [
+    "AZURE_SCOPE",
+    "DEFAULT_AZURE_API_VERSION",
+    "DEFAULT_MODEL",
+    "OpenAIPlanner",
+    "azure_client",
+    "azure_from_env",
+    "entra_token_provider",
+    "from_env",
+]
+
+log = logging.getLogger(__name__)
+
+AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
+DEFAULT_AZURE_API_VERSION = "2024-10-21"
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+class OpenAIPlanner:
+    """A ``Planner`` backed by a chat.completions model with function calling.
+
+    Args:
+        client: an ``openai.OpenAI`` or ``openai.AzureOpenAI`` client (for Azure, ``model``
+            is the deployment name).
+        model: the model (or deployment) to call.
+        max_retries_invalid: how many times one ``plan()`` asks the model again after an
+            invalid tool call (malformed JSON, unknown tool, schema-invalid arguments).
+        temperature: sampling temperature; ``None`` leaves it out (for models that refuse it).
+        system_prompt: replaces the default rules (``core.planner.messages.SYSTEM_PROMPT``).
+        price_table: prices for the cost in ``Plan.usage``; default: ``PriceTable.from_env()``.
+        max_retries: retries of one request on 408/409/429/5xx and connection errors.
+        max_retry_wait: the longest Retry-After honoured by waiting; a longer one raises
+            ``PlannerError(retryable=True, retry_after=...)`` at once.
+        timeout: seconds for one request.
+        label_prefix: how the planner names itself (``openai:<model>``).
+        sleep: the wait between retries (injectable for tests).
+    """
+
+    def __init__(self, client: OpenAI, model: str, *, max_retries_invalid: int = 2,
+                 temperature: float | None = 0, system_prompt: str | None = None,
+                 price_table: PriceTable | None = None, max_retries: int = 2,
+                 max_retry_wait: float = 20.0, timeout: float = 60.0,
+                 label_prefix: str = "openai",
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if max_retries_invalid < 0 or max_retries < 0:
+            raise ConfigError("max_retries_invalid and max_retries must be >= 0")
+        self._client = client.with_options(max_retries=0, timeout=timeout)
+        self.model = model
+        self.max_retries_invalid = max_retries_invalid
+        self.temperature = temperature
+        self.system_prompt = system_prompt or SYSTEM_PROMPT
+        self.prices = price_table if price_table is not None else PriceTable.from_env()
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self._label = f"{label_prefix}:{model}"
+        self._sleep = sleep
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    def plan(self, ctx: PlanContext) -> Plan:
+        """Ask the model for the next move; raises ``PlannerError`` when it cannot answer."""
+        tools = {tool.name: tool for tool in ctx.tools}
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": build_messages(ctx, self.system_prompt),
+            "tools": [*to_openai_tools(ctx.tools), help_tool()],
+        }
+        if self.temperature is not None:
+            request["temperature"] = self.temperature
+        usage = Usage()
+        for attempt in range(self.max_retries_invalid + 1):
+            response = self._complete(request)
+            usage = usage.add(self._usage(response))
+            last = attempt == self.max_retries_invalid
+            plan, feedback = self._read(response, tools, last=last)
+            if plan is not None:
+                return plan.model_copy(update={"usage": usage,
+                                               "model": response.model or self.model})
+            request["messages"] = [*request["messages"], *feedback]
+        raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    # -- one round trip ---------------------------------------------------------------------
+
+    def _complete(self, request: dict[str, Any]) -> ChatCompletion:
+        return complete(self._client, request, retries=self.max_retries,
+                        max_wait=self.max_retry_wait, sleep=self._sleep)
+
+    def _usage(self, response: ChatCompletion) -> Usage:
+        if response.usage is None:
+            return Usage()
+        prompt = response.usage.prompt_tokens or 0
+        completion = response.usage.completion_tokens or 0
+        priced = response.model if response.model and self.prices.is_known(response.model) \
+            else self.model
+        return Usage(prompt_tokens=prompt, completion_tokens=completion,
+                     cost_usd=self.prices.cost_usd(priced, prompt, completion))
+
+    def _read(self, response: ChatCompletion, tools: Mapping[str, Tool], *, last: bool
+              ) -> tuple[Plan | None, list[dict[str, Any]]]:
+        """A plan, or (when the reply is invalid and retries remain) the feedback messages."""
+        if not response.choices:
+            raise PlannerError(f"the model {self.model!r} returned no choices")
+        choice = response.choices[0]
+        message = choice.message
+        reasoning, confidence = split_confidence(message.content)
+        if not message.tool_calls:
+            return self._read_text(reasoning, confidence, message, choice.finish_reason,
+                                   last=last)
+        checked = check_calls(message.tool_calls, tools)
+        problems = {c.id: c.problem for c in checked if c.problem is not None}
+        if problems and not last:
+            log.info("model %s gave invalid tool calls: %s", self.model,
+                     "; ".join(problems.values()))
+            return None, retry_messages(message.content,
+                                        [(c.id, c.name, c.raw) for c in checked], problems)
+        return _calls_plan(checked, reasoning, confidence), []
+
+    def _read_text(self, reasoning: str, confidence: float | None, message: Any,
+                   finish_reason: str | None, *, last: bool
+                   ) -> tuple[Plan | None, list[dict[str, Any]]]:
+        refusal = getattr(message, "refusal", None)
+        if refusal:
+            return Plan(reasoning=reasoning, confidence=confidence,
+                        help_request=f"The model refused to continue: {refusal}"), []
+        if reasoning and finish_reason != "length":
+            return Plan(reasoning=reasoning, confidence=confidence,
+                        final_answer=reasoning), []
+        why = "was cut off" if finish_reason == "length" else "was empty"
+        if last:
+            raise PlannerError(f"the model {self.model!r} gave no usable reply: its answer {why}")
+        echo = [{"role": "assistant", "content": message.content}] if message.content else []
+        return None, [*echo, {"role": "user", "content":
+                              f"Your last reply {why}. Call a tool, ask for help, or give a "
+                              "short final answer."}]
+
+
+def _calls_plan(checked: list[CheckedCall], reasoning: str, confidence: float | None) -> Plan:
+    broken = [c for c in checked if c.unparseable]
+    if broken:
+        raise PlannerError(f"the model kept writing invalid tool calls: {broken[0].problem}")
+    help_calls = [c for c in checked if c.name == HELP_TOOL_NAME]
+    if help_calls:
+        # Asking a human wins over any call made alongside: the run pauses first.
+        args = help_calls[0].args or {}
+        question = args.get("question")
+        return Plan(reasoning=reasoning, confidence=confidence,
+                    help_request=question if isinstance(question, str) and question.strip()
+                    else reasoning or "The agent asked for human help.")
+    for call in checked:
+        if call.problem is not None:
+            log.warning("passing an invalid call to the guardrails: %s", call.problem)
+    return Plan(reasoning=reasoning, confidence=confidence,
+                calls=[ProposedCall(id=c.id, tool=c.name, args=c.args or {}) for c in checked])
+
+
+# -- factories --------------------------------------------------------------------------------
+
+
+def from_env(env: Mapping[str, str] | None = None, **options: Any) -> OpenAIPlanner:
+    """An ``OpenAIPlanner`` from ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` (optional: OpenAI's
+    API) and ``OPENAI_MODEL`` (default ``gpt-4o-mini``). ``options`` go to ``OpenAIPlanner``.
+
+    ``PADDOCK_PRICE_TABLE`` is read from the same ``env``.
+    Raises ``ConfigError`` when the key is missing or the price file is unreadable.
+    """
+    env = os.environ if env is None else env
+    key = _get(env, "OPENAI_API_KEY")
+    if key is None:
+        raise ConfigError("OPENAI_API_KEY is not set: export it (any value for a local "
+                          "OpenAI-compatible server) or use --llm rules")
+    from openai import OpenAI
+
+    client = OpenAI(api_key=key, base_url=_get(env, "OPENAI_BASE_URL"), max_retries=0)
+    options.setdefault("price_table", PriceTable.from_env(env))
+    return OpenAIPlanner(client, _get(env, "OPENAI_MODEL") or DEFAULT_MODEL, **options)
+
+
+def azure_from_env(env: Mapping[str, str] | None = None, *,
+                   token_provider: Callable[[], str] | None = None,
+                   **options: Any) -> OpenAIPlanner:
+    """An ``OpenAIPlanner`` on Azure OpenAI from ``AZURE_OPENAI_ENDPOINT``,
+    ``AZURE_OPENAI_DEPLOYMENT``, ``AZURE_OPENAI_API_VERSION`` (default
+    ``2024-10-21``) and ``AZURE_OPENAI_API_KEY``, or, without a key, an Entra ID token from
+    ``DefaultAzureCredential`` (managed identity in the cloud), created at the first request.
+    ``AZURE_OPENAI_MODEL`` optionally names the deployed model for pricing.
+
+    Raises ``ConfigError`` when the endpoint or deployment is missing or the price file
+    (``PADDOCK_PRICE_TABLE`` in the same ``env``) is unreadable.
+    """
+    env = os.environ if env is None else env
+    missing = [name for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT")
+               if _get(env, name) is None]
+    if missing:
+        raise ConfigError(f"{' and '.join(missing)} not set: Azure OpenAI needs the resource "
+                          "endpoint and the deployment name")
+    deployment = str(_get(env, "AZURE_OPENAI_DEPLOYMENT"))
+    key = _get(env, "AZURE_OPENAI_API_KEY")
+    client = azure_client(endpoint=str(_get(env, "AZURE_OPENAI_ENDPOINT")),
+                          deployment=deployment,
+                          api_version=_get(env, "AZURE_OPENAI_API_VERSION")
+                          or DEFAULT_AZURE_API_VERSION,
+                          api_key=key,
+                          token_provider=None if key else token_provider or entra_token_provider())
+    options.setdefault("label_prefix", "azure-openai")
+    options.setdefault("price_table", PriceTable.from_env(env))
+    planner = OpenAIPlanner(client, deployment, **options)
+    priced = _get(env, "AZURE_OPENAI_MODEL")
+    if priced:
+        planner.prices = _aliased(planner.prices, deployment, priced)
+    return planner
+
+
+def azure_client(*, endpoint: str, deployment: str, api_version: str,
+                 api_key: str | None = None,
+                 token_provider: Callable[[], str] | None = None) -> AzureOpenAI:
+    """An ``AzureOpenAI`` client on one deployment, with a key or a bearer-token provider."""
+    from openai import AzureOpenAI
+
+    if api_key:
+        return AzureOpenAI(azure_endpoint=endpoint, azure_deployment=deployment,
+                           api_version=api_version, api_key=api_key, max_retries=0)
+    return AzureOpenAI(azure_endpoint=endpoint, azure_deployment=deployment,
+                       api_version=api_version, azure_ad_token_provider=token_provider,
+                       max_retries=0)
+
+
+def entra_token_provider(scope: str = AZURE_SCOPE) -> Callable[[], str]:
+    """A bearer-token provider over ``DefaultAzureCredential``, built at its first call."""
+    provider: list[Callable[[], str]] = []
+
+    def token() -> str:
+        try:
+            if not provider:
+                from azure.identity import DefaultAzureCredential, get_bearer_token_provider
+
+                provider.append(get_bearer_token_provider(DefaultAzureCredential(), scope))
+            return provider[0]()
+        except ImportError as exc:
+            raise ConfigError("azure-identity is not installed: pip install azure-identity, "
+                              "or set AZURE_OPENAI_API_KEY") from exc
+        except Exception as exc:  # azure-identity raises several unrelated types
+            raise PlannerError(f"cannot get an Entra ID token for Azure OpenAI: "
+                               f"{' '.join(str(exc).split())[:300]}") from exc
+
+    return token
+
+
+def _aliased(table: PriceTable, deployment: str, model: str) -> PriceTable:
+    price = table.lookup(model)
+    if price is None:
+        return table
+    return PriceTable({**table.prices, deployment: price})
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
