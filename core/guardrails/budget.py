@@ -1,0 +1,98 @@
+"""Kill-switch checks on a run's budget and on loops. Pure functions over the run.
+
+Each returns ``None`` when the run may go on, or the reason it must stop, naming the limit.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+
+from core.execution.canonical import canonical_args_hash, canonical_json
+from core.orchestrator.models import CallRecord, CallStatus, Run, Step, StepStatus
+
+
+def budget_violation(run: Run, *, now: datetime) -> str | None:
+    """Why the run is over budget (steps, tool calls, tokens, cost, wall time), if it is."""
+    budget = run.budget
+    steps = max(run.step_count, len(run.steps))
+    last = run.steps[-1] if run.steps else None
+    planning_next = last is None or last.status is StepStatus.DONE
+    if steps > budget.max_steps or (steps >= budget.max_steps and planning_next):
+        return f"budget: max_steps={budget.max_steps} reached ({steps} steps)"
+    if budget.max_tool_calls is not None:
+        pending = _pending_calls(last)
+        if run.tool_calls + pending > budget.max_tool_calls:
+            return (f"budget: max_tool_calls={budget.max_tool_calls} would be exceeded "
+                    f"({run.tool_calls} made, {pending} more pending)")
+    tokens = run.usage.total_tokens
+    if budget.max_tokens is not None and tokens >= budget.max_tokens:
+        return f"budget: max_tokens={budget.max_tokens} reached ({tokens} used)"
+    cost = run.usage.cost_usd
+    if budget.max_cost_usd is not None and cost >= budget.max_cost_usd:
+        return f"budget: max_cost_usd={budget.max_cost_usd:g} reached (${cost:.4f} spent)"
+    elapsed = (now - run.created_at).total_seconds()
+    if budget.max_wall_seconds is not None and elapsed > budget.max_wall_seconds:
+        return (f"budget: max_wall_seconds={budget.max_wall_seconds:g} exceeded "
+                f"({elapsed:.1f} s since the run was created)")
+    return None
+
+
+def _pending_calls(step: Step | None) -> int:
+    if step is None or step.status is StepStatus.DONE:
+        return 0
+    return sum(1 for c in step.calls
+               if not c.executed and c.status in (CallStatus.APPROVED, CallStatus.EXECUTING))
+
+
+def loop_violation(run: Run) -> str | None:
+    """Why the run looks stuck, if it does.
+
+    Two signs: the same call (tool + canonical arguments) proposed ``budget.max_repeats``
+    times across the history, whatever became of it; or ``budget.max_idle_steps`` finished
+    steps in a row that brought no new information (no result, denial or rejection that had
+    not been seen before).
+    """
+    budget = run.budget
+    counts = Counter((c.tool, canonical_args_hash(c.tool, c.args))
+                     for s in run.steps for c in s.calls)
+    if counts:
+        (tool, _), seen = counts.most_common(1)[0]
+        if seen >= budget.max_repeats:
+            return (f"loop: {tool} was called {seen} times with the same arguments "
+                    f"(max_repeats={budget.max_repeats})")
+    idle = _idle_streak(run.steps)
+    if idle >= budget.max_idle_steps:
+        return (f"loop: {idle} steps in a row without new information "
+                f"(max_idle_steps={budget.max_idle_steps})")
+    return None
+
+
+def _idle_streak(steps: list[Step]) -> int:
+    """Finished steps at the end of the history that added nothing new."""
+    seen: set[str] = set()
+    streak = 0
+    for step in steps:
+        if step.status is not StepStatus.DONE:
+            continue
+        if step.final_answer is not None or step.help_request is not None:
+            streak = 0
+            continue
+        news = False
+        for call in step.calls:
+            observed = _observed(call)
+            if observed is not None and observed not in seen:
+                seen.add(observed)
+                news = True
+        streak = 0 if news else streak + 1
+    return streak
+
+
+def _observed(call: CallRecord) -> str | None:
+    """What the planner learnt from a call, as comparable text (``None``: nothing yet)."""
+    if call.executed or call.result is not None:
+        return canonical_json(["result", call.tool, call.status_code, call.result, call.error])
+    if call.status in (CallStatus.DENIED, CallStatus.REJECTED) or call.error:
+        reasons = call.decision.reasons if call.decision is not None else []
+        return canonical_json(["refused", call.tool, call.status.value, reasons, call.error])
+    return None
