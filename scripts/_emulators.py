@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -102,6 +103,16 @@ def _spawn(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
                                 stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT)
 
 
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float, name: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,7 +133,8 @@ def start(state_dir: Path, *, timeout: float = 30.0) -> dict[str, str]:
     env_file = state_dir / "emulators.env"
     current = read_env(env_file)
     if current and all(alive(int(current.get(k, "0") or 0)) for k in
-                       ("PADDOCK_EMULATOR_MOTO_PID", "PADDOCK_EMULATOR_AZURITE_PID")):
+                       ("PADDOCK_EMULATOR_MOTO_PID", "PADDOCK_EMULATOR_AZURITE_PID")) \
+            and _answers(current.get("PADDOCK_AWS_ENDPOINT_URL", "") + "/moto-api/"):
         return current
     stop(state_dir, quiet=True)
     ensure_installed()
