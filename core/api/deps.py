@@ -1,0 +1,122 @@
+"""What the API and the workers need, built once per process and lazily, from ``Settings``.
+
+Handlers create a ``Deps`` at module scope (cheap: no clients, no I/O) and the first request
+that needs the store, a queue or the orchestrator builds it. Tests inject their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from core.config import Settings
+
+if TYPE_CHECKING:
+    from core.api.auth import Authenticator
+    from core.orchestrator.engine import Orchestrator
+    from core.queue.base import Cloud, TaskQueue
+    from core.state.base import RunStore
+
+T = TypeVar("T")
+LOOPBACK = frozenset({"127.0.0.1", "localhost"})
+
+
+class Deps:
+    """Store, queues, orchestrator and authenticator of one process.
+
+    Args:
+        settings: where everything lives (``PADDOCK_*``).
+        scenario_base_urls: base URLs of each scenario's services, by scenario and spec title.
+        allowed_hosts: hosts that catalog URLs and base URL overrides in a request may name.
+            ``None``: loopback only in local mode, none otherwise (a request cannot point a
+            run's tools, and the credentials attached to them, at a host of its choosing).
+    """
+
+    def __init__(self, settings: Settings, *, store: RunStore | None = None,
+                 queues: Mapping[str, TaskQueue] | None = None,
+                 orchestrator: Orchestrator | None = None,
+                 authenticator: Authenticator | None = None,
+                 scenario_base_urls: Mapping[str, Mapping[str, str]] | None = None,
+                 allowed_hosts: Collection[str] | None = None,
+                 orchestrator_factory: Callable[[Deps], Orchestrator] | None = None) -> None:
+        self.settings = settings
+        self.scenario_base_urls = {k: dict(v) for k, v in (scenario_base_urls or {}).items()}
+        if allowed_hosts is None:
+            allowed_hosts = LOOPBACK if settings.local_mode else ()
+        self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
+        self._lock = threading.RLock()
+        self._built: dict[str, Any] = {}
+        if store is not None:
+            self._built["store"] = store
+        if orchestrator is not None:
+            self._built["orchestrator"] = orchestrator
+        if authenticator is not None:
+            self._built["authenticator"] = authenticator
+        self._queues: dict[str, TaskQueue] = dict(queues or {})
+        self._orchestrator_factory = orchestrator_factory
+
+    @property
+    def cloud(self) -> Cloud:
+        cloud = self.settings.cloud.strip().lower()
+        return "aws" if cloud == "aws" else "azure" if cloud == "azure" else "local"
+
+    @property
+    def store(self) -> RunStore:
+        def build() -> RunStore:
+            from core.state.factory import store_from_settings
+
+            return store_from_settings(self.settings)
+
+        return self._once("store", build)
+
+    @property
+    def authenticator(self) -> Authenticator:
+        def build() -> Authenticator:
+            from core.api.auth import authenticator_from_settings
+
+            return authenticator_from_settings(self.settings)
+
+        return self._once("authenticator", build)
+
+    @property
+    def orchestrator(self) -> Orchestrator:
+        def build() -> Orchestrator:
+            if self._orchestrator_factory is not None:
+                return self._orchestrator_factory(self)
+            from core.api.worker import QueueHandoff
+            from core.runtime import build_orchestrator
+
+            return build_orchestrator(store=self.store, cloud=self.cloud,
+                                      handoff=QueueHandoff(self.queue_for, sender=self.cloud))
+
+        return self._once("orchestrator", build)
+
+    def queue_for(self, cloud: str) -> TaskQueue:
+        """The work queue of ``cloud`` (this process's own cloud, or a handoff target)."""
+        with self._lock:
+            queue = self._queues.get(cloud)
+            if queue is None:
+                from core.queue.factory import queue_from_settings
+
+                queue = queue_from_settings(self.settings, cloud=cloud)
+                self._queues[cloud] = queue
+            return queue
+
+    def enqueue(self, run_id: str, version: int, *, traceparent: str | None = None,
+                resume: bool = False) -> None:
+        """Ask this cloud's workers to advance ``run_id`` from ``version``."""
+        from core.queue.base import Envelope, EnvelopeKind
+
+        cloud = self.cloud
+        kind = EnvelopeKind.RESUME if resume else EnvelopeKind.ADVANCE
+        self.queue_for(cloud).send(Envelope(run_id=run_id, expected_version=version,
+                                            target=cloud, sender=cloud, kind=kind,
+                                            traceparent=traceparent))
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = build()
+            found: T = self._built[name]
+            return found

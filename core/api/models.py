@@ -1,0 +1,320 @@
+"""Request and response bodies of the HTTP API: the one definition the OpenAPI document and
+both cloud adapters share."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+from core.orchestrator.models import ApprovalStatus, RunStatus, Usage
+
+MAX_BODY_BYTES = 256 * 1024
+"""Request bodies above this size are refused with 413 before they are parsed."""
+MAX_INPUT_DEPTH = 16
+
+LlmChoice = Literal["rules", "openai", "azure-openai"]
+HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2048)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+Cursor = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class ApiModel(BaseModel):
+    """Field docstrings become the OpenAPI descriptions."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+class Strict(ApiModel):
+    """Unknown fields are refused, so a typo never silently changes a request."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- requests ---------------------------------------------------------------------------
+
+
+class BudgetRequest(Strict):
+    """Per-run limits; omitted fields keep the server's defaults."""
+
+    max_steps: int | None = Field(default=None, ge=1, le=200)
+    max_tool_calls: int | None = Field(default=None, ge=0, le=1000)
+    max_tokens: int | None = Field(default=None, ge=1, le=10_000_000)
+    max_cost_usd: float | None = Field(default=None, ge=0, le=10_000)
+    max_wall_seconds: float | None = Field(default=None, ge=1, le=7 * 86400)
+
+
+def _scenario_names() -> list[str]:
+    from core.scenarios import scenario_names
+
+    return scenario_names()
+
+
+def _start_run_schema(schema: dict[str, Any]) -> None:
+    # Exactly one source: a scenario, or a catalog with a goal.
+    schema["oneOf"] = [
+        {"required": ["scenario"], "not": {"required": ["catalog"]}},
+        {"required": ["catalog", "goal"], "not": {"required": ["scenario"]}},
+    ]
+    scenario = schema["properties"]["scenario"]
+    scenario["anyOf"] = [{"type": "string", "enum": _scenario_names()}, {"type": "null"}]
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    level: list[Any] = [value]
+    for _ in range(limit + 1):
+        nested: list[Any] = []
+        for item in level:
+            if isinstance(item, dict):
+                nested.extend(item.values())
+            elif isinstance(item, list):
+                nested.extend(item)
+        if not nested:
+            return False
+        level = nested
+    return True
+
+
+class StartRunRequest(Strict):
+    """Start a run from a bundled scenario, or from a goal and a catalog of API specs.
+
+    The tenant is the caller's, from the bearer token; it cannot be chosen here.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_start_run_schema)
+
+    goal: str | None = Field(default=None, min_length=1, max_length=4000)
+    """What the agent should achieve (required with ``catalog``; a scenario has its own)."""
+    scenario: Name | None = None
+    """A bundled scenario, e.g. ``supply-chain`` (see ``GET /catalog/tools``)."""
+    catalog: list[HttpUrl] | None = Field(default=None, min_length=1, max_length=20)
+    """OpenAPI/Swagger documents (https URLs) the run's tools come from."""
+    base_urls: dict[Name, HttpUrl] = Field(default_factory=dict, max_length=20)
+    """Base URL overrides by spec title."""
+    inputs: dict[Name, Any] = Field(default_factory=dict, max_length=50)
+    """Trusted operator inputs the planner may use."""
+    budget: BudgetRequest | None = None
+    llm: LlmChoice | None = None
+    """The planner: ``rules`` (offline), ``openai`` or ``azure-openai``; default per server."""
+
+    @field_validator("scenario")
+    @classmethod
+    def _known_scenario(cls, value: str | None) -> str | None:
+        if value is not None and value not in _scenario_names():
+            raise ValueError(f"unknown scenario; choose one of {', '.join(_scenario_names())}")
+        return value
+
+    @field_validator("inputs")
+    @classmethod
+    def _shallow(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if _too_deep(value, MAX_INPUT_DEPTH):
+            raise ValueError(f"inputs may nest at most {MAX_INPUT_DEPTH} levels")
+        return value
+
+    @model_validator(mode="after")
+    def _one_source(self) -> StartRunRequest:
+        if (self.scenario is None) == (self.catalog is None):
+            raise ValueError("give either 'scenario' or 'catalog', not both and not neither")
+        if self.catalog is not None and self.goal is None:
+            raise ValueError("'goal' is required with 'catalog'")
+        return self
+
+
+class DecisionRequest(Strict):
+    """A human's decision on one pending approval."""
+
+    decision: Literal["approve", "reject"]
+    comment: str | None = Field(default=None, max_length=2000)
+    args_hash: str | None = Field(default=None, min_length=8, max_length=128)
+    """The arguments hash the approver saw; when given it must still match the call."""
+
+
+class CancelRequest(Strict):
+    reason: str = Field(default="cancelled via the API", min_length=1, max_length=500)
+
+
+class KillSwitchRequest(Strict):
+    """Raise (or lower) a kill flag: every run in scope stops at its next step."""
+
+    scope: Literal["global", "tenant"]
+    tenant: Name | None = None
+    """For ``scope=tenant``: which tenant (default: the caller's)."""
+    reason: str = Field(min_length=1, max_length=500)
+    active: bool = True
+    """``false`` lowers the flag again."""
+
+
+class RunListQuery(Strict):
+    status: RunStatus | None = None
+    tenant: Name | None = None
+    """Only admins may name another tenant than their own; default: the caller's tenant."""
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: Cursor | None = None
+    """``next_cursor`` from the previous page."""
+
+
+class ApprovalListQuery(Strict):
+    status: Literal["pending"] = "pending"
+    tenant: Name | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class ToolListQuery(Strict):
+    scenario: Name | None = None
+    """Only this scenario's tools (default: every bundled scenario)."""
+
+
+# -- responses --------------------------------------------------------------------------
+
+
+class RunAccepted(ApiModel):
+    run_id: str
+    status: RunStatus
+    tenant: str
+    goal: str
+    location: str
+    """Where to watch the run: ``/runs/{run_id}``."""
+
+
+class DecisionView(ApiModel):
+    verdict: str
+    reasons: list[str]
+    rule_ids: list[str]
+
+
+class CallView(ApiModel):
+    call_id: str
+    tool: str
+    args: dict[str, Any]
+    cloud: str
+    side_effect: str
+    status: str
+    decision: DecisionView | None
+    approval_id: str | None
+    executed: bool
+    status_code: int | None
+    result: Any = None
+    result_valid: bool | None
+    untrusted: bool
+    quarantined: bool
+    error: str | None
+    drift: list[dict[str, Any]]
+    worker: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class StepView(ApiModel):
+    index: int
+    status: str
+    reasoning: str
+    confidence: float | None
+    planner: str
+    model: str | None
+    calls: list[CallView]
+    final_answer: str | None
+    help_request: str | None
+    error: str | None
+    usage: Usage
+    started_at: datetime
+    ended_at: datetime | None
+
+
+class ApprovalView(ApiModel):
+    id: str
+    run_id: str
+    tenant: str
+    goal: str
+    step_index: int
+    call_id: str
+    tool: str
+    args: dict[str, Any] | None
+    """The exact arguments the decision applies to."""
+    args_hash: str
+    reasons: list[str]
+    rule_ids: list[str]
+    reasoning: str
+    confidence: float | None
+    status: ApprovalStatus
+    requested_by: str | None
+    decided_by: str | None
+    comment: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    decided_at: datetime | None
+
+
+class RunHead(ApiModel):
+    run_id: str
+    status: RunStatus
+    goal: str
+    tenant: str
+    scenario: str | None
+    planner: str
+    version: int
+    owner: str | None
+    step_count: int
+    tool_calls: int
+    usage: Usage
+    requested_by: str | None
+    result: str | None
+    reason: str | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class RunView(RunHead):
+    """A run with its steps (reasoning, calls, decisions) and its approvals."""
+
+    steps: list[StepView]
+    pending_approvals: list[ApprovalView]
+    approvals: list[ApprovalView]
+
+
+class RunList(ApiModel):
+    runs: list[RunHead]
+    next_cursor: str | None
+
+
+class ApprovalList(ApiModel):
+    approvals: list[ApprovalView]
+
+
+class KillSwitchState(ApiModel):
+    scope: str
+    """``global`` or ``tenant:<id>``."""
+    active: bool
+    reason: str
+
+
+class ToolView(ApiModel):
+    name: str
+    scenario: str | None
+    description: str
+    method: str
+    path: str
+    location: str
+    """``aws``, ``azure`` or ``external``: whose worker calls it."""
+    side_effect: str
+    trust: str
+    deprecated: bool
+    args_schema: dict[str, Any]
+
+
+class ToolList(ApiModel):
+    tools: list[ToolView]
+
+
+class Health(ApiModel):
+    status: Literal["ok"]
+    cloud: str
+    version: str

@@ -1,0 +1,175 @@
+"""The queue worker: one envelope in, a bounded slice of the run advanced, the next message out.
+
+Both clouds' queue triggers call :func:`process_envelope` (through :class:`Worker`). A run that
+is not finished after ``max_steps`` goes back on this cloud's queue; a run whose next call
+belongs to the other cloud is handed to that cloud's queue by :class:`QueueHandoff`, which the
+orchestrator calls. Duplicate and stale envelopes are dropped by their version.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from core.errors import ConfigError, NotFoundError
+from core.orchestrator.models import Run, RunStatus
+from core.queue.base import Envelope, TaskQueue
+
+if TYPE_CHECKING:
+    from core.api.deps import Deps
+    from core.orchestrator.engine import Orchestrator
+
+log = logging.getLogger("paddock.worker")
+
+QueueLookup = Callable[[str], TaskQueue]
+DEFAULT_MAX_STEPS = 5
+_handoffs: ContextVar[list[str] | None] = ContextVar("paddock_handoffs", default=None)
+
+
+class Outcome(StrEnum):
+    FINISHED = "finished"
+    PAUSED = "paused"
+    """Waiting for a human; the approval endpoint enqueues the run again."""
+    CONTINUED = "continued"
+    """Still running after ``max_steps``: re-enqueued on this cloud's queue."""
+    HANDED_OFF = "handed_off"
+    """The next call belongs to the other cloud: sent to its queue."""
+    FORWARDED = "forwarded"
+    """The envelope was meant for the other cloud's worker: passed on unchanged."""
+    STALE = "stale"
+    """A duplicate or an old message: the run moved on; dropped."""
+    IDLE = "idle"
+    """Nothing to do at this version (another worker holds the run)."""
+    DROPPED = "dropped"
+    """The run does not exist (any more)."""
+
+
+@dataclass(frozen=True)
+class WorkOutcome:
+    outcome: Outcome
+    run_id: str
+    version: int | None = None
+    status: RunStatus | None = None
+    target: str | None = None
+
+
+class QueueHandoff:
+    """The orchestrator's handoff hook: send ``Envelope(run_id, run.version, target)`` to the
+    target cloud's queue. Nothing else: the receiving worker continues from that version."""
+
+    def __init__(self, queues: QueueLookup | Mapping[str, TaskQueue], *,
+                 sender: str | None = None) -> None:
+        self._queues = _lookup(queues)
+        self._sender = sender
+
+    def __call__(self, run: Run, target: str) -> None:
+        from core.telemetry.tracing import current_traceparent
+
+        envelope = Envelope.model_validate({
+            "run_id": run.id, "expected_version": run.version, "target": target,
+            "sender": self._sender, "traceparent": current_traceparent() or run.traceparent})
+        self._queues(target).send(envelope)
+        sent = _handoffs.get()
+        if sent is not None:
+            sent.append(target)
+        log.info("handed run %s at version %d to %s", run.id, run.version, target)
+
+
+def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
+                     queues: QueueLookup | Mapping[str, TaskQueue], *,
+                     max_steps: int = DEFAULT_MAX_STEPS) -> WorkOutcome:
+    """Advance the envelope's run by at most ``max_steps`` planned steps.
+
+    Raises what the store or a queue raises (``BackendError``...), so the message is
+    delivered again; an unknown run is dropped.
+    """
+    lookup = _lookup(queues)
+    here = orchestrator.cloud
+    if here != "local" and envelope.target != here:
+        lookup(envelope.target).send(envelope)
+        return WorkOutcome(Outcome.FORWARDED, envelope.run_id, target=envelope.target)
+    try:
+        head = orchestrator.store.get_run(envelope.run_id, with_steps=False)
+    except NotFoundError:
+        log.warning("dropping envelope %s: no run %s", envelope.id, envelope.run_id)
+        return WorkOutcome(Outcome.DROPPED, envelope.run_id)
+    if head.version != envelope.expected_version or head.status.finished:
+        return WorkOutcome(Outcome.STALE, head.id, head.version, head.status)
+    token = _handoffs.set([])
+    try:
+        run = orchestrator.advance(envelope.run_id, expected_version=envelope.expected_version,
+                                   max_steps=max_steps)
+        sent = _handoffs.get() or []
+    finally:
+        _handoffs.reset(token)
+    if sent:
+        return WorkOutcome(Outcome.HANDED_OFF, run.id, run.version, run.status, sent[-1])
+    if run.status.finished:
+        return WorkOutcome(Outcome.FINISHED, run.id, run.version, run.status)
+    if run.status is RunStatus.AWAITING_APPROVAL:
+        return WorkOutcome(Outcome.PAUSED, run.id, run.version, run.status)
+    if run.version == envelope.expected_version:
+        return WorkOutcome(Outcome.IDLE, run.id, run.version, run.status)
+    lookup(here).send(Envelope.model_validate({
+        "run_id": run.id, "expected_version": run.version, "target": here, "sender": here,
+        "traceparent": envelope.traceparent or run.traceparent}))
+    return WorkOutcome(Outcome.CONTINUED, run.id, run.version, run.status, here)
+
+
+class Worker:
+    """What a queue trigger holds at module scope: dependencies built on first message."""
+
+    def __init__(self, deps: Deps, *, max_steps: int = DEFAULT_MAX_STEPS) -> None:
+        self.deps = deps
+        self.max_steps = max_steps
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Worker:
+        from core.api.deps import Deps
+        from core.config import Settings
+
+        return cls(Deps(Settings.from_env(env)))
+
+    def process(self, envelope: Envelope) -> WorkOutcome:
+        outcome = process_envelope(envelope, self.deps.orchestrator, self.deps.queue_for,
+                                   max_steps=self.max_steps)
+        log.info("envelope %s for run %s: %s", envelope.id, envelope.run_id,
+                 outcome.outcome.value)
+        return outcome
+
+    def process_body(self, body: str | bytes) -> WorkOutcome:
+        """Decode a queue message body; a body that is no envelope raises ``ConfigError``."""
+        try:
+            envelope = Envelope.from_json(body)
+        except ValueError as exc:
+            raise ConfigError(f"queue message is not a Paddock envelope: {exc}") from exc
+        return self.process(envelope)
+
+
+def poll(queue: TaskQueue, worker: Worker, stop: threading.Event, *,
+         wait_seconds: float = 0.2, visibility_timeout: int = 60) -> None:
+    """Receive and process until ``stop`` is set (local development; the clouds push)."""
+    while not stop.is_set():
+        messages = queue.receive(max_messages=5, visibility_timeout=visibility_timeout)
+        for message in messages:
+            try:
+                worker.process(message.envelope)
+            except Exception:
+                log.exception("envelope %s failed; it will be delivered again",
+                              message.envelope.id)
+                queue.release(message, delay_seconds=1)
+            else:
+                queue.ack(message)
+        if not messages:
+            stop.wait(wait_seconds)
+
+
+def _lookup(queues: QueueLookup | Mapping[str, TaskQueue]) -> QueueLookup:
+    if isinstance(queues, Mapping):
+        return queues.__getitem__
+    return queues
