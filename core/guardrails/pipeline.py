@@ -9,7 +9,7 @@ from typing import Any
 from core.catalog.models import SideEffect, Tool
 from core.guardrails.findings import Finding, deny, fold, has_deny, needs_approval
 from core.guardrails.policy_set import PolicySet
-from core.guardrails.provenance import host_of, provenance_findings
+from core.guardrails.provenance import IndexCache, host_of, provenance_findings
 from core.guardrails.schema_check import ArgsValidator
 from core.orchestrator.models import Decision, Run
 from core.planner.base import ProposedCall
@@ -46,6 +46,7 @@ class PolicyGuard:
         self.policies = policies
         self.approval_confidence = approval_confidence
         self.validator = ArgsValidator(max_arg_chars=max_arg_chars)
+        self._indexes = IndexCache()
         self._hosts = frozenset(h.lower() for h in allowed_hosts) | _catalog_hosts(
             policies.tools if policies is not None else ())
         self._stages: Sequence[Stage] = (self._schema, self._entitlement, self._rules,
@@ -95,7 +96,8 @@ class PolicyGuard:
     def _provenance(self, c: _Check) -> list[Finding]:
         hosts = self._hosts | _catalog_hosts([c.tool]) | {
             h for h in map(host_of, c.run.base_urls.values()) if h}
-        return provenance_findings(c.run, c.tool, c.args, allowed_hosts=hosts)
+        return provenance_findings(c.run, c.tool, c.args, allowed_hosts=hosts,
+                                   indexes=self._indexes)
 
     def _confidence(self, c: _Check) -> list[Finding]:
         if c.confidence is not None and c.confidence < self.approval_confidence:

@@ -1,9 +1,13 @@
-"""Checks Cedar's validator leaves out: attribute tests that can never be true.
+"""Static analysis of loaded policies, over Cedar's JSON policy format.
 
-Cedar types ``context.facts has credit`` as ``false`` when ``credit`` is not in the schema, so
-a rule guarded by it validates and silently never fires: a dropped ``forbid``. Every ``has``
-test and attribute access on ``context``, ``resource`` or ``principal`` must name an
-attribute that exists for at least one tool the rule applies to.
+``check_attribute_paths`` catches what Cedar's validator leaves out: it types
+``context.facts has credit`` as ``false`` when ``credit`` is not in the schema, so a rule
+guarded by it validates and silently never fires (a dropped ``forbid``). Every ``has`` test and
+attribute access on ``context``, ``resource`` or ``principal`` must name an attribute that
+exists for at least one tool the rule applies to.
+
+``context_needs`` lists, per tool, the parts of the context its rules read, so each request
+carries only those: Cedar's cost grows with the size of the context it is handed.
 """
 
 from __future__ import annotations
@@ -37,6 +41,63 @@ def check_attribute_paths(policies: Mapping[str, Any], names: Mapping[str, str],
                                 "of any tool this rule applies to")
     if problems:
         raise ConfigError(f"{source}: refusing to load: " + "; ".join(sorted(problems)))
+
+
+Needs = dict[str, Any]
+"""A projection of the context: attribute -> nested ``Needs``, or ``None`` for all of it."""
+
+
+def context_needs(policies: Mapping[str, Any], *, contexts: Mapping[str, CType],
+                  groups: Mapping[str, Sequence[str]]) -> dict[str, Needs | None]:
+    """Per tool, the context parts read by the rules that can apply to it."""
+    needs: dict[str, Needs | None] = {tool: {} for tool in contexts}
+    for policy in policies.values():
+        used = list(_used(policy.get("conditions") or []))
+        for tool in _scope(policy.get("action") or {}, contexts, groups):
+            for path in used:
+                needs[tool] = _merge(needs[tool], path)
+    return needs
+
+
+def project(value: dict[str, Any], needs: Needs | None) -> dict[str, Any]:
+    """``value`` cut down to what ``needs`` names."""
+    if needs is None:
+        return value
+    out = {}
+    for key, sub in needs.items():
+        if key in value:
+            item = value[key]
+            out[key] = project(item, sub) if sub is not None and isinstance(item, dict) else item
+    return out
+
+
+def _merge(needs: Needs | None, path: tuple[str, ...]) -> Needs | None:
+    if needs is None or not path:
+        return None  # already all of it, or the whole value is read
+    head, rest = path[0], path[1:]
+    needs[head] = _merge(needs.get(head, {}), rest) if rest else None
+    return needs
+
+
+def _used(node: Any, *, as_left: bool = False) -> Iterator[tuple[str, ...]]:
+    """Context paths whose values a condition reads (a bare ``context`` is the empty path)."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _used(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("Var") == "context" and not as_left:
+        yield ()
+        return
+    for key, value in node.items():
+        if key in ("has", ".") and isinstance(value, dict):
+            base = _base(value.get("left"))
+            if base is not None and base[0] == "context" and not as_left:
+                yield (*base[1:], str(value.get("attr")))
+            yield from _used(value.get("left"), as_left=True)
+            continue
+        yield from _used(value)
 
 
 def _scope(action: dict[str, Any], contexts: Mapping[str, CType],

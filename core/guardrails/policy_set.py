@@ -29,7 +29,7 @@ from core.guardrails.cedar_types import CType, from_json_schema, record
 from core.guardrails.context import build_context, context_type
 from core.guardrails.findings import Finding, deny, needs_approval
 from core.guardrails.policy_config import PolicyConfig, parse_config
-from core.guardrails.policy_lint import check_attribute_paths
+from core.guardrails.policy_lint import check_attribute_paths, context_needs, project
 from core.orchestrator.models import Run
 
 GROUPS = ("call", "read", "write", "destructive")
@@ -73,7 +73,7 @@ class PolicySet:
         self._schema_handle = cedarpy.Schema.from_json_str(json.dumps(self.schema_json))
         self.rules = self._parse(text)
         self._validate(text)
-        self._lint(text)
+        self._needs = self._analyse(text)
         self.digest = hashlib.sha256(
             (text + json.dumps(self.schema_json, sort_keys=True)).encode()).hexdigest()
         self._policies = self._evaluation_set(text)
@@ -99,9 +99,10 @@ class PolicySet:
             return [deny("policy_error", f"tool {tool.name!r} is not in the catalog the policy "
                                          f"set {self.source} was validated against")]
         try:
-            context = build_context(run, tool, args, args_type=self._arg_types[tool.name],
-                                    config=self.config, tool_names=self.tool_names,
-                                    confidence=confidence)
+            context = project(build_context(run, tool, args,
+                                            args_type=self._arg_types[tool.name],
+                                            config=self.config, tool_names=self.tool_names,
+                                            confidence=confidence), self._needs[tool.name])
         except ValueError as exc:
             return [deny("policy_error", f"cannot evaluate the policy for this call: {exc}")]
         request = {"principal": {"type": "Tenant", "id": run.tenant},
@@ -110,7 +111,8 @@ class PolicySet:
         result = self._authorize(request)
         if isinstance(result, Finding):
             return [result]
-        matched = [self.rules[p] for p in result.diagnostics.reasons if p in self.rules]
+        fired = set(result.diagnostics.reasons)
+        matched = [rule for pid, rule in self.rules.items() if pid in fired]  # file order
         if not result.allowed:
             found = [deny(rule.id, rule.reason) for rule in matched]
             return found or [deny("no_permit", f"no policy rule permits {tool.name} for "
@@ -200,14 +202,15 @@ class PolicySet:
             raise ConfigError(f"{self.source}: the policies do not validate against the "
                               f"catalog schema, refusing to load: " + "; ".join(lines))
 
-    def _lint(self, text: str) -> None:
+    def _analyse(self, text: str) -> dict[str, Any]:
+        """Refuse rules that test impossible attributes; return each tool's context needs."""
         groups = {"call": list(self.tool_names)}
         for group in GROUPS[1:]:
             groups[group] = [t.name for t in self.tools if t.side_effect.value == group]
-        parsed = json.loads(cedarpy.policies_to_json_str(text))
-        check_attribute_paths(parsed.get("staticPolicies", {}),
-                              {pid: rule.id for pid, rule in self.rules.items()},
+        policies = json.loads(cedarpy.policies_to_json_str(text)).get("staticPolicies", {})
+        check_attribute_paths(policies, {pid: rule.id for pid, rule in self.rules.items()},
                               contexts=self._contexts, groups=groups, source=self.source)
+        return context_needs(policies, contexts=self._contexts, groups=groups)
 
     def _evaluation_set(self, text: str) -> cedarpy.PolicySet:
         """The policies as evaluated: approval rules turned into permits.

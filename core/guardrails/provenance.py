@@ -13,7 +13,10 @@ and in no trusted source needs approval; a URL in any call whose host is not in 
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -144,6 +147,13 @@ class ProvenanceIndex:
     def from_run(cls, run: Run) -> ProvenanceIndex:
         return cls(run)
 
+    @staticmethod
+    def fingerprint(run: Run) -> str:
+        """Everything the index depends on, as text: equal fingerprints, equal indexes."""
+        sources = [(s.index, c.call_id, c.tool, c.untrusted, c.quarantined, c.result)
+                   for s in run.steps for c in s.calls if c.result is not None]
+        return json.dumps([run.goal, run.inputs, sources], default=str, ensure_ascii=False)
+
     @cached_property
     def operator_hosts(self) -> set[str]:
         """Hosts of URLs the operator wrote in the goal or the inputs."""
@@ -172,6 +182,28 @@ class ProvenanceIndex:
                 where = f"{call.tool} (step {step.index}, call {call.call_id})"
                 label = ("the untrusted output of " if untrusted else "the output of ") + where
                 pool.add(call.result, label)
+
+
+class IndexCache:
+    """Recent indexes by fingerprint: every check of one step sees the same history, and
+    rebuilding the pools costs more than the rest of a decision."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._items: OrderedDict[str, ProvenanceIndex] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, run: Run) -> ProvenanceIndex:
+        key = ProvenanceIndex.fingerprint(run)
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+            found = self._items[key] = ProvenanceIndex(run.model_copy(deep=True))
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+            return found
 
 
 def _leaves(value: Any) -> Iterator[Any]:
@@ -233,9 +265,15 @@ def untrusted_origin(index: ProvenanceIndex, value: Any) -> tuple[str, str] | No
 
 def provenance_findings(run: Run, tool: Tool, args: dict[str, Any], *,
                         allowed_hosts: Collection[str],
-                        index: ProvenanceIndex | None = None) -> list[Finding]:
+                        indexes: IndexCache | None = None) -> list[Finding]:
     """Out-of-catalog targets (deny, any call) and untrusted argument values (writes)."""
-    index = index or ProvenanceIndex(run)
+    cached: list[ProvenanceIndex] = []
+
+    def index() -> ProvenanceIndex:  # built only when a check needs it
+        if not cached:
+            cached.append(indexes.get(run) if indexes is not None else ProvenanceIndex(run))
+        return cached[0]
+
     found: list[Finding] = []
     leaves = list(_arg_leaves(args, tool.args_schema))
     for path, value in leaves:
@@ -243,7 +281,8 @@ def provenance_findings(run: Run, tool: Tool, args: dict[str, Any], *,
             continue
         for url in urls(value):
             host = host_of(url)
-            if host is None or (host not in allowed_hosts and host not in index.operator_hosts):
+            if host is None or (host not in allowed_hosts
+                                and host not in index().operator_hosts):
                 found.append(deny("out_of_catalog_target",
                                   f"{arg_path(path)}: {shown(url)} targets "
                                   f"{host or 'an unreadable host'}, which is not a host of "
@@ -251,7 +290,7 @@ def provenance_findings(run: Run, tool: Tool, args: dict[str, Any], *,
     if found or tool.side_effect is SideEffect.READ:
         return found
     for path, value in leaves:
-        origin = untrusted_origin(index, value)
+        origin = untrusted_origin(index(), value)
         if origin is not None:
             found.append(needs_approval(
                 "provenance",

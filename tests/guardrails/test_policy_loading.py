@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import shutil
 from pathlib import Path
@@ -246,3 +247,45 @@ def test_every_context_matches_the_generated_schema(
         result = cedarpy.is_authorized(request, PERMIT, entities, schema)
         assert result.allowed, (name, result.diagnostics.errors)
     assert tools["list_supplier_messages"].trust is Trust.UNTRUSTED
+
+
+# -- each request carries only the context its rules read -----------------------------------
+
+def test_projected_contexts_decide_like_full_ones(scenario_policy: PolicySet,
+                                                  tools: dict[str, Tool]) -> None:
+    full = copy.copy(scenario_policy)
+    full._needs = dict.fromkeys(scenario_policy.tool_names)  # None: the whole context
+    cases = [
+        ("create_purchase_order", {"body": PO_OK}),
+        ("create_purchase_order", {"body": {**PO_OK, "quantity": 400}}),
+        ("create_purchase_order", {"body": {**PO_OK, "vendor_id": "V-3002"}}),
+        ("create_purchase_order", {"body": {k: v for k, v in PO_OK.items() if k != "quote_id"}}),
+        ("request_quote", {"body": {"supplier_id": "V-3002", "part": "P-100", "quantity": 5}}),
+        ("send_supplier_message", {"body": {"supplier_id": "V-2001", "subject": "s", "body": "b",
+                                            "cc": ["a@b.example"]}}),
+        ("delete_vendor", {"vendor_id": "V-1001"}),
+        ("get_stock", {"plant": "DE01", "part": "P-100"}),
+    ]
+    histories = [new_run(), new_run(*sourcing_history(tools)),
+                 new_run(*sourcing_history(tools, quote=False))]
+    seen = set()
+    for run in histories:
+        for name, args in cases:
+            projected = scenario_policy.evaluate(run, tools[name], args, confidence=0.9)
+            assert projected == full.evaluate(run, tools[name], args, confidence=0.9)
+            seen.update(f.rule_id for f in projected)
+    assert {"high_risk_supplier", "po_over_threshold", "unrated_supplier", "po_without_quote",
+            "vendor_master_protected", "message_cc"} <= seen
+
+
+def test_a_rule_reading_a_whole_record_gets_all_of_it(catalog_tools: list[Tool],
+                                                      tools: dict[str, Tool]) -> None:
+    nothing_yet = ", ".join(f"{t.name}: 0" for t in catalog_tools)
+    text = PERMIT + ('@id("first_call") forbid (principal, action == Action::"request_quote", '
+                     f"resource) when {{ context.run.calls_by_tool == {{{nothing_yet}}} }};")
+    policies = load_text(text, catalog_tools)
+    args = {"body": {"supplier_id": "V-2001", "part": "P-100", "quantity": 5}}
+    assert [f.rule_id for f in policies.evaluate(new_run(), tools["request_quote"], args)] == [
+        "first_call"]
+    later = new_run(*sourcing_history(tools, quote=False))
+    assert policies.evaluate(later, tools["request_quote"], args) == []
