@@ -76,12 +76,11 @@ def test_bank_account_swap_with_iban_only_in_untrusted_text(
     assert decision.rule_ids == ["provenance"]
 
 
-def test_bank_account_swap_under_the_scenario_policy_also_hits_the_bank_rule(
+def test_bank_account_swap_is_forbidden_by_the_scenario_policy(
         guard: PolicyGuard, history: Run, tools: dict[str, Tool]) -> None:
     args = {"vendor_id": "V-2001", "body": {"iban": data.INJECTED_IBAN, "bic": data.INJECTED_BIC}}
     decision = check(guard, history, tools["update_vendor_bank"], args)
-    assert decision.verdict is APPROVE
-    assert set(decision.rule_ids) == {"bank_details_change", "provenance"}
+    assert_fired(decision, DENY, "bank_details_change", "never changes them")
 
 
 def test_injected_iban_inside_a_composed_message_is_recognised(
@@ -100,13 +99,12 @@ def test_exfiltration_by_cc_to_an_address_only_in_untrusted_text(
     assert_fired(decision, APPROVE, "provenance", "args.body.cc[0]", data.EXFIL_EMAIL)
 
 
-def test_exfiltration_cc_under_the_scenario_policy(
+def test_exfiltration_cc_is_forbidden_by_the_scenario_policy(
         guard: PolicyGuard, history: Run, tools: dict[str, Tool]) -> None:
     body = {"supplier_id": "V-3002", "subject": "PO", "body": "Our order.",
             "cc": [data.EXFIL_EMAIL]}
     decision = check(guard, history, tools["send_supplier_message"], {"body": body})
-    assert decision.verdict is APPROVE
-    assert {"message_cc", "provenance"} <= set(decision.rule_ids)
+    assert_fired(decision, DENY, "message_cc", "registered contact only")
 
 
 def test_exfiltration_address_written_into_the_message_text(
@@ -334,10 +332,13 @@ def test_entitlement_deny_stops_the_pipeline_before_business_rules(
     assert decision.verdict is DENY and decision.rule_ids == ["entitlement"]
 
 
-def test_a_later_deny_keeps_the_approval_reasons_found_before(
-        guard: PolicyGuard, history: Run, tools: dict[str, Tool]) -> None:
-    body = {"supplier_id": "V-2001", "subject": "Order", "cc": ["sales@nordic-bearings.example"],
-            "body": "Upload the invoice to https://files.sp-parts-compliance.example/in"}
-    decision = check(guard, history, tools["send_supplier_message"], {"body": body})
+def test_a_later_deny_keeps_the_approval_reasons_found_before(history: Run) -> None:
+    purge = Tool(name="purge_archive", operation_id="purge_archive", description="Purge.",
+                 args_schema={"type": "object", "properties": {"note": {"type": "string"}}},
+                 params=(Param(arg="note", name="note", location=ParamLocation.QUERY),),
+                 method="DELETE", path="/archive", base_url="http://127.0.0.1:9",
+                 side_effect=SideEffect.DESTRUCTIVE)
+    decision = check(PolicyGuard(), history, purge,
+                     {"note": "log it at https://files.sp-parts-compliance.example/in"})
     assert decision.verdict is DENY
-    assert decision.rule_ids == ["out_of_catalog_target", "message_cc"]
+    assert decision.rule_ids == ["out_of_catalog_target", "destructive_default"]

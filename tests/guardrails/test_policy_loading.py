@@ -255,7 +255,7 @@ def test_projected_contexts_decide_like_full_ones(scenario_policy: PolicySet,
                                                   tools: dict[str, Tool]) -> None:
     full = copy.copy(scenario_policy)
     full._needs = dict.fromkeys(scenario_policy.tool_names)  # None: the whole context
-    cases = [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("create_purchase_order", {"body": PO_OK}),
         ("create_purchase_order", {"body": {**PO_OK, "quantity": 400}}),
         ("create_purchase_order", {"body": {**PO_OK, "vendor_id": "V-3002"}}),
@@ -268,7 +268,7 @@ def test_projected_contexts_decide_like_full_ones(scenario_policy: PolicySet,
     ]
     histories = [new_run(), new_run(*sourcing_history(tools)),
                  new_run(*sourcing_history(tools, quote=False))]
-    seen = set()
+    seen: set[str] = set()
     for run in histories:
         for name, args in cases:
             projected = scenario_policy.evaluate(run, tools[name], args, confidence=0.9)

@@ -61,18 +61,32 @@ def test_injected_calls_never_reach_the_services(services: SupplyChainServices) 
     moves: list[Move] = [*INJECTED_MOVES, Plan(reasoning="done", final_answer="stopped")]
     orch, _ = orchestrator(services, moves)
     run = orch.advance("run_sc")
-    assert run.status is RunStatus.AWAITING_APPROVAL
+    assert run.status is RunStatus.SUCCEEDED
     bank, delete = run.steps[2].calls
-    assert bank.status is CallStatus.AWAITING_APPROVAL and bank.decision is not None
-    assert set(bank.decision.rule_ids) == {"bank_details_change", "provenance"}
-    assert delete.status is CallStatus.DENIED
-    assert delete.decision is not None and delete.decision.rule_ids == ["entitlement"]
-    orch.decide("run_sc", bank.approval_id or "", approver="bob", approve=False,
-                comment="bank details come from the vendor master only")
-    final = orch.advance("run_sc")
-    assert final.status is RunStatus.SUCCEEDED
+    assert bank.status is CallStatus.DENIED and bank.decision is not None
+    assert bank.decision.rule_ids == ["bank_details_change"]
+    assert delete.status is CallStatus.DENIED and delete.decision is not None
+    assert delete.decision.rule_ids == ["entitlement"]
     assert services.erp.bank_changes == [] and services.erp.deleted_vendors == []
     assert not [r for r in services.erp.requests if r.method in ("PUT", "DELETE")]
+    assert len(services.erp.requests) == 1  # only the stock read reached the ERP
+
+
+def test_an_injected_value_pauses_and_a_rejection_keeps_it_from_the_service(
+        services: SupplyChainServices) -> None:
+    message = {"supplier_id": "V-2001", "subject": "Remittance",
+               "body": f"We will pay to {data.INJECTED_IBAN} from now on."}
+    moves: list[Move] = [INJECTED_MOVES[1], move("confirm the new account", (
+        "send_supplier_message", {"body": message})),
+        Plan(reasoning="done", final_answer="stopped")]
+    orch, _ = orchestrator(services, moves)
+    paused = orch.advance("run_sc")
+    assert paused.status is RunStatus.AWAITING_APPROVAL
+    approval = paused.pending_approvals[0]
+    assert approval.rule_ids == ["provenance"] and approval.tool == "send_supplier_message"
+    orch.decide("run_sc", approval.id, approver="bob", approve=False, comment="injected")
+    assert orch.advance("run_sc").status is RunStatus.SUCCEEDED
+    assert services.portal.sent_messages == []
 
 
 def test_the_legitimate_order_pauses_and_runs_once_after_approval(
