@@ -1,0 +1,164 @@
+"""The Function App: monitoring, plan (Flex Consumption or Consumption), Key Vault for the LLM
+key, and app settings with identity-based connections only (no keys, no connection strings
+that carry keys)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native as azure_native
+
+from paddock_infra._azure_common import AzureContext, global_name
+from paddock_infra._azure_data import DEPLOYMENT_CONTAINER, AzureData
+from paddock_infra.config import InfraConfig
+from paddock_infra.federation import AwsPeer
+
+web = azure_native.web
+PYTHON_VERSION = "3.12"
+PACKAGE_BLOB = "azure-functionapp.zip"
+"""Consumption plan only: the package blob WEBSITE_RUN_FROM_PACKAGE points at."""
+LLM_SECRET_NAME = "llm-api-key"
+
+
+@dataclass
+class AzureFunction:
+    app: web.WebApp
+    insights: azure_native.applicationinsights.Component
+    vault: azure_native.keyvault.Vault | None
+    secrets: list[azure_native.keyvault.Secret]
+
+
+def build_function(cfg: InfraConfig, ctx: AzureContext, data: AzureData, parent: pulumi.Resource,
+                   *, aws: AwsPeer | None) -> AzureFunction:
+    opts = pulumi.ResourceOptions(parent=parent)
+    insights = _monitoring(cfg, ctx, opts)
+    vault, secrets, secret_settings = _llm_secret(cfg, ctx, opts)
+    plan = _plan(cfg, ctx, opts)
+    settings = {**app_settings(cfg, data, insights, aws=aws), **secret_settings}
+    site_config: web.SiteConfigArgsDict = {
+        "app_settings": [{"name": k, "value": v} for k, v in sorted(settings.items())],
+        "ftps_state": "Disabled", "min_tls_version": "1.2", "http20_enabled": True,
+    }
+    flex: web.FunctionAppConfigArgsDict | None = None
+    if cfg.azure.plan == "flex":
+        flex = {
+            "deployment": {"storage": {
+                "type": "blobContainer",
+                "value": pulumi.Output.concat(data.account.primary_endpoints.blob,
+                                              DEPLOYMENT_CONTAINER),
+                "authentication": {"type": "SystemAssignedIdentity"}}},
+            "runtime": {"name": "python", "version": PYTHON_VERSION},
+            "scale_and_concurrency": {"maximum_instance_count": cfg.azure.flex_max_instances,
+                                      "instance_memory_mb": cfg.azure.flex_instance_memory_mb},
+        }
+    else:
+        site_config["linux_fx_version"] = f"Python|{PYTHON_VERSION}"
+    app = web.WebApp(
+        f"{cfg.base_name}-func", name=global_name(ctx, cfg.base_name, "func", max_len=60),
+        resource_group_name=ctx.resource_group.name, location=ctx.location,
+        kind="functionapp,linux", reserved=True, server_farm_id=plan.id, https_only=True,
+        client_affinity_enabled=False,
+        identity={"type": web.ManagedServiceIdentityType.SYSTEM_ASSIGNED},
+        key_vault_reference_identity="SystemAssigned", site_config=site_config,
+        function_app_config=flex, opts=opts)
+    return AzureFunction(app=app, insights=insights, vault=vault, secrets=secrets)
+
+
+def app_settings(cfg: InfraConfig, data: AzureData,
+                 insights: azure_native.applicationinsights.Component, *,
+                 aws: AwsPeer | None) -> dict[str, pulumi.Input[str]]:
+    """Every non-secret setting; names as in core/config.py, connections by identity."""
+    endpoints = data.account.primary_endpoints
+    settings: dict[str, pulumi.Input[str]] = {
+        **cfg.extra_env,
+        # Identity-based host storage: the account name, no key (credential defaults to the
+        # system-assigned identity).
+        "AzureWebJobsStorage__accountName": data.account.name,
+        "AzureWebJobsStorage__credential": "managedidentity",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING": insights.connection_string,
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Authorization=AAD",
+        "PADDOCK_CLOUD": "azure", "PADDOCK_STORE": "table",
+        "PADDOCK_TABLE_NAME": cfg.azure.table_name, "PADDOCK_TABLE_ENDPOINT": data.table_endpoint,
+        "PADDOCK_QUEUE_ENDPOINT": endpoints.queue, "PADDOCK_QUEUE_NAME": cfg.azure.queue_name,
+        "PADDOCK_BLOB_ENDPOINT": endpoints.blob,
+        "PADDOCK_BLOB_CONTAINER": cfg.azure.blob_container,
+        "PADDOCK_AUTH_ISSUER": cfg.auth.issuer, "PADDOCK_AUTH_AUDIENCE": cfg.auth.audience,
+        **cfg.llm.plain_env(),
+        "OTEL_SERVICE_NAME": cfg.base_name,
+    }
+    if cfg.auth.jwks_url:
+        settings["PADDOCK_AUTH_JWKS_URL"] = cfg.auth.jwks_url
+    if cfg.otlp_endpoint:
+        settings["PADDOCK_OTLP_ENDPOINT"] = cfg.otlp_endpoint
+    if aws is not None:
+        settings.update({
+            "PADDOCK_AWS_ROLE_ARN": aws.role_arn,
+            "PADDOCK_AWS_TOKEN_AUDIENCE": cfg.azure.aws_token_audience,
+            "AWS_DEFAULT_REGION": aws.region, "AWS_REGION": aws.region,
+            "PADDOCK_SQS_QUEUE_URL": aws.queue_url,
+            "PADDOCK_DYNAMODB_TABLE": aws.table_name, "PADDOCK_PAYLOAD_BUCKET": aws.bucket_name,
+        })
+    if cfg.azure.plan == "consumption":
+        settings.update({
+            "FUNCTIONS_EXTENSION_VERSION": "~4", "FUNCTIONS_WORKER_RUNTIME": "python",
+            "WEBSITE_RUN_FROM_PACKAGE": pulumi.Output.concat(
+                endpoints.blob, DEPLOYMENT_CONTAINER, "/", PACKAGE_BLOB),
+            "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID": "SystemAssigned",
+        })
+    return settings
+
+
+def _monitoring(cfg: InfraConfig, ctx: AzureContext,
+                opts: pulumi.ResourceOptions) -> azure_native.applicationinsights.Component:
+    workspace = azure_native.operationalinsights.Workspace(
+        f"{cfg.base_name}-logs", workspace_name=f"{cfg.base_name}-logs",
+        resource_group_name=ctx.resource_group.name, location=ctx.location,
+        sku={"name": "PerGB2018"}, retention_in_days=max(30, cfg.log_retention_days),
+        opts=opts)
+    return azure_native.applicationinsights.Component(
+        f"{cfg.base_name}-insights", resource_name_=f"{cfg.base_name}-insights",
+        resource_group_name=ctx.resource_group.name, location=ctx.location,
+        kind="web", application_type="web", workspace_resource_id=workspace.id,
+        ingestion_mode="LogAnalytics",
+        # Entra-only ingestion: the connection string alone cannot write telemetry.
+        disable_local_auth=True, opts=opts)
+
+
+def _plan(cfg: InfraConfig, ctx: AzureContext,
+          opts: pulumi.ResourceOptions) -> web.AppServicePlan:
+    sku: web.SkuDescriptionArgsDict = (
+        {"name": "FC1", "tier": "FlexConsumption"} if cfg.azure.plan == "flex"
+        else {"name": "Y1", "tier": "Dynamic"})
+    return web.AppServicePlan(
+        f"{cfg.base_name}-plan", name=f"{cfg.base_name}-plan",
+        resource_group_name=ctx.resource_group.name, location=ctx.location,
+        kind="functionapp", reserved=True, sku=sku, opts=opts)
+
+
+def _llm_secret(cfg: InfraConfig, ctx: AzureContext, opts: pulumi.ResourceOptions,
+                ) -> tuple[azure_native.keyvault.Vault | None, list[azure_native.keyvault.Secret],
+                           dict[str, pulumi.Input[str]]]:
+    """The LLM key in Key Vault; the app setting holds only a Key Vault reference."""
+    key = cfg.llm.api_key
+    if key is None:
+        return None, [], {}
+    kv = azure_native.keyvault
+    secret_value: pulumi.Output[str] = pulumi.Output.secret(key)
+    vault = azure_native.keyvault.Vault(
+        f"{cfg.base_name}-vault", vault_name=global_name(ctx, cfg.base_name, "kv", max_len=24),
+        resource_group_name=ctx.resource_group.name, location=ctx.location,
+        properties=kv.VaultPropertiesArgsDict(
+            tenant_id=ctx.tenant_id,
+            sku={"family": kv.SkuFamily.A, "name": kv.SkuName.STANDARD},
+            enable_rbac_authorization=True, soft_delete_retention_in_days=7,
+            public_network_access="Enabled"),
+        opts=opts)
+    secret = azure_native.keyvault.Secret(
+        f"{cfg.base_name}-{LLM_SECRET_NAME}", vault_name=vault.name,
+        resource_group_name=ctx.resource_group.name, secret_name=LLM_SECRET_NAME,
+        properties={"value": secret_value},
+        opts=pulumi.ResourceOptions(parent=vault))
+    reference = pulumi.Output.concat("@Microsoft.KeyVault(SecretUri=",
+                                     secret.properties.secret_uri, ")")
+    return vault, [secret], {cfg.llm.api_key_env: reference}
