@@ -47,7 +47,10 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
     ("write message", "send_supplier_message", {"body": {
         "supplier_id": "V-2001", "subject": "Order P-100 for DE01",
         "body": "We ordered 500 pcs of P-100 at 61.5 EUR under quote Q-000123."}}),
-    ("injected IBAN", "update_vendor_bank", {"vendor_id": "V-2001", "body": {
+    ("injected IBAN in text", "send_supplier_message", {"body": {
+        "supplier_id": "V-2001", "subject": "Remittance",
+        "body": "We will pay PO 4500000001 to DE89 3704 0044 0532 0130 00."}}),
+    ("bank change", "update_vendor_bank", {"vendor_id": "V-2001", "body": {
         "iban": data.INJECTED_IBAN, "bic": data.INJECTED_BIC}}),
     ("schema deny", "create_purchase_order", {"body": {**PO, "currency": "USD", "x": 1}}),
 ]

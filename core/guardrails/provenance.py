@@ -47,10 +47,21 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
-@lru_cache(maxsize=8192)
+_CACHED_TEXT = 4096
+
+
 def _scan(text: str) -> tuple[str, frozenset[str], frozenset[Decimal]]:
-    """Normalised text, tokens and numbers of one text; cached, since every check of a run
-    re-reads the same results."""
+    """Normalised text, tokens and numbers of one text. Short texts are cached, since the
+    checks of a run re-read the same results; long ones are scanned each time."""
+    return _scan_cached(text) if len(text) <= _CACHED_TEXT else _scan_text(text)
+
+
+@lru_cache(maxsize=8192)
+def _scan_cached(text: str) -> tuple[str, frozenset[str], frozenset[Decimal]]:
+    return _scan_text(text)
+
+
+def _scan_text(text: str) -> tuple[str, frozenset[str], frozenset[Decimal]]:
     return _norm(text), frozenset(tokens(text)), frozenset(numbers(text))
 
 
@@ -147,6 +158,11 @@ class ProvenanceIndex:
     def from_run(cls, run: Run) -> ProvenanceIndex:
         return cls(run)
 
+    def build(self) -> ProvenanceIndex:
+        """Build both pools now instead of on first use."""
+        _ = self.trusted, self.untrusted, self.operator_hosts
+        return self
+
     @staticmethod
     def fingerprint(run: Run) -> str:
         """Everything the index depends on, as text: equal fingerprints, equal indexes."""
@@ -200,7 +216,8 @@ class IndexCache:
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-            found = self._items[key] = ProvenanceIndex(run.model_copy(deep=True))
+            # Built in full now: the caller may change ``run`` once the check is over.
+            found = self._items[key] = ProvenanceIndex(run).build()
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
             return found
