@@ -56,7 +56,8 @@ class AzureStack(pulumi.ComponentResource):
             identity = aws_workload_identity(cfg, ctx, data, self)
             trust_aws_worker(cfg, ctx, identity, aws)
             self.aws_workload_client_id = identity.client_id
-        self.api_url = pulumi.Output.concat("https://", fn.app.default_host_name, "/api")
+        # functions/azure/host.json sets routePrefix "": routes sit at the root, as on AWS.
+        self.api_url = pulumi.Output.concat("https://", fn.app.default_host_name)
         self.resource_group_name = group.name
         self.function_app_name = fn.app.name
         self.principal_id = fn.app.identity.apply(lambda i: i.principal_id if i else "")
