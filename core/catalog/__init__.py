@@ -1,0 +1,40 @@
+"""The tool catalog: OpenAPI / Swagger specs imported into wire-neutral ``Tool`` records."""
+
+from __future__ import annotations
+
+from core.catalog import models
+from core.catalog.catalog import Catalog
+from core.catalog.export import short_description, to_openai_tools
+from core.catalog.loader import detect_format, load_document
+from core.catalog.models import (
+    AuthRequirement,
+    Location,
+    Param,
+    ParamLocation,
+    SideEffect,
+    SpecRef,
+    Tool,
+    Trust,
+)
+from core.catalog.openapi import ImportResult, import_document, import_spec, tools_from_document
+
+__all__ = [
+    "AuthRequirement",
+    "Catalog",
+    "ImportResult",
+    "Location",
+    "Param",
+    "ParamLocation",
+    "SideEffect",
+    "SpecRef",
+    "Tool",
+    "Trust",
+    "detect_format",
+    "import_document",
+    "import_spec",
+    "load_document",
+    "models",
+    "short_description",
+    "to_openai_tools",
+    "tools_from_document",
+]
