@@ -14,7 +14,7 @@ from core.config import Settings
 
 if TYPE_CHECKING:
     from core.api.auth import Authenticator
-    from core.orchestrator.engine import Orchestrator
+    from core.orchestrator.engine import CatalogProvider, Orchestrator
     from core.queue.base import Cloud, TaskQueue
     from core.state.base import RunStore
 
@@ -39,6 +39,7 @@ class Deps:
                  authenticator: Authenticator | None = None,
                  scenario_base_urls: Mapping[str, Mapping[str, str]] | None = None,
                  allowed_hosts: Collection[str] | None = None,
+                 catalogs: CatalogProvider | None = None,
                  orchestrator_factory: Callable[[Deps], Orchestrator] | None = None) -> None:
         self.settings = settings
         self.scenario_base_urls = {k: dict(v) for k, v in (scenario_base_urls or {}).items()}
@@ -53,6 +54,8 @@ class Deps:
             self._built["orchestrator"] = orchestrator
         if authenticator is not None:
             self._built["authenticator"] = authenticator
+        if catalogs is not None:
+            self._built["catalogs"] = catalogs
         self._queues: dict[str, TaskQueue] = dict(queues or {})
         self._orchestrator_factory = orchestrator_factory
 
@@ -78,6 +81,17 @@ class Deps:
             return authenticator_from_settings(self.settings)
 
         return self._once("authenticator", build)
+
+    @property
+    def catalogs(self) -> CatalogProvider:
+        """Tool catalogs by the run's sources and base URLs, loaded once per process."""
+
+        def build() -> CatalogProvider:
+            from core.runtime import CatalogCache
+
+            return CatalogCache()
+
+        return self._once("catalogs", build)
 
     @property
     def orchestrator(self) -> Orchestrator:

@@ -281,8 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=("emulators", "memory"), default="emulators")
     parser.add_argument("--env-file", type=Path, default=Path(".paddock/dev.env"))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # no EMF lines on stdout
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("paddock").setLevel(logging.INFO)
+    # The handlers' Powertools loggers and EMF metrics still print JSON lines, as on Lambda.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     server = DevServer(backend=args.backend, port=args.port)
     with server:

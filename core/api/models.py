@@ -22,7 +22,7 @@ MAX_BODY_BYTES = 256 * 1024
 MAX_INPUT_DEPTH = 16
 
 LlmChoice = Literal["rules", "openai", "azure-openai"]
-HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=2048)]
+HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[!-~]+$", max_length=2048)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Cursor = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
@@ -61,8 +61,11 @@ def _scenario_names() -> list[str]:
 def _start_run_schema(schema: dict[str, Any]) -> None:
     # Exactly one source: a scenario, or a catalog with a goal.
     schema["oneOf"] = [
-        {"required": ["scenario"], "not": {"required": ["catalog"]}},
-        {"required": ["catalog", "goal"], "not": {"required": ["scenario"]}},
+        {"required": ["scenario"],
+         "properties": {"scenario": {"type": "string"}, "catalog": {"type": "null"}}},
+        {"required": ["catalog", "goal"],
+         "properties": {"catalog": {"type": "array"}, "goal": {"type": "string"},
+                        "scenario": {"type": "null"}}},
     ]
     scenario = schema["properties"]["scenario"]
     scenario["anyOf"] = [{"type": "string", "enum": _scenario_names()}, {"type": "null"}]
@@ -92,9 +95,9 @@ class StartRunRequest(Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_start_run_schema)
 
     goal: str | None = Field(default=None, min_length=1, max_length=4000)
-    """What the agent should achieve (required with ``catalog``; a scenario has its own)."""
+    """What the agent should achieve (required with `catalog`; a scenario has its own)."""
     scenario: Name | None = None
-    """A bundled scenario, e.g. ``supply-chain`` (see ``GET /catalog/tools``)."""
+    """A bundled scenario, e.g. `supply-chain` (see `GET /catalog/tools`)."""
     catalog: list[HttpUrl] | None = Field(default=None, min_length=1, max_length=20)
     """OpenAPI/Swagger documents (https URLs) the run's tools come from."""
     base_urls: dict[Name, HttpUrl] = Field(default_factory=dict, max_length=20)
@@ -103,7 +106,7 @@ class StartRunRequest(Strict):
     """Trusted operator inputs the planner may use."""
     budget: BudgetRequest | None = None
     llm: LlmChoice | None = None
-    """The planner: ``rules`` (offline), ``openai`` or ``azure-openai``; default per server."""
+    """The planner: `rules` (offline), `openai` or `azure-openai`; default per server."""
 
     @field_validator("scenario")
     @classmethod
@@ -146,10 +149,10 @@ class KillSwitchRequest(Strict):
 
     scope: Literal["global", "tenant"]
     tenant: Name | None = None
-    """For ``scope=tenant``: which tenant (default: the caller's)."""
+    """For `scope=tenant`: which tenant (default: the caller's)."""
     reason: str = Field(min_length=1, max_length=500)
     active: bool = True
-    """``false`` lowers the flag again."""
+    """`false` lowers the flag again."""
 
 
 class RunListQuery(Strict):
@@ -157,14 +160,18 @@ class RunListQuery(Strict):
     tenant: Name | None = None
     """Only admins may name another tenant than their own; default: the caller's tenant."""
     limit: int = Field(default=50, ge=1, le=200)
+    """Page size."""
     cursor: Cursor | None = None
-    """``next_cursor`` from the previous page."""
+    """`next_cursor` from the previous page."""
 
 
 class ApprovalListQuery(Strict):
     status: Literal["pending"] = "pending"
+    """Only pending approvals are listed here; decided ones are on their run."""
     tenant: Name | None = None
+    """Only admins may name another tenant than their own."""
     limit: int = Field(default=50, ge=1, le=200)
+    """At most this many approvals."""
 
 
 class ToolListQuery(Strict):
@@ -181,7 +188,7 @@ class RunAccepted(ApiModel):
     tenant: str
     goal: str
     location: str
-    """Where to watch the run: ``/runs/{run_id}``."""
+    """Where to watch the run: `/runs/{run_id}`."""
 
 
 class DecisionView(ApiModel):
@@ -291,7 +298,7 @@ class ApprovalList(ApiModel):
 
 class KillSwitchState(ApiModel):
     scope: str
-    """``global`` or ``tenant:<id>``."""
+    """`global` or `tenant:<id>`."""
     active: bool
     reason: str
 
@@ -303,7 +310,7 @@ class ToolView(ApiModel):
     method: str
     path: str
     location: str
-    """``aws``, ``azure`` or ``external``: whose worker calls it."""
+    """`aws`, `azure` or `external`: whose worker calls it."""
     side_effect: str
     trust: str
     deprecated: bool

@@ -47,7 +47,7 @@ ROUTES: tuple[Route[ApiService], ...] = (
     Route("POST", "/runs/{run_id}/approvals/{approval_id}", "decideApproval",
           ApiService.decide, "Approve or reject one pending call", RunView,
           body=DecisionRequest, roles=(ROLE_APPROVER,), errors=(403, 404, 409),
-          description="Needs the `approver` role. The run is enqueued to continue."),
+          description="The run is enqueued to continue."),
     Route("POST", "/kill-switch", "killSwitch", ApiService.kill_switch,
           "Raise or lower the global or a tenant's kill flag", KillSwitchState,
           body=KillSwitchRequest, roles=(ROLE_ADMIN,), errors=(403,)),

@@ -105,13 +105,13 @@ class ApiService:
             except ValueError:
                 host = ""
             if host not in self.deps.allowed_hosts:
-                raise ApiError(422, "host_not_allowed",
+                raise ApiError(403, "host_not_allowed",
                                f"{url!r}: this deployment does not let a request point tools "
                                "or catalogs at that host")
 
     def _check_catalog(self, run: Run) -> None:
         try:
-            self.deps.orchestrator.catalogs(run)
+            self.deps.catalogs(run)
         except (SpecError, OSError, ValueError) as exc:
             message = exc.message if isinstance(exc, PaddockError) else str(exc)
             raise ApiError(422, "invalid_catalog",
@@ -248,7 +248,7 @@ class ApiService:
             probe = Run(id="catalog", goal="", scenario=name,
                         catalog=[str(p) for p in scenario.spec_paths()],
                         base_urls=dict(self.deps.scenario_base_urls.get(name, {})))
-            for tool in self.deps.orchestrator.catalogs(probe).tools:
+            for tool in self.deps.catalogs(probe).tools:
                 tools.append(ToolView(
                     name=tool.name, scenario=name, description=tool.description,
                     method=tool.method, path=tool.path, location=tool.location.value,

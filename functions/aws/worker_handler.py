@@ -30,7 +30,9 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 def make_handler(worker: Worker) -> LambdaHandler:
     """An SQS-triggered Lambda handler feeding ``worker``; partial batch responses."""
-    processor = BatchProcessor(event_type=EventType.SQS)
+    # A batch where every record failed is reported like any other (all ids listed), not
+    # raised: SQS then redelivers exactly those records, and the DLQ counts stay honest.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def record_handler(record: SQSRecord) -> str:
         logger.append_keys(message_id=record.message_id)
@@ -44,6 +46,8 @@ def make_handler(worker: Worker) -> LambdaHandler:
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         response: dict[str, Any] = process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context)
+        failed = len(response.get("batchItemFailures", []))
+        metrics.add_metric(name="FailedRecords", unit=MetricUnit.Count, value=failed)
         return response
 
     return handler

@@ -1,0 +1,5 @@
+"""Fixtures: see tests/api/world.py."""
+
+from tests.api.world import _orders_server, issuer, orders, world
+
+__all__ = ["_orders_server", "issuer", "orders", "world"]
