@@ -27,11 +27,15 @@ def pick_json(content: Mapping[str, Any]) -> str | None:
 
 
 def _trivial(media: Any) -> bool:
-    """A body that carries nothing (Stripe declares empty form bodies on every GET)."""
+    """A body that can carry nothing: no schema, or an object that allows no property.
+
+    (Stripe declares such empty form bodies on every GET.)
+    """
     schema = media.get("schema") if isinstance(media, dict) else None
     return schema is None or (isinstance(schema, dict) and not schema.get("properties")
-                              and "$ref" not in schema and schema.get("type") in (None, "object")
-                              and not any(k in schema for k in ("allOf", "anyOf", "oneOf")))
+                              and schema.get("additionalProperties") is False
+                              and not any(k in schema for k in ("$ref", "allOf", "anyOf",
+                                                                "oneOf", "patternProperties")))
 
 
 def _add_body(args: Args, schema: Any, description: Any, required: bool) -> None:

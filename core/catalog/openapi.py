@@ -124,10 +124,17 @@ def _spec_ref(doc: Mapping[str, Any], fmt: str, source: str, raw: bytes | None) 
     raw_info = doc.get("info")
     info: Mapping[str, Any] = raw_info if isinstance(raw_info, dict) else {}
     if raw is None:
-        raw = json.dumps(doc, sort_keys=True, default=str).encode()
+        raw = _canonical_bytes(doc)
     title = str(info.get("title") or Path(source).stem or "spec").strip()
     return SpecRef(title=title, version=str(info.get("version", "")), source=source,
                    sha256=hashlib.sha256(raw).hexdigest(), format=fmt)
+
+
+def _canonical_bytes(doc: Mapping[str, Any]) -> bytes:
+    try:
+        return json.dumps(doc, sort_keys=True, default=str).encode()
+    except TypeError:  # keys of mixed types (YAML status codes as integers)
+        return json.dumps(doc, default=str).encode()
 
 
 def _operations(doc: Mapping[str, Any], spec: _Spec) -> list[tuple[str, str, dict[str, Any],
