@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.catalog._discriminator import discriminate
 from core.catalog._refs import Documents, RefError, RefKey
 
 REQUEST = "request"
@@ -25,11 +26,15 @@ _SCHEMA_ONE = ("additionalProperties", "not", "contains", "propertyNames", "if",
                "contentSchema")
 _DROPPED = frozenset({"xml", "externalDocs", "$id", "$schema", "$anchor", "$dynamicAnchor",
                       "$defs", "definitions", "nullable", "x-nullable", "example",
-                      "discriminator", "collectionFormat", "$comment"})
+                      "discriminator", "collectionFormat", "$comment",
+                      "dependencies"})
 _NUMBERS = ("minimum", "maximum", "multipleOf", "minLength", "maxLength", "minItems",
             "maxItems", "minProperties", "maxProperties", "minContains", "maxContains")
 _ANNOTATIONS = frozenset({"description", "title", "default", "examples", "deprecated",
                           "readOnly", "writeOnly", "format"})
+_STRINGS = frozenset({"title", "description", "format", "contentMediaType", "contentEncoding",
+                      "$ref"})
+_BOOLEANS = frozenset({"uniqueItems", "readOnly", "writeOnly", "deprecated"})
 _JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object", "null"})
 
 
@@ -184,9 +189,12 @@ class SchemaConverter:
         if "example" in node and "examples" not in out:
             out["examples"] = [node["example"]]
         self._exclusive_bounds(node, out)
+        _tuple_tail(out)
+        if isinstance(node.get("dependencies"), dict):
+            self._dependencies(node["dependencies"], out, base, context, col, where)
         self._drop_hidden(node, out, base, context)
         if isinstance(node.get("discriminator"), dict):
-            self._discriminator(node, out, base, col, where)
+            discriminate(self.docs, node, out, base, col.note, where)
         elif isinstance(node.get("discriminator"), str):  # Swagger 2.0: just the property
             out["discriminator"] = {"propertyName": node["discriminator"]}
         if node.get("nullable") is True or node.get("x-nullable") is True:
@@ -231,6 +239,12 @@ class SchemaConverter:
             return _number(key, value, where, col)
         if key in ("exclusiveMinimum", "exclusiveMaximum"):
             return _SKIP  # handled with minimum / maximum
+        if key == "examples" and not isinstance(value, list):
+            return [value]
+        if (key in _STRINGS and not isinstance(value, str)) or (
+                key in _BOOLEANS and not isinstance(value, bool)):
+            col.note(f"{where or 'schema'}: '{key}: {value!r:.40}' has the wrong type; dropped")
+            return _SKIP
         if key == "enum" and not isinstance(value, list):
             col.note(f"{where}: 'enum' is not a list; dropped")
             return _SKIP
@@ -258,6 +272,16 @@ class SchemaConverter:
             return _SKIP
         return str(value)
 
+    def _dependencies(self, value: dict[str, Any], out: dict[str, Any], base: str,
+                      context: str, col: Collector, where: str) -> None:
+        """Draft-4 ``dependencies``: lists become dependentRequired, schemas dependentSchemas."""
+        for name, dep in value.items():
+            if isinstance(dep, list):
+                out.setdefault("dependentRequired", {})[str(name)] = [str(d) for d in dep]
+            else:
+                out.setdefault("dependentSchemas", {})[str(name)] = self.convert(
+                    dep, base=base, context=context, col=col, where=f"{where}.{name}")
+
     def _exclusive_bounds(self, node: dict[str, Any], out: dict[str, Any]) -> None:
         for bound, exclusive in (("minimum", "exclusiveMinimum"),
                                  ("maximum", "exclusiveMaximum")):
@@ -283,48 +307,12 @@ class SchemaConverter:
         if isinstance(out.get("required"), list):
             out["required"] = [r for r in out["required"] if r not in hidden]
 
-    def _discriminator(self, node: dict[str, Any], out: dict[str, Any], base: str,
-                       col: Collector, where: str) -> None:
-        disc = node["discriminator"]
-        prop = disc.get("propertyName")
-        if not isinstance(prop, str):
-            col.note(f"{where}: discriminator without propertyName; dropped")
-            return
-        values: dict[RefKey, list[str]] = {}
-        mapping: dict[str, str] = {}
-        for value, target in (disc.get("mapping") or {}).items():
-            ref = target if "/" in str(target) or "#" in str(target) else \
-                f"#/components/schemas/{target}"
-            try:
-                key = self.docs.resolve(str(ref), base)[0]
-            except RefError as exc:
-                col.note(f"{where}: discriminator mapping {value!r}: {exc}")
-                continue
-            values.setdefault(key, []).append(str(value))
-            mapping[str(value)] = key[1].rsplit("/", 1)[-1]
-        out["discriminator"] = {"propertyName": prop, **({"mapping": mapping} if mapping else {})}
-        for keyword in ("oneOf", "anyOf"):
-            if isinstance(node.get(keyword), list) and keyword in out:
-                out[keyword] = self._tag_branches(node[keyword], out[keyword], prop, values,
-                                                  base)
 
-    def _tag_branches(self, raw: list[Any], converted: list[Any], prop: str,
-                      values: dict[RefKey, list[str]], base: str) -> list[Any]:
-        """Each mapped branch also requires its discriminator value, as OpenAPI means it."""
-        tagged: list[Any] = []
-        for raw_branch, branch in zip(raw, converted, strict=True):
-            key = None
-            if isinstance(raw_branch, dict) and isinstance(raw_branch.get("$ref"), str):
-                try:
-                    key = self.docs.resolve(raw_branch["$ref"], base)[0]
-                except RefError:
-                    key = None
-            if key is not None and key in values:
-                tag = {"properties": {prop: {"enum": values[key]}}, "required": [prop]}
-                tagged.append({"allOf": [branch, tag]})
-            else:
-                tagged.append(branch)
-        return tagged
+def _tuple_tail(out: dict[str, Any]) -> None:
+    """Draft-4 ``additionalItems`` after tuple ``items`` is 2020-12 ``items``."""
+    tail = out.pop("additionalItems", None)
+    if tail is not None and "prefixItems" in out and "items" not in out:
+        out["items"] = tail
 
 
 class _Skip:

@@ -236,3 +236,32 @@ def test_recursive_response_schema_has_its_own_defs() -> None:
     assert Draft202012Validator(schema).is_valid(_nested(5))
     assert not Draft202012Validator(schema).is_valid(_nested(5, leaf_name=""))
     assert result.tools[0].args_schema.get("$defs") is None
+
+
+def test_draft4_leftovers_are_translated_not_ignored() -> None:
+    body = {"type": "object",
+            "properties": {"card": {"type": "string"}, "cvv": {"type": "string"},
+                           "pair": {"type": "array", "items": [{"type": "string"},
+                                                               {"type": "integer"}],
+                                    "additionalItems": False}},
+            "dependencies": {"card": ["cvv"],
+                             "cvv": {"properties": {"cvv": {"maxLength": 4}}}}}
+    tool = one(openapi(post_body(body)))
+    converted = tool.args_schema["properties"]["body"]
+    assert converted["dependentRequired"] == {"card": ["cvv"]}
+    assert converted["properties"]["pair"]["items"] is False
+    assert accepts(tool, {"body": {"card": "4111", "cvv": "123", "pair": ["a", 1]}})
+    assert not accepts(tool, {"body": {"card": "4111"}})
+    assert not accepts(tool, {"body": {"cvv": "12345"}})
+    assert not accepts(tool, {"body": {"pair": ["a", "b"]}})
+    assert not accepts(tool, {"body": {"pair": ["a", 1, "extra"]}})
+
+
+def test_keywords_of_the_wrong_type_are_dropped_with_a_warning() -> None:
+    tool = one(openapi(post_body({"type": "string", "format": 5, "uniqueItems": "yes",
+                                  "examples": {"one": "x"}, "maxLength": "3"})))
+    Draft202012Validator.check_schema(tool.args_schema)
+    converted = tool.args_schema["properties"]["body"]
+    assert converted == {"type": "string", "examples": [{"one": "x"}], "maxLength": 3}
+    assert any("'format: 5'" in w for w in tool.warnings)
+    assert any("uniqueItems" in w for w in tool.warnings)
