@@ -1,39 +1,52 @@
 """Paddock's HTTP API, defined once: models, routes, auth, one handler, the queue worker.
 
 The cloud adapters (``functions/aws``, ``functions/azure``) translate their events to an
-``ApiRequest``, call ``ApiHandler.handle`` and render the ``ApiResponse``; their queue triggers
-call ``Worker.process``. ``LocalIssuer`` (local OIDC issuer) and ``core.api.devserver`` are
-imported on demand: they pull in a web server the handlers do not need.
+``ApiRequest``, call ``handle`` and render the ``ApiResponse``; their queue triggers call
+``process_body``. Names are imported on first use (PEP 562): a handler that imports
+``core.api.entry`` does not pay for pydantic models, clients or the dev server at cold start.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from core.api.auth import (
-    ROLE_ADMIN,
-    ROLE_APPROVER,
-    Authenticator,
-    JwtAuthenticator,
-    Principal,
-    authenticator_from_settings,
-)
-from core.api.deps import Deps
-from core.api.errors import ApiError, ErrorBody
-from core.api.handler import ApiHandler
-from core.api.http import ApiRequest, ApiResponse
-from core.api.models import MAX_BODY_BYTES, StartRunRequest
-from core.api.worker import (
-    Outcome,
-    QueueHandoff,
-    Worker,
-    WorkOutcome,
-    poll,
-    process_envelope,
-)
-
 if TYPE_CHECKING:
+    from core.api.auth import (
+        ROLE_ADMIN,
+        ROLE_APPROVER,
+        Authenticator,
+        JwtAuthenticator,
+        Principal,
+        authenticator_from_settings,
+    )
+    from core.api.deps import Deps
     from core.api.dev_issuer import LocalIssuer
+    from core.api.entry import LazyApi, LazyWorker, MessageHandler, RequestHandler
+    from core.api.errors import ApiError, ErrorBody
+    from core.api.handler import ApiHandler
+    from core.api.http import ApiRequest, ApiResponse
+    from core.api.models import MAX_BODY_BYTES, StartRunRequest
+    from core.api.worker import (
+        Outcome,
+        QueueHandoff,
+        Worker,
+        WorkOutcome,
+        poll,
+        process_envelope,
+    )
+
+_WHERE = {
+    "ROLE_ADMIN": "auth", "ROLE_APPROVER": "auth", "Authenticator": "auth",
+    "JwtAuthenticator": "auth", "Principal": "auth", "authenticator_from_settings": "auth",
+    "Deps": "deps", "LocalIssuer": "dev_issuer",
+    "LazyApi": "entry", "LazyWorker": "entry", "MessageHandler": "entry",
+    "RequestHandler": "entry", "ApiError": "errors", "ErrorBody": "errors",
+    "ApiHandler": "handler", "ApiRequest": "http", "ApiResponse": "http",
+    "MAX_BODY_BYTES": "models", "StartRunRequest": "models",
+    "Outcome": "worker", "QueueHandoff": "worker", "Worker": "worker",
+    "WorkOutcome": "worker", "poll": "worker", "process_envelope": "worker",
+}
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -47,10 +60,14 @@ __all__ = [
     "Deps",
     "ErrorBody",
     "JwtAuthenticator",
+    "LazyApi",
+    "LazyWorker",
     "LocalIssuer",
+    "MessageHandler",
     "Outcome",
     "Principal",
     "QueueHandoff",
+    "RequestHandler",
     "StartRunRequest",
     "WorkOutcome",
     "Worker",
@@ -61,8 +78,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "LocalIssuer":
-        from core.api.dev_issuer import LocalIssuer
-
-        return LocalIssuer
-    raise AttributeError(f"module 'core.api' has no attribute {name!r}")
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'core.api' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"core.api.{module}"), name)
+    globals()[name] = value
+    return value

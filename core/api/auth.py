@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -147,6 +146,8 @@ def bearer_token(authorization: str | None) -> str:
 
 def discover_jwks_url(issuer: str, timeout: float) -> str:
     """The ``jwks_uri`` from the issuer's OpenID configuration."""
+    import urllib.request
+
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:

@@ -1,4 +1,4 @@
-"""API errors: one JSON shape, ``{"error": {"code", "message", "details", "correlation_id"}}``."""
+"""API errors: one JSON shape, `{"error": {"code", "message", "details", "correlation_id"}}`."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ from core.errors import (
 
 class ErrorDetail(BaseModel):
     code: str
-    """Stable, machine-readable: ``not_found``, ``validation_error``, ``unauthorized``..."""
+    """Stable, machine-readable: `not_found`, `validation_error`, `unauthorized`..."""
     message: str
     """What went wrong, for a human."""
     details: list[dict[str, Any]] = Field(default_factory=list)
-    """Per-field problems (``loc``, ``msg``, ``type``) for validation errors."""
+    """Per-field problems (`loc`, `msg`, `type`) for validation errors."""
     correlation_id: str | None = None
     """Quote this when reporting a problem; it is in the server's logs."""
 

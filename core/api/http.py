@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-from pydantic import BaseModel
+from typing import Any, Protocol
 
 JSON = "application/json"
+
+
+class JsonModel(Protocol):
+    """A pydantic model, as far as rendering needs (this module stays free of pydantic, so
+    the handlers import it at no cost)."""
+
+    def model_dump_json(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class ApiResponse:
         return json.loads(self.body) if self.body else None
 
 
-def json_response(status: int, payload: BaseModel | Mapping[str, Any] | None,
+def json_response(status: int, payload: JsonModel | Mapping[str, Any] | None,
                   headers: Mapping[str, str] | None = None) -> ApiResponse:
     """Encode ``payload`` (a pydantic model or plain JSON data) as a JSON response."""
     out = {"content-type": JSON}
@@ -56,8 +61,8 @@ def json_response(status: int, payload: BaseModel | Mapping[str, Any] | None,
     if payload is None:
         body = b""
         del out["content-type"]
-    elif isinstance(payload, BaseModel):
-        body = payload.model_dump_json().encode()
-    else:
+    elif isinstance(payload, Mapping):
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    else:
+        body = payload.model_dump_json().encode()
     return ApiResponse(status=status, headers=out, body=body)

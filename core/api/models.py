@@ -28,9 +28,11 @@ Cursor = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
 
 
 class ApiModel(BaseModel):
-    """Field docstrings become the OpenAPI descriptions."""
+    """Field docstrings become the OpenAPI descriptions (``core.api.openapi`` reads them from
+    the source, so requests do not pay for parsing it)."""
 
-    model_config = ConfigDict(use_attribute_docstrings=True)
+    # Schemas are built on first use, not at import: a request pays only for its own models.
+    model_config = ConfigDict(defer_build=True)
 
 
 class Strict(ApiModel):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ast
+import inspect
+from collections.abc import Iterator, Sequence
 from functools import cache
+from itertools import pairwise
 from typing import Any, Literal
 
 from pydantic import BaseModel
@@ -46,6 +49,7 @@ def build_document(routes: Sequence[Route[Any]]) -> dict[str, Any]:
                 models.append((model, mode))  # type: ignore[arg-type]
     refs, defs = models_json_schema(models, ref_template=REF)
     schemas: dict[str, Any] = dict(defs.get("$defs", {}))
+    _describe(schemas, {cls.__name__: cls for cls in _all_models(m for m, _ in models)})
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         op = _operation(route, refs, schemas)
@@ -65,6 +69,60 @@ def build_document(routes: Sequence[Route[Any]]) -> dict[str, Any]:
                                                "bearerFormat": "JWT"}},
         },
     }
+
+
+def _all_models(roots: Iterator[type[BaseModel]] | Sequence[type[BaseModel]]
+                ) -> set[type[BaseModel]]:
+    """The models and every model their fields refer to."""
+    seen: set[type[BaseModel]] = set()
+    todo = list(roots)
+    while todo:
+        model = todo.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for info in model.model_fields.values():
+            for arg in _type_args(info.annotation):
+                if isinstance(arg, type) and issubclass(arg, BaseModel):
+                    todo.append(arg)
+    return seen
+
+
+def _type_args(annotation: Any) -> Iterator[Any]:
+    yield annotation
+    for arg in getattr(annotation, "__args__", ()):
+        yield from _type_args(arg)
+
+
+def _describe(schemas: dict[str, Any], models: dict[str, type[BaseModel]]) -> None:
+    """Field docstrings (a string right after the field) as property descriptions."""
+    for name, schema in schemas.items():
+        model = models.get(name)
+        if model is None:
+            continue
+        docs: dict[str, str] = {}
+        for cls in reversed(model.__mro__):
+            if isinstance(cls, type) and issubclass(cls, BaseModel) and cls is not BaseModel:
+                docs.update(_field_docstrings(cls))
+        for field, prop in schema.get("properties", {}).items():
+            if field in docs and "description" not in prop:
+                prop["description"] = docs[field]
+
+
+@cache
+def _field_docstrings(cls: type) -> dict[str, str]:
+    try:
+        tree = ast.parse(inspect.getsource(cls))
+    except (OSError, TypeError, SyntaxError):
+        return {}
+    body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
+    docs: dict[str, str] = {}
+    for node, nxt in pairwise(body):
+        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+                and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
+                and isinstance(nxt.value.value, str)):
+            docs[node.target.id] = inspect.cleandoc(nxt.value.value)
+    return docs
 
 
 def _operation(route: Route[Any], refs: dict[Any, Any],

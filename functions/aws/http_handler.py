@@ -2,7 +2,8 @@
 
 Thin: Powertools routes the event, this module turns it into a core ``ApiRequest``, and core
 does the rest (auth, validation, behaviour, errors). Request validation is core's, not
-Powertools', so the Azure adapter answers every request byte for byte the same.
+Powertools', so the Azure adapter answers every request byte for byte the same. Core is built
+on the first request (``LazyApi``), so the cold import costs little more than Powertools'.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
-from core.api.handler import ApiHandler
+from core.api.entry import LazyApi, RequestHandler
 from core.api.http import ApiRequest
-from core.api.routes import ROUTES
+from core.api.paths import OPERATIONS
 
 logger = Logger(service="paddock-api")
 metrics = Metrics(namespace="Paddock", service="paddock-api")
@@ -41,7 +42,7 @@ def to_api_request(app: APIGatewayHttpResolver) -> ApiRequest:
                       request_id=event.request_context.request_id)
 
 
-def make_handler(api: ApiHandler) -> LambdaHandler:
+def make_handler(api: RequestHandler) -> LambdaHandler:
     """A Lambda handler serving ``api``: every route of the core route table, plus core's own
     404/405 answers for everything else."""
     app = APIGatewayHttpResolver()
@@ -54,9 +55,9 @@ def make_handler(api: ApiHandler) -> LambdaHandler:
                         content_type=response.headers.get("content-type"),
                         body=response.body.decode(), headers=response.headers)
 
-    for route in ROUTES:
-        rule = route.path.replace("{", "<").replace("}", ">")
-        app.route(rule, method=route.method)(dispatch)
+    for op in OPERATIONS:
+        rule = op.path.replace("{", "<").replace("}", ">")
+        app.route(rule, method=op.method)(dispatch)
     app.not_found(lambda _exc: dispatch())
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
@@ -76,5 +77,5 @@ def _count(status: int) -> None:
         metrics.add_metric(name="ClientErrors", unit=MetricUnit.Count, value=1)
 
 
-# Built once per cold start; clients (store, queue, key set) are created on first use.
-handler = make_handler(ApiHandler.from_env())
+# Built once per cold start; core, its clients and the key set on the first request.
+handler = make_handler(LazyApi())

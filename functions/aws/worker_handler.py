@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from core.api.worker import Worker
+from core.api.entry import LazyWorker, MessageHandler
 
 logger = Logger(service="paddock-worker")
 metrics = Metrics(namespace="Paddock", service="paddock-worker")
@@ -28,7 +28,7 @@ copy_config_to_registered_loggers(source_logger=logger, include={"paddock.worker
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def make_handler(worker: Worker) -> LambdaHandler:
+def make_handler(worker: MessageHandler) -> LambdaHandler:
     """An SQS-triggered Lambda handler feeding ``worker``; partial batch responses."""
     # A batch where every record failed is reported like any other (all ids listed), not
     # raised: SQS then redelivers exactly those records, and the DLQ counts stay honest.
@@ -54,4 +54,4 @@ def make_handler(worker: Worker) -> LambdaHandler:
 
 
 # Built once per cold start; the store, queues and orchestrator on the first record.
-handler = make_handler(Worker.from_env())
+handler = make_handler(LazyWorker())

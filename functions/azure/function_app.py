@@ -13,10 +13,9 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from core.api.handler import ApiHandler
+from core.api.entry import LazyApi, LazyWorker, MessageHandler, RequestHandler
 from core.api.http import ApiRequest
-from core.api.routes import ROUTES
-from core.api.worker import Worker
+from core.api.paths import OPERATIONS
 
 QUEUE_CONNECTION = "AzureWebJobsStorage"
 """App-setting prefix of the storage account holding the work queue (identity-based:
@@ -32,7 +31,7 @@ def to_api_request(req: func.HttpRequest, invocation_id: str | None = None) -> A
                       body=req.get_body() or b"", request_id=invocation_id)
 
 
-def make_app(api: ApiHandler, worker: Worker) -> func.FunctionApp:
+def make_app(api: RequestHandler, worker: MessageHandler) -> func.FunctionApp:
     """The function app: HTTP triggers for ``api``, the queue trigger for ``worker``."""
     app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)
 
@@ -42,8 +41,8 @@ def make_app(api: ApiHandler, worker: Worker) -> func.FunctionApp:
                                  headers=response.headers,
                                  mimetype=response.headers.get("content-type"))
 
-    for route in ROUTES:
-        _http_function(app, route.operation_id, route.path.lstrip("/"), [route.method], serve)
+    for op in OPERATIONS:
+        _http_function(app, op.operation_id, op.path.lstrip("/"), [op.method], serve)
     _http_function(app, "fallback", "{*path}", ALL_METHODS, serve)
 
     @app.function_name(name="worker")
@@ -64,5 +63,5 @@ def _http_function(app: func.FunctionApp, name: str, route: str, methods: list[s
     app.function_name(name=name)(app.route(route=route, methods=methods)(trigger))
 
 
-# Built once per host process; clients are created on first use.
-app = make_app(ApiHandler.from_env(), Worker.from_env())
+# Built once per host process; core and its clients on the first request or message.
+app = make_app(LazyApi(), LazyWorker())

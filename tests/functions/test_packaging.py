@@ -1,0 +1,162 @@
+"""scripts/package: the artefacts are complete and hold what each platform needs.
+
+An x86 interpreter cannot import arm64 extension modules, so the script also builds a
+host-platform variant from the same dependency list (only pip's platform flags differ). The
+handlers are imported and invoked from that variant in a fresh interpreter whose sys.path holds
+only the artefact (and, for Azure, the azure-functions library, which the Functions worker
+provides); the target artefacts must hold the same distributions, with extension modules built
+for their platform (aarch64 for Lambda, x86_64 for Azure) and CPython 3.12.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+SITE = ".python_packages/lib/site-packages"
+DEV_ONLY = {"pytest", "moto", "mypy", "ruff", "schemathesis", "hypothesis"}
+ELF_MACHINE = {"aarch64": 183, "x86_64": 62}
+
+AWS_PROBE = """
+import json, sys
+from functions.aws import http_handler, worker_handler
+from core.api.events import LambdaContext, http_api_event, sqs_event, SqsMessage
+outside = [p for p in sys.path if 'site-packages' in p and not p.startswith(sys.argv[1])]
+health = http_handler.handler(http_api_event('GET', '/healthz'), LambdaContext())
+doc = http_handler.handler(http_api_event('GET', '/openapi.json'), LambdaContext())
+batch = worker_handler.handler(sqs_event([SqsMessage('m1', 'r1', 'not json')]), LambdaContext())
+print(json.dumps({'outside': outside, 'health': health['statusCode'],
+                  'paths': len(json.loads(doc['body'])['paths']), 'batch': batch,
+                  'modules': sorted({m.split('.')[0] for m in sys.modules})}))
+"""
+
+AZURE_PROBE = """
+import json, sys
+import function_app
+import azure.functions as func
+fns = {f.get_function_name(): f for f in function_app.app.get_functions()}
+req = func.HttpRequest('GET', 'http://localhost/healthz', headers={}, params={}, body=b'')
+class Ctx: invocation_id = 'probe'
+health = fns['health'].get_user_function()(req, Ctx())
+print(json.dumps({'functions': sorted(fns), 'health': health.status_code,
+                  'body': health.get_body().decode()}))
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    for platform in ("host", "target"):
+        subprocess.run([sys.executable, str(ROOT / "scripts" / "package"), "--out", str(out),
+                        "--platform", platform], check=True, cwd=ROOT)
+    return out
+
+
+def _unzip(zip_path: Path, dest: Path) -> Path:
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(dest)
+    return dest
+
+
+def _isolated(code: str, paths: list[Path], *args: str) -> dict[str, object]:
+    """Run ``code`` in a fresh interpreter without site-packages, with only ``paths``."""
+    prelude = f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}\n"
+    done = subprocess.run([sys.executable, "-I", "-S", "-c", prelude + code, *args],
+                          capture_output=True, text=True, timeout=120, env={})
+    assert done.returncode == 0, done.stderr[-3000:]
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _copy_distributions(names: list[str], dest: Path) -> Path:
+    """Copy installed distributions' files (from their RECORD) into ``dest``."""
+    for name in names:
+        dist = metadata.distribution(name)
+        for file in dist.files or []:
+            if ".." in file.parts or "__pycache__" in file.parts:
+                continue
+            target = dest / file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(Path(str(dist.locate_file(file))), target)
+    return dest
+
+
+def _distributions(names: list[str], prefix: str = "") -> set[str]:
+    pattern = re.compile(rf"^{re.escape(prefix)}([^/]+)-[^-/]+\.dist-info/METADATA$")
+    return {m.group(1).lower().replace("_", "-") for n in names if (m := pattern.match(n))}
+
+
+def _elf_machines(zf: zipfile.ZipFile) -> set[int]:
+    machines = set()
+    for name in zf.namelist():
+        if name.endswith(".so") or ".so." in name:
+            head = zf.read(name)[:20]
+            assert head[:4] == b"\x7fELF", name
+            machines.add(int.from_bytes(head[18:20], "little"))
+    return machines
+
+
+def test_lambda_artefact_imports_and_answers_with_only_itself_on_the_path(
+        built: Path, tmp_path: Path) -> None:
+    root = _unzip(built / "aws-lambda-host.zip", tmp_path / "lambda")
+    result = _isolated(AWS_PROBE, [root], str(root))
+    assert result["outside"] == []
+    assert result["health"] == 200 and result["paths"] == 9
+    failures = result["batch"]["batchItemFailures"]  # type: ignore[index]
+    assert failures == [{"itemIdentifier": "m1"}]
+    # Nothing the hot path does not need was imported at cold start.
+    assert not {"openai", "moto", "pytest"} & set(result["modules"])  # type: ignore[arg-type]
+
+
+def test_azure_artefact_imports_with_only_itself_and_azure_functions(
+        built: Path, tmp_path: Path) -> None:
+    root = _unzip(built / "azure-functionapp-host.zip", tmp_path / "func")
+    assert {p.name for p in root.iterdir()} >= {"function_app.py", "host.json",
+                                                "requirements.txt", "core"}
+    worker_lib = _copy_distributions(["azure-functions", "werkzeug", "markupsafe"],
+                                     tmp_path / "worker")  # what the Functions worker brings
+    result = _isolated(AZURE_PROBE, [root, root / SITE, worker_lib])
+    assert result["health"] == 200 and json.loads(str(result["body"]))["status"] == "ok"
+    assert "worker" in result["functions"] and "fallback" in result["functions"]  # type: ignore[operator]
+
+
+def test_target_artefacts_hold_the_same_distributions_built_for_their_platform(
+        built: Path) -> None:
+    with zipfile.ZipFile(built / "aws-lambda.zip") as target, \
+            zipfile.ZipFile(built / "aws-lambda-host.zip") as host:
+        names = target.namelist()
+        assert _distributions(names) == _distributions(host.namelist())
+        assert {"functions/aws/http_handler.py", "functions/aws/worker_handler.py",
+                "core/api/handler.py"} <= set(names)
+        assert _elf_machines(target) == {ELF_MACHINE["aarch64"]}
+        assert any("cpython-312-aarch64" in n for n in names)
+        assert not DEV_ONLY & _distributions(names)
+        assert "aws-lambda-powertools" in _distributions(names)
+    with zipfile.ZipFile(built / "azure-functionapp.zip") as target, \
+            zipfile.ZipFile(built / "azure-functionapp-host.zip") as host:
+        names = target.namelist()
+        assert {"function_app.py", "host.json", "requirements.txt"} <= set(names)
+        assert _distributions(names, SITE + "/") == _distributions(host.namelist(), SITE + "/")
+        assert _elf_machines(target) == {ELF_MACHINE["x86_64"]}
+        assert any("cpython-312-x86_64" in n for n in names)
+        assert "azure-functions" not in _distributions(names, SITE + "/")
+        host_json = json.loads(target.read("host.json"))
+        assert host_json["extensions"]["http"]["routePrefix"] == ""
+
+
+def test_azure_requirements_follow_pyproject() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lines = (ROOT / "functions" / "azure" / "requirements.txt").read_text().splitlines()
+    listed = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    assert listed == set(project["dependencies"]) | {"azure-functions>=1.20"}
