@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -124,7 +125,7 @@ def _body(route: Route[Any], request: ApiRequest) -> BaseModel | None:
         raise ApiError(415, "unsupported_media_type",
                        f"send the body as application/json, not {ctype}")
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
+        data = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None
     except RecursionError:
@@ -140,6 +141,13 @@ def _body(route: Route[Any], request: ApiRequest) -> BaseModel | None:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a number")
+    return value
 
 
 def _invalid(where: str, exc: ValidationError) -> ApiError:

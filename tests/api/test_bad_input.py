@@ -27,6 +27,7 @@ def test_malformed_json_is_400(world: World) -> None:
 
 @pytest.mark.parametrize(("raw", "status", "code"), [
     (b'{"goal": NaN, "catalog": []}', 400, "malformed_json"),
+    (b'{"inputs": {"x": 1e999}, "scenario": "supply-chain"}', 400, "malformed_json"),
     (b"[" * 5000 + b"]" * 5000, 400, "malformed_json"),
     (b'["not", "an", "object"]', 422, "validation_error"),
     (b"\xff\xfe garbage", 400, "malformed_json"),
