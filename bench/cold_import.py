@@ -152,16 +152,21 @@ def main(argv: list[str] | None = None) -> int:
     imports = {k: statistics.median(s["import"] for s in v) for k, v in samples.items()}
     firsts = {k: statistics.median(s["first"] for s in v) for k, v in samples.items()}
     print(f"cold import, fresh interpreter, median of {args.runs}\n")
-    print(f"{'module':34} {'import ms':>10} {'vs bare':>8} {'1st request ms':>15}")
+    print(f"{'module':32} {'import ms':>9} {'vs bare':>8} {'1st req ms':>10} "
+          f"{'import+1st':>10} {'vs bare':>8}")
     worst = 0.0
     for label, _, baseline, _ in ROWS:
-        ratio = ""
+        total = imports[label] + firsts[label]
+        ratio = total_ratio = ""
         if baseline is not None:
             value = imports[label] / imports[baseline]
             worst = max(worst, value)
             ratio = f"{value:.2f}x"
-        print(f"{label:34} {imports[label] * 1000:10.0f} {ratio:>8} {firsts[label] * 1000:15.0f}")
-    print(f"\nworst ratio {worst:.2f}x (target <= 1.30x)")
+            total_ratio = f"{total / (imports[baseline] + firsts[baseline]):.2f}x"
+        print(f"{label:32} {imports[label] * 1000:9.0f} {ratio:>8} "
+              f"{firsts[label] * 1000:10.0f} {total * 1000:10.0f} {total_ratio:>8}")
+    print(f"\nworst import ratio {worst:.2f}x (target <= 1.30x). The handlers build core on "
+          "their first request, so import+1st is the whole cold path.")
     return 0
 
 
