@@ -32,7 +32,6 @@ if TYPE_CHECKING:
         QueueHandoff,
         Worker,
         WorkOutcome,
-        poll,
         process_envelope,
     )
 
@@ -45,7 +44,7 @@ _WHERE = {
     "ApiHandler": "handler", "ApiRequest": "http", "ApiResponse": "http",
     "MAX_BODY_BYTES": "models", "StartRunRequest": "models",
     "Outcome": "worker", "QueueHandoff": "worker", "Worker": "worker",
-    "WorkOutcome": "worker", "poll": "worker", "process_envelope": "worker",
+    "WorkOutcome": "worker", "process_envelope": "worker",
 }
 
 __all__ = [
@@ -72,7 +71,6 @@ __all__ = [
     "WorkOutcome",
     "Worker",
     "authenticator_from_settings",
-    "poll",
     "process_envelope",
 ]
 

@@ -9,7 +9,6 @@ orchestrator calls. Duplicate and stale envelopes are dropped by their version.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -149,24 +148,6 @@ class Worker:
         except ValueError as exc:
             raise ConfigError(f"queue message is not a Paddock envelope: {exc}") from exc
         return self.process(envelope)
-
-
-def poll(queue: TaskQueue, worker: Worker, stop: threading.Event, *,
-         wait_seconds: float = 0.2, visibility_timeout: int = 60) -> None:
-    """Receive and process until ``stop`` is set (local development; the clouds push)."""
-    while not stop.is_set():
-        messages = queue.receive(max_messages=5, visibility_timeout=visibility_timeout)
-        for message in messages:
-            try:
-                worker.process(message.envelope)
-            except Exception:
-                log.exception("envelope %s failed; it will be delivered again",
-                              message.envelope.id)
-                queue.release(message, delay_seconds=1)
-            else:
-                queue.ack(message)
-        if not messages:
-            stop.wait(wait_seconds)
 
 
 def _lookup(queues: QueueLookup | Mapping[str, TaskQueue]) -> QueueLookup:
