@@ -62,6 +62,7 @@ def test_supply_chain_run_completes_through_both_adapters(dev: DevServer) -> Non
                 decided += 1
             assert decided < 10
     assert view["status"] == "succeeded", (view["reason"], view["error"])
+    assert decided >= 1  # the 30,750 EUR order is above the approval threshold
     workers = {c["worker"] for s in view["steps"] for c in s["calls"] if c["executed"]}
     assert {"aws", "azure"} <= workers  # the run crossed clouds
     assert view["requested_by"] == "alice@acme.example"
