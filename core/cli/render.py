@@ -41,8 +41,9 @@ class LiveConsole:
         conf = f"  confidence {step.confidence:.2f}" if step.confidence is not None else ""
         self._p(f"\nstep {step.index + 1}{conf}")
         if step.reasoning:
-            self._p(f"  thinking: {short(step.reasoning, 400)}")
-        if step.final_answer is not None:
+            label = "answer:  " if step.final_answer == step.reasoning else "thinking:"
+            self._p(f"  {label} {short(step.reasoning, 400)}")
+        if step.final_answer is not None and step.final_answer != step.reasoning:
             self._p(f"  answer:   {short(step.final_answer, 400)}")
         if step.error:
             self._p(f"  note:     {step.error}")

@@ -201,10 +201,12 @@ class Orchestrator:
                    if c.status in (CallStatus.APPROVED, CallStatus.EXECUTING)]
         if not pending:
             if _step_waiting(run, step):
+                already = run.status is RunStatus.AWAITING_APPROVAL
                 step.status = StepStatus.AWAITING_APPROVAL
                 run.status = RunStatus.AWAITING_APPROVAL
                 run = self._save(run, step)
-                self.observer.run_paused(run)
+                if not already:  # the think phase announced the pause already
+                    self.observer.run_paused(run)
                 return run, False
             step.status = StepStatus.DONE
             step.ended_at = self.clock()
