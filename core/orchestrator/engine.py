@@ -70,6 +70,9 @@ class Orchestrator:
     observer: RunObserver = field(default_factory=NullObserver)
     clock: Callable[[], datetime] = utcnow
     approval_ttl: timedelta = timedelta(hours=24)
+    claim_lease: timedelta = timedelta(minutes=2)
+    """How long a worker's claim on executing calls holds before another worker may retake
+    it. Longer than the slowest tool call (the executor's timeouts and retries)."""
     tracing: RunTracer = field(default_factory=RunTracer)
 
     # -- public API ---------------------------------------------------------------------
@@ -219,10 +222,17 @@ class Orchestrator:
             self.handoff(run, target)
             return run, False
         now = self.clock()
+        if any(c.status is CallStatus.EXECUTING and c.claimed_at is not None
+               and now - c.claimed_at < self.claim_lease for c in mine):
+            # Another worker claimed these calls and is still within its lease: its checkpoint
+            # moves the run on. After the lease (a crashed worker), the next advance re-claims
+            # and re-sends with the same idempotency key, so the service sees one effect.
+            return run, False
         for call in mine:
             call.status = CallStatus.EXECUTING
             call.worker = self.cloud
             call.started_at = call.started_at or now
+            call.claimed_at = now
         step.status = StepStatus.EXECUTING
         run.owner = self.cloud
         run = self._save(run, step)  # the claim: exactly one worker gets past this

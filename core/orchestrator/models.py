@@ -118,6 +118,8 @@ class CallRecord(BaseModel):
     worker: str | None = None
     """Which cloud's worker executed the call."""
     started_at: datetime | None = None
+    claimed_at: datetime | None = None
+    """When a worker last claimed the call for execution; the claim is a lease."""
     ended_at: datetime | None = None
 
 

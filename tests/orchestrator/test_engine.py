@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -132,6 +133,11 @@ def test_crash_between_call_and_checkpoint_does_not_repeat_the_write(
     stalled = store.get_run("run_test")
     assert stalled.steps[0].calls[0].status is CallStatus.EXECUTING
     survivor = make(store, tools(url), ScriptedPlanner(moves[1:]))
+    held = survivor.advance("run_test")  # the crashed worker's lease still holds
+    assert held.steps[0].calls[0].status is CallStatus.EXECUTING
+    assert len(svc.requests) == 1
+    later = datetime.now(UTC) + survivor.claim_lease + timedelta(seconds=1)
+    survivor.clock = lambda: later
     run = survivor.advance("run_test")
     assert run.status is RunStatus.SUCCEEDED
     posts = [r for r in svc.requests if r[0] == "POST"]
@@ -144,7 +150,9 @@ def test_two_workers_on_one_run_execute_each_call_once(
     svc, url = service
     store = MemoryStore()
     moves = [HAPPY[1], HAPPY[2]]
-    workers = [make(store, tools(url), ScriptedPlanner(list(moves))) for _ in range(2)]
+    # Both workers think the same way: each planner answers from the run's history.
+    workers = [make(store, tools(url), ScriptedPlanner(
+        [lambda ctx: moves[len(ctx.steps)].model_copy(deep=True)] * 5)) for _ in range(2)]
     workers[0].create(new_run())
     barrier = threading.Barrier(2)
     results: list[Run] = []
