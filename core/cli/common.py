@@ -89,6 +89,7 @@ def drive(orch: Orchestrator, run: Run, *, approve: str, console: LiveConsole | 
         if run.status is not RunStatus.AWAITING_APPROVAL or approve == "defer":
             return run
         for approval in run.pending_approvals:
+            comment: str | None
             if approve == "auto":
                 ok, comment = True, "approved automatically (--approve auto)"
             elif approve == "reject":
