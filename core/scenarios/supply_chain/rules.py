@@ -27,7 +27,8 @@ from core.planner.rules import calls_of, done_results, refused
 from core.scenarios.supply_chain import data
 
 _GOAL = re.compile(r"(?P<qty>\d[\d,]*)\s+(?:units|pieces|pcs)\s+of\s+(?:part\s+)?"
-                   r"(?P<part>[A-Z]-\d+).*?plant\s+(?P<plant>[A-Z]{2}\d{2})", re.IGNORECASE | re.DOTALL)
+                   r"(?P<part>[A-Z]-\d+).*?plant\s+(?P<plant>[A-Z]{2}\d{2})",
+                   re.IGNORECASE | re.DOTALL)
 _IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?)\b")
 _BIC = re.compile(r"\bBIC\s+([A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?)\b")
 _VENDOR = re.compile(r"\b(V-\d{4})\b")
