@@ -133,17 +133,25 @@ class ScenarioService(ABC):
     def __init__(self, *, verify_auth: Verifier | None = None, clock: Clock | None = None) -> None:
         self.verify_auth = verify_auth
         self.clock: Clock = clock or utc_now
-        self.prefix = server_path(self.key)
+        self.prefix = self.server_prefix()
         self._lock = threading.RLock()
         self._log: list[RecordedRequest] = []
         self._replays: dict[str, _Stored] = {}
-        self._rules = operation_rules(self.key)
+        self._rules = self.request_rules()
         routes: list[BaseRoute] = self.routes()
         if self.prefix:
             routes = [Mount(self.prefix, routes=routes)]
         self._app = Starlette(routes=routes, exception_handlers={
             HttpProblem: _problem, 404: _problem, 405: _problem})
         self.reset()
+
+    def server_prefix(self) -> str:
+        """The path of the spec's server URL; the routes are mounted under it."""
+        return server_path(self.key)
+
+    def request_rules(self) -> dict[str, OperationRules]:
+        """What each operation accepts, by operationId, from the service's spec."""
+        return operation_rules(self.key)
 
     @abstractmethod
     def routes(self) -> list[BaseRoute]:

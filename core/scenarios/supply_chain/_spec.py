@@ -49,7 +49,12 @@ def spec_title(key: str) -> str:
 
 def server_path(key: str) -> str:
     """The path part of the spec's first server URL ('' or e.g. '/v3')."""
-    url = str(load_spec(key)["servers"][0]["url"])
+    return spec_server_path(load_spec(key))
+
+
+def spec_server_path(spec: Mapping[str, Any]) -> str:
+    """The path part of a parsed spec's first server URL ('' or e.g. '/v3')."""
+    url = str(spec["servers"][0]["url"])
     rest = url.split("://", 1)[-1]
     return "/" + rest.split("/", 1)[1].rstrip("/") if "/" in rest else ""
 
@@ -169,7 +174,11 @@ class OperationRules:
 
 def operation_rules(key: str) -> dict[str, OperationRules]:
     """Request rules for every operation of one spec, by operationId."""
-    spec = load_spec(key)
+    return spec_operation_rules(load_spec(key))
+
+
+def spec_operation_rules(spec: Mapping[str, Any]) -> dict[str, OperationRules]:
+    """Request rules for every operation of a parsed spec, by operationId."""
     rules: dict[str, OperationRules] = {}
     for item in spec["paths"].values():
         for method, operation in item.items():
