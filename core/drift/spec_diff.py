@@ -73,7 +73,8 @@ def diff_operation(old: Tool, new: Tool) -> list[Change]:
 
     def emit_for(prefix: str, direction: str) -> Any:
         def emit(path: str, kind: str, level: Level, message: str, hint: str | None) -> None:
-            changes.append(Change(operation=label, location=f"{prefix} {path}",
+            where = f"{prefix} {path}" if path else prefix
+            changes.append(Change(operation=label, location=where,
                                   kind=f"{direction}-{kind}", level=level,
                                   message=message, hint=hint))
         return emit

@@ -1,7 +1,8 @@
-"""Diff two spec files or URLs through the catalog importer."""
+"""Diff two spec files or URLs (or two parsed documents) through the catalog importer."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -11,7 +12,7 @@ from core.drift.spec_diff import diff_tools
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
-def sunsets(document: dict[str, Any]) -> dict[str, str]:
+def sunsets(document: Mapping[str, Any]) -> dict[str, str]:
     """``METHOD /path`` -> ``x-sunset`` of each operation that declares one."""
     found: dict[str, str] = {}
     for path, item in (document.get("paths") or {}).items():
@@ -24,12 +25,24 @@ def sunsets(document: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def diff_specs(old: str, new: str, *, today: date | None = None) -> list[Change]:
-    """Every change from the spec at ``old`` to the spec at ``new``."""
-    from core.catalog import load_document, tools_from_document
+def diff_documents(old: Mapping[str, Any], new: Mapping[str, Any], *,
+                   today: date | None = None) -> list[Change]:
+    """Every change from one parsed spec document to another."""
+    from core.catalog import tools_from_document
 
-    old_doc, old_raw = load_document(old)
-    new_doc, new_raw = load_document(new)
-    old_tools = tools_from_document(old_doc, source=old, raw=old_raw)
-    new_tools = tools_from_document(new_doc, source=new, raw=new_raw)
-    return diff_tools(old_tools, new_tools, sunsets=sunsets(old_doc), today=today)
+    return diff_tools(tools_from_document(old, source="old"),
+                      tools_from_document(new, source="new"),
+                      sunsets=sunsets(old), today=today)
+
+
+def diff_specs(old: str, new: str, *, today: date | None = None) -> list[Change]:
+    """Every change from the spec at ``old`` to the spec at ``new`` (files or URLs).
+
+    Raises:
+        SpecError: either spec cannot be read or is not a Swagger / OpenAPI document.
+    """
+    from core.catalog import load_document
+
+    old_doc, _ = load_document(old)
+    new_doc, _ = load_document(new)
+    return diff_documents(old_doc, new_doc, today=today)

@@ -1,0 +1,63 @@
+"""``paddock catalog diff`` and ``paddock catalog refresh``: contract changes between versions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+
+from core.drift.changes import Change, Level
+from core.errors import ConfigError
+
+EXIT_OK = 0
+EXIT_BREAKING = 1
+"""Something breaking was found (``diff``) or is held for review (``refresh``)."""
+
+_LABEL = {Level.BREAKING: "BREAKING", Level.WARNING: "warning", Level.INFO: "info"}
+
+
+def register(csub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    diff = csub.add_parser(
+        "diff", help="compare two versions of a spec; exit 1 when a change breaks clients")
+    diff.add_argument("old", metavar="OLD", help="the version clients use (file or URL)")
+    diff.add_argument("new", metavar="NEW", help="the new version (file or URL)")
+    diff.add_argument("--json", action="store_true",
+                      help="print a JSON list of {operation, location, kind, breaking, message}")
+    diff.add_argument("--today", metavar="YYYY-MM-DD",
+                      help="the date x-sunset dates are compared with (default: today)")
+    diff.set_defaults(handler=cmd_diff)
+
+
+def parse_day(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--today must be a date like 2026-01-31, not {text!r}") from None
+
+
+def print_changes(changes: list[Change]) -> None:
+    for change in changes:
+        print(f"{_LABEL[change.level]:8} {change.kind:40} {change.operation}")
+        print(f"         at {change.location}: {change.message}")
+        if change.hint:
+            print(f"         hint: {change.hint}")
+
+
+def verdict_line(changes: list[Change]) -> str:
+    counts = {level: sum(1 for c in changes if c.level is level) for level in Level}
+    return (f"{len(changes)} change(s): {counts[Level.BREAKING]} breaking, "
+            f"{counts[Level.WARNING]} potentially breaking, {counts[Level.INFO]} non-breaking")
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from core.drift.specs import diff_specs
+
+    changes = diff_specs(args.old, args.new, today=parse_day(args.today))
+    if args.json:
+        print(json.dumps([c.as_json() for c in changes], ensure_ascii=False))
+    else:
+        print_changes(changes)
+        print(("\n" if changes else "") + verdict_line(changes))
+    return EXIT_BREAKING if any(c.breaking for c in changes) else EXIT_OK
