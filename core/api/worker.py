@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from core.errors import ConfigError, NotFoundError
 from core.orchestrator.models import Run, RunStatus
-from core.queue.base import Envelope, TaskQueue
+from core.queue.base import Envelope, EnvelopeKind, TaskQueue
 
 if TYPE_CHECKING:
     from core.api.deps import Deps
@@ -46,6 +46,8 @@ class Outcome(StrEnum):
     """Nothing to do at this version (another worker holds the run)."""
     DROPPED = "dropped"
     """The run does not exist (any more)."""
+    WAITING = "waiting"
+    """Waiting for its child runs; their ``child_done`` messages wake it."""
 
 
 @dataclass(frozen=True)
@@ -92,12 +94,17 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
     if here != "local" and envelope.target != here:
         lookup(envelope.target).send(envelope)
         return WorkOutcome(Outcome.FORWARDED, envelope.run_id, target=envelope.target)
+    if envelope.kind is EnvelopeKind.CHILD_DONE:
+        return _child_done(envelope, orchestrator, lookup, max_steps)
     try:
         head = orchestrator.store.get_run(envelope.run_id, with_steps=False)
     except NotFoundError:
         log.warning("dropping envelope %s: no run %s", envelope.id, envelope.run_id)
         return WorkOutcome(Outcome.DROPPED, envelope.run_id)
     if head.version != envelope.expected_version or head.status.finished:
+        if head.status.finished and orchestrator.children is not None:
+            # The worker that finished it may have died before telling the parent.
+            orchestrator.children.child_finished(head)
         return WorkOutcome(Outcome.STALE, head.id, head.version, head.status)
     token = _handoffs.set([])
     try:
@@ -109,7 +116,11 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
     if sent:
         return WorkOutcome(Outcome.HANDED_OFF, run.id, run.version, run.status, sent[-1])
     if run.status.finished:
+        if orchestrator.children is not None:
+            orchestrator.children.child_finished(run)
         return WorkOutcome(Outcome.FINISHED, run.id, run.version, run.status)
+    if run.status is RunStatus.WAITING:
+        return WorkOutcome(Outcome.WAITING, run.id, run.version, run.status)
     if run.status is RunStatus.AWAITING_APPROVAL:
         return WorkOutcome(Outcome.PAUSED, run.id, run.version, run.status)
     if run.version == envelope.expected_version:
@@ -118,6 +129,26 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
         "run_id": run.id, "expected_version": run.version, "target": here, "sender": here,
         "traceparent": envelope.traceparent or run.traceparent}))
     return WorkOutcome(Outcome.CONTINUED, run.id, run.version, run.status, here)
+
+
+def _child_done(envelope: Envelope, orchestrator: Orchestrator, lookup: QueueLookup,
+                max_steps: int) -> WorkOutcome:
+    """A child finished: record it on the parent and, when this message woke the parent,
+    advance it here (a duplicate finds nothing to record and leaves the parent alone)."""
+    if orchestrator.children is None:
+        log.warning("dropping child_done for %s: this worker has no child runs", envelope.run_id)
+        return WorkOutcome(Outcome.DROPPED, envelope.run_id)
+    children = orchestrator.children
+    try:
+        parent, woke = children.collect(envelope.run_id)
+    except NotFoundError:
+        return WorkOutcome(Outcome.DROPPED, envelope.run_id)
+    if not woke and not children.stalled_wake(parent, now=orchestrator.clock()):
+        outcome = Outcome.WAITING if parent.status is RunStatus.WAITING else Outcome.STALE
+        return WorkOutcome(outcome, parent.id, parent.version, parent.status)
+    advance = envelope.model_copy(update={"kind": EnvelopeKind.ADVANCE, "child_id": None,
+                                          "expected_version": parent.version})
+    return process_envelope(advance, orchestrator, lookup, max_steps=max_steps)
 
 
 class Worker:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.catalog.models import Tool
 from core.errors import ConflictError, NotFoundError, PlannerError
@@ -38,6 +38,9 @@ from core.orchestrator.planning import HELP_TOOL, plan_step
 from core.planner.base import Planner
 from core.state.base import RunStore, kill_scope_run
 from core.telemetry.tracing import RunTracer, current_traceparent
+
+if TYPE_CHECKING:
+    from core.orchestrator.children import ChildRuns
 
 
 class ToolSource(Protocol):
@@ -74,6 +77,8 @@ class Orchestrator:
     """How long a worker's claim on executing calls holds before another worker may retake
     it. Longer than the slowest tool call (the executor's timeouts and retries)."""
     tracing: RunTracer = field(default_factory=RunTracer)
+    children: ChildRuns | None = None
+    """Spawns child runs for the calls it handles (``core.orchestrator.children``)."""
 
     # -- public API ---------------------------------------------------------------------
 
@@ -104,7 +109,8 @@ class Orchestrator:
 
     def _loop(self, run: Run, max_steps: int | None) -> Run:
         planned = 0
-        while not run.status.finished and run.status is not RunStatus.AWAITING_APPROVAL:
+        while not run.status.finished and run.status not in (RunStatus.AWAITING_APPROVAL,
+                                                             RunStatus.WAITING):
             stop = self._stop_reason(run)
             if stop is not None:
                 return self._finish(run, stop[0], stop[1])
@@ -152,8 +158,16 @@ class Orchestrator:
         return self._save(run, step)
 
     def kill(self, run_id: str, *, reason: str) -> Run:
-        """Raise the run's kill flag and mark it killed unless it already finished."""
+        """Raise the run's kill flag and mark it killed unless it already finished; then
+        kill its unfinished child runs the same way."""
         self.store.set_kill(kill_scope_run(run_id), reason)
+        run = self._kill_one(run_id, reason)
+        for child in run.children:
+            if not child.status.finished:
+                self.kill(child.id, reason=f"parent {run_id} stopped: {reason}")
+        return run
+
+    def _kill_one(self, run_id: str, reason: str) -> Run:
         for _ in range(5):
             run = self.store.get_run(run_id)
             if run.status.finished:
@@ -221,6 +235,10 @@ class Orchestrator:
                 raise NotFoundError(f"no handoff to reach the {target} worker")
             self.handoff(run, target)
             return run, False
+        spawning = [c for c in mine if self.children is not None and self.children.handles(c)]
+        if spawning and len(spawning) == len(mine):
+            return self._spawn(run, step, spawning)
+        mine = [c for c in mine if c not in spawning]  # spawned on the next pass
         now = self.clock()
         if any(c.status is CallStatus.EXECUTING and c.claimed_at is not None
                and now - c.claimed_at < self.claim_lease for c in mine):
@@ -244,6 +262,16 @@ class Orchestrator:
         if failed is not None:
             return self._finish(run, RunStatus.FAILED, failed), False
         return run, True
+
+    def _spawn(self, run: Run, step: Step, calls: list[CallRecord]) -> tuple[Run, bool]:
+        """Start the children of ``calls``; the run waits for them without this worker."""
+        assert self.children is not None
+        self.children.spawn(run, step, calls, create=self.create, now=self.clock())
+        run.owner = self.cloud
+        run = self._save(run, step)
+        if run.status is RunStatus.WAITING:
+            run, _ = self.children.collect(run.id)  # children that finished before this save
+        return run, run.status is not RunStatus.WAITING
 
     def _handle_drift(self, run: Run, step: Step, drifted: list[CallRecord],
                       catalog: ToolSource) -> str | None:

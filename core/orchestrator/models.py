@@ -17,6 +17,8 @@ class RunStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     AWAITING_APPROVAL = "awaiting_approval"
+    WAITING = "waiting"
+    """Waiting for its child runs; woken (re-enqueued) when they finish."""
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     KILLED = "killed"
@@ -70,6 +72,8 @@ class Budget(BaseModel):
     """The same call with the same arguments this many times stops the run (loop detection)."""
     max_idle_steps: int = 5
     """This many steps in a row without new information stop the run."""
+    max_running_children: int = 10
+    """Child runs of this run that may be in flight at once; the rest wait their turn."""
 
 
 class Grant(BaseModel):
@@ -78,6 +82,9 @@ class Grant(BaseModel):
     tools: list[str] | None = None
     """Tool names the run may call; ``None`` allows every tool in its catalog."""
     side_effects: list[str] = Field(default_factory=lambda: ["read", "write", "destructive"])
+    max_children: int = Field(default=0, ge=0)
+    """Child runs this run may spawn in all (0: none). A child's own allowance is always
+    smaller than its parent's, so delegation cannot recurse without end."""
 
 
 class CallStatus(StrEnum):
@@ -177,6 +184,27 @@ class Approval(BaseModel):
     decided_at: datetime | None = None
 
 
+class ChildRef(BaseModel):
+    """A parent's record of one child run (see ``core.orchestrator.children``)."""
+
+    id: str
+    step_index: int
+    call_id: str
+    """The parent's call this child answers."""
+    goal: str
+    cloud: str = "local"
+    """The cloud whose queue the child was sent to."""
+    launched: bool = False
+    """Sent to a queue (children beyond the concurrency cap wait unlaunched)."""
+    status: RunStatus = RunStatus.PENDING
+    result: str | None = None
+    error: str | None = None
+    usage: Usage = Field(default_factory=Usage)
+    tool_calls: int = 0
+    untrusted: bool = False
+    """The child read text from an untrusted source on its way to its result."""
+
+
 class Run(BaseModel):
     """A run's head: small, rewritten on each checkpoint; steps are separate records."""
 
@@ -206,6 +234,8 @@ class Run(BaseModel):
     reason: str | None = None
     """Why the run stopped, when it did not simply succeed (budget, kill, loop...)."""
     parent_id: str | None = None
+    children: list[ChildRef] = Field(default_factory=list)
+    """Child runs spawned by this run, in spawn order."""
     owner: str | None = None
     """The cloud whose worker owns the run now (``aws``, ``azure`` or ``local``)."""
     traceparent: str | None = None

@@ -1,0 +1,419 @@
+"""Child runs: a run fans work out to sub-runs through the task queue and waits for them
+without holding a worker.
+
+How it fits together:
+
+1. The planner proposes a call that a *resolver* turns into child specs — the built-in
+   ``spawn_subtasks`` tool (:func:`subtask_tool`), or any tool a caller registers (delegation
+   to a domain agent). The call is guarded like every other call.
+2. The orchestrator hands such calls to :meth:`ChildRuns.spawn`: the children are created (ids
+   derived from the parent, the step and the call, so a retried spawn creates nothing twice),
+   up to ``Budget.max_running_children`` of them are sent to their queue, and the parent is
+   checkpointed as ``waiting``. The worker then lets the parent go.
+3. A child that finishes sends ``child_done`` to its parent's queue
+   (:meth:`ChildRuns.child_finished`). The worker calls :meth:`ChildRuns.collect`, which
+   records finished children, launches the next ones under the cap and, once every child of a
+   call has finished, writes the call's result (every child's status, result and error: a
+   failed child is reported, never lost) and sets the parent running again.
+4. Killing the parent kills its unfinished children (``Orchestrator.kill``).
+
+Limits: a child's grant is the intersection of its parent's and the one asked for, and it may
+spawn children of its own only when asked for, fewer than its parent (:func:`narrow_grant`);
+its budget is its share of what the parent has left (:func:`narrow_budget`); its spend is
+added to the parent's usage when it finishes. The ``Grant.max_children`` of the parent bounds
+how many children it may spawn in all.
+
+Example (delegation to a domain agent as a tool)::
+
+    def ask_carriers(parent: Run, call: CallRecord) -> list[ChildSpec]:
+        return [ChildSpec(goal=call.args["goal"], scenario="carriers", cloud="aws",
+                          grant=Grant(tools=["track_shipment"]))]
+
+    children = ChildRuns(store, queues.__getitem__, cloud="azure",
+                         resolvers={"ask_carrier_relations": ask_carriers})
+    orchestrator = Orchestrator(..., children=children)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+
+from core.catalog.models import Tool
+from core.errors import ConflictError, NotFoundError, PaddockError
+from core.orchestrator._narrowing import narrow_budget, narrow_grant
+from core.orchestrator.models import (
+    Budget,
+    CallRecord,
+    CallStatus,
+    ChildRef,
+    Grant,
+    Run,
+    RunStatus,
+    Step,
+    StepStatus,
+    utcnow,
+)
+from core.queue.base import Envelope, EnvelopeKind, TaskQueue
+from core.state.base import RunStore
+
+__all__ = [
+    "SPAWN_TOOL",
+    "ChildRuns",
+    "ChildSpec",
+    "ChildSpecError",
+    "Resolver",
+    "narrow_budget",
+    "narrow_grant",
+    "subtask_tool",
+    "subtasks_from_args",
+    "with_subtask_tool",
+]
+
+log = logging.getLogger("paddock.children")
+SPAWN_TOOL = "spawn_subtasks"
+MAX_RESULT_CHARS = 4000
+"""A child's result is kept on the parent's head up to this length."""
+_CAS_ATTEMPTS = 20
+
+
+class ChildSpec(BaseModel):
+    """What one child run should do. Unset fields are inherited from the parent."""
+
+    goal: str = Field(min_length=1, max_length=4000)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    scenario: str | None = None
+    planner: str | None = None
+    catalog: list[str] | None = None
+    """Spec sources; only code (a resolver), never the planner's arguments, may set these."""
+    base_urls: dict[str, str] | None = None
+    grant: Grant | None = None
+    """Narrowed to the parent's grant; ``None``: the parent's grant without children."""
+    budget: Budget | None = None
+    """Narrowed to the parent's share; ``None``: the parent's limits, shared."""
+    cloud: str | None = None
+    """Whose queue runs the child (``aws``, ``azure``, ``local``); default: the parent's."""
+
+
+class ChildSpecError(PaddockError):
+    """A resolver could not turn a call into child specs; the call fails with this message."""
+
+
+Resolver = Callable[[Run, CallRecord], list[ChildSpec]]
+"""Turns a guarded, allowed call of a parent into the specs of its children."""
+QueueLookup = Callable[[str], TaskQueue]
+Create = Callable[[Run], Run]
+
+
+class _Task(BaseModel):
+    goal: str = Field(min_length=1, max_length=4000)
+    inputs: dict[str, Any] = Field(default_factory=dict)
+
+
+class _Tasks(BaseModel):
+    tasks: list[_Task] = Field(min_length=1, max_length=100)
+
+
+def subtasks_from_args(parent: Run, call: CallRecord) -> list[ChildSpec]:
+    """The resolver of ``spawn_subtasks``: one child per task, each with the parent's
+    scenario, catalog and planner, and only the goal and inputs the planner chose."""
+    try:
+        tasks = _Tasks.model_validate(call.args)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ChildSpecError(f"bad {SPAWN_TOOL} arguments at {where}: {first['msg']}") from exc
+    return [ChildSpec(goal=t.goal, inputs=t.inputs) for t in tasks.tasks]
+
+
+def subtask_tool() -> Tool:
+    """The ``spawn_subtasks`` tool as the planner sees it (read-only for the parent: each
+    child is guarded on its own)."""
+    return Tool(
+        name=SPAWN_TOOL, operation_id=SPAWN_TOOL, method="POST", path="/children",
+        base_url="paddock://children", params=(),
+        description=("Start one child run per task and wait for all of them; the result "
+                     "lists each child's status, answer and error."),
+        args_schema={
+            "type": "object", "additionalProperties": False, "required": ["tasks"],
+            "properties": {"tasks": {
+                "type": "array", "minItems": 1, "maxItems": 100,
+                "items": {"type": "object", "additionalProperties": False,
+                          "required": ["goal"],
+                          "properties": {"goal": {"type": "string", "minLength": 1},
+                                         "inputs": {"type": "object"}}}}}},
+    )
+
+
+class _WithSubtasks:
+    def __init__(self, inner: Any, tool: Tool) -> None:
+        self._inner = inner
+        self._tool = tool
+
+    @property
+    def tools(self) -> list[Tool]:
+        return [*self._inner.tools, self._tool]
+
+    def find(self, name: str) -> Tool | None:
+        return self._tool if name == self._tool.name else self._inner.find(name)
+
+
+def with_subtask_tool(catalogs: Callable[[Run], Any]) -> Callable[[Run], Any]:
+    """Wrap a catalog provider so runs allowed children (``Grant.max_children > 0``) also
+    see ``spawn_subtasks``; other runs see their catalog unchanged."""
+    tool = subtask_tool()
+
+    def provide(run: Run) -> Any:
+        inner = catalogs(run)
+        return _WithSubtasks(inner, tool) if run.grant.max_children > 0 else inner
+
+    return provide
+
+
+class ChildRuns:
+    """Spawns, launches, collects and stops child runs; shared by the orchestrator and the
+    queue worker of one process.
+
+    Args:
+        store: the run store (parents and children live in the same one).
+        queues: the work queue of a cloud by name (``Deps.queue_for``).
+        cloud: this process's cloud, where children go unless their spec says otherwise.
+        resolvers: tool name -> resolver; ``spawn_subtasks`` is always included.
+    """
+
+    def __init__(self, store: RunStore, queues: QueueLookup | Mapping[str, TaskQueue], *,
+                 cloud: str = "local", resolvers: Mapping[str, Resolver] | None = None) -> None:
+        self.store = store
+        self._queues: QueueLookup = (queues.__getitem__ if isinstance(queues, Mapping)
+                                     else queues)
+        self.cloud = cloud
+        self.resolvers: dict[str, Resolver] = {SPAWN_TOOL: subtasks_from_args,
+                                               **(resolvers or {})}
+
+    # -- called by the orchestrator ------------------------------------------------------
+
+    def handles(self, call: CallRecord) -> bool:
+        """Whether ``call`` spawns children instead of going to the executor."""
+        return call.tool in self.resolvers
+
+    def spawn(self, run: Run, step: Step, calls: Sequence[CallRecord], *, create: Create,
+              now: datetime) -> None:
+        """Create and launch the children of ``calls`` (allowed calls of ``step``) and mark
+        ``run`` waiting. Mutates ``run`` and ``step``; the caller checkpoints them.
+
+        A call whose resolver fails, or that would exceed ``Grant.max_children``, ends in
+        ``error`` with the reason and spawns nothing. Children are created (``create``,
+        idempotent by id) and sent before the caller's checkpoint: if that checkpoint loses
+        a race, the winner spawned the very same children and the extra messages are dropped
+        as duplicates.
+        """
+        plans: list[tuple[CallRecord, list[ChildSpec]]] = []
+        total = len(run.children)
+        for call in calls:
+            try:
+                specs = self.resolvers[call.tool](run, call)
+            except ChildSpecError as exc:
+                _fail_call(call, exc.message, now)
+                continue
+            if total + len(specs) > run.grant.max_children:
+                _fail_call(call, f"{len(specs)} more child runs would exceed this run's "
+                                 f"allowance of {run.grant.max_children}", now)
+                continue
+            total += len(specs)
+            plans.append((call, specs))
+        share = sum(len(specs) for _, specs in plans)
+        for call, specs in plans:
+            index = step.calls.index(call)
+            for n, spec in enumerate(specs):
+                child = self._child_run(run, spec, f"{run.id}-{step.index}-{index}-{n}",
+                                        share=share, now=now)
+                self._create(child, create)
+                run.children.append(ChildRef(id=child.id, step_index=step.index,
+                                             call_id=call.call_id, goal=child.goal,
+                                             cloud=spec.cloud or self.cloud))
+            call.status = CallStatus.EXECUTING
+            call.worker = self.cloud
+            call.started_at = call.started_at or now
+            call.claimed_at = now
+        if plans:
+            run.status = RunStatus.WAITING
+            run.reason = f"waiting for {share} child run(s)"
+            for ref in self._launchable(run):
+                self._send(ref, parent=run)
+
+    def collect(self, parent_id: str) -> tuple[Run, bool]:
+        """Record the children of a waiting parent that finished, launch the next ones and,
+        when every child of a call has finished, complete the call and set the parent running.
+
+        Returns the parent as stored and whether *this* call woke it (set it running): only
+        that caller should advance it, so two messages never advance one parent twice.
+        Idempotent: duplicate ``child_done`` messages change nothing.
+        """
+        for _ in range(_CAS_ATTEMPTS):
+            parent = self.store.get_run(parent_id)
+            if parent.status is not RunStatus.WAITING:
+                return parent, False
+            changed = self._refresh(parent)
+            launch = self._launchable(parent)
+            if not changed and not launch:
+                return parent, False
+            step = parent.steps[-1]
+            _complete_calls(parent, step, utcnow())
+            for ref in launch:
+                self._send(ref, parent=parent)
+            parent.updated_at = utcnow()
+            try:
+                stored = self.store.checkpoint(parent, expected_version=parent.version,
+                                               steps=[step])
+            except ConflictError:
+                continue
+            return stored, stored.status is not RunStatus.WAITING
+        return self.store.get_run(parent_id), False
+
+    def stalled_wake(self, parent: Run, *, now: datetime,
+                     after: timedelta = timedelta(minutes=1)) -> bool:
+        """Whether ``parent`` was woken but nobody advanced it for ``after`` (the worker that
+        woke it died): a redelivered ``child_done`` may then advance it."""
+        if parent.status is not RunStatus.RUNNING or not parent.steps:
+            return False
+        step = parent.steps[-1]
+        if step.status is StepStatus.DONE or not any(c.step_index == step.index
+                                                     for c in parent.children):
+            return False
+        busy = any(c.status in (CallStatus.APPROVED, CallStatus.EXECUTING) for c in step.calls)
+        return not busy and now - parent.updated_at > after
+
+    # -- called by the worker ------------------------------------------------------------
+
+    def child_finished(self, child: Run) -> None:
+        """Tell the parent of a finished child (``child_done`` to the parent's queue).
+        Safe to call more than once; a run without a parent is ignored."""
+        if child.parent_id is None or not child.status.finished:
+            return
+        try:
+            parent = self.store.get_run(child.parent_id, with_steps=False)
+        except NotFoundError:
+            return
+        if parent.status.finished:
+            return
+        target = parent.owner if parent.owner in ("aws", "azure", "local") else self.cloud
+        self._queues(target).send(Envelope.model_validate({
+            "run_id": parent.id, "expected_version": 0, "target": target,
+            "kind": EnvelopeKind.CHILD_DONE, "child_id": child.id, "sender": self.cloud,
+            "traceparent": parent.traceparent}))
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _child_run(self, parent: Run, spec: ChildSpec, child_id: str, *, share: int,
+                   now: datetime) -> Run:
+        return Run(
+            id=child_id, goal=spec.goal, tenant=parent.tenant, requested_by=parent.requested_by,
+            catalog=list(spec.catalog if spec.catalog is not None else parent.catalog),
+            base_urls=dict(spec.base_urls if spec.base_urls is not None else parent.base_urls),
+            scenario=spec.scenario if spec.scenario is not None else parent.scenario,
+            inputs=dict(spec.inputs), planner=spec.planner or parent.planner,
+            grant=narrow_grant(parent.grant, spec.grant),
+            budget=narrow_budget(parent, spec.budget, share=share, now=now),
+            parent_id=parent.id, traceparent=parent.traceparent)
+
+    def _create(self, child: Run, create: Create) -> None:
+        # A retried spawn: the child exists already, with this very content.
+        with contextlib.suppress(ConflictError):
+            create(child)
+
+    def _launchable(self, parent: Run) -> list[ChildRef]:
+        """Unlaunched children that fit under the parent's concurrency cap; marked launched."""
+        running = sum(1 for c in parent.children if c.launched and not c.status.finished)
+        room = max(0, parent.budget.max_running_children - running)
+        picked = [c for c in parent.children if not c.launched][:room]
+        for ref in picked:
+            ref.launched = True
+        return picked
+
+    def _send(self, ref: ChildRef, *, parent: Run) -> None:
+        target = ref.cloud if ref.cloud in ("aws", "azure", "local") else self.cloud
+        self._queues(target).send(Envelope.model_validate({
+            "run_id": ref.id, "expected_version": 1, "target": target,
+            "parent_id": parent.id, "sender": self.cloud, "traceparent": parent.traceparent}))
+
+    def _refresh(self, parent: Run) -> bool:
+        """Copy the outcome of finished children into their refs; add their spend."""
+        changed = False
+        for ref in parent.children:
+            if not ref.launched or ref.status.finished:
+                continue
+            try:
+                child = self.store.get_run(ref.id, with_steps=False)
+            except NotFoundError:
+                child = None
+            if child is None:
+                ref.status, ref.error = RunStatus.FAILED, "child run is missing from the store"
+            elif not child.status.finished:
+                if child.status is not ref.status:
+                    ref.status, changed = child.status, True
+                continue
+            else:
+                _record_outcome(ref, self.store.get_run(ref.id))
+            parent.usage = parent.usage.add(ref.usage)
+            parent.tool_calls += ref.tool_calls
+            changed = True
+        return changed
+
+
+def _record_outcome(ref: ChildRef, child: Run) -> None:
+    ref.status = child.status
+    ref.result = None if child.result is None else child.result[:MAX_RESULT_CHARS]
+    ref.error = child.error or (child.reason if child.status is not RunStatus.SUCCEEDED
+                                else None)
+    ref.usage = child.usage
+    ref.tool_calls = child.tool_calls
+    ref.untrusted = any(c.untrusted and c.executed for s in child.steps for c in s.calls)
+
+
+def _complete_calls(parent: Run, step: Step, now: datetime) -> None:
+    """Finish each spawning call whose children have all finished; wake the parent when no
+    call of the step waits on children any more."""
+    waiting = False
+    for call in step.calls:
+        refs = [c for c in parent.children
+                if c.step_index == step.index and c.call_id == call.call_id]
+        if not refs or call.status is not CallStatus.EXECUTING:
+            continue
+        if not all(r.status.finished for r in refs):
+            waiting = True
+            continue
+        failed = [r for r in refs if r.status is not RunStatus.SUCCEEDED]
+        call.result = {"children": [_summary(r) for r in refs],
+                       "succeeded": len(refs) - len(failed), "failed": len(failed)}
+        call.executed = True
+        call.status_code = 200
+        call.untrusted = any(r.untrusted for r in refs)
+        call.status = CallStatus.ERROR if len(failed) == len(refs) else CallStatus.DONE
+        call.error = (f"{len(failed)} of {len(refs)} child runs did not succeed"
+                      if failed else None)
+        call.ended_at = now
+    if not waiting:
+        parent.status = RunStatus.RUNNING
+        parent.reason = None
+
+
+def _summary(ref: ChildRef) -> dict[str, Any]:
+    out: dict[str, Any] = {"run_id": ref.id, "goal": ref.goal, "status": ref.status.value}
+    if ref.result is not None:
+        out["result"] = ref.result
+    if ref.error is not None:
+        out["error"] = ref.error
+    return out
+
+
+def _fail_call(call: CallRecord, message: str, now: datetime) -> None:
+    call.status = CallStatus.ERROR
+    call.error = message
+    call.ended_at = now
+    log.info("call %s spawns no children: %s", call.call_id, message)
+
