@@ -11,6 +11,7 @@ from core.catalog.models import Tool
 from core.errors import ConfigError
 from core.execution.base import Executor
 from core.guardrails.base import Guard
+from core.orchestrator.children import ChildRuns, with_subtask_tool
 from core.orchestrator.engine import Handoff, Orchestrator, ToolSource
 from core.orchestrator.models import Decision, Run
 from core.orchestrator.observer import NullObserver, RunObserver
@@ -114,12 +115,13 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
                        executor: Executor | None = None, guard: Guard | None = None,
                        planners: Callable[[Run], Planner] | None = None,
                        env: Mapping[str, str] | None = None,
-                       tracing: RunTracer | None = None) -> Orchestrator:
+                       tracing: RunTracer | None = None,
+                       children: ChildRuns | None = None) -> Orchestrator:
     from core.scenarios import policy_dirs
 
     return Orchestrator(
         store=store,
-        catalogs=CatalogCache(),
+        catalogs=CatalogCache() if children is None else with_subtask_tool(CatalogCache()),
         planners=planners or PlannerChoice(env),
         guard=guard or ScenarioGuard(policy_dirs()),
         executor=executor or default_executor(),
@@ -127,6 +129,7 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
         handoff=handoff,
         observer=observer or NullObserver(),
         tracing=tracing or RunTracer(cloud=cloud),
+        children=children,
     )
 
 

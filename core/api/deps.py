@@ -99,10 +99,13 @@ class Deps:
             if self._orchestrator_factory is not None:
                 return self._orchestrator_factory(self)
             from core.api.worker import QueueHandoff
+            from core.orchestrator.children import ChildRuns
             from core.runtime import build_orchestrator
 
             return build_orchestrator(store=self.store, cloud=self.cloud,
-                                      handoff=QueueHandoff(self.queue_for, sender=self.cloud))
+                                      handoff=QueueHandoff(self.queue_for, sender=self.cloud),
+                                      children=ChildRuns(self.store, self.queue_for,
+                                                         cloud=self.cloud))
 
         return self._once("orchestrator", build)
 
