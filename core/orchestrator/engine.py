@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from core.catalog.models import Tool
 from core.errors import ConflictError, NotFoundError, PlannerError
-from core.execution.base import CallContext, Executor
+from core.execution.base import CallContext, ExecutionResult, Executor
 from core.guardrails.approvals import decide_approval, new_approval
 from core.guardrails.base import Guard, new_decision_id
 from core.guardrails.budget import budget_violation, loop_violation
@@ -40,6 +40,7 @@ from core.state.base import RunStore, kill_scope_run
 from core.telemetry.tracing import RunTracer, current_traceparent
 
 if TYPE_CHECKING:
+    from core.identity.base import CapabilityIssuer
     from core.orchestrator.children import ChildRuns
 
 
@@ -79,6 +80,8 @@ class Orchestrator:
     tracing: RunTracer = field(default_factory=RunTracer)
     children: ChildRuns | None = None
     """Spawns child runs for the calls it handles (``core.orchestrator.children``)."""
+    capabilities: CapabilityIssuer | None = None
+    """Mints the capability token each call carries to the executor (``core.identity``)."""
 
     # -- public API ---------------------------------------------------------------------
 
@@ -302,10 +305,18 @@ class Orchestrator:
             failed_result(call, f"tool {call.tool!r} is no longer in the catalog", self.clock())
         else:
             with self.tracing.tool(tool, call):
+                token, refused = None, None
+                if self.capabilities is not None:
+                    issued = self.capabilities.issue(run, step.index, index, call, tool)
+                    call.capability = issued.claims
+                    token, refused = issued.token, issued.refused
                 ctx = CallContext(run_id=run.id, step_index=step.index, call_index=index,
                                   tenant=run.tenant, idempotency_key=call.idempotency_key,
+                                  capability_token=token,
                                   traceparent=current_traceparent() or run.traceparent)
-                result = self.executor.execute(tool, call.args, ctx)
+                result = (ExecutionResult(error=f"refused: {refused}", refused=refused,
+                                          attempts=0) if refused is not None
+                          else self.executor.execute(tool, call.args, ctx))
                 apply_result(call, tool, result, self.clock())
             run.tool_calls += 1
         self.observer.call_finished(run, step, call)

@@ -124,6 +124,9 @@ class CallRecord(BaseModel):
     spec_version: str | None = None
     worker: str | None = None
     """Which cloud's worker executed the call."""
+    capability: dict[str, Any] | None = None
+    """Claims of the capability token the call was executed with (who, what, which
+    arguments hash, decision and credential scope); never the token or a secret."""
     started_at: datetime | None = None
     claimed_at: datetime | None = None
     """When a worker last claimed the call for execution; the claim is a lease."""
