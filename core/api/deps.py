@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from core.orchestrator.engine import CatalogProvider, Orchestrator
     from core.queue.base import Cloud, TaskQueue
     from core.state.base import RunStore
+    from core.telemetry.setup import Telemetry
 
 T = TypeVar("T")
 LOOPBACK = frozenset({"127.0.0.1", "localhost"})
@@ -102,12 +103,32 @@ class Deps:
             from core.orchestrator.children import ChildRuns
             from core.runtime import build_orchestrator
 
+            telemetry = self.telemetry
             return build_orchestrator(store=self.store, cloud=self.cloud,
                                       handoff=QueueHandoff(self.queue_for, sender=self.cloud),
+                                      tracing=telemetry.tracing, observer=telemetry.observer,
                                       children=ChildRuns(self.store, self.queue_for,
                                                          cloud=self.cloud))
 
         return self._once("orchestrator", build)
+
+    @property
+    def telemetry(self) -> Telemetry:
+        """Tracer, metrics and exporters from the environment (``PADDOCK_TRACE_*``,
+        ``PADDOCK_OTLP_*``, ``PADDOCK_METRICS``; see docs/observability.md)."""
+
+        def build() -> Telemetry:
+            from core.telemetry.setup import telemetry_from_env
+
+            return telemetry_from_env(cloud=self.cloud, default_file=self.settings.trace_file)
+
+        return self._once("telemetry", build)
+
+    def flush_telemetry(self) -> None:
+        """Export buffered spans and metrics before a serverless invocation is frozen."""
+        telemetry = self._built.get("telemetry")
+        if telemetry is not None:
+            telemetry.flush()
 
     def queue_for(self, cloud: str) -> TaskQueue:
         """The work queue of ``cloud`` (this process's own cloud, or a handoff target)."""

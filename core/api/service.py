@@ -59,10 +59,15 @@ class ApiService:
         key = ctx.request.header("idempotency-key")
         run = self._new_run(req, caller.tenant, caller.subject)
         replayed = False
-        if key is not None:
-            run, replayed = self._claim(key, caller.tenant, req, run)
-        else:
-            run = self.deps.orchestrator.create(run)
+        from core.telemetry.tracing import attached
+
+        # A caller's W3C traceparent makes the run's trace part of the caller's trace.
+        with attached(ctx.request.header("traceparent")):
+            if key is not None:
+                run, replayed = self._claim(key, caller.tenant, req, run)
+            else:
+                run = self.deps.orchestrator.create(run)
+        self.deps.flush_telemetry()
         if run.status is RunStatus.PENDING and run.version == 1:
             # Also on a replay: the first attempt may have died before it enqueued. A second
             # message is harmless, the worker drops it by its version.

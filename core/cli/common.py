@@ -32,10 +32,9 @@ def trace_file() -> Path:
 
 def run_tracer() -> RunTracer:
     """Spans of CLI runs go to the JSON-lines file (and OTLP etc. when configured)."""
-    from core.telemetry.setup import provider_from_env
+    from core.telemetry.setup import telemetry_from_env
 
-    provider = provider_from_env(default_file=trace_file())
-    return RunTracer(tracer=provider.get_tracer("paddock"), cloud="local")
+    return telemetry_from_env(cloud="local", default_file=trace_file()).tracing
 
 
 def open_store(kind: str | None = None) -> RunStore:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 _SECRET_KEYS = re.compile(
@@ -17,6 +20,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("aws_key", re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b")),
     ("aws_sig", re.compile(r"Signature=[0-9a-f]{64}")),
     ("openai_key", re.compile(r"\bsk-[A-Za-z0-9_-]{16,}")),
+    ("azure_key", re.compile(r"(?i)\b(AccountKey|SharedAccessKey|sig)=[A-Za-z0-9%+/=]{16,}")),
     ("secret_assign", re.compile(
         r"(?i)\b(api[_-]?key|secret|password|token)\s*[:=]\s*['\"]?[^\s'\",;]{6,}")),
 ]
@@ -28,13 +32,27 @@ MASK = "[REDACTED]"
 
 @dataclass(frozen=True)
 class Redactor:
-    """Masks secrets always; e-mail addresses and IBANs when configured (default on)."""
+    """Masks secrets always; e-mail addresses and IBANs when ``personal_data`` (default on).
+
+    Args:
+        personal_data: also mask e-mail addresses (``[EMAIL]``) and IBANs (``[IBAN]``).
+        max_text: texts longer than this are cut (``None``: never).
+        extra_patterns: more regular expressions whose matches are masked (customer ids...).
+    """
 
     personal_data: bool = True
     max_text: int | None = 4000
+    extra_patterns: tuple[re.Pattern[str], ...] = field(default=())
+
+    @classmethod
+    def with_patterns(cls, patterns: Iterable[str], **kw: Any) -> Redactor:
+        """A redactor that also masks ``patterns``; raises ``re.error`` for a bad one."""
+        return cls(extra_patterns=tuple(re.compile(p) for p in patterns if p), **kw)
 
     def text(self, value: str) -> str:
         for _, pattern in _PATTERNS:
+            value = pattern.sub(MASK, value)
+        for pattern in self.extra_patterns:
             value = pattern.sub(MASK, value)
         if self.personal_data:
             value = _EMAIL.sub("[EMAIL]", value)
@@ -61,3 +79,44 @@ class Redactor:
 
 
 DEFAULT_REDACTOR = Redactor()
+
+_installed: Redactor | None = None
+_install_lock = threading.Lock()
+
+
+def install_log_redaction(redactor: Redactor = DEFAULT_REDACTOR) -> None:
+    """Redact every log record of the process as it is created, whichever handler or
+    formatter (Powertools JSON, Azure Functions host, plain text) prints it later.
+
+    The message is formatted and redacted once; exception text is redacted into
+    ``exc_text`` and the raw ``exc_info`` dropped, so no formatter can print it unmasked.
+    Calling it again only swaps the redactor.
+    """
+    global _installed
+    with _install_lock:
+        first = _installed is None
+        _installed = redactor
+        if not first:
+            return
+        make: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = make(*args, **kwargs)
+            redact_record(record, _installed or redactor)
+            return record
+
+        logging.setLogRecordFactory(factory)
+
+
+def redact_record(record: logging.LogRecord, redactor: Redactor) -> None:
+    """Rewrite ``record`` in place: message, arguments and exception text redacted."""
+    try:
+        message = record.getMessage()
+    except (TypeError, ValueError):
+        message = str(record.msg)
+    record.msg = redactor.text(message)
+    record.args = None
+    if record.exc_info and record.exc_info[1] is not None:
+        text = logging.Formatter().formatException(record.exc_info)
+        record.exc_text = redactor.text(text)
+        record.exc_info = None

@@ -7,7 +7,7 @@ from typing import Any
 
 
 def span_tree(spans: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
-    """(depth, span) in tree order, children by start time."""
+    """(depth, span) in tree order, children by start time; orphans become roots."""
     ids = {s["span_id"] for s in spans}
     children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     for span in spans:
@@ -26,14 +26,26 @@ def span_tree(spans: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
     return out
 
 
+def cloud_of(span: dict[str, Any]) -> str | None:
+    found = (span["attributes"].get("paddock.cloud")
+             or span.get("resource", {}).get("paddock.cloud"))
+    return str(found) if found else None
+
+
 def describe(span: dict[str, Any]) -> str:
+    """The span's one-line summary: cloud, step, decision, HTTP status, tokens, cost."""
     a = span["attributes"]
     bits: list[str] = []
-    cloud = a.get("paddock.cloud") or span.get("resource", {}).get("paddock.cloud")
+    cloud = cloud_of(span)
     if cloud:
         bits.append(f"[{cloud}]")
+    if "messaging.operation.type" in a:
+        bits.append(f"queue {a.get('paddock.envelope.sender') or '?'} -> "
+                    f"{a.get('paddock.envelope.target', '?')} "
+                    f"(attempt {a.get('paddock.envelope.attempt', 1)})")
     if "paddock.step.index" in a:
-        bits.append(f"#{int(a['paddock.step.index']) + 1}")
+        bits.append(f"#{int(a['paddock.step.index']) + 1}"
+                    + (" resumed" if a.get("paddock.step.resumed") else ""))
     if "paddock.decision" in a:
         rules = ",".join(a.get("paddock.rule_ids", []) or [])
         bits.append(f"{a.get('paddock.tool.name', '')} -> {a['paddock.decision']}"
@@ -43,10 +55,12 @@ def describe(span: dict[str, Any]) -> str:
     if "paddock.tool.location" in a:
         bits.append(f"{a['paddock.tool.location']}/{a.get('paddock.tool.side_effect', '')}")
     if "gen_ai.usage.input_tokens" in a:
-        bits.append(f"tokens {a['gen_ai.usage.input_tokens']}+"
-                    f"{a.get('gen_ai.usage.output_tokens', 0)}")
+        model = a.get("gen_ai.request.model")
+        bits.append((f"{model} " if model else "")
+                    + f"tokens {a['gen_ai.usage.input_tokens']}+"
+                      f"{a.get('gen_ai.usage.output_tokens', 0)}")
     if a.get("paddock.cost_usd"):
-        bits.append(f"${a['paddock.cost_usd']:.4f}")
+        bits.append(f"${float(a['paddock.cost_usd']):.6f}")
     if "paddock.run.status" in a:
         bits.append(f"status {a['paddock.run.status']}")
     if span.get("status") == "ERROR":
@@ -54,13 +68,41 @@ def describe(span: dict[str, Any]) -> str:
     return " ".join(bits)
 
 
-def render(spans: list[dict[str, Any]]) -> str:
+def totals(spans: list[dict[str, Any]]) -> dict[str, Any]:
+    """Tokens and USD summed over the ``plan`` spans; clouds seen; wall time."""
+    plans = [s for s in spans if "gen_ai.usage.input_tokens" in s["attributes"]]
+    starts = [s["start_ns"] for s in spans]
+    ends = [s["end_ns"] for s in spans]
+    return {
+        "spans": len(spans),
+        "prompt_tokens": sum(int(s["attributes"]["gen_ai.usage.input_tokens"]) for s in plans),
+        "completion_tokens": sum(int(s["attributes"].get("gen_ai.usage.output_tokens", 0))
+                                 for s in plans),
+        "cost_usd": round(sum(float(s["attributes"].get("paddock.cost_usd", 0.0))
+                              for s in plans), 8),
+        "clouds": sorted({c for s in spans if (c := cloud_of(s))}),
+        "wall_ms": round((max(ends) - min(starts)) / 1e6, 3) if spans else 0.0,
+    }
+
+
+def render(spans: list[dict[str, Any]], *, reasoning: bool = True) -> str:
+    """The tree, one span a line, the reasoning under its ``plan`` span, totals last."""
     lines: list[str] = []
     for depth, span in span_tree(spans):
         lines.append(f"{'  ' * depth}{span['name']:<{max(1, 34 - 2 * depth)}} "
                      f"{span['duration_ms']:>9.2f} ms  {describe(span)}".rstrip())
         for event in span.get("events", []):
-            if event["name"] == "gen_ai.reasoning":
+            if event["name"] == "gen_ai.reasoning" and reasoning:
                 text = str(event["attributes"].get("gen_ai.reasoning.text", ""))
                 lines.append(f"{'  ' * (depth + 1)}thinking: {text[:160]}")
+            elif event["name"] == "paddock.handoff":
+                target = event["attributes"].get("paddock.handoff.target", "?")
+                lines.append(f"{'  ' * (depth + 1)}handed off to {target}")
+            elif event["name"] == "exception":
+                lines.append(f"{'  ' * (depth + 1)}error: "
+                             f"{event['attributes'].get('exception.message', '')}"[:200])
+    t = totals(spans)
+    lines.append(f"total: {t['wall_ms']:.2f} ms wall, {t['spans']} spans, tokens "
+                 f"{t['prompt_tokens']}+{t['completion_tokens']}, ${t['cost_usd']:.6f}, "
+                 f"clouds: {', '.join(t['clouds']) or '-'}")
     return "\n".join(lines)

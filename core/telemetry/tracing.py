@@ -2,12 +2,17 @@
 
 The run's root span is created with the run; its W3C ``traceparent`` is stored on the run and
 travels in queue envelopes and outgoing HTTP headers, so every worker on either cloud adds
-its spans to the same trace.
+its spans to the same trace. A worker that takes an envelope opens a ``process`` consumer span
+under the sender's span; the ``advance`` span nests under it.
+
+Every attribute, event and exception message passes the ``Redactor`` first. Exceptions are
+recorded by hand (type and redacted message, no stack locals), never by the SDK's default.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +24,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from core.catalog.models import Tool
-from core.orchestrator.models import CallRecord, Decision, Run, Step
+from core.orchestrator.models import CallRecord, Decision, Run
 from core.planner.base import Plan
 from core.telemetry.redact import DEFAULT_REDACTOR, Redactor
 
@@ -27,62 +32,127 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 
 
 def current_traceparent() -> str | None:
+    """The W3C ``traceparent`` of the active span, if any."""
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier)
     return carrier.get("traceparent")
 
 
 def context_from(traceparent: str | None) -> otel_context.Context | None:
+    """A context whose parent is ``traceparent`` (``None`` when absent or malformed)."""
     if not traceparent:
         return None
-    return _PROPAGATOR.extract({"traceparent": traceparent})
+    ctx = _PROPAGATOR.extract({"traceparent": traceparent})
+    return ctx if trace.get_current_span(ctx).get_span_context().is_valid else None
+
+
+@contextmanager
+def attached(traceparent: str | None) -> Iterator[None]:
+    """Make ``traceparent`` the current parent for the block (e.g. an incoming header)."""
+    ctx = context_from(traceparent)
+    if ctx is None:
+        yield
+        return
+    token = otel_context.attach(ctx)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
+
+
+def _active() -> bool:
+    return trace.get_current_span().get_span_context().is_valid
 
 
 @dataclass
 class RunTracer:
-    """Opens the loop's spans with redacted attributes. A no-op tracer costs almost nothing."""
+    """Opens the loop's spans with redacted attributes. A no-op tracer costs almost nothing.
+
+    Args:
+        tracer: where spans go (the global provider's tracer by default).
+        redactor: applied to every text that reaches a span.
+        record_reasoning: put the model's reasoning and final answer on the ``plan`` span.
+        cloud: ``aws``, ``azure`` or ``local``: the ``paddock.cloud`` of every span.
+    """
 
     tracer: Tracer = field(default_factory=lambda: trace.get_tracer("paddock"))
     redactor: Redactor = DEFAULT_REDACTOR
     record_reasoning: bool = True
     cloud: str = "local"
 
-    def start_run(self, run: Run) -> str | None:
-        """Emit the run's root span; return its traceparent for the run record."""
+    @contextmanager
+    def _span(self, name: str, *, kind: SpanKind = SpanKind.INTERNAL,
+              context: otel_context.Context | None = None,
+              attributes: Mapping[str, Any] | None = None) -> Iterator[Span]:
         with self.tracer.start_as_current_span(
-                "run", context=otel_context.Context(), kind=SpanKind.INTERNAL) as span:
-            span.set_attributes({"paddock.run.id": run.id, "paddock.tenant": run.tenant,
-                                 "paddock.goal": self.redactor.text(run.goal),
-                                 "paddock.planner": run.planner,
-                                 "paddock.cloud": self.cloud})
+                name, context=context, kind=kind, attributes=attributes,
+                record_exception=False, set_status_on_exception=False) as span:
+            try:
+                yield span
+            except BaseException as exc:
+                message = self.redactor.text(str(exc))
+                span.add_event("exception", {"exception.type": type(exc).__name__,
+                                             "exception.message": message})
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {message}"))
+                raise
+
+    def start_run(self, run: Run) -> str | None:
+        """Emit the run's root span; return its traceparent for the run record.
+
+        The root continues the caller's trace when a span is active (an API request that
+        carried a ``traceparent``), else it starts a new trace.
+        """
+        parent = None if _active() else otel_context.Context()
+        with self._span("run", context=parent, attributes={
+                "paddock.run.id": run.id, "paddock.tenant": run.tenant,
+                "paddock.goal": self.redactor.text(run.goal),
+                "paddock.planner": run.planner, "paddock.cloud": self.cloud}):
             return current_traceparent()
 
     @contextmanager
+    def receive(self, envelope: Any) -> Iterator[Span]:
+        """The consumer span of a queue message, child of the span that sent it."""
+        parent = context_from(envelope.traceparent)
+        with self._span(f"process {envelope.kind}", kind=SpanKind.CONSUMER,
+                        context=parent or otel_context.Context(), attributes={
+                            "messaging.operation.type": "process",
+                            "messaging.system": _messaging_system(self.cloud),
+                            "messaging.message.id": envelope.id,
+                            "paddock.run.id": envelope.run_id,
+                            "paddock.envelope.sender": envelope.sender or "",
+                            "paddock.envelope.target": envelope.target,
+                            "paddock.envelope.attempt": envelope.attempt,
+                            "paddock.envelope.expected_version": envelope.expected_version,
+                            "paddock.cloud": self.cloud}) as span:
+            yield span
+
+    @contextmanager
     def advance(self, run: Run) -> Iterator[Span]:
-        with self.tracer.start_as_current_span(
-                "advance", context=context_from(run.traceparent)) as span:
-            span.set_attributes({"paddock.run.id": run.id, "paddock.cloud": self.cloud,
-                                 "paddock.run.version": run.version})
+        """One ``advance`` call; under the active span (a queue message), else the run root."""
+        parent = None if _active() else context_from(run.traceparent)
+        with self._span("advance", context=parent, attributes={
+                "paddock.run.id": run.id, "paddock.tenant": run.tenant,
+                "paddock.cloud": self.cloud, "paddock.run.version": run.version}) as span:
             yield span
 
     @contextmanager
     def step(self, run: Run, index: int, *, resumed: bool = False) -> Iterator[Span]:
-        with self.tracer.start_as_current_span("step") as span:
-            span.set_attributes({"paddock.run.id": run.id, "paddock.step.index": index,
-                                 "paddock.step.resumed": resumed,
-                                 "paddock.cloud": self.cloud})
+        with self._span("step", attributes={
+                "paddock.run.id": run.id, "paddock.step.index": index,
+                "paddock.step.resumed": resumed, "paddock.cloud": self.cloud}) as span:
             yield span
 
     @contextmanager
     def plan(self, run: Run, planner_label: str) -> Iterator[Span]:
-        with self.tracer.start_as_current_span("plan", kind=SpanKind.CLIENT) as span:
-            span.set_attributes({"gen_ai.operation.name": "chat",
-                                 "gen_ai.system": _system(run.planner),
-                                 "paddock.planner": planner_label})
+        system = _system(run.planner)
+        with self._span("plan", kind=SpanKind.CLIENT, attributes={
+                "gen_ai.operation.name": "chat", "gen_ai.system": system,
+                "gen_ai.provider.name": system, "paddock.planner": planner_label,
+                "paddock.tenant": run.tenant, "paddock.cloud": self.cloud}) as span:
             yield span
 
     def planned(self, span: Span, plan: Plan) -> None:
-        """Attach the model, token usage and reasoning to the plan span."""
+        """Attach the model, token usage, cost and reasoning to the plan span."""
         attrs: dict[str, Any] = {
             "gen_ai.usage.input_tokens": plan.usage.prompt_tokens,
             "gen_ai.usage.output_tokens": plan.usage.completion_tokens,
@@ -95,17 +165,19 @@ class RunTracer:
         if plan.confidence is not None:
             attrs["paddock.confidence"] = plan.confidence
         span.set_attributes(attrs)
-        if self.record_reasoning and plan.reasoning:
+        if not self.record_reasoning:
+            return
+        if plan.reasoning:
             span.add_event("gen_ai.reasoning",
                            {"gen_ai.reasoning.text": self.redactor.text(plan.reasoning)})
-        if plan.final_answer is not None and self.record_reasoning:
+        if plan.final_answer is not None:
             span.add_event("gen_ai.final_answer",
                            {"text": self.redactor.text(plan.final_answer)})
 
     @contextmanager
     def guard(self, tool_name: str) -> Iterator[Span]:
-        with self.tracer.start_as_current_span("guard") as span:
-            span.set_attribute("paddock.tool.name", tool_name)
+        with self._span("guard", attributes={"paddock.tool.name": tool_name,
+                                             "paddock.cloud": self.cloud}) as span:
             yield span
 
     def decided(self, span: Span, decision: Decision) -> None:
@@ -117,10 +189,9 @@ class RunTracer:
 
     @contextmanager
     def tool(self, tool: Tool, call: CallRecord) -> Iterator[Span]:
+        """The HTTP client span of one tool call (standard HTTP attributes, no headers)."""
         parts = urlsplit(tool.base_url)
-        with self.tracer.start_as_current_span(f"{tool.method} {tool.name}",
-                                               kind=SpanKind.CLIENT) as span:
-            span.set_attributes({
+        with self._span(f"{tool.method} {tool.name}", kind=SpanKind.CLIENT, attributes={
                 "http.request.method": tool.method,
                 "url.template": tool.path,
                 "server.address": parts.hostname or "",
@@ -129,9 +200,10 @@ class RunTracer:
                 "paddock.tool.location": tool.location.value,
                 "paddock.tool.side_effect": tool.side_effect.value,
                 "paddock.tool.trust": tool.trust.value,
+                "paddock.call.id": call.call_id,
                 "paddock.cloud": self.cloud,
                 "paddock.call.args": _json(self.redactor.value(call.args)),
-            })
+                }) as span:
             yield span
             if call.status_code is not None:
                 span.set_attribute("http.response.status_code", call.status_code)
@@ -143,8 +215,8 @@ class RunTracer:
 
     @contextmanager
     def checkpoint(self, run: Run) -> Iterator[Span]:
-        with self.tracer.start_as_current_span("checkpoint") as span:
-            span.set_attribute("paddock.run.version", run.version)
+        with self._span("checkpoint", attributes={"paddock.run.version": run.version,
+                                                  "paddock.cloud": self.cloud}) as span:
             yield span
 
     def finished(self, span: Span, run: Run) -> None:
@@ -156,17 +228,19 @@ class RunTracer:
             span.set_attribute("paddock.run.reason", self.redactor.text(run.reason))
 
 
-def step_attrs(step: Step) -> dict[str, Any]:
-    return {"paddock.step.index": step.index,
-            "gen_ai.usage.input_tokens": step.usage.prompt_tokens,
-            "gen_ai.usage.output_tokens": step.usage.completion_tokens}
+def note_handoff(target: str, run_id: str) -> None:
+    """Mark the active span: the run was handed to ``target``'s queue here."""
+    trace.get_current_span().add_event("paddock.handoff", {"paddock.run.id": run_id,
+                                                           "paddock.handoff.target": target})
 
 
 def _system(planner: str) -> str:
-    return {"openai": "openai", "azure-openai": "az.ai.openai"}.get(planner, "paddock.rules")
+    return {"openai": "openai", "azure-openai": "azure.ai.openai"}.get(planner, "paddock.rules")
+
+
+def _messaging_system(cloud: str) -> str:
+    return {"aws": "aws_sqs", "azure": "azure_storage_queue"}.get(cloud, "paddock.memory")
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, ensure_ascii=False, default=str)[:4000]
