@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from core.cli import cmd_telemetry
 from core.cli.common import add_store_flag, current_user, finish, open_store
 from core.cli.render import LiveConsole, format_args
 from core.orchestrator.models import RunStatus
@@ -58,7 +59,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rs.add_argument("run_id")
     add_store_flag(rs)
     rs.set_defaults(handler=cmd_runs_show)
-    register_trace(sub)
+    cmd_telemetry.register(sub)
 
 
 def cmd_approvals_list(args: argparse.Namespace) -> int:
@@ -140,30 +141,3 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     print(json.dumps(run_summary(run), indent=2, ensure_ascii=False, default=str))
     return 0
 
-
-def register_trace(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    trace = sub.add_parser("trace", help="show a run's trace as a tree")
-    trace.add_argument("run_id")
-    trace.add_argument("--file", default=None,
-                       help="JSON-lines span file (default: $PADDOCK_HOME/traces.jsonl)")
-    add_store_flag(trace)
-    trace.set_defaults(handler=cmd_trace)
-
-
-def cmd_trace(args: argparse.Namespace) -> int:
-    from core.cli.common import home, trace_file
-    from core.errors import NotFoundError
-    from core.telemetry.exporters import read_spans
-    from core.telemetry.render import render
-
-    run = open_store(args.store).get_run(args.run_id, with_steps=False)
-    if not run.traceparent:
-        raise NotFoundError(f"run {run.id} has no trace")
-    trace_id = run.traceparent.split("-")[1]
-    path = args.file or trace_file()
-    spans = read_spans(path, trace_id=trace_id)
-    if not spans:
-        raise NotFoundError(f"no spans of trace {trace_id} in {path} (home: {home()})")
-    print(f"trace {trace_id} of run {run.id} ({len(spans)} spans)")
-    print(render(spans))
-    return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.orchestrator.models import Run
+from core.telemetry.cost import cost_breakdown
 
 
 def call_summaries(run: Run) -> list[dict[str, Any]]:
@@ -48,6 +49,7 @@ def run_summary(run: Run) -> dict[str, Any]:
             "completion_tokens": run.usage.completion_tokens,
             "cost_usd": run.usage.cost_usd,
         },
+        "cost": cost_breakdown(run),
         "tool_calls": run.tool_calls,
         "pending_approvals": [a.model_dump(mode="json") for a in run.pending_approvals],
         "result": run.result,

@@ -11,6 +11,8 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
+from core.errors import ConfigError
+
 
 def span_to_dict(span: ReadableSpan) -> dict[str, Any]:
     ctx = span.get_span_context()
@@ -62,11 +64,16 @@ def read_spans(path: str | Path, *, trace_id: str | None = None) -> list[dict[st
     if not file.exists():
         return spans
     with file.open(encoding="utf-8") as fh:
-        for line in fh:
+        for number, line in enumerate(fh, 1):
             line = line.strip()
             if not line:
                 continue
-            span = json.loads(line)
+            try:
+                span = json.loads(line)
+            except ValueError as exc:
+                raise ConfigError(f"{file}:{number}: not a span (JSON lines expected)") from exc
+            if not isinstance(span, dict) or "span_id" not in span:
+                raise ConfigError(f"{file}:{number}: not a span (JSON lines expected)")
             if trace_id is None or span.get("trace_id") == trace_id:
                 spans.append(span)
     return spans
