@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.catalog.models import Tool
 from core.errors import ConfigError
@@ -18,6 +19,9 @@ from core.orchestrator.observer import NullObserver, RunObserver
 from core.planner.base import Planner, ProposedCall
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
+
+if TYPE_CHECKING:
+    from core.identity.setup import Identity
 
 LLM_CHOICES = ("rules", "openai", "azure-openai")
 
@@ -104,10 +108,13 @@ class ScenarioGuard:
         return self._guard_for(run).check(run, tool, call, confidence=confidence)
 
 
-def default_executor() -> Executor:
+def default_executor(identity: Identity | None = None) -> Executor:
+    """The HTTP executor; with ``identity`` it demands capability tokens and adds credentials."""
     from core.execution.http import HttpExecutor
 
-    return HttpExecutor()
+    if identity is None:
+        return HttpExecutor()
+    return HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier)
 
 
 def build_orchestrator(*, store: RunStore, cloud: str = "local",
@@ -116,20 +123,31 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
                        planners: Callable[[Run], Planner] | None = None,
                        env: Mapping[str, str] | None = None,
                        tracing: RunTracer | None = None,
-                       children: ChildRuns | None = None) -> Orchestrator:
+                       children: ChildRuns | None = None,
+                       identity: Identity | None = None) -> Orchestrator:
+    """The orchestrator for ``cloud``. Without an ``executor``, calls go through the HTTP
+    executor with ``identity`` (default: :func:`~core.identity.identity_from_env`): every
+    call carries a capability token and scheme-appropriate credentials."""
     from core.scenarios import policy_dirs
 
+    if executor is None:
+        if identity is None:
+            from core.identity.setup import identity_from_env
+
+            identity = identity_from_env(env, cloud=cloud)
+        executor = default_executor(identity)
     return Orchestrator(
         store=store,
         catalogs=CatalogCache() if children is None else with_subtask_tool(CatalogCache()),
         planners=planners or PlannerChoice(env),
         guard=guard or ScenarioGuard(policy_dirs()),
-        executor=executor or default_executor(),
+        executor=executor,
         cloud=cloud,
         handoff=handoff,
         observer=observer or NullObserver(),
         tracing=tracing or RunTracer(cloud=cloud),
         children=children,
+        capabilities=identity.minter if identity is not None else None,
     )
 
 

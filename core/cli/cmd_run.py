@@ -6,6 +6,7 @@ import argparse
 import sys
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from core.cli.common import (
     APPROVE_MODES,
@@ -21,6 +22,9 @@ from core.cli.render import LiveConsole
 from core.errors import ConfigError
 from core.orchestrator.models import Budget, Run
 from core.runtime import LLM_CHOICES, PlannerChoice, build_orchestrator
+
+if TYPE_CHECKING:
+    from core.identity.setup import Identity
 
 PLANNER_LABELS = {
     "rules": "offline rule planner (no model, no network)",
@@ -83,7 +87,8 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
     return pairs
 
 
-def _start(args: argparse.Namespace, run: Run, header: str) -> int:
+def _start(args: argparse.Namespace, run: Run, header: str,
+           identity: Identity | None = None) -> int:
     out = sys.stderr if args.json else sys.stdout
     console = LiveConsole(out)
     planners = PlannerChoice()
@@ -96,7 +101,7 @@ def _start(args: argparse.Namespace, run: Run, header: str) -> int:
     print(f"run:     {run.id}\ngoal:    {run.goal}", file=out)
     store = open_store(args.store)
     orch = build_orchestrator(store=store, observer=console, planners=planners,
-                              tracing=run_tracer())
+                              tracing=run_tracer(), identity=identity)
     run = orch.create(run)
     run = drive(orch, run, approve=args.approve, console=console)
     code = finish(run, as_json=args.json, planner_label=label)
@@ -109,17 +114,24 @@ def new_run_id() -> str:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from core.identity.setup import local_identity_bundle
     from core.scenarios import get_scenario
 
     scenario = get_scenario(args.scenario)
-    with scenario.services() as services:
+    identity, local = local_identity_bundle()
+    verify = dict(scenario.local_auth(local)) if scenario.local_auth is not None else None
+    services_cm = (scenario.services(verify_auth=verify) if verify is not None
+                   else scenario.services())
+    with services_cm as services:
         run = Run(id=new_run_id(), goal=scenario.goal, scenario=scenario.name,
                   catalog=[str(p) for p in scenario.spec_paths()],
                   base_urls=dict(services.base_urls), inputs=dict(scenario.inputs),
                   planner=args.llm, grant=scenario.grant, requested_by=current_user(),
                   budget=Budget(max_steps=args.max_steps))
-        header = f"Paddock demo: {scenario.title} (services on 127.0.0.1)"
-        return _start(args, run, header)
+        header = (f"Paddock demo: {scenario.title} (services on 127.0.0.1)\n"
+                  "identity: local credentials (SigV4 with a generated key, tokens from a "
+                  "local OIDC issuer, a generated API key); each service verifies them")
+        return _start(args, run, header, identity)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

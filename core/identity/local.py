@@ -20,10 +20,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from core.api.dev_issuer import LocalIssuer
+from core.catalog.models import Tool
 from core.identity.authorizer import IdentityAuthorizer
 from core.identity.aws import StaticAwsCredentials
 from core.identity.base import CredentialError
-from core.identity.scope import AwsTarget
+from core.identity.scope import AwsTarget, secret_name
 from core.identity.secrets_store import StaticSecrets
 from core.identity.verify import (
     RequestVerifier,
@@ -134,6 +135,27 @@ class LocalIdentity:
         """Generates the API key ``secret_name`` (kept in :attr:`secrets`) and checks for it."""
         self.secrets.put(secret_name, "pdk_local_" + secrets.token_urlsafe(24))
         return api_key_verifier(lambda: self._secret(secret_name), header=header)
+
+    def verifier_for(self, tool: Tool) -> RequestVerifier | None:
+        """The check a local stand-in for ``tool``'s API applies, by its auth scheme."""
+        auth = tool.auth
+        if auth.scheme == "aws_sigv4":
+            return self.sigv4_verifier(service=auth.service or "execute-api",
+                                       region=auth.region or self.target.region)
+        if auth.scheme == "entra" and auth.audience:
+            return self.bearer_verifier(audience=auth.audience)
+        if auth.scheme == "api_key" and auth.location in (None, "header"):
+            return self.api_key_verifier(secret_name(tool),
+                                         header=auth.param_name or "X-Api-Key")
+        if auth.scheme == "bearer":
+            name = secret_name(tool)
+            self.secrets.put(name, "pdk_local_" + secrets.token_urlsafe(24))
+            return api_key_verifier(lambda: self._bearer(name), header="Authorization")
+        return None
+
+    def _bearer(self, name: str) -> str | None:
+        found = self._secret(name)
+        return None if found is None else "Bearer " + found
 
     def _secret(self, name: str) -> str | None:
         try:
