@@ -25,19 +25,19 @@ class Scenario:
     title: str
     goal: str
     spec_paths: Callable[[], list[Path]]
-    services: Callable[..., AbstractContextManager[Any]]
-    """Starts the scenario's local services; accepts ``verify_auth=`` when ``local_auth`` is set."""
+    services: Callable[[], AbstractContextManager[Any]]
     grant: Grant
     policy_dir: Path | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
-    local_auth: Callable[[Any], Mapping[str, Any]] | None = None
-    """Given a ``core.identity.local.LocalIdentity``: each service's credential check."""
     description: str = ""
+    agents_dir: Path | None = None
+    """Agent profiles (``*.yaml``) of the scenario's mesh, when it has one."""
+    agent: str | None = None
+    """The profile the demo run starts as (the orchestrating agent), when it has a mesh."""
 
 
 def _supply_chain() -> Scenario:
     from core.scenarios import supply_chain as sc
-    from core.scenarios.supply_chain.identity import local_verifiers
 
     return Scenario(
         name="supply-chain",
@@ -45,7 +45,6 @@ def _supply_chain() -> Scenario:
         goal=sc.GOAL,
         spec_paths=sc.spec_paths,
         services=sc.SupplyChainServices,
-        local_auth=local_verifiers,
         # A sourcing agent reads and writes; it has no business deleting master data.
         grant=Grant(side_effects=["read", "write"]),
         policy_dir=Path(sc.__file__).parent / "policy",
@@ -53,7 +52,27 @@ def _supply_chain() -> Scenario:
     )
 
 
-_FACTORIES: dict[str, Callable[[], Scenario]] = {"supply-chain": _supply_chain}
+def _shipment_delay() -> Scenario:
+    from core.scenarios import shipment_delay as sd
+
+    root = Path(sd.__file__).parent
+    return Scenario(
+        name="shipment-delay",
+        title="Shipment-delay recovery",
+        goal=sd.GOAL,
+        spec_paths=sd.spec_paths,
+        services=sd.ShipmentDelayServices,
+        grant=Grant(side_effects=["read", "write"]),
+        policy_dir=root / "policy",
+        description="SH-4471 is 3 days late: contract terms from PDFs, alternative carriers "
+                    "in another region, an approved re-routing request.",
+        agents_dir=root / "agents",
+        agent="logistics_planning",
+    )
+
+
+_FACTORIES: dict[str, Callable[[], Scenario]] = {"supply-chain": _supply_chain,
+                                                 "shipment-delay": _shipment_delay}
 
 
 def scenario_names() -> list[str]:

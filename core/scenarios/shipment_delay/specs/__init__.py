@@ -1,0 +1,1 @@
+"""Package data: the OpenAPI specs of the shipment-delay scenario services."""
