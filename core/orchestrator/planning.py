@@ -125,7 +125,8 @@ def _record(run: Run, step: Step, index: int, proposed: ProposedCall, tool: Tool
         record.cloud = tool.location.value
         record.side_effect = tool.side_effect.value
         record.untrusted = tool.trust is Trust.UNTRUSTED
-        record.spec_version = tool.spec.version if tool.spec is not None else None
+        if tool.spec is not None:  # the version and content the call was planned against
+            record.spec_version = f"{tool.spec.version} sha256:{tool.spec.sha256[:12]}"
         if tool.side_effect is not SideEffect.READ:
             record.idempotency_key = idempotency_key(run.id, step.index, index)
     return record
