@@ -69,12 +69,13 @@ class QueueHandoff:
         self._sender = sender
 
     def __call__(self, run: Run, target: str) -> None:
-        from core.telemetry.tracing import current_traceparent
+        from core.telemetry.tracing import current_traceparent, note_handoff
 
         envelope = Envelope.model_validate({
             "run_id": run.id, "expected_version": run.version, "target": target,
             "sender": self._sender, "traceparent": current_traceparent() or run.traceparent})
         self._queues(target).send(envelope)
+        note_handoff(target, run.id)
         sent = _handoffs.get()
         if sent is not None:
             sent.append(target)
@@ -108,8 +109,11 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
         return WorkOutcome(Outcome.STALE, head.id, head.version, head.status)
     token = _handoffs.set([])
     try:
-        run = orchestrator.advance(envelope.run_id, expected_version=envelope.expected_version,
-                                   max_steps=max_steps)
+        # The consumer span continues the sender's trace; the advance nests under it.
+        with orchestrator.tracing.receive(envelope):
+            run = orchestrator.advance(envelope.run_id,
+                                       expected_version=envelope.expected_version,
+                                       max_steps=max_steps)
         sent = _handoffs.get() or []
     finally:
         _handoffs.reset(token)
@@ -166,8 +170,11 @@ class Worker:
         return cls(Deps(Settings.from_env(env)))
 
     def process(self, envelope: Envelope) -> WorkOutcome:
-        outcome = process_envelope(envelope, self.deps.orchestrator, self.deps.queue_for,
-                                   max_steps=self.max_steps)
+        try:
+            outcome = process_envelope(envelope, self.deps.orchestrator, self.deps.queue_for,
+                                       max_steps=self.max_steps)
+        finally:
+            self.deps.flush_telemetry()  # before the serverless host freezes the process
         log.info("envelope %s for run %s: %s", envelope.id, envelope.run_id,
                  outcome.outcome.value)
         return outcome
