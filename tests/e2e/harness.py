@@ -1,0 +1,140 @@
+"""Runs a scripted agent against the live supply-chain services, through the real stack.
+
+The same script is played by two planners: the offline ``ScriptedPlanner`` and the real
+``OpenAIPlanner`` (the ``openai`` client) talking to ``ScriptedOpenAI`` on 127.0.0.1. Everything
+after the planner is what production uses: the scenario's catalog, its Cedar policy through
+``ScenarioGuard``, the HTTP executor, the orchestrator and a store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.cli.common import drive
+from core.identity.setup import Identity, local_identity_bundle
+from core.orchestrator.engine import Orchestrator
+from core.orchestrator.models import Budget, CallRecord, Run, Usage
+from core.planner.base import Plan, PlanContext, Planner, ProposedCall
+from core.planner.openai_planner import from_env
+from core.runtime import build_orchestrator
+from core.scenarios import get_scenario
+from core.scenarios.supply_chain import SupplyChainServices
+from core.scenarios.supply_chain.identity import local_verifiers
+from core.state.memory import MemoryStore
+from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
+from core.testing.planner import ScriptedPlanner
+
+PLANNERS = ("offline", "openai")
+FINAL = "I will stop here and report to a buyer."
+
+Hook = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class Move:
+    """One turn of the agent: the calls it proposes, with its confidence and token usage."""
+
+    calls: Sequence[tuple[str, dict[str, Any]]]
+    confidence: float = 0.9
+    usage: tuple[int, int] = (0, 0)
+    before: Hook | None = None
+    """Runs when the planner is asked for this move (e.g. an operator hits the kill switch)."""
+
+
+def move(tool: str, confidence: float = 0.9, usage: tuple[int, int] = (0, 0),
+         before: Hook | None = None, **args: Any) -> Move:
+    return Move([(tool, args)], confidence, usage, before)
+
+
+@contextmanager
+def live_services() -> Iterator[tuple[SupplyChainServices, Identity]]:
+    """The scenario's services checking the credentials of a local identity, as in the demo."""
+    identity, local = local_identity_bundle()
+    with SupplyChainServices(verify_auth=local_verifiers(local)) as services:
+        yield services, identity
+
+
+@dataclass
+class World:
+    """Live services, a store and an orchestrator wired like production."""
+
+    services: SupplyChainServices
+    identity: Identity
+    store: MemoryStore = field(default_factory=MemoryStore)
+
+    def orchestrator(self, planner: Planner) -> Orchestrator:
+        return build_orchestrator(store=self.store, planners=lambda run: planner,
+                                  identity=self.identity)
+
+    def new_run(self, *, budget: Budget | None = None, requested_by: str = "alice",
+                run_id: str = "run_attack") -> Run:
+        scenario = get_scenario("supply-chain")
+        return Run(id=run_id, goal=scenario.goal, scenario=scenario.name,
+                   catalog=[str(p) for p in scenario.spec_paths()],
+                   base_urls=dict(self.services.base_urls), grant=scenario.grant,
+                   requested_by=requested_by, budget=budget or Budget())
+
+    def requests(self) -> list[tuple[str, str, str]]:
+        """(service, method, path) of every request the services received."""
+        return [(key, r.method, r.path) for key, svc in self.services.services.items()
+                for r in svc.requests]
+
+
+def _offline(moves: Sequence[Move]) -> Planner:
+    def play(m: Move, i: int) -> Callable[[PlanContext], Plan]:
+        def plan(ctx: PlanContext) -> Plan:
+            if m.before is not None:
+                m.before()
+            return Plan(reasoning=f"move {i}", confidence=m.confidence,
+                        calls=[ProposedCall(id=f"c{i}-{n}", tool=t, args=a)
+                               for n, (t, a) in enumerate(m.calls)],
+                        usage=Usage(prompt_tokens=m.usage[0], completion_tokens=m.usage[1]))
+        return plan
+
+    script: list[Plan | Callable[[PlanContext], Plan]] = [
+        play(m, i) for i, m in enumerate(moves)]
+    script += [Plan(reasoning=FINAL, final_answer=FINAL)] * 10
+    return ScriptedPlanner(script, label="scripted offline agent")
+
+
+def _openai_turns(moves: Sequence[Move]) -> list[Any]:
+    def turn(m: Move) -> Any:
+        reply = ToolCallsReply([ToolCall(t, a) for t, a in m.calls],
+                               content=f"Next step.\nconfidence: {m.confidence}",
+                               usage=m.usage if m.usage != (0, 0) else None)
+        if m.before is None:
+            return reply
+
+        def hooked(body: dict[str, Any]) -> ToolCallsReply:
+            assert m.before is not None
+            m.before()
+            return reply
+        return hooked
+    return [turn(m) for m in moves]
+
+
+@contextmanager
+def agent(kind: str, moves: Sequence[Move]) -> Iterator[Planner]:
+    """A planner of ``kind`` that plays ``moves`` and then gives a final answer."""
+    if kind == "offline":
+        yield _offline(moves)
+        return
+    with ScriptedOpenAI(_openai_turns(moves), default=TextReply(FINAL)) as llm:
+        yield from_env({"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-local",
+                        "OPENAI_MODEL": "gpt-4o-mini"})
+
+
+def play(world: World, kind: str, moves: Sequence[Move], *, approve: str = "reject",
+         budget: Budget | None = None) -> Run:
+    """Run the scripted agent to the end (approvals decided as ``approve`` says)."""
+    with agent(kind, moves) as planner:
+        orch = world.orchestrator(planner)
+        run = orch.create(world.new_run(budget=budget))
+        return drive(orch, run, approve=approve, console=None)
+
+
+def calls_to(run: Run, tool: str) -> list[CallRecord]:
+    return [c for s in run.steps for c in s.calls if c.tool == tool]
