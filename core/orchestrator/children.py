@@ -88,6 +88,8 @@ class ChildSpec(BaseModel):
     goal: str = Field(min_length=1, max_length=4000)
     inputs: dict[str, Any] = Field(default_factory=dict)
     scenario: str | None = None
+    agent: str | None = None
+    """The agent profile the child acts as (delegation to a domain agent, ``core.mesh``)."""
     planner: str | None = None
     catalog: list[str] | None = None
     """Spec sources; only code (a resolver), never the planner's arguments, may set these."""
@@ -316,6 +318,7 @@ class ChildRuns:
             catalog=list(spec.catalog if spec.catalog is not None else parent.catalog),
             base_urls=dict(spec.base_urls if spec.base_urls is not None else parent.base_urls),
             scenario=spec.scenario if spec.scenario is not None else parent.scenario,
+            agent=spec.agent,
             inputs=dict(spec.inputs), planner=spec.planner or parent.planner,
             grant=narrow_grant(parent.grant, spec.grant),
             budget=narrow_budget(parent, spec.budget, share=share, now=now),

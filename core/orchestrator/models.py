@@ -223,6 +223,8 @@ class Run(BaseModel):
     base_urls: dict[str, str] = Field(default_factory=dict)
     """Base URL overrides by spec title (local services, staging endpoints)."""
     scenario: str | None = None
+    agent: str | None = None
+    """The agent profile the run acts as (``core.mesh``): its tools, home cloud and grant."""
     inputs: dict[str, Any] = Field(default_factory=dict)
     planner: str = "rules"
     budget: Budget = Field(default_factory=Budget)
