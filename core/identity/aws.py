@@ -92,7 +92,7 @@ class StsRoleCredentials:
         return f"sts:{how} {self.role_arn}"
 
     def credentials(self, policy: str | None, session_name: str) -> Credential:
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
         params: dict[str, Any] = {"RoleArn": self.role_arn, "RoleSessionName": session_name,
                                   "DurationSeconds": self._duration}
@@ -109,6 +109,8 @@ class StsRoleCredentials:
             raise CredentialError(f"STS refused {self.label}: {code}",
                                   retryable=code in ("Throttling", "ServiceUnavailable")) \
                 from exc
+        except ParamValidationError as exc:
+            raise CredentialError(f"STS request for {self.label} is invalid: {exc}") from exc
         except BotoCoreError as exc:
             raise CredentialError(f"STS unreachable for {self.label}: {type(exc).__name__}",
                                   retryable=True) from exc

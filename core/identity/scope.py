@@ -66,8 +66,11 @@ def execute_api_arn(tool: Tool, method: str, url: httpx.URL, target: AwsTarget) 
     if found is not None:
         api_id, region = found.group(1), tool.auth.region or found.group(2)
         stage = base_path.split("/", 1)[0] if base_path else target.stage
-    else:
-        api_id = dict(target.api_ids).get(host) or _SLUG.sub("-", host).strip("-") or "api"
+    else:  # a custom domain or a local stand-in: the configured id, else the host and port
+        netloc = host if url.port is None else f"{host}:{url.port}"
+        api_ids = dict(target.api_ids)
+        api_id = (api_ids.get(netloc) or api_ids.get(host)
+                  or _SLUG.sub("-", netloc).strip("-") or "api")
         region = tool.auth.region or target.region
         stage = target.stage
     path = _under_base(tool, url) or "/"
