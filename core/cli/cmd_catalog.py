@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from core.catalog.export import short_description
 from core.catalog.models import Tool
 from core.cli.render import short
+from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from core.catalog.versions import SpecRegistry
 
 DESCRIPTION_LIMIT = 200
 """Characters of each tool's description in ``catalog import --json``."""
@@ -22,7 +28,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.add_argument("specs", nargs="+", metavar="SPEC", help="file or URL (JSON or YAML)")
     imp.add_argument("--json", action="store_true",
                      help="one JSON object listing every tool compactly")
+    imp.add_argument("--save", action="store_true",
+                     help="also store each spec (version, hash, import time) in the "
+                          "versioned catalog under $PADDOCK_HOME/catalog")
+    imp.add_argument("--base-url", metavar="URL",
+                     help="with --save and one SPEC: where that API lives")
     imp.set_defaults(handler=cmd_import)
+    ls = csub.add_parser("list", help="the specs in the versioned catalog")
+    ls.add_argument("--json", action="store_true", help="one JSON list of stored specs")
+    ls.set_defaults(handler=cmd_list)
     from core.cli.cmd_drift import register as register_drift
 
     register_drift(csub)
@@ -51,10 +65,32 @@ def tool_summary(tool: Tool) -> dict[str, Any]:
     }
 
 
+def registry() -> SpecRegistry:
+    from core.catalog.versions import SpecRegistry
+    from core.cli.common import home
+
+    return SpecRegistry(home() / "catalog")
+
+
+def absolute(source: str) -> str:
+    """URLs as given, files as absolute paths (so a refresh works from anywhere)."""
+    return source if "://" in source else str(Path(source).resolve())
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     from core.catalog import Catalog
 
-    catalog = Catalog.from_sources(list(args.specs))
+    if args.base_url and (not args.save or len(args.specs) != 1):
+        raise ConfigError("--base-url needs --save and exactly one SPEC")
+    sources = [absolute(s) for s in args.specs] if args.save else list(args.specs)
+    catalog = Catalog.from_sources(sources)
+    if args.save:
+        store = registry()
+        for source in sources:
+            entry = store.add(source, base_url=args.base_url)
+            latest = entry.latest
+            print(f"stored {latest.title} {latest.version} sha256:{latest.sha256[:12]} "
+                  f"from {source}", file=sys.stderr)
     if args.json:
         print(json.dumps({"tools": [tool_summary(t) for t in catalog.tools],
                           "specs": [s.model_dump(mode="json") for s in catalog.specs],
@@ -71,4 +107,22 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"    warning: {warning}")
     print(f"\n{len(catalog.tools)} tools from {len(args.specs)} spec(s), "
           f"{len(catalog.warnings)} warning(s)")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    entries = registry().list_entries()
+    if args.json:
+        print(json.dumps([e.model_dump(mode="json", exclude={"held_changes"}) for e in entries],
+                         ensure_ascii=False))
+        return 0
+    for entry in entries:
+        latest = entry.latest
+        held = f", {len(entry.held)} operation(s) held" if entry.held else ""
+        print(f"{latest.title} {latest.version} sha256:{latest.sha256[:12]} "
+              f"imported {latest.imported_at:%Y-%m-%d %H:%M} UTC "
+              f"({len(entry.versions)} version(s){held})")
+        print(f"    {entry.source}")
+    if not entries:
+        print("the versioned catalog is empty: paddock catalog import SPEC --save")
     return 0

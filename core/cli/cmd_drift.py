@@ -12,6 +12,8 @@ from core.errors import ConfigError
 EXIT_OK = 0
 EXIT_BREAKING = 1
 """Something breaking was found (``diff``) or is held for review (``refresh``)."""
+EXIT_ERROR = 2
+"""Bad input, or a spec that could not be read."""
 
 _LABEL = {Level.BREAKING: "BREAKING", Level.WARNING: "warning", Level.INFO: "info"}
 
@@ -26,6 +28,16 @@ def register(csub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     diff.add_argument("--today", metavar="YYYY-MM-DD",
                       help="the date x-sunset dates are compared with (default: today)")
     diff.set_defaults(handler=cmd_diff)
+    refresh = csub.add_parser(
+        "refresh", help="re-read stored specs; apply safe changes, hold breaking ones")
+    refresh.add_argument("sources", nargs="*", metavar="SOURCE",
+                         help="only these stored sources (default: all)")
+    refresh.add_argument("--accept", action="store_true",
+                         help="take the breaking changes too (after review)")
+    refresh.add_argument("--json", action="store_true", help="one JSON list of outcomes")
+    refresh.add_argument("--today", metavar="YYYY-MM-DD",
+                         help="the date x-sunset dates are compared with (default: today)")
+    refresh.set_defaults(handler=cmd_refresh)
 
 
 def parse_day(text: str | None) -> date | None:
@@ -61,3 +73,29 @@ def cmd_diff(args: argparse.Namespace) -> int:
         print_changes(changes)
         print(("\n" if changes else "") + verdict_line(changes))
     return EXIT_BREAKING if any(c.breaking for c in changes) else EXIT_OK
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    from core.catalog.versions import json_outcome
+    from core.cli.cmd_catalog import absolute, registry
+
+    sources = [absolute(s) for s in args.sources] or None
+    outcomes = registry().refresh(sources=sources, accept=args.accept,
+                                  today=parse_day(args.today))
+    if args.json:
+        print(json.dumps([json_outcome(o) for o in outcomes], ensure_ascii=False))
+    for outcome in outcomes if not args.json else ():
+        new = outcome.new or outcome.old
+        print(f"{outcome.status.upper():9} {new.title} {outcome.old.version} "
+              f"(sha256:{outcome.old.sha256[:8]}) -> {new.version} (sha256:{new.sha256[:8]})"
+              f"  {outcome.source}")
+        if outcome.error:
+            print(f"          error: {outcome.error}")
+        shown = outcome.breaking if outcome.status == "held" else outcome.changes
+        print_changes(shown)
+        if outcome.status == "held":
+            print("          held for review: paddock catalog refresh --accept "
+                  f"{outcome.source}")
+    if any(o.status == "error" for o in outcomes):
+        return EXIT_ERROR
+    return EXIT_BREAKING if any(o.status == "held" for o in outcomes) else EXIT_OK
