@@ -87,6 +87,12 @@ def get_scenario(name: str) -> Scenario:
     return factory()
 
 
+def agent_dirs() -> dict[str, Path]:
+    """Agent-profile folders by scenario name, for scenarios that ship a mesh."""
+    return {name: scenario.agents_dir for name in _FACTORIES
+            if (scenario := get_scenario(name)).agents_dir is not None}
+
+
 def policy_dirs() -> dict[str, Path]:
     """Policy folders by scenario name, for those that ship one."""
     dirs: dict[str, Path] = {}

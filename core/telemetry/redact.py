@@ -81,6 +81,7 @@ class Redactor:
 DEFAULT_REDACTOR = Redactor()
 
 _installed: Redactor | None = None
+_previous: Callable[..., logging.LogRecord] | None = None
 _install_lock = threading.Lock()
 
 
@@ -92,20 +93,33 @@ def install_log_redaction(redactor: Redactor = DEFAULT_REDACTOR) -> None:
     ``exc_text`` and the raw ``exc_info`` dropped, so no formatter can print it unmasked.
     Calling it again only swaps the redactor.
     """
-    global _installed
+    global _installed, _previous
     with _install_lock:
         first = _installed is None
         _installed = redactor
         if not first:
             return
         make: Callable[..., logging.LogRecord] = logging.getLogRecordFactory()
+        _previous = make
 
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = make(*args, **kwargs)
-            redact_record(record, _installed or redactor)
+            active = _installed
+            if active is not None:
+                redact_record(record, active)
             return record
 
         logging.setLogRecordFactory(factory)
+
+
+def uninstall_log_redaction() -> None:
+    """Undo ``install_log_redaction`` (tests; a process normally keeps it)."""
+    global _installed, _previous
+    with _install_lock:
+        if _previous is not None:
+            logging.setLogRecordFactory(_previous)
+        _installed = None
+        _previous = None
 
 
 def redact_record(record: logging.LogRecord, redactor: Redactor) -> None:
