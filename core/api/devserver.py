@@ -36,6 +36,8 @@ from core.api.dev_issuer import LocalIssuer
 from core.api.handler import ApiHandler
 from core.api.worker import Worker
 from core.config import Settings
+from core.identity.setup import Identity
+from core.orchestrator.engine import Orchestrator
 from core.queue.base import TaskQueue
 from core.testing.servers import LocalServer
 
@@ -68,6 +70,7 @@ class DevServer:
         self.aws: AwsBridge | None = None
         self.azure: AzureBridge | None = None
         self.services: Any = None
+        self.identity: Identity | None = None
         self._sqs_url: str | None = None
 
     @property
@@ -75,11 +78,17 @@ class DevServer:
         return self._server.url
 
     def start(self) -> DevServer:
+        from core.identity.setup import local_identity_bundle
         from core.scenarios.supply_chain import SupplyChainServices
+        from core.scenarios.supply_chain.identity import local_verifiers
 
         try:
             self._stack.enter_context(self.issuer)
-            self.services = self._stack.enter_context(SupplyChainServices())
+            # Local credentials (SigV4 key, Entra-style tokens, API key), as in the demo: the
+            # workers present them and each service verifies them.
+            self.identity, local = local_identity_bundle()
+            self.services = self._stack.enter_context(
+                SupplyChainServices(verify_auth=local_verifiers(local)))
             self._wire()
             self._stack.callback(self._server.stop)
             self._server.start()
@@ -120,10 +129,24 @@ class DevServer:
             settings = Settings.from_env(self.cloud_env(cloud))
             self.deps[cloud] = Deps(settings, store=shared_store, queues=shared_queues,
                                     scenario_base_urls={"supply-chain":
-                                                        dict(self.services.base_urls)})
+                                                        dict(self.services.base_urls)},
+                                    orchestrator_factory=self._orchestrator)
         aws, azure = self.deps["aws"], self.deps["azure"]
         self.aws = AwsBridge(ApiHandler(aws), Worker(aws))
         self.azure = AzureBridge(ApiHandler(azure), Worker(azure))
+
+    def _orchestrator(self, deps: Deps) -> Orchestrator:
+        """What ``Deps`` builds, with the local identity the dev services trust."""
+        from core.api.worker import QueueHandoff
+        from core.runtime import build_orchestrator
+
+        extra: dict[str, Any] = {}
+        telemetry = getattr(deps, "telemetry", None)
+        if telemetry is not None:
+            extra = {"tracing": telemetry.tracing, "observer": telemetry.observer}
+        return build_orchestrator(store=deps.store, cloud=deps.cloud,
+                                  handoff=QueueHandoff(deps.queue_for, sender=deps.cloud),
+                                  identity=self.identity, **extra)
 
     def cloud_env(self, cloud: str) -> dict[str, str]:
         """The ``PADDOCK_*`` settings of one cloud's handlers."""
