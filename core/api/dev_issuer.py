@@ -19,6 +19,9 @@ from starlette.routing import Route
 from core.api.auth import DEFAULT_AUDIENCE
 from core.testing.servers import LocalServer
 
+DEV_TOKEN_PATH = "/dev/token"
+"""Where the local issuer mints tokens for the console's dev sign-in (loopback callers only)."""
+
 
 class LocalIssuer:
     """An RSA key pair and the two documents an OIDC client needs.
@@ -75,7 +78,8 @@ class LocalIssuer:
 
     @property
     def app(self) -> Starlette:
-        """``/.well-known/openid-configuration`` and ``/jwks``, relative to the issuer URL."""
+        """``/.well-known/openid-configuration``, ``/jwks`` and ``POST /dev/token`` (the console's
+        dev sign-in), relative to the issuer URL."""
 
         async def config(_: Request) -> JSONResponse:
             return JSONResponse(self.openid_configuration())
@@ -83,8 +87,24 @@ class LocalIssuer:
         async def jwks(_: Request) -> JSONResponse:
             return JSONResponse(self.jwks())
 
+        async def dev_token(request: Request) -> JSONResponse:
+            # The console's dev sign-in (local mode only) asks here; nobody off this machine.
+            if request.client is None or request.client.host not in ("127.0.0.1", "::1"):
+                return JSONResponse({"error": "loopback only"}, status_code=403)
+            try:
+                asked = await request.json()
+                sub, tenant = str(asked["sub"]), str(asked["tenant"])
+                roles = [str(r) for r in asked.get("roles", [])]
+                expires_in = min(int(asked.get("expires_in", 3600)), 12 * 3600)
+            except (ValueError, KeyError, TypeError):
+                return JSONResponse({"error": "want {sub, tenant, roles}"}, status_code=400)
+            return JSONResponse({"access_token": self.token(sub, tenant, roles,
+                                                            expires_in=expires_in),
+                                 "token_type": "Bearer", "expires_in": expires_in})
+
         return Starlette(routes=[Route("/.well-known/openid-configuration", config),
-                                 Route("/jwks", jwks)])
+                                 Route("/jwks", jwks),
+                                 Route(DEV_TOKEN_PATH, dev_token, methods=["POST"])])
 
     def serve(self) -> LocalIssuer:
         """Serve :attr:`app` on a free port of 127.0.0.1; the issuer URL becomes that origin."""

@@ -71,6 +71,10 @@ class ApiHandler:
             raise ApiError(413, "payload_too_large",
                            f"request body is {len(request.body)} bytes; the limit is "
                            f"{MAX_BODY_BYTES}")
+        if request.path == "/console" or request.path.startswith("/console/"):
+            from core.console import handle_console  # loaded on the first console request
+
+            return handle_console(self, request, correlation_id)
         match = self.router.match(request.method, request.path)
         route = match.route
         for name, value in match.params.items():

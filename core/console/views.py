@@ -1,0 +1,111 @@
+"""What the console's templates show: API views plus the details a human decides on.
+
+Arguments and results pass through the telemetry redactor first (secrets always, personal
+data by default), as they would in a log line: the console is another place people look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from core.telemetry.redact import DEFAULT_REDACTOR
+
+if TYPE_CHECKING:
+    from core.api.deps import Deps
+    from core.api.models import ApprovalView
+    from core.orchestrator.models import CallRecord, Run
+
+MAX_SHOWN = 4000
+CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "external": "external", "local": "local"}
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a call goes: its cloud, HTTP method and path, and what kind of effect it has."""
+
+    cloud: str
+    method: str | None = None
+    path: str | None = None
+    base_url: str | None = None
+    side_effect: str = "read"
+
+    @property
+    def text(self) -> str:
+        where = CLOUD_NAMES.get(self.cloud, self.cloud)
+        if self.method and self.path:
+            return f"{where} · {self.method.upper()} {self.path}"
+        return where
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One pending approval with the run it belongs to."""
+
+    approval: ApprovalView
+    args: str
+    location: Location
+    cost_usd: float
+    tokens: int
+    run_status: str
+    requested_by: str | None
+
+
+@dataclass
+class Inbox:
+    items: list[InboxItem] = field(default_factory=list)
+
+    @property
+    def version(self) -> str:
+        ids = ",".join(f"{i.approval.id}:{i.approval.status}" for i in self.items)
+        return hashlib.sha256(ids.encode()).hexdigest()[:16]
+
+
+def shown(value: Any) -> str:
+    """Pretty, redacted JSON for a page (cut when long)."""
+    text = json.dumps(DEFAULT_REDACTOR.value(value), indent=2, ensure_ascii=False,
+                      sort_keys=True, default=str)
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "\n…"
+
+
+def redacted(text: str | None) -> str:
+    return DEFAULT_REDACTOR.text(text) if text else ""
+
+
+def find_call(run: Run, step_index: int, call_id: str) -> CallRecord | None:
+    for step in run.steps:
+        if step.index == step_index:
+            return next((c for c in step.calls if c.call_id == call_id), None)
+    return None
+
+
+def locate(deps: Deps, run: Run, call: CallRecord | None, tool_name: str) -> Location:
+    """The call's cloud and side effect, plus method and path from the run's catalog."""
+    cloud = call.cloud if call is not None else "external"
+    effect = call.side_effect if call is not None else "read"
+    try:
+        tool = deps.catalogs(run).find(tool_name)
+    except Exception:  # a catalog that no longer loads must not hide the approval
+        tool = None
+    if tool is None:
+        return Location(cloud=cloud, side_effect=effect)
+    return Location(cloud=cloud, method=tool.method, path=tool.path, base_url=tool.base_url,
+                    side_effect=effect)
+
+
+def inbox_items(deps: Deps, approvals: list[ApprovalView]) -> Inbox:
+    runs: dict[str, Run] = {}
+    inbox = Inbox()
+    for approval in approvals:
+        run = runs.get(approval.run_id)
+        if run is None:
+            run = runs[approval.run_id] = deps.store.get_run(approval.run_id)
+        call = find_call(run, approval.step_index, approval.call_id)
+        inbox.items.append(InboxItem(
+            approval=approval, args=shown(approval.args or {}),
+            location=locate(deps, run, call, approval.tool), cost_usd=run.usage.cost_usd,
+            tokens=run.usage.prompt_tokens + run.usage.completion_tokens,
+            run_status=run.status.value, requested_by=run.requested_by))
+    return inbox
