@@ -1,0 +1,84 @@
+"""The supply-chain demo with identities: every call carries the credential its API expects,
+and every local service verifies it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from core.execution.http import HttpExecutor
+from core.identity import Identity
+from core.identity.local import LocalIdentity
+from core.identity.setup import local_identity_bundle
+from core.orchestrator.models import CallStatus, RunStatus
+from core.scenarios.supply_chain import SupplyChainServices
+from core.scenarios.supply_chain.identity import local_verifiers
+from core.state.memory import MemoryStore
+from tests.identity.scenario import run_scenario
+
+
+@pytest.fixture()
+def local() -> tuple[Identity, LocalIdentity]:
+    return local_identity_bundle()
+
+
+@pytest.fixture()
+def services(local: tuple[Identity, LocalIdentity]) -> Iterator[SupplyChainServices]:
+    with SupplyChainServices(verify_auth=local_verifiers(local[1])) as running:
+        yield running
+
+
+def test_every_call_is_authenticated_by_its_scheme(services: SupplyChainServices,
+                                                   local: tuple[Identity, LocalIdentity]
+                                                   ) -> None:
+    run = run_scenario(services, MemoryStore(), identity=local[0])
+    assert run.status is RunStatus.SUCCEEDED, run.reason
+    assert services.erp.counts["purchase_orders"] == 1
+    for key, service in services.services.items():
+        assert service.requests, key
+        assert all(r.status is not None and r.status != 401 for r in service.requests), key
+    assert all(r.authorization and r.authorization.startswith("AWS4-HMAC-SHA256 ")
+               for r in services.portal.requests)
+    assert all(r.authorization and r.authorization.startswith("Bearer ey")
+               for r in services.erp.requests)
+    assert all(r.headers.get("x-api-key", "").startswith("pdk_local_")
+               for r in services.risk.requests)
+    assert local[1].entra.issued and set(local[1].entra.issued) == {"api://paddock-erp"}
+
+
+def test_executed_calls_record_their_capability_claims(services: SupplyChainServices,
+                                                       local: tuple[Identity, LocalIdentity]
+                                                       ) -> None:
+    run = run_scenario(services, MemoryStore(), identity=local[0])
+    executed = [(s.index, c) for s in run.steps for c in s.calls if c.executed]
+    assert executed
+    for step_index, call in executed:
+        claims = call.capability
+        assert claims is not None
+        assert (claims["run"], claims["step"], claims["tool"], claims["tenant"]) == \
+            (run.id, step_index, call.tool, "acme")
+        assert call.decision is not None and claims["decision"] == call.decision.id
+        assert claims["scope"]["scheme"] in ("aws_sigv4", "entra", "api_key")
+    denied = [c for s in run.steps for c in s.calls if c.status is CallStatus.DENIED]
+    assert denied and all(c.capability is None for c in denied)  # never minted
+    po = next(c for _, c in executed if c.tool == "create_purchase_order")
+    assert po.capability is not None and po.capability["approval"] == po.approval_id
+
+
+def test_without_credentials_the_services_refuse(services: SupplyChainServices) -> None:
+    run = run_scenario(services, MemoryStore(), executor=HttpExecutor())
+    statuses = {r.status for s in services.services.values() for r in s.requests}
+    assert statuses == {401}
+    assert services.erp.counts["purchase_orders"] == 0
+    executed = [c for s in run.steps for c in s.calls if c.executed]
+    assert executed and {c.status_code for c in executed} == {401}
+
+
+def test_credentials_of_another_local_identity_are_refused(services: SupplyChainServices
+                                                           ) -> None:
+    stranger, _ = local_identity_bundle()  # other keys, other issuer key, other API key
+    run_scenario(services, MemoryStore(), identity=stranger)
+    statuses = {r.status for s in services.services.values() for r in s.requests}
+    assert statuses == {401}
+    assert services.erp.counts["purchase_orders"] == 0
