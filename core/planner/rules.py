@@ -18,9 +18,10 @@ RuleScript = Callable[[PlanContext], Plan]
 
 
 def _scripts() -> dict[str, RuleScript]:
+    from core.scenarios.shipment_delay.rules import next_move as shipment_delay
     from core.scenarios.supply_chain.rules import next_move as supply_chain
 
-    return {"supply-chain": supply_chain}
+    return {"supply-chain": supply_chain, "shipment-delay": shipment_delay}
 
 
 class RulePlanner:
