@@ -64,3 +64,15 @@ class BackendError(PaddockError):
     """A state or queue backend failed for a reason other than a conflict."""
 
     retryable = True
+
+
+class Throttled(PaddockError):
+    """No budget now — a shared rate limit is spent, or a service or model answered 429/503
+    with Retry-After. Not a failure: the worker re-enqueues the message with a delay of
+    ``retry_after`` seconds instead of waiting inside the invocation."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message, retryable=True, retry_after=retry_after)
+        self.wait = max(0.0, retry_after)

@@ -136,7 +136,9 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
 
             identity = identity_from_env(env, cloud=cloud)
         executor = default_executor(identity)
-    return Orchestrator(
+    from core.mesh import with_mesh
+
+    return with_mesh(Orchestrator(
         store=store,
         catalogs=CatalogCache() if children is None else with_subtask_tool(CatalogCache()),
         planners=planners or PlannerChoice(env),
@@ -148,6 +150,6 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
         tracing=tracing or RunTracer(cloud=cloud),
         children=children,
         capabilities=identity.minter if identity is not None else None,
-    )
+    ))
 
 

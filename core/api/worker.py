@@ -9,24 +9,28 @@ orchestrator calls. Duplicate and stale envelopes are dropped by their version.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from core.errors import ConfigError, NotFoundError
+from core.errors import ConfigError, NotFoundError, Throttled
 from core.orchestrator.models import Run, RunStatus
 from core.queue.base import Envelope, EnvelopeKind, TaskQueue
 
 if TYPE_CHECKING:
     from core.api.deps import Deps
     from core.orchestrator.engine import Orchestrator
+    from core.ratelimit.slots import Slots
 
 log = logging.getLogger("paddock.worker")
 
 QueueLookup = Callable[[str], TaskQueue]
 DEFAULT_MAX_STEPS = 5
+MAX_DELAY_SECONDS = 900
+"""The longest delay a re-enqueued message may carry (SQS DelaySeconds allows 15 minutes)."""
 _handoffs: ContextVar[list[str] | None] = ContextVar("paddock_handoffs", default=None)
 
 
@@ -48,6 +52,8 @@ class Outcome(StrEnum):
     """The run does not exist (any more)."""
     WAITING = "waiting"
     """Waiting for its child runs; their ``child_done`` messages wake it."""
+    DEFERRED = "deferred"
+    """No budget now (rate limit, tenant cap, 429/503): re-enqueued with a delay."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,16 @@ class WorkOutcome:
     version: int | None = None
     status: RunStatus | None = None
     target: str | None = None
+    delay: int | None = None
+    """For ``deferred``: seconds until the re-enqueued message becomes visible."""
+
+
+@dataclass(frozen=True)
+class TenantCap:
+    """At most ``per_tenant`` runs of one tenant advance at once, across every worker."""
+
+    slots: Slots
+    per_tenant: int
 
 
 class QueueHandoff:
@@ -84,8 +100,12 @@ class QueueHandoff:
 
 def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
                      queues: QueueLookup | Mapping[str, TaskQueue], *,
-                     max_steps: int = DEFAULT_MAX_STEPS) -> WorkOutcome:
+                     max_steps: int = DEFAULT_MAX_STEPS,
+                     tenant_cap: TenantCap | None = None) -> WorkOutcome:
     """Advance the envelope's run by at most ``max_steps`` planned steps.
+
+    A run without budget (``Throttled``: a rate limit, a 429/503, or ``tenant_cap`` full) is
+    not waited for here: the message goes back on the queue with the delay the budget names.
 
     Raises what the store or a queue raises (``BackendError``...), so the message is
     delivered again; an unknown run is dropped.
@@ -96,7 +116,7 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
         lookup(envelope.target).send(envelope)
         return WorkOutcome(Outcome.FORWARDED, envelope.run_id, target=envelope.target)
     if envelope.kind is EnvelopeKind.CHILD_DONE:
-        return _child_done(envelope, orchestrator, lookup, max_steps)
+        return _child_done(envelope, orchestrator, lookup, max_steps, tenant_cap)
     try:
         head = orchestrator.store.get_run(envelope.run_id, with_steps=False)
     except NotFoundError:
@@ -107,6 +127,11 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
             # The worker that finished it may have died before telling the parent.
             orchestrator.children.child_finished(head)
         return WorkOutcome(Outcome.STALE, head.id, head.version, head.status)
+    slot_key = f"tenant:{head.tenant}"
+    if tenant_cap is not None:
+        grant = tenant_cap.slots.acquire(slot_key, head.id, tenant_cap.per_tenant)
+        if not grant.granted:
+            return _defer(envelope, head, lookup, here, grant.retry_after)
     token = _handoffs.set([])
     try:
         # The consumer span continues the sender's trace; the advance nests under it.
@@ -115,8 +140,13 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
                                        expected_version=envelope.expected_version,
                                        max_steps=max_steps)
         sent = _handoffs.get() or []
+    except Throttled as exc:
+        current = orchestrator.store.get_run(envelope.run_id, with_steps=False)
+        return _defer(envelope, current, lookup, here, exc.wait)
     finally:
         _handoffs.reset(token)
+        if tenant_cap is not None:
+            tenant_cap.slots.release(slot_key, head.id)
     if sent:
         return WorkOutcome(Outcome.HANDED_OFF, run.id, run.version, run.status, sent[-1])
     if run.status.finished:
@@ -135,8 +165,24 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
     return WorkOutcome(Outcome.CONTINUED, run.id, run.version, run.status, here)
 
 
+def _defer(envelope: Envelope, run: Run, lookup: QueueLookup, here: str,
+           wait: float) -> WorkOutcome:
+    """Put the run back on this cloud's queue, visible again after ``wait`` seconds."""
+    if run.status.finished:
+        return WorkOutcome(Outcome.STALE, run.id, run.version, run.status)
+    delay = min(MAX_DELAY_SECONDS, max(1, math.ceil(wait)))
+    again = envelope.retry().model_copy(update={"expected_version": run.version,
+                                                "kind": EnvelopeKind.ADVANCE,
+                                                "child_id": None})
+    if here != "local":
+        again = again.model_copy(update={"target": here})
+    lookup(again.target).send(again, delay_seconds=delay)
+    log.info("run %s deferred %d s", run.id, delay)
+    return WorkOutcome(Outcome.DEFERRED, run.id, run.version, run.status, again.target, delay)
+
+
 def _child_done(envelope: Envelope, orchestrator: Orchestrator, lookup: QueueLookup,
-                max_steps: int) -> WorkOutcome:
+                max_steps: int, tenant_cap: TenantCap | None) -> WorkOutcome:
     """A child finished: record it on the parent and, when this message woke the parent,
     advance it here (a duplicate finds nothing to record and leaves the parent alone)."""
     if orchestrator.children is None:
@@ -152,15 +198,20 @@ def _child_done(envelope: Envelope, orchestrator: Orchestrator, lookup: QueueLoo
         return WorkOutcome(outcome, parent.id, parent.version, parent.status)
     advance = envelope.model_copy(update={"kind": EnvelopeKind.ADVANCE, "child_id": None,
                                           "expected_version": parent.version})
-    return process_envelope(advance, orchestrator, lookup, max_steps=max_steps)
+    return process_envelope(advance, orchestrator, lookup, max_steps=max_steps,
+                            tenant_cap=tenant_cap)
 
 
 class Worker:
     """What a queue trigger holds at module scope: dependencies built on first message."""
 
-    def __init__(self, deps: Deps, *, max_steps: int = DEFAULT_MAX_STEPS) -> None:
+    def __init__(self, deps: Deps, *, max_steps: int = DEFAULT_MAX_STEPS,
+                 tenant_concurrency: int | None = None) -> None:
         self.deps = deps
         self.max_steps = max_steps
+        self.tenant_concurrency = tenant_concurrency
+        """At most this many runs of one tenant advance at once (``None``: no cap)."""
+        self._tenant_cap: TenantCap | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Worker:
@@ -172,12 +223,21 @@ class Worker:
     def process(self, envelope: Envelope) -> WorkOutcome:
         try:
             outcome = process_envelope(envelope, self.deps.orchestrator, self.deps.queue_for,
-                                       max_steps=self.max_steps)
+                                       max_steps=self.max_steps, tenant_cap=self._cap())
         finally:
             self.deps.flush_telemetry()  # before the serverless host freezes the process
         log.info("envelope %s for run %s: %s", envelope.id, envelope.run_id,
                  outcome.outcome.value)
         return outcome
+
+    def _cap(self) -> TenantCap | None:
+        if self.tenant_concurrency is None:
+            return None
+        if self._tenant_cap is None:
+            from core.ratelimit.slots import Slots
+
+            self._tenant_cap = TenantCap(Slots(self.deps.store), self.tenant_concurrency)
+        return self._tenant_cap
 
     def process_body(self, body: str | bytes) -> WorkOutcome:
         """Decode a queue message body; a body that is no envelope raises ``ConfigError``."""

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from core.catalog.models import Tool
-from core.errors import ConflictError, NotFoundError, PlannerError
+from core.errors import ConflictError, NotFoundError, PlannerError, Throttled
 from core.execution.base import CallContext, ExecutionResult, Executor
 from core.guardrails.approvals import decide_approval, new_approval
 from core.guardrails.base import Guard, new_decision_id
@@ -42,6 +42,7 @@ from core.telemetry.tracing import RunTracer, current_traceparent
 if TYPE_CHECKING:
     from core.identity.base import CapabilityIssuer
     from core.orchestrator.children import ChildRuns
+    from core.ratelimit.admission import CallAdmission
 
 
 class ToolSource(Protocol):
@@ -80,6 +81,11 @@ class Orchestrator:
     tracing: RunTracer = field(default_factory=RunTracer)
     children: ChildRuns | None = None
     """Spawns child runs for the calls it handles (``core.orchestrator.children``)."""
+    admission: CallAdmission | None = None
+    """Shared rate limits per tool or host, asked before calls are claimed; raises
+    ``Throttled`` (the worker re-enqueues the run with a delay)."""
+    max_deferrals: int = 20
+    """A call answered 429/503 with Retry-After is put back this many times, then fails."""
     capabilities: CapabilityIssuer | None = None
     """Mints the capability token each call carries to the executor (``core.identity``)."""
 
@@ -193,6 +199,8 @@ class Orchestrator:
             step, approvals = plan_step(run, catalog, planner, self.guard, now=self.clock(),
                                         approval_ttl=self.approval_ttl, tracing=self.tracing)
         except PlannerError as exc:
+            if exc.retryable and exc.retry_after is not None:
+                raise Throttled(f"planner: {exc.message}", retry_after=exc.retry_after) from exc
             return self._finish(run, RunStatus.FAILED, f"planner: {exc.message}", error=True)
         run.steps.append(step)
         run.step_count = len(run.steps)
@@ -249,6 +257,9 @@ class Orchestrator:
             # moves the run on. After the lease (a crashed worker), the next advance re-claims
             # and re-sends with the same idempotency key, so the service sees one effect.
             return run, False
+        if self.admission is not None:  # raises Throttled before anything is claimed
+            found = self.catalogs(run)
+            self.admission.admit(run, [(c, found.find(c.tool)) for c in mine])
         for call in mine:
             call.status = CallStatus.EXECUTING
             call.worker = self.cloud
@@ -258,12 +269,14 @@ class Orchestrator:
         run.owner = self.cloud
         run = self._save(run, step)  # the claim: exactly one worker gets past this
         catalog = self.catalogs(run)
-        for call in mine:
-            self._execute(run, step, call, catalog.find(call.tool))
+        waits = [self._execute(run, step, call, catalog.find(call.tool)) for call in mine]
         failed = self._handle_drift(run, step, [c for c in mine if c.drift], catalog)
         run = self._save(run, step)
         if failed is not None:
             return self._finish(run, RunStatus.FAILED, failed), False
+        wait = max((w for w in waits if w is not None), default=None)
+        if wait is not None:
+            raise Throttled(f"run {run.id}: a service asked to retry later", retry_after=wait)
         return run, True
 
     def _spawn(self, run: Run, step: Step, calls: list[CallRecord]) -> tuple[Run, bool]:
@@ -299,7 +312,9 @@ class Orchestrator:
             run.reason = f"schema_drift: {call.tool} ({fields})"
         return None
 
-    def _execute(self, run: Run, step: Step, call: CallRecord, tool: Tool | None) -> None:
+    def _execute(self, run: Run, step: Step, call: CallRecord,
+                 tool: Tool | None) -> float | None:
+        """Run one call; returns the Retry-After when the call was put back for later."""
         index = step.calls.index(call)
         if tool is None:
             failed_result(call, f"tool {call.tool!r} is no longer in the catalog", self.clock())
@@ -317,9 +332,20 @@ class Orchestrator:
                 result = (ExecutionResult(error=f"refused: {refused}", refused=refused,
                                           attempts=0) if refused is not None
                           else self.executor.execute(tool, call.args, ctx))
+                if self._deferrable(call, result):
+                    call.status, call.claimed_at = CallStatus.APPROVED, None
+                    call.deferred += 1
+                    return result.retry_after
                 apply_result(call, tool, result, self.clock())
             run.tool_calls += 1
         self.observer.call_finished(run, step, call)
+        return None
+
+    def _deferrable(self, call: CallRecord, result: ExecutionResult) -> bool:
+        """429/503 with a Retry-After too long to wait in-process, on a call safe to repeat:
+        the run goes back on the queue with that delay (up to ``max_deferrals`` times)."""
+        return (result.retry_after is not None and result.retryable
+                and result.status_code in (429, 503) and call.deferred < self.max_deferrals)
 
     # -- helpers ------------------------------------------------------------------------
 

@@ -130,6 +130,8 @@ class CallRecord(BaseModel):
     started_at: datetime | None = None
     claimed_at: datetime | None = None
     """When a worker last claimed the call for execution; the claim is a lease."""
+    deferred: int = 0
+    """Times the call was put back for later (429/503 with Retry-After) instead of failing."""
     ended_at: datetime | None = None
 
 

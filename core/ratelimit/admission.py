@@ -1,0 +1,63 @@
+"""Shared rate limits for backend APIs, per tool or per host, asked before a call is claimed.
+
+The orchestrator calls :meth:`ToolLimits.admit` with the calls it is about to execute. When a
+bucket is spent it raises ``Throttled`` and nothing is claimed: the worker puts the run back on
+its queue with the delay the bucket names, and every worker on either cloud shares the same
+buckets through the ``RunStore``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from core.catalog.models import Tool
+from core.errors import Throttled
+from core.orchestrator.models import CallRecord, Run
+from core.ratelimit.bucket import Limit, RateLimiter
+
+
+class CallAdmission(Protocol):
+    """Decides whether calls may go out now; raises ``Throttled`` when they may not."""
+
+    def admit(self, run: Run, calls: Sequence[tuple[CallRecord, Tool | None]]) -> None: ...
+
+
+class ToolLimits:
+    """Requests-per-window buckets by tool name and by host (``host:port`` of the base URL).
+
+    Args:
+        limiter: the shared limiter (over the ``RunStore``).
+        tools: tool name -> limit.
+        hosts: host (as in the tool's base URL, e.g. ``erp.example.com``) -> limit.
+    """
+
+    def __init__(self, limiter: RateLimiter, *, tools: Mapping[str, Limit] | None = None,
+                 hosts: Mapping[str, Limit] | None = None) -> None:
+        self._limiter = limiter
+        self._tools = dict(tools or {})
+        self._hosts = {h.lower(): limit for h, limit in (hosts or {}).items()}
+
+    def wants(self, calls: Sequence[tuple[CallRecord, Tool | None]]) -> list[tuple[Limit, float]]:
+        """The buckets and amounts these calls need (one unit per call per bucket)."""
+        need: dict[str, tuple[Limit, float]] = {}
+        for call, tool in calls:
+            limits = [self._tools.get(call.tool)]
+            if tool is not None:
+                limits.append(self._hosts.get((urlsplit(tool.base_url).netloc or "").lower()))
+            for limit in limits:
+                if limit is not None:
+                    _, amount = need.get(limit.name, (limit, 0.0))
+                    need[limit.name] = (limit, amount + 1)
+        return list(need.values())
+
+    def admit(self, run: Run, calls: Sequence[tuple[CallRecord, Tool | None]]) -> None:
+        wants = self.wants(calls)
+        if not wants:
+            return
+        grant = self._limiter.try_acquire_all(wants)
+        if not grant.granted:
+            names = ", ".join(limit.name for limit, _ in wants)
+            raise Throttled(f"run {run.id}: backend rate limit ({names})",
+                            retry_after=grant.retry_after)

@@ -1,0 +1,97 @@
+"""Shared LLM limits per model deployment: requests and tokens per minute.
+
+:class:`RateLimitedPlanner` wraps any planner. Before each plan it estimates the call's tokens
+(prompt as sent plus an allowance for the answer) and takes one request and that many tokens
+from the deployment's buckets; when they are spent it raises ``Throttled`` and the worker
+re-enqueues the run with the bucket's delay. After the call it reconciles the estimate with
+the usage the model reported: an over-estimate goes back, a shortfall is taken as debt.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.errors import PlannerError, Throttled
+from core.planner.base import Plan, PlanContext, Planner
+from core.ratelimit.bucket import Limit, RateLimiter
+from core.ratelimit.window import window_limit
+
+TokenEstimator = Callable[[PlanContext], int]
+
+
+@dataclass(frozen=True)
+class DeploymentLimits:
+    """A deployment's provider limits and the buckets that keep under them."""
+
+    deployment: str
+    tokens_per_minute: float
+    requests_per_minute: float
+    window_seconds: float = 60.0
+    burst: float = 0.05
+
+    @property
+    def tpm(self) -> Limit:
+        return window_limit(f"llm:{self.deployment}:tpm", self.tokens_per_minute,
+                            window_seconds=self.window_seconds, burst=self.burst)
+
+    @property
+    def rpm(self) -> Limit:
+        return window_limit(f"llm:{self.deployment}:rpm", self.requests_per_minute,
+                            window_seconds=self.window_seconds, burst=self.burst)
+
+
+def chat_estimator(*, system_prompt: str | None = None,
+                   completion_allowance: int = 256) -> TokenEstimator:
+    """Estimate a chat.completions request as the OpenAI planner builds it: four characters
+    of the JSON messages and tools per token, plus ``completion_allowance`` for the answer."""
+    from core.catalog.export import to_openai_tools
+    from core.planner.messages import SYSTEM_PROMPT, build_messages, help_tool
+
+    prompt = system_prompt or SYSTEM_PROMPT
+
+    def estimate(ctx: PlanContext) -> int:
+        text = json.dumps(build_messages(ctx, prompt), ensure_ascii=False)
+        text += json.dumps([*to_openai_tools(ctx.tools), help_tool()], ensure_ascii=False)
+        return math.ceil(len(text) / 4) + completion_allowance
+
+    return estimate
+
+
+class RateLimitedPlanner:
+    """A planner that asks the shared buckets before every model call.
+
+    Args:
+        inner: the planner that calls the model.
+        limiter: the shared limiter.
+        limits: the deployment's limits.
+        estimate: tokens one plan will use (default: :func:`chat_estimator`).
+    """
+
+    def __init__(self, inner: Planner, limiter: RateLimiter, limits: DeploymentLimits, *,
+                 estimate: TokenEstimator | None = None) -> None:
+        self.inner = inner
+        self._limiter = limiter
+        self._tpm = limits.tpm
+        self._rpm = limits.rpm
+        self._estimate = estimate or chat_estimator()
+
+    @property
+    def label(self) -> str:
+        return self.inner.label
+
+    def plan(self, ctx: PlanContext) -> Plan:
+        wanted = min(float(self._estimate(ctx)), self._tpm.capacity)
+        grant = self._limiter.try_acquire_all([(self._rpm, 1.0), (self._tpm, wanted)])
+        if not grant.granted:
+            raise Throttled(f"model deployment budget spent ({self._tpm.name})",
+                            retry_after=grant.retry_after)
+        try:
+            plan = self.inner.plan(ctx)
+        except PlannerError:
+            self._limiter.refund(self._tpm, wanted)  # a refused request used no tokens
+            raise
+        self._limiter.reconcile(self._tpm, wanted, float(plan.usage.total_tokens))
+        return plan
