@@ -190,7 +190,7 @@ def build_provider(*, cloud: str = "local", trace_file: str | Path | None = None
     if otlp_endpoint:
         add(_otlp_span_exporter(otlp_endpoint, otlp_protocol))
     if azure_monitor:
-        monitor = _azure_monitor_span_exporter(azure_monitor)
+        monitor = _azure_monitor_span_exporter(azure_monitor, provider)
         if monitor is not None:
             add(monitor)
     for exporter in extra or []:
@@ -224,7 +224,8 @@ def _otlp_span_exporter(endpoint: str, protocol: str) -> SpanExporter:
     return OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
 
 
-def _azure_monitor_span_exporter(connection_string: str) -> SpanExporter | None:
+def _azure_monitor_span_exporter(connection_string: str,
+                                 provider: TracerProvider) -> SpanExporter | None:
     try:
         from azure.monitor.opentelemetry.exporter import AzureMonitorTraceExporter
     except ImportError:
@@ -236,7 +237,8 @@ def _azure_monitor_span_exporter(connection_string: str) -> SpanExporter | None:
         return None
     try:
         exporter: SpanExporter = AzureMonitorTraceExporter(
-            connection_string=connection_string, disable_offline_storage=True)
+            connection_string=connection_string, disable_offline_storage=True,
+            tracer_provider=provider)
     except ValueError as exc:
         raise ConfigError(f"APPLICATIONINSIGHTS_CONNECTION_STRING is not valid: {exc}"
                           ) from exc
