@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -136,6 +137,22 @@ def web_identity_from_file(path: str) -> Callable[[], str]:
     return read
 
 
+class _DropRecords(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+_QUIET = _DropRecords()
+
+
+def quiet_botocore_auth() -> None:
+    """botocore's signer logs the canonical request (with the session token) at DEBUG:
+    its records are dropped, so no log level can leak a credential."""
+    logger = logging.getLogger("botocore.auth")
+    if _QUIET not in logger.filters:
+        logger.addFilter(_QUIET)
+
+
 def sign_sigv4(request: httpx.Request, credential: Credential, *, service: str,
                region: str) -> None:
     """Sign ``request`` in place with botocore's SigV4 (a few stable headers are signed)."""
@@ -143,6 +160,7 @@ def sign_sigv4(request: httpx.Request, credential: Credential, *, service: str,
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
+    quiet_botocore_auth()
     body = request.read()
     for name in ("authorization", "x-amz-date", "x-amz-security-token"):
         request.headers.pop(name, None)

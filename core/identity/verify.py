@@ -35,6 +35,9 @@ def verify_sigv4(method: str, url: str, headers: Mapping[str, str], body: bytes,
     from botocore.awsrequest import AWSRequest
     from botocore.credentials import Credentials
 
+    from core.identity.aws import quiet_botocore_auth
+
+    quiet_botocore_auth()
     lowered = {k.lower(): v for k, v in headers.items()}
     found = _AUTH.match(lowered.get("authorization", ""))
     if found is None:
