@@ -131,6 +131,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         header = (f"Paddock demo: {scenario.title} (services on 127.0.0.1)\n"
                   "identity: local credentials (SigV4 with a generated key, tokens from a "
                   "local OIDC issuer, a generated API key); each service verifies them")
+        if scenario.agent is not None:  # a mesh: the orchestrating agent delegates
+            from core.cli.cmd_agents import run_mesh_demo
+
+            return run_mesh_demo(args, scenario, run, header, identity)
         return _start(args, run, header, identity)
 
 
