@@ -10,7 +10,7 @@ from core.errors import PaddockError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.cli import cmd_agents, cmd_catalog, cmd_ops, cmd_run
+    from core.cli import cmd_agents, cmd_catalog, cmd_identity, cmd_ops, cmd_run
 
     parser = argparse.ArgumentParser(
         prog="paddock",
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_run.register(sub)
     cmd_catalog.register(sub)
     cmd_ops.register(sub)
+    cmd_identity.register(sub)
     cmd_agents.register(sub)
     return parser
 
