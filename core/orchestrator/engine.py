@@ -164,7 +164,8 @@ class Orchestrator:
         if not run.pending_approvals and run.status is RunStatus.AWAITING_APPROVAL:
             run.status = RunStatus.RUNNING
             run.reason = None
-        return self._save(run, step)
+        with self.tracing.approval(run, decided):
+            return self._save(run, step)
 
     def kill(self, run_id: str, *, reason: str) -> Run:
         """Raise the run's kill flag and mark it killed unless it already finished; then

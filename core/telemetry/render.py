@@ -61,7 +61,10 @@ def describe(span: dict[str, Any]) -> str:
                       f"{a.get('gen_ai.usage.output_tokens', 0)}")
     if a.get("paddock.cost_usd"):
         bits.append(f"${float(a['paddock.cost_usd']):.6f}")
-    if "paddock.run.status" in a:
+    if "paddock.approval.status" in a:
+        bits.append(f"{a.get('paddock.tool.name', '')} {a['paddock.approval.status']} by "
+                    f"{a.get('paddock.approval.by') or '?'}")
+    if "paddock.run.status" in a and span["name"] != "checkpoint":
         bits.append(f"status {a['paddock.run.status']}")
     if span.get("status") == "ERROR":
         bits.append("ERROR")

@@ -24,7 +24,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from core.catalog.models import Tool
-from core.orchestrator.models import CallRecord, Decision, Run
+from core.orchestrator.models import Approval, CallRecord, Decision, Run
 from core.planner.base import Plan
 from core.telemetry.redact import DEFAULT_REDACTOR, Redactor
 
@@ -214,9 +214,25 @@ class RunTracer:
                                {"findings": _json(self.redactor.value(call.drift))})
 
     @contextmanager
+    def approval(self, run: Run, approval: Approval) -> Iterator[Span]:
+        """A human's decision on a pending call, under the run's root span."""
+        parent = None if _active() else context_from(run.traceparent)
+        with self._span("approval", context=parent, attributes={
+                "paddock.run.id": run.id, "paddock.approval.id": approval.id,
+                "paddock.tool.name": approval.tool, "paddock.step.index": approval.step_index,
+                "paddock.approval.status": approval.status.value,
+                "paddock.approval.by": self.redactor.text(approval.decided_by or ""),
+                "paddock.rule_ids": list(approval.rule_ids),
+                "paddock.cloud": self.cloud}) as span:
+            yield span
+
+    @contextmanager
     def checkpoint(self, run: Run) -> Iterator[Span]:
-        with self._span("checkpoint", attributes={"paddock.run.version": run.version,
-                                                  "paddock.cloud": self.cloud}) as span:
+        """A checkpoint; outside any span (a kill) it hangs under the run's root span."""
+        parent = None if _active() else context_from(run.traceparent)
+        with self._span("checkpoint", context=parent, attributes={
+                "paddock.run.version": run.version, "paddock.run.status": run.status.value,
+                "paddock.cloud": self.cloud}) as span:
             yield span
 
     def finished(self, span: Span, run: Run) -> None:

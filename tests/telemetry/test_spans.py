@@ -159,3 +159,18 @@ def test_reasoning_can_be_switched_off(echo: tuple[EchoService, str]) -> None:
     assert "Stock first" not in str(spans)
     assert "gen_ai.reasoning" not in str(spans)
     assert named(spans, "plan")[0]["attributes"]["gen_ai.usage.input_tokens"] == 120
+
+
+def test_a_kill_outside_any_advance_is_recorded_under_the_run(
+        echo: tuple[EchoService, str]) -> None:
+    _, url = echo
+    recorder = Recorder()
+    orch = orchestrator(recorder, url, list(SCRIPT))
+    orch.create(Run(id="run_killed", goal="check A-1"))
+    orch.advance("run_killed", max_steps=1)
+    assert orch.kill("run_killed", reason="operator").status is RunStatus.KILLED
+    spans = recorder.spans()
+    [root] = named(spans, "run")
+    [last] = [c for c in named(spans, "checkpoint") if c["parent_id"] == root["span_id"]]
+    assert last["attributes"]["paddock.run.status"] == "killed"
+    assert len({s["trace_id"] for s in spans}) == 1
