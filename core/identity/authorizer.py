@@ -54,10 +54,13 @@ class IdentityAuthorizer:
 
     def sources(self) -> dict[str, str]:
         """Where each scheme's credentials come from (labels only, for explain and logs)."""
-        found = {"aws_sigv4": self.aws.label if self.aws else "not configured",
-                 "entra": type(self.entra).__name__ if self.entra else "not configured",
-                 "secrets": self.secrets.label if self.secrets else "not configured"}
-        return found
+        entra = "not configured"
+        if self.entra is not None:
+            entra = str(getattr(self.entra, "label", "")) or "azure-identity " + \
+                type(self.entra).__name__
+        return {"aws_sigv4": self.aws.label if self.aws else "not configured",
+                "entra": entra,
+                "secrets": self.secrets.label if self.secrets else "not configured"}
 
     def authorize(self, tool: Tool, request: httpx.Request, ctx: CallContext) -> None:
         scheme = tool.auth.scheme

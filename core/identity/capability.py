@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,11 +58,12 @@ class CapabilityMinter:
     """Mints capability tokens (the orchestrator side); see the module docstring."""
 
     def __init__(self, keys: KeyRing, *, ttl: float = DEFAULT_TTL,
-                 target: AwsTarget | None = None,
+                 target: AwsTarget | None = None, sources: Mapping[str, str] | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._keys = keys
         self._ttl = ttl
         self._target = target or AwsTarget()
+        self._sources = dict(sources or {})
         self._clock = clock
 
     def issue(self, run: Run, step_index: int, call_index: int, call: CallRecord,
@@ -93,8 +94,14 @@ class CapabilityMinter:
             "decision": call.decision.id if call.decision is not None else None,
             "verdict": call.decision.verdict.value if call.decision is not None else None,
             "approval": call.approval_id, "side_effect": tool.side_effect.value,
-            "scope": scope,
+            "scope": scope, "source": self._source(tool.auth.scheme),
         }
+
+    def _source(self, scheme: str) -> str | None:
+        """Where the executor gets this scheme's credentials (a label, for explain)."""
+        if scheme in ("api_key", "bearer", "oauth2_client_credentials"):
+            return self._sources.get("secrets")
+        return self._sources.get(scheme)
 
 
 @dataclass(frozen=True)

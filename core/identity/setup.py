@@ -32,7 +32,9 @@ class Identity:
     def build(cls, authorizer: IdentityAuthorizer, *, keys: KeyRing | None = None,
               ttl: float = DEFAULT_TTL, label: str = "configured") -> Identity:
         keys = keys or KeyRing.generate()
-        return cls(minter=CapabilityMinter(keys, ttl=ttl, target=authorizer.target),
+        minter = CapabilityMinter(keys, ttl=ttl, target=authorizer.target,
+                                  sources=authorizer.sources())
+        return cls(minter=minter,
                    verifier=CapabilityVerifier(keys.verifying()), authorizer=authorizer,
                    label=label)
 
