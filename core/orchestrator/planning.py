@@ -21,6 +21,7 @@ from core.orchestrator.models import (
     StepStatus,
     Verdict,
 )
+from core.orchestrator.tool_search import SEARCH_TOOL, ToolSearch, default_tool_search
 from core.planner.base import Plan, PlanContext, Planner, ProposedCall
 from core.telemetry.tracing import RunTracer
 
@@ -36,12 +37,16 @@ class _Tools(Protocol):
 
 def plan_step(run: Run, catalog: _Tools, planner: Planner, guard: Guard, *,
               now: datetime, approval_ttl: timedelta,
-              tracing: RunTracer | None = None) -> tuple[Step, list[Approval]]:
+              tracing: RunTracer | None = None,
+              tool_search: ToolSearch | None = None) -> tuple[Step, list[Approval]]:
     """Ask the planner for the next move and decide on each proposed call.
 
+    Large catalogs are narrowed by ``tool_search`` (see ``core.orchestrator.tool_search``).
     Raises ``PlannerError`` when the planner cannot answer.
     """
-    tools = _allowed_view(run, catalog.tools)
+    allowed = _allowed_view(run, catalog.tools)
+    search = tool_search or default_tool_search()
+    tools = search.view(run, allowed)
     ctx = PlanContext(run_id=run.id, goal=run.goal, tools=tools, steps=list(run.steps),
                       inputs=dict(run.inputs), scenario=run.scenario)
     tracing = tracing or RunTracer()
@@ -60,6 +65,13 @@ def plan_step(run: Run, catalog: _Tools, planner: Planner, guard: Guard, *,
                                             reasons=["the agent asked for human help"],
                                             rule_ids=["help_request"]))
         step.calls.append(call)
+    elif search.active(allowed) and any(c.tool == SEARCH_TOOL for c in plan.calls):
+        searches = [c for c in plan.calls if c.tool == SEARCH_TOOL]
+        step.calls.extend(search.answer(c, allowed, call_id=c.id or f"search-{step.index}-{i}",
+                                        now=now) for i, c in enumerate(searches))
+        rest = plan.model_copy(update={"calls": [c for c in plan.calls
+                                                 if c.tool != SEARCH_TOOL]})
+        step.calls.extend(_decide_calls(run, step, rest, catalog, guard, tracing))
     else:
         step.calls.extend(_decide_calls(run, step, plan, catalog, guard, tracing))
     for call in step.calls:
