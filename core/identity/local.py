@@ -74,7 +74,7 @@ class LocalEntraCredential:
 
 def managed_identity_app(issuer: LocalIssuer, header_secret: str, *,
                          subject: str = LOCAL_SUBJECT, tenant: str = LOCAL_TENANT,
-                         lifetime: int = 600) -> Starlette:
+                         lifetime: int = 600, minted: list[str] | None = None) -> Starlette:
     """An App Service-style managed-identity endpoint (``IDENTITY_ENDPOINT``) at ``/msi/token``
     plus the issuer's discovery documents; tokens are minted for the requested resource only."""
 
@@ -84,6 +84,8 @@ def managed_identity_app(issuer: LocalIssuer, header_secret: str, *,
         resource = request.query_params.get("resource", "").removesuffix("/.default")
         if not resource:
             return JSONResponse({"error": "invalid_request"}, status_code=400)
+        if minted is not None:
+            minted.append(resource)
         expires = int(time.time()) + lifetime
         value = issuer.token(subject, tenant, audience=resource, expires_in=lifetime)
         return JSONResponse({"access_token": value, "expires_on": str(expires),
@@ -105,6 +107,8 @@ class LocalIdentity:
         self.entra = LocalEntraCredential(self.issuer)
         self.secrets = StaticSecrets()
         self.identity_header = secrets.token_urlsafe(16)
+        self.minted: list[str] = []
+        """Resources the managed-identity endpoint minted tokens for, oldest first."""
         self.target = AwsTarget(region=aws_region)
         self._server: LocalServer | None = None
 
@@ -167,7 +171,8 @@ class LocalIdentity:
 
     def serve(self) -> LocalIdentity:
         """Serve the issuer and the managed-identity endpoint on a free port of 127.0.0.1."""
-        server = LocalServer(managed_identity_app(self.issuer, self.identity_header),
+        server = LocalServer(managed_identity_app(self.issuer, self.identity_header,
+                                                  minted=self.minted),
                              name="local-identity")
         self.issuer.issuer = server.url
         self._server = server.start()
