@@ -24,11 +24,15 @@ if TYPE_CHECKING:
     from core.api.deps import Deps
     from core.orchestrator.engine import Orchestrator
     from core.ratelimit.slots import Slots
+    from core.state.base import RunStore
 
 log = logging.getLogger("paddock.worker")
 
 QueueLookup = Callable[[str], TaskQueue]
 DEFAULT_MAX_STEPS = 5
+MAX_STALL_CHECKS = 5
+"""A stale envelope is looked at again this many times (after the claim lease each time) in
+case the run it names has stalled; then it is dropped."""
 MAX_DELAY_SECONDS = 900
 """The longest delay a re-enqueued message may carry (SQS DelaySeconds allows 15 minutes)."""
 _handoffs: ContextVar[list[str] | None] = ContextVar("paddock_handoffs", default=None)
@@ -76,21 +80,47 @@ class TenantCap:
 
 
 class QueueHandoff:
-    """The orchestrator's handoff hook: send ``Envelope(run_id, run.version, target)`` to the
-    target cloud's queue. Nothing else: the receiving worker continues from that version."""
+    """The orchestrator's handoff hook: send ``Envelope(run_id, version, target)`` to the
+    target cloud's queue; the receiving worker continues from that version.
+
+    With one store shared by both clouds that is all. With ``stores`` (each cloud keeps runs
+    in its own store), the run is first copied into the target's store and the home copy
+    becomes a forwarding record after the send: see :mod:`core.orchestrator.replica` for why
+    a crash at any point neither loses the run nor repeats a call.
+    """
 
     def __init__(self, queues: QueueLookup | Mapping[str, TaskQueue], *,
-                 sender: str | None = None) -> None:
+                 sender: str | None = None, home: RunStore | None = None,
+                 stores: Mapping[str, RunStore] | None = None) -> None:
+        if stores and home is None:
+            raise ConfigError("a replicating handoff needs the home store as well")
         self._queues = _lookup(queues)
         self._sender = sender
+        self._home = home
+        self._stores = dict(stores or {})
 
     def __call__(self, run: Run, target: str) -> None:
         from core.telemetry.tracing import current_traceparent, note_handoff
 
+        version, moved = run.version, None
+        if self._stores:
+            from core.orchestrator.replica import moved_copy, replicate
+
+            store = self._stores.get(target)
+            if store is None or self._home is None:
+                raise ConfigError(f"no store for the {target} cloud to hand run {run.id} to")
+            if len(run.steps) != run.step_count:
+                run = self._home.get_run(run.id)
+            moved = moved_copy(run, target)
+            version = replicate(moved, store)
         envelope = Envelope.model_validate({
-            "run_id": run.id, "expected_version": run.version, "target": target,
+            "run_id": run.id, "expected_version": version, "target": target,
             "sender": self._sender, "traceparent": current_traceparent() or run.traceparent})
         self._queues(target).send(envelope)
+        if moved is not None and self._home is not None:
+            from core.orchestrator.replica import mark_moved
+
+            mark_moved(self._home, run, moved)
         note_handoff(target, run.id)
         sent = _handoffs.get()
         if sent is not None:
@@ -126,7 +156,14 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
         if head.status.finished and orchestrator.children is not None:
             # The worker that finished it may have died before telling the parent.
             orchestrator.children.child_finished(head)
-        return WorkOutcome(Outcome.STALE, head.id, head.version, head.status)
+        wait = _stall_wait(head, orchestrator)
+        if wait is None or envelope.attempt > MAX_STALL_CHECKS:
+            return WorkOutcome(Outcome.STALE, head.id, head.version, head.status)
+        if wait > 0:  # maybe a live worker: look again once its lease has run out
+            return _defer(envelope, head, lookup, here, wait)
+        # Stalled: the worker that last moved it died before passing it on. Take it over.
+        log.warning("run %s stalled at version %d; resuming it", head.id, head.version)
+        envelope = envelope.model_copy(update={"expected_version": head.version})
     slot_key = f"tenant:{head.tenant}"
     if tenant_cap is not None:
         grant = tenant_cap.slots.acquire(slot_key, head.id, tenant_cap.per_tenant)
@@ -163,6 +200,21 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
         "run_id": run.id, "expected_version": run.version, "target": here, "sender": here,
         "traceparent": envelope.traceparent or run.traceparent}))
     return WorkOutcome(Outcome.CONTINUED, run.id, run.version, run.status, here)
+
+
+def _stall_wait(head: Run, orchestrator: Orchestrator) -> float | None:
+    """For a stale envelope: ``None`` when the run cannot be stalled here (finished, waiting
+    for a human or its children, or owned by another cloud), else the seconds until it counts
+    as stalled (``<= 0``: it does). A checkpoint older than the claim lease means the worker
+    that wrote it died before sending the next message (say, between planning a step and
+    handing it over)."""
+    if head.status.finished or head.status in (RunStatus.AWAITING_APPROVAL, RunStatus.WAITING):
+        return None
+    here = orchestrator.cloud
+    if here != "local" and head.owner not in (None, here):
+        return None
+    idle = (orchestrator.clock() - head.updated_at).total_seconds()
+    return orchestrator.claim_lease.total_seconds() - idle
 
 
 def _defer(envelope: Envelope, run: Run, lookup: QueueLookup, here: str,
