@@ -97,8 +97,9 @@ class ScenarioMeshes:
 class _AgentView:
     """The catalog as one agent sees it: its own tools and its delegation tools.
 
-    ``find`` still knows every catalog tool, so a call to a tool the agent does not own is
-    refused by the guard (entitlement) with a reason, rather than being an unknown name.
+    ``find`` still knows every catalog tool and every agent of the mesh, so a call to a tool
+    the agent does not own is refused by the guard (entitlement) with a reason, rather than
+    being an unknown name.
     """
 
     def __init__(self, inner: Any, shown: list[Tool], extra: dict[str, Tool]) -> None:
@@ -124,9 +125,10 @@ def mesh_catalogs(catalogs: Callable[[Run], Any], meshes: MeshLookup) -> Callabl
         if mesh is None or run.agent is None:
             return inner
         profile = mesh.get(run.agent)
-        asks = {t.name: t for t in (ask_tool(mesh.get(d)) for d in profile.delegates)}
-        owned = [t for t in inner.tools if t.name in profile.tools]
-        return _AgentView(inner, [*owned, *asks.values()], asks)
+        asks = {t.name: t for t in map(ask_tool, mesh.profiles.values())}
+        shown = [t for t in inner.tools if t.name in profile.tools]
+        shown += [asks[mesh.get(d).ask_tool] for d in profile.delegates]
+        return _AgentView(inner, shown, asks)
 
     return provide
 
