@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -42,16 +42,24 @@ class JsonLinesExporter(SpanExporter):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._file: TextIO | None = None
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        lines = [json.dumps(span_to_dict(s), ensure_ascii=False, default=str) for s in spans]
-        with self._lock, self.path.open("a", encoding="utf-8") as fh:
-            for line in lines:
-                fh.write(line + "\n")
+        text = "".join(json.dumps(span_to_dict(s), ensure_ascii=False, default=str) + "\n"
+                       for s in spans)
+        with self._lock:
+            if self._file is None:
+                # Kept open in append mode: every export is one write at the end of the file.
+                self._file = self.path.open("a", encoding="utf-8")
+            self._file.write(text)
+            self._file.flush()
         return SpanExportResult.SUCCESS
 
     def shutdown(self) -> None:
-        return None
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
     def force_flush(self, timeout_millis: int = 30000) -> bool:
         return True

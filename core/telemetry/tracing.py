@@ -80,10 +80,18 @@ class RunTracer:
     record_reasoning: bool = True
     cloud: str = "local"
 
+    @classmethod
+    def disabled(cls) -> RunTracer:
+        """A tracer that records nothing and costs (almost) nothing."""
+        return cls(tracer=trace.NoOpTracer())
+
     @contextmanager
     def _span(self, name: str, *, kind: SpanKind = SpanKind.INTERNAL,
               context: otel_context.Context | None = None,
               attributes: Mapping[str, Any] | None = None) -> Iterator[Span]:
+        if isinstance(self.tracer, trace.NoOpTracer):
+            yield trace.INVALID_SPAN
+            return
         with self.tracer.start_as_current_span(
                 name, context=context, kind=kind, attributes=attributes,
                 record_exception=False, set_status_on_exception=False) as span:
