@@ -54,8 +54,7 @@ def loop_violation(run: Run) -> str | None:
     not been seen before).
     """
     budget = run.budget
-    counts = Counter((c.tool, canonical_args_hash(c.tool, c.args))
-                     for s in run.steps for c in s.calls)
+    counts = Counter((c.tool, _args_hash(c)) for s in run.steps for c in s.calls)
     if counts:
         (tool, _), seen = counts.most_common(1)[0]
         if seen >= budget.max_repeats:
@@ -88,8 +87,29 @@ def _idle_streak(steps: list[Step]) -> int:
     return streak
 
 
+def _args_hash(call: CallRecord) -> str:
+    # Memoised on the call (these checks run several times per step over the whole history);
+    # the key changes whenever the arguments are replaced.
+    key = f"args:{id(call.args)}:{call.tool}"
+    found = call._memo.get(key)
+    if found is None:
+        found = call._memo[key] = canonical_args_hash(call.tool, call.args)
+    return found
+
+
 def _observed(call: CallRecord) -> str | None:
     """What the planner learnt from a call, as comparable text (``None``: nothing yet)."""
+    key = (f"obs:{call.status.value}:{call.executed}:{call.status_code}:{id(call.result)}:"
+           f"{call.error}:{id(call.decision)}")
+    if call._memo.get("obs-key") == key:
+        return call._memo["obs"]
+    found = _observe(call)
+    if found is not None:
+        call._memo["obs-key"], call._memo["obs"] = key, found
+    return found
+
+
+def _observe(call: CallRecord) -> str | None:
     if call.executed or call.result is not None:
         return canonical_json(["result", call.tool, call.status_code, call.result, call.error])
     if call.status in (CallStatus.DENIED, CallStatus.REJECTED) or call.error:

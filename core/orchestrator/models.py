@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 
 def utcnow() -> datetime:
@@ -133,6 +133,8 @@ class CallRecord(BaseModel):
     deferred: int = 0
     """Times the call was put back for later (429/503 with Retry-After) instead of failing."""
     ended_at: datetime | None = None
+    _memo: dict[str, str] = PrivateAttr(default_factory=dict)
+    """Derived texts the loop checks recompute every step (``core.guardrails.budget``)."""
 
 
 class StepStatus(StrEnum):
