@@ -164,7 +164,12 @@ def load_profile(path: Path) -> AgentProfile:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read agent profile {path.name}: {exc}") from exc
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" (line {mark.line + 1}, column {mark.column + 1})"
+        why = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise ConfigError(f"cannot read agent profile {path.name}{where}: {why}") from exc
     if not isinstance(data, Mapping):
         raise ConfigError(f"agent profile {path.name}: expected a mapping")
     try:
