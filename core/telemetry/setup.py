@@ -8,12 +8,15 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
@@ -22,6 +25,7 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 from core.errors import ConfigError
 from core.orchestrator.observer import RunObserver
@@ -65,6 +69,9 @@ class TelemetryConfig:
     batch: bool = False
     """PADDOCK_TRACE_BATCH: export in the background (default on in the clouds; flushed at
     the end of every invocation)."""
+    xray_ids: bool = False
+    """PADDOCK_TRACE_XRAY_IDS=on: trace ids that start with the epoch second, as AWS X-Ray
+    requires of ids it ingests through the X-Ray exporter of an OpenTelemetry collector."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, cloud: str = "local",
@@ -92,7 +99,14 @@ class TelemetryConfig:
                    personal_data=_flag(env, "PADDOCK_REDACT_PERSONAL", True),
                    redact_patterns=_patterns(env.get("PADDOCK_REDACT_PATTERNS")),
                    metrics=metrics,
-                   batch=_flag(env, "PADDOCK_TRACE_BATCH", cloud in ("aws", "azure")))
+                   batch=_flag(env, "PADDOCK_TRACE_BATCH", cloud in ("aws", "azure")),
+                   xray_ids=_flag(env, "PADDOCK_TRACE_XRAY_IDS", False))
+
+    @property
+    def exports(self) -> bool:
+        """Whether spans have anywhere to go."""
+        return bool(self.trace_file or self.otlp_endpoint or self.console
+                    or self.azure_monitor)
 
     def redactor(self) -> Redactor:
         try:
@@ -142,9 +156,12 @@ def build_telemetry(config: TelemetryConfig, *,
                               otlp_endpoint=config.otlp_endpoint,
                               otlp_protocol=config.otlp_protocol, console=config.console,
                               azure_monitor=config.azure_monitor, extra=extra,
-                              batch=config.batch)
-    tracing = RunTracer(tracer=provider.get_tracer("paddock"), redactor=redactor,
-                        record_reasoning=config.reasoning, cloud=config.cloud)
+                              batch=config.batch, xray_ids=config.xray_ids)
+    if config.exports or extra:
+        tracing = RunTracer(tracer=provider.get_tracer("paddock"), redactor=redactor,
+                            record_reasoning=config.reasoning, cloud=config.cloud)
+    else:  # nowhere to send spans: do not make them
+        tracing = RunTracer(tracer=trace.NoOpTracer(), redactor=redactor, cloud=config.cloud)
     observer: RunObserver | None = None
     meter_provider: Any = None
     if config.metrics == "otel":
@@ -170,13 +187,14 @@ def build_provider(*, cloud: str = "local", trace_file: str | Path | None = None
                    otlp_endpoint: str | None = None, otlp_protocol: str = "http/protobuf",
                    console: bool = False, azure_monitor: str | None = None,
                    extra: list[SpanExporter] | None = None,
-                   batch: bool = False) -> TracerProvider:
+                   batch: bool = False, xray_ids: bool = False) -> TracerProvider:
     """A provider exporting to every configured destination.
 
     ``batch`` uses a background batch processor (servers); otherwise spans are written as
-    they end (CLI runs, tests).
+    they end (CLI runs, tests). ``xray_ids`` makes trace ids X-Ray accepts.
     """
-    provider = TracerProvider(resource=resource_for(cloud))
+    provider = TracerProvider(resource=resource_for(cloud),
+                              id_generator=XRayIdGenerator() if xray_ids else None)
 
     def add(exporter: SpanExporter) -> None:
         processor: SpanProcessor = (BatchSpanProcessor(exporter) if batch
@@ -196,6 +214,14 @@ def build_provider(*, cloud: str = "local", trace_file: str | Path | None = None
     for exporter in extra or []:
         add(exporter)
     return provider
+
+
+class XRayIdGenerator(RandomIdGenerator):
+    """Trace ids whose first 32 bits are the epoch second (the X-Ray trace id layout); the
+    other 96 bits and the span ids are random. Still valid W3C trace context."""
+
+    def generate_trace_id(self) -> int:
+        return (int(time.time()) << 96) | random.getrandbits(96)
 
 
 def provider_from_env(env: Mapping[str, str] | None = None, *, cloud: str = "local",

@@ -228,3 +228,21 @@ def test_defaults_are_the_embedded_json_lines_file_and_no_metrics(tmp_path: Path
         str(tmp_path / "t.jsonl"), "off", False)
     assert TelemetryConfig.from_env({}, cloud="aws").batch is True
     assert TelemetryConfig.from_env({"PADDOCK_TRACE_MAX_TEXT": "0"}).max_text is None
+
+
+def test_xray_trace_ids_start_with_the_epoch_second() -> None:
+    import time
+
+    telemetry = telemetry_from_env({"PADDOCK_TRACE_XRAY_IDS": "on", "PADDOCK_TRACE_CONSOLE": "on",
+                                    "PADDOCK_METRICS": "off"})
+    before = int(time.time())
+    traceparent = telemetry.tracing.start_run(Run(id="run_xray", goal="g"))
+    assert traceparent is not None
+    trace_id = traceparent.split("-")[1]
+    assert before <= int(trace_id[:8], 16) <= int(time.time())
+    telemetry.shutdown()
+
+
+def test_without_a_destination_no_spans_are_made() -> None:
+    telemetry = telemetry_from_env({})
+    assert telemetry.tracing.start_run(Run(id="run_plain", goal="g")) is None
