@@ -32,7 +32,8 @@ SECURITY_HEADERS = {
                                "base-uri 'none'; frame-ancestors 'none'",
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    # Not no-referrer: with it, browsers send "Origin: null" on same-origin form posts.
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
 }
 
