@@ -76,6 +76,10 @@ def make_planner(name: str, env: Mapping[str, str]) -> Planner:
         from core.planner.openai_planner import azure_from_env
 
         return azure_from_env(env)
+    if name == "mcp":  # a run made for one MCP client call, resumed after its approval
+        from core.mcp.direct import DirectCalls
+
+        return DirectCalls()
     raise ConfigError(f"unknown planner {name!r}: choose one of {', '.join(LLM_CHOICES)}")
 
 

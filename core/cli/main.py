@@ -22,6 +22,9 @@ def build_parser() -> argparse.ArgumentParser:
     cmd_ops.register(sub)
     cmd_identity.register(sub)
     cmd_agents.register(sub)
+    from core.cli.cmd_mcp import register as register_mcp
+
+    register_mcp(sub)
     return parser
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 
@@ -30,6 +30,7 @@ class SupplierService:
             Route("/openapi.json", self.spec, methods=["GET"]),
             Route("/suppliers/{name}", self.get_supplier, methods=["GET"]),
             Route("/orders", self.create_order, methods=["POST"]),
+            Route("/suppliers/{name}", self.delete_supplier, methods=["DELETE"]),
         ])
 
     @property
@@ -52,7 +53,12 @@ class SupplierService:
                 "parameters": [{"name": "name", "in": "path", "required": True,
                                 "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "the supplier", "content": {
-                    "application/json": {"schema": supplier}}}}}},
+                    "application/json": {"schema": supplier}}}}},
+                "delete": {
+                    "operationId": "deleteSupplier", "summary": "Remove a supplier for good",
+                    "parameters": [{"name": "name", "in": "path", "required": True,
+                                    "schema": {"type": "string"}}],
+                    "responses": {"204": {"description": "removed"}}}},
             "/orders": {"post": {
                 "operationId": "createOrder", "summary": "Place an order with a supplier",
                 "requestBody": {"required": True, "content": {
@@ -80,3 +86,7 @@ class SupplierService:
                                              "msg": "too many"}]}, status_code=422)
         self.orders.append(body)
         return JSONResponse({"order_id": f"O-{len(self.orders)}", **body}, status_code=201)
+
+    async def delete_supplier(self, request: Request) -> Response:
+        self.requests.append(("DELETE", request.path_params["name"]))
+        return Response(status_code=204)
