@@ -161,7 +161,8 @@ def build_telemetry(config: TelemetryConfig, *,
         tracing = RunTracer(tracer=provider.get_tracer("paddock"), redactor=redactor,
                             record_reasoning=config.reasoning, cloud=config.cloud)
     else:  # nowhere to send spans: do not make them
-        tracing = RunTracer(tracer=trace.NoOpTracer(), redactor=redactor, cloud=config.cloud)
+        tracing = RunTracer(tracer=trace.NoOpTracer(), redactor=redactor,
+                            record_reasoning=config.reasoning, cloud=config.cloud)
     observer: RunObserver | None = None
     meter_provider: Any = None
     if config.metrics == "otel":
