@@ -272,6 +272,9 @@ class Orchestrator:
         catalog = self.catalogs(run)
         waits = [self._execute(run, step, call, catalog.find(call.tool)) for call in mine]
         failed = self._handle_drift(run, step, [c for c in mine if c.drift], catalog)
+        if failed is None and not _runnable(step) and not _step_waiting(run, step):
+            step.status = StepStatus.DONE  # one checkpoint records the results and the end
+            step.ended_at = self.clock()
         run = self._save(run, step)
         if failed is not None:
             return self._finish(run, RunStatus.FAILED, failed), False
