@@ -113,12 +113,14 @@ class ScenarioGuard:
 
 
 def default_executor(identity: Identity | None = None) -> Executor:
-    """The HTTP executor; with ``identity`` it demands capability tokens and adds credentials."""
+    """The HTTP executor; with ``identity`` it demands capability tokens and adds credentials.
+    Tools imported from MCP servers (``mcp+...`` sources) go to the MCP executor instead."""
     from core.execution.http import HttpExecutor
+    from core.mcp.client import ToolRouter
 
     if identity is None:
-        return HttpExecutor()
-    return HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier)
+        return ToolRouter(HttpExecutor())
+    return ToolRouter(HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier))
 
 
 def build_orchestrator(*, store: RunStore, cloud: str = "local",

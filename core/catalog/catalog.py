@@ -49,7 +49,14 @@ class Catalog:
     def add_spec(self, source: str, *, base_url: str | None = None,
                  base_urls: Mapping[str, str] | None = None,
                  client: httpx.Client | None = None) -> list[Tool]:
-        """Import the spec at ``source``; returns the tools added, as named in the catalog."""
+        """Import the spec at ``source``; returns the tools added, as named in the catalog.
+
+        ``mcp+stdio:COMMAND`` and ``mcp+http(s)://URL`` sources import an MCP server's tools.
+        """
+        if source.startswith("mcp+"):
+            from core.mcp.client import import_mcp
+
+            return self.add_result(import_mcp(source))
         document, raw = load_document(source, client=client)
         if base_url is None and base_urls:
             base_url = _base_url_for(base_urls, source, document)

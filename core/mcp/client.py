@@ -1,0 +1,161 @@
+"""MCP servers as a catalog source, and the executor that calls their tools.
+
+A source ``mcp+stdio:COMMAND ARG...`` starts the server as a subprocess and speaks MCP over its
+stdin/stdout; ``mcp+http://HOST/PATH`` (or ``mcp+https://``) reaches a streamable-HTTP server.
+Each tool becomes a ``Tool`` whose ``base_url`` is that source, so calls to it are routed to
+``McpExecutor`` and go through the same guard, approvals, drift checks and traces as HTTP tools.
+
+Side effects come from the server's tool annotations, which are hints: a tool is ``read`` only
+when marked read-only, ``write`` when marked non-destructive, ``destructive`` otherwise (the
+MCP default). Results are untrusted text for provenance, like any third-party content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import anyio
+
+from core.catalog._naming import sanitize, unique
+from core.catalog.models import SideEffect, SpecRef, Tool, Trust
+from core.catalog.openapi import ImportResult
+from core.errors import SpecError
+from core.execution._schema import validate_body
+from core.execution.base import CallContext, ExecutionResult
+
+PREFIX = "mcp+"
+MCP_FORMAT = "mcp"
+_T = TypeVar("_T")
+
+
+def is_mcp_source(source: str) -> bool:
+    return source.startswith(PREFIX)
+
+
+def _server(source: str) -> Any:
+    from mcp.client.stdio import StdioServerParameters
+
+    target = source[len(PREFIX):]
+    if target.startswith("stdio:"):
+        argv = shlex.split(target[len("stdio:"):])
+        if not argv:
+            raise SpecError(f"{source}: no command after mcp+stdio:")
+        return StdioServerParameters(command=argv[0], args=argv[1:])
+    if target.startswith(("http://", "https://")):
+        return target
+    raise SpecError(f"{source}: an MCP source is mcp+stdio:COMMAND or mcp+http(s)://URL")
+
+
+def _with_client(source: str, action: Callable[[Any], Awaitable[_T]]) -> _T:
+    try:
+        from mcp.client import Client
+    except ImportError as exc:
+        raise SpecError("MCP sources need the mcp package: pip install 'paddock[mcp]'") from exc
+    server = _server(source)
+
+    async def run() -> _T:
+        async with Client(server) as client:
+            return await action(client)
+
+    try:
+        return anyio.run(run)
+    except SpecError:
+        raise
+    except Exception as exc:  # the SDK raises transport and protocol errors of many kinds
+        raise SpecError(f"{source}: MCP server failed: {type(exc).__name__}: {exc}") from exc
+
+
+def side_effect(annotations: Any) -> SideEffect:
+    read_only = getattr(annotations, "read_only_hint", None)
+    destructive = getattr(annotations, "destructive_hint", None)
+    if read_only is True and destructive is not True:
+        return SideEffect.READ
+    if destructive is False:
+        return SideEffect.WRITE
+    return SideEffect.DESTRUCTIVE
+
+
+def import_mcp(source: str) -> ImportResult:
+    """The tools an MCP server lists, as catalog tools.
+
+    Raises:
+        SpecError: the server cannot be started or reached, or does not speak MCP.
+    """
+    async def fetch(client: Any) -> tuple[Any, list[Any]]:
+        tools: list[Any] = []
+        cursor: str | None = None
+        while True:
+            page = await client.list_tools(cursor=cursor)
+            tools.extend(page.tools)
+            cursor = page.next_cursor
+            if not cursor:
+                return client.server_info, tools
+
+    info, listed = _with_client(source, fetch)
+    dumped = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed]
+    digest = hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
+    spec = SpecRef(title=str(getattr(info, "name", None) or "MCP server"),
+                   version=str(getattr(info, "version", None) or ""), source=source,
+                   sha256=digest, format=MCP_FORMAT)
+    taken: set[str] = set()
+    tools: list[Tool] = []
+    warnings: list[str] = []
+    for item in listed:
+        name = unique(sanitize(item.name) or "tool", taken)
+        taken.add(name)
+        if name != item.name:
+            warnings.append(f"MCP tool {item.name!r} is called {name!r} here")
+        schema = dict(item.input_schema or {"type": "object"})
+        tools.append(Tool(
+            name=name, operation_id=item.name, description=item.description or item.name,
+            args_schema=schema, params=(), method="MCP", path=item.name, base_url=source,
+            side_effect=side_effect(item.annotations), trust=Trust.UNTRUSTED,
+            responses={"200": item.output_schema} if item.output_schema else {}, spec=spec))
+    return ImportResult(spec=spec, tools=tools, warnings=warnings)
+
+
+class McpExecutor:
+    """Calls MCP tools (one short session per call). A finished call reads as status 200;
+    a tool-reported error (``isError``) keeps its content and sets ``error``."""
+
+    def execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
+        started = time.perf_counter()
+
+        async def call(client: Any) -> Any:
+            return await client.call_tool(tool.operation_id, args)
+
+        try:
+            reply = _with_client(tool.base_url, call)
+        except SpecError as exc:
+            return ExecutionResult(error=exc.message, retryable=tool.side_effect is
+                                   SideEffect.READ,
+                                   elapsed_ms=(time.perf_counter() - started) * 1000)
+        texts = [getattr(c, "text", "") for c in reply.content if getattr(c, "text", None)]
+        body: Any = reply.structured_content if reply.structured_content is not None else (
+            "\n".join(texts))
+        result = ExecutionResult(status_code=200, body=body,
+                                 elapsed_ms=(time.perf_counter() - started) * 1000)
+        schema = tool.response_schema(200)
+        if schema is not None and reply.structured_content is not None:
+            result.valid, result.validation_errors = validate_body(schema, body)
+        if reply.is_error:
+            result.error = "MCP tool error: " + (" ".join(texts)[:300] or "no details")
+        return result
+
+
+class ToolRouter:
+    """Sends MCP tools to ``mcp`` and every other tool to ``http``."""
+
+    def __init__(self, http: Any, mcp: Any | None = None) -> None:
+        self.http = http
+        self.mcp = mcp or McpExecutor()
+
+    def execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
+        target = self.mcp if is_mcp_source(tool.base_url) else self.http
+        result: ExecutionResult = target.execute(tool, args, ctx)
+        return result
