@@ -94,7 +94,10 @@ def cmd_approve(args: argparse.Namespace) -> int:
     console.approval_decided(args.approval_id, not args.reject, approver)
     if not args.no_resume:
         run = orch.advance(run.id)
-    return finish(run, as_json=args.json, planner_label=run.planner)
+    from core.cli.cmd_run import PLANNER_LABELS
+
+    return finish(run, as_json=args.json,
+                  planner_label=PLANNER_LABELS.get(run.planner, run.planner))
 
 
 def cmd_kill(args: argparse.Namespace) -> int:

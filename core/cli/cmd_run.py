@@ -128,6 +128,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
                   base_urls=dict(services.base_urls), inputs=dict(scenario.inputs),
                   planner=args.llm, grant=scenario.grant, requested_by=current_user(),
                   budget=Budget(max_steps=args.max_steps))
+        if args.approve == "defer":
+            print("note: the demo's services live only as long as this process; a run resumed "
+                  "later with `paddock approve` will find them gone (use --approve ask to "
+                  "decide here)", file=sys.stderr)
         header = (f"Paddock demo: {scenario.title} (services on 127.0.0.1)\n"
                   "identity: local credentials (SigV4 with a generated key, tokens from a "
                   "local OIDC issuer, a generated API key); each service verifies them")

@@ -221,3 +221,49 @@ def test_python_dash_m_core_is_the_paddock_command(tmp_path: Path) -> None:
     proc = paddock("--help", home=tmp_path)
     assert proc.returncode == 0
     assert "demo" in proc.stdout and "run" in proc.stdout
+
+
+def test_approval_across_processes_bound_single_use_and_not_by_the_requester(
+        tmp_path: Path, services: SupplyChainServices) -> None:
+    erp = next(p for p in spec_paths() if "erp" in p.name)
+    order = {"body": {"part": "P-100", "plant": "DE01", "quantity": 500, "vendor_id": "V-2001",
+                      "unit_price": 61.5, "currency": "EUR"}}
+    # Under the default policy (no scenario) a write with trusted values is allowed; the
+    # model's own low confidence is what raises its hand here.
+    script = [ToolCallsReply([ToolCall("create_purchase_order", order)],
+                             content="I think V-2001 is right.\nconfidence: 0.4"),
+              TextReply("Purchase order placed.")]
+    as_alice = {"USER": "alice", "LOGNAME": "alice"}
+    with ScriptedOpenAI(script) as llm:
+        model = {"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test"}
+        started = paddock("run", "--catalog", str(erp), *_base_urls(services),
+                          "--goal", "Order 500 P-100 for DE01 from V-2001", "--llm", "openai",
+                          "--approve", "defer", "--json", home=tmp_path,
+                          env={**model, **as_alice})
+        assert started.returncode == 3, started.stderr[-2000:]
+        paused = last_json(started.stdout)
+        assert paused["status"] == "awaiting_approval"
+        [approval] = paused["pending_approvals"]
+        run_id, approval_id = paused["run_id"], approval["id"]
+        assert services.erp.purchase_orders == []
+
+        listed = paddock("approvals", "list", home=tmp_path)
+        assert approval_id in listed.stdout and "create_purchase_order" in listed.stdout
+
+        own = paddock("approve", run_id, approval_id, home=tmp_path, env={**model, **as_alice})
+        assert "may not approve its own" in assert_clean_error(own)
+        assert services.erp.purchase_orders == []
+
+        bob = paddock("approve", run_id, approval_id, "--json", home=tmp_path,
+                      env={**model, "USER": "bob", "LOGNAME": "bob"})
+        assert bob.returncode == 0, bob.stderr[-2000:]
+        assert last_json(bob.stdout)["status"] == "succeeded"
+        assert len(services.erp.purchase_orders) == 1
+
+        replay = paddock("approve", run_id, approval_id, home=tmp_path,
+                         env={**model, "USER": "bob", "LOGNAME": "bob"})
+        assert "single-use" in assert_clean_error(replay)
+        forged = paddock("approve", run_id, "apr_forged", home=tmp_path,
+                         env={"USER": "bob", "LOGNAME": "bob"})
+        assert "never issued" in assert_clean_error(forged)
+    assert len(services.erp.purchase_orders) == 1
