@@ -13,6 +13,9 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from core.errors import ConfigError
 
+_RESOURCE = frozenset({"service.name", "paddock.cloud", "cloud.provider"})
+"""The resource attributes each JSON line repeats (the SDK's own are left out)."""
+
 
 def span_to_dict(span: ReadableSpan) -> dict[str, Any]:
     ctx = span.get_span_context()
@@ -31,7 +34,8 @@ def span_to_dict(span: ReadableSpan) -> dict[str, Any]:
         "attributes": dict(span.attributes or {}),
         "events": [{"name": e.name, "attributes": dict(e.attributes or {})}
                    for e in span.events],
-        "resource": dict(span.resource.attributes) if span.resource else {},
+        "resource": ({k: v for k, v in span.resource.attributes.items() if k in _RESOURCE}
+                     if span.resource else {}),
     }
 
 

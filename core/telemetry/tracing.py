@@ -92,9 +92,10 @@ class RunTracer:
         if isinstance(self.tracer, trace.NoOpTracer):
             yield trace.INVALID_SPAN
             return
-        with self.tracer.start_as_current_span(
-                name, context=context, kind=kind, attributes=attributes,
-                record_exception=False, set_status_on_exception=False) as span:
+        span = self.tracer.start_span(name, context=context, kind=kind, attributes=attributes,
+                                      record_exception=False, set_status_on_exception=False)
+        with trace.use_span(span, end_on_exit=True, record_exception=False,
+                            set_status_on_exception=False):
             try:
                 yield span
             except BaseException as exc:
