@@ -90,10 +90,12 @@ def _idle_streak(steps: list[Step]) -> int:
 def _args_hash(call: CallRecord) -> str:
     # Memoised on the call (these checks run several times per step over the whole history);
     # the key changes whenever the arguments are replaced.
-    key = f"args:{id(call.args)}:{call.tool}"
-    found = call._memo.get(key)
-    if found is None:
-        found = call._memo[key] = canonical_args_hash(call.tool, call.args)
+    memo = _memo(call)
+    key = f"{id(call.args)}:{call.tool}"
+    if memo.get("args-key") == key:
+        return memo["args"]
+    found = memo["args"] = canonical_args_hash(call.tool, call.args)
+    memo["args-key"] = key
     return found
 
 
@@ -101,12 +103,22 @@ def _observed(call: CallRecord) -> str | None:
     """What the planner learnt from a call, as comparable text (``None``: nothing yet)."""
     key = (f"obs:{call.status.value}:{call.executed}:{call.status_code}:{id(call.result)}:"
            f"{call.error}:{id(call.decision)}")
-    if call._memo.get("obs-key") == key:
-        return call._memo["obs"]
+    memo = _memo(call)
+    if memo.get("obs-key") == key:
+        return memo["obs"]
     found = _observe(call)
     if found is not None:
-        call._memo["obs-key"], call._memo["obs"] = key, found
+        memo["obs-key"], memo["obs"] = key, found
     return found
+
+
+def _memo(call: CallRecord) -> dict[str, str]:
+    # The private-attribute dict directly: ``call._memo`` goes through pydantic's slow
+    # ``__getattr__``, which costs more than the memo saves on short histories.
+    private = call.__pydantic_private__
+    assert private is not None
+    memo: dict[str, str] = private["_memo"]
+    return memo
 
 
 def _observe(call: CallRecord) -> str | None:
