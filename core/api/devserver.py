@@ -229,7 +229,8 @@ class DevServer:
         async def index(_: Request) -> JSONResponse:
             return JSONResponse({"aws": f"{self.url}/aws/", "azure": f"{self.url}/azure/",
                                  "issuer": self.issuer.issuer,
-                                 "openapi": f"{self.url}/aws/openapi.json"})
+                                 "openapi": f"{self.url}/aws/openapi.json",
+                                 "console": f"{self.url}/aws/console/"})
 
         async def aws(request: Request) -> Response:
             assert self.aws is not None
@@ -279,6 +280,7 @@ def banner(server: DevServer, env_file: Path) -> str:
 Paddock dev server ({server.backend})  {url}
   AWS adapter   {url}/aws/...    API Gateway v2 events -> functions/aws (Lambda handlers)
   Azure adapter {url}/azure/...  func.HttpRequest -> functions/azure (function app)
+  console       {url}/aws/console/  (or /azure/console/; dev sign-in as alice, bob or root)
   issuer        {server.issuer.issuer}   (local OIDC issuer, tokens valid 12 h)
   workers       SQS -> AWS worker handler; Storage queue -> Azure queue trigger
 
