@@ -8,6 +8,7 @@ reads: anything the client could rely on that may now be missing or different br
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.drift.changes import Level
@@ -31,27 +32,74 @@ def types_of(schema: dict[str, Any]) -> set[str]:
     return kinds
 
 
+@dataclass
+class RefPairs:
+    """Resolves local ``#/$defs/...`` references (the importer keeps recursive schemas there)
+    and remembers which pairs of definitions were compared, so cycles end."""
+
+    old_root: dict[str, Any]
+    new_root: dict[str, Any]
+    seen: set[tuple[str, str]] = field(default_factory=set)
+
+    def resolve(self, old: dict[str, Any], new: dict[str, Any]
+                ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Both sides with their ``$ref`` followed; ``None`` when this pair was compared."""
+        o_ref, n_ref = old.get("$ref"), new.get("$ref")
+        if not isinstance(o_ref, str) and not isinstance(n_ref, str):
+            return old, new
+        key = (str(o_ref), str(n_ref))
+        if key in self.seen:
+            return None
+        self.seen.add(key)
+        return _follow(old, self.old_root), _follow(new, self.new_root)
+
+
+def _follow(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    for _ in range(20):  # a chain of plain aliases, never a cycle of them
+        ref = schema.get("$ref")
+        if not isinstance(ref, str) or not ref.startswith("#/$defs/"):
+            return schema
+        target = (root.get("$defs") or {}).get(ref[len("#/$defs/"):])
+        if not isinstance(target, dict):
+            return schema
+        schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+    return schema
+
+
 def diff_schema(old: dict[str, Any] | None, new: dict[str, Any] | None, *, path: str,
-                direction: str, emit: Emit, depth: int = 0) -> None:
-    """Emit every change between ``old`` and ``new`` below ``path``."""
+                direction: str, emit: Emit, depth: int = 0,
+                refs: RefPairs | None = None) -> None:
+    """Emit every change between ``old`` and ``new`` below ``path``.
+
+    ``$ref``s into ``$defs`` are followed: the top-level schemas are the roots they resolve
+    against unless ``refs`` says otherwise.
+    """
     if depth > 40 or old is None or new is None or old == new:
+        return
+    if refs is None:
+        refs = RefPairs(old, new)
+    pair = refs.resolve(old, new)
+    if pair is None:
+        return
+    old, new = pair
+    if old == new:
         return
     request = direction == "request"
     _types(old, new, path, request, emit)
     _enum(old, new, path, request, emit)
     _bounds(old, new, path, request, emit)
     _pattern(old, new, path, request, emit)
-    _properties(old, new, path, direction, emit, depth)
+    _properties(old, new, path, direction, emit, depth, refs)
     if isinstance(old.get("items"), dict) and isinstance(new.get("items"), dict):
         diff_schema(old["items"], new["items"], path=f"{path}[]", direction=direction,
-                    emit=emit, depth=depth + 1)
+                    emit=emit, depth=depth + 1, refs=refs)
     for key in ("allOf", "anyOf", "oneOf"):
         o, n = old.get(key), new.get(key)
         if isinstance(o, list) and isinstance(n, list) and len(o) == len(n):
             for a, b in zip(o, n, strict=True):
                 if isinstance(a, dict) and isinstance(b, dict):
                     diff_schema(a, b, path=path, direction=direction, emit=emit,
-                                depth=depth + 1)
+                                depth=depth + 1, refs=refs)
 
 
 def _types(old: dict[str, Any], new: dict[str, Any], path: str, request: bool,
@@ -121,7 +169,7 @@ def _pattern(old: dict[str, Any], new: dict[str, Any], path: str, request: bool,
 
 
 def _properties(old: dict[str, Any], new: dict[str, Any], path: str, direction: str,
-                emit: Emit, depth: int) -> None:
+                emit: Emit, depth: int, refs: RefPairs) -> None:
     request = direction == "request"
     op = old.get("properties") or {}
     np_ = new.get("properties") or {}
@@ -164,7 +212,7 @@ def _properties(old: dict[str, Any], new: dict[str, Any], path: str, direction: 
                  f"response property {name!r} became optional", None)
         if isinstance(op[name], dict) and isinstance(np_[name], dict):
             diff_schema(op[name], np_[name], path=where, direction=direction, emit=emit,
-                        depth=depth + 1)
+                        depth=depth + 1, refs=refs)
 
 
 def _rename_hint(name: str, schema: Any, others: list[str], other_props: dict[str, Any],

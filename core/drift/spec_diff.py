@@ -8,7 +8,7 @@ from typing import Any
 
 from core.catalog.models import ParamLocation, Tool
 from core.drift.changes import Change, Level
-from core.drift.schema_diff import diff_schema
+from core.drift.schema_diff import RefPairs, diff_schema
 
 
 def op_key(tool: Tool) -> str:
@@ -87,7 +87,8 @@ def diff_operation(old: Tool, new: Tool) -> list[Change]:
         changes.append(Change(operation=label, location="request body", kind="body-added",
                               level=Level.BREAKING, message="a required request body added"))
     diff_schema(old_body, new_body, path="$", direction="request",
-                emit=emit_for("request body", "request"))
+                emit=emit_for("request body", "request"),
+                refs=RefPairs(old.args_schema, new.args_schema))
     for status, schema in old.responses.items():
         if status not in new.responses:
             level = Level.BREAKING if status.startswith("2") else Level.WARNING
@@ -138,7 +139,8 @@ def _params(old: Tool, new: Tool, label: str, changes: list[Change], emit_for: A
                                   kind="parameter-became-required", level=Level.BREAKING,
                                   message=f"parameter {key} became required"))
         diff_schema(old_schema, new_schema, path="", direction="request",
-                    emit=emit_for(f"parameter {key}", "request-parameter"))
+                    emit=emit_for(f"parameter {key}", "request-parameter"),
+                    refs=RefPairs(old.args_schema, new.args_schema))
 
 
 def _param_rename(key: str, side: dict[str, Any], others: list[str],

@@ -204,3 +204,17 @@ def test_breaking_changes_are_listed_first() -> None:
     levels = [c.level for c in diff_documents(old, new)]
     assert levels == sorted(levels, key=[Level.BREAKING, Level.WARNING, Level.INFO].index)
     assert levels[0] is Level.BREAKING
+
+
+def test_changes_inside_recursive_schemas_are_found_and_the_walk_ends() -> None:
+    def doc(label_type: str) -> dict[str, Any]:
+        base = spec(response={"$ref": "#/components/schemas/Node"})
+        base["components"] = {"schemas": {"Node": {
+            "type": "object", "properties": {
+                "label": {"type": label_type},
+                "children": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}}}
+        return base
+
+    change = only(diff_documents(doc("string"), doc("integer")))
+    assert (change.kind, change.location, change.breaking) == (
+        "response-type-changed", "response 200 $.label", True)
