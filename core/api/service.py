@@ -96,6 +96,12 @@ class ApiService:
             run.base_urls = base_urls | req.base_urls
             run.inputs = dict(scenario.inputs) | run.inputs
             run.grant = scenario.grant
+            if scenario.agent is not None:  # a mesh: the run is its orchestrating agent
+                from core.mesh import ScenarioMeshes, act_as
+
+                mesh = ScenarioMeshes().for_scenario(scenario.name)
+                if mesh is not None:
+                    act_as(run, mesh, scenario.agent)
         else:
             run.catalog = list(req.catalog or [])
             run.base_urls = dict(req.base_urls)

@@ -143,7 +143,7 @@ def _decider(mode: str, out: TextIO) -> Any:
 def run_mesh_demo(args: argparse.Namespace, scenario: Any, run: Run, header: str,
                   identity: Any = None) -> int:
     """Run the scenario's orchestrating agent and its child runs through in-memory queues."""
-    from core.mesh import LocalMesh, ScenarioMeshes, memory_queues
+    from core.mesh import LocalMesh, ScenarioMeshes, act_as, memory_queues
     from core.orchestrator.children import ChildRuns
     from core.runtime import PlannerChoice, build_orchestrator
 
@@ -152,10 +152,7 @@ def run_mesh_demo(args: argparse.Namespace, scenario: Any, run: Run, header: str
     if mesh is None or scenario.agent is None:
         raise ConfigError(f"scenario {scenario.name} has no agent mesh")
     profile = mesh.get(scenario.agent)
-    run.agent = profile.name
-    run.grant = mesh.grant(profile.name)
-    run.budget = profile.budget.to_budget().model_copy(
-        update={"max_steps": min(args.max_steps, profile.budget.max_steps)})
+    act_as(run, mesh, profile.name)
     console = MeshConsole(out)
     store = open_store(args.store)
     queues = memory_queues()

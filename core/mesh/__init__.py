@@ -13,7 +13,14 @@ from core.mesh.delegation import (
     mesh_catalogs,
 )
 from core.mesh.local import LocalMesh, memory_queues
-from core.mesh.profiles import AgentMesh, AgentProfile, ProfileBudget, load_mesh, load_profile
+from core.mesh.profiles import (
+    AgentMesh,
+    AgentProfile,
+    ProfileBudget,
+    act_as,
+    load_mesh,
+    load_profile,
+)
 from core.mesh.tree import decide, pending_approvals, walk
 from core.mesh.wiring import with_mesh
 
@@ -24,6 +31,7 @@ __all__ = [
     "MeshGuard",
     "ProfileBudget",
     "ScenarioMeshes",
+    "act_as",
     "ask_tool",
     "decide",
     "delegation_resolver",

@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.errors import ConfigError
-from core.orchestrator.models import Budget, Grant
+from core.orchestrator.models import Budget, Grant, Run
 
 ASK_PREFIX = "ask_"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
@@ -188,3 +188,25 @@ def load_mesh(directory: Path) -> AgentMesh:
     if not paths:
         raise ConfigError(f"no agent profiles (*.yaml) in {directory}")
     return AgentMesh([load_profile(p) for p in paths], source=directory.name)
+
+
+def act_as(run: Run, mesh: AgentMesh, agent: str) -> Run:
+    """``run`` set up to act as ``agent``: its grant, and its budget within the run's own."""
+    profile = mesh.get(agent)
+    own = profile.budget.to_budget()
+    limits = run.budget
+    run.agent = profile.name
+    run.grant = mesh.grant(profile.name)
+    run.budget = own.model_copy(update={
+        "max_steps": min(own.max_steps, limits.max_steps),
+        "max_tool_calls": _least(own.max_tool_calls, limits.max_tool_calls),
+        "max_tokens": _least(own.max_tokens, limits.max_tokens),
+        "max_cost_usd": _least(own.max_cost_usd, limits.max_cost_usd),
+        "max_wall_seconds": _least(own.max_wall_seconds, limits.max_wall_seconds)})
+    return run
+
+
+def _least(a: float | None, b: float | None) -> Any:
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
