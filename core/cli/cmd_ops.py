@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from core.cli import cmd_telemetry
-from core.cli.common import add_store_flag, current_user, finish, open_store
+from core.cli.common import (
+    APPROVE_MODES,
+    add_store_flag,
+    current_user,
+    drive,
+    finish,
+    open_store,
+    run_tracer,
+)
 from core.cli.render import LiveConsole, format_args
 from core.orchestrator.models import RunStatus
 from core.orchestrator.summary import run_summary
@@ -55,6 +64,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rl.add_argument("--json", action="store_true")
     add_store_flag(rl)
     rl.set_defaults(handler=cmd_runs_list)
+    rr = rsub.add_parser("resume", help="continue a run from its last checkpoint (after a "
+                         "crash or Ctrl-C)")
+    rr.add_argument("run_id")
+    rr.add_argument("--approve", choices=APPROVE_MODES, default="ask",
+                    help="how to decide approvals the run reaches (default: ask)")
+    rr.add_argument("--take-over", action="store_true",
+                    help="re-send calls another worker claimed without waiting for its lease "
+                         "(only when you know that worker is gone; writes keep their "
+                         "idempotency keys)")
+    rr.add_argument("--json", action="store_true")
+    add_store_flag(rr)
+    rr.set_defaults(handler=cmd_runs_resume)
     rs = rsub.add_parser("show")
     rs.add_argument("run_id")
     add_store_flag(rs)
@@ -98,6 +119,29 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
     return finish(run, as_json=args.json,
                   planner_label=PLANNER_LABELS.get(run.planner, run.planner))
+
+
+def cmd_runs_resume(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from core.cli.cmd_run import PLANNER_LABELS
+
+    store = open_store(args.store)
+    run = store.get_run(args.run_id)
+    out = sys.stderr if args.json else sys.stdout
+    console = LiveConsole(out)
+    orch = build_orchestrator(store=store, observer=console, tracing=run_tracer())
+    if args.take_over:
+        orch.claim_lease = timedelta(0)
+    label = PLANNER_LABELS.get(run.planner, run.planner)
+    print(f"resuming {run.id} at step {run.step_count + 1} ({run.status.value})", file=out)
+    before = run.version
+    run = drive(orch, run, approve=args.approve, console=console)
+    if run.status is RunStatus.RUNNING and run.version == before:
+        print("nothing moved: another worker holds a claim on this run's calls; it is resumed "
+              f"after the lease ({orch.claim_lease.total_seconds():.0f} s) or now with "
+              "--take-over", file=sys.stderr)
+    return finish(run, as_json=args.json, planner_label=label)
 
 
 def cmd_kill(args: argparse.Namespace) -> int:

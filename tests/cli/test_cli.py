@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -267,3 +268,43 @@ def test_approval_across_processes_bound_single_use_and_not_by_the_requester(
                          env={"USER": "bob", "LOGNAME": "bob"})
         assert "never issued" in assert_clean_error(forged)
     assert len(services.erp.purchase_orders) == 1
+
+
+def test_a_killed_process_is_resumed_from_its_last_checkpoint(
+        tmp_path: Path, services: SupplyChainServices) -> None:
+    erp = next(p for p in spec_paths() if "erp" in p.name)
+    asked_again = threading.Event()
+    release = threading.Event()
+
+    def hang(body: dict[str, Any]) -> TextReply:  # the dying process waits here
+        asked_again.set()
+        release.wait(30)
+        return TextReply("never read")
+
+    script = [ToolCallsReply([ToolCall("get_stock", {"plant": "DE01", "part": "P-100"})]),
+              hang, TextReply("DE01 holds 0 of P-100.")]
+    with ScriptedOpenAI(script) as llm:
+        model = {"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test"}
+        full = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+        full.update(PADDOCK_HOME=str(tmp_path), **model)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "core", "run", "--catalog", str(erp), *_base_urls(services),
+             "--goal", "How many P-100 are at DE01?", "--llm", "openai", "--json"],
+            cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert asked_again.wait(60), "the run never got to its second step"
+        finally:
+            proc.kill()
+            proc.communicate(timeout=30)
+            release.set()
+        assert len(services.erp.requests_for("GET", "/plants/DE01/parts/P-100/stock")) == 1
+        listed = last_json(paddock("runs", "list", "--json", home=tmp_path).stdout)
+        [stalled] = listed if isinstance(listed, list) else [listed]
+        assert stalled["status"] == "running"
+        resumed = paddock("runs", "resume", stalled["id"], "--json", home=tmp_path, env=model)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    out = last_json(resumed.stdout)
+    assert out["status"] == "succeeded" and out["result"] == "DE01 holds 0 of P-100."
+    assert [c["tool"] for c in out["calls"]] == ["get_stock"]
+    # the step that ran before the crash was not repeated
+    assert len(services.erp.requests_for("GET", "/plants/DE01/parts/P-100/stock")) == 1
