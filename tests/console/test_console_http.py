@@ -278,3 +278,20 @@ def test_console_is_not_loaded_by_api_requests() -> None:
         done.stdout.strip().splitlines()[-1])
     assert health == 200 and console_loaded_early is False
     assert signin == 200 and jinja_loaded is True
+
+
+@pytest.mark.emulators
+def test_approve_through_the_console_on_the_emulators(request: pytest.FixtureRequest) -> None:
+    """The same decision with state in DynamoDB (moto) and work on SQS and Azure queues."""
+    env = dict(request.getfixturevalue("emulators"))
+    request.getfixturevalue("moto_endpoint")  # fake AWS credentials in the environment
+    with DevServer(backend="emulators", env=env, poll_seconds=0.05) as dev:
+        run_id = start_run(dev)
+        view = wait_status(dev, run_id, ("awaiting_approval", *FINISHED))
+        assert view["status"] == "awaiting_approval"
+        bob = sign_in(dev, "approver", prefix="/azure")
+        inbox = bob.get("/console/inbox").text
+        assert view["pending_approvals"][0]["id"] in inbox
+        action, form = _decide_form(bob, run_id)
+        assert bob.post(action, data={**form, "decision": "approve"}).status_code == 303
+        assert wait_status(dev, run_id, FINISHED)["status"] == "succeeded"
