@@ -22,6 +22,7 @@ import json
 import re
 from typing import Any
 
+from core.errors import PlannerError
 from core.planner.base import Plan, PlanContext, ProposedCall
 from core.planner.rules import calls_of, done_results, refused
 from core.scenarios.shipment_delay import data
@@ -53,6 +54,9 @@ def _sees(ctx: PlanContext, tool: str) -> bool:
 
 def next_move(ctx: PlanContext) -> Plan:
     """The next move of whichever agent of the mesh is thinking."""
+    if _sees(ctx, "create_reroute_request") and _sees(ctx, "search_contract_clauses"):
+        raise PlannerError("the shipment-delay rule scripts play the agents of its mesh: "
+                           "start the run as an agent (Run.agent, e.g. logistics_planning)")
     if _sees(ctx, "ask_carrier_relations"):
         return _planning(ctx)
     if _sees(ctx, "search_contract_clauses"):
