@@ -301,7 +301,7 @@ Ctrl-C stops the server.
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/dev", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="scripts/dev", description=__doc__.split("\n\n")[0].replace("\n", " "))
     parser.add_argument("--port", type=int, default=8700)
     parser.add_argument("--backend", choices=("emulators", "memory"), default="emulators")
     parser.add_argument("--env-file", type=Path, default=Path(".paddock/dev.env"))
