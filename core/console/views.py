@@ -11,8 +11,6 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.telemetry.redact import DEFAULT_REDACTOR
-
 if TYPE_CHECKING:
     from core.api.deps import Deps
     from core.api.models import ApprovalView
@@ -65,13 +63,19 @@ class Inbox:
 
 def shown(value: Any) -> str:
     """Pretty, redacted JSON for a page (cut when long)."""
+    from core.telemetry.redact import DEFAULT_REDACTOR  # the telemetry package is not cheap
+
     text = json.dumps(DEFAULT_REDACTOR.value(value), indent=2, ensure_ascii=False,
                       sort_keys=True, default=str)
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "\n…"
 
 
 def redacted(text: str | None) -> str:
-    return DEFAULT_REDACTOR.text(text) if text else ""
+    if not text:
+        return ""
+    from core.telemetry.redact import DEFAULT_REDACTOR
+
+    return DEFAULT_REDACTOR.text(text)
 
 
 def find_call(run: Run, step_index: int, call_id: str) -> CallRecord | None:
