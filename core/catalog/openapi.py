@@ -174,6 +174,7 @@ def _tool(spec: _Spec, ref: SpecRef, name: str, operation_id: str, path: str, me
     responses = _bodies.responses(op, spec.conv, spec.docs.root_uri, swagger=spec.swagger,
                                   produces=produces, warnings=warnings)
     base_url = _base_url(spec, item, op)
+    drift_mode = _drift(spec, op, warnings)  # before the warnings are frozen below
     return Tool(
         name=name, operation_id=operation_id, description=_description(op, method, path),
         args_schema=schema, params=tuple(args.params), method=method.upper(), path=path,
@@ -181,7 +182,7 @@ def _tool(spec: _Spec, ref: SpecRef, name: str, operation_id: str, path: str, me
         side_effect=_side_effect(method, item, op, warnings),
         trust=_trust(spec, item, op, warnings), auth=_auth_for(spec, item, op, warnings),
         responses=responses, body_content_type=media, deprecated=op.get("deprecated") is True,
-        spec=ref, warnings=tuple(dict.fromkeys(warnings)), drift_mode=_drift(spec, op, warnings))
+        spec=ref, warnings=tuple(dict.fromkeys(warnings)), drift_mode=drift_mode)
 
 
 def _arguments(spec: _Spec, path: str, item: dict[str, Any],
