@@ -141,9 +141,9 @@ class Console:
         try:
             page.session = current_session(page.request, self.deps.authenticator)
         except ApiError as exc:
-            if exc.status != 401:
-                raise
-            page.session = None  # an expired or foreign token: sign in again
+            if exc.status not in (401, 403) and route.signed_in:
+                raise  # e.g. 503: the issuer's keys cannot be fetched
+            page.session = None  # an expired, foreign or tenantless token: sign in again
         if route.signed_in and page.session is None:
             if route.live:
                 return html(401, b"signed out")

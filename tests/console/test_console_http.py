@@ -295,3 +295,15 @@ def test_approve_through_the_console_on_the_emulators(request: pytest.FixtureReq
         action, form = _decide_form(bob, run_id)
         assert bob.post(action, data={**form, "decision": "approve"}).status_code == 303
         assert wait_status(dev, run_id, FINISHED)["status"] == "succeeded"
+
+
+def test_a_cookie_the_api_no_longer_accepts_leads_back_to_sign_in(dev: DevServer) -> None:
+    tenantless = dev.issuer.token("carol@acme.example", "", ["approver"])  # 403 at the API
+    expired = dev.issuer.token("bob@acme.example", "acme", ["approver"], expires_in=-3600)
+    for token in (tenantless, expired):
+        client = httpx.Client(base_url=f"{dev.url}/aws", timeout=30,
+                              cookies={"paddock_console": token})
+        inbox = client.get("/console/inbox")
+        assert inbox.status_code == 303 and inbox.headers["location"] == "./signin"
+        out = client.post("/console/signout", data={"csrf": ""})
+        assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
