@@ -4,14 +4,19 @@ and every local service verifies it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from core.catalog.models import Tool
 from core.execution.http import HttpExecutor
-from core.identity import Identity
+from core.identity import CapabilityMinter, CapabilityVerifier, Identity, KeyRing
 from core.identity.local import LocalIdentity
 from core.identity.setup import local_identity_bundle
-from core.orchestrator.models import CallStatus, RunStatus
+from core.orchestrator.models import CallStatus, Decision, Grant, Run, RunStatus
+from core.planner.base import Plan, ProposedCall
+from core.runtime import build_orchestrator
+from core.scenarios import get_scenario
 from core.scenarios.supply_chain import SupplyChainServices
 from core.scenarios.supply_chain.identity import local_verifiers
 from core.state.memory import MemoryStore
@@ -82,3 +87,63 @@ def test_credentials_of_another_local_identity_are_refused(services: SupplyChain
     statuses = {r.status for s in services.services.values() for r in s.requests}
     assert statuses == {401}
     assert services.erp.counts["purchase_orders"] == 0
+
+
+def _run_with(services: SupplyChainServices, identity: Identity, **kwargs: object) -> Run:
+    scenario = get_scenario("supply-chain")
+    orch = build_orchestrator(store=MemoryStore(), identity=identity, **kwargs)  # type: ignore[arg-type]
+    run = Run(id="run_refused", goal=scenario.goal, scenario=scenario.name,
+              catalog=[str(p) for p in scenario.spec_paths()],
+              base_urls=dict(services.base_urls), grant=Grant(tools=["get_stock"]),
+              planner="rules", tenant="acme")
+    return orch.advance(orch.create(run).id, max_steps=1)
+
+
+def test_a_call_outside_the_grant_gets_no_token_and_is_recorded(
+        services: SupplyChainServices, local: tuple[Identity, LocalIdentity]) -> None:
+    # The guard here lets everything through: the token minter still holds the grant's line.
+    inside = _run_with(services, local[0], guard=_AllowAll(),
+                       planners=lambda run: _OneCall("get_stock"))
+    [call] = inside.steps[0].calls
+    assert call.status is CallStatus.DONE and call.status_code == 200
+    outside = _run_with(services, local[0], guard=_AllowAll(),
+                        planners=lambda run: _OneCall("search_suppliers"))
+    [refused] = outside.steps[0].calls
+    assert refused.error == "refused: tool search_suppliers is outside the run's grant"
+    assert services.portal.requests == []
+
+
+def test_an_expired_token_is_refused_and_recorded(services: SupplyChainServices,
+                                                  local: tuple[Identity, LocalIdentity]
+                                                  ) -> None:
+    keys = KeyRing.generate()
+    stale = Identity(minter=CapabilityMinter(keys, ttl=-5),
+                     verifier=CapabilityVerifier(keys.verifying()),
+                     authorizer=local[0].authorizer)
+    run = _run_with(services, stale, guard=_AllowAll(),
+                    planners=lambda run: _OneCall("get_stock"))
+    [call] = run.steps[0].calls
+    assert call.error == "refused: capability token expired"
+    assert call.capability is not None and call.capability["tool"] == "get_stock"
+    assert services.erp.requests == []
+
+
+class _AllowAll:
+    def check(self, run: Run, tool: Tool | None, call: ProposedCall, *,
+              confidence: float | None = None) -> Decision:
+        from core.guardrails.base import PassThroughGuard
+
+        return PassThroughGuard().check(run, tool, call, confidence=confidence)
+
+
+class _OneCall:
+    label = "one call"
+
+    def __init__(self, tool: str) -> None:
+        self.tool = tool
+
+    def plan(self, context: Any) -> Plan:
+        args = ({"plant": "DE01", "part": "P-100"} if self.tool == "get_stock"
+                else {"part": "P-100", "quantity": 500})
+        return Plan(calls=[ProposedCall(id="call-1", tool=self.tool, args=args)], reasoning="test",
+                    confidence=1.0)
