@@ -23,6 +23,7 @@ DECISIONS = "paddock.guard.decisions"
 TOOL_CALLS = "paddock.tool.calls"
 TOOL_DURATION = "paddock.tool.duration"
 RUNS = "paddock.runs"
+SCHEMA_DRIFT = "paddock.schema_drift"
 
 
 class MetricSink(Protocol):
@@ -121,6 +122,10 @@ class MetricsObserver:
         if call.started_at is not None and call.ended_at is not None:
             millis = (call.ended_at - call.started_at).total_seconds() * 1000
             self.sink.record(TOOL_DURATION, max(0.0, millis), unit="ms", attributes=attrs)
+        for finding in call.drift:
+            self.sink.add(SCHEMA_DRIFT, 1, unit="{finding}", attributes={
+                "paddock.tenant": run.tenant, "paddock.tool.name": call.tool,
+                "paddock.drift.kind": str(finding.get("kind", "unknown"))})
 
     def run_paused(self, run: Run) -> None:
         self.sink.add(RUNS, 1, unit="{run}", attributes={

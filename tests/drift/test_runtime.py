@@ -166,3 +166,26 @@ def test_drift_is_an_event_on_the_tool_span(h: Harness) -> None:
     assert len(events) == 1
     findings = json.loads(str(events[0][1].attributes["findings"]))
     assert findings[0]["field"] == "$.ID" and findings[0]["operation"] == "getSupplier"
+
+
+class ListSink:
+    def __init__(self) -> None:
+        self.points: list[tuple[str, float, dict[str, str]]] = []
+
+    def add(self, name: str, value: float, *, unit: str, attributes: Any) -> None:
+        self.points.append((name, value, dict(attributes)))
+
+    def record(self, name: str, value: float, *, unit: str, attributes: Any) -> None:
+        self.points.append((name, value, dict(attributes)))
+
+
+def test_drift_is_counted_as_a_metric(h: Harness) -> None:
+    from core.telemetry.metrics import SCHEMA_DRIFT, MetricsObserver
+
+    sink = ListSink()
+    h.orch.observer = MetricsObserver(sink)
+    h.service.renamed = True
+    h.start()
+    drift = [(v, a) for n, v, a in sink.points if n == SCHEMA_DRIFT]
+    assert drift == [(1, {"paddock.tenant": "default", "paddock.tool.name": "getSupplier",
+                          "paddock.drift.kind": "response_schema"})]
