@@ -34,9 +34,10 @@ from core.console.session import (
     session_cookie,
 )
 from core.console.views import inbox_items, locate
+from core.orchestrator.models import RunStatus
 
 M = TypeVar("M", bound=BaseModel)
-STATUSES = ("pending", "running", "awaiting_approval", "succeeded", "failed", "killed")
+STATUSES = tuple(s.value for s in RunStatus)
 DEV_PERSONAS: dict[str, tuple[str, tuple[str, ...]]] = {
     "requester": ("alice@acme.example", ()),
     "approver": ("bob@acme.example", (ROLE_APPROVER,)),
