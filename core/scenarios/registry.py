@@ -25,10 +25,13 @@ class Scenario:
     title: str
     goal: str
     spec_paths: Callable[[], list[Path]]
-    services: Callable[[], AbstractContextManager[Any]]
+    services: Callable[..., AbstractContextManager[Any]]
+    """Starts the scenario's local services; accepts ``verify_auth=`` when ``local_auth`` is set."""
     grant: Grant
     policy_dir: Path | None = None
     inputs: dict[str, Any] = field(default_factory=dict)
+    local_auth: Callable[[Any], Mapping[str, Any]] | None = None
+    """Given a ``core.identity.local.LocalIdentity``: each service's credential check."""
     description: str = ""
     agents_dir: Path | None = None
     """Agent profiles (``*.yaml``) of the scenario's mesh, when it has one."""
@@ -38,6 +41,7 @@ class Scenario:
 
 def _supply_chain() -> Scenario:
     from core.scenarios import supply_chain as sc
+    from core.scenarios.supply_chain.identity import local_verifiers
 
     return Scenario(
         name="supply-chain",
@@ -45,6 +49,7 @@ def _supply_chain() -> Scenario:
         goal=sc.GOAL,
         spec_paths=sc.spec_paths,
         services=sc.SupplyChainServices,
+        local_auth=local_verifiers,
         # A sourcing agent reads and writes; it has no business deleting master data.
         grant=Grant(side_effects=["read", "write"]),
         policy_dir=Path(sc.__file__).parent / "policy",
