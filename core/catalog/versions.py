@@ -8,10 +8,12 @@ operations with breaking changes on their previous definition until someone acce
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -142,6 +144,11 @@ class SpecRegistry:
             ConfigError: the source is stored already with different content (refresh it).
         """
         document, raw = load_document(source, client=self._client)
+        with self._locked():
+            return self._add(source, document, raw, base_url)
+
+    def _add(self, source: str, document: dict[str, Any], raw: bytes,
+             base_url: str | None) -> SpecEntry:
         index = self._load()
         existing = next((e for e in index.specs if e.source == source), None)
         sha = self._write_blob(raw)
@@ -160,8 +167,14 @@ class SpecRegistry:
                 today: date | None = None) -> list[RefreshOutcome]:
         """Re-read each spec (or just ``sources``), apply what is safe, hold what breaks.
 
-        With ``accept`` the breaking changes are taken too and nothing stays held.
+        With ``accept`` the breaking changes are taken too and nothing stays held. Concurrent
+        refreshes of the same catalog run one after the other.
         """
+        with self._locked():
+            return self._refresh(sources, accept=accept, today=today)
+
+    def _refresh(self, sources: list[str] | None, *, accept: bool,
+                 today: date | None) -> list[RefreshOutcome]:
         index = self._load()
         if sources:
             known = {e.source for e in index.specs}
@@ -215,6 +228,17 @@ class SpecRegistry:
                                        new=updated.latest, changes=changes)
 
     # -- storage ------------------------------------------------------------------------
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """An exclusive lock on the catalog directory for one read-modify-write."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     @property
     def _index_path(self) -> Path:

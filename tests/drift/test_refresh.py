@@ -184,3 +184,18 @@ def test_cli_refresh_exit_codes_and_output(tmp_path: Path, spec: Path,
     assert "spec not found" in capsys.readouterr().out
     assert cli("refresh", str(tmp_path / "other.yaml")) == 2
     assert "not in the stored catalog" in capsys.readouterr().err
+
+
+def test_concurrent_adds_lose_nothing(tmp_path: Path, registry: SpecRegistry) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = []
+    for i in range(8):
+        path = tmp_path / f"spec{i}.yaml"
+        doc = base_doc()
+        doc["info"]["title"] = f"Suppliers {i}"
+        write(path, doc, "1.0")
+        paths.append(str(path))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda p: SpecRegistry(registry.root).add(p), paths))
+    assert sorted(e.source for e in registry.list_entries()) == sorted(paths)
