@@ -163,3 +163,23 @@ def test_the_inbox_fits_a_phone_and_works_by_keyboard(dev: DevServer, new_page: 
     page.wait_for_url(f"**/runs/{view['run_id']}?decided={approval['id']}")
     assert "You approved" in page.locator("#outcome").inner_text()
     wait_status(dev, view["run_id"], FINISHED)
+
+
+def test_stop_a_run_with_confirmation(dev: DevServer, new_page: NewPage,
+                                      output_dir: Path) -> None:
+    view = paused(dev)
+    page = new_page()
+    dev_sign_in(page, dev, "alice@acme.example")
+    page.goto(f"{dev.url}/aws/console/runs/{view['run_id']}")
+    page.get_by_text("Stop run…").click()
+    page.get_by_label("Reason").fill("wrong plant")
+    stop = page.get_by_role("button", name="Stop this run")
+    stop.click()  # the confirmation box is not ticked: the browser does not send the form
+    assert page.url.endswith(f"/runs/{view['run_id']}")
+    assert run_json(dev, view["run_id"])["status"] == "awaiting_approval"
+    page.get_by_label("I understand the run stops").check()
+    page.screenshot(path=str(output_dir / "run-stop.png"), full_page=True)
+    stop.click()
+    page.locator("#run-status", has_text="killed").wait_for()
+    assert "wrong plant" in page.locator(".facts").inner_text()
+    assert page.get_by_role("button", name="Stop this run").count() == 0

@@ -307,3 +307,14 @@ def test_a_cookie_the_api_no_longer_accepts_leads_back_to_sign_in(dev: DevServer
         assert inbox.status_code == 303 and inbox.headers["location"] == "./signin"
         out = client.post("/console/signout", data={"csrf": ""})
         assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
+
+
+def test_live_fragments_link_relative_to_the_page_they_land_in(dev: DevServer,
+                                                               paused_run: PausedRun) -> None:
+    run_id = paused_run()["run_id"]
+    bob = sign_in(dev, "approver")
+    inbox = bob.get("/console/inbox/live").text  # lands in console/inbox
+    assert f'href="./runs/{run_id}"' in inbox and 'data-live="./inbox/live"' in inbox
+    run = bob.get(f"/console/runs/{run_id}/live").text  # lands in console/runs/{id}
+    assert f'action="../approvals/{run_id}/' in run
+    assert f'data-live="../runs/{run_id}/live"' in run
