@@ -59,6 +59,7 @@ def _supply_chain() -> Scenario:
 
 def _shipment_delay() -> Scenario:
     from core.scenarios import shipment_delay as sd
+    from core.scenarios.shipment_delay.identity import local_verifiers
 
     root = Path(sd.__file__).parent
     return Scenario(
@@ -67,6 +68,7 @@ def _shipment_delay() -> Scenario:
         goal=sd.GOAL,
         spec_paths=sd.spec_paths,
         services=sd.ShipmentDelayServices,
+        local_auth=local_verifiers,
         grant=Grant(side_effects=["read", "write"]),
         policy_dir=root / "policy",
         description="SH-4471 is 3 days late: contract terms from PDFs, alternative carriers "

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.execution.http import HttpExecutor
+from core.identity import Identity
 from core.mesh import LocalMesh, ScenarioMeshes, memory_queues, with_mesh
 from core.orchestrator.children import ChildRuns
 from core.orchestrator.engine import Handoff, Orchestrator
@@ -16,7 +16,7 @@ from core.orchestrator.models import Budget, Run
 from core.planner.base import Plan, PlanContext, Planner, ProposedCall
 from core.planner.rules import RulePlanner
 from core.queue.base import TaskQueue
-from core.runtime import CatalogCache, ScenarioGuard
+from core.runtime import CatalogCache, ScenarioGuard, default_executor
 from core.scenarios import get_scenario, policy_dirs
 from core.scenarios.shipment_delay import ShipmentDelayServices
 from core.state.base import RunStore
@@ -61,12 +61,17 @@ class MeshWorld:
     def planner_for(self, run: Run) -> Planner:
         return self.scripted.get(run.agent or "") or RulePlanner()
 
+    identity: Identity | None = None
+    """Credentials for every call (and the services then verify them); None: no auth."""
+
     def orchestrator(self, cloud: str = "local", *, handoff: Handoff | None = None,
                      queues: Mapping[str, TaskQueue] | None = None) -> Orchestrator:
         queues = queues if queues is not None else self.queues
         return with_mesh(Orchestrator(
             store=self.store, catalogs=CatalogCache(), planners=self.planner_for,
-            guard=ScenarioGuard(policy_dirs()), executor=HttpExecutor(), cloud=cloud,
+            guard=ScenarioGuard(policy_dirs()), executor=default_executor(self.identity),
+            capabilities=self.identity.minter if self.identity is not None else None,
+            cloud=cloud,
             handoff=handoff, children=ChildRuns(self.store, queues, cloud=cloud),
             tracing=self.tracing or RunTracer(cloud=cloud)),
             self.meshes)
