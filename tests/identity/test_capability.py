@@ -239,3 +239,23 @@ def test_claims_name_tenant_run_step_tool_args_and_decision(keys: KeyRing,
          "decision": "dec_1"}
     assert claims["args_sha256"] == canonical_args_hash("get_item", ARGS)
     assert claims["exp"] - claims["iat"] <= 120
+
+
+def test_previous_keys_from_configuration_still_verify(backend: GuardedBackend,
+                                                       clock: Clock) -> None:
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+
+    old = KeyRing.generate(kid="k-old")
+    target = tool(backend.url)
+    old_token = CapabilityMinter(old, clock=clock).issue(_run(), 2, 0, _call(), target).token
+    public = old.public_keys["k-old"].public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    current = KeyRing.generate(kid="k-new")
+    env = {"PADDOCK_CAPABILITY_KEY": current.private_pem(), "PADDOCK_CAPABILITY_KEY_ID": "k-new",
+           "PADDOCK_CAPABILITY_PREVIOUS_KEYS": json.dumps({"k-old": public})}
+    ring = KeyRing.from_env(env)
+    assert ring.kid == "k-new" and set(ring.public_keys) == {"k-old", "k-new"}
+    assert CapabilityVerifier(ring.verifying(), clock=clock).verify(
+        target, ARGS, _ctx(old_token)) is None

@@ -168,3 +168,17 @@ def test_api_key_from_aws_secrets_manager(aws_client: Callable[[str], Any],
         with pytest.raises(CredentialError, match="unavailable from Secrets Manager"):
             missing("paddock/supplier-risk-api/apikey")
     assert result.status_code == 200
+
+
+def test_local_bearer_scheme_round_trip(backend: GuardedBackend) -> None:
+    from core.identity.local import LocalIdentity
+
+    bearer_tool = _tool(backend.url, AuthRequirement(scheme="bearer", name="bearerAuth"))
+    mine, other = LocalIdentity(), LocalIdentity()
+    backend.check = mine.verifier_for(bearer_tool)
+    with HttpExecutor(authorizer=mine.authorizer()) as good, \
+            HttpExecutor(authorizer=other.authorizer()) as bad:
+        assert good.execute(bearer_tool, {"item_id": "A"}, _ctx()).status_code == 200
+        refused = bad.execute(bearer_tool, {"item_id": "A"}, _ctx())
+    assert refused.error is not None and "secret paddock/supplier-risk-api/bearerauth is not " \
+        "configured" in refused.error
