@@ -75,14 +75,22 @@ class ToolIndex:
         return [tool for tool, _ in self.scored(query, k)]
 
     def scored(self, query: str, k: int = 5) -> list[tuple[Tool, float]]:
-        """Up to ``k`` (tool, BM25 score) pairs with a positive score, best first."""
+        """Up to ``k`` (tool, BM25 score) pairs with a positive score, best first.
+
+        A tool named exactly in the query comes first (score ``inf``): that is how an agent
+        asks for a tool by name.
+        """
         k = min(k, len(self.tools))
         if k <= 0 or not query.strip():
             return []
+        words = set(re.split(r"[\s,;]+", query.strip()))
+        named = [(t, float("inf")) for t in self.tools if t.name in words][:k]
         tokens = self._tokens([query])
         if not tokens.ids or not tokens.ids[0]:
-            return []
+            return named
         docs, scores = self._retriever.retrieve(tokens, k=k, show_progress=False,
                                                 n_threads=1)
-        return [(self.tools[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True)
-                if s > 0]
+        seen = {t.name for t, _ in named}
+        ranked = [(self.tools[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True)
+                  if s > 0 and self.tools[int(i)].name not in seen]
+        return [*named, *ranked][:k]

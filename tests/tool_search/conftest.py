@@ -11,6 +11,13 @@ from core.catalog.search import ToolIndex
 from core.catalog.search_eval import LabelledGoal, load_goals
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+FIGURES: list[str] = []
+"""Lines the recall test measured; printed in pytest's summary even when output is captured."""
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in FIGURES:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
