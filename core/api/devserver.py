@@ -301,7 +301,8 @@ Ctrl-C stops the server.
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/dev", description=__doc__.split("\n\n")[0].replace("\n", " "))
+    summary = (__doc__ or "").split("\n\n")[0].replace("\n", " ")
+    parser = argparse.ArgumentParser(prog="scripts/dev", description=summary)
     parser.add_argument("--port", type=int, default=8700)
     parser.add_argument("--backend", choices=("emulators", "memory"), default="emulators")
     parser.add_argument("--env-file", type=Path, default=Path(".paddock/dev.env"))
