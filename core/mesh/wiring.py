@@ -12,11 +12,13 @@ from core.mesh.delegation import (
     delegation_resolver,
     mesh_catalogs,
 )
+from core.mesh.tree import SurfacingObserver
 from core.orchestrator.engine import Orchestrator
 
 
 def with_mesh(orchestrator: Orchestrator, meshes: ScenarioMeshes | None = None) -> Orchestrator:
-    """The orchestrator with the scenarios' agent meshes wired in.
+    """The orchestrator with the scenarios' agent meshes wired in; a child run that pauses
+    for approval is announced on its waiting ancestors.
 
     Runs without an ``agent`` are untouched. Delegation needs child runs: when the
     orchestrator has no ``children``, agents are still confined to their tools but an
@@ -30,4 +32,6 @@ def with_mesh(orchestrator: Orchestrator, meshes: ScenarioMeshes | None = None) 
             orchestrator.children.resolvers.setdefault(name, resolve)
     return dataclasses.replace(orchestrator,
                                catalogs=mesh_catalogs(orchestrator.catalogs, lookup),
-                               guard=MeshGuard(orchestrator.guard, lookup))
+                               guard=MeshGuard(orchestrator.guard, lookup),
+                               observer=SurfacingObserver(orchestrator.observer,
+                                                          orchestrator.store))

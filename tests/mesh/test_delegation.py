@@ -174,8 +174,10 @@ def test_approvals_inside_a_child_surface_on_the_parent_and_kill_stops_children(
     assert paused.status is RunStatus.WAITING
     surfaced = pending_approvals(world.store, root.id)
     assert len(surfaced) == 1
-    holder, _ = surfaced[0]
+    holder, approval = surfaced[0]
     assert holder.parent_id == root.id and holder.agent == "carrier_relations"
+    assert approval.id in (paused.reason or "") and holder.id in (paused.reason or "")
+    assert paused.children[0].status is RunStatus.AWAITING_APPROVAL
 
     seen: list[tuple[str, str]] = []
     final = local.run_until_settled(root.id, decide=approve_all(seen))
