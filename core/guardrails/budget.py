@@ -5,10 +5,10 @@ Each returns ``None`` when the run may go on, or the reason it must stop, naming
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 
 from core.execution.canonical import canonical_args_hash, canonical_json
+from core.guardrails._loop_index import loop_state
 from core.orchestrator.models import CallRecord, CallStatus, Run, Step, StepStatus
 
 
@@ -54,37 +54,15 @@ def loop_violation(run: Run) -> str | None:
     not been seen before).
     """
     budget = run.budget
-    counts = Counter((c.tool, _args_hash(c)) for s in run.steps for c in s.calls)
-    if counts:
-        (tool, _), seen = counts.most_common(1)[0]
-        if seen >= budget.max_repeats:
-            return (f"loop: {tool} was called {seen} times with the same arguments "
-                    f"(max_repeats={budget.max_repeats})")
-    idle = _idle_streak(run.steps)
+    state = loop_state(run, _args_hash, _observed)
+    if state.repeats and state.repeats >= budget.max_repeats:
+        return (f"loop: {state.tool} was called {state.repeats} times with the same arguments "
+                f"(max_repeats={budget.max_repeats})")
+    idle = state.idle
     if idle >= budget.max_idle_steps:
         return (f"loop: {idle} steps in a row without new information "
                 f"(max_idle_steps={budget.max_idle_steps})")
     return None
-
-
-def _idle_streak(steps: list[Step]) -> int:
-    """Finished steps at the end of the history that added nothing new."""
-    seen: set[str] = set()
-    streak = 0
-    for step in steps:
-        if step.status is not StepStatus.DONE:
-            continue
-        if step.final_answer is not None or step.help_request is not None:
-            streak = 0
-            continue
-        news = False
-        for call in step.calls:
-            observed = _observed(call)
-            if observed is not None and observed not in seen:
-                seen.add(observed)
-                news = True
-        streak = 0 if news else streak + 1
-    return streak
 
 
 def _args_hash(call: CallRecord) -> str:
