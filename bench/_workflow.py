@@ -66,16 +66,20 @@ class InstantExecutor:
 
 @dataclass
 class StepClock:
-    """Time of every model call of one run."""
+    """Time of every model call of one run; time spent measuring (``on_call``, or anything
+    added to ``paused``) is left out of the stamps."""
 
     stamps: list[float] = field(default_factory=list)
     on_call: Callable[[int], None] | None = None
+    paused: float = 0.0
 
     def tick(self) -> int:
-        self.stamps.append(time.perf_counter())
+        self.stamps.append(time.perf_counter() - self.paused)
         n = len(self.stamps) - 1
         if self.on_call is not None:
+            started = time.perf_counter()
             self.on_call(n)
+            self.paused += time.perf_counter() - started
         return n
 
 

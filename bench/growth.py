@@ -2,10 +2,10 @@
 SQLite store and LangGraph's SQLite checkpointer (same scripted workflow as bench/overhead.py).
 
 Time per step is the gap between consecutive model calls (median of a few steps around each
-mark) in a plain run. Bytes per step come from a second, instrumented run: for Paddock the
-head and step records each checkpoint writes; for LangGraph the checkpoint, metadata and
-pending-write blobs its saver stores. Target: Paddock's bytes/step flat (<= 1.1x from step 10
-to the last step).
+mark). Bytes per step are measured in the same run, with the time spent measuring left out:
+for Paddock the head and step records each checkpoint writes; for LangGraph the checkpoint,
+metadata and pending-write blobs its saver stores. Target: Paddock's bytes/step flat (<= 1.1x
+from step 10 to the last step).
 
 Usage: .venv/bin/python bench/growth.py [--steps 1000]
 """
@@ -16,6 +16,7 @@ import argparse
 import sqlite3
 import statistics
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,10 +31,14 @@ class MeteredSqliteStore(SqliteStore):
     """Counts the bytes of the records each checkpoint writes (what the store serialises)."""
 
     written = 0
+    clock: wf.StepClock | None = None
 
     def checkpoint(self, run: Run, *, expected_version: int, steps: Sequence[Step] = ()) -> Run:
+        started = time.perf_counter()
         self.written += len(run.model_dump_json(exclude={"steps"}).encode())
         self.written += sum(len(s.model_dump_json().encode()) for s in steps)
+        if self.clock is not None:
+            self.clock.paused += time.perf_counter() - started
         return super().checkpoint(run, expected_version=expected_version, steps=steps)
 
 
@@ -66,18 +71,14 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="paddock-growth-"))
     guard = PolicyGuard()
 
-    pad_time = wf.paddock_run(SqliteStore(tmp / "pt.db"), steps, guard=guard).stamps
-    lg_time = wf.langgraph_run(wf.sqlite_saver(tmp / "lt.db"), steps).stamps
-
     metered = MeteredSqliteStore(tmp / "pb.db")
     pad_bytes: list[int] = []
-    wf.paddock_run(metered, steps, guard=guard,
-                   clock=wf.StepClock(on_call=lambda n: pad_bytes.append(metered.written)))
+    metered.clock = wf.StepClock(on_call=lambda n: pad_bytes.append(metered.written))
+    pad_time = wf.paddock_run(metered, steps, guard=guard, clock=metered.clock).stamps
     saver = wf.sqlite_saver(tmp / "lb.db")
     lg_bytes: list[int] = []
-    wf.langgraph_run(saver, steps,
-                     clock=wf.StepClock(on_call=lambda n: lg_bytes.append(
-                         langgraph_bytes(saver.conn))))
+    lg_time = wf.langgraph_run(saver, steps, clock=wf.StepClock(
+        on_call=lambda n: lg_bytes.append(langgraph_bytes(saver.conn)))).stamps
 
     print(f"Growth over one {steps}-step run (SQLite on both sides, zero-latency model and tool)")
     print(f"{'system':<24} {'step':>5} {'ms/step':>8} {'bytes/step':>11}")
