@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # builds wheels for two platforms
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ".python_packages/lib/site-packages"
 DEV_ONLY = {"pytest", "moto", "mypy", "ruff", "schemathesis", "hypothesis"}
