@@ -52,16 +52,30 @@ def _named_in_error(body: Any, out: set[str], depth: int = 0) -> None:
 _GENERIC = {"body", "query", "path", "header", "headers", "json", "data", "request", "$"}
 
 
+def expected_and_seen(message: str) -> tuple[str, str | None]:
+    """Split a validation message (``core.execution._schema``) into what the schema expected
+    and what the response held (``None`` when the message does not say)."""
+    if message.endswith("is a required property"):
+        return "required property", "missing"
+    if message.startswith("unexpected property"):
+        return "no such property", "present"
+    head, sep, tail = message.partition(", got ")
+    if sep:
+        return head.removeprefix("expected "), tail
+    return message, None
+
+
 def response_drift(tool: Tool, result: ExecutionResult) -> list[dict[str, Any]]:
     """Findings with operation, field path, expected vs seen (empty: no drift)."""
     findings: list[dict[str, Any]] = []
     if result.valid is False:
         for error in result.validation_errors:
             field, _, message = error.partition(": ")
+            expected, seen = expected_and_seen(message or error)
             findings.append({"kind": "response_schema", "operation": tool.operation_id,
                              "tool": tool.name, "status": result.status_code,
-                             "field": field if message else "$",
-                             "error": error})
+                             "field": field if message else "$", "expected": expected,
+                             "seen": seen, "error": error})
     if result.status_code in (400, 422):
         named: set[str] = set()
         _named_in_error(result.body, named)

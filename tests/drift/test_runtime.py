@@ -81,6 +81,7 @@ def test_renamed_field_pauses_the_run_and_names_the_field(h: Harness) -> None:
     assert finding["kind"] == "response_schema"
     assert finding["operation"] == "getSupplier" and finding["field"] == "$.ID"
     assert "'ID' is a required property" in finding["error"]
+    assert (finding["expected"], finding["seen"]) == ("required property", "missing")
     [approval] = run.pending_approvals
     assert approval.rule_ids == ["schema_drift"] and approval.tool == "getSupplier"
     assert lookup_call(run).quarantined
