@@ -29,6 +29,7 @@ def call_summaries(run: Run) -> list[dict[str, Any]]:
                 "status_code": call.status_code,
                 "result_valid": call.result_valid,
                 "drift": call.drift,
+                "spec_version": call.spec_version,
                 "worker": call.worker,
                 "error": call.error,
             })

@@ -37,6 +37,7 @@ def test_paddock_run_pauses_on_drift_and_names_the_field(
     assert summary["reason"] == "schema_drift: getSupplier ($.ID)"
     [call] = summary["calls"]
     assert call["drift"][0]["field"] == "$.ID" and call["result_valid"] is False
+    assert call["spec_version"].startswith("1.0 sha256:")
     assert summary["pending_approvals"][0]["rule_ids"] == ["schema_drift"]
     assert "schema drift" in captured.err and "$.ID" in captured.err
     assert asked == 1 and service.writes == []
