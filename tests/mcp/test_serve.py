@@ -83,3 +83,12 @@ def test_list_read_and_destructive_held(tmp_path: Path, service: tuple[SupplierS
     assert ("DELETE", "Acme") in svc.requests
     traces = (tmp_path / "traces.jsonl").read_text(encoding="utf-8")
     assert read.structured_content["run_id"] in traces
+
+
+def test_serve_without_a_catalog_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PADDOCK_HOME", str(tmp_path))
+    assert main(["mcp", "serve"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("paddock: error: no catalog: pass --catalog SPEC or store specs with "
+                   "`paddock catalog import SPEC --save`")
