@@ -13,6 +13,7 @@ from core.cli.common import (
     current_user,
     drive,
     finish,
+    flush_telemetry,
     open_store,
     run_tracer,
 )
@@ -108,7 +109,7 @@ def cmd_approvals_list(args: argparse.Namespace) -> int:
 def cmd_approve(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     console = LiveConsole()
-    orch = build_orchestrator(store=store, observer=console)
+    orch = build_orchestrator(store=store, observer=console, tracing=run_tracer())
     approver = current_user()
     run = orch.decide(args.run_id, args.approval_id, approver=approver,
                       approve=not args.reject, comment=args.comment)
@@ -153,8 +154,9 @@ def cmd_kill(args: argparse.Namespace) -> int:
             store.clear_kill(kill_scope_run(args.run_id))
             print(f"kill flag lowered for run {args.run_id}")
             return 0
-        orch = build_orchestrator(store=store)
+        orch = build_orchestrator(store=store, tracing=run_tracer())
         run = orch.kill(args.run_id, reason=args.reason)
+        flush_telemetry()
         print(f"run {run.id}: {run.status.value} ({run.reason})")
         return 0
     scope = KILL_GLOBAL if args.all else kill_scope_tenant(args.tenant)

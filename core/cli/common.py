@@ -8,7 +8,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from core.cli.render import LiveConsole, print_summary
 from core.errors import ConfigError, PaddockError
@@ -17,6 +17,9 @@ from core.orchestrator.models import Approval, Run, RunStatus
 from core.orchestrator.summary import run_summary
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
+
+if TYPE_CHECKING:
+    from core.telemetry.setup import Telemetry
 
 APPROVE_MODES = ("auto", "reject", "ask", "defer")
 AUTO_APPROVER = "auto-approver"
@@ -30,11 +33,23 @@ def trace_file() -> Path:
     return Path(os.environ.get("PADDOCK_TRACE_FILE") or home() / "traces.jsonl")
 
 
+_telemetry: list[Telemetry] = []
+
+
 def run_tracer() -> RunTracer:
-    """Spans of CLI runs go to the JSON-lines file (and OTLP etc. when configured)."""
+    """Spans of CLI runs go to the JSON-lines file (and OTLP etc. when configured), written
+    in batches; ``finish`` flushes them."""
     from core.telemetry.setup import telemetry_from_env
 
-    return telemetry_from_env(cloud="local", default_file=trace_file()).tracing
+    telemetry = telemetry_from_env(cloud="local", default_file=trace_file(), batch_default=True)
+    _telemetry.append(telemetry)
+    return telemetry.tracing
+
+
+def flush_telemetry() -> None:
+    """Write out the spans the CLI's tracers still hold."""
+    for telemetry in _telemetry:
+        telemetry.flush()
 
 
 def open_store(kind: str | None = None) -> RunStore:
@@ -104,6 +119,7 @@ def drive(orch: Orchestrator, run: Run, *, approve: str, console: LiveConsole | 
 
 def finish(run: Run, *, as_json: bool, planner_label: str) -> int:
     """Print the outcome; the exit code says how the run ended."""
+    flush_telemetry()
     if as_json:
         print(json.dumps(run_summary(run), ensure_ascii=False, default=str))
     else:

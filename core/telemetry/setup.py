@@ -75,8 +75,12 @@ class TelemetryConfig:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, cloud: str = "local",
-                 default_file: str | Path | None = None) -> TelemetryConfig:
-        """Read the configuration; raises ``ConfigError`` with one line for a bad value."""
+                 default_file: str | Path | None = None,
+                 batch_default: bool | None = None) -> TelemetryConfig:
+        """Read the configuration; raises ``ConfigError`` with one line for a bad value.
+
+        ``batch_default`` applies when PADDOCK_TRACE_BATCH is unset (default: batch in the
+        clouds, not locally)."""
         env = os.environ if env is None else env
         otlp = env.get("PADDOCK_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
         protocol = (env.get("PADDOCK_OTLP_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
@@ -99,7 +103,8 @@ class TelemetryConfig:
                    personal_data=_flag(env, "PADDOCK_REDACT_PERSONAL", True),
                    redact_patterns=_patterns(env.get("PADDOCK_REDACT_PATTERNS")),
                    metrics=metrics,
-                   batch=_flag(env, "PADDOCK_TRACE_BATCH", cloud in ("aws", "azure")),
+                   batch=_flag(env, "PADDOCK_TRACE_BATCH", cloud in ("aws", "azure")
+                               if batch_default is None else batch_default),
                    xray_ids=_flag(env, "PADDOCK_TRACE_XRAY_IDS", False))
 
     @property
@@ -142,9 +147,11 @@ class Telemetry:
 
 
 def telemetry_from_env(env: Mapping[str, str] | None = None, *, cloud: str = "local",
-                       default_file: str | Path | None = None) -> Telemetry:
+                       default_file: str | Path | None = None,
+                       batch_default: bool | None = None) -> Telemetry:
     """Build the process's telemetry from the environment (see ``TelemetryConfig``)."""
-    return build_telemetry(TelemetryConfig.from_env(env, cloud=cloud, default_file=default_file))
+    return build_telemetry(TelemetryConfig.from_env(env, cloud=cloud, default_file=default_file,
+                                                    batch_default=batch_default))
 
 
 def build_telemetry(config: TelemetryConfig, *,

@@ -113,3 +113,24 @@ def test_trace_errors_are_one_line(demo: dict[str, Any], home: Path,
     assert main(["trace", demo["run_id"], "--file", str(empty)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("paddock: error: no spans of trace") and "\n" not in err
+
+
+def test_approving_from_another_command_continues_the_same_trace(
+        home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOGNAME", "requester")
+    assert main(["demo", "--approve", "defer", "--json"]) == 3
+    paused = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    [pending] = paused["pending_approvals"]
+    monkeypatch.setenv("LOGNAME", "approver")  # another person decides (separation of duties)
+    assert main(["approve", paused["run_id"], pending["id"], "--json"]) == 0
+    capsys.readouterr()
+    spans = read_spans(home / "traces.jsonl")
+    assert len({s["trace_id"] for s in spans}) == 1
+    [root] = named(spans, "run")
+    [approval] = named(spans, "approval")
+    assert approval["parent_id"] == root["span_id"]
+    assert approval["attributes"]["paddock.approval.by"] == "cli:approver"
+    advances = named(spans, "advance")
+    assert [a["attributes"]["paddock.run.status"] for a in advances] == [
+        "awaiting_approval", "succeeded"]
+    assert {a["parent_id"] for a in advances} == {root["span_id"]}
