@@ -122,8 +122,17 @@ def uninstall_log_redaction() -> None:
         _previous = None
 
 
+class RedactedError(Exception):
+    """Stands in for a logged exception: its type name and redacted message, its traceback."""
+
+
 def redact_record(record: logging.LogRecord, redactor: Redactor) -> None:
-    """Rewrite ``record`` in place: message, arguments and exception text redacted."""
+    """Rewrite ``record`` in place: message, arguments and exception redacted.
+
+    The exception becomes a ``RedactedError`` with the original traceback (frames hold code,
+    not values) and no chained causes, so a formatter that prints ``exc_info`` itself prints
+    nothing unmasked; ``exc_text`` holds the redacted text for the standard formatter.
+    """
     try:
         message = record.getMessage()
     except (TypeError, ValueError):
@@ -131,6 +140,9 @@ def redact_record(record: logging.LogRecord, redactor: Redactor) -> None:
     record.msg = redactor.text(message)
     record.args = None
     if record.exc_info and record.exc_info[1] is not None:
+        kind, exc, tb = record.exc_info
         text = logging.Formatter().formatException(record.exc_info)
         record.exc_text = redactor.text(text)
-        record.exc_info = None
+        name = kind.__name__ if kind is not None else "Exception"
+        safe = RedactedError(f"{name}: {redactor.text(str(exc))}")
+        record.exc_info = (RedactedError, safe, tb)

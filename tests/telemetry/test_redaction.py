@@ -4,6 +4,7 @@ never reach an exported span (in memory or in the JSON-lines file) or a log line
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -174,3 +175,33 @@ def test_log_redaction_covers_records_created_after_install(logs: io.StringIO) -
     logging.getLogger("paddock.x").info("sending %s", f"Bearer {BEARER}")
     assert BEARER not in logs.getvalue()
     assert f"sending {MASK}" in logs.getvalue()
+
+
+def test_a_json_formatter_that_prints_exc_info_itself_prints_it_redacted() -> None:
+    """Powertools' Lambda formatter formats the exception from ``exc_info``, not ``exc_text``."""
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(LambdaPowertoolsFormatter())
+    log = logging.getLogger("paddock.test.powertools")
+    log.addHandler(handler)
+    log.propagate = False
+    install_log_redaction(Redactor())
+    try:
+        try:
+            try:
+                raise ValueError(f"inner {OPENAI_KEY}")
+            except ValueError as inner:
+                raise RuntimeError(f"outer: Bearer {BEARER}") from inner
+        except RuntimeError:
+            log.exception("call failed for %s", EMAIL)
+    finally:
+        uninstall_log_redaction()
+        log.removeHandler(handler)
+    line = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert line["message"] == "call failed for [EMAIL]"
+    assert "RuntimeError" in line["exception"] and MASK in line["exception"]
+    assert line["exception_name"] == "RedactedError"
+    for secret in (OPENAI_KEY, BEARER, EMAIL):
+        assert secret not in out.getvalue()
