@@ -67,8 +67,12 @@ class LiveConsole:
         detail = call.error if call.error and call.status is CallStatus.ERROR else short(
             call.result)
         self._p(f"     <- {code}{mark}{worker}: {detail}")
-        if call.drift:
-            self._p(f"     schema drift: {short(call.drift, 300)}")
+        drift = [d for d in call.drift if d.get("blocking", True)]
+        if drift:
+            self._p(f"     schema drift: {short(drift, 300)}")
+        for notice in call.drift:
+            if not notice.get("blocking", True):
+                self._p(f"     notice: {short(notice.get('error'), 300)}")
 
     def run_paused(self, run: Run) -> None:
         for approval in run.pending_approvals:

@@ -65,8 +65,31 @@ def expected_and_seen(message: str) -> tuple[str, str | None]:
     return message, None
 
 
+def blocking(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings that trigger the tool's drift mode (notices only inform)."""
+    return [f for f in findings if f.get("blocking", True)]
+
+
+def deprecation_notices(tool: Tool, result: ExecutionResult) -> list[dict[str, Any]]:
+    """``Sunset`` (RFC 8594) and ``Deprecation`` (RFC 9745) response headers: the backend
+    announces the operation is going away. Recorded, never blocking."""
+    notices: list[dict[str, Any]] = []
+    for header in ("deprecation", "sunset"):
+        value = result.headers.get(header)
+        if not value:
+            continue
+        what = "is deprecated" if header == "deprecation" else "will be withdrawn"
+        notices.append({"kind": f"{header}_announced", "operation": tool.operation_id,
+                        "tool": tool.name, "status": result.status_code, "field": header,
+                        "expected": None, "seen": value, "blocking": False,
+                        "error": f"the backend says {tool.method.upper()} {tool.path} {what} "
+                                 f"({header.capitalize()}: {value})"})
+    return notices
+
+
 def response_drift(tool: Tool, result: ExecutionResult) -> list[dict[str, Any]]:
-    """Findings with operation, field path, expected vs seen (empty: no drift)."""
+    """Findings with operation, field path, expected vs seen (empty: no drift), then any
+    non-blocking deprecation notices."""
     findings: list[dict[str, Any]] = []
     if result.valid is False:
         for error in result.validation_errors:
@@ -87,4 +110,4 @@ def response_drift(tool: Tool, result: ExecutionResult) -> list[dict[str, Any]]:
                              "field": field,
                              "error": f"the backend's {result.status_code} names field "
                                       f"{field!r}, which the tool's schema does not know"})
-    return findings
+    return findings + deprecation_notices(tool, result)

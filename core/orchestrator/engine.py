@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from core.catalog.models import Tool
+from core.drift.runtime import blocking
 from core.errors import ConflictError, NotFoundError, PlannerError, Throttled
 from core.execution.base import CallContext, ExecutionResult, Executor
 from core.guardrails.approvals import decide_approval, new_approval
@@ -297,9 +298,12 @@ class Orchestrator:
                       catalog: ToolSource) -> str | None:
         """Apply each tool's drift mode; returns a failure reason for mode ``fail``."""
         for call in drifted:
+            findings = blocking(call.drift)  # deprecation notices are recorded, not acted on
+            if not findings:
+                continue
             tool = catalog.find(call.tool)
             mode = tool.drift_mode if tool is not None else "pause"
-            fields = ", ".join(str(d.get("field")) for d in call.drift)
+            fields = ", ".join(str(d.get("field")) for d in findings)
             if mode == "warn":
                 continue
             if mode == "fail":
@@ -307,7 +311,7 @@ class Orchestrator:
             call.quarantined = True
             decision = Decision(id=new_decision_id(), verdict=Verdict.REQUIRE_APPROVAL,
                                 reasons=[f"schema drift in the response of {call.tool}: "
-                                         + str(d.get("error")) for d in call.drift],
+                                         + str(d.get("error")) for d in findings],
                                 rule_ids=["schema_drift"])
             approval = new_approval(run, step.index, call, decision, reasoning=step.reasoning,
                                     confidence=step.confidence, ttl=self.approval_ttl)

@@ -24,6 +24,8 @@ class SupplierService:
         """Reject orders with a 422 naming ``supplier_uuid``, a field the spec lacks."""
         self.quantity_limit: int | None = None
         """Reject larger orders with a 422 naming ``quantity``, a field the spec knows."""
+        self.sunset: str | None = None
+        """Announce the lookup's withdrawal with ``Sunset`` and ``Deprecation`` headers."""
         self.requests: list[tuple[str, str]] = []
         self.orders: list[dict[str, Any]] = []
         self.app = Starlette(routes=[
@@ -73,7 +75,8 @@ class SupplierService:
         name = request.path_params["name"]
         self.requests.append(("GET", name))
         key = "uuid" if self.renamed else "ID"
-        return JSONResponse({key: "S-17", "name": name})
+        headers = {"Sunset": self.sunset, "Deprecation": "@1767225600"} if self.sunset else {}
+        return JSONResponse({key: "S-17", "name": name}, headers=headers)
 
     async def create_order(self, request: Request) -> JSONResponse:
         body = await request.json()

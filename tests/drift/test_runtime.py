@@ -190,3 +190,24 @@ def test_drift_is_counted_as_a_metric(h: Harness) -> None:
     drift = [(v, a) for n, v, a in sink.points if n == SCHEMA_DRIFT]
     assert drift == [(1, {"paddock.tenant": "default", "paddock.tool.name": "getSupplier",
                           "paddock.drift.kind": "response_schema"})]
+
+
+def test_sunset_and_deprecation_headers_are_recorded_without_pausing(h: Harness) -> None:
+    h.service.sunset = "Wed, 30 Jun 2027 23:59:59 GMT"
+    run = h.start()
+    assert run.status is RunStatus.SUCCEEDED and len(h.service.orders) == 1
+    notices = {d["kind"]: d for d in lookup_call(run).drift}
+    assert set(notices) == {"sunset_announced", "deprecation_announced"}
+    assert notices["sunset_announced"]["seen"] == "Wed, 30 Jun 2027 23:59:59 GMT"
+    assert notices["sunset_announced"]["blocking"] is False
+    assert "GET /suppliers/{name} will be withdrawn" in notices["sunset_announced"]["error"]
+    assert not lookup_call(run).quarantined
+
+
+def test_a_notice_next_to_real_drift_still_pauses_on_the_drift_only(h: Harness) -> None:
+    h.service.sunset = "Wed, 30 Jun 2027 23:59:59 GMT"
+    h.service.renamed = True
+    run = h.start()
+    assert run.status is RunStatus.AWAITING_APPROVAL
+    assert run.reason == "schema_drift: getSupplier ($.ID)"
+    assert len(run.pending_approvals[0].reasons) == 1

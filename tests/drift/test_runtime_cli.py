@@ -19,6 +19,7 @@ def test_paddock_run_pauses_on_drift_and_names_the_field(
         capsys: pytest.CaptureFixture[str]) -> None:
     service = SupplierService()
     service.renamed = True
+    service.sunset = "Wed, 30 Jun 2027 23:59:59 GMT"
     script = [ToolCallsReply([ToolCall("getSupplier", {"name": "Acme"})]),
               ToolCallsReply([ToolCall("createOrder",
                                        {"body": {"supplier_id": "S-17", "quantity": 5}})])]
@@ -40,4 +41,5 @@ def test_paddock_run_pauses_on_drift_and_names_the_field(
     assert call["spec_version"].startswith("1.0 sha256:")
     assert summary["pending_approvals"][0]["rule_ids"] == ["schema_drift"]
     assert "schema drift" in captured.err and "$.ID" in captured.err
+    assert "notice: the backend says GET /suppliers/{name} will be withdrawn" in captured.err
     assert asked == 1 and service.writes == []
