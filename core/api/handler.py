@@ -64,6 +64,7 @@ class ApiHandler:
                                 "internal error; quote the correlation id when reporting it"
                                 ).response(correlation_id)
         response.headers[CORRELATION_HEADER] = correlation_id
+        self.deps.flush_telemetry()  # spans of this request, before the host freezes us
         return response
 
     def _dispatch(self, request: ApiRequest, correlation_id: str) -> ApiResponse:

@@ -67,7 +67,6 @@ class ApiService:
                 run, replayed = self._claim(key, caller.tenant, req, run)
             else:
                 run = self.deps.orchestrator.create(run)
-        self.deps.flush_telemetry()
         if run.status is RunStatus.PENDING and run.version == 1:
             # Also on a replay: the first attempt may have died before it enqueued. A second
             # message is harmless, the worker drops it by its version.
