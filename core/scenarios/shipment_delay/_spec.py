@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from core.errors import SpecError
+from core.scenarios.kit import SpecFiles
 from core.scenarios.supply_chain._service import ScenarioService
 from core.scenarios.supply_chain._spec import (
     OperationRules,
@@ -21,26 +18,21 @@ SPEC_FILES: dict[str, str] = {"tracking": "tracking.yaml", "contracts": "contrac
                               "carriers": "carriers.yaml", "tms": "tms.yaml"}
 
 
+SPECS = SpecFiles(SPEC_DIR, SPEC_FILES)
+
+
 def spec_paths() -> list[Path]:
     """The four scenario specs (tracking, contracts, carriers, TMS), as shipped files."""
-    return [SPEC_DIR / name for name in SPEC_FILES.values()]
-
-
-@functools.cache
-def _raw_spec(key: str) -> str:
-    return (SPEC_DIR / SPEC_FILES[key]).read_text(encoding="utf-8")
+    return SPECS.paths()
 
 
 def load_spec(key: str) -> dict[str, Any]:
     """A fresh parsed copy of one spec, by short key."""
-    loaded = yaml.safe_load(_raw_spec(key))
-    if not isinstance(loaded, dict):
-        raise SpecError(f"scenario spec {key!r} is not a mapping")
-    return loaded
+    return SPECS.load(key)
 
 
 def spec_title(key: str) -> str:
-    return str(load_spec(key)["info"]["title"])
+    return SPECS.title(key)
 
 
 class ShipmentService(ScenarioService):

@@ -6,7 +6,6 @@ spec is the single source of truth for the wire contract.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Mapping
@@ -14,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
 from core.errors import SpecError
+from core.scenarios.kit import SpecFiles
 
 SPEC_DIR = Path(__file__).parent / "specs"
 SPEC_FILES: dict[str, str] = {"erp": "erp.yaml", "portal": "portal.yaml", "risk": "risk.yaml"}
@@ -25,26 +24,21 @@ _INT = re.compile(r"-?\d{1,12}")
 _NUM = re.compile(r"-?\d{1,12}(\.\d{1,12})?")
 
 
+SPECS = SpecFiles(SPEC_DIR, SPEC_FILES)
+
+
 def spec_paths() -> list[Path]:
     """The three scenario specs (ERP, supplier portal, risk service), as shipped files."""
-    return [SPEC_DIR / name for name in SPEC_FILES.values()]
-
-
-@functools.cache
-def _raw_spec(key: str) -> str:
-    return (SPEC_DIR / SPEC_FILES[key]).read_text(encoding="utf-8")
+    return SPECS.paths()
 
 
 def load_spec(key: str) -> dict[str, Any]:
     """A fresh parsed copy of one spec, by short key (``erp``, ``portal``, ``risk``)."""
-    loaded = yaml.safe_load(_raw_spec(key))
-    if not isinstance(loaded, dict):
-        raise SpecError(f"scenario spec {key!r} is not a mapping")
-    return loaded
+    return SPECS.load(key)
 
 
 def spec_title(key: str) -> str:
-    return str(load_spec(key)["info"]["title"])
+    return SPECS.title(key)
 
 
 def server_path(key: str) -> str:
