@@ -247,6 +247,9 @@ class Run(BaseModel):
     """Child runs spawned by this run, in spawn order."""
     owner: str | None = None
     """The cloud whose worker owns the run now (``aws``, ``azure`` or ``local``)."""
+    handoffs: int = 0
+    """How many times the run moved to another cloud's store (``core.orchestrator.replica``);
+    a copy with a higher count is the newer one."""
     traceparent: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
