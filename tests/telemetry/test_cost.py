@@ -139,3 +139,43 @@ def test_powertools_sink_prints_cloudwatch_emf_with_tenant_dimensions(
     assert directive["Metrics"][0]["Name"] == "PaddockCost"
     assert line["PaddockCost"] == [pytest.approx(0.0025)]
     assert (line["tenant"], line["model"]) == ("acme", "gpt-4o")
+
+
+def test_tenant_costs_filter_by_tenant_and_age() -> None:
+    from datetime import timedelta
+
+    from core.orchestrator.models import Usage, utcnow
+
+    store = MemoryStore()
+    now = utcnow()
+    for run_id, tenant, cost, age in [("run_a1", "acme", 0.5, 1), ("run_a2", "acme", 0.25, 40),
+                                      ("run_b1", "beta", 1.0, 2)]:
+        store.create_run(Run(id=run_id, goal="g", tenant=tenant, created_at=now - timedelta(
+            days=age), usage=Usage(prompt_tokens=10, completion_tokens=1, cost_usd=cost)))
+    everyone = tenant_costs(stored_runs(store))
+    assert [(t.tenant, t.runs, t.usage.cost_usd) for t in everyone] == [
+        ("beta", 1, 1.0), ("acme", 2, 0.75)]
+    recent = tenant_costs(stored_runs(store, since=now - timedelta(days=30)))
+    assert [(t.tenant, t.usage.cost_usd) for t in recent] == [("beta", 1.0), ("acme", 0.5)]
+    [acme] = tenant_costs(stored_runs(store, tenant="acme"))
+    assert (acme.runs, acme.usage.prompt_tokens) == (2, 20)
+
+
+def test_deps_wire_the_configured_metrics_into_the_orchestrator(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.api import Deps
+    from core.config import Settings
+    from core.queue.memory import MemoryQueue
+    from core.telemetry.redact import uninstall_log_redaction
+
+    monkeypatch.setenv("PADDOCK_METRICS", "powertools")
+    deps = Deps(Settings(cloud="aws"), store=MemoryStore(), queues={"aws": MemoryQueue()})
+    try:
+        observer = deps.orchestrator.observer
+        while not isinstance(observer, MetricsObserver) and hasattr(observer, "inner"):
+            observer = observer.inner  # wrappers that pass every event on (child runs)
+        assert isinstance(observer, MetricsObserver)
+        assert isinstance(observer.sink, PowertoolsSink)
+        assert deps.orchestrator.tracing.cloud == "aws"
+    finally:
+        uninstall_log_redaction()
