@@ -26,6 +26,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
 )
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
 from core.errors import ConfigError
 from core.orchestrator.observer import RunObserver
@@ -201,7 +202,9 @@ def build_provider(*, cloud: str = "local", trace_file: str | Path | None = None
     ``batch`` uses a background batch processor (servers); otherwise spans are written as
     they end (CLI runs, tests). ``xray_ids`` makes trace ids X-Ray accepts.
     """
-    provider = TracerProvider(resource=resource_for(cloud),
+    # Always on, whatever the parent says: a caller's traceparent with the sampled flag off
+    # must not switch off the record of what the agent did.
+    provider = TracerProvider(resource=resource_for(cloud), sampler=ALWAYS_ON,
                               id_generator=XRayIdGenerator() if xray_ids else None)
 
     def add(exporter: SpanExporter) -> None:

@@ -187,3 +187,22 @@ def test_a_malformed_caller_traceparent_starts_a_fresh_trace(world: World) -> No
     assert response.status == 202
     [root] = named(recorder.spans(), "run")
     assert root["parent_id"] is None
+
+
+def test_a_caller_cannot_switch_off_the_runs_trace_with_an_unsampled_parent(
+        world: World) -> None:
+    """An attack on the audit trail: traceparent flags 00 ask every span below not to record."""
+    recorder = Recorder()
+    world.deps.orchestrator.tracing = recorder.tracer()
+    world.script = [Plan(reasoning="look", calls=[call("get_item", item="A-1")]),
+                    Plan(reasoning="done", final_answer="in stock")]
+    caller_trace = uuid.uuid4().hex
+    response = world.request("POST", "/runs", body={
+        "goal": "is A-1 in stock?", "catalog": [f"{world.url}/openapi.json"]},
+        headers={"traceparent": f"00-{caller_trace}-{uuid.uuid4().hex[:16]}-00"})
+    assert response.status == 202
+    world.drain()
+    spans = recorder.spans()
+    assert {s["trace_id"] for s in spans} == {caller_trace}
+    assert {"run", "process advance", "advance", "step", "plan", "guard",
+            "GET get_item"} <= {s["name"] for s in spans}
