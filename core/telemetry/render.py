@@ -39,6 +39,8 @@ def describe(span: dict[str, Any]) -> str:
     cloud = cloud_of(span)
     if cloud:
         bits.append(f"[{cloud}]")
+    if span["name"] == "run" and a.get("paddock.tenant"):
+        bits.append(f"tenant {a['paddock.tenant']}")
     if "messaging.operation.type" in a:
         bits.append(f"queue {a.get('paddock.envelope.sender') or '?'} -> "
                     f"{a.get('paddock.envelope.target', '?')} "

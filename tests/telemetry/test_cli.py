@@ -81,7 +81,7 @@ def test_trace_renders_the_tree_and_costs_sum_it_up(
     assert main(["trace", run_id]) == 0
     tree = capsys.readouterr().out.splitlines()
     assert tree[0].startswith("trace ") and run_id in tree[0]
-    assert tree[1].startswith("run ")
+    assert tree[1].startswith("run ") and "tenant default" in tree[1]
     assert any("update_vendor_bank -> deny (bank_details_change)" in line for line in tree)
     assert any("POST create_purchase_order" in line and "HTTP 201" in line
                and "azure/write" in line for line in tree)
