@@ -242,7 +242,7 @@ def _child_done(envelope: Envelope, orchestrator: Orchestrator, lookup: QueueLoo
         return WorkOutcome(Outcome.DROPPED, envelope.run_id)
     children = orchestrator.children
     try:
-        parent, woke = children.collect(envelope.run_id)
+        parent, woke = children.collect(envelope.run_id, child_id=envelope.child_id)
     except NotFoundError:
         return WorkOutcome(Outcome.DROPPED, envelope.run_id)
     if not woke and not children.stalled_wake(parent, now=orchestrator.clock()):

@@ -1,0 +1,267 @@
+"""Fan-out under a shared LLM limit: one parent run spawns N child runs (default 50) that each
+ask a local OpenAI-compatible server enforcing a TPM and an RPM limit (429 above them), worked
+by several worker *processes* through the emulators (DynamoDB + SQS on moto, Table + Azure
+queue on Azurite).
+
+Every worker takes tokens from the same buckets in the store before each model call (estimate
+before, reconcile after) and re-enqueues with a queue delay when there are none. The limits
+are per ``--window`` seconds (default 10 s, a scaled-down minute so the bench stays short).
+Printed per backend: the fraction of the TPM limit used over the whole run (target >= 90%),
+429s received (target 0), runs lost (target 0), total time versus the theoretical minimum
+(total tokens / TPM).
+
+Usage: .venv/bin/python bench/fanout.py [--children 50] [--workers 3] [--backends aws,azure]
+Uses PADDOCK_AWS_ENDPOINT_URL / PADDOCK_AZURE_CONNECTION_STRING when set (scripts/emulators),
+otherwise starts the emulators itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from store_cost import emulators  # noqa: E402
+
+from core.orchestrator.models import Budget, Grant, Run, RunStatus  # noqa: E402
+
+REGION = "eu-central-1"
+DEPLOYMENT = "gpt-4o-mini"
+NOTES = ("Supplier file: on-time delivery 94.1% over 12 months, two late shipments in Q3, "
+         "ISO 9001 certified, single plant, payment terms net 45, no open disputes. ") * 6
+
+
+# -- the model ----------------------------------------------------------------------------------
+
+
+def model_turn(children: int) -> Any:
+    """The scripted model: the parent spawns, children assess, the parent sums up."""
+    from core.testing.fake_openai import TextReply, ToolCall, ToolCallsReply
+
+    def turn(body: dict[str, Any]) -> Any:
+        tools = {t["function"]["name"] for t in body.get("tools", [])}
+        answered = any(m.get("role") == "tool" for m in body["messages"])
+        if "spawn_subtasks" in tools and not answered:
+            tasks = [{"goal": f"Assess the delivery risk of supplier S-{n:03d}",
+                      "inputs": {"supplier": f"S-{n:03d}", "notes": NOTES}}
+                     for n in range(children)]
+            return ToolCallsReply([ToolCall("spawn_subtasks", {"tasks": tasks})])
+        if "spawn_subtasks" in tools:
+            return TextReply("All suppliers assessed; see the child runs for details.")
+        return TextReply("Risk: low. On-time delivery above 94%, no open disputes. "
+                         "Confidence: 0.8")
+
+    return turn
+
+
+# -- backends -------------------------------------------------------------------------------------
+
+
+def make_backend(kind: str, cfg: dict[str, Any]) -> tuple[Any, Any]:
+    """(store, queue) of ``kind`` from names in ``cfg``; creates them when ``create``."""
+    if kind == "aws":
+        import boto3
+
+        from core.queue import SqsQueue
+        from core.state.dynamodb import DynamoDBStore
+
+        def client(service: str) -> Any:
+            return boto3.client(service, endpoint_url=cfg["endpoint"], region_name=REGION,
+                                aws_access_key_id="testing", aws_secret_access_key="testing")
+
+        store = DynamoDBStore(client("dynamodb"), cfg["table"])
+        if cfg.get("create"):
+            from core.queue import create_sqs_queue
+
+            store.create_table()
+            urls = create_sqs_queue(client("sqs"), cfg["queue"], visibility_timeout=60)
+            cfg["queue_url"], cfg["dlq_url"] = urls.queue_url, urls.dlq_url
+        return store, SqsQueue(client("sqs"), cfg["queue_url"], dlq_url=cfg["dlq_url"])
+    from azure.data.tables import TableServiceClient
+
+    from core.queue import AzureStorageQueue, azure_queue_client
+    from core.state.table import TableStore
+
+    service = TableServiceClient.from_connection_string(cfg["conn"])
+    store = TableStore(service, cfg["table"])
+    queue = AzureStorageQueue(azure_queue_client(cfg["queue"], connection_string=cfg["conn"]))
+    if cfg.get("create"):
+        store.create_table()
+        queue.create_queues()
+    return store, queue
+
+
+def build_orchestrator(store: Any, queue: Any, cfg: dict[str, Any]) -> Any:
+    from openai import OpenAI
+
+    from core.guardrails import PolicyGuard
+    from core.orchestrator.children import ChildRuns, with_subtask_tool
+    from core.orchestrator.engine import Orchestrator
+    from core.planner.openai_planner import OpenAIPlanner
+    from core.ratelimit import (
+        DeploymentLimits,
+        RateLimitedPlanner,
+        RateLimiter,
+        chat_estimator,
+    )
+    from core.runtime import CatalogCache
+
+    limits = DeploymentLimits(DEPLOYMENT, tokens_per_minute=cfg["tpm"],
+                              requests_per_minute=cfg["rpm"], window_seconds=cfg["window"],
+                              burst=cfg["burst"])
+    inner = OpenAIPlanner(OpenAI(base_url=cfg["model_url"], api_key="bench"), DEPLOYMENT,
+                          max_retries=0, max_retry_wait=0.0)
+    planner = RateLimitedPlanner(inner, RateLimiter(store), limits,
+                                 estimate=chat_estimator(completion_allowance=48))
+    return Orchestrator(store=store, catalogs=with_subtask_tool(CatalogCache()),
+                        planners=lambda run: planner, guard=PolicyGuard(),
+                        executor=_NoTools(), children=ChildRuns(store, {"local": queue}))
+
+
+class _NoTools:
+    def execute(self, tool: Any, args: Any, ctx: Any) -> Any:
+        raise AssertionError("the fan-out workflow calls no HTTP tools")
+
+
+# -- worker process -----------------------------------------------------------------------------
+
+
+def worker(cfg: dict[str, Any]) -> int:
+    from core.api.worker import process_envelope
+
+    store, queue = make_backend(cfg["kind"], cfg)
+    orch = build_orchestrator(store, queue, cfg)
+    stop = Path(cfg["stop"])
+    counts: dict[str, int] = {}
+    while not stop.exists():
+        got = queue.receive(max_messages=4, visibility_timeout=60)
+        if not got:
+            time.sleep(0.05)
+            continue
+        for message in got:
+            try:
+                out = process_envelope(message.envelope, orch, {"local": queue})
+            except Exception as exc:  # as a queue trigger does: not acked, delivered again
+                print(f"worker {os.getpid()}: {message.envelope.run_id}: {exc!r}",
+                      file=sys.stderr)
+                counts["error"] = counts.get("error", 0) + 1
+                continue
+            queue.ack(message)
+            counts[out.outcome.value] = counts.get(out.outcome.value, 0) + 1
+    print(json.dumps(counts))
+    return 0
+
+
+# -- one measurement ----------------------------------------------------------------------------
+
+
+def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    from core.queue.base import Envelope
+    from core.testing.fake_openai import ScriptedOpenAI
+
+    tag = uuid.uuid4().hex[:8]
+    cfg: dict[str, Any] = {
+        "kind": kind, "table": f"fan{tag}", "queue": f"fan-{tag}", "create": True,
+        "endpoint": env["PADDOCK_AWS_ENDPOINT_URL"],
+        "conn": env["PADDOCK_AZURE_CONNECTION_STRING"],
+        "tpm": args.tpm, "rpm": args.rpm, "window": args.window, "burst": args.burst,
+        "stop": str(Path(tempfile.mkdtemp(prefix="fanout-")) / "stop")}
+    fake = ScriptedOpenAI(default=model_turn(args.children), tpm_limit=args.tpm,
+                          rpm_limit=args.rpm, window_seconds=args.window,
+                          latency_seconds=args.latency).start()
+    cfg["model_url"] = fake.base_url
+    store, queue = make_backend(kind, cfg)
+    cfg["create"] = False
+    orch = build_orchestrator(store, queue, cfg)
+    parent = orch.create(Run(id=f"run_fan{tag}", goal="Assess the delivery risk of every "
+                             "supplier", grant=Grant(max_children=args.children),
+                             planner="openai",
+                             budget=Budget(max_running_children=args.children)))
+    procs = [subprocess.Popen([sys.executable, __file__, "--worker", json.dumps(cfg)],
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
+             for _ in range(args.workers)]
+    started = time.monotonic()
+    queue.send(Envelope(run_id=parent.id, expected_version=parent.version, target="local"))
+    deadline = started + args.timeout
+    while time.monotonic() < deadline:
+        if store.get_run(parent.id, with_steps=False).status.finished:
+            break
+        time.sleep(0.2)
+    elapsed = time.monotonic() - started
+    Path(cfg["stop"]).touch()
+    outcomes: dict[str, int] = {}
+    for proc in procs:
+        out, _ = proc.communicate(timeout=60)
+        for key, value in json.loads(out.strip().splitlines()[-1] or "{}").items():
+            outcomes[key] = outcomes.get(key, 0) + value
+    counters = fake.counters
+    fake.stop()
+    final = store.get_run(parent.id)
+    children = [store.get_run(c.id) for c in final.children]
+    finished = [c for c in children if c.steps]
+    fan_tokens = sum(c.usage.total_tokens for c in children)
+    fan_seconds = ((max(c.updated_at for c in finished)
+                    - min(c.steps[0].started_at for c in finished)).total_seconds()
+                   if finished else 0.0)
+    lost = (args.children - sum(1 for c in children if c.status is RunStatus.SUCCEEDED)
+            + (0 if final.status is RunStatus.SUCCEEDED else 1))
+    for run in [final, *children]:
+        if run.status is not RunStatus.SUCCEEDED:
+            print(f"  {kind}: run {run.id} is {run.status.value}: {run.reason}", file=sys.stderr)
+    tokens = counters.prompt_tokens + counters.completion_tokens
+    rate = args.tpm / args.window
+    return {"backend": kind, "elapsed": elapsed, "tokens": tokens,
+            "used": tokens / (rate * elapsed), "throttled": counters.throttled,
+            "fan_used": fan_tokens / (rate * fan_seconds) if fan_seconds else 0.0,
+            "errors": outcomes.get("error", 0),
+            "completions": counters.completions, "lost": lost,
+            "minimum": tokens / rate, "deferred": outcomes.get("deferred", 0),
+            "parent": final.status.value}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--children", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=3, help="worker processes (>= 2)")
+    parser.add_argument("--backends", default="aws,azure")
+    parser.add_argument("--tpm", type=int, default=12_000, help="tokens per window")
+    parser.add_argument("--rpm", type=int, default=60, help="requests per window")
+    parser.add_argument("--window", type=float, default=10.0, help="limit window, seconds")
+    parser.add_argument("--burst", type=float, default=0.08,
+                        help="share of the limit a bucket may hand out at once")
+    parser.add_argument("--latency", type=float, default=0.05, help="model latency, seconds")
+    parser.add_argument("--timeout", type=float, default=240.0)
+    args = parser.parse_args()
+    if args.worker:
+        return worker(json.loads(args.worker))
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    rows = []
+    with emulators() as env:
+        for kind in args.backends.split(","):
+            rows.append(measure(kind.strip(), env, args))
+    print(f"Fan-out of {args.children} child runs, {args.workers} worker processes, limit "
+          f"{args.tpm:,} tokens and {args.rpm} requests per {args.window:g} s")
+    print(f"{'backend':<8} {'TPM used':>8} {'in fan-out':>10} {'429s':>5} {'lost':>5} "
+          f"{'deferred':>8} {'errors':>6} {'tokens':>7} {'time s':>7} {'min s':>6} "
+          f"{'time/min':>8}")
+    for r in rows:
+        print(f"{r['backend']:<8} {r['used']:>8.1%} {r['fan_used']:>10.1%} {r['throttled']:>5} "
+              f"{r['lost']:>5} {r['deferred']:>8} {r['errors']:>6} {r['tokens']:>7,} "
+              f"{r['elapsed']:>7.1f} {r['minimum']:>6.1f} {r['elapsed'] / r['minimum']:>8.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
