@@ -34,6 +34,7 @@ MAX_STALL_CHECKS = 5
 """A stale envelope is looked at again this many times (after the claim lease each time) in
 case the run it names has stalled; then it is dropped."""
 MAX_DELAY_SECONDS = 900
+SWEEP_DELAY_SECONDS = 2
 """The longest delay a re-enqueued message may carry (SQS DelaySeconds allows 15 minutes)."""
 _handoffs: ContextVar[list[str] | None] = ContextVar("paddock_handoffs", default=None)
 
@@ -245,6 +246,11 @@ def _child_done(envelope: Envelope, orchestrator: Orchestrator, lookup: QueueLoo
         parent, woke = children.collect(envelope.run_id, child_id=envelope.child_id)
     except NotFoundError:
         return WorkOutcome(Outcome.DROPPED, envelope.run_id)
+    if envelope.child_id is not None and children.needs_sweep(parent):
+        # A few children left: re-read them all shortly, in case a notification was lost
+        # (a worker died between a child's checkpoint and its message, a lost update).
+        lookup(envelope.target).send(envelope.model_copy(update={"child_id": None}),
+                                     delay_seconds=SWEEP_DELAY_SECONDS)
     if not woke and not children.stalled_wake(parent, now=orchestrator.clock()):
         outcome = Outcome.WAITING if parent.status is RunStatus.WAITING else Outcome.STALE
         return WorkOutcome(outcome, parent.id, parent.version, parent.status)

@@ -60,6 +60,7 @@ from core.orchestrator.models import (
     utcnow,
 )
 from core.queue.base import Envelope, EnvelopeKind, TaskQueue
+from core.ratelimit.bucket import RateLimitContention
 from core.state.base import RunStore
 
 __all__ = [
@@ -80,6 +81,7 @@ SPAWN_TOOL = "spawn_subtasks"
 MAX_RESULT_CHARS = 4000
 """A child's result is kept on the parent's head up to this length."""
 _CAS_ATTEMPTS = 20
+SWEEP_WHEN = 5
 
 
 class ChildSpec(BaseModel):
@@ -277,7 +279,16 @@ class ChildRuns:
             except ConflictError:
                 continue
             return stored, stored.status is not RunStatus.WAITING
-        return self.store.get_run(parent_id), False
+        raise RateLimitContention(f"parent {parent_id}: too many concurrent updates; the "
+                                  "child_done message will be delivered again")
+
+    def needs_sweep(self, parent: Run, *, few: int = SWEEP_WHEN) -> bool:
+        """Whether a waiting parent has so few unfinished children left that all of them
+        should be re-read once more (a ``child_done`` without a child id) in case a
+        notification was lost: a handful of extra reads, never a stuck parent."""
+        if parent.status is not RunStatus.WAITING:
+            return False
+        return sum(1 for c in parent.children if c.launched and not c.status.finished) <= few
 
     def stalled_wake(self, parent: Run, *, now: datetime,
                      after: timedelta = timedelta(minutes=1)) -> bool:

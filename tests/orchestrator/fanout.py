@@ -54,15 +54,26 @@ def tasks(count: int, *, failing: tuple[int, ...] = ()) -> list[dict[str, Any]]:
             for n in range(count)]
 
 
+class QueueClock:
+    """The queue's time: still unless a test moves it (delayed messages wait for that)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @dataclass
 class World:
     store: RunStore = field(default_factory=MemoryStore)
-    queue: MemoryQueue = field(default_factory=lambda: MemoryQueue(clock=lambda: 0.0))
+    clock: QueueClock = field(default_factory=QueueClock)
     planner: FanPlanner = field(default_factory=FanPlanner)
     guard: Guard = field(default_factory=PassThroughGuard)
     outcomes: list[WorkOutcome] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.queue = MemoryQueue(clock=self.clock)
         self.children = ChildRuns(self.store, {"local": self.queue})
         catalog = ToolList([])
         self.orch = Orchestrator(store=self.store, catalogs=with_subtask_tool(lambda r: catalog),

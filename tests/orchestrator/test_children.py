@@ -167,6 +167,26 @@ def test_a_lost_child_done_is_sent_again_when_the_child_message_returns() -> Non
     assert world.store.get_run("run_parent").status is RunStatus.SUCCEEDED
 
 
+def test_a_lost_child_done_is_recovered_by_the_sweep_of_the_last_children() -> None:
+    world = World()
+    world.start(2)
+    world.step()  # spawn
+    world.step()  # both children finish, each sends child_done
+    notes = world.queue.receive(max_messages=10)
+    assert [m.envelope.kind for m in notes] == [EnvelopeKind.CHILD_DONE] * 2
+    world.queue.ack(notes[0])  # the first notification is lost
+    process_envelope(notes[1].envelope, world.orch, {"local": world.queue})
+    world.queue.ack(notes[1])
+    assert world.store.get_run("run_parent").status is RunStatus.WAITING
+    world.drain()
+    assert world.store.get_run("run_parent").status is RunStatus.WAITING  # sweep is delayed
+    world.clock.now += 2
+    world.drain()
+    parent = world.store.get_run("run_parent")
+    assert parent.status is RunStatus.SUCCEEDED
+    assert json.loads(parent.result or "")["succeeded"] == 2
+
+
 def test_child_grant_is_never_wider_than_the_parent() -> None:
     parent = Grant(tools=["a", "b"], side_effects=["read"], max_children=3)
     asked = Grant(tools=["b", "c"], side_effects=["read", "write"], max_children=10)
