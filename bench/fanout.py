@@ -102,6 +102,25 @@ def make_backend(kind: str, cfg: dict[str, Any]) -> tuple[Any, Any]:
     return store, queue
 
 
+def dead_letters(kind: str, cfg: dict[str, Any]) -> int:
+    """Messages set aside as poison (SQS DLQ / Azure ``-poison`` queue)."""
+    if kind == "aws":
+        import boto3
+
+        sqs = boto3.client("sqs", endpoint_url=cfg["endpoint"], region_name=REGION,
+                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        attrs = sqs.get_queue_attributes(QueueUrl=cfg["dlq_url"],
+                                         AttributeNames=["ApproximateNumberOfMessages"])
+        return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+    from core.queue import azure_queue_client
+
+    poison = azure_queue_client(f"{cfg['queue']}-poison", connection_string=cfg["conn"])
+    try:
+        return int(poison.get_queue_properties().approximate_message_count)
+    except Exception:  # no poison queue: nothing was set aside
+        return 0
+
+
 def build_orchestrator(store: Any, queue: Any, cfg: dict[str, Any]) -> Any:
     from openai import OpenAI
 
@@ -224,7 +243,7 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
     return {"backend": kind, "elapsed": elapsed, "tokens": tokens,
             "used": tokens / (rate * elapsed), "throttled": counters.throttled,
             "fan_used": fan_tokens / (rate * fan_seconds) if fan_seconds else 0.0,
-            "errors": outcomes.get("error", 0),
+            "errors": outcomes.get("error", 0), "dead": dead_letters(kind, cfg),
             "completions": counters.completions, "lost": lost,
             "minimum": tokens / rate, "deferred": outcomes.get("deferred", 0),
             "parent": final.status.value}
@@ -236,7 +255,7 @@ def main() -> int:
     parser.add_argument("--children", type=int, default=50)
     parser.add_argument("--workers", type=int, default=3, help="worker processes (>= 2)")
     parser.add_argument("--backends", default="aws,azure")
-    parser.add_argument("--tpm", type=int, default=12_000, help="tokens per window")
+    parser.add_argument("--tpm", type=int, default=20_000, help="tokens per window")
     parser.add_argument("--rpm", type=int, default=60, help="requests per window")
     parser.add_argument("--window", type=float, default=10.0, help="limit window, seconds")
     parser.add_argument("--burst", type=float, default=0.08,
@@ -254,11 +273,12 @@ def main() -> int:
     print(f"Fan-out of {args.children} child runs, {args.workers} worker processes, limit "
           f"{args.tpm:,} tokens and {args.rpm} requests per {args.window:g} s")
     print(f"{'backend':<8} {'TPM used':>8} {'in fan-out':>10} {'429s':>5} {'lost':>5} "
-          f"{'deferred':>8} {'errors':>6} {'tokens':>7} {'time s':>7} {'min s':>6} "
+          f"{'deferred':>8} {'errors':>6} {'DLQ':>4} {'tokens':>7} {'time s':>7} {'min s':>6} "
           f"{'time/min':>8}")
     for r in rows:
         print(f"{r['backend']:<8} {r['used']:>8.1%} {r['fan_used']:>10.1%} {r['throttled']:>5} "
-              f"{r['lost']:>5} {r['deferred']:>8} {r['errors']:>6} {r['tokens']:>7,} "
+              f"{r['lost']:>5} {r['deferred']:>8} {r['errors']:>6} {r['dead']:>4} "
+              f"{r['tokens']:>7,} "
               f"{r['elapsed']:>7.1f} {r['minimum']:>6.1f} {r['elapsed'] / r['minimum']:>8.2f}")
     return 0
 
