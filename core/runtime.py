@@ -17,6 +17,7 @@ from core.orchestrator.engine import Handoff, Orchestrator, ToolSource
 from core.orchestrator.models import Decision, Run
 from core.orchestrator.observer import NullObserver, RunObserver
 from core.planner.base import Planner, ProposedCall
+from core.ratelimit.llm import limited_planners
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
 
@@ -147,7 +148,8 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
     return with_mesh(Orchestrator(
         store=store,
         catalogs=CatalogCache() if children is None else with_subtask_tool(CatalogCache()),
-        planners=planners or PlannerChoice(env),
+        planners=planners or limited_planners(PlannerChoice(env), store,
+                                              os.environ if env is None else env),
         guard=guard or ScenarioGuard(policy_dirs()),
         executor=executor,
         cloud=cloud,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -276,7 +277,12 @@ class Worker:
         from core.api.deps import Deps
         from core.config import Settings
 
-        return cls(Deps(Settings.from_env(env)))
+        source = os.environ if env is None else env
+        cap = source.get("PADDOCK_TENANT_CONCURRENCY", "")
+        if cap and not (cap.isdigit() and int(cap) > 0):
+            raise ConfigError(f"PADDOCK_TENANT_CONCURRENCY must be a positive integer, not "
+                              f"{cap!r}")
+        return cls(Deps(Settings.from_env(env)), tenant_concurrency=int(cap) if cap else None)
 
     def process(self, envelope: Envelope) -> WorkOutcome:
         try:

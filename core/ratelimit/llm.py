@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from core.errors import PlannerError, Throttled
+from core.errors import ConfigError, PlannerError, Throttled
+from core.orchestrator.models import Run
 from core.planner.base import Plan, PlanContext, Planner
 from core.ratelimit.bucket import Limit, RateLimiter
 from core.ratelimit.window import window_limit
+from core.state.base import RunStore
 
 TokenEstimator = Callable[[PlanContext], int]
 
@@ -95,3 +97,47 @@ class RateLimitedPlanner:
             raise
         self._limiter.reconcile(self._tpm, wanted, float(plan.usage.total_tokens))
         return plan
+
+
+def limits_from_env(env: Mapping[str, str]) -> DeploymentLimits | None:
+    """``PADDOCK_LLM_TPM`` / ``PADDOCK_LLM_RPM`` (per minute) and ``PADDOCK_LLM_DEPLOYMENT``
+    (bucket name; default ``default``); ``None`` when neither limit is set.
+
+    Raises ``ConfigError`` for a value that is not a positive number.
+    """
+    tpm, rpm = env.get("PADDOCK_LLM_TPM", ""), env.get("PADDOCK_LLM_RPM", "")
+    if not tpm and not rpm:
+        return None
+    values: list[float] = []
+    for name, text in (("PADDOCK_LLM_TPM", tpm), ("PADDOCK_LLM_RPM", rpm)):
+        try:
+            value = float(text) if text else 1e12
+        except ValueError:
+            value = -1.0
+        if value <= 0:
+            raise ConfigError(f"{name} must be a positive number, not {text!r}")
+        values.append(value)
+    return DeploymentLimits(env.get("PADDOCK_LLM_DEPLOYMENT") or "default",
+                            tokens_per_minute=values[0], requests_per_minute=values[1])
+
+
+def limited_planners(planners: Callable[[Run], Planner], store: RunStore,
+                     env: Mapping[str, str]) -> Callable[[Run], Planner]:
+    """Wrap every model-backed planner (not the offline ``rules`` one) in the shared limits
+    from the environment; without limits there, ``planners`` unchanged."""
+    limits = limits_from_env(env)
+    if limits is None:
+        return planners
+    limiter = RateLimiter(store)
+    wrapped: dict[int, Planner] = {}
+
+    def provide(run: Run) -> Planner:
+        inner = planners(run)
+        if run.planner == "rules":
+            return inner
+        found = wrapped.get(id(inner))
+        if found is None:
+            found = wrapped[id(inner)] = RateLimitedPlanner(inner, limiter, limits)
+        return found
+
+    return provide

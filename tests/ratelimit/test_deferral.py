@@ -206,3 +206,31 @@ def test_tenant_cap_defers_a_second_run_of_the_same_tenant() -> None:
     assert slots.held("tenant:acme") == 0
 
 
+
+
+def test_limits_from_the_environment_wrap_model_planners_only() -> None:
+    from core.errors import ConfigError
+    from core.ratelimit.llm import limited_planners, limits_from_env
+
+    assert limits_from_env({}) is None
+    limits = limits_from_env({"PADDOCK_LLM_TPM": "90000", "PADDOCK_LLM_DEPLOYMENT": "gpt"})
+    assert limits is not None and limits.tokens_per_minute == 90000
+    assert limits.tpm.name == "llm:gpt:tpm"
+    with pytest.raises(ConfigError, match="PADDOCK_LLM_RPM"):
+        limits_from_env({"PADDOCK_LLM_RPM": "lots"})
+    rules = ScriptedPlanner([])
+    provide = limited_planners(lambda run: rules, MemoryStore(), {"PADDOCK_LLM_TPM": "1000"})
+    assert provide(Run(id="a", goal="g", planner="rules")) is rules
+    wrapped = provide(Run(id="b", goal="g", planner="openai"))
+    assert isinstance(wrapped, RateLimitedPlanner) and wrapped.inner is rules
+    assert provide(Run(id="c", goal="g", planner="openai")) is wrapped
+
+
+def test_tenant_cap_from_the_environment_is_checked() -> None:
+    from core.api.worker import Worker
+    from core.errors import ConfigError
+
+    assert Worker.from_env({"PADDOCK_TENANT_CONCURRENCY": "4"}).tenant_concurrency == 4
+    assert Worker.from_env({}).tenant_concurrency is None
+    with pytest.raises(ConfigError, match="positive integer"):
+        Worker.from_env({"PADDOCK_TENANT_CONCURRENCY": "-1"})
