@@ -42,17 +42,21 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
-
-from core.catalog.models import Tool
-from core.errors import ConflictError, NotFoundError, PaddockError
+from core.errors import ConflictError, NotFoundError
+from core.orchestrator._child_specs import (
+    SPAWN_TOOL,
+    ChildSpec,
+    ChildSpecError,
+    Resolver,
+    subtask_tool,
+    subtasks_from_args,
+    with_subtask_tool,
+)
 from core.orchestrator._narrowing import narrow_budget, narrow_grant
 from core.orchestrator.models import (
-    Budget,
     CallRecord,
     CallStatus,
     ChildRef,
-    Grant,
     Run,
     RunStatus,
     Step,
@@ -77,106 +81,14 @@ __all__ = [
 ]
 
 log = logging.getLogger("paddock.children")
-SPAWN_TOOL = "spawn_subtasks"
 MAX_RESULT_CHARS = 4000
 """A child's result is kept on the parent's head up to this length."""
 _CAS_ATTEMPTS = 20
 SWEEP_WHEN = 5
 
 
-class ChildSpec(BaseModel):
-    """What one child run should do. Unset fields are inherited from the parent."""
-
-    goal: str = Field(min_length=1, max_length=4000)
-    inputs: dict[str, Any] = Field(default_factory=dict)
-    scenario: str | None = None
-    agent: str | None = None
-    """The agent profile the child acts as (delegation to a domain agent, ``core.mesh``)."""
-    planner: str | None = None
-    catalog: list[str] | None = None
-    """Spec sources; only code (a resolver), never the planner's arguments, may set these."""
-    base_urls: dict[str, str] | None = None
-    grant: Grant | None = None
-    """Narrowed to the parent's grant; ``None``: the parent's grant without children."""
-    budget: Budget | None = None
-    """Narrowed to the parent's share; ``None``: the parent's limits, shared."""
-    cloud: str | None = None
-    """Whose queue runs the child (``aws``, ``azure``, ``local``); default: the parent's."""
-
-
-class ChildSpecError(PaddockError):
-    """A resolver could not turn a call into child specs; the call fails with this message."""
-
-
-Resolver = Callable[[Run, CallRecord], list[ChildSpec]]
-"""Turns a guarded, allowed call of a parent into the specs of its children."""
 QueueLookup = Callable[[str], TaskQueue]
 Create = Callable[[Run], Run]
-
-
-class _Task(BaseModel):
-    goal: str = Field(min_length=1, max_length=4000)
-    inputs: dict[str, Any] = Field(default_factory=dict)
-
-
-class _Tasks(BaseModel):
-    tasks: list[_Task] = Field(min_length=1, max_length=100)
-
-
-def subtasks_from_args(parent: Run, call: CallRecord) -> list[ChildSpec]:
-    """The resolver of ``spawn_subtasks``: one child per task, each with the parent's
-    scenario, catalog and planner, and only the goal and inputs the planner chose."""
-    try:
-        tasks = _Tasks.model_validate(call.args)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ChildSpecError(f"bad {SPAWN_TOOL} arguments at {where}: {first['msg']}") from exc
-    return [ChildSpec(goal=t.goal, inputs=t.inputs) for t in tasks.tasks]
-
-
-def subtask_tool() -> Tool:
-    """The ``spawn_subtasks`` tool as the planner sees it (read-only for the parent: each
-    child is guarded on its own)."""
-    return Tool(
-        name=SPAWN_TOOL, operation_id=SPAWN_TOOL, method="POST", path="/children",
-        base_url="paddock://children", params=(),
-        description=("Start one child run per task and wait for all of them; the result "
-                     "lists each child's status, answer and error."),
-        args_schema={
-            "type": "object", "additionalProperties": False, "required": ["tasks"],
-            "properties": {"tasks": {
-                "type": "array", "minItems": 1, "maxItems": 100,
-                "items": {"type": "object", "additionalProperties": False,
-                          "required": ["goal"],
-                          "properties": {"goal": {"type": "string", "minLength": 1},
-                                         "inputs": {"type": "object"}}}}}},
-    )
-
-
-class _WithSubtasks:
-    def __init__(self, inner: Any, tool: Tool) -> None:
-        self._inner = inner
-        self._tool = tool
-
-    @property
-    def tools(self) -> list[Tool]:
-        return [*self._inner.tools, self._tool]
-
-    def find(self, name: str) -> Tool | None:
-        return self._tool if name == self._tool.name else self._inner.find(name)
-
-
-def with_subtask_tool(catalogs: Callable[[Run], Any]) -> Callable[[Run], Any]:
-    """Wrap a catalog provider so runs allowed children (``Grant.max_children > 0``) also
-    see ``spawn_subtasks``; other runs see their catalog unchanged."""
-    tool = subtask_tool()
-
-    def provide(run: Run) -> Any:
-        inner = catalogs(run)
-        return _WithSubtasks(inner, tool) if run.grant.max_children > 0 else inner
-
-    return provide
 
 
 class ChildRuns:
