@@ -12,11 +12,13 @@ MCP default). Results are untrusted text for provenance, like any third-party co
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import shlex
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import anyio
@@ -63,11 +65,22 @@ def _with_client(source: str, action: Callable[[Any], Awaitable[_T]]) -> _T:
             return await action(client)
 
     try:
-        return anyio.run(run)
+        return _run_blocking(run)
     except SpecError:
         raise
     except Exception as exc:  # the SDK raises transport and protocol errors of many kinds
         raise SpecError(f"{source}: MCP server failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _run_blocking(run: Callable[[], Awaitable[_T]]) -> _T:
+    """Run ``run`` to completion from synchronous code, also when this thread already runs an
+    event loop (an ASGI server, a test's browser driver): then on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return anyio.run(run)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="paddock-mcp") as pool:
+        return pool.submit(anyio.run, run).result()
 
 
 def side_effect(annotations: Any) -> SideEffect:

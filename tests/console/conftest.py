@@ -96,8 +96,10 @@ def output_dir() -> Path:
     return out
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium for one test module. Playwright's sync API keeps an event loop running in
+    this thread while it lives, so it must not outlive the browser tests."""
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Chromium at {CHROMIUM} (scripts/test installs it "
                     "with apt-get when run as root)")
