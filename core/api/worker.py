@@ -166,6 +166,11 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
         # Stalled: the worker that last moved it died before passing it on. Take it over.
         log.warning("run %s stalled at version %d; resuming it", head.id, head.version)
         envelope = envelope.model_copy(update={"expected_version": head.version})
+    if orchestrator.children is not None and head.parent_id is not None:
+        stopped = orchestrator.children.parent_stopped(head)
+        if stopped is not None:  # e.g. killed while this child was being spawned
+            run = orchestrator.kill(head.id, reason=stopped)
+            return WorkOutcome(Outcome.FINISHED, run.id, run.version, run.status)
     slot_key = f"tenant:{head.tenant}"
     if tenant_cap is not None:
         grant = tenant_cap.slots.acquire(slot_key, head.id, tenant_cap.per_tenant)

@@ -234,6 +234,19 @@ class ChildRuns:
             "kind": EnvelopeKind.CHILD_DONE, "child_id": child.id, "sender": self.cloud,
             "traceparent": parent.traceparent}))
 
+    def parent_stopped(self, child: Run) -> str | None:
+        """Why ``child`` must stop because its parent already finished (a kill that raced
+        the spawn), or ``None``. One read of the parent's head."""
+        if child.parent_id is None:
+            return None
+        try:
+            parent = self.store.get_run(child.parent_id, with_steps=False)
+        except NotFoundError:
+            return f"parent {child.parent_id} no longer exists"
+        if parent.status.finished:
+            return f"parent {parent.id} is {parent.status.value}"
+        return None
+
     # -- internals -----------------------------------------------------------------------
 
     def _child_run(self, parent: Run, spec: ChildSpec, child_id: str, *, share: int,

@@ -117,6 +117,21 @@ def test_killing_the_parent_kills_its_children() -> None:
                for c in world.store.get_run("run_parent").children)
 
 
+def test_a_child_whose_parent_already_stopped_is_killed_when_it_comes_up() -> None:
+    world = World()
+    world.start(2)
+    world.step()
+    parent = world.store.get_run("run_parent")
+    # The parent is marked killed without reaching its children (a kill racing the spawn).
+    world.orch._kill_one("run_parent", "operator")
+    world.drain()
+    for ref in parent.children:
+        child = world.store.get_run(ref.id)
+        assert child.status is RunStatus.KILLED
+        assert "parent run_parent is killed" in (child.reason or "")
+        assert world.planner.plans.get(ref.id) is None
+
+
 def test_more_children_than_allowed_fail_the_call_and_spawn_nothing() -> None:
     world = World()
     world.start(4, max_children=3)
