@@ -21,7 +21,13 @@ Limits: a child's grant is the intersection of its parent's and the one asked fo
 spawn children of its own only when asked for, fewer than its parent (:func:`narrow_grant`);
 its budget is its share of what the parent has left (:func:`narrow_budget`); its spend is
 added to the parent's usage when it finishes. The ``Grant.max_children`` of the parent bounds
-how many children it may spawn in all.
+how many children it may spawn in all — for resolver tools too: a parent whose allowance is 0
+gets an ``error`` on such a call and spawns nothing. The aggregated result is the call's
+``result`` (``{"children": [{"run_id", "goal", "status", "result"?, "error"?}], "succeeded",
+"failed"}``); ``call.untrusted`` is set when any child read untrusted text, and each
+``Run.children`` entry (``ChildRef``) keeps the child's status, result, usage and cloud.
+A child's message carries ``parent_id``; a child whose parent already finished is killed when
+its message comes up (``parent_stopped``).
 
 Example (delegation to a domain agent as a tool)::
 
