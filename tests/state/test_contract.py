@@ -105,9 +105,13 @@ def test_checkpoint_of_missing_run_is_not_found(store: RunStore) -> None:
         store.checkpoint(new_run(), expected_version=1, steps=[step(0)])
 
 
-def test_two_workers_exactly_one_wins_each_checkpoint(store: RunStore) -> None:
+def test_two_workers_never_both_win_a_checkpoint(store: RunStore) -> None:
+    """Both workers read the same version, then both write. At most one may win each round;
+    none may win twice for one version, and the stored steps are exactly the winners'. (Both
+    may lose a round: DynamoDB cancels both of two concurrent transactions on one item with
+    ``TransactionConflict``, which the store reports as a conflict to re-read and retry.)"""
     run = store.create_run(new_run(status=RunStatus.RUNNING))
-    rounds, barrier = 15, threading.Barrier(2)
+    rounds, barrier = 20, threading.Barrier(2, timeout=60)
     wins: dict[int, list[str]] = {}
     lock = threading.Lock()
 
@@ -130,12 +134,13 @@ def test_two_workers_exactly_one_wins_each_checkpoint(store: RunStore) -> None:
         t.start()
     for t in threads:
         t.join(timeout=120)
-    assert sorted(wins) == list(range(1, rounds + 1))
-    assert all(len(names) == 1 for names in wins.values())
+    assert all(len(names) == 1 for names in wins.values()), wins
+    won = sorted(wins)
+    assert won == list(range(1, len(won) + 1))  # each win moved the run one version on
+    assert len(won) >= rounds // 2, f"only {len(won)} of {rounds} rounds had a winner"
     final = store.get_run(run.id)
-    assert final.version == rounds + 1
-    assert [s.calls[0].result["by"] for s in final.steps] == [wins[v][0]
-                                                              for v in sorted(wins)]
+    assert final.version == len(won) + 1
+    assert [s.calls[0].result["by"] for s in final.steps] == [wins[v][0] for v in won]
 
 
 @pytest.mark.slow  # ~30 s on moto (it deep-copies the table per transaction), ~11 s on Azurite
