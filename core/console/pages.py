@@ -31,6 +31,7 @@ from core.console.session import (
     check_same_origin,
     clear_cookie,
     dev_sign_in_allowed,
+    loopback_host,
     session_cookie,
 )
 from core.console.views import inbox_items, locate
@@ -60,6 +61,8 @@ def signin(console: Console, page: Page) -> ApiResponse:
     if persona is not None:
         if not dev_sign_in_allowed(settings):
             raise ConsoleDenied(403, "Dev sign-in is only available in local mode.")
+        if not loopback_host(page.request):
+            raise ConsoleDenied(403, "Dev sign-in answers only on 127.0.0.1 or localhost.")
         token = _dev_token(settings.auth_issuer or "", persona, page.form.get("tenant") or "acme")
     else:
         token = (page.form.get("token") or "").strip()

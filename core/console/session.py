@@ -119,6 +119,22 @@ def dev_sign_in_allowed(settings: Settings) -> bool:
     return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
 
 
+def loopback_host(request: ApiRequest) -> bool:
+    """Whether the browser addressed this machine by a loopback name (``Host`` and any
+    ``X-Forwarded-Host``): a DNS-rebound page on another name cannot use the dev sign-in."""
+    for name in ("host", "x-forwarded-host"):
+        value = request.header(name)
+        if value is None and name == "x-forwarded-host":
+            continue
+        try:
+            host = urlsplit("//" + (value or "")).hostname
+        except ValueError:
+            return False
+        if host not in ("127.0.0.1", "localhost", "::1"):
+            return False
+    return True
+
+
 def _seconds_left(token: str) -> int:
     """Seconds until the token's ``exp`` (already verified by the authenticator)."""
     try:

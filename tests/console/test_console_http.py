@@ -318,3 +318,16 @@ def test_live_fragments_link_relative_to_the_page_they_land_in(dev: DevServer,
     run = bob.get(f"/console/runs/{run_id}/live").text  # lands in console/runs/{id}
     assert f'action="../approvals/{run_id}/' in run
     assert f'data-live="../runs/{run_id}/live"' in run
+
+
+@pytest.mark.parametrize("headers", [
+    {"host": "rebound.attacker.example:8080", "origin": "http://rebound.attacker.example:8080"},
+    {"x-forwarded-host": "rebound.attacker.example", "origin": "http://rebound.attacker.example"},
+])
+def test_dev_sign_in_refuses_a_dns_rebound_page(dev: DevServer, headers: dict[str, str]) -> None:
+    # A web page whose name was re-pointed at 127.0.0.1 posts the dev sign-in as its own
+    # origin (Origin matches Host, so the same-origin check passes); it must not get a session.
+    response = httpx.post(f"{dev.url}/aws/console/signin", headers=headers, timeout=30,
+                          data={"persona": "admin", "tenant": "acme"})
+    assert response.status_code == 403
+    assert "set-cookie" not in response.headers
