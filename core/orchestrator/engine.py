@@ -176,6 +176,10 @@ class Orchestrator:
         for child in run.children:
             if not child.status.finished:
                 self.kill(child.id, reason=f"parent {run_id} stopped: {reason}")
+        if self.children is not None and run.status.finished:
+            # A child killed while idle (awaiting approval, waiting) has no message in flight
+            # to tell its waiting parent; without this the parent would wait for ever.
+            self.children.child_finished(run)
         return run
 
     def _kill_one(self, run_id: str, reason: str) -> Run:

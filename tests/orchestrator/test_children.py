@@ -20,10 +20,10 @@ from core.orchestrator.models import (
     Usage,
     utcnow,
 )
-from core.planner.base import Plan, ProposedCall
+from core.planner.base import Plan, PlanContext, ProposedCall
 from core.queue.base import Envelope, EnvelopeKind
 from core.testing.planner import ScriptedPlanner
-from tests.orchestrator.fanout import World
+from tests.orchestrator.fanout import FanPlanner, World
 
 
 def test_fan_out_aggregates_every_child_and_reports_the_failed_one() -> None:
@@ -263,3 +263,29 @@ def test_a_resolver_from_code_delegates_one_call_to_a_narrowed_child() -> None:
     assert child.goal == "find a truck"
     assert child.grant.tools == ["track"] and child.grant.side_effects == ["read"]
     assert child.grant.max_children == 0
+
+
+class _AskingPlanner(FanPlanner):
+    """Child 0 asks a human for help (and so waits, with no message in flight)."""
+
+    def plan(self, ctx: PlanContext) -> Plan:
+        if ctx.inputs.get("n") == 0 and not ctx.steps:
+            return Plan(help_request="which supplier list?")
+        return super().plan(ctx)
+
+
+def test_killing_an_idle_child_wakes_its_waiting_parent() -> None:
+    world = World(planner=_AskingPlanner())
+    world.start(2)
+    world.drain()
+    world.clock.now += 2  # the sweep of the last children runs, and finds child 0 waiting
+    world.drain()
+    asking = world.store.get_run("run_parent-0-0-0")
+    assert asking.status is RunStatus.AWAITING_APPROVAL
+    assert world.store.get_run("run_parent").status is RunStatus.WAITING
+    world.orch.kill(asking.id, reason="operator")  # nothing of the child is on the queue
+    world.drain()
+    parent = world.store.get_run("run_parent")
+    assert parent.status is RunStatus.SUCCEEDED
+    result = json.loads(parent.result or "")
+    assert (result["succeeded"], result["failed"]) == (1, 1)
