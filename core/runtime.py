@@ -121,7 +121,8 @@ def default_executor(identity: Identity | None = None) -> Executor:
 
     if identity is None:
         return ToolRouter(HttpExecutor())
-    return ToolRouter(HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier))
+    return ToolRouter(HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier),
+                      verifier=identity.verifier)
 
 
 def build_orchestrator(*, store: RunStore, cloud: str = "local",

@@ -19,7 +19,7 @@ import shlex
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -29,6 +29,9 @@ from core.catalog.openapi import ImportResult
 from core.errors import SpecError
 from core.execution._schema import validate_body
 from core.execution.base import CallContext, ExecutionResult
+
+if TYPE_CHECKING:
+    from core.execution.hooks import CallVerifier
 
 PREFIX = "mcp+"
 MCP_FORMAT = "mcp"
@@ -134,9 +137,17 @@ def import_mcp(source: str) -> ImportResult:
 
 class McpExecutor:
     """Calls MCP tools (one short session per call). A finished call reads as status 200;
-    a tool-reported error (``isError``) keeps its content and sets ``error``."""
+    a tool-reported error (``isError``) keeps its content and sets ``error``. With a
+    ``verifier`` (the identity layer's capability check) a refused call is never sent."""
+
+    def __init__(self, verifier: CallVerifier | None = None) -> None:
+        self._verifier = verifier
 
     def execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
+        if self._verifier is not None:
+            reason = self._verifier.verify(tool, args, ctx)
+            if reason is not None:
+                return ExecutionResult(error=f"refused: {reason}", refused=reason, attempts=0)
         started = time.perf_counter()
 
         async def call(client: Any) -> Any:
@@ -164,9 +175,10 @@ class McpExecutor:
 class ToolRouter:
     """Sends MCP tools to ``mcp`` and every other tool to ``http``."""
 
-    def __init__(self, http: Any, mcp: Any | None = None) -> None:
+    def __init__(self, http: Any, mcp: Any | None = None, *,
+                 verifier: CallVerifier | None = None) -> None:
         self.http = http
-        self.mcp = mcp or McpExecutor()
+        self.mcp = mcp or McpExecutor(verifier)
 
     def execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
         target = self.mcp if is_mcp_source(tool.base_url) else self.http
