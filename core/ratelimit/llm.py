@@ -114,7 +114,7 @@ def limits_from_env(env: Mapping[str, str]) -> DeploymentLimits | None:
             value = float(text) if text else 1e12
         except ValueError:
             value = -1.0
-        if value <= 0:
+        if not (value > 0 and math.isfinite(value)):  # "nan" or "inf" would disable it
             raise ConfigError(f"{name} must be a positive number, not {text!r}")
         values.append(value)
     return DeploymentLimits(env.get("PADDOCK_LLM_DEPLOYMENT") or "default",

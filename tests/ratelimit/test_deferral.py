@@ -218,6 +218,9 @@ def test_limits_from_the_environment_wrap_model_planners_only() -> None:
     assert limits.tpm.name == "llm:gpt:tpm"
     with pytest.raises(ConfigError, match="PADDOCK_LLM_RPM"):
         limits_from_env({"PADDOCK_LLM_RPM": "lots"})
+    for bad in ("nan", "inf", "1e400"):  # each would switch the limit off silently
+        with pytest.raises(ConfigError, match="PADDOCK_LLM_TPM"):
+            limits_from_env({"PADDOCK_LLM_TPM": bad})
     rules = ScriptedPlanner([])
     provide = limited_planners(lambda run: rules, MemoryStore(), {"PADDOCK_LLM_TPM": "1000"})
     assert provide(Run(id="a", goal="g", planner="rules")) is rules
