@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from core.errors import ConfigError, NotFoundError, Throttled
-from core.orchestrator.models import Run, RunStatus
+from core.orchestrator.models import Run, RunStatus, utcnow
 from core.queue.base import Envelope, EnvelopeKind, TaskQueue
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
     if tenant_cap is not None:
         grant = tenant_cap.slots.acquire(slot_key, head.id, tenant_cap.per_tenant)
         if not grant.granted:
-            return _defer(envelope, head, lookup, here, grant.retry_after)
+            return _defer(envelope, head, lookup, here, grant.retry_after, stall_check=False)
     token = _handoffs.set([])
     try:
         # The consumer span continues the sender's trace; the advance nests under it.
@@ -186,7 +186,7 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
         sent = _handoffs.get() or []
     except Throttled as exc:
         current = orchestrator.store.get_run(envelope.run_id, with_steps=False)
-        return _defer(envelope, current, lookup, here, exc.wait)
+        return _defer(envelope, current, lookup, here, exc.wait, stall_check=False)
     finally:
         _handoffs.reset(token)
         if tenant_cap is not None:
@@ -225,14 +225,18 @@ def _stall_wait(head: Run, orchestrator: Orchestrator) -> float | None:
 
 
 def _defer(envelope: Envelope, run: Run, lookup: QueueLookup, here: str,
-           wait: float) -> WorkOutcome:
-    """Put the run back on this cloud's queue, visible again after ``wait`` seconds."""
+           wait: float, *, stall_check: bool = True) -> WorkOutcome:
+    """Put the run back on this cloud's queue, visible again after ``wait`` seconds.
+
+    Only stall checks count as attempts (``MAX_STALL_CHECKS``): a run deferred for lack of
+    budget many times must still be taken over if a worker dies while advancing it."""
     if run.status.finished:
         return WorkOutcome(Outcome.STALE, run.id, run.version, run.status)
     delay = min(MAX_DELAY_SECONDS, max(1, math.ceil(wait)))
-    again = envelope.retry().model_copy(update={"expected_version": run.version,
-                                                "kind": EnvelopeKind.ADVANCE,
-                                                "child_id": None})
+    base = envelope.retry() if stall_check else envelope.model_copy(
+        update={"sent_at": utcnow()})
+    again = base.model_copy(update={"expected_version": run.version,
+                                    "kind": EnvelopeKind.ADVANCE, "child_id": None})
     if here != "local":
         again = again.model_copy(update={"target": here})
     lookup(again.target).send(again, delay_seconds=delay)

@@ -4,6 +4,7 @@ limits, 429/503 with Retry-After from a service and from the model, and the tena
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.api.worker import Outcome, TenantCap, WorkOutcome, process_envelope
+from core.api.worker import (
+    MAX_STALL_CHECKS,
+    Outcome,
+    TenantCap,
+    WorkOutcome,
+    process_envelope,
+)
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
@@ -204,6 +211,28 @@ def test_tenant_cap_defers_a_second_run_of_the_same_tenant() -> None:
     rig.clock.now += 5
     assert rig.work(tenant_cap=cap)[0].status is RunStatus.SUCCEEDED
     assert slots.held("tenant:acme") == 0
+
+
+def test_a_run_deferred_many_times_is_still_resumed_after_a_worker_crash() -> None:
+    # Deferrals for lack of budget must not use up the stale envelope's stall checks.
+    rig = Rig(ScriptedPlanner([Plan(reasoning="look around"), Plan(final_answer="done")]),
+              claim_lease=timedelta(0))
+    slots = Slots(rig.store, clock=rig.clock)
+    cap = TenantCap(slots, per_tenant=1)
+    assert slots.acquire("tenant:acme", "run_busy", 1).granted
+    rig.start("run_a", tenant="acme")
+    for _ in range(MAX_STALL_CHECKS + 2):
+        [deferred] = rig.work(tenant_cap=cap)
+        assert deferred.outcome is Outcome.DEFERRED
+        rig.clock.now += deferred.delay or 0
+    slots.release("tenant:acme", "run_busy")
+    [message] = rig.queue.receive(max_messages=1)
+    envelope = message.envelope
+    # The worker takes it, checkpoints one step and dies before sending the next message.
+    rig.orch.advance(envelope.run_id, expected_version=envelope.expected_version, max_steps=1)
+    assert rig.store.get_run("run_a").status is RunStatus.RUNNING
+    again = process_envelope(envelope, rig.orch, {"local": rig.queue}, tenant_cap=cap)
+    assert again.outcome is Outcome.FINISHED and again.status is RunStatus.SUCCEEDED
 
 
 
