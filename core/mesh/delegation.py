@@ -23,6 +23,7 @@ from typing import Any
 
 from core.catalog.models import Location, SideEffect, Tool
 from core.guardrails.base import Guard
+from core.guardrails.findings import deny, fold
 from core.guardrails.provenance import ProvenanceIndex, untrusted_origin
 from core.mesh.profiles import ASK_PREFIX, AgentMesh, AgentProfile, load_mesh
 from core.orchestrator.children import ChildSpec, ChildSpecError, Resolver
@@ -148,6 +149,15 @@ class MeshGuard:
     def check(self, run: Run, tool: Tool | None, call: ProposedCall,
               *, confidence: float | None = None) -> Decision:
         mesh = self._meshes(run)
+        if tool is not None and mesh is not None and run.agent is not None:
+            # The grant also covers the delegates' tools (a child's grant is cut from it); the
+            # agent itself may call only its own tools and its delegation tools.
+            profile = mesh.profiles.get(run.agent)
+            own = set() if profile is None else {
+                *profile.tools, *(mesh.get(d).ask_tool for d in profile.delegates)}
+            if tool.name not in own:
+                return fold([deny("entitlement", f"agent {run.agent} does not own "
+                                                 f"{tool.name}; delegate to its owner")])
         if tool is not None and mesh is not None and mesh.by_ask_tool(tool.name) is not None:
             return self._delegation.check(run, tool, call, confidence=confidence)
         return self.inner.check(run, tool, call, confidence=confidence)

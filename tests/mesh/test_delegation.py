@@ -201,3 +201,22 @@ def test_killing_the_parent_stops_a_waiting_child(world: MeshWorld) -> None:
     child = world.store.get_run(child_id)
     assert child.status is RunStatus.KILLED
     assert pending_approvals(world.store, root.id) == []
+
+
+def test_a_parent_cannot_call_its_delegates_tools_itself(world: MeshWorld) -> None:
+    # The parent's grant covers its delegates' tools (so it can hand them down); an injected
+    # planner must still not use them directly, around the delegation and its narrowing.
+    world.scripted["logistics_planning"] = Scripted([
+        Plan(calls=[call("get_shipment_status", {"shipment_id": "SH-4471"}),
+                    call("search_contract_clauses", {"query": "reroute"}, 1)]),
+        Plan(final_answer="tried")])
+    local = world.local()
+    root = local.start(world.root())
+    final = local.run_until_settled(root.id)
+
+    calls = final.steps[0].calls
+    assert [c.status for c in calls] == [CallStatus.DENIED] * 2
+    for record in calls:
+        assert record.decision is not None and "entitlement" in record.decision.rule_ids
+    assert world.services.tracking.requests == []
+    assert final.children == []
