@@ -58,9 +58,21 @@ def tenant_costs(runs: Iterable[Run]) -> list[TenantCost]:
     for run in runs:
         entry = found.setdefault(run.tenant, TenantCost(run.tenant))
         entry.runs += 1
-        entry.usage = entry.usage.add(run.usage)
+        entry.usage = entry.usage.add(_own_usage(run))
         entry.by_status[run.status.value] = entry.by_status.get(run.status.value, 0) + 1
     return sorted(found.values(), key=lambda t: (-t.usage.cost_usd, t.tenant))
+
+
+def _own_usage(run: Run) -> Usage:
+    """What ``run`` spent itself: a parent's usage includes each child it recorded as finished
+    (``core.orchestrator.children``), and those children are counted as runs of their own."""
+    absorbed = Usage()
+    for ref in run.children:
+        if ref.status.finished:
+            absorbed = absorbed.add(ref.usage)
+    return Usage(prompt_tokens=run.usage.prompt_tokens - absorbed.prompt_tokens,
+                 completion_tokens=run.usage.completion_tokens - absorbed.completion_tokens,
+                 cost_usd=round(run.usage.cost_usd - absorbed.cost_usd, 8))
 
 
 def stored_runs(store: RunStore, *, tenant: str | None = None,

@@ -179,3 +179,17 @@ def test_deps_wire_the_configured_metrics_into_the_orchestrator(
         assert deps.orchestrator.tracing.cloud == "aws"
     finally:
         uninstall_log_redaction()
+
+
+def test_tenant_costs_count_a_child_runs_spend_once() -> None:
+    # A parent's usage includes its finished children's; the children are runs of their own.
+    from tests.orchestrator.fanout import World
+
+    world = World()
+    world.start(3)
+    world.drain()
+    parent = world.store.get_run("run_parent")
+    assert parent.usage.prompt_tokens == 100 + 3 * 10
+    [tenant] = tenant_costs(stored_runs(world.store))
+    assert (tenant.runs, tenant.usage.prompt_tokens) == (4, 100 + 3 * 10)
+    assert tenant.usage.completion_tokens == 3 * 5
