@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -21,6 +22,16 @@ from core.testing.servers import LocalServer
 
 DEV_TOKEN_PATH = "/dev/token"
 """Where the local issuer mints tokens for the console's dev sign-in (loopback callers only)."""
+
+
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _host_name(host: str) -> str | None:
+    try:
+        return urlsplit("//" + host).hostname
+    except ValueError:
+        return None
 
 
 class LocalIssuer:
@@ -89,8 +100,11 @@ class LocalIssuer:
 
         async def dev_token(request: Request) -> JSONResponse:
             # The console's dev sign-in (local mode only) asks here; nobody off this machine.
-            if request.client is None or request.client.host not in ("127.0.0.1", "::1"):
+            if request.client is None or request.client.host not in _LOOPBACK:
                 return JSONResponse({"error": "loopback only"}, status_code=403)
+            if _host_name(request.headers.get("host", "")) not in _LOOPBACK:
+                # a page on another name re-pointed at 127.0.0.1 (DNS rebinding)
+                return JSONResponse({"error": "loopback names only"}, status_code=403)
             try:
                 asked = await request.json()
                 sub, tenant = str(asked["sub"]), str(asked["tenant"])

@@ -138,3 +138,15 @@ def test_local_issuer_publishes_discovery_and_keys(issuer: LocalIssuer) -> None:
     key = client.get_signing_key_from_jwt(token)
     claims = jwt.decode(token, key.key, algorithms=["RS256"], audience="paddock-api")
     assert (claims["sub"], claims["tid"], claims["roles"]) == ("alice", "acme", ["approver"])
+
+
+def test_dev_token_is_refused_to_a_dns_rebound_page(issuer: LocalIssuer) -> None:
+    import httpx
+
+    asked = {"sub": "mallory", "tenant": "acme", "roles": ["admin"]}
+    # A page on another name re-pointed at 127.0.0.1: the socket is loopback, the Host is not.
+    rebound = httpx.post(issuer.issuer + "/dev/token", json=asked, timeout=10,
+                         headers={"host": "rebound.attacker.example"})
+    assert rebound.status_code == 403 and "access_token" not in rebound.text
+    local = httpx.post(issuer.issuer + "/dev/token", json=asked, timeout=10)
+    assert local.status_code == 200 and local.json()["access_token"].count(".") == 2
