@@ -86,7 +86,8 @@ class Orchestrator:
     """Shared rate limits per tool or host, asked before calls are claimed; raises
     ``Throttled`` (the worker re-enqueues the run with a delay)."""
     max_deferrals: int = 20
-    """A call answered 429/503 with Retry-After is put back this many times, then fails."""
+    """How often a call, or the model in a row, answering 429/503 with Retry-After is put back
+    on the queue before the call (or the run) fails."""
     capabilities: CapabilityIssuer | None = None
     """Mints the capability token each call carries to the executor (``core.identity``)."""
 
@@ -206,8 +207,16 @@ class Orchestrator:
                                         approval_ttl=self.approval_ttl, tracing=self.tracing)
         except PlannerError as exc:
             if exc.retryable and exc.retry_after is not None:
-                raise Throttled(f"planner: {exc.message}", retry_after=exc.retry_after) from exc
+                if run.planner_deferrals < self.max_deferrals:
+                    run.planner_deferrals += 1  # stored, so a model that never recovers ends
+                    self._save(run, None)
+                    raise Throttled(f"planner: {exc.message}",
+                                    retry_after=exc.retry_after) from exc
+                return self._finish(run, RunStatus.FAILED,
+                                    f"planner: {exc.message} (still refused after "
+                                    f"{run.planner_deferrals} deferrals)", error=True)
             return self._finish(run, RunStatus.FAILED, f"planner: {exc.message}", error=True)
+        run.planner_deferrals = 0
         run.steps.append(step)
         run.step_count = len(run.steps)
         run.usage = run.usage.add(step.usage)

@@ -247,6 +247,8 @@ class Run(BaseModel):
     """Child runs spawned by this run, in spawn order."""
     owner: str | None = None
     """The cloud whose worker owns the run now (``aws``, ``azure`` or ``local``)."""
+    planner_deferrals: int = 0
+    """Times in a row the model answered 429/5xx with Retry-After and the run was put back."""
     handoffs: int = 0
     """How many times the run moved to another cloud's store (``core.orchestrator.replica``);
     a copy with a higher count is the newer one."""

@@ -168,9 +168,27 @@ def test_model_429_with_long_retry_after_defers_the_run() -> None:
         rig.start()
         [out] = rig.work()
         assert out.outcome is Outcome.DEFERRED and out.delay == 45
-        assert rig.store.get_run("run_a").status is RunStatus.PENDING
+        deferred = rig.store.get_run("run_a")
+        assert deferred.status is RunStatus.RUNNING and deferred.planner_deferrals == 1
         rig.clock.now += 45
         assert rig.work()[0].status is RunStatus.SUCCEEDED
+        assert rig.store.get_run("run_a").planner_deferrals == 0
+
+
+def test_a_model_that_keeps_answering_429_fails_the_run_after_max_deferrals() -> None:
+    with ScriptedOpenAI(default=ErrorReply(429, retry_after=5, message="quota exhausted")) as fake:
+        planner = OpenAIPlanner(OpenAI(base_url=fake.base_url, api_key="k"), "gpt-4o-mini",
+                                max_retries=0)
+        rig = Rig(planner, max_deferrals=3)
+        rig.start()
+        outcomes = []
+        for _ in range(6):
+            outcomes += rig.work()
+            rig.clock.now += 5
+    assert [o.outcome for o in outcomes] == [Outcome.DEFERRED] * 3 + [Outcome.FINISHED]
+    run = rig.store.get_run("run_a")
+    assert run.status is RunStatus.FAILED
+    assert "quota exhausted" in (run.error or "") and "after 3 deferrals" in (run.error or "")
 
 
 def test_shared_llm_budget_estimates_before_and_reconciles_after() -> None:
