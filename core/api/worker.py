@@ -201,6 +201,10 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
         return WorkOutcome(Outcome.WAITING, run.id, run.version, run.status)
     if run.status is RunStatus.AWAITING_APPROVAL:
         return WorkOutcome(Outcome.PAUSED, run.id, run.version, run.status)
+    from core.orchestrator.engine import lost_race
+
+    if lost_race():  # another worker moved it on and carries it forward: no second chain
+        return WorkOutcome(Outcome.IDLE, run.id, run.version, run.status)
     if run.version == envelope.expected_version:
         return WorkOutcome(Outcome.IDLE, run.id, run.version, run.status)
     lookup(here).send(Envelope.model_validate({

@@ -9,6 +9,7 @@ re-sent with the same idempotency key, so a service never sees a write twice.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -44,6 +45,15 @@ if TYPE_CHECKING:
     from core.identity.base import CapabilityIssuer
     from core.orchestrator.children import ChildRuns
     from core.ratelimit.admission import CallAdmission
+
+
+_LOST_RACE: ContextVar[bool] = ContextVar("paddock_lost_race", default=False)
+
+
+def lost_race() -> bool:
+    """Whether the last ``advance`` in this context stopped because another writer moved the
+    run on first (that writer carries it forward; a queue worker should not re-enqueue it)."""
+    return _LOST_RACE.get()
 
 
 class ToolSource(Protocol):
@@ -109,11 +119,13 @@ class Orchestrator:
         run = self.store.get_run(run_id)
         if expected_version is not None and run.version != expected_version:
             return run
+        _LOST_RACE.set(False)
         with self.tracing.advance(run) as span:
             try:
                 run = self._loop(run, max_steps)
             except ConflictError:
                 # Another worker advanced this run since we read it; it owns the run now.
+                _LOST_RACE.set(True)
                 run = self.store.get_run(run_id)
             self.tracing.finished(span, run)
         return run
