@@ -6,7 +6,7 @@ import posixpath
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urljoin
+from urllib.parse import unquote, urljoin, urlsplit
 
 from core.catalog.loader import is_url, parse_bytes, read_source
 from core.errors import SpecError
@@ -31,6 +31,13 @@ def join_uri(base: str, relative: str) -> str:
     if is_url(relative) or Path(relative).is_absolute():
         return relative
     return posixpath.normpath(posixpath.join(posixpath.dirname(base), relative))
+
+
+def _origin(uri: str) -> str:
+    if not is_url(uri):
+        return "(local file)"
+    parts = urlsplit(uri)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def walk_pointer(document: Any, pointer: str) -> Any:
@@ -77,6 +84,11 @@ class Documents:
             return self._docs[uri]
         if self.root_uri.startswith("<"):
             raise RefError(f"$ref '{ref}': no base location to read '{uri}' from")
+        if is_url(self.root_uri) and _origin(uri) != _origin(self.root_uri):
+            # A spec fetched from a server may only pull in files from that same server: an
+            # absolute $ref must not make Paddock read local files or reach other hosts.
+            raise RefError(f"$ref '{ref}': '{uri}' is outside the spec's origin "
+                           f"{_origin(self.root_uri)}; not followed")
         try:
             self._docs[uri] = self._loader(uri)
         except SpecError as exc:

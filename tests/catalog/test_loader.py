@@ -158,6 +158,26 @@ def test_load_from_url_with_relative_ref_and_server(site: LocalServer) -> None:
     assert result.warnings == []
 
 
+def test_remote_spec_cannot_ref_local_files_or_other_hosts(site: LocalServer) -> None:
+    other = _SpecSite()
+    with LocalServer(other.app, name="other-host") as elsewhere:
+        spec = openapi({"/a": {"get": {"operationId": "a", "responses": {"200": {
+            "description": "ok", "content": {"application/json": {"schema": {
+                "$ref": f"{elsewhere.url}/specs/models.json#/Item"}}}}}}},
+            "/b": {"get": {"operationId": "b", "responses": {"200": {
+                "description": "ok", "content": {"application/json": {"schema": {
+                    "$ref": "file:///etc/hostname#/x"}}}}}}}})
+        site_app = _SpecSite()
+        site_app.files["evil.yaml"] = yaml.safe_dump(spec)
+        with LocalServer(site_app.app, name="evil-site") as evil:
+            result = import_spec(f"{evil.url}/specs/evil.yaml")
+    warnings = {t.name: " ".join(t.warnings) for t in result.tools}
+    assert "outside the spec's origin" in warnings["a"] and elsewhere.url in warnings["a"]
+    assert "outside the spec's origin" in warnings["b"]
+    assert "file:///etc/hostname" in warnings["b"]
+    assert all(t.response_schema(200) == {} for t in result.tools)  # nothing was read
+
+
 def test_url_not_found(site: LocalServer) -> None:
     assert "HTTP 404" in _error(f"{site.url}/specs/missing.yaml")
 
