@@ -136,7 +136,17 @@ class DynamoDBStore(PersistentStore):
         else:
             return BackendError(f"dynamodb checkpoint {run_id}: {exc}")
         if not old:
-            return NotFoundError(f"no run {run_id}")
+            # The old item should come back with the failed condition; when it does not (moto
+            # under concurrent writes omits it), read the head to tell a missing run from a
+            # stale version rather than guess.
+            try:
+                current = self._read_head(run_id)
+            except NotFoundError as missing:
+                return missing
+            except BackendError as failed:
+                return failed
+            return ConflictError(f"run {run_id} is at version {current.version}, "
+                                 f"not {expected}")
         return ConflictError(f"run {run_id} is at version {old['v']['N']}, not {expected}")
 
     def _read_head(self, run_id: str) -> HeadRecord:
