@@ -84,6 +84,9 @@ def cmd_refresh(args: argparse.Namespace) -> int:
                                   today=parse_day(args.today))
     if args.json:
         print(json.dumps([json_outcome(o) for o in outcomes], ensure_ascii=False))
+    elif not outcomes:
+        print("nothing to refresh: the versioned catalog holds no specs "
+              "(add one with `paddock catalog import SPEC --save`)")
     for outcome in outcomes if not args.json else ():
         new = outcome.new or outcome.old
         print(f"{outcome.status.upper():9} {new.title} {outcome.old.version} "

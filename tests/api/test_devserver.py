@@ -15,8 +15,6 @@ from core.api.devserver import DevServer
 
 @pytest.fixture(params=["memory", pytest.param("emulators", marks=pytest.mark.emulators)])
 def dev(request: pytest.FixtureRequest) -> Iterator[DevServer]:
-    pytest.importorskip("core.scenarios.supply_chain.rules",
-                        reason="the supply-chain rule planner is not in this tree yet")
     env: dict[str, str] = {}
     if request.param == "emulators":
         env = dict(request.getfixturevalue("emulators"))

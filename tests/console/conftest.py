@@ -103,9 +103,8 @@ def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Chromium at {CHROMIUM} (scripts/test installs it "
                     "with apt-get when run as root)")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="browser tests need the playwright package "
-                                          "(scripts/bootstrap dev)")
+    from playwright import sync_api  # the dev extra installs it
+
     # launch() gives Chromium a fresh temporary --user-data-dir of its own (and deletes it).
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,

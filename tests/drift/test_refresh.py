@@ -160,6 +160,8 @@ def test_cli_refresh_exit_codes_and_output(tmp_path: Path, spec: Path,
                                            monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("PADDOCK_HOME", str(tmp_path / "home"))
+    assert cli("refresh") == 0
+    assert "nothing to refresh" in capsys.readouterr().out  # said, not silent
     assert cli("import", str(spec), "--save") == 0
     assert "stored Suppliers 1.0 sha256:" in capsys.readouterr().err
     assert cli("refresh") == 0

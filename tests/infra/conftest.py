@@ -10,9 +10,6 @@ from typing import Any
 
 import pytest
 
-SKIP_REASON = ("the infra extra is not installed (pulumi, pulumi-aws, pulumi-azure-native): "
-               "pip install -e '.[infra]' to run the infrastructure tests")
-
 
 @pytest.fixture(scope="session")
 def lambda_package(tmp_path_factory: pytest.TempPathFactory) -> Path:

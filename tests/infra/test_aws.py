@@ -7,12 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import SKIP_REASON
-
-for _module in ("pulumi", "pulumi_aws", "pulumi_azure_native"):
-    pytest.importorskip(_module, reason=SKIP_REASON)
-
-from .harness import synth  # noqa: E402  (puts infra/ on sys.path)
+from .harness import synth  # puts infra/ on sys.path
 
 
 def test_state_table_is_on_demand_with_pitr_ttl_and_encryption(stack) -> None:
@@ -25,8 +20,7 @@ def test_state_table_is_on_demand_with_pitr_ttl_and_encryption(stack) -> None:
 
 def test_state_table_schema_matches_the_store(stack) -> None:
     """The Pulumi table must be the one core.state.dynamodb creates for moto."""
-    dynamodb = pytest.importorskip("core.state.dynamodb",
-                                   reason="core.state.dynamodb (the DynamoDB store) not present")
+    from core.state import dynamodb
 
     class Capture:
         def __init__(self) -> None:

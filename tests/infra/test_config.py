@@ -5,16 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pytest
 
-from .conftest import SKIP_REASON
-
-for _module in ("pulumi", "pulumi_aws", "pulumi_azure_native"):
-    pytest.importorskip(_module, reason=SKIP_REASON)
-
-import pulumi  # noqa: E402
-
-from .harness import BASE_CONFIG, Recorder  # noqa: E402
+from .harness import BASE_CONFIG, Recorder
 
 
 def load(**values: Any) -> Any:

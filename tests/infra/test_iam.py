@@ -14,12 +14,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import SKIP_REASON
-
-for _module in ("pulumi", "pulumi_aws", "pulumi_azure_native"):
-    pytest.importorskip(_module, reason=SKIP_REASON)
-
-from .harness import ACCOUNT, Synth, synth  # noqa: E402
+from .harness import ACCOUNT, Synth, synth
 
 STAR_RESOURCE_ACTIONS = {
     # X-Ray defines no resource types: PutTraceSegments/PutTelemetryRecords need Resource "*".

@@ -6,11 +6,6 @@ from collections import Counter
 
 import pytest
 
-from .conftest import SKIP_REASON
-
-for _module in ("pulumi", "pulumi_aws", "pulumi_azure_native"):
-    pytest.importorskip(_module, reason=SKIP_REASON)
-
 AWS = {
     "pulumi:providers:aws": 1,
     "paddock:aws:AwsStack": 1,

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from core.catalog import Catalog
 from core.execution.base import CallContext
 from core.guardrails import PolicyGuard
@@ -18,18 +12,7 @@ from core.planner.base import Plan, ProposedCall
 from core.runtime import default_executor
 from core.state.memory import MemoryStore
 from core.testing.planner import ScriptedPlanner
-from core.testing.servers import LocalServer
 from tests.drift.service import SupplierService
-
-
-@pytest.fixture()
-def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-           ) -> Iterator[tuple[SupplierService, str]]:
-    monkeypatch.chdir(tmp_path)
-    svc = SupplierService()
-    with LocalServer(svc.app) as server:
-        yield svc, (f"mcp+stdio:{sys.executable} -m core mcp serve --store memory "
-                    f"--catalog {server.url}/openapi.json")
 
 
 def test_an_mcp_call_without_a_capability_token_is_refused(

@@ -102,7 +102,6 @@ def test_the_injected_clause_is_in_the_pdf_and_is_retrievable(urls: dict[str, st
 
 
 def test_pdfs_are_real_and_match_their_generator(tmp_path: Path) -> None:
-    pytest.importorskip("fpdf")
     fresh = write_contracts(tmp_path)
     for shipped, regenerated in zip(contract_paths(), fresh, strict=True):
         assert shipped.read_bytes().startswith(b"%PDF-")

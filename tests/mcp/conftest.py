@@ -1,0 +1,22 @@
+"""An MCP source for the tests: ``paddock mcp serve`` over stdio, fronting a local service."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.testing.servers import LocalServer
+from tests.drift.service import SupplierService
+
+
+@pytest.fixture()
+def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+           ) -> Iterator[tuple[SupplierService, str]]:
+    monkeypatch.chdir(tmp_path)  # the server's state and traces stay in the test's folder
+    svc = SupplierService()
+    with LocalServer(svc.app) as server:
+        yield svc, (f"mcp+stdio:{sys.executable} -m core mcp serve --store memory "
+                    f"--catalog {server.url}/openapi.json")
