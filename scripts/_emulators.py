@@ -146,8 +146,8 @@ def start(state_dir: Path, *, timeout: float = 30.0) -> dict[str, str]:
     state_dir.mkdir(parents=True, exist_ok=True)
     data = Path(tempfile.mkdtemp(prefix="paddock-azurite-"))
     moto_port, blob, queue, table = (free_port() for _ in range(4))
-    moto = _spawn([str(_moto_server()), "-H", "127.0.0.1", "-p", str(moto_port)],
-                  state_dir / "moto.log")
+    moto = _spawn([sys.executable, str(ROOT / "scripts" / "_moto_server.py"),
+                   "-H", "127.0.0.1", "-p", str(moto_port)], state_dir / "moto.log")
     azurite = _spawn(["node", str(AZURITE_JS), "--disableTelemetry", "--skipApiVersionCheck",
                       "--silent", "--location", str(data),
                       "--blobHost", "127.0.0.1", "--blobPort", str(blob),
