@@ -56,7 +56,9 @@ def identity_from_env(env: Mapping[str, str] | None = None, *, cloud: str = "loc
       ``AssumeRoleWithWebIdentity``;
     * Entra: ``PADDOCK_ENTRA_CLIENT_ID`` + ``PADDOCK_ENTRA_TENANT_ID`` (an AWS web identity
       token exchanged at Entra), else the managed identity on Azure;
-    * secrets: ``PADDOCK_SECRETS=aws`` (Secrets Manager) or environment variables.
+    * secrets: ``PADDOCK_SECRETS=aws`` (Secrets Manager, names under
+      ``PADDOCK_SECRETS_PREFIX``), ``keyvault`` (``PADDOCK_KEY_VAULT_URL``) or environment
+      variables.
 
     A local process with none of these gets the local identities (labelled as such).
     """
@@ -132,7 +134,10 @@ def _secrets(env: Mapping[str, str]) -> SecretsProvider:
     if kind == "aws":
         import boto3
 
-        return AwsSecretsManager(boto3.client("secretsmanager", region_name=_region(env)))
+        # PADDOCK_SECRETS_PREFIX keeps one stack's secrets apart from another's in the same
+        # account (the worker role may read only that prefix): "<stack>/" + "paddock/<api>/...".
+        return AwsSecretsManager(boto3.client("secretsmanager", region_name=_region(env)),
+                                 prefix=env.get("PADDOCK_SECRETS_PREFIX", "").strip())
     if kind == "keyvault":
         vault = env.get("PADDOCK_KEY_VAULT_URL")
         if not vault:
