@@ -105,6 +105,9 @@ class Tool(BaseModel):
     base_url: str
     location: Location = Location.EXTERNAL
     side_effect: SideEffect = SideEffect.READ
+    side_effect_hint: SideEffect | None = None
+    """The class the tool's source claims when Paddock does not simply take it (an MCP
+    server's annotations): kept so a refresh reports a relabelled tool."""
     trust: Trust = Trust.TRUSTED
     auth: AuthRequirement = Field(default_factory=AuthRequirement)
     responses: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -1,5 +1,8 @@
 """The versioned catalog: imported specs stored with their version, hash and import time.
 
+An MCP source (``mcp+...``) is stored as its server's tool listing, refreshed and diffed the
+same way (a tool relabelled with a looser side effect is a breaking change).
+
 ``SpecRegistry`` keeps a copy of every version of every spec it has seen under one directory
 (``index.json`` plus one file per content hash). ``refresh`` re-reads each spec from its source,
 diffs it against the tools in use, applies changes that are not breaking and holds the
@@ -143,7 +146,7 @@ class SpecRegistry:
             SpecError: the source cannot be read or is not a spec.
             ConfigError: the source is stored already with different content (refresh it).
         """
-        document, raw = load_document(source, client=self._client)
+        document, raw = _read(source, self._client)
         with self._locked():
             return self._add(source, document, raw, base_url)
 
@@ -196,7 +199,7 @@ class SpecRegistry:
 
     def _refresh_one(self, entry: SpecEntry, *, accept: bool,
                      today: date | None) -> tuple[SpecEntry, RefreshOutcome]:
-        document, raw = load_document(entry.source, client=self._client)
+        document, raw = _read(entry.source, self._client)
         sha = self._write_blob(raw)
         old = entry.latest
         if sha == old.sha256 and not (accept and entry.held):
@@ -204,8 +207,7 @@ class SpecRegistry:
                                          status="held" if entry.held else "unchanged",
                                          old=old, new=old, changes=list(entry.held_changes))
         in_use = self.tools(entry).tools
-        new_tools = import_document(document, source=entry.source, raw=raw,
-                                    base_url=entry.base_url).tools
+        new_tools = _import(document, raw, entry.source, entry.base_url).tools
         changes = diff_tools(in_use, new_tools, sunsets=self._sunsets(entry), today=today)
         breaking = [c for c in changes if c.level is Level.BREAKING]
         held: dict[str, str] = {}
@@ -285,7 +287,7 @@ class SpecRegistry:
 
     def _result(self, entry: SpecEntry, sha: str) -> ImportResult:
         document, raw = self._read_blob(entry, sha)
-        return import_document(document, source=entry.source, raw=raw, base_url=entry.base_url)
+        return _import(document, raw, entry.source, entry.base_url)
 
     def _sunsets(self, entry: SpecEntry) -> dict[str, str]:
         found: dict[str, str] = {}
@@ -294,11 +296,40 @@ class SpecRegistry:
         return found
 
     def _version(self, document: dict[str, Any], sha: str, source: str) -> SpecVersion:
+        if _is_mcp(source):
+            from core.mcp.client import MCP_FORMAT, listing_title
+
+            title, version = listing_title(document)
+            return SpecVersion(title=title, version=version, sha256=sha, format=MCP_FORMAT,
+                               imported_at=self._clock())
         info = document.get("info")
         info = info if isinstance(info, dict) else {}
         return SpecVersion(title=str(info.get("title") or Path(source).stem or "spec").strip(),
                            version=str(info.get("version", "")), sha256=sha,
                            format=detect_format(document, source), imported_at=self._clock())
+
+
+def _is_mcp(source: str) -> bool:
+    return source.startswith("mcp+")
+
+
+def _read(source: str, client: httpx.Client | None) -> tuple[dict[str, Any], bytes]:
+    """A spec document, or an MCP server's tool listing, and the bytes to store."""
+    if _is_mcp(source):
+        from core.mcp.client import fetch_listing
+
+        raw = fetch_listing(source)
+        return json.loads(raw), raw
+    return load_document(source, client=client)
+
+
+def _import(document: dict[str, Any], raw: bytes, source: str,
+            base_url: str | None) -> ImportResult:
+    if _is_mcp(source):
+        from core.mcp.client import tools_from_listing
+
+        return tools_from_listing(document, source=source, raw=raw)
+    return import_document(document, source=source, raw=raw, base_url=base_url)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

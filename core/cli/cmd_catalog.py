@@ -52,6 +52,7 @@ def tool_summary(tool: Tool) -> dict[str, Any]:
         "description": short_description(tool.description, DESCRIPTION_LIMIT),
         "location": tool.location.value,
         "side_effect": tool.side_effect.value,
+        **({"side_effect_hint": tool.side_effect_hint.value} if tool.side_effect_hint else {}),
         "trust": tool.trust.value,
         "auth": tool.auth.scheme,
         "deprecated": tool.deprecated,
@@ -73,8 +74,11 @@ def registry() -> SpecRegistry:
 
 
 def absolute(source: str) -> str:
-    """URLs as given, files as absolute paths (so a refresh works from anywhere)."""
-    return source if "://" in source else str(Path(source).resolve())
+    """URLs and MCP sources as given, files as absolute paths (so a refresh works from
+    anywhere)."""
+    if "://" in source or source.startswith("mcp+"):
+        return source
+    return str(Path(source).resolve())
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -103,6 +107,9 @@ def cmd_import(args: argparse.Namespace) -> int:
               f"auth {tool.auth.scheme}]")
         if tool.description:
             print(f"    {short(tool.description, 110)}")
+        hint = tool.side_effect_hint
+        if hint is not None and hint is not tool.side_effect:
+            print(f"    the server labels it {hint.value}")
         for warning in tool.warnings:
             print(f"    warning: {warning}")
     print(f"\n{len(catalog.tools)} tools from {len(args.specs)} spec(s), "

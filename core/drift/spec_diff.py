@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from core.catalog.models import ParamLocation, Tool
+from core.catalog.models import ParamLocation, SideEffect, Tool
 from core.drift.changes import Change, Level
 from core.drift.schema_diff import RefPairs, diff_schema
 
@@ -79,6 +79,7 @@ def diff_operation(old: Tool, new: Tool) -> list[Change]:
                                   message=message, hint=hint))
         return emit
 
+    changes.extend(_side_effects(old, new, label))
     _params(old, new, label, changes, emit_for)
     old_body = old.args_schema.get("properties", {}).get("body")
     new_body = new.args_schema.get("properties", {}).get("body")
@@ -102,6 +103,35 @@ def diff_operation(old: Tool, new: Tool) -> list[Change]:
         changes.append(Change(operation=label, location=f"response {status}",
                               kind="response-status-added", level=Level.INFO,
                               message=f"response {status} added"))
+    return changes
+
+
+_STRICTNESS = {SideEffect.READ: 0, SideEffect.WRITE: 1, SideEffect.DESTRUCTIVE: 2}
+
+
+def _side_effects(old: Tool, new: Tool, label: str) -> list[Change]:
+    """A looser side effect skips approvals that held the old one: breaking. So is a source
+    that relabels a tool looser (an MCP server's hints), even while Paddock does not take it."""
+    changes: list[Change] = []
+    if old.side_effect is not new.side_effect:
+        looser = _STRICTNESS[new.side_effect] < _STRICTNESS[old.side_effect]
+        changes.append(Change(
+            operation=label, location="side effect",
+            kind="side-effect-loosened" if looser else "side-effect-tightened",
+            level=Level.BREAKING if looser else Level.INFO,
+            message=f"side effect {old.side_effect.value} -> {new.side_effect.value}"))
+    was, now = old.side_effect_hint, new.side_effect_hint
+    if was is not None and now is not None and was is not now:
+        looser = _STRICTNESS[now] < _STRICTNESS[was]
+        beyond = _STRICTNESS[now] > _STRICTNESS[new.side_effect]
+        changes.append(Change(
+            operation=label, location="side effect hint",
+            kind="side-effect-hint-loosened" if looser else "side-effect-hint-tightened",
+            level=Level.BREAKING if looser else Level.WARNING if beyond else Level.INFO,
+            message=f"the source now labels it {now.value} (was {was.value}); "
+                    f"Paddock treats it as {new.side_effect.value}",
+            hint="a pin looser than the source's own label may be out of date" if beyond
+            else None))
     return changes
 
 

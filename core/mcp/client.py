@@ -5,9 +5,11 @@ stdin/stdout; ``mcp+http://HOST/PATH`` (or ``mcp+https://``) reaches a streamabl
 Each tool becomes a ``Tool`` whose ``base_url`` is that source, so calls to it are routed to
 ``McpExecutor`` and go through the same guard, approvals, drift checks and traces as HTTP tools.
 
-Side effects come from the server's tool annotations, which are hints: a tool is ``read`` only
-when marked read-only, ``write`` when marked non-destructive, ``destructive`` otherwise (the
-MCP default). Results are untrusted text for provenance, like any third-party content.
+Side effects are the operator's, not the server's: the annotations a server lists are untrusted
+hints, so every tool is ``destructive`` unless the operator pins its class on the source
+(``mcp+...#read=a,b&write=c``) or trusts that server's hints (``#trust-hints``); see
+``core.mcp.hints``. The hinted class is kept on each tool for drift. Results are untrusted text
+for provenance, like any third-party content.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from core.catalog.openapi import ImportResult
 from core.errors import SpecError
 from core.execution._schema import validate_body
 from core.execution.base import CallContext, ExecutionResult
+from core.mcp.hints import hinted_side_effect, side_effect, split_source, unknown_pins
 
 if TYPE_CHECKING:
     from core.execution.hooks import CallVerifier
@@ -45,7 +48,7 @@ def is_mcp_source(source: str) -> bool:
 def _server(source: str) -> Any:
     from mcp.client.stdio import StdioServerParameters
 
-    target = source[len(PREFIX):]
+    target = split_source(source)[0][len(PREFIX):]
     if target.startswith("stdio:"):
         argv = shlex.split(target[len("stdio:"):])
         if not argv:
@@ -86,18 +89,9 @@ def _run_blocking(run: Callable[[], Awaitable[_T]]) -> _T:
         return pool.submit(anyio.run, run).result()
 
 
-def side_effect(annotations: Any) -> SideEffect:
-    read_only = getattr(annotations, "read_only_hint", None)
-    destructive = getattr(annotations, "destructive_hint", None)
-    if read_only is True and destructive is not True:
-        return SideEffect.READ
-    if destructive is False:
-        return SideEffect.WRITE
-    return SideEffect.DESTRUCTIVE
-
-
-def import_mcp(source: str) -> ImportResult:
-    """The tools an MCP server lists, as catalog tools.
+def fetch_listing(source: str) -> bytes:
+    """What the MCP server at ``source`` lists (server name and version, every tool as MCP
+    sends it), as canonical JSON: the bytes the versioned catalog stores and hashes.
 
     Raises:
         SpecError: the server cannot be started or reached, or does not speak MCP.
@@ -112,26 +106,67 @@ def import_mcp(source: str) -> ImportResult:
             if not cursor:
                 return client.server_info, tools
 
+    split_source(source)  # bad options fail before a server is started
     info, listed = _with_client(source, fetch)
-    dumped = [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed]
-    digest = hashlib.sha256(json.dumps(dumped, sort_keys=True).encode()).hexdigest()
-    spec = SpecRef(title=str(getattr(info, "name", None) or "MCP server"),
-                   version=str(getattr(info, "version", None) or ""), source=source,
-                   sha256=digest, format=MCP_FORMAT)
+    listing = {"server": {"name": str(getattr(info, "name", None) or "MCP server"),
+                          "version": str(getattr(info, "version", None) or "")},
+               "tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True)
+                         for t in listed]}
+    return json.dumps(listing, sort_keys=True, ensure_ascii=False).encode()
+
+
+def import_mcp(source: str) -> ImportResult:
+    """The tools an MCP server lists, as catalog tools.
+
+    Raises:
+        SpecError: the server cannot be started or reached, or does not speak MCP.
+    """
+    raw = fetch_listing(source)
+    return tools_from_listing(json.loads(raw), source=source, raw=raw)
+
+
+def listing_title(listing: dict[str, Any]) -> tuple[str, str]:
+    """The server's name and version in a listing."""
+    server = listing.get("server")
+    server = server if isinstance(server, dict) else {}
+    return str(server.get("name") or "MCP server"), str(server.get("version") or "")
+
+
+def tools_from_listing(listing: dict[str, Any], *, source: str, raw: bytes) -> ImportResult:
+    """Catalog tools from a listing made by :func:`fetch_listing` (live or stored).
+
+    Raises:
+        SpecError: the listing is not one, or the source's options are bad.
+    """
+    items = listing.get("tools")
+    if not isinstance(items, list) or not all(
+            isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
+        raise SpecError(f"{source}: not an MCP tool listing")
+    options = split_source(source)[1]
+    title, version = listing_title(listing)
+    spec = SpecRef(title=title, version=version, source=source,
+                   sha256=hashlib.sha256(raw).hexdigest(), format=MCP_FORMAT)
     taken: set[str] = set()
     tools: list[Tool] = []
-    warnings: list[str] = []
-    for item in listed:
-        name = unique(sanitize(item.name) or "tool", taken)
+    warnings = unknown_pins(options, {i["name"] for i in items} | {
+        sanitize(i["name"]) for i in items})
+    for item in items:
+        listed_name: str = item["name"]
+        name = unique(sanitize(listed_name) or "tool", taken)
         taken.add(name)
-        if name != item.name:
-            warnings.append(f"MCP tool {item.name!r} is called {name!r} here")
-        schema = dict(item.input_schema or {"type": "object"})
+        if name != listed_name:
+            warnings.append(f"MCP tool {listed_name!r} is called {name!r} here")
+        annotations = item.get("annotations")
+        hint = hinted_side_effect(annotations if isinstance(annotations, dict) else None)
+        output = item.get("outputSchema")
         tools.append(Tool(
-            name=name, operation_id=item.name, description=item.description or item.name,
-            args_schema=schema, params=(), method="MCP", path=item.name, base_url=source,
-            side_effect=side_effect(item.annotations), trust=Trust.UNTRUSTED,
-            responses={"200": item.output_schema} if item.output_schema else {}, spec=spec))
+            name=name, operation_id=listed_name,
+            description=str(item.get("description") or listed_name),
+            args_schema=dict(item.get("inputSchema") or {"type": "object"}), params=(),
+            method="MCP", path=listed_name, base_url=source,
+            side_effect=side_effect((listed_name, name), hint, options), side_effect_hint=hint,
+            trust=Trust.UNTRUSTED, responses={"200": output} if isinstance(output, dict) else {},
+            spec=spec))
     return ImportResult(spec=spec, tools=tools, warnings=warnings)
 
 

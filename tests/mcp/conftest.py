@@ -18,5 +18,6 @@ def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(tmp_path)  # the server's state and traces stay in the test's folder
     svc = SupplierService()
     with LocalServer(svc.app) as server:
+        # Paddock's own server: the operator trusts its side-effect annotations
         yield svc, (f"mcp+stdio:{sys.executable} -m core mcp serve --store memory "
-                    f"--catalog {server.url}/openapi.json")
+                    f"--catalog {server.url}/openapi.json#trust-hints")
