@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -21,6 +22,10 @@ class CallContext:
     idempotency_key: str | None = None
     capability_token: str | None = None
     traceparent: str | None = None
+    renew_capability: Callable[[], str | None] | None = field(default=None, compare=False)
+    """Mints a fresh capability token for this same call; an executor that presents tokens
+    to the service asks for one per request after the first (a retry or redirect hop is a
+    new request, and services refuse a token seen before)."""
 
 
 class ExecutionResult(BaseModel):

@@ -9,6 +9,9 @@ import httpx
 from core.catalog.models import Tool
 from core.execution.base import CallContext
 
+CAPABILITY_HEADER = "Paddock-Capability"
+"""The request header an executor presents the call's capability token in, when asked to."""
+
 
 class RequestAuthorizer(Protocol):
     """Adds credentials to an outgoing request, just before it is sent.

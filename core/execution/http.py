@@ -19,6 +19,11 @@ Behaviour in short:
   ``max_retry_wait``; otherwise the result comes back at once with ``retry_after`` set.
 * The body is streamed within ``max_response_bytes``, parsed (JSON, else text) and validated
   against ``tool.response_schema(status)`` (JSON Schema 2020-12, errors with JSON paths).
+* Capability tokens on the wire (``capability_header``): every request sent carries a token
+  of its own. The first carries the context's (verified before anything is sent); each later
+  one (a retry, a redirect hop) a token freshly minted by ``ctx.renew_capability`` and
+  verified again, so a service that refuses a token seen before (``core.identity.replay``)
+  still accepts legitimate retries. Without a renewer the same token is presented again.
 * Error messages name the origin and path, never the query string or headers, so
   credentials an authorizer adds cannot leak into results, traces or logs.
 """
@@ -27,7 +32,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -62,10 +67,12 @@ _FOLLOWABLE = frozenset({"GET", "HEAD"})
 @dataclass
 class _Call:
     tool: Tool
+    args: dict[str, Any]
     ctx: CallContext
     wire: WireRequest
     base: httpx.URL
     safe: bool
+    presented: int = 0
 
 
 def _refused(reason: str) -> ExecutionResult:
@@ -88,6 +95,8 @@ class HttpExecutor:
         authorizer: adds credentials to each outgoing request (default: none).
         verifier: checks each call before anything is sent (default: accept all).
         max_redirects: same-origin redirect hops a ``GET``/``HEAD`` may follow.
+        capability_header: present the call's capability token to the service in this
+            header (e.g. ``CAPABILITY_HEADER``), a fresh one per request; default: not sent.
         sleep: how to wait between attempts (default ``time.sleep``).
     """
 
@@ -96,6 +105,7 @@ class HttpExecutor:
                  max_retry_wait: float = 5.0, max_response_bytes: int = 5_000_000,
                  authorizer: RequestAuthorizer | None = None,
                  verifier: CallVerifier | None = None, max_redirects: int = 3,
+                 capability_header: str | None = None,
                  sleep: Callable[[float], None] | None = None) -> None:
         if max_attempts < 1 or max_response_bytes < 0 or max_redirects < 0:
             raise ConfigError("max_attempts must be >= 1; byte and redirect limits >= 0")
@@ -114,6 +124,7 @@ class HttpExecutor:
         self._max_redirects = max_redirects
         self._authorizer: RequestAuthorizer = authorizer or NoAuthorizer()
         self._verifier: CallVerifier = verifier or AcceptAllVerifier()
+        self._capability_header = capability_header
         self._sleep = sleep or time.sleep
 
     def execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
@@ -162,7 +173,8 @@ class HttpExecutor:
         if ctx.traceparent:
             wire.headers["traceparent"] = ctx.traceparent
         safe = wire.method in SAFE_METHODS or key is not None
-        return _Call(tool=tool, ctx=ctx, wire=wire, base=base_url_of(tool), safe=safe)
+        return _Call(tool=tool, args=args, ctx=ctx, wire=wire, base=base_url_of(tool),
+                     safe=safe)
 
     def _wait_before_retry(self, result: ExecutionResult, attempt: int) -> float | None:
         """Seconds to wait before trying again, or ``None`` to return ``result`` now."""
@@ -179,7 +191,7 @@ class HttpExecutor:
         url, with_params = call.wire.url, True
         for _hop in range(self._max_redirects + 1):
             request = self._build(call, url, with_params)
-            failure = self._authorize(call, request)
+            failure = self._present(call, request) or self._authorize(call, request)
             if failure is not None:
                 return failure
             result, location = self._send(call, request)
@@ -207,6 +219,21 @@ class HttpExecutor:
             wire.method, url, params=tuple(wire.params) or None, headers=wire.headers,
             json=wire.json_body if wire.has_body and wire.form_body is None else None,
             data=wire.form_body, timeout=self._timeout)
+
+    def _present(self, call: _Call, request: httpx.Request) -> ExecutionResult | None:
+        """Put a capability token on ``request``: the verified one first, then fresh ones."""
+        token = call.ctx.capability_token
+        if self._capability_header is None or token is None:
+            return None
+        if call.presented and call.ctx.renew_capability is not None:
+            token = call.ctx.renew_capability()
+            reason = self._verifier.verify(call.tool, call.args,
+                                           replace(call.ctx, capability_token=token))
+            if reason is not None or token is None:
+                return _refused(reason or "capability token missing")
+        call.presented += 1
+        request.headers[self._capability_header] = token
+        return None
 
     def _authorize(self, call: _Call, request: httpx.Request) -> ExecutionResult | None:
         try:

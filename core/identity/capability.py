@@ -3,8 +3,9 @@
 Before a call executes the orchestrator mints a short-lived EdDSA JWT naming the tenant,
 run, step, call, tool, the canonical arguments hash, the guardrail decision and the
 credential scope. The executor's :class:`CapabilityVerifier` refuses every call whose token
-is missing, expired, badly signed, signed by an unknown key, or made for another tool, other
-arguments, another run or step, and records why.
+is missing, expired, badly signed, signed by an unknown key, made for another tool, other
+arguments, another run or step, or already used (its ``jti`` is remembered until it expires,
+see :mod:`core.identity.replay`), and records why.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from core.execution.base import CallContext
 from core.execution.canonical import canonical_args_hash
 from core.identity.base import Issued
 from core.identity.keys import ALGORITHM, KeyRing
+from core.identity.replay import MemoryJtiStore, SeenJtiStore, replay_refusal
 from core.identity.scope import AwsTarget, credential_scope
 from core.orchestrator.models import CallRecord, CallStatus, Run, Verdict
 
@@ -119,14 +121,18 @@ class Refusal:
 class CapabilityVerifier:
     """The executor's ``CallVerifier``: no valid capability token, no call.
 
+    A token is accepted once: its ``jti`` goes into ``seen`` (default: a
+    :class:`~core.identity.replay.MemoryJtiStore` of this process) until it expires.
     Refusals are logged (``paddock.identity``, warning) and kept in :attr:`refusals`.
     """
 
     def __init__(self, keys: KeyRing, *, leeway: float = 0.0,
-                 clock: Callable[[], float] = time.time, keep: int = 200) -> None:
+                 clock: Callable[[], float] = time.time, keep: int = 200,
+                 seen: SeenJtiStore | None = None) -> None:
         self._keys = keys
         self._leeway = leeway
         self._clock = clock
+        self._seen: SeenJtiStore = seen if seen is not None else MemoryJtiStore()
         self._refusals: deque[Refusal] = deque(maxlen=keep)
         self._lock = threading.Lock()
 
@@ -170,14 +176,8 @@ class CapabilityVerifier:
             return "capability token missing"
         try:
             claims = self.claims(token)
-        except _UnknownKey as exc:
-            return str(exc)
-        except jwt.ExpiredSignatureError:
-            return "capability token expired"
-        except jwt.InvalidSignatureError:
-            return "capability token signature invalid"
         except jwt.InvalidTokenError as exc:
-            return f"capability token invalid: {exc}"
+            return token_refusal(exc)
         expected = {"tool": tool.name, "tenant": ctx.tenant, "run": ctx.run_id,
                     "step": ctx.step_index, "call": ctx.call_index}
         for name, value in expected.items():
@@ -185,7 +185,22 @@ class CapabilityVerifier:
                 return f"capability token is for {name} {claims.get(name)!r}, not {value!r}"
         if claims.get("args_sha256") != canonical_args_hash(tool.name, args):
             return "capability token was minted for other arguments"
-        return None
+        return self.replay_refusal(claims)
+
+    def replay_refusal(self, claims: Mapping[str, Any]) -> str | None:
+        """Refuses verified claims whose ``jti`` was accepted before; else records it."""
+        return replay_refusal(self._seen, claims, now=self._clock(), leeway=self._leeway)
+
+
+def token_refusal(exc: jwt.InvalidTokenError) -> str:
+    """The recorded reason for a token that :meth:`CapabilityVerifier.claims` rejected."""
+    if isinstance(exc, _UnknownKey):
+        return str(exc)
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return "capability token expired"
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return "capability token signature invalid"
+    return f"capability token invalid: {exc}"
 
 
 class _UnknownKey(jwt.InvalidTokenError):

@@ -2,7 +2,8 @@
 APIs and SaaS APIs: they verify the credentials the authorizer attached.
 
 Each ``*_verifier`` returns a function ``(starlette Request) -> reason | None`` that the
-scenario services accept as ``verify_auth``.
+scenario services accept as ``verify_auth``; :func:`all_of` chains several (a credential
+check, then :func:`capability_verifier`, which also refuses replayed requests).
 """
 
 from __future__ import annotations
@@ -12,10 +13,16 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from starlette.requests import Request
+
+from core.execution.hooks import CAPABILITY_HEADER
+
+if TYPE_CHECKING:
+    from core.identity.keys import KeyRing
+    from core.identity.replay import SeenJtiStore
 
 RequestVerifier = Callable[[Request], Awaitable[str | None]]
 SecretLookup = Callable[[str], str | None]
@@ -152,6 +159,53 @@ def api_key_verifier(expected: Callable[[], str | None], *,
         wanted = expected()
         if wanted is None or not hmac.compare_digest(given.encode(), wanted.encode()):
             return f"invalid {header}"
+        return None
+
+    return verify
+
+
+def capability_verifier(keys: KeyRing, *, seen: SeenJtiStore | None = None,
+                        header: str = CAPABILITY_HEADER, leeway: float = 0.0,
+                        clock: Callable[[], float] = time.time) -> RequestVerifier:
+    """A ``verify_auth`` accepting each capability token in ``header`` once.
+
+    The token must be signed by a key of ``keys`` (public keys suffice), unexpired, and not
+    seen before by ``seen`` (default: this verifier's own
+    :class:`~core.identity.replay.MemoryJtiStore`; a
+    :class:`~core.identity.replay.RunStoreJtiStore` shares it between replicas). A replayed
+    request is refused, as is any request once ``seen`` is full.
+    """
+    from core.identity.capability import CapabilityVerifier, token_refusal
+    from core.identity.replay import MemoryJtiStore
+
+    tokens = CapabilityVerifier(keys, leeway=leeway, clock=clock,
+                                seen=seen if seen is not None else MemoryJtiStore())
+
+    async def verify(request: Request) -> str | None:
+        token = request.headers.get(header)
+        if not token:
+            return "capability token missing"
+        try:
+            claims = tokens.claims(token)
+        except jwt.InvalidTokenError as exc:
+            return token_refusal(exc)
+        return tokens.replay_refusal(claims)
+
+    return verify
+
+
+def all_of(*verifiers: RequestVerifier) -> RequestVerifier:
+    """A ``verify_auth`` that runs ``verifiers`` in order and returns the first refusal.
+
+    Put credential checks before :func:`capability_verifier`, so a request without valid
+    credentials never uses up a token.
+    """
+
+    async def verify(request: Request) -> str | None:
+        for check in verifiers:
+            reason = await check(request)
+            if reason is not None:
+                return reason
         return None
 
     return verify

@@ -353,14 +353,17 @@ class Orchestrator:
             failed_result(call, f"tool {call.tool!r} is no longer in the catalog", self.clock())
         else:
             with self.tracing.tool(tool, call):
-                token, refused = None, None
-                if self.capabilities is not None:
-                    issued = self.capabilities.issue(run, step.index, index, call, tool)
+                token, refused, renew = None, None, None
+                if (minter := self.capabilities) is not None:
+                    issued = minter.issue(run, step.index, index, call, tool)
                     call.capability = issued.claims
                     token, refused = issued.token, issued.refused
+
+                    def renew() -> str | None:  # a fresh token per retry sent to the service
+                        return minter.issue(run, step.index, index, call, tool).token
                 ctx = CallContext(run_id=run.id, step_index=step.index, call_index=index,
                                   tenant=run.tenant, idempotency_key=call.idempotency_key,
-                                  capability_token=token,
+                                  capability_token=token, renew_capability=renew,
                                   traceparent=current_traceparent() or run.traceparent)
                 result = (ExecutionResult(error=f"refused: {refused}", refused=refused,
                                           attempts=0) if refused is not None
