@@ -48,6 +48,9 @@ class Settings(BaseModel):
     """PADDOCK_AUTH_AUDIENCE: the audience the API's bearer tokens must carry."""
     local_mode: bool = False
     """PADDOCK_LOCAL_MODE: enables the dev sign-in; refused in the cloud."""
+    local_base_url_ports: str | None = None
+    """PADDOCK_LOCAL_BASE_URL_PORTS: loopback ports (comma-separated) a scenario run's
+    ``base_urls`` may name in local mode, besides those of the scenario's own services."""
     llm: str = "rules"
     """PADDOCK_LLM: ``rules``, ``openai`` or ``azure-openai``."""
     signing_key_path: str | None = None

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from core.api.local_targets import LOOPBACK, parse_ports
 from core.config import Settings
 
 if TYPE_CHECKING:
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from core.telemetry.setup import Telemetry
 
 T = TypeVar("T")
-LOOPBACK = frozenset({"127.0.0.1", "localhost"})
 
 
 class Deps:
@@ -32,6 +32,10 @@ class Deps:
         allowed_hosts: hosts that catalog URLs and base URL overrides in a request may name.
             ``None``: loopback only in local mode, none otherwise (a request cannot point a
             run's tools, and the credentials attached to them, at a host of its choosing).
+        local_ports: in local mode, the loopback ports a scenario run's base URL overrides
+            may name besides those of the scenario's own services. ``None``: from
+            ``PADDOCK_LOCAL_BASE_URL_PORTS`` (a bad value raises ``ConfigError`` here, at
+            start-up).
     """
 
     def __init__(self, settings: Settings, *, store: RunStore | None = None,
@@ -40,6 +44,7 @@ class Deps:
                  authenticator: Authenticator | None = None,
                  scenario_base_urls: Mapping[str, Mapping[str, str]] | None = None,
                  allowed_hosts: Collection[str] | None = None,
+                 local_ports: Collection[int] | None = None,
                  catalogs: CatalogProvider | None = None,
                  orchestrator_factory: Callable[[Deps], Orchestrator] | None = None) -> None:
         self.settings = settings
@@ -47,6 +52,8 @@ class Deps:
         if allowed_hosts is None:
             allowed_hosts = LOOPBACK if settings.local_mode else ()
         self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
+        self.local_ports = (parse_ports(settings.local_base_url_ports) if local_ports is None
+                            else frozenset(local_ports))
         self._lock = threading.RLock()
         self._built: dict[str, Any] = {}
         if store is not None:

@@ -36,6 +36,7 @@ from core.api.dev_issuer import LocalIssuer
 from core.api.handler import ApiHandler
 from core.api.worker import Worker
 from core.config import Settings
+from core.errors import ConfigError
 from core.identity.setup import Identity
 from core.orchestrator.engine import Orchestrator
 from core.queue.base import TaskQueue
@@ -312,7 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     # The handlers' Powertools loggers and EMF metrics still print JSON lines, as on Lambda.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     server = DevServer(backend=args.backend, port=args.port)
-    with server:
+    try:
+        server.start()
+    except ConfigError as exc:  # a bad PADDOCK_* setting: one line, no traceback
+        print(f"scripts/dev: {exc.message}", file=sys.stderr)
+        return 2
+    try:
         tokens = server.tokens()
         args.env_file.parent.mkdir(parents=True, exist_ok=True)
         args.env_file.write_text("".join(f"{k}={v}\n" for k, v in tokens.items())
@@ -322,6 +328,8 @@ def main(argv: list[str] | None = None) -> int:
             threading.Event().wait()
         except KeyboardInterrupt:
             print("stopping", file=sys.stderr)
+    finally:
+        server.stop()
     return 0
 
 

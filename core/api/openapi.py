@@ -18,7 +18,8 @@ from core.api.router import PATH_PARAM, Route
 REF = "#/components/schemas/{model}"
 TITLE = "Paddock API"
 ERROR_TEXT = {
-    400: "Malformed request (bad JSON, missing body, bad Idempotency-Key)",
+    400: "Malformed request (bad JSON, missing body, bad Idempotency-Key, a base URL this "
+         "deployment does not allow)",
     401: "Missing, expired or wrongly signed bearer token",
     403: "The token lacks the role, or the resource belongs to another tenant",
     404: "No such run, approval, scenario or endpoint",

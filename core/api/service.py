@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from core.api.errors import ApiError, forbidden, not_found
+from core.api.local_targets import check_scenario_base_urls, service_ports
 from core.api.models import (
     ApprovalList,
     ApprovalListQuery,
@@ -92,6 +93,10 @@ class ApiService:
             run.scenario = scenario.name
             run.catalog = [str(p) for p in scenario.spec_paths()]
             self._check_hosts(req.base_urls.values())
+            if self.deps.settings.local_mode:
+                check_scenario_base_urls(
+                    req.base_urls, scenario=scenario.name,
+                    allowed_ports=service_ports(base_urls.values()) | self.deps.local_ports)
             run.base_urls = base_urls | req.base_urls
             run.inputs = dict(scenario.inputs) | run.inputs
             run.grant = scenario.grant
