@@ -16,6 +16,7 @@ from urllib.parse import parse_qs
 from core.api.errors import ApiError
 from core.api.http import ApiRequest, ApiResponse
 from core.api.router import PATH_PARAM
+from core.console.redaction import redact_text
 from core.console.render import render, static_file
 from core.console.session import ConsoleDenied, Session, current_session
 
@@ -179,7 +180,7 @@ class Console:
 
     def error(self, page: Page, status: int, message: str) -> ApiResponse:
         return self.page(page, "error.html", status, title=_TITLES.get(status, "Error"),
-                         message=message, code=status)
+                         message=redact_text(message), code=status)  # may quote run data
 
 
 _TITLES = {401: "Sign in again", 403: "Not allowed", 404: "Not found",

@@ -25,14 +25,18 @@ from core.api.models import (
 )
 from core.api.router import PATH_PARAM, Reply, RequestContext
 from core.console.app import Console, ConsoleRoute, Page, redirect
+from core.console.redaction import redact_text, redact_view
 from core.console.session import (
     ConsoleDenied,
     Session,
     check_same_origin,
+    check_signin_csrf,
     clear_cookie,
     dev_sign_in_allowed,
     loopback_host,
     session_cookie,
+    signin_nonce,
+    signin_token,
 )
 from core.console.views import inbox_items, locate
 from core.orchestrator.models import RunStatus
@@ -51,11 +55,17 @@ DEV_PERSONAS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 
 def signin_form(console: Console, page: Page) -> ApiResponse:
-    return console.page(page, "signin.html", title="Sign in", personas=DEV_PERSONAS)
+    nonce, cookie = signin_nonce(page.request, secure=_secure(console))
+    response = console.page(page, "signin.html", title="Sign in", personas=DEV_PERSONAS,
+                            signin_csrf=signin_token(nonce))
+    if cookie is not None:
+        response.headers["set-cookie"] = cookie
+    return response
 
 
 def signin(console: Console, page: Page) -> ApiResponse:
-    check_same_origin(page.request)
+    # Before anything else, dev sign-in included: a forged post must not even reach the issuer.
+    check_signin_csrf(page.request, page.form.get("csrf"), secure=_secure(console))
     settings = console.deps.settings
     persona = page.form.get("persona")
     if persona is not None:
@@ -71,17 +81,22 @@ def signin(console: Console, page: Page) -> ApiResponse:
         console.deps.authenticator.authenticate(f"Bearer {token}")
     except ApiError as exc:
         return console.page(page, "signin.html", 401 if exc.status == 401 else exc.status,
-                            title="Sign in", personas=DEV_PERSONAS, problem=exc.message)
-    secure = not settings.local_mode
-    return redirect("inbox", {"set-cookie": session_cookie(token, secure=secure)})
+                            title="Sign in", personas=DEV_PERSONAS,
+                            problem=redact_text(exc.message),
+                            signin_csrf=page.form.get("csrf", ""))
+    return redirect("inbox", {"set-cookie": session_cookie(token, secure=_secure(console))})
 
 
 def signout(console: Console, page: Page) -> ApiResponse:
     check_same_origin(page.request)
     if page.session is not None:
         page.session.check_csrf(page.form.get("csrf"))
-    secure = not console.deps.settings.local_mode
-    return redirect("signin", {"set-cookie": clear_cookie(secure=secure)})
+    return redirect("signin", {"set-cookie": clear_cookie(secure=_secure(console))})
+
+
+def _secure(console: Console) -> bool:
+    """Cookies are ``Secure`` (and the sign-in nonce ``__Host-``) outside local mode."""
+    return not console.deps.settings.local_mode
 
 
 def _dev_token(issuer: str, persona: str, tenant: str) -> str:
@@ -142,7 +157,7 @@ def runs(console: Console, page: Page) -> ApiResponse:
     tenant = page.query("tenant")
     query = _model(RunListQuery, status=status if status in STATUSES else None,
                    tenant=tenant, cursor=page.query("cursor"), limit=25)
-    listing = _body(console.service.list_runs(_ctx(page, query=query)), RunList)
+    listing = redact_view(_body(console.service.list_runs(_ctx(page, query=query)), RunList))
     from core.scenarios import scenario_names
 
     return console.page(page, "runs.html", title="Runs", nav="runs", runs=listing.runs,
@@ -181,7 +196,7 @@ def kill_run(console: Console, page: Page) -> ApiResponse:
 
 
 def _run(console: Console, page: Page) -> RunView:
-    return _body(console.service.get_run(_ctx(page)), RunView)
+    return redact_view(_body(console.service.get_run(_ctx(page)), RunView))
 
 
 def _live(console: Console, page: Page, view: RunView) -> dict[str, Any]:
@@ -201,7 +216,8 @@ def _live(console: Console, page: Page, view: RunView) -> dict[str, Any]:
 
 def kill_switch_page(console: Console, page: Page) -> ApiResponse:
     session = _signed_in(page)
-    flag = console.deps.store.kill_reason(tenant=session.principal.tenant, run_id="-")
+    flag = redact_text(console.deps.store.kill_reason(tenant=session.principal.tenant,
+                                                      run_id="-"))
     return console.page(page, "kill_switch.html", title="Kill switch", nav="kill",
                         flag=flag, is_admin=_can(page, ROLE_ADMIN))
 

@@ -5,6 +5,11 @@ request passes it through the same ``Authenticator`` (signature, issuer, audienc
 tenant, roles). Form posts carry a CSRF token derived from the session token, which a page on
 another origin can neither read nor compute; browsers' ``Origin`` / ``Sec-Fetch-Site`` headers
 are checked as well, and the cookie is ``SameSite=Strict``.
+
+The sign-in form has no session yet, so it is bound to a pre-session cookie instead: the
+sign-in page sets a random nonce in an HttpOnly cookie and puts an HMAC of it in the form. A
+post without both (another site's form, a token copied from another browser) is refused, so
+nobody can sign a victim's browser in to the attacker's account (login CSRF).
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import base64
 import hashlib
 import hmac
 import json
+import re
+import secrets
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -24,6 +31,10 @@ from core.config import Settings
 COOKIE = "paddock_console"
 MAX_SESSION_SECONDS = 12 * 3600
 _CSRF_CONTEXT = b"paddock-console-csrf\0"
+SIGNIN_COOKIE = "paddock_console_signin"
+SIGNIN_SECONDS = 2 * 3600
+_SIGNIN_CONTEXT = b"paddock-console-signin\0"
+_NONCE = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class ConsoleDenied(Exception):
@@ -47,7 +58,7 @@ class Session:
         return csrf_token(self.token)
 
     def check_csrf(self, given: str | None) -> None:
-        if not given or not hmac.compare_digest(given, self.csrf):
+        if not given or not hmac.compare_digest(given.encode(), self.csrf.encode()):
             raise ConsoleDenied(403, "The form has expired or did not come from this console "
                                      "(CSRF check failed). Reload the page and try again.")
 
@@ -96,6 +107,41 @@ def session_cookie(token: str, *, secure: bool) -> str:
 def clear_cookie(*, secure: bool) -> str:
     flags = "; Secure" if secure else ""
     return f"{COOKIE}=; Max-Age=0; HttpOnly; SameSite=Strict{flags}"
+
+
+def signin_cookie_name(*, secure: bool) -> str:
+    """``__Host-`` outside local mode: a sibling subdomain cannot plant a nonce it knows."""
+    return f"__Host-{SIGNIN_COOKIE}" if secure else SIGNIN_COOKIE
+
+
+def signin_nonce(request: ApiRequest, *, secure: bool) -> tuple[str, str | None]:
+    """The browser's sign-in nonce and, when it had none (or a malformed one), the
+    ``Set-Cookie`` that gives it a new one."""
+    nonce = read_cookie(request, signin_cookie_name(secure=secure))
+    if nonce is not None and _NONCE.fullmatch(nonce):
+        return nonce, None
+    nonce = secrets.token_urlsafe(32)
+    # __Host- cookies must have Path=/; the local one is scoped to the console's directory.
+    flags = "; Path=/; Secure" if secure else ""
+    return nonce, (f"{signin_cookie_name(secure=secure)}={nonce}; Max-Age={SIGNIN_SECONDS}; "
+                   f"HttpOnly; SameSite=Strict{flags}")
+
+
+def signin_token(nonce: str) -> str:
+    """The sign-in form's CSRF token: an HMAC keyed with the (HttpOnly) nonce cookie."""
+    digest = hmac.new(nonce.encode(), _SIGNIN_CONTEXT, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def check_signin_csrf(request: ApiRequest, given: str | None, *, secure: bool) -> None:
+    """Refuse a sign-in post that is cross-site or lacks this browser's nonce and token."""
+    check_same_origin(request)
+    nonce = read_cookie(request, signin_cookie_name(secure=secure))
+    if (not nonce or not given or not _NONCE.fullmatch(nonce)
+            or not hmac.compare_digest(given.encode(), signin_token(nonce).encode())):
+        raise ConsoleDenied(403, "This sign-in form did not come from this console in this "
+                                 "browser, or it has expired (CSRF check failed). Reload the "
+                                 "sign-in page and try again.")
 
 
 def check_same_origin(request: ApiRequest) -> None:

@@ -1,7 +1,8 @@
 """What the console's templates show: API views plus the details a human decides on.
 
-Arguments and results pass through the telemetry redactor first (secrets always, personal
-data by default), as they would in a log line: the console is another place people look.
+Everything taken from run data passes through the telemetry redactor first (secrets always,
+personal data by default; see ``core.console.redaction``), as it would in a log line: the
+console is another place people look.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from core.console.redaction import redact_identity, redact_text, redact_view
 
 if TYPE_CHECKING:
     from core.api.deps import Deps
@@ -95,8 +98,8 @@ def locate(deps: Deps, run: Run, call: CallRecord | None, tool_name: str) -> Loc
         tool = None
     if tool is None:
         return Location(cloud=cloud, side_effect=effect)
-    return Location(cloud=cloud, method=tool.method, path=tool.path, base_url=tool.base_url,
-                    side_effect=effect)
+    return Location(cloud=cloud, method=tool.method, path=redact_text(tool.path),
+                    base_url=redact_text(tool.base_url) or None, side_effect=effect)
 
 
 def inbox_items(deps: Deps, approvals: list[ApprovalView]) -> Inbox:
@@ -107,9 +110,10 @@ def inbox_items(deps: Deps, approvals: list[ApprovalView]) -> Inbox:
         if run is None:
             run = runs[approval.run_id] = deps.store.get_run(approval.run_id)
         call = find_call(run, approval.step_index, approval.call_id)
+        approval = redact_view(approval)
         inbox.items.append(InboxItem(
             approval=approval, args=shown(approval.args or {}),
             location=locate(deps, run, call, approval.tool), cost_usd=run.usage.cost_usd,
             tokens=run.usage.prompt_tokens + run.usage.completion_tokens,
-            run_status=run.status.value, requested_by=run.requested_by))
+            run_status=run.status.value, requested_by=redact_identity(run.requested_by)))
     return inbox

@@ -29,12 +29,24 @@ def dev() -> Iterator[DevServer]:
         yield server
 
 
-def sign_in(dev: DevServer, persona: str, *, prefix: str = "/aws") -> httpx.Client:
-    """An HTTP client signed in to the console with the dev sign-in."""
-    client = httpx.Client(base_url=dev.url + prefix, timeout=30)
-    response = client.post("/console/signin", data={"persona": persona, "tenant": "acme"})
+def sign_in(dev: DevServer, persona: str, *, prefix: str = "/aws",
+            tenant: str = "acme") -> httpx.Client:
+    """An HTTP client signed in to the console with the dev sign-in, as a browser does it:
+    load the sign-in page (its nonce cookie and form token), then post the form."""
+    client, token = signin_page(dev, prefix=prefix)
+    response = client.post("/console/signin",
+                           data={"persona": persona, "tenant": tenant, "csrf": token})
     assert response.status_code == 303, response.text
     return client
+
+
+def signin_page(dev: DevServer, *, prefix: str = "/aws") -> tuple[httpx.Client, str]:
+    """A client that has loaded the sign-in page (so holds its nonce cookie), and the
+    form's CSRF token."""
+    client = httpx.Client(base_url=dev.url + prefix, timeout=30)
+    page = client.get("/console/signin")
+    assert page.status_code == 200, page.text
+    return client, csrf_of(page.text)
 
 
 def csrf_of(html: str) -> str:

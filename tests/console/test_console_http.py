@@ -16,13 +16,14 @@ import pytest
 from core.api.dev_issuer import LocalIssuer
 from core.api.devserver import DevServer
 from core.api.handler import ApiHandler
-from core.api.http import ApiRequest
+from core.api.http import ApiRequest, ApiResponse
 from tests.console.conftest import (
     FINISHED,
     ROOT,
     csrf_of,
     run_json,
     sign_in,
+    signin_page,
     start_run,
     wait_status,
 )
@@ -65,8 +66,9 @@ def test_both_adapters_serve_the_console(dev: DevServer, prefix: str) -> None:
 
 
 def test_session_cookie_is_httponly_strict_and_expires_with_the_token(dev: DevServer) -> None:
-    response = httpx.post(f"{dev.url}/aws/console/signin",
-                          data={"persona": "requester", "tenant": "acme"}, timeout=30)
+    client, csrf = signin_page(dev)
+    response = client.post("/console/signin",
+                           data={"persona": "requester", "tenant": "acme", "csrf": csrf})
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     max_age = int(re.search(r"Max-Age=(\d+)", cookie).group(1))  # type: ignore[union-attr]
@@ -82,16 +84,21 @@ def test_a_token_from_another_issuer_is_refused_at_sign_in(dev: DevServer) -> No
     with LocalIssuer() as other:
         other.issuer = dev.issuer.issuer  # claims the right issuer, signed with another key
         forged = other.token("mallory", "acme", ["approver", "admin"])
-    response = httpx.post(f"{dev.url}/aws/console/signin", data={"token": forged}, timeout=30)
+    client, csrf = signin_page(dev)
+    response = client.post("/console/signin", data={"token": forged, "csrf": csrf})
     assert response.status_code == 401
     assert "set-cookie" not in response.headers
     assert "Sign-in failed" in response.text
+    # The form shown again still works: sign in with a good token from it.
+    retry = client.post("/console/signin", data={"token": dev.tokens()["APPROVER"],
+                                                 "csrf": csrf_of(response.text)})
+    assert retry.status_code == 303
 
 
 def test_a_pasted_bearer_token_signs_in(dev: DevServer) -> None:
-    client = httpx.Client(base_url=f"{dev.url}/azure", timeout=30)
+    client, csrf = signin_page(dev, prefix="/azure")
     response = client.post("/console/signin",
-                           data={"token": "Bearer " + dev.tokens()["APPROVER"]})
+                           data={"token": "Bearer " + dev.tokens()["APPROVER"], "csrf": csrf})
     assert response.status_code == 303
     assert "bob@acme.example" in client.get("/console/inbox").text
 
@@ -112,11 +119,12 @@ def test_dev_sign_in_is_refused_outside_local_mode() -> None:
         settings = Settings.from_env({"PADDOCK_AUTH_ISSUER": issuer.issuer,
                                       "PADDOCK_LOCAL_MODE": "0"})
         api = ApiHandler(Deps(settings))
-        form = ApiRequest("GET", "/console/signin")
-        assert b"Dev sign-in" not in api.handle(form).body
+        form = api.handle(ApiRequest("GET", "/console/signin"))
+        assert b"Dev sign-in" not in form.body
+        cookie, csrf = _signin_form(form)
         posted = api.handle(ApiRequest(
-            "POST", "/console/signin", body=b"persona=admin&tenant=acme",
-            headers={"content-type": "application/x-www-form-urlencoded"}))
+            "POST", "/console/signin", body=f"persona=admin&tenant=acme&csrf={csrf}".encode(),
+            headers={"content-type": "application/x-www-form-urlencoded", "cookie": cookie}))
     assert posted.status == 403
     assert b"only available in local mode" in posted.body
     assert "set-cookie" not in posted.headers
@@ -132,11 +140,23 @@ def test_the_cookie_is_secure_outside_local_mode() -> None:
                                 jwks_url=issuer.jwks_url)
         api = ApiHandler(Deps(Settings.from_env({}), authenticator=auth))
         token = issuer.token("bob", "acme", ["approver"])
+        form = api.handle(ApiRequest("GET", "/console/signin"))
+        cookie, csrf = _signin_form(form)
+        # The sign-in nonce is a __Host- cookie: a sibling subdomain cannot plant one.
+        assert cookie.startswith("__Host-paddock_console_signin=")
+        assert {"Path=/", "Secure", "HttpOnly", "SameSite=Strict"} <= set(
+            form.headers["set-cookie"].split("; "))
         response = api.handle(ApiRequest(
-            "POST", "/console/signin", body=f"token={token}".encode(),
-            headers={"content-type": "application/x-www-form-urlencoded"}))
+            "POST", "/console/signin", body=f"token={token}&csrf={csrf}".encode(),
+            headers={"content-type": "application/x-www-form-urlencoded", "cookie": cookie}))
     assert response.status == 303
     assert "; Secure" in response.headers["set-cookie"]
+
+
+def _signin_form(response: ApiResponse) -> tuple[str, str]:
+    """The ``Cookie`` header a browser sends back after this sign-in page, and its token."""
+    cookie = response.headers["set-cookie"].split(";")[0]
+    return cookie, csrf_of(response.body.decode())
 
 
 def test_a_requester_cannot_approve_even_with_a_valid_form(dev: DevServer,
@@ -326,8 +346,12 @@ def test_live_fragments_link_relative_to_the_page_they_land_in(dev: DevServer,
 ])
 def test_dev_sign_in_refuses_a_dns_rebound_page(dev: DevServer, headers: dict[str, str]) -> None:
     # A web page whose name was re-pointed at 127.0.0.1 posts the dev sign-in as its own
-    # origin (Origin matches Host, so the same-origin check passes); it must not get a session.
-    response = httpx.post(f"{dev.url}/aws/console/signin", headers=headers, timeout=30,
-                          data={"persona": "admin", "tenant": "acme"})
+    # origin (Origin matches Host, so the same-origin check passes, and it can read the form's
+    # token from the sign-in page it loaded); it must not get a session.
+    client = httpx.Client(base_url=f"{dev.url}/aws", headers=headers, timeout=30)
+    csrf = csrf_of(client.get("/console/signin").text)
+    response = client.post("/console/signin",
+                           data={"persona": "admin", "tenant": "acme", "csrf": csrf})
     assert response.status_code == 403
+    assert "only on 127.0.0.1 or localhost" in response.text
     assert "set-cookie" not in response.headers
