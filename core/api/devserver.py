@@ -139,6 +139,7 @@ class DevServer:
     def _orchestrator(self, deps: Deps) -> Orchestrator:
         """What ``Deps`` builds, with the local identity the dev services trust."""
         from core.api.worker import QueueHandoff
+        from core.orchestrator.children import ChildRuns
         from core.runtime import build_orchestrator
 
         extra: dict[str, Any] = {}
@@ -147,7 +148,9 @@ class DevServer:
             extra = {"tracing": telemetry.tracing, "observer": telemetry.observer}
         return build_orchestrator(store=deps.store, cloud=deps.cloud,
                                   handoff=QueueHandoff(deps.queue_for, sender=deps.cloud),
-                                  identity=self.identity, **extra)
+                                  identity=self.identity,
+                                  children=ChildRuns(deps.store, deps.queue_for,
+                                                     cloud=deps.cloud), **extra)
 
     def cloud_env(self, cloud: str) -> dict[str, str]:
         """The ``PADDOCK_*`` settings of one cloud's handlers."""

@@ -20,6 +20,8 @@ from core.orchestrator.models import ApprovalStatus, RunStatus, Usage
 MAX_BODY_BYTES = 256 * 1024
 """Request bodies above this size are refused with 413 before they are parsed."""
 MAX_INPUT_DEPTH = 16
+MAX_CHILDREN = 100
+"""The most child runs a request may allow one run to spawn."""
 
 LlmChoice = Literal["rules", "openai", "azure-openai"]
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[!-~]+$", max_length=2048)]
@@ -109,6 +111,10 @@ class StartRunRequest(Strict):
     budget: BudgetRequest | None = None
     llm: LlmChoice | None = None
     """The planner: `rules` (offline), `openai` or `azure-openai`; default per server."""
+    max_children: int | None = Field(default=None, ge=0, le=MAX_CHILDREN, strict=True)
+    """Child runs this run may spawn in all (`spawn_subtasks`; 0: none); an integer 0-100.
+    Omitted: the scenario's allowance, none for a catalog run. A mesh agent's allowance is
+    only ever lowered."""
 
     @field_validator("scenario")
     @classmethod

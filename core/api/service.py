@@ -111,6 +111,11 @@ class ApiService:
             run.base_urls = dict(req.base_urls)
             self._check_hosts([*run.catalog, *run.base_urls.values()])
             self._check_catalog(run)
+        if req.max_children is not None:
+            allowance = req.max_children
+            if run.agent is not None:  # a mesh's delegation depth is part of its design
+                allowance = min(allowance, run.grant.max_children)
+            run.grant = run.grant.model_copy(update={"max_children": allowance})
         return run
 
     def _check_hosts(self, urls: Iterable[str]) -> None:
