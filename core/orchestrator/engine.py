@@ -21,6 +21,7 @@ from core.execution.base import CallContext, ExecutionResult, Executor
 from core.guardrails.approvals import decide_approval, new_approval
 from core.guardrails.base import Guard, new_decision_id
 from core.guardrails.budget import budget_violation, loop_violation
+from core.orchestrator._lineage import Lineage, ancestor_killed, lineage
 from core.orchestrator.acting import apply_result, failed_result
 from core.orchestrator.models import (
     Approval,
@@ -132,9 +133,10 @@ class Orchestrator:
 
     def _loop(self, run: Run, max_steps: int | None) -> Run:
         planned = 0
+        above = lineage(self.store, run)  # a child stops when a run above it was stopped
         while not run.status.finished and run.status not in (RunStatus.AWAITING_APPROVAL,
                                                              RunStatus.WAITING):
-            stop = self._stop_reason(run)
+            stop = self._stop_reason(run, above)
             if stop is not None:
                 return self._finish(run, stop[0], stop[1])
             last = run.steps[-1] if run.steps else None
@@ -152,7 +154,7 @@ class Orchestrator:
                 last = run.steps[-1] if run.steps else None
                 if (last is not None and last.status is not StepStatus.DONE
                         and not run.status.finished
-                        and self._stop_reason(run) is None):
+                        and self._stop_reason(run, above) is None):
                     run, moved = self._act(run, last)
                     if not moved:
                         return run
@@ -312,12 +314,35 @@ class Orchestrator:
     def _spawn(self, run: Run, step: Step, calls: list[CallRecord]) -> tuple[Run, bool]:
         """Start the children of ``calls``; the run waits for them without this worker."""
         assert self.children is not None
+        known = len(run.children)
         self.children.spawn(run, step, calls, create=self.create, now=self.clock())
         run.owner = self.cloud
-        run = self._save(run, step)
-        if run.status is RunStatus.WAITING:
-            run, _ = self.children.collect(run.id)  # children that finished before this save
-        return run, run.status is not RunStatus.WAITING
+        try:
+            run = self._save(run, step)
+        except ConflictError:
+            self._stop_unowned(run, [c.id for c in run.children[known:]])
+            raise
+        if run.status is not RunStatus.WAITING:
+            return run, True
+        # Children that finished before this save found the run not waiting yet: collect
+        # them. Whoever wakes the run, this collect or a child_done worker, plans its next
+        # step; the compare-and-swap in ``collect`` makes that exactly one of them.
+        run, woke = self.children.collect(run.id)
+        if not woke and run.status is not RunStatus.WAITING:
+            _LOST_RACE.set(True)  # a child_done worker woke it and carries it on
+        return run, woke
+
+    def _stop_unowned(self, run: Run, created: list[str]) -> None:
+        """The spawn's checkpoint lost to another writer. If that was a kill, it could not
+        see the children just created (some already sent): stop them, so none is left
+        pending or running without a parent. If another worker spawned the same step, the
+        children (same ids) are its own and are left alone."""
+        stored = self.store.get_run(run.id, with_steps=False)
+        if not created or not (stored.status.finished or self.store.kill_reason(
+                tenant=stored.tenant, run_id=stored.id)):
+            return
+        for child_id in created:
+            self.kill(child_id, reason=f"parent {run.id} stopped while spawning it")
 
     def _handle_drift(self, run: Run, step: Step, drifted: list[CallRecord],
                       catalog: ToolSource) -> str | None:
@@ -388,8 +413,9 @@ class Orchestrator:
     def _runs_here(self, cloud: str) -> bool:
         return self.cloud == "local" or cloud in (self.cloud, "external")
 
-    def _stop_reason(self, run: Run) -> tuple[RunStatus, str] | None:
-        killed = self.store.kill_reason(tenant=run.tenant, run_id=run.id)
+    def _stop_reason(self, run: Run, above: Lineage) -> tuple[RunStatus, str] | None:
+        killed = (self.store.kill_reason(tenant=run.tenant, run_id=run.id) or above.stopped
+                  or ancestor_killed(self.store, run, above))
         if killed is not None:
             return RunStatus.KILLED, killed
         over = budget_violation(run, now=self.clock())
