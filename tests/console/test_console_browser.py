@@ -1,7 +1,8 @@
 """The console in a real browser (headless Chromium driven by Playwright) on the dev server:
 approve and reject a paused run from the inbox, watch the timeline finish without reloading,
-a requester who cannot approve, and the inbox on a phone screen. Screenshots go to the test
-output directory (``test-output/console`` or ``$PADDOCK_TEST_OUTPUT/console``)."""
+a requester who cannot approve, the inbox on a phone screen, and sign-in (a pasted token; a
+forged cross-site sign-in refused). Screenshots go to the test output directory
+(``test-output/console`` or ``$PADDOCK_TEST_OUTPUT/console``)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from core.api.devserver import DevServer
-from tests.console.conftest import FINISHED, run_json, start_run, wait_status
+from tests.console.conftest import FINISHED, csrf_of, run_json, start_run, wait_status
 
 pytestmark = pytest.mark.browser
 NewPage = Callable[..., Any]
@@ -183,3 +185,35 @@ def test_stop_a_run_with_confirmation(dev: DevServer, new_page: NewPage,
     page.locator("#run-status", has_text="killed").wait_for()
     assert "wrong plant" in page.locator(".facts").inner_text()
     assert page.get_by_role("button", name="Stop this run").count() == 0
+
+
+def test_sign_in_with_a_pasted_token(dev: DevServer, new_page: NewPage) -> None:
+    page = new_page()
+    page.goto(f"{dev.url}/azure/console/signin")
+    page.get_by_role("textbox", name="Access token").fill(dev.tokens()["APPROVER"])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url("**/console/inbox")
+    assert "bob@acme.example" in page.locator("header").inner_text()
+
+
+def test_another_site_cannot_sign_the_browser_in(dev: DevServer, new_page: NewPage) -> None:
+    # Login CSRF: a page on another site posts the sign-in form with the attacker's own token
+    # (and the form token of a sign-in page the attacker loaded in their own browser). The
+    # victim has the console's sign-in page open in another tab, so holds a nonce cookie.
+    attacker = httpx.Client(base_url=f"{dev.url}/aws", timeout=30)
+    stolen = csrf_of(attacker.get("/console/signin").text)
+    mallory = dev.issuer.token("mallory@acme.example", "acme", ["approver"])
+    page = new_page()
+    page.goto(f"{dev.url}/aws/console/signin")
+    evil = f"""<!doctype html><form id="f" method="post" action="{dev.url}/aws/console/signin">
+      <input name="token" value="{mallory}"><input name="csrf" value="{stolen}"></form>
+      <script>document.getElementById("f").submit();</script>"""
+    page.route("http://evil.example/**", lambda route: route.fulfill(
+        status=200, content_type="text/html", body=evil))
+    page.goto("http://evil.example/win-a-prize")
+    page.wait_for_url(f"{dev.url}/aws/console/signin")
+    assert page.get_by_role("heading", name="Not allowed").is_visible()
+    assert "another site" in page.locator(".notice").inner_text()
+    assert not [c for c in page.context.cookies() if c["name"] == "paddock_console"]
+    page.goto(f"{dev.url}/aws/console/inbox")
+    assert page.url.endswith("/console/signin")  # still signed out
