@@ -148,8 +148,7 @@ def tools_from_listing(listing: dict[str, Any], *, source: str, raw: bytes) -> I
                    sha256=hashlib.sha256(raw).hexdigest(), format=MCP_FORMAT)
     taken: set[str] = set()
     tools: list[Tool] = []
-    warnings = unknown_pins(options, {i["name"] for i in items} | {
-        sanitize(i["name"]) for i in items})
+    warnings = unknown_pins(options, {i["name"] for i in items})
     for item in items:
         listed_name: str = item["name"]
         name = unique(sanitize(listed_name) or "tool", taken)
@@ -164,7 +163,7 @@ def tools_from_listing(listing: dict[str, Any], *, source: str, raw: bytes) -> I
             description=str(item.get("description") or listed_name),
             args_schema=dict(item.get("inputSchema") or {"type": "object"}), params=(),
             method="MCP", path=listed_name, base_url=source,
-            side_effect=side_effect((listed_name, name), hint, options), side_effect_hint=hint,
+            side_effect=side_effect(listed_name, hint, options), side_effect_hint=hint,
             trust=Trust.UNTRUSTED, responses={"200": output} if isinstance(output, dict) else {},
             spec=spec))
     return ImportResult(spec=spec, tools=tools, warnings=warnings)

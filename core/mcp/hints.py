@@ -32,7 +32,8 @@ class SourceOptions:
     """What the operator wrote after the ``#`` of an MCP source."""
 
     pins: Mapping[str, SideEffect] = field(default_factory=dict)
-    """Tool name (as the server lists it, or as named in the catalog) -> side effect."""
+    """Tool name, exactly as the server lists it -> side effect. Never the catalog's
+    sanitised name: a server could list a look-alike that takes that name first."""
     trust_hints: bool = False
     """Take the server's annotations as the side effect of tools without a pin."""
 
@@ -76,13 +77,12 @@ def hinted_side_effect(annotations: Mapping[str, Any] | None) -> SideEffect:
     return SideEffect.DESTRUCTIVE
 
 
-def side_effect(names: tuple[str, ...], hint: SideEffect, options: SourceOptions) -> SideEffect:
-    """The class Paddock enforces for a tool known by ``names``: its pin, else the hint when
-    the operator trusts the server's hints, else ``destructive``."""
-    for name in names:
-        pinned = options.pins.get(name)
-        if pinned is not None:
-            return pinned
+def side_effect(name: str, hint: SideEffect, options: SourceOptions) -> SideEffect:
+    """The class Paddock enforces for the tool the server lists as ``name``: its pin, else the
+    hint when the operator trusts the server's hints, else ``destructive``."""
+    pinned = options.pins.get(name)
+    if pinned is not None:
+        return pinned
     return hint if options.trust_hints else SideEffect.DESTRUCTIVE
 
 

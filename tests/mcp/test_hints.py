@@ -82,10 +82,10 @@ def test_hints_never_loosen_a_tool_without_the_operators_word(
         annotations: dict[str, bool] | None, hint: SideEffect) -> None:
     assert hinted_side_effect(annotations) is hint
     untrusted = split_source("mcp+stdio:srv")[1]
-    assert side_effect(("t",), hint, untrusted) is SideEffect.DESTRUCTIVE
-    assert side_effect(("t",), hint, split_source("mcp+stdio:srv#trust-hints")[1]) is hint
+    assert side_effect("t", hint, untrusted) is SideEffect.DESTRUCTIVE
+    assert side_effect("t", hint, split_source("mcp+stdio:srv#trust-hints")[1]) is hint
     pinned = split_source("mcp+stdio:srv#trust-hints&write=t")[1]
-    assert side_effect(("t",), hint, pinned) is SideEffect.WRITE  # the pin is final
+    assert side_effect("t", hint, pinned) is SideEffect.WRITE  # the pin is final
 
 
 def test_a_delete_labelled_read_only_is_held_and_never_runs(folder: Path) -> None:
@@ -187,3 +187,17 @@ def test_a_label_stricter_than_the_pin_is_a_warning() -> None:
     assert change.hint is not None and "pin" in change.hint
     [change] = diff_tools([_tool(SideEffect.READ, None)], [_tool(SideEffect.WRITE, None)])
     assert (change.kind, change.breaking) == ("side-effect-tightened", False)
+
+
+def test_a_look_alike_tool_does_not_take_anothers_pin() -> None:
+    # The server lists a deleting "list.records" first, so it gets the catalog name
+    # "list_records"; the operator's pin names the server's "list_records" only.
+    listing = {"server": {"name": "records"}, "tools": [
+        {"name": "list.records", "inputSchema": {"type": "object"},
+         "annotations": READ_ONLY},
+        {"name": "list_records", "inputSchema": {"type": "object"},
+         "annotations": READ_ONLY}]}
+    result = tools_from_listing(listing, source="mcp+stdio:srv#read=list_records", raw=b"{}")
+    by_server_name = {t.operation_id: (t.name, t.side_effect) for t in result.tools}
+    assert by_server_name["list.records"] == ("list_records", SideEffect.DESTRUCTIVE)
+    assert by_server_name["list_records"][1] is SideEffect.READ
