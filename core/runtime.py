@@ -135,9 +135,15 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
                        identity: Identity | None = None) -> Orchestrator:
     """The orchestrator for ``cloud``. Without an ``executor``, calls go through the HTTP
     executor with ``identity`` (default: :func:`~core.identity.identity_from_env`): every
-    call carries a capability token and scheme-appropriate credentials."""
+    call carries a capability token and scheme-appropriate credentials. Shared limits come
+    from ``env`` (default: the process environment): ``PADDOCK_LLM_TPM``/``_RPM`` for model
+    calls, ``PADDOCK_TOOL_RPM``/``PADDOCK_HOST_RPM`` for tool calls; a bad value raises
+    ``ConfigError`` here."""
+    from core.ratelimit.config import tool_limits_from_env
     from core.scenarios import policy_dirs
 
+    settings = os.environ if env is None else env
+    admission = tool_limits_from_env(settings, store)  # a bad limit fails before any work
     if executor is None:
         if identity is None:
             from core.identity.setup import identity_from_env
@@ -149,8 +155,7 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
     return with_mesh(Orchestrator(
         store=store,
         catalogs=CatalogCache() if children is None else with_subtask_tool(CatalogCache()),
-        planners=planners or limited_planners(PlannerChoice(env), store,
-                                              os.environ if env is None else env),
+        planners=planners or limited_planners(PlannerChoice(env), store, settings),
         guard=guard or ScenarioGuard(policy_dirs()),
         executor=executor,
         cloud=cloud,
@@ -158,6 +163,7 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
         observer=observer or NullObserver(),
         tracing=tracing or RunTracer(cloud=cloud),
         children=children,
+        admission=admission,
         capabilities=identity.minter if identity is not None else None,
     ))
 

@@ -3,6 +3,7 @@ the LLM and backend limits built on them."""
 
 from core.ratelimit.admission import CallAdmission, ToolLimits
 from core.ratelimit.bucket import Grant, Limit, RateLimitContention, RateLimiter
+from core.ratelimit.config import requests_per_minute, tool_limits_from_env
 from core.ratelimit.llm import DeploymentLimits, RateLimitedPlanner, chat_estimator
 from core.ratelimit.slots import Slots
 from core.ratelimit.window import window_limit
@@ -18,5 +19,7 @@ __all__ = [
     "Slots",
     "ToolLimits",
     "chat_estimator",
+    "requests_per_minute",
+    "tool_limits_from_env",
     "window_limit",
 ]
