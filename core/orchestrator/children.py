@@ -15,7 +15,13 @@ How it fits together:
    records finished children, launches the next ones under the cap and, once every child of a
    call has finished, writes the call's result (every child's status, result and error: a
    failed child is reported, never lost) and sets the parent running again.
-4. Killing the parent kills its unfinished children (``Orchestrator.kill``).
+   Exactly one worker plans the woken parent: the one whose compare-and-swap set it running
+   (this ``collect`` or the spawner's own, for children that finished before the parent was
+   checkpointed ``waiting``).
+4. Killing the parent kills its unfinished children (``Orchestrator.kill``). A child the kill
+   could not see (spawned or launched while it was under way) stops before any step or call
+   once the kill flag of any run above it is raised (``core.orchestrator._lineage``), and a
+   spawn whose checkpoint loses to a kill kills the children it created.
 
 Limits: a child's grant is the intersection of its parent's and the one asked for, and it may
 spawn children of its own only when asked for, fewer than its parent (:func:`narrow_grant`);

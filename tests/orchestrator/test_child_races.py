@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from openai import OpenAI
 
-from core.api.worker import WorkOutcome, process_envelope
+from core.api.worker import Outcome, WorkOutcome, process_envelope
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.children import SPAWN_TOOL, ChildRuns, with_subtask_tool
@@ -238,6 +238,9 @@ def test_a_parent_woken_by_a_child_while_spawning_is_planned_once(
         assert parent.status is RunStatus.SUCCEEDED, parent.reason
         assert parent.result == "A-1 checked"
         assert model.counters.completions == 2  # the spawn, and one plan after the wake
+        # child, spawner (lost the wake: no second chain), child_done (planned and finished)
+        assert [o.outcome for o in world.outcomes] == [Outcome.FINISHED, Outcome.IDLE,
+                                                       Outcome.FINISHED]
 
 
 def test_a_parent_whose_children_finished_before_it_waited_is_woken_by_the_spawner(
@@ -325,3 +328,43 @@ def test_a_child_launched_beyond_the_cap_while_the_parent_is_killed_never_execut
         late = world.store.get_run(f"{PARENT}-0-0-1")
         assert late.status is RunStatus.KILLED
         assert not any(c.executed for s in late.steps for c in s.calls)
+
+
+# -- deeper trees: a run checks every run above it, not only its parent ----------------------
+
+def test_a_grandchild_stops_when_the_kill_of_a_run_above_it_is_under_way(
+        store: RunStore, service: tuple[OrdersService, str]) -> None:
+    """The kill of the root has raised its flag but reached neither the middle run (spawned
+    as the kill began) nor its child: the grandchild still stops before its first call."""
+    svc, url = service
+    with ScriptedOpenAI() as model:
+        world = RaceWorld(store, model, url)
+        root = world.orch.create(Run(id="run_root", goal="g", scenario="probe"))
+        world.orch.create(Run(id="run_mid", goal="g", scenario="probe", parent_id=root.id))
+        world.orch.create(Run(id="run_leaf", goal="g", scenario="probe", parent_id="run_mid",
+                              inputs={"item": "A-1"}))
+        flagged = world.store.pause("set_kill", thread="killer", when=any_call)
+        killer = thread("killer", lambda: world.orch.kill(root.id, reason="operator"))
+        reached(flagged)  # the root's flag is up; nothing else is marked yet
+        leaf = world.orch.advance("run_leaf")
+        flagged.release.set()
+        join(killer)
+    assert leaf.status is RunStatus.KILLED
+    assert leaf.reason == "ancestor run_root stopped: kill switch (run:run_root): operator"
+    assert svc.requests == [] and not leaf.steps
+
+
+def test_a_grandchild_of_a_finished_run_stops_before_its_first_step(
+        store: RunStore, service: tuple[OrdersService, str]) -> None:
+    svc, url = service
+    with ScriptedOpenAI() as model:
+        world = RaceWorld(store, model, url)
+        world.orch.create(Run(id="run_root", goal="g", scenario="probe"))
+        world.orch.create(Run(id="run_mid", goal="g", scenario="probe", parent_id="run_root"))
+        world.orch.create(Run(id="run_leaf", goal="g", scenario="probe", parent_id="run_mid",
+                              inputs={"item": "A-1"}))
+        world.orch._kill_one("run_root", "operator")  # marked killed, flag and children not
+        leaf = world.orch.advance("run_leaf")
+    assert leaf.status is RunStatus.KILLED
+    assert "ancestor run_root is killed" in (leaf.reason or "")
+    assert svc.requests == [] and not leaf.steps
