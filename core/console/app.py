@@ -7,6 +7,7 @@ the pages work under any prefix (an API stage, the dev server's ``/aws`` or ``/a
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,9 +17,10 @@ from urllib.parse import parse_qs
 from core.api.errors import ApiError
 from core.api.http import ApiRequest, ApiResponse
 from core.api.router import PATH_PARAM
-from core.console.redaction import redact_text
+from core.console.redaction import ConsoleRedactor
 from core.console.render import render, static_file
 from core.console.session import ConsoleDenied, Session, current_session
+from core.errors import ConfigError
 
 if TYPE_CHECKING:
     from core.api.handler import ApiHandler
@@ -102,6 +104,11 @@ class Console:
         self.service = api.service
         self.routes = ROUTES
 
+    @functools.cached_property
+    def redact(self) -> ConsoleRedactor:
+        """The telemetry redaction settings, built on first use (the import is not cheap)."""
+        return ConsoleRedactor.from_env(cloud=self.deps.cloud)
+
     def handle(self, request: ApiRequest, correlation_id: str) -> ApiResponse:
         parts = tuple(request.path.strip("/").split("/"))[1:]
         if not parts:
@@ -179,8 +186,13 @@ class Console:
         return html(http_status, body)
 
     def error(self, page: Page, status: int, message: str) -> ApiResponse:
+        try:
+            message = self.redact.text(message)  # an API error may quote run data
+        except ConfigError:
+            status, message = 500, ("The console cannot show run data: the redaction settings "
+                                    "(PADDOCK_REDACT_PATTERNS) are invalid.")
         return self.page(page, "error.html", status, title=_TITLES.get(status, "Error"),
-                         message=redact_text(message), code=status)  # may quote run data
+                         message=message, code=status)
 
 
 _TITLES = {401: "Sign in again", 403: "Not allowed", 404: "Not found",

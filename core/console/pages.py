@@ -25,7 +25,6 @@ from core.api.models import (
 )
 from core.api.router import PATH_PARAM, Reply, RequestContext
 from core.console.app import Console, ConsoleRoute, Page, redirect
-from core.console.redaction import redact_text, redact_view
 from core.console.session import (
     ConsoleDenied,
     Session,
@@ -82,7 +81,7 @@ def signin(console: Console, page: Page) -> ApiResponse:
     except ApiError as exc:
         return console.page(page, "signin.html", 401 if exc.status == 401 else exc.status,
                             title="Sign in", personas=DEV_PERSONAS,
-                            problem=redact_text(exc.message),
+                            problem=console.redact.text(exc.message),
                             signin_csrf=page.form.get("csrf", ""))
     return redirect("inbox", {"set-cookie": session_cookie(token, secure=_secure(console))})
 
@@ -135,7 +134,7 @@ def inbox_live(console: Console, page: Page) -> ApiResponse:
 
 def _inbox(console: Console, page: Page) -> Any:
     reply = console.service.list_approvals(_ctx(page, query=ApprovalListQuery()))
-    return inbox_items(console.deps, _body(reply, ApprovalList).approvals)
+    return inbox_items(console.deps, _body(reply, ApprovalList).approvals, console.redact)
 
 
 def decide(console: Console, page: Page) -> ApiResponse:
@@ -157,7 +156,8 @@ def runs(console: Console, page: Page) -> ApiResponse:
     tenant = page.query("tenant")
     query = _model(RunListQuery, status=status if status in STATUSES else None,
                    tenant=tenant, cursor=page.query("cursor"), limit=25)
-    listing = redact_view(_body(console.service.list_runs(_ctx(page, query=query)), RunList))
+    listing = console.redact.view(_body(console.service.list_runs(_ctx(page, query=query)),
+                                        RunList))
     from core.scenarios import scenario_names
 
     return console.page(page, "runs.html", title="Runs", nav="runs", runs=listing.runs,
@@ -196,7 +196,7 @@ def kill_run(console: Console, page: Page) -> ApiResponse:
 
 
 def _run(console: Console, page: Page) -> RunView:
-    return redact_view(_body(console.service.get_run(_ctx(page)), RunView))
+    return console.redact.view(_body(console.service.get_run(_ctx(page)), RunView))
 
 
 def _live(console: Console, page: Page, view: RunView) -> dict[str, Any]:
@@ -206,7 +206,7 @@ def _live(console: Console, page: Page, view: RunView) -> dict[str, Any]:
         for a in view.pending_approvals:
             call = next((c for s in run.steps if s.index == a.step_index
                          for c in s.calls if c.call_id == a.call_id), None)
-            locations[a.id] = locate(console.deps, run, call, a.tool)
+            locations[a.id] = locate(console.deps, run, call, a.tool, console.redact)
     return {"locations": locations, "can_decide": _can(page, ROLE_APPROVER),
             "final": view.status.finished}
 
@@ -216,8 +216,8 @@ def _live(console: Console, page: Page, view: RunView) -> dict[str, Any]:
 
 def kill_switch_page(console: Console, page: Page) -> ApiResponse:
     session = _signed_in(page)
-    flag = redact_text(console.deps.store.kill_reason(tenant=session.principal.tenant,
-                                                      run_id="-"))
+    flag = console.redact.text(console.deps.store.kill_reason(tenant=session.principal.tenant,
+                                                              run_id="-"))
     return console.page(page, "kill_switch.html", title="Kill switch", nav="kill",
                         flag=flag, is_admin=_can(page, ROLE_ADMIN))
 

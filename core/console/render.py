@@ -9,7 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from core.console.views import redacted, shown
+from core.console.views import shown
 
 HERE = Path(__file__).resolve().parent
 STATIC_TYPES = {"console.css": "text/css; charset=utf-8",
@@ -21,8 +21,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(HERE / "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(shown=shown, redacted=redacted, when=_when, usd=_usd,
-                       percent=_percent)
+    env.filters.update(shown=shown, when=_when, usd=_usd, percent=_percent)
     return env
 
 

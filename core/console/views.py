@@ -12,11 +12,10 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.console.redaction import redact_identity, redact_text, redact_view
-
 if TYPE_CHECKING:
     from core.api.deps import Deps
     from core.api.models import ApprovalView
+    from core.console.redaction import ConsoleRedactor
     from core.orchestrator.models import CallRecord, Run
 
 MAX_SHOWN = 4000
@@ -65,20 +64,9 @@ class Inbox:
 
 
 def shown(value: Any) -> str:
-    """Pretty, redacted JSON for a page (cut when long)."""
-    from core.telemetry.redact import DEFAULT_REDACTOR  # the telemetry package is not cheap
-
-    text = json.dumps(DEFAULT_REDACTOR.value(value), indent=2, ensure_ascii=False,
-                      sort_keys=True, default=str)
+    """Pretty JSON for a page (cut when long) of a value already redacted."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str)
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "\n…"
-
-
-def redacted(text: str | None) -> str:
-    if not text:
-        return ""
-    from core.telemetry.redact import DEFAULT_REDACTOR
-
-    return DEFAULT_REDACTOR.text(text)
 
 
 def find_call(run: Run, step_index: int, call_id: str) -> CallRecord | None:
@@ -88,7 +76,8 @@ def find_call(run: Run, step_index: int, call_id: str) -> CallRecord | None:
     return None
 
 
-def locate(deps: Deps, run: Run, call: CallRecord | None, tool_name: str) -> Location:
+def locate(deps: Deps, run: Run, call: CallRecord | None, tool_name: str,
+           redact: ConsoleRedactor) -> Location:
     """The call's cloud and side effect, plus method and path from the run's catalog."""
     cloud = call.cloud if call is not None else "external"
     effect = call.side_effect if call is not None else "read"
@@ -98,11 +87,11 @@ def locate(deps: Deps, run: Run, call: CallRecord | None, tool_name: str) -> Loc
         tool = None
     if tool is None:
         return Location(cloud=cloud, side_effect=effect)
-    return Location(cloud=cloud, method=tool.method, path=redact_text(tool.path),
-                    base_url=redact_text(tool.base_url) or None, side_effect=effect)
+    return Location(cloud=cloud, method=tool.method, path=redact.text(tool.path),
+                    base_url=redact.text(tool.base_url) or None, side_effect=effect)
 
 
-def inbox_items(deps: Deps, approvals: list[ApprovalView]) -> Inbox:
+def inbox_items(deps: Deps, approvals: list[ApprovalView], redact: ConsoleRedactor) -> Inbox:
     runs: dict[str, Run] = {}
     inbox = Inbox()
     for approval in approvals:
@@ -110,10 +99,11 @@ def inbox_items(deps: Deps, approvals: list[ApprovalView]) -> Inbox:
         if run is None:
             run = runs[approval.run_id] = deps.store.get_run(approval.run_id)
         call = find_call(run, approval.step_index, approval.call_id)
-        approval = redact_view(approval)
+        approval = redact.view(approval)
         inbox.items.append(InboxItem(
             approval=approval, args=shown(approval.args or {}),
-            location=locate(deps, run, call, approval.tool), cost_usd=run.usage.cost_usd,
+            location=locate(deps, run, call, approval.tool, redact),
+            cost_usd=run.usage.cost_usd,
             tokens=run.usage.prompt_tokens + run.usage.completion_tokens,
-            run_status=run.status.value, requested_by=redact_identity(run.requested_by)))
+            run_status=run.status.value, requested_by=redact.identity(run.requested_by)))
     return inbox

@@ -10,8 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
+from core.api.auth import JwtAuthenticator
+from core.api.deps import Deps
+from core.api.dev_issuer import LocalIssuer
 from core.api.devserver import DevServer
-from core.orchestrator.models import ApprovalStatus, Decision, Verdict
+from core.api.handler import ApiHandler
+from core.api.http import ApiRequest
+from core.config import Settings
+from core.orchestrator.models import ApprovalStatus, Decision, Run, RunStatus, Verdict
 from core.state.base import kill_scope_tenant
 from tests.console.conftest import sign_in, signin_page
 
@@ -185,3 +191,38 @@ def test_planted_secrets_never_reach_the_console(dev: DevServer,
     assert f'action="../approvals/{run_id}/' in run_page
     assert "needs a human: [REDACTED]" in pages["inbox"].text
     assert "frozen after a leak of [REDACTED]" in pages["kill-switch"].text
+
+
+def _configured_run_page() -> tuple[int, str]:
+    """The console page of a run whose goal holds a customer id and an e-mail address, and
+    whose error holds a key, served in-process with the environment's redaction settings."""
+    with LocalIssuer() as issuer:
+        auth = JwtAuthenticator(issuer=issuer.issuer, audience="paddock-api",
+                                jwks_url=issuer.jwks_url)
+        deps = Deps(Settings.from_env({}), authenticator=auth)
+        deps.store.create_run(Run(id="run-configured", tenant="acme", status=RunStatus.FAILED,
+                                  goal="Refund CUST-204881, ask carol@acme.example",
+                                  error=f"the tool said {SECRETS['openai']}"))
+        token = issuer.token("bob@acme.example", "acme", ["approver"])
+        page = ApiHandler(deps).handle(ApiRequest(
+            "GET", "/console/runs/run-configured", headers={"cookie": f"paddock_console={token}"}))
+    return page.status, page.body.decode()
+
+
+def test_the_console_redacts_as_telemetry_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same settings as spans and logs: an extra pattern (customer ids) is masked, and
+    # switching personal-data masking off shows e-mail addresses; secrets stay masked.
+    monkeypatch.setenv("PADDOCK_REDACT_PATTERNS", r"CUST-\d{6}")
+    monkeypatch.setenv("PADDOCK_REDACT_PERSONAL", "off")
+    status, body = _configured_run_page()
+    assert status == 200, body
+    assert "CUST-204881" not in body and VISIBLE["openai"] not in body
+    assert "Refund [REDACTED], ask carol@acme.example" in body
+
+
+def test_a_bad_redaction_pattern_shows_no_run_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PADDOCK_REDACT_PATTERNS", "(")
+    status, body = _configured_run_page()
+    assert status == 500
+    assert "<h1>Error</h1>" in body and "redaction settings" in body
+    assert "CUST-204881" not in body and VISIBLE["openai"] not in body
