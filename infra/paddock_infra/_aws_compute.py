@@ -45,18 +45,25 @@ def base_env(cfg: InfraConfig, data: AwsData, names: AwsNames) -> dict[str, pulu
     }
     if cfg.auth.jwks_url:
         env["PADDOCK_AUTH_JWKS_URL"] = cfg.auth.jwks_url
-    if cfg.otlp_endpoint:
-        env["PADDOCK_OTLP_ENDPOINT"] = cfg.otlp_endpoint
+    env.update(cfg.telemetry.plain_env())
+    if cfg.telemetry.otlp_headers is not None:
+        env["OTEL_EXPORTER_OTLP_HEADERS"] = pulumi.Output.secret(cfg.telemetry.otlp_headers)
     return env
 
 
 def worker_env(cfg: InfraConfig, base: Env, tools_role: aws.iam.Role,
-               azure: AzurePeer | None) -> dict[str, pulumi.Input[str]]:
-    """The worker also plans (LLM settings and key), assumes the tools role, hands off."""
+               azure: AzurePeer | None, names: AwsNames) -> dict[str, pulumi.Input[str]]:
+    """The worker also plans (LLM settings and key), assumes the tools role, reads tool
+    secrets, mints capability tokens, hands off."""
     env: dict[str, pulumi.Input[str]] = {**base, **cfg.llm.plain_env(),
                                          "PADDOCK_AWS_ROLE_ARN": tools_role.arn}
     if cfg.llm.api_key is not None:
         env[cfg.llm.api_key_env] = pulumi.Output.secret(cfg.llm.api_key)
+    if cfg.tool_secrets:
+        env.update({"PADDOCK_SECRETS": "aws", "PADDOCK_SECRETS_PREFIX": names.secrets_prefix})
+    if cfg.capability_key is not None and cfg.capability_key_id is not None:
+        env["PADDOCK_CAPABILITY_KEY"] = pulumi.Output.secret(cfg.capability_key)
+        env["PADDOCK_CAPABILITY_KEY_ID"] = cfg.capability_key_id
     if azure is not None:
         env.update({
             "PADDOCK_ENTRA_CLIENT_ID": azure.entra_client_id,
@@ -87,12 +94,15 @@ def build_compute(cfg: InfraConfig, names: AwsNames, data: AwsData, parent: pulu
             lambda a: json.dumps(policies.http_function_policy(
                 a[0], queue_arn=a[1], log_group_arn=a[2], xray=cfg.aws.xray))),
         opts=pulumi.ResourceOptions(parent=http_role))
+    secrets_arn = names.secrets_arn_pattern if cfg.tool_secrets else None
     worker_policy = aws.iam.RolePolicy(
         f"{names.base}-worker-policy", role=worker_role.id,
-        policy=pulumi.Output.all(store, data.queue.arn, worker_logs.arn, tools_role.arn).apply(
+        policy=pulumi.Output.all(store, data.queue.arn, worker_logs.arn, tools_role.arn,
+                                 secrets_arn).apply(
             lambda a: json.dumps(policies.worker_function_policy(
                 a[0], queue_arn=a[1], log_group_arn=a[2], tools_role_arn=a[3],
-                federate_to_entra=azure is not None, xray=cfg.aws.xray))),
+                federate_to_entra=azure is not None, secrets_arn_pattern=a[4],
+                xray=cfg.aws.xray))),
         opts=pulumi.ResourceOptions(parent=worker_role))
     env = base_env(cfg, data, names)
     http = _function(cfg, names.http_function, HTTP_HANDLER, http_role, http_logs, env,
@@ -100,7 +110,7 @@ def build_compute(cfg: InfraConfig, names: AwsNames, data: AwsData, parent: pulu
                      reserved=cfg.aws.http_reserved_concurrency,
                      depends_on=[http_policy], opts=opts)
     worker = _function(cfg, names.worker_function, WORKER_HANDLER, worker_role, worker_logs,
-                       worker_env(cfg, env, tools_role, azure),
+                       worker_env(cfg, env, tools_role, azure, names),
                        timeout=cfg.aws.worker_timeout, memory=cfg.aws.worker_memory,
                        reserved=cfg.aws.worker_reserved_concurrency,
                        depends_on=[worker_policy], opts=opts)

@@ -1,6 +1,6 @@
-"""The Function App: monitoring, plan (Flex Consumption or Consumption), Key Vault for the LLM
-key, and app settings with identity-based connections only (no keys, no connection strings
-that carry keys)."""
+"""The Function App: monitoring, plan (Flex Consumption or Consumption), Key Vault for tool
+secrets and the configured secrets (LLM key, OTLP headers, capability key), and app settings
+with identity-based connections only (no keys, no connection strings that carry keys)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,25 @@ PYTHON_VERSION = "3.12"
 PACKAGE_BLOB = "azure-functionapp.zip"
 """Consumption plan only: the package blob WEBSITE_RUN_FROM_PACKAGE points at."""
 LLM_SECRET_NAME = "llm-api-key"
+OTLP_HEADERS_SECRET_NAME = "otlp-headers"
+CAPABILITY_KEY_SECRET_NAME = "capability-key"
+"""Vault names of the configured secrets; tool secrets are ``paddock-<api>-<scheme>``."""
+
+
+@dataclass
+class Monitoring:
+    """Application Insights: the connection string and the component the identity writes to
+    (``None`` for both when ``paddock:appInsights`` is ``off``)."""
+
+    component: azure_native.applicationinsights.Component | None = None
+    connection_string: pulumi.Input[str] | None = None
+    scope: pulumi.Input[str] | None = None
 
 
 @dataclass
 class AzureFunction:
     app: web.WebApp
-    insights: azure_native.applicationinsights.Component
+    monitoring: Monitoring
     vault: azure_native.keyvault.Vault | None
     secrets: list[azure_native.keyvault.Secret]
 
@@ -32,10 +45,10 @@ class AzureFunction:
 def build_function(cfg: InfraConfig, ctx: AzureContext, data: AzureData, parent: pulumi.Resource,
                    *, aws: AwsPeer | None) -> AzureFunction:
     opts = pulumi.ResourceOptions(parent=parent)
-    insights = _monitoring(cfg, ctx, opts)
-    vault, secrets, secret_settings = _llm_secret(cfg, ctx, opts)
+    monitoring = _monitoring(cfg, ctx, opts)
+    vault, secrets, secret_settings = _vault(cfg, ctx, opts)
     plan = _plan(cfg, ctx, opts)
-    settings = {**app_settings(cfg, data, insights, aws=aws), **secret_settings}
+    settings = {**app_settings(cfg, data, monitoring, aws=aws), **secret_settings}
     site_config: web.SiteConfigArgsDict = {
         "app_settings": [{"name": k, "value": v} for k, v in sorted(settings.items())],
         "ftps_state": "Disabled", "min_tls_version": "1.2", "http20_enabled": True,
@@ -62,11 +75,10 @@ def build_function(cfg: InfraConfig, ctx: AzureContext, data: AzureData, parent:
         identity={"type": web.ManagedServiceIdentityType.SYSTEM_ASSIGNED},
         key_vault_reference_identity="SystemAssigned", site_config=site_config,
         function_app_config=flex, opts=opts)
-    return AzureFunction(app=app, insights=insights, vault=vault, secrets=secrets)
+    return AzureFunction(app=app, monitoring=monitoring, vault=vault, secrets=secrets)
 
 
-def app_settings(cfg: InfraConfig, data: AzureData,
-                 insights: azure_native.applicationinsights.Component, *,
+def app_settings(cfg: InfraConfig, data: AzureData, monitoring: Monitoring, *,
                  aws: AwsPeer | None) -> dict[str, pulumi.Input[str]]:
     """Every non-secret setting; names as in core/config.py, connections by identity."""
     endpoints = data.account.primary_endpoints
@@ -76,8 +88,6 @@ def app_settings(cfg: InfraConfig, data: AzureData,
         # system-assigned identity).
         "AzureWebJobsStorage__accountName": data.account.name,
         "AzureWebJobsStorage__credential": "managedidentity",
-        "APPLICATIONINSIGHTS_CONNECTION_STRING": insights.connection_string,
-        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Authorization=AAD",
         "PADDOCK_CLOUD": "azure", "PADDOCK_STORE": "table",
         "PADDOCK_TABLE_NAME": cfg.azure.table_name, "PADDOCK_TABLE_ENDPOINT": data.table_endpoint,
         "PADDOCK_QUEUE_ENDPOINT": endpoints.queue, "PADDOCK_QUEUE_NAME": cfg.azure.queue_name,
@@ -89,8 +99,14 @@ def app_settings(cfg: InfraConfig, data: AzureData,
     }
     if cfg.auth.jwks_url:
         settings["PADDOCK_AUTH_JWKS_URL"] = cfg.auth.jwks_url
-    if cfg.otlp_endpoint:
-        settings["PADDOCK_OTLP_ENDPOINT"] = cfg.otlp_endpoint
+    settings.update(cfg.telemetry.plain_env())
+    if monitoring.connection_string is not None:
+        settings.update({
+            "APPLICATIONINSIGHTS_CONNECTION_STRING": monitoring.connection_string,
+            # The host and the exporter write with the app's identity (Monitoring Metrics
+            # Publisher on the component), so the component may refuse local auth.
+            "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": "Authorization=AAD",
+        })
     if aws is not None:
         settings.update({
             "PADDOCK_AWS_ROLE_ARN": aws.role_arn,
@@ -109,8 +125,25 @@ def app_settings(cfg: InfraConfig, data: AzureData,
     return settings
 
 
-def _monitoring(cfg: InfraConfig, ctx: AzureContext,
-                opts: pulumi.ResourceOptions) -> azure_native.applicationinsights.Component:
+def _monitoring(cfg: InfraConfig, ctx: AzureContext, opts: pulumi.ResourceOptions) -> Monitoring:
+    """Create the component, reference an existing one, or none (``paddock:appInsights``)."""
+    mode = cfg.telemetry.app_insights
+    if mode == "off":
+        return Monitoring()
+    existing = cfg.telemetry.app_insights_existing
+    if existing is not None:
+        group, name = existing
+        found = azure_native.applicationinsights.get_component_output(
+            resource_group_name=group, resource_name=name,
+            opts=pulumi.InvokeOutputOptions(parent=opts.parent))
+        return Monitoring(connection_string=found.connection_string, scope=mode)
+    component = _component(cfg, ctx, opts)
+    return Monitoring(component=component, connection_string=component.connection_string,
+                      scope=component.id)
+
+
+def _component(cfg: InfraConfig, ctx: AzureContext,
+               opts: pulumi.ResourceOptions) -> azure_native.applicationinsights.Component:
     workspace = azure_native.operationalinsights.Workspace(
         f"{cfg.base_name}-logs", workspace_name=f"{cfg.base_name}-logs",
         resource_group_name=ctx.resource_group.name, location=ctx.location,
@@ -136,15 +169,24 @@ def _plan(cfg: InfraConfig, ctx: AzureContext,
         kind="functionapp", reserved=True, sku=sku, opts=opts)
 
 
-def _llm_secret(cfg: InfraConfig, ctx: AzureContext, opts: pulumi.ResourceOptions,
-                ) -> tuple[azure_native.keyvault.Vault | None, list[azure_native.keyvault.Secret],
-                           dict[str, pulumi.Input[str]]]:
-    """The LLM key in Key Vault; the app setting holds only a Key Vault reference."""
-    key = cfg.llm.api_key
-    if key is None:
+def _vault(cfg: InfraConfig, ctx: AzureContext, opts: pulumi.ResourceOptions,
+           ) -> tuple[azure_native.keyvault.Vault | None, list[azure_native.keyvault.Secret],
+                      dict[str, pulumi.Input[str]]]:
+    """The stack's Key Vault (RBAC authorization), when tool secrets are on or a secret is
+    configured. Configured secrets are stored in it and the app settings hold only Key Vault
+    references; tool secrets are put there by operators and read by the worker
+    (``PADDOCK_SECRETS=keyvault``)."""
+    stored: list[tuple[str, str, pulumi.Output[str]]] = []  # (vault name, setting, value)
+    if cfg.llm.api_key is not None:
+        stored.append((LLM_SECRET_NAME, cfg.llm.api_key_env, cfg.llm.api_key))
+    if cfg.telemetry.otlp_headers is not None:
+        stored.append((OTLP_HEADERS_SECRET_NAME, "OTEL_EXPORTER_OTLP_HEADERS",
+                       cfg.telemetry.otlp_headers))
+    if cfg.capability_key is not None:
+        stored.append((CAPABILITY_KEY_SECRET_NAME, "PADDOCK_CAPABILITY_KEY", cfg.capability_key))
+    if not stored and not cfg.tool_secrets:
         return None, [], {}
     kv = azure_native.keyvault
-    secret_value: pulumi.Output[str] = pulumi.Output.secret(key)
     vault = azure_native.keyvault.Vault(
         f"{cfg.base_name}-vault", vault_name=global_name(ctx, cfg.base_name, "kv", max_len=24),
         resource_group_name=ctx.resource_group.name, location=ctx.location,
@@ -154,11 +196,21 @@ def _llm_secret(cfg: InfraConfig, ctx: AzureContext, opts: pulumi.ResourceOption
             enable_rbac_authorization=True, soft_delete_retention_in_days=7,
             public_network_access="Enabled"),
         opts=opts)
-    secret = azure_native.keyvault.Secret(
-        f"{cfg.base_name}-{LLM_SECRET_NAME}", vault_name=vault.name,
-        resource_group_name=ctx.resource_group.name, secret_name=LLM_SECRET_NAME,
-        properties={"value": secret_value},
-        opts=pulumi.ResourceOptions(parent=vault))
-    reference = pulumi.Output.concat("@Microsoft.KeyVault(SecretUri=",
-                                     secret.properties.secret_uri, ")")
-    return vault, [secret], {cfg.llm.api_key_env: reference}
+    settings: dict[str, pulumi.Input[str]] = {}
+    secrets = []
+    for secret_name, setting, value in stored:
+        marked: pulumi.Output[str] = pulumi.Output.secret(value)
+        secret = azure_native.keyvault.Secret(
+            f"{cfg.base_name}-{secret_name}", vault_name=vault.name,
+            resource_group_name=ctx.resource_group.name, secret_name=secret_name,
+            properties={"value": marked},
+            opts=pulumi.ResourceOptions(parent=vault))
+        secrets.append(secret)
+        settings[setting] = pulumi.Output.concat("@Microsoft.KeyVault(SecretUri=",
+                                                 secret.properties.secret_uri, ")")
+    if cfg.capability_key_id is not None:
+        settings["PADDOCK_CAPABILITY_KEY_ID"] = cfg.capability_key_id
+    if cfg.tool_secrets:
+        settings.update({"PADDOCK_SECRETS": "keyvault",
+                         "PADDOCK_KEY_VAULT_URL": vault.properties.vault_uri})
+    return vault, secrets, settings

@@ -34,11 +34,18 @@ def grant_function(cfg: InfraConfig, ctx: AzureContext, data: AzureData, fn: Azu
     for name, container in (*data.containers.items(), ("payloads", data.payloads)):
         assign_role(f"{base}-fn-{name}", ctx, role=blob_role, principal_id=principal,
                     scope=container.id, parent=parent)
-    assign_role(f"{base}-fn-telemetry", ctx, role="Monitoring Metrics Publisher",
-                principal_id=principal, scope=fn.insights.id, parent=parent)
-    for i, secret in enumerate(fn.secrets):
-        assign_role(f"{base}-fn-secret-{i}", ctx, role="Key Vault Secrets User",
-                    principal_id=principal, scope=secret.id, parent=parent)
+    if fn.monitoring.scope is not None:
+        assign_role(f"{base}-fn-telemetry", ctx, role="Monitoring Metrics Publisher",
+                    principal_id=principal, scope=fn.monitoring.scope, parent=parent)
+    if cfg.tool_secrets and fn.vault is not None:
+        # Tool secrets are named at run time (paddock-<api>-<scheme>): the vault, which holds
+        # only this stack's secrets, is the narrowest scope.
+        assign_role(f"{base}-fn-vault", ctx, role="Key Vault Secrets User",
+                    principal_id=principal, scope=fn.vault.id, parent=parent)
+    else:
+        for i, secret in enumerate(fn.secrets):
+            assign_role(f"{base}-fn-secret-{i}", ctx, role="Key Vault Secrets User",
+                        principal_id=principal, scope=secret.id, parent=parent)
     if cfg.llm.provider == "azure-openai" and cfg.llm.azure_openai_resource_id:
         assign_role(f"{base}-fn-openai", ctx, role="Cognitive Services OpenAI User",
                     principal_id=principal, scope=cfg.llm.azure_openai_resource_id,

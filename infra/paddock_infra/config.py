@@ -19,6 +19,11 @@ TARGETS = ("aws", "azure", "both")
 LLM_PROVIDERS = ("rules", "openai", "azure-openai")
 AZURE_PLANS = ("flex", "consumption")
 AZURE_STORES = ("cosmos", "table")
+OTLP_PROTOCOLS = ("http/protobuf", "grpc")
+APP_INSIGHTS_MODES = ("create", "off")
+"""``paddock:appInsights``: these, or the resource id of an existing component."""
+_APP_INSIGHTS_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/([^/]+)/providers/"
+                              r"microsoft\.insights/components/([^/]+)$", re.I)
 AWS_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
                           1096, 1827, 2192, 2557, 2922, 3288, 3653)
 """The values CloudWatch Logs accepts for ``retention_in_days``."""
@@ -63,6 +68,33 @@ class LlmConfig:
     def api_key_env(self) -> str:
         """The variable the OpenAI SDK reads the key from, per provider."""
         return "AZURE_OPENAI_API_KEY" if self.provider == "azure-openai" else "OPENAI_API_KEY"
+
+
+@dataclass(frozen=True)
+class TelemetryConfig:
+    """Where the functions send spans and metrics (names as in core/telemetry/setup.py)."""
+
+    otlp_endpoint: str | None = None
+    otlp_protocol: str | None = None
+    otlp_headers: pulumi.Output[str] | None = None
+    """``OTEL_EXPORTER_OTLP_HEADERS`` (e.g. a SaaS backend's API key): a secret ``Output``."""
+    app_insights: str = "create"
+    """``create`` (a workspace-based component), ``off``, or an existing component's id."""
+
+    @property
+    def app_insights_existing(self) -> tuple[str, str] | None:
+        """(resource group, component name) when ``app_insights`` names an existing one."""
+        match = _APP_INSIGHTS_ID.match(self.app_insights)
+        return (match.group(1), match.group(2)) if match else None
+
+    def plain_env(self) -> dict[str, str]:
+        """Non-secret telemetry variables, the same on both clouds."""
+        env: dict[str, str] = {}
+        if self.otlp_endpoint:
+            env["PADDOCK_OTLP_ENDPOINT"] = self.otlp_endpoint
+            if self.otlp_protocol:
+                env["PADDOCK_OTLP_PROTOCOL"] = self.otlp_protocol
+        return env
 
 
 @dataclass(frozen=True)
@@ -133,7 +165,12 @@ class InfraConfig:
     prefix: str = "paddock"
     log_retention_days: int = 30
     llm: LlmConfig = field(default_factory=LlmConfig)
-    otlp_endpoint: str | None = None
+    telemetry: TelemetryConfig = field(default_factory=TelemetryConfig)
+    tool_secrets: bool = True
+    """Workers read tool secrets from Secrets Manager / Key Vault (``PADDOCK_SECRETS``)."""
+    capability_key: pulumi.Output[str] | None = None
+    """A shared Ed25519 PEM for capability tokens (secret); ``None``: one per process."""
+    capability_key_id: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
     aws: AwsConfig = field(default_factory=AwsConfig)
     azure: AzureConfig = field(default_factory=AzureConfig)
@@ -168,11 +205,16 @@ def load_config(cfg: pulumi.Config | None = None, *, stack: str | None = None) -
         prefix=_slug(cfg.get("prefix") or "paddock", "paddock:prefix"),
         log_retention_days=_retention(cfg),
         llm=_llm(cfg),
-        otlp_endpoint=cfg.get("otlpEndpoint"),
+        telemetry=_telemetry(cfg),
+        tool_secrets=_bool(cfg, "toolSecrets", True),
+        capability_key=cfg.get_secret("capabilityKey"),
+        capability_key_id=cfg.get("capabilityKeyId"),
         extra_env=_str_map(cfg, "extraEnv"),
         aws=_aws(cfg),
         azure=_azure(cfg),
     )
+    if (conf.capability_key is None) != (conf.capability_key_id is None):
+        raise InfraConfigError("paddock:capabilityKey and paddock:capabilityKeyId go together")
     if len(conf.base_name) > 40:
         raise InfraConfigError(f"prefix + stack {conf.base_name!r} is longer than 40 characters")
     return conf
@@ -198,6 +240,29 @@ def _llm(cfg: pulumi.Config) -> LlmConfig:
         azure_openai_resource_id=resource_id,
         api_key=cfg.get_secret("llmApiKey"),
     )
+
+
+def _telemetry(cfg: pulumi.Config) -> TelemetryConfig:
+    endpoint = cfg.get("otlpEndpoint")
+    if endpoint and not re.match(r"^https?://[^/\s]+", endpoint):
+        raise InfraConfigError(f"paddock:otlpEndpoint must be an http(s) URL, got {endpoint!r}")
+    protocol = cfg.get("otlpProtocol")
+    if protocol is not None:
+        protocol = _choice(cfg, "otlpProtocol", OTLP_PROTOCOLS, "http/protobuf")
+    headers = cfg.get_secret("otlpHeaders")
+    if (protocol or headers is not None) and not endpoint:
+        raise InfraConfigError("paddock:otlpProtocol and paddock:otlpHeaders need "
+                               "paddock:otlpEndpoint")
+    insights = (cfg.get("appInsights") or "create").strip()
+    conf = TelemetryConfig(otlp_endpoint=endpoint, otlp_protocol=protocol, otlp_headers=headers,
+                           app_insights=insights.lower() if insights.lower()
+                           in APP_INSIGHTS_MODES else insights)
+    if conf.app_insights not in APP_INSIGHTS_MODES and conf.app_insights_existing is None:
+        raise InfraConfigError("paddock:appInsights must be create, off or the resource id of "
+                               "an Application Insights component (/subscriptions/.../"
+                               f"providers/microsoft.insights/components/<name>); got "
+                               f"{insights!r}")
+    return conf
 
 
 def _aws(cfg: pulumi.Config) -> AwsConfig:

@@ -60,6 +60,18 @@ class AwsNames:
         # Bucket names are global: the account id keeps two accounts' stacks apart.
         return pulumi.Output.concat(self.base, "-payloads-", self.account_id)
 
+    @property
+    def secrets_prefix(self) -> str:
+        """Secrets Manager names this stack's workers read: ``<prefix>-<stack>/paddock/...``."""
+        return f"{self.base}/"
+
+    @property
+    def secrets_arn_pattern(self) -> pulumi.Output[str]:
+        # Secrets Manager appends "-" and six random characters to every secret ARN, so a
+        # secret cannot be named exactly before it exists: the prefix is the narrowest grant.
+        return pulumi.Output.concat("arn:", self.partition, ":secretsmanager:", self.region,
+                                    ":", self.account_id, ":secret:", self.secrets_prefix, "*")
+
     def role_arn(self, role_name: str) -> pulumi.Output[str]:
         return pulumi.Output.concat("arn:", self.partition, ":iam::", self.account_id,
                                     ":role/", role_name)

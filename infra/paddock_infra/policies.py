@@ -97,8 +97,11 @@ def http_function_policy(store: StoreArns, *, queue_arn: str, log_group_arn: str
 
 def worker_function_policy(store: StoreArns, *, queue_arn: str, log_group_arn: str,
                            tools_role_arn: str, federate_to_entra: bool = False,
+                           secrets_arn_pattern: str | None = None,
                            xray: bool = True) -> Document:
-    """The queue worker: consume and re-enqueue work, state, assume the tools role."""
+    """The queue worker: consume and re-enqueue work, state, assume the tools role, and (with
+    ``secrets_arn_pattern``, ``arn:...:secret:<prefix>-<stack>/*``) read this stack's tool
+    secrets: no other secret of the account, and no listing or writing."""
     statements = [
         *_store(store),
         allow("ConsumeAndEnqueueWork",
@@ -107,6 +110,9 @@ def worker_function_policy(store: StoreArns, *, queue_arn: str, log_group_arn: s
         allow("AssumeToolsRole", ["sts:AssumeRole"], [tools_role_arn]),
         _logs(log_group_arn),
     ]
+    if secrets_arn_pattern is not None:
+        statements.append(allow("ReadStackToolSecrets", ["secretsmanager:GetSecretValue"],
+                                [secrets_arn_pattern]))
     if federate_to_entra:
         statements.append(allow(
             "EntraTokenNoResourceType", ["sts:GetWebIdentityToken"], ["*"],

@@ -26,6 +26,9 @@ TENANT = "99999999-8888-7777-6666-555555555555"
 SECRET = "sk-test-planted-secret-0123456789"
 """Planted as the LLM key: it may appear only inside values marked secret."""
 ISSUER = "https://login.microsoftonline.com/tenant/v2.0"
+EXISTING_INSIGHTS = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/shared-monitoring/providers/"
+                     "microsoft.insights/components/shared-insights")
+EXISTING_INSIGHTS_CONNECTION = "InstrumentationKey=11111111;IngestionEndpoint=https://shared/"
 
 
 @dataclass
@@ -91,6 +94,9 @@ class Recorder(pulumi.runtime.Mocks):
             "azure-native:authorization:getClientConfig": {
                 "subscriptionId": SUBSCRIPTION, "tenantId": TENANT,
                 "clientId": "client", "objectId": "deployer"},
+            "azure-native:applicationinsights:getComponent": {
+                "connectionString": EXISTING_INSIGHTS_CONNECTION,
+                "id": EXISTING_INSIGHTS, "name": EXISTING_INSIGHTS.rsplit("/", 1)[1]},
         }
         return results.get(args.token, {})
 
@@ -146,6 +152,9 @@ def _azure_outputs(kind: str, name: str, inputs: dict[str, Any], rid: str) -> di
                    tenantId=TENANT)
     elif kind == "Component":
         out["connectionString"] = "InstrumentationKey=00000000;IngestionEndpoint=https://x/"
+    elif kind == "Vault":
+        out["properties"] = {**inputs.get("properties", {}),
+                             "vaultUri": f"https://{out['name']}.vault.azure.net/"}
     elif kind == "Secret":
         vault = inputs.get("vaultName")
         out["properties"] = {"secretUri": f"https://{vault}.vault.azure.net/secrets/"
@@ -170,8 +179,10 @@ BASE_CONFIG = {
 
 
 def synth(config: dict[str, Any], *, secret: str | None = SECRET,
-          package: Path | None = None, stack: str = "dev") -> Synth:
-    """Run ``paddock_infra.program.build`` under fresh mocks with ``config`` (``paddock:`` keys)."""
+          package: Path | None = None, stack: str = "dev",
+          secrets: dict[str, str] | None = None) -> Synth:
+    """Run ``paddock_infra.program.build`` under fresh mocks with ``config`` (``paddock:`` keys);
+    ``secrets`` are further ``paddock:`` keys set as secret config."""
     recorder = Recorder()
     pulumi.runtime.set_mocks(recorder, project="paddock", stack=stack, preview=False)
     values = {**BASE_CONFIG, **config}
@@ -183,6 +194,9 @@ def synth(config: dict[str, Any], *, secret: str | None = SECRET,
     if secret is not None:
         flat["paddock:llmApiKey"] = secret
         secret_keys.append("paddock:llmApiKey")
+    for key, value in (secrets or {}).items():
+        flat[f"paddock:{key}"] = value
+        secret_keys.append(f"paddock:{key}")
     pulumi.runtime.set_all_config(flat, secret_keys)
 
     from paddock_infra.config import load_config

@@ -9,16 +9,17 @@ import pytest
 from .harness import Synth
 
 VARIANTS = [("azure", {}), ("both", {}), ("azure", {"azurePlan": "consumption"}),
-            ("azure", {"azureStore": "table"})]
-VARIANT_IDS = ["flex-cosmos", "both", "consumption", "table-storage"]
+            ("azure", {"azureStore": "table"}), ("azure", {"toolSecrets": False})]
+VARIANT_IDS = ["flex-cosmos", "both", "consumption", "table-storage", "no-tool-secrets"]
 KEY_MARKERS = ("AccountKey=", "SharedAccessKey=", "SharedAccessSignature=", "sig=",
                "AccountEndpoint=")
 SCOPABLE = {
     # Data-plane resources a role may be scoped to: one queue, one container, one table,
-    # the telemetry component, one Key Vault secret.
+    # the telemetry component, one Key Vault secret, or the stack's own Key Vault (tool
+    # secrets are named at run time; the vault holds only this stack's secrets).
     "azure-native:storage:Queue", "azure-native:storage:BlobContainer",
     "azure-native:storage:Table", "azure-native:applicationinsights:Component",
-    "azure-native:keyvault:Secret",
+    "azure-native:keyvault:Secret", "azure-native:keyvault:Vault",
 }
 BROAD_SCOPE = re.compile(r"^/subscriptions/[^/]+(/resourceGroups/[^/]+)?/?$", re.I)
 
@@ -132,12 +133,18 @@ def test_role_assignments_are_scoped_to_single_resources(stack, targets, extra) 
         assert ra.plain("principalType") == "ServicePrincipal"
 
 
-def test_function_identity_gets_exactly_its_queues_containers_and_secret(stack) -> None:
-    s = stack("azure")
+def _function_grants(s: Synth) -> dict[str, str]:
     mine = [r for r in s.of_type("azure-native:authorization:RoleAssignment")
             if r.plain("principalId") == _principal(s)]
-    by_target = {s.by_id(r.plain("scope")).name: r.plain("roleDefinitionId").rsplit("/", 1)[1]
-                 for r in mine}
+    return {s.by_id(r.plain("scope")).name: r.plain("roleDefinitionId").rsplit("/", 1)[1]
+            for r in mine}
+
+
+@pytest.mark.parametrize(("tool_secrets", "secret_scope"),
+                         [(True, "paddock-dev-vault"), (False, "paddock-dev-llm-api-key")])
+def test_function_identity_gets_exactly_its_queues_containers_and_secret(
+        stack, tool_secrets: bool, secret_scope: str) -> None:
+    by_target = _function_grants(stack("azure", toolSecrets=tool_secrets))
     assert by_target == {
         "paddock-dev-work-queue": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
         "paddock-dev-poison-queue": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
@@ -146,7 +153,7 @@ def test_function_identity_gets_exactly_its_queues_containers_and_secret(stack) 
         "paddock-dev-azure-webjobs-hosts": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
         "paddock-dev-azure-webjobs-secrets": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
         "paddock-dev-insights": "3913510d-42f4-4e42-8a64-420c390055eb",
-        "paddock-dev-llm-api-key": "4633458b-17de-408a-b874-0445c86b69e6",
+        secret_scope: "4633458b-17de-408a-b874-0445c86b69e6",  # Key Vault Secrets User
     }
 
 

@@ -30,6 +30,12 @@ STAR_SUFFIXES = {
     # Claim-check payload keys are content hashes made at run time, under runs/ of our bucket.
     "/runs/*": {"s3:GetObject", "s3:PutObject"},
 }
+SECRETS_PREFIX = {
+    # Secrets Manager appends a random suffix to each secret's ARN, and tool secrets are
+    # created by operators after the deploy: the worker may read this stack's prefix only.
+    f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:paddock-dev/*":
+        {"secretsmanager:GetSecretValue"},
+}
 TOOL_GRANTS = [{"actions": ["execute-api:Invoke"],
                 "resources": [f"arn:aws:execute-api:us-east-1:{ACCOUNT}:abc123/prod/POST/orders"]}]
 CONFIGS = {
@@ -105,6 +111,9 @@ def test_policy_is_valid_and_has_no_unexplained_wildcard(where: str, doc: dict[s
                 assert set(actions) <= STAR_RESOURCE_ACTIONS, f"{where}: {actions} on '*'"
                 if "sts:GetWebIdentityToken" in actions:
                     assert "sts:IdentityTokenAudience" in json.dumps(stmt.get("Condition"))
+                continue
+            if resource in SECRETS_PREFIX:
+                assert set(actions) == SECRETS_PREFIX[resource], f"{where}: {actions}"
                 continue
             suffix = next((x for x in STAR_SUFFIXES if resource.endswith(x)), None)
             if suffix is not None:

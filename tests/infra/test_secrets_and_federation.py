@@ -55,10 +55,23 @@ def test_azure_key_lives_in_key_vault_and_the_setting_is_a_reference(stack) -> N
 
 
 def test_no_key_configured_means_no_vault_and_no_key_setting(stack) -> None:
-    s = stack("both", secret=None)
+    s = stack("both", secret=None, toolSecrets=False)
     assert not s.of_type("azure-native:keyvault:Vault")
     worker = s.one("aws:lambda/function:Function", "worker").plain("environment")["variables"]
     assert "OPENAI_API_KEY" not in worker
+    assert "OPENAI_API_KEY" not in _app_settings(s)
+
+
+def test_tool_secrets_alone_make_an_empty_vault_and_no_key_setting(stack) -> None:
+    s = stack("both", secret=None)
+    assert s.one("azure-native:keyvault:Vault")
+    assert not s.of_type("azure-native:keyvault:Secret")
+    assert "OPENAI_API_KEY" not in _app_settings(s)
+
+
+def _app_settings(s: Synth) -> dict[str, Any]:
+    return {p["name"]: p["value"] for p in
+            s.one("azure-native:web:WebApp").plain("siteConfig")["appSettings"]}
 
 
 def test_azure_openai_key_goes_to_the_azure_variable(stack) -> None:
@@ -120,8 +133,17 @@ def test_aws_workload_identity_may_only_hand_off_into_azure(stack) -> None:
 
 
 def test_env_names_are_ones_core_config_knows_or_documented_infra_additions(stack) -> None:
+    from pathlib import Path
+
     from core import config
     known = {"PADDOCK_" + name.upper() for name in config.Settings.model_fields}
+    # Read where they are used (identity, telemetry), not in core/config.py: quoted in core.
+    core = Path(config.__file__).parent
+    sources = [path.read_text() for path in core.rglob("*.py")]
+    known |= {name for name in ("PADDOCK_SECRETS", "PADDOCK_SECRETS_PREFIX",
+                                "PADDOCK_KEY_VAULT_URL", "PADDOCK_OTLP_PROTOCOL",
+                                "PADDOCK_CAPABILITY_KEY", "PADDOCK_CAPABILITY_KEY_ID")
+              if any(f'"{name}"' in text for text in sources)}
     # Added by the infra for the handlers (documented in docs/deploy.md).
     added = {"PADDOCK_AWS_ROLE_ARN", "PADDOCK_AWS_TOKEN_AUDIENCE", "PADDOCK_ENTRA_CLIENT_ID",
              "PADDOCK_ENTRA_TENANT_ID", "PADDOCK_LLM_MODEL"}
