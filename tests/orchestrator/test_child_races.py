@@ -32,6 +32,7 @@ from core.queue.memory import MemoryQueue
 from core.state.base import RunStore
 from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
 from core.testing.servers import LocalServer
+from tests.orchestrator.fanout import QueueClock
 from tests.orchestrator.service import OrdersService, ToolList, tools
 
 PARENT = "run_parent"
@@ -126,7 +127,7 @@ def child_rule(ctx: PlanContext) -> Plan:
 class RaceWorld:
     def __init__(self, store: RunStore, model: ScriptedOpenAI, service_url: str) -> None:
         self.store = PausingStore(store)
-        self.queue = MemoryQueue()
+        self.queue = MemoryQueue(clock=QueueClock())  # delayed sweeps stay invisible
         self.children = ChildRuns(self.store, {"local": self.queue})  # type: ignore[arg-type]
         catalog = ToolList(tools(service_url))
         parent = OpenAIPlanner(OpenAI(base_url=model.base_url, api_key="k", max_retries=0),
