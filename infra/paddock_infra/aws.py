@@ -36,6 +36,8 @@ class AwsStack(pulumi.ComponentResource):
     worker_role_arn: pulumi.Output[str]
     tools_role_arn: pulumi.Output[str]
     azure_workload_role_arn: pulumi.Output[str] | None
+    secrets_prefix: str | None
+    """Secrets Manager names the worker reads (``paddock:toolSecrets``), or ``None``."""
 
     def __init__(self, name: str, cfg: InfraConfig, names: AwsNames, *,
                  azure: AzurePeer | None = None,
@@ -52,6 +54,7 @@ class AwsStack(pulumi.ComponentResource):
         self.bucket_name = data.bucket.bucket
         self.worker_role_arn = compute.worker_role.arn
         self.tools_role_arn = compute.tools_role.arn
+        self.secrets_prefix = names.secrets_prefix if cfg.tool_secrets else None
         self.azure_workload_role_arn = None
         if azure is not None:
             self.azure_workload_role_arn = self._azure_workload_role(cfg, names, data, azure)

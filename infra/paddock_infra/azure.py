@@ -36,6 +36,8 @@ class AzureStack(pulumi.ComponentResource):
     table_endpoint: pulumi.Output[str]
     blob_endpoint: pulumi.Output[str]
     aws_workload_client_id: pulumi.Output[str] | None
+    key_vault_name: pulumi.Output[str] | None
+    key_vault_url: pulumi.Output[str] | None
 
     def __init__(self, name: str, cfg: InfraConfig, *, aws: AwsPeer | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -52,6 +54,10 @@ class AzureStack(pulumi.ComponentResource):
         fn = build_function(cfg, ctx, data, self, aws=aws)
         grant_function(cfg, ctx, data, fn, self)
         self.aws_workload_client_id = None
+        self.key_vault_name = self.key_vault_url = None
+        if fn.vault is not None:
+            self.key_vault_name = fn.vault.name
+            self.key_vault_url = fn.vault.properties.vault_uri
         if aws is not None:
             identity = aws_workload_identity(cfg, ctx, data, self)
             trust_aws_worker(cfg, ctx, identity, aws)

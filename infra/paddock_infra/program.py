@@ -90,6 +90,8 @@ def _aws_outputs(stack: AwsStack) -> Outputs:
     }
     if stack.azure_workload_role_arn is not None:
         outputs["awsAzureWorkloadRoleArn"] = stack.azure_workload_role_arn
+    if stack.secrets_prefix is not None:
+        outputs["awsSecretsPrefix"] = stack.secrets_prefix
     return outputs
 
 
@@ -103,4 +105,7 @@ def _azure_outputs(stack: AzureStack) -> Outputs:
     }
     if stack.aws_workload_client_id is not None:
         outputs["azureAwsWorkloadClientId"] = stack.aws_workload_client_id
+    if stack.key_vault_name is not None and stack.key_vault_url is not None:
+        outputs["azureKeyVaultName"] = stack.key_vault_name
+        outputs["azureKeyVaultUrl"] = stack.key_vault_url
     return outputs

@@ -114,6 +114,16 @@ def test_tool_secrets_off_means_no_grant_and_no_provider_setting() -> None:
     assert (s.one("azure-native:keyvault:Vault").id, SECRETS_USER) not in _grants(s)
 
 
+def test_outputs_say_where_operators_put_tool_secrets() -> None:
+    s = _synth("both")
+    vault = s.one("azure-native:keyvault:Vault")
+    assert s.outputs["awsSecretsPrefix"] == _env(s, "worker")["PADDOCK_SECRETS_PREFIX"]
+    assert s.outputs["azureKeyVaultName"] == vault.outputs["name"]
+    assert s.outputs["azureKeyVaultUrl"] == _settings(s)["PADDOCK_KEY_VAULT_URL"]
+    off = _synth("aws", toolSecrets=False)
+    assert "awsSecretsPrefix" not in off.outputs
+
+
 # ---- Azure: Key Vault --------------------------------------------------------------------------
 
 
