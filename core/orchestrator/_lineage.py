@@ -28,9 +28,6 @@ class Lineage:
     """Why the run must stop: a run above it already finished (killed, failed...)."""
 
 
-NO_LINEAGE = Lineage()
-
-
 def lineage(store: RunStore, run: Run) -> Lineage:
     """Walk up ``run``'s parents: one head read per level (none for a top-level run).
 
