@@ -49,8 +49,13 @@ fns = {f.get_function_name(): f for f in function_app.app.get_functions()}
 req = func.HttpRequest('GET', 'http://localhost/healthz', headers={}, params={}, body=b'')
 class Ctx: invocation_id = 'probe'
 health = fns['health'].get_user_function()(req, Ctx())
+import importlib
+# What the infra's settings make the runtime import (Azure Monitor, Key Vault, OTLP).
+exporters = [m for m in ('azure.monitor.opentelemetry.exporter', 'azure.keyvault.secrets',
+                         'opentelemetry.exporter.otlp.proto.http.trace_exporter')
+             if importlib.import_module(m)]
 print(json.dumps({'functions': sorted(fns), 'health': health.status_code,
-                  'body': health.get_body().decode()}))
+                  'body': health.get_body().decode(), 'exporters': exporters}))
 """
 
 
@@ -129,6 +134,7 @@ def test_azure_artefact_imports_with_only_itself_and_azure_functions(
     result = _isolated(AZURE_PROBE, [root, root / SITE, worker_lib])
     assert result["health"] == 200 and json.loads(str(result["body"]))["status"] == "ok"
     assert "worker" in result["functions"] and "fallback" in result["functions"]  # type: ignore[operator]
+    assert len(result["exporters"]) == 3  # type: ignore[arg-type]
 
 
 def test_target_artefacts_hold_the_same_distributions_built_for_their_platform(
@@ -143,6 +149,7 @@ def test_target_artefacts_hold_the_same_distributions_built_for_their_platform(
         assert any("cpython-312-aarch64" in n for n in names)
         assert not DEV_ONLY & _distributions(names)
         assert "aws-lambda-powertools" in _distributions(names)
+        assert "opentelemetry-exporter-otlp-proto-http" in _distributions(names)
     with zipfile.ZipFile(built / "azure-functionapp.zip") as target, \
             zipfile.ZipFile(built / "azure-functionapp-host.zip") as host:
         names = target.namelist()
@@ -151,6 +158,10 @@ def test_target_artefacts_hold_the_same_distributions_built_for_their_platform(
         assert _elf_machines(target) == {ELF_MACHINE["x86_64"]}
         assert any("cpython-312-x86_64" in n for n in names)
         assert "azure-functions" not in _distributions(names, SITE + "/")
+        # What the infra's settings need: APPLICATIONINSIGHTS_CONNECTION_STRING,
+        # PADDOCK_SECRETS=keyvault, PADDOCK_OTLP_ENDPOINT.
+        assert {"azure-monitor-opentelemetry-exporter", "azure-keyvault-secrets",
+                "opentelemetry-exporter-otlp-proto-http"} <= _distributions(names, SITE + "/")
         host_json = json.loads(target.read("host.json"))
         assert host_json["extensions"]["http"]["routePrefix"] == ""
 
@@ -159,4 +170,5 @@ def test_azure_requirements_follow_pyproject() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     lines = (ROOT / "functions" / "azure" / "requirements.txt").read_text().splitlines()
     listed = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-    assert listed == set(project["dependencies"]) | {"azure-functions>=1.20"}
+    extras = project["optional-dependencies"]
+    assert listed == set(project["dependencies"]) | set(extras["azure"]) | set(extras["otlp"])
