@@ -254,10 +254,11 @@ def _telemetry(cfg: pulumi.Config) -> TelemetryConfig:
         raise InfraConfigError("paddock:otlpProtocol and paddock:otlpHeaders need "
                                "paddock:otlpEndpoint")
     insights = (cfg.get("appInsights") or "create").strip()
+    if insights.lower() in APP_INSIGHTS_MODES:
+        insights = insights.lower()
     conf = TelemetryConfig(otlp_endpoint=endpoint, otlp_protocol=protocol, otlp_headers=headers,
-                           app_insights=insights.lower() if insights.lower()
-                           in APP_INSIGHTS_MODES else insights)
-    if conf.app_insights not in APP_INSIGHTS_MODES and conf.app_insights_existing is None:
+                           app_insights=insights)
+    if insights not in APP_INSIGHTS_MODES and conf.app_insights_existing is None:
         raise InfraConfigError("paddock:appInsights must be create, off or the resource id of "
                                "an Application Insights component (/subscriptions/.../"
                                f"providers/microsoft.insights/components/<name>); got "
