@@ -264,3 +264,43 @@ def test_invalid_telemetry_and_key_config_is_refused(values: dict[str, Any],
 
     with pytest.raises(InfraConfigError, match=message):
         load(**values)
+
+
+# ---- the runtime reads what the program sets ---------------------------------------------------
+
+
+def _plain_strings(env: dict[str, Any]) -> dict[str, str]:
+    """The settings as a function would see them (Key Vault references left out)."""
+    return {k: v for k, v in env.items()
+            if isinstance(v, str) and not v.startswith("@Microsoft.KeyVault")}
+
+
+def test_aws_worker_settings_build_the_secrets_manager_provider_and_otlp_export() -> None:
+    from core.identity.secrets_store import AwsSecretsManager
+    from core.identity.setup import identity_from_env
+    from core.telemetry.setup import TelemetryConfig
+
+    env = _plain_strings(_env(_synth("aws"), "worker"))
+    secrets = identity_from_env(env, cloud="aws").authorizer.secrets
+    assert isinstance(secrets, AwsSecretsManager)
+    assert secrets._prefix == "paddock-dev/"
+    otlp = _plain_strings(_env(_synth("both", telemetry=True), "http"))
+    telemetry = TelemetryConfig.from_env(otlp, cloud="aws")
+    assert (telemetry.otlp_endpoint, telemetry.otlp_protocol) == (
+        "https://otel.example.com:4318", "grpc")
+
+
+def test_azure_settings_build_the_key_vault_provider_and_azure_monitor_export() -> None:
+    from core.identity.secrets_store import KeyVaultSecrets
+    from core.identity.setup import identity_from_env
+    from core.telemetry.setup import TelemetryConfig
+
+    s = _synth("azure")
+    settings = _plain_strings(_settings(s))
+    secrets = identity_from_env(settings, cloud="azure").authorizer.secrets
+    assert isinstance(secrets, KeyVaultSecrets)
+    vault_url = s.one("azure-native:keyvault:Vault").outputs["properties"]["vaultUri"]
+    assert secrets._client.vault_url == vault_url.rstrip("/")  # type: ignore[attr-defined]
+    telemetry = TelemetryConfig.from_env(settings, cloud="azure")
+    component = s.one("azure-native:applicationinsights:Component")
+    assert telemetry.azure_monitor == component.outputs["connectionString"]
