@@ -2,6 +2,8 @@
 
 * :mod:`~core.identity.capability` — the orchestrator mints a short-lived signed token per
   call; the executor refuses calls without a valid one.
+* :mod:`~core.identity.replay` — each token is accepted once (seen-jti stores: memory, or
+  shared through the ``RunStore``), by the executor and by services that check it.
 * :mod:`~core.identity.authorizer` — per-call credentials by the tool's auth scheme
   (``aws_sigv4`` with an STS session policy, ``entra``, ``api_key``, ``bearer``,
   ``oauth2_client_credentials``), cached per (scheme, audience, policy).
@@ -20,6 +22,7 @@ from core.identity.base import (
 )
 from core.identity.capability import CapabilityMinter, CapabilityVerifier, Refusal
 from core.identity.keys import KeyRing
+from core.identity.replay import JtiUse, MemoryJtiStore, RunStoreJtiStore, SeenJtiStore
 from core.identity.scope import AwsTarget, credential_scope, session_policy
 from core.identity.secrets_store import (
     AwsSecretsManager,
@@ -43,10 +46,14 @@ __all__ = [
     "Identity",
     "IdentityAuthorizer",
     "Issued",
+    "JtiUse",
     "KeyRing",
     "KeyVaultSecrets",
+    "MemoryJtiStore",
     "Refusal",
+    "RunStoreJtiStore",
     "SecretsProvider",
+    "SeenJtiStore",
     "StaticAwsCredentials",
     "StaticSecrets",
     "StsRoleCredentials",
