@@ -283,3 +283,27 @@ def test_a_renewed_token_is_verified_before_it_is_sent(flaky: Flaky, keys: KeyRi
         result = executor.execute(target, ARGS, ctx)
     assert result.refused == "capability token key id 'k-other' is unknown"
     assert flaky.answers == [503]  # the retry was never sent
+
+
+def test_each_redirect_hop_presents_a_fresh_token(keys: KeyRing) -> None:
+    check = capability_verifier(keys.verifying())
+    jtis: list[str] = []
+
+    async def handle(request: Request) -> Response:
+        reason = await check(request)
+        if reason is not None:
+            return JSONResponse({"message": reason}, status_code=401)
+        jtis.append(_jti(request.headers[CAPABILITY_HEADER]))
+        if request.url.path.startswith("/items/"):
+            return Response(status_code=302, headers={"location": "/moved/A-1"})
+        return JSONResponse({"ok": True})
+
+    server = LocalServer(Starlette(routes=[Route("/{rest:path}", handle)]),
+                         name="redirecting").start()
+    try:
+        target = tool(server.url)
+        with _executor(keys) as executor:
+            result = executor.execute(target, ARGS, _ctx(keys, target))
+    finally:
+        server.stop()
+    assert result.status_code == 200 and len(set(jtis)) == 2
