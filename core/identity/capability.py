@@ -171,13 +171,9 @@ class CapabilityVerifier:
         return claims
 
     def _check(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> str | None:
-        token = ctx.capability_token
-        if not token:
-            return "capability token missing"
-        try:
-            claims = self.claims(token)
-        except jwt.InvalidTokenError as exc:
-            return token_refusal(exc)
+        claims, refusal = self.checked_claims(ctx.capability_token)
+        if claims is None:
+            return refusal
         expected = {"tool": tool.name, "tenant": ctx.tenant, "run": ctx.run_id,
                     "step": ctx.step_index, "call": ctx.call_index}
         for name, value in expected.items():
@@ -186,6 +182,16 @@ class CapabilityVerifier:
         if claims.get("args_sha256") != canonical_args_hash(tool.name, args):
             return "capability token was minted for other arguments"
         return self.replay_refusal(claims)
+
+    def checked_claims(self, token: str | None) -> tuple[dict[str, Any] | None, str]:
+        """``(claims, "")`` for a token signed by a known key and within its lifetime, else
+        ``(None, reason)``. Does not record the jti (see :meth:`replay_refusal`)."""
+        if not token:
+            return None, "capability token missing"
+        try:
+            return self.claims(token), ""
+        except jwt.InvalidTokenError as exc:
+            return None, token_refusal(exc)
 
     def replay_refusal(self, claims: Mapping[str, Any]) -> str | None:
         """Refuses verified claims whose ``jti`` was accepted before; else records it."""

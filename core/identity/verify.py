@@ -175,20 +175,16 @@ def capability_verifier(keys: KeyRing, *, seen: SeenJtiStore | None = None,
     :class:`~core.identity.replay.RunStoreJtiStore` shares it between replicas). A replayed
     request is refused, as is any request once ``seen`` is full.
     """
-    from core.identity.capability import CapabilityVerifier, token_refusal
+    from core.identity.capability import CapabilityVerifier
     from core.identity.replay import MemoryJtiStore
 
     tokens = CapabilityVerifier(keys, leeway=leeway, clock=clock,
                                 seen=seen if seen is not None else MemoryJtiStore())
 
     async def verify(request: Request) -> str | None:
-        token = request.headers.get(header)
-        if not token:
-            return "capability token missing"
-        try:
-            claims = tokens.claims(token)
-        except jwt.InvalidTokenError as exc:
-            return token_refusal(exc)
+        claims, refusal = tokens.checked_claims(request.headers.get(header))
+        if claims is None:
+            return refusal
         return tokens.replay_refusal(claims)
 
     return verify
