@@ -31,8 +31,12 @@ from core.orchestrator.models import Budget, Run, RunStatus  # noqa: E402
 from core.planner.base import Plan, PlanContext, ProposedCall  # noqa: E402
 from core.state.base import RunStore  # noqa: E402
 
-LOOKUP_SCHEMA = {"type": "object", "additionalProperties": False, "required": ["n"],
-                 "properties": {"n": {"type": "integer", "minimum": 0}}}
+LOOKUP_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["n"],
+    "properties": {"n": {"type": "integer", "minimum": 0}},
+}
 
 
 def lookup_value(n: int) -> dict[str, int]:
@@ -44,10 +48,17 @@ def lookup_value(n: int) -> dict[str, int]:
 
 class _Catalog:
     def __init__(self) -> None:
-        self.tool = Tool(name="lookup", operation_id="lookup", description="Look a number up.",
-                         args_schema=LOOKUP_SCHEMA, params=(), method="GET", path="/lookup",
-                         base_url="http://127.0.0.1:9",
-                         responses={"200": {"type": "object", "required": ["n", "value"]}})
+        self.tool = Tool(
+            name="lookup",
+            operation_id="lookup",
+            description="Look a number up.",
+            args_schema=LOOKUP_SCHEMA,
+            params=(),
+            method="GET",
+            path="/lookup",
+            base_url="http://127.0.0.1:9",
+            responses={"200": {"type": "object", "required": ["n", "value"]}},
+        )
 
     @property
     def tools(self) -> list[Tool]:
@@ -94,21 +105,35 @@ class ScriptedPaddockPlanner:
         self.clock.tick()
         n = len(ctx.steps)
         if n < self.steps:
-            return Plan(reasoning="next", confidence=0.9,
-                        calls=[ProposedCall(id=f"c{n}", tool="lookup", args={"n": n})])
+            return Plan(
+                reasoning="next",
+                confidence=0.9,
+                calls=[ProposedCall(id=f"c{n}", tool="lookup", args={"n": n})],
+            )
         return Plan(final_answer="done", confidence=0.9)
 
 
-def paddock_run(store: RunStore, steps: int, *, guard: Guard | None = None,
-                clock: StepClock | None = None) -> StepClock:
+def paddock_run(
+    store: RunStore, steps: int, *, guard: Guard | None = None, clock: StepClock | None = None
+) -> StepClock:
     """Run the workflow once in one ``advance`` (as one worker invocation would)."""
     clock = clock or StepClock()
     catalog = _Catalog()
     planner = ScriptedPaddockPlanner(steps, clock)
-    orch = Orchestrator(store=store, catalogs=lambda r: catalog, planners=lambda r: planner,
-                        guard=guard or PassThroughGuard(), executor=InstantExecutor())
-    run = orch.create(Run(id=f"run_{uuid.uuid4().hex[:12]}", goal="look up every number",
-                          budget=Budget(max_steps=steps + 5, max_tool_calls=None)))
+    orch = Orchestrator(
+        store=store,
+        catalogs=lambda r: catalog,
+        planners=lambda r: planner,
+        guard=guard or PassThroughGuard(),
+        executor=InstantExecutor(),
+    )
+    run = orch.create(
+        Run(
+            id=f"run_{uuid.uuid4().hex[:12]}",
+            goal="look up every number",
+            budget=Budget(max_steps=steps + 5, max_tool_calls=None),
+        )
+    )
     done = orch.advance(run.id)
     if done.status is not RunStatus.SUCCEEDED:
         raise RuntimeError(f"paddock run ended {done.status}: {done.reason}")
@@ -140,13 +165,18 @@ def langgraph_agent(checkpointer: Any, steps: int, clock: StepClock) -> Any:
         def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
             return self
 
-        def _generate(self, messages: Any, stop: Any = None, run_manager: Any = None,
-                      **kwargs: Any) -> ChatResult:
+        def _generate(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kwargs: Any
+        ) -> ChatResult:
             clock.tick()
             n = sum(1 for m in messages if isinstance(m, ToolMessage))
             if n < steps:
-                message = AIMessage(content="", tool_calls=[
-                    {"name": "lookup", "args": {"n": n}, "id": f"c{n}", "type": "tool_call"}])
+                message = AIMessage(
+                    content="",
+                    tool_calls=[
+                        {"name": "lookup", "args": {"n": n}, "id": f"c{n}", "type": "tool_call"}
+                    ],
+                )
             else:
                 message = AIMessage(content="done")
             return ChatResult(generations=[ChatGeneration(message=message)])
@@ -161,8 +191,7 @@ def langgraph_agent(checkpointer: Any, steps: int, clock: StepClock) -> Any:
 def langgraph_run(checkpointer: Any, steps: int, *, clock: StepClock | None = None) -> StepClock:
     clock = clock or StepClock()
     agent = langgraph_agent(checkpointer, steps, clock)
-    config = {"configurable": {"thread_id": uuid.uuid4().hex},
-              "recursion_limit": 2 * steps + 10}
+    config = {"configurable": {"thread_id": uuid.uuid4().hex}, "recursion_limit": 2 * steps + 10}
     out = agent.invoke({"messages": [("user", "look up every number")]}, config)
     if out["messages"][-1].content != "done":
         raise RuntimeError("langgraph run did not finish")

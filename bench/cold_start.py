@@ -24,25 +24,36 @@ ROWS = [
     ("functions.aws.http_handler", "functions.aws.http_handler"),
     ("function_app (functions/azure)", "function_app"),
     ("paddock step loop + worker", "core.orchestrator.engine,core.api.worker,core.runtime"),
-    ("paddock + openai planner", "core.orchestrator.engine,core.api.worker,"
-                                 "core.planner.openai_planner"),
+    (
+        "paddock + openai planner",
+        "core.orchestrator.engine,core.api.worker,core.planner.openai_planner",
+    ),
     ("langgraph prebuilt agent + sqlite", "langgraph.prebuilt,langgraph.checkpoint.sqlite"),
 ]
 
-PROBE = '''
+PROBE = """
 import importlib, json, sys, time
 t0 = time.perf_counter()
 for name in sys.argv[1].split(","):
     importlib.import_module(name)
 print(json.dumps(time.perf_counter() - t0))
-'''
+"""
 
 
 def sample(modules: str) -> float:
-    env = {"PYTHONPATH": f"{ROOT}:{ROOT / 'functions' / 'azure'}", "PATH": "/usr/bin:/bin",
-           "POWERTOOLS_METRICS_NAMESPACE": "Bench"}
-    done = subprocess.run([sys.executable, "-W", "ignore", "-c", PROBE, modules],
-                          capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    env = {
+        "PYTHONPATH": f"{ROOT}:{ROOT / 'functions' / 'azure'}",
+        "PATH": "/usr/bin:/bin",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+    }
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", PROBE, modules],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
     return float(json.loads(done.stdout.strip().splitlines()[-1]))
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-SAMPLE = textwrap.dedent('''
+SAMPLE = textwrap.dedent("""
     import json, sys, time
     t0 = time.perf_counter()
     from functions.aws.http_handler import make_handler
@@ -39,14 +39,22 @@ SAMPLE = textwrap.dedent('''
         warm.append(time.perf_counter() - s)
     warm.sort()
     print(json.dumps({"import": t1 - t0, "first": t2 - t1, "warm": warm[len(warm) // 2]}))
-''')
+""")
 
 
 def sample(path: str, warm: int) -> dict[str, float]:
-    done = subprocess.run([sys.executable, "-c", SAMPLE, path, str(warm)], capture_output=True,
-                          text=True, check=True, cwd=ROOT,
-                          env={"PYTHONPATH": str(ROOT), "POWERTOOLS_METRICS_NAMESPACE": "b",
-                               "POWERTOOLS_LOG_LEVEL": "ERROR"})
+    done = subprocess.run(
+        [sys.executable, "-c", SAMPLE, path, str(warm)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={
+            "PYTHONPATH": str(ROOT),
+            "POWERTOOLS_METRICS_NAMESPACE": "b",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        },
+    )
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
 
@@ -67,13 +75,17 @@ def main() -> None:
 
     base = "GET /healthz (API)"
     print(f"fresh interpreter per sample, median of {args.runs}; warm: median of {args.warm}")
-    print(f"{'request':<22} {'import':>8} {'first req':>10} {'import+first':>13} "
-          f"{'vs API':>7} {'warm':>9} {'vs API':>7}")
+    print(
+        f"{'request':<22} {'import':>8} {'first req':>10} {'import+first':>13} "
+        f"{'vs API':>7} {'warm':>9} {'vs API':>7}"
+    )
     for name in paths:
         cold = med(name, "import") + med(name, "first")
-        print(f"{name:<22} {med(name, 'import'):>6.0f}ms {med(name, 'first'):>8.0f}ms "
-              f"{cold:>11.0f}ms {cold / (med(base, 'import') + med(base, 'first')):>6.2f}x "
-              f"{med(name, 'warm'):>7.2f}ms {med(name, 'warm') / med(base, 'warm'):>6.2f}x")
+        print(
+            f"{name:<22} {med(name, 'import'):>6.0f}ms {med(name, 'first'):>8.0f}ms "
+            f"{cold:>11.0f}ms {cold / (med(base, 'import') + med(base, 'first')):>6.2f}x "
+            f"{med(name, 'warm'):>7.2f}ms {med(name, 'warm') / med(base, 'warm'):>6.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,10 @@ from core.orchestrator.models import Budget, Grant, Run, RunStatus  # noqa: E402
 
 REGION = "eu-central-1"
 DEPLOYMENT = "gpt-4o-mini"
-NOTES = ("Supplier file: on-time delivery 94.1% over 12 months, two late shipments in Q3, "
-         "ISO 9001 certified, single plant, payment terms net 45, no open disputes. ") * 6
+NOTES = (
+    "Supplier file: on-time delivery 94.1% over 12 months, two late shipments in Q3, "
+    "ISO 9001 certified, single plant, payment terms net 45, no open disputes. "
+) * 6
 
 
 # -- the model ----------------------------------------------------------------------------------
@@ -53,14 +55,17 @@ def model_turn(children: int) -> Any:
         tools = {t["function"]["name"] for t in body.get("tools", [])}
         answered = any(m.get("role") == "tool" for m in body["messages"])
         if "spawn_subtasks" in tools and not answered:
-            tasks = [{"goal": f"Assess the delivery risk of supplier S-{n:03d}",
-                      "inputs": {"supplier": f"S-{n:03d}", "notes": NOTES}}
-                     for n in range(children)]
+            tasks = [
+                {
+                    "goal": f"Assess the delivery risk of supplier S-{n:03d}",
+                    "inputs": {"supplier": f"S-{n:03d}", "notes": NOTES},
+                }
+                for n in range(children)
+            ]
             return ToolCallsReply([ToolCall("spawn_subtasks", {"tasks": tasks})])
         if "spawn_subtasks" in tools:
             return TextReply("All suppliers assessed; see the child runs for details.")
-        return TextReply("Risk: low. On-time delivery above 94%, no open disputes. "
-                         "Confidence: 0.8")
+        return TextReply("Risk: low. On-time delivery above 94%, no open disputes. Confidence: 0.8")
 
     return turn
 
@@ -77,8 +82,13 @@ def make_backend(kind: str, cfg: dict[str, Any]) -> tuple[Any, Any]:
         from core.state.dynamodb import DynamoDBStore
 
         def client(service: str) -> Any:
-            return boto3.client(service, endpoint_url=cfg["endpoint"], region_name=REGION,
-                                aws_access_key_id="testing", aws_secret_access_key="testing")
+            return boto3.client(
+                service,
+                endpoint_url=cfg["endpoint"],
+                region_name=REGION,
+                aws_access_key_id="testing",
+                aws_secret_access_key="testing",
+            )
 
         store = DynamoDBStore(client("dynamodb"), cfg["table"])
         if cfg.get("create"):
@@ -107,10 +117,16 @@ def dead_letters(kind: str, cfg: dict[str, Any]) -> int:
     if kind == "aws":
         import boto3
 
-        sqs = boto3.client("sqs", endpoint_url=cfg["endpoint"], region_name=REGION,
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
-        attrs = sqs.get_queue_attributes(QueueUrl=cfg["dlq_url"],
-                                         AttributeNames=["ApproximateNumberOfMessages"])
+        sqs = boto3.client(
+            "sqs",
+            endpoint_url=cfg["endpoint"],
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+        attrs = sqs.get_queue_attributes(
+            QueueUrl=cfg["dlq_url"], AttributeNames=["ApproximateNumberOfMessages"]
+        )
         return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
     from core.queue import azure_queue_client
 
@@ -136,16 +152,30 @@ def build_orchestrator(store: Any, queue: Any, cfg: dict[str, Any]) -> Any:
     )
     from core.runtime import CatalogCache
 
-    limits = DeploymentLimits(DEPLOYMENT, tokens_per_minute=cfg["tpm"],
-                              requests_per_minute=cfg["rpm"], window_seconds=cfg["window"],
-                              burst=cfg["burst"])
-    inner = OpenAIPlanner(OpenAI(base_url=cfg["model_url"], api_key="bench"), DEPLOYMENT,
-                          max_retries=0, max_retry_wait=0.0)
-    planner = RateLimitedPlanner(inner, RateLimiter(store), limits,
-                                 estimate=chat_estimator(completion_allowance=48))
-    return Orchestrator(store=store, catalogs=with_subtask_tool(CatalogCache()),
-                        planners=lambda run: planner, guard=PolicyGuard(),
-                        executor=_NoTools(), children=ChildRuns(store, {"local": queue}))
+    limits = DeploymentLimits(
+        DEPLOYMENT,
+        tokens_per_minute=cfg["tpm"],
+        requests_per_minute=cfg["rpm"],
+        window_seconds=cfg["window"],
+        burst=cfg["burst"],
+    )
+    inner = OpenAIPlanner(
+        OpenAI(base_url=cfg["model_url"], api_key="bench"),
+        DEPLOYMENT,
+        max_retries=0,
+        max_retry_wait=0.0,
+    )
+    planner = RateLimitedPlanner(
+        inner, RateLimiter(store), limits, estimate=chat_estimator(completion_allowance=48)
+    )
+    return Orchestrator(
+        store=store,
+        catalogs=with_subtask_tool(CatalogCache()),
+        planners=lambda run: planner,
+        guard=PolicyGuard(),
+        executor=_NoTools(),
+        children=ChildRuns(store, {"local": queue}),
+    )
 
 
 class _NoTools:
@@ -172,8 +202,7 @@ def worker(cfg: dict[str, Any]) -> int:
             try:
                 out = process_envelope(message.envelope, orch, {"local": queue})
             except Exception as exc:  # as a queue trigger does: not acked, delivered again
-                print(f"worker {os.getpid()}: {message.envelope.run_id}: {exc!r}",
-                      file=sys.stderr)
+                print(f"worker {os.getpid()}: {message.envelope.run_id}: {exc!r}", file=sys.stderr)
                 counts["error"] = counts.get("error", 0) + 1
                 continue
             queue.ack(message)
@@ -191,25 +220,47 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
 
     tag = uuid.uuid4().hex[:8]
     cfg: dict[str, Any] = {
-        "kind": kind, "table": f"fan{tag}", "queue": f"fan-{tag}", "create": True,
+        "kind": kind,
+        "table": f"fan{tag}",
+        "queue": f"fan-{tag}",
+        "create": True,
         "endpoint": env["PADDOCK_AWS_ENDPOINT_URL"],
         "conn": env["PADDOCK_AZURE_CONNECTION_STRING"],
-        "tpm": args.tpm, "rpm": args.rpm, "window": args.window, "burst": args.burst,
-        "stop": str(Path(tempfile.mkdtemp(prefix="fanout-")) / "stop")}
-    fake = ScriptedOpenAI(default=model_turn(args.children), tpm_limit=args.tpm,
-                          rpm_limit=args.rpm, window_seconds=args.window,
-                          latency_seconds=args.latency).start()
+        "tpm": args.tpm,
+        "rpm": args.rpm,
+        "window": args.window,
+        "burst": args.burst,
+        "stop": str(Path(tempfile.mkdtemp(prefix="fanout-")) / "stop"),
+    }
+    fake = ScriptedOpenAI(
+        default=model_turn(args.children),
+        tpm_limit=args.tpm,
+        rpm_limit=args.rpm,
+        window_seconds=args.window,
+        latency_seconds=args.latency,
+    ).start()
     cfg["model_url"] = fake.base_url
     store, queue = make_backend(kind, cfg)
     cfg["create"] = False
     orch = build_orchestrator(store, queue, cfg)
-    parent = orch.create(Run(id=f"run_fan{tag}", goal="Assess the delivery risk of every "
-                             "supplier", grant=Grant(max_children=args.children),
-                             planner="openai",
-                             budget=Budget(max_running_children=args.children)))
-    procs = [subprocess.Popen([sys.executable, __file__, "--worker", json.dumps(cfg)],
-                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
-             for _ in range(args.workers)]
+    parent = orch.create(
+        Run(
+            id=f"run_fan{tag}",
+            goal="Assess the delivery risk of every supplier",
+            grant=Grant(max_children=args.children),
+            planner="openai",
+            budget=Budget(max_running_children=args.children),
+        )
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, __file__, "--worker", json.dumps(cfg)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+        )
+        for _ in range(args.workers)
+    ]
     started = time.monotonic()
     queue.send(Envelope(run_id=parent.id, expected_version=parent.version, target="local"))
     deadline = started + args.timeout
@@ -230,23 +281,38 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
     children = [store.get_run(c.id) for c in final.children]
     finished = [c for c in children if c.steps]
     fan_tokens = sum(c.usage.total_tokens for c in children)
-    fan_seconds = ((max(c.updated_at for c in finished)
-                    - min(c.steps[0].started_at for c in finished)).total_seconds()
-                   if finished else 0.0)
-    lost = (args.children - sum(1 for c in children if c.status is RunStatus.SUCCEEDED)
-            + (0 if final.status is RunStatus.SUCCEEDED else 1))
+    fan_seconds = (
+        (
+            max(c.updated_at for c in finished) - min(c.steps[0].started_at for c in finished)
+        ).total_seconds()
+        if finished
+        else 0.0
+    )
+    lost = (
+        args.children
+        - sum(1 for c in children if c.status is RunStatus.SUCCEEDED)
+        + (0 if final.status is RunStatus.SUCCEEDED else 1)
+    )
     for run in [final, *children]:
         if run.status is not RunStatus.SUCCEEDED:
             print(f"  {kind}: run {run.id} is {run.status.value}: {run.reason}", file=sys.stderr)
     tokens = counters.prompt_tokens + counters.completion_tokens
     rate = args.tpm / args.window
-    return {"backend": kind, "elapsed": elapsed, "tokens": tokens,
-            "used": tokens / (rate * elapsed), "throttled": counters.throttled,
-            "fan_used": fan_tokens / (rate * fan_seconds) if fan_seconds else 0.0,
-            "errors": outcomes.get("error", 0), "dead": dead_letters(kind, cfg),
-            "completions": counters.completions, "lost": lost,
-            "minimum": tokens / rate, "deferred": outcomes.get("deferred", 0),
-            "parent": final.status.value}
+    return {
+        "backend": kind,
+        "elapsed": elapsed,
+        "tokens": tokens,
+        "used": tokens / (rate * elapsed),
+        "throttled": counters.throttled,
+        "fan_used": fan_tokens / (rate * fan_seconds) if fan_seconds else 0.0,
+        "errors": outcomes.get("error", 0),
+        "dead": dead_letters(kind, cfg),
+        "completions": counters.completions,
+        "lost": lost,
+        "minimum": tokens / rate,
+        "deferred": outcomes.get("deferred", 0),
+        "parent": final.status.value,
+    }
 
 
 def main() -> int:
@@ -258,8 +324,9 @@ def main() -> int:
     parser.add_argument("--tpm", type=int, default=20_000, help="tokens per window")
     parser.add_argument("--rpm", type=int, default=60, help="requests per window")
     parser.add_argument("--window", type=float, default=10.0, help="limit window, seconds")
-    parser.add_argument("--burst", type=float, default=0.08,
-                        help="share of the limit a bucket may hand out at once")
+    parser.add_argument(
+        "--burst", type=float, default=0.08, help="share of the limit a bucket may hand out at once"
+    )
     parser.add_argument("--latency", type=float, default=0.05, help="model latency, seconds")
     parser.add_argument("--timeout", type=float, default=240.0)
     args = parser.parse_args()
@@ -270,16 +337,22 @@ def main() -> int:
     with emulators() as env:
         for kind in args.backends.split(","):
             rows.append(measure(kind.strip(), env, args))
-    print(f"Fan-out of {args.children} child runs, {args.workers} worker processes, limit "
-          f"{args.tpm:,} tokens and {args.rpm} requests per {args.window:g} s")
-    print(f"{'backend':<8} {'TPM used':>8} {'in fan-out':>10} {'429s':>5} {'lost':>5} "
-          f"{'deferred':>8} {'errors':>6} {'DLQ':>4} {'tokens':>7} {'time s':>7} {'min s':>6} "
-          f"{'time/min':>8}")
+    print(
+        f"Fan-out of {args.children} child runs, {args.workers} worker processes, limit "
+        f"{args.tpm:,} tokens and {args.rpm} requests per {args.window:g} s"
+    )
+    print(
+        f"{'backend':<8} {'TPM used':>8} {'in fan-out':>10} {'429s':>5} {'lost':>5} "
+        f"{'deferred':>8} {'errors':>6} {'DLQ':>4} {'tokens':>7} {'time s':>7} {'min s':>6} "
+        f"{'time/min':>8}"
+    )
     for r in rows:
-        print(f"{r['backend']:<8} {r['used']:>8.1%} {r['fan_used']:>10.1%} {r['throttled']:>5} "
-              f"{r['lost']:>5} {r['deferred']:>8} {r['errors']:>6} {r['dead']:>4} "
-              f"{r['tokens']:>7,} "
-              f"{r['elapsed']:>7.1f} {r['minimum']:>6.1f} {r['elapsed'] / r['minimum']:>8.2f}")
+        print(
+            f"{r['backend']:<8} {r['used']:>8.1%} {r['fan_used']:>10.1%} {r['throttled']:>5} "
+            f"{r['lost']:>5} {r['deferred']:>8} {r['errors']:>6} {r['dead']:>4} "
+            f"{r['tokens']:>7,} "
+            f"{r['elapsed']:>7.1f} {r['minimum']:>6.1f} {r['elapsed'] / r['minimum']:>8.2f}"
+        )
     return 0
 
 

@@ -44,8 +44,10 @@ class MeteredSqliteStore(SqliteStore):
 
 def per_step_ms(stamps: list[float], mark: int, window: int = 5) -> float:
     lo = max(0, min(mark, len(stamps) - 1) - window)
-    gaps = [b - a for a, b in zip(stamps[lo:lo + window], stamps[lo + 1:lo + window + 1],
-                                  strict=False)]
+    gaps = [
+        b - a
+        for a, b in zip(stamps[lo : lo + window], stamps[lo + 1 : lo + window + 1], strict=False)
+    ]
     return statistics.median(gaps) * 1000
 
 
@@ -56,8 +58,9 @@ def per_step_bytes(cumulative: list[int], mark: int, window: int = 5) -> float:
 
 
 def langgraph_bytes(db: sqlite3.Connection) -> int:
-    stored = db.execute("SELECT coalesce(sum(length(checkpoint) + length(metadata)), 0) "
-                        "FROM checkpoints").fetchone()[0]
+    stored = db.execute(
+        "SELECT coalesce(sum(length(checkpoint) + length(metadata)), 0) FROM checkpoints"
+    ).fetchone()[0]
     writes = db.execute("SELECT coalesce(sum(length(value)), 0) FROM writes").fetchone()[0]
     return int(stored) + int(writes)
 
@@ -77,17 +80,24 @@ def main() -> int:
     pad_time = wf.paddock_run(metered, steps, guard=guard, clock=metered.clock).stamps
     saver = wf.sqlite_saver(tmp / "lb.db")
     lg_bytes: list[int] = []
-    lg_time = wf.langgraph_run(saver, steps, clock=wf.StepClock(
-        on_call=lambda n: lg_bytes.append(langgraph_bytes(saver.conn)))).stamps
+    lg_time = wf.langgraph_run(
+        saver,
+        steps,
+        clock=wf.StepClock(on_call=lambda n: lg_bytes.append(langgraph_bytes(saver.conn))),
+    ).stamps
 
     print(f"Growth over one {steps}-step run (SQLite on both sides, zero-latency model and tool)")
     print(f"{'system':<24} {'step':>5} {'ms/step':>8} {'bytes/step':>11}")
-    rows = [("paddock SqliteStore", pad_time, pad_bytes),
-            ("langgraph SqliteSaver", lg_time, lg_bytes)]
+    rows = [
+        ("paddock SqliteStore", pad_time, pad_bytes),
+        ("langgraph SqliteSaver", lg_time, lg_bytes),
+    ]
     for name, stamps, cumulative in rows:
         for mark in marks:
-            print(f"{name:<24} {mark:>5} {per_step_ms(stamps, mark):>8.2f} "
-                  f"{per_step_bytes(cumulative, mark):>11,.0f}")
+            print(
+                f"{name:<24} {mark:>5} {per_step_ms(stamps, mark):>8.2f} "
+                f"{per_step_bytes(cumulative, mark):>11,.0f}"
+            )
     print()
     first, last = marks[0], marks[-1]
     print(f"{'ratio step ' + str(last) + ' / step ' + str(first):<24} {'time':>8} {'bytes':>8}")

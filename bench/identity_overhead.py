@@ -45,12 +45,22 @@ ARGS = {"item_id": "A-1"}
 
 
 def _tool(base: str, scheme: str) -> Tool:
-    auth = (AuthRequirement(scheme="aws_sigv4", service="execute-api", region="eu-central-1")
-            if scheme == "aws_sigv4" else AuthRequirement())
-    return Tool(name="get_item", operation_id="get_item", description="bench",
-                args_schema={"type": "object"}, method="GET", path="/items/{item_id}",
-                params=(Param(arg="item_id", name="item_id", location=ParamLocation.PATH,
-                              required=True),), base_url=base, auth=auth)
+    auth = (
+        AuthRequirement(scheme="aws_sigv4", service="execute-api", region="eu-central-1")
+        if scheme == "aws_sigv4"
+        else AuthRequirement()
+    )
+    return Tool(
+        name="get_item",
+        operation_id="get_item",
+        description="bench",
+        args_schema={"type": "object"},
+        method="GET",
+        path="/items/{item_id}",
+        params=(Param(arg="item_id", name="item_id", location=ParamLocation.PATH, required=True),),
+        base_url=base,
+        auth=auth,
+    )
 
 
 def _stats(samples: list[float]) -> str:
@@ -76,15 +86,27 @@ def main(n: int) -> None:
     minter = CapabilityMinter(keys)
     verifier = CapabilityVerifier(keys.verifying())
     run = Run(id="run_bench", goal="bench")
-    call = CallRecord(call_id="c", tool="get_item", args=ARGS, status=CallStatus.APPROVED,
-                      decision=Decision(id="d", verdict=Verdict.ALLOW))
+    call = CallRecord(
+        call_id="c",
+        tool="get_item",
+        args=ARGS,
+        status=CallStatus.APPROVED,
+        decision=Decision(id="d", verdict=Verdict.ALLOW),
+    )
     signed = {"on": False}
 
     async def item(request: Request) -> JSONResponse:
         if signed["on"]:
             url = str(request.url)
-            reason = verify_sigv4("GET", url, dict(request.headers), b"", lookup=aws.secret_for,
-                                  service="execute-api", region="eu-central-1")
+            reason = verify_sigv4(
+                "GET",
+                url,
+                dict(request.headers),
+                b"",
+                lookup=aws.secret_for,
+                service="execute-api",
+                region="eu-central-1",
+            )
             if reason is not None:
                 return JSONResponse({"error": reason}, status_code=401)
         return JSONResponse({"ok": True})
@@ -97,8 +119,9 @@ def main(n: int) -> None:
         full = HttpExecutor(verifier=verifier, authorizer=IdentityAuthorizer(aws=aws))
 
         def ctx(token: str | None) -> CallContext:
-            return CallContext(run_id="run_bench", step_index=0, call_index=0,
-                               capability_token=token)
+            return CallContext(
+                run_id="run_bench", step_index=0, call_index=0, capability_token=token
+            )
 
         def with_token(executor: HttpExecutor, tool: Tool) -> Callable[[], object]:
             def go() -> object:
@@ -106,10 +129,13 @@ def main(n: int) -> None:
                 result = executor.execute(tool, ARGS, ctx(token))
                 assert result.status_code == 200, result.error or result.body
                 return result
+
             return go
 
-        rows = [("plain call", _time(n, lambda: plain.execute(plain_tool, ARGS, ctx(None)))),
-                ("+ capability token", _time(n, with_token(capped, plain_tool)))]
+        rows = [
+            ("plain call", _time(n, lambda: plain.execute(plain_tool, ARGS, ctx(None)))),
+            ("+ capability token", _time(n, with_token(capped, plain_tool))),
+        ]
         signed["on"] = True
         rows.append(("+ token + SigV4 (service verifies)", _time(n, with_token(full, sig_tool))))
         signed["on"] = False
@@ -121,8 +147,17 @@ def main(n: int) -> None:
         request = httpx.Request("GET", server.url + "/items/A-1")
         credential = aws.credentials(None, "bench")
         rows.append(("mint + verify alone", _time(n, mint_verify)))
-        rows.append(("SigV4 sign alone", _time(n, lambda: sign_sigv4(
-            request, credential, service="execute-api", region="eu-central-1"))))
+        rows.append(
+            (
+                "SigV4 sign alone",
+                _time(
+                    n,
+                    lambda: sign_sigv4(
+                        request, credential, service="execute-api", region="eu-central-1"
+                    ),
+                ),
+            )
+        )
         for executor in (plain, capped, full):
             executor.close()
     base = statistics.median(rows[0][1])

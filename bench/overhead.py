@@ -35,10 +35,12 @@ def systems(steps: int, tmp: Path) -> dict[str, Callable[[], object]]:
         "paddock memory, no guard": lambda: wf.paddock_run(MemoryStore(), steps),
         "paddock memory, guarded": lambda: wf.paddock_run(MemoryStore(), steps, guard=guard),
         "paddock sqlite, guarded": lambda: wf.paddock_run(
-            SqliteStore(tmp / f"p{next(counter)}.db"), steps, guard=guard),
+            SqliteStore(tmp / f"p{next(counter)}.db"), steps, guard=guard
+        ),
         "langgraph InMemorySaver": lambda: wf.langgraph_run(wf.memory_saver(), steps),
         "langgraph SqliteSaver": lambda: wf.langgraph_run(
-            wf.sqlite_saver(tmp / f"l{next(counter)}.db"), steps),
+            wf.sqlite_saver(tmp / f"l{next(counter)}.db"), steps
+        ),
     }
 
 
@@ -54,23 +56,27 @@ def main() -> int:
     samples: dict[str, list[float]] = {name: [] for name in runners}
     names = list(runners)
     for r in range(args.rounds):
-        order = names[r % len(names):] + names[:r % len(names)]  # rotate who goes first
+        order = names[r % len(names) :] + names[: r % len(names)]  # rotate who goes first
         for name in order:
             gc.collect()
             started = time.perf_counter()
             runners[name]()
             samples[name].append((time.perf_counter() - started) / (args.steps + 1))
     per_step = {name: statistics.median(v) * 1e6 for name, v in samples.items()}
-    print(f"Orchestration overhead per step ({args.steps}-step workflow, zero-latency model "
-          f"and tool, median of {args.rounds} interleaved rounds)")
+    print(
+        f"Orchestration overhead per step ({args.steps}-step workflow, zero-latency model "
+        f"and tool, median of {args.rounds} interleaved rounds)"
+    )
     print(f"{'system':<28} {'us/step':>9} {'run ms':>8}")
     for name, us in per_step.items():
         print(f"{name:<28} {us:>9.0f} {us * (args.steps + 1) / 1000:>8.2f}")
     print()
     print(f"{'ratio (target <= 0.5)':<44} {'x':>6}")
-    pairs = [("paddock memory, guarded", "langgraph InMemorySaver"),
-             ("paddock memory, no guard", "langgraph InMemorySaver"),
-             ("paddock sqlite, guarded", "langgraph SqliteSaver")]
+    pairs = [
+        ("paddock memory, guarded", "langgraph InMemorySaver"),
+        ("paddock memory, no guard", "langgraph InMemorySaver"),
+        ("paddock sqlite, guarded", "langgraph SqliteSaver"),
+    ]
     for mine, theirs in pairs:
         print(f"{mine + ' / ' + theirs.split()[1]:<44} {per_step[mine] / per_step[theirs]:>6.2f}")
     return 0

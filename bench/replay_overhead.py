@@ -37,10 +37,16 @@ from core.state.sqlite import SqliteStore  # noqa: E402
 
 ARGS = {"item_id": "A-1"}
 KEYS = KeyRing.generate()
-TOOL = Tool(name="get_item", operation_id="get_item", description="bench",
-            args_schema={"type": "object"}, method="GET", path="/items/{item_id}",
-            params=(Param(arg="item_id", name="item_id", location=ParamLocation.PATH,
-                          required=True),), base_url="http://127.0.0.1:9")
+TOOL = Tool(
+    name="get_item",
+    operation_id="get_item",
+    description="bench",
+    args_schema={"type": "object"},
+    method="GET",
+    path="/items/{item_id}",
+    params=(Param(arg="item_id", name="item_id", location=ParamLocation.PATH, required=True),),
+    base_url="http://127.0.0.1:9",
+)
 
 
 class Forgetful:
@@ -54,8 +60,7 @@ def _time(n: int, seen: SeenJtiStore, tokens: Callable[[], list[str]]) -> list[f
     keys_verifier, batch = CapabilityVerifier(KEYS.verifying(), seen=seen), tokens()
     samples = []
     for token in batch:
-        ctx = CallContext(run_id="run_bench", step_index=0, call_index=0,
-                          capability_token=token)
+        ctx = CallContext(run_id="run_bench", step_index=0, call_index=0, capability_token=token)
         start = time.perf_counter()
         reason = keys_verifier.verify(TOOL, ARGS, ctx)
         samples.append(time.perf_counter() - start)
@@ -73,8 +78,13 @@ def _stats(samples: list[float], base: float) -> str:
 def main(n: int) -> None:
     minter = CapabilityMinter(KEYS)
     run = Run(id="run_bench", goal="bench")
-    call = CallRecord(call_id="c", tool="get_item", args=ARGS, status=CallStatus.APPROVED,
-                      decision=Decision(id="d", verdict=Verdict.ALLOW))
+    call = CallRecord(
+        call_id="c",
+        tool="get_item",
+        args=ARGS,
+        status=CallStatus.APPROVED,
+        decision=Decision(id="d", verdict=Verdict.ALLOW),
+    )
 
     def tokens() -> list[str]:
         return [str(minter.issue(run, 0, 0, call, TOOL).token) for _ in range(n)]
@@ -83,10 +93,14 @@ def main(n: int) -> None:
         stores: list[tuple[str, SeenJtiStore]] = [
             ("verify, no replay check (baseline)", Forgetful()),
             ("+ MemoryJtiStore", MemoryJtiStore()),
-            ("+ RunStoreJtiStore on MemoryStore", RunStoreJtiStore(MemoryStore(),
-                                                                   namespace="bench")),
-            ("+ RunStoreJtiStore on SQLite", RunStoreJtiStore(
-                SqliteStore(Path(tmp) / "bench.db"), namespace="bench")),
+            (
+                "+ RunStoreJtiStore on MemoryStore",
+                RunStoreJtiStore(MemoryStore(), namespace="bench"),
+            ),
+            (
+                "+ RunStoreJtiStore on SQLite",
+                RunStoreJtiStore(SqliteStore(Path(tmp) / "bench.db"), namespace="bench"),
+            ),
         ]
         rows = [(label, _time(n, seen, tokens)) for label, seen in stores]
     base = statistics.median(rows[0][1])
@@ -102,8 +116,10 @@ def main(n: int) -> None:
     held = tracemalloc.get_traced_memory()[0] - before
     tracemalloc.stop()
     refused = full.use("one-more", expires_at=1e10, now=0.0)
-    print(f"MemoryJtiStore at its cap ({DEFAULT_MAX_ENTRIES} live jtis): "
-          f"{held / 2**20:.1f} MiB; the next new jti: {refused.value}")
+    print(
+        f"MemoryJtiStore at its cap ({DEFAULT_MAX_ENTRIES} live jtis): "
+        f"{held / 2**20:.1f} MiB; the next new jti: {refused.value}"
+    )
 
 
 if __name__ == "__main__":

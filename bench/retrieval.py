@@ -33,8 +33,10 @@ Ranker = Callable[[str], list[Passage]]
 
 
 def overlap_ranker(passages: list[Passage], stopwords: frozenset[str]) -> Ranker:
-    bags = [set(analyse(f"{p.contract_title} {p.contract_id} {p.heading} {p.text}", stopwords))
-            for p in passages]
+    bags = [
+        set(analyse(f"{p.contract_title} {p.contract_id} {p.heading} {p.text}", stopwords))
+        for p in passages
+    ]
 
     def rank(question: str) -> list[Passage]:
         words = set(analyse(question, stopwords))
@@ -77,8 +79,10 @@ def main() -> int:
         "word overlap (baseline)": overlap_ranker(passages, frozenset(STOPWORDS_EN)),
     }
     n = len(questions)
-    print(f"{len(contract_paths())} PDFs, {len(passages)} clauses: text extraction "
-          f"{extracted:.1f} ms, BM25 index {built:.1f} ms; {n} labelled questions")
+    print(
+        f"{len(contract_paths())} PDFs, {len(passages)} clauses: text extraction "
+        f"{extracted:.1f} ms, BM25 index {built:.1f} ms; {n} labelled questions"
+    )
     print(f"{'ranker':<26}{'right first':>12}{'in top 3':>10}{'MRR':>7}{'ms/query':>10}")
     results = {}
     for name, rank in rankers.items():

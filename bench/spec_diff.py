@@ -36,7 +36,8 @@ def revision(doc: dict[str, Any]) -> dict[str, Any]:
     charge["properties"]["uuid"] = charge["properties"].pop("id")
     charge["required"] = ["uuid" if r == "id" else r for r in charge.get("required", [])]
     new["paths"]["/v1/customers"]["get"].setdefault("parameters", []).append(
-        {"name": "region", "in": "query", "required": True, "schema": {"type": "string"}})
+        {"name": "region", "in": "query", "required": True, "schema": {"type": "string"}}
+    )
     return new
 
 
@@ -55,11 +56,15 @@ def measure(repeat: int) -> dict[str, Any]:
         imports.append(t1 - t0)
         diffs.append(t2 - t1)
     breaking = [c for c in changes if c.breaking]
-    return {"operations": len(before), "changes": len(changes), "breaking": len(breaking),
-            "import_both_ms": round(statistics.median(imports) * 1000, 1),
-            "diff_ms": round(statistics.median(diffs) * 1000, 1),
-            "diff_vs_import": round(statistics.median(diffs) / statistics.median(imports), 3),
-            "kinds": sorted({c.kind for c in breaking})}
+    return {
+        "operations": len(before),
+        "changes": len(changes),
+        "breaking": len(breaking),
+        "import_both_ms": round(statistics.median(imports) * 1000, 1),
+        "diff_ms": round(statistics.median(diffs) * 1000, 1),
+        "diff_vs_import": round(statistics.median(diffs) / statistics.median(imports), 3),
+        "kinds": sorted({c.kind for c in breaking}),
+    }
 
 
 def main() -> int:
@@ -71,10 +76,14 @@ def main() -> int:
     if args.json:
         print(json.dumps(m))
         return 0
-    print(f"Stripe, {m['operations']} operations: {m['changes']} changes found, "
-          f"{m['breaking']} breaking ({', '.join(m['kinds'])})")
-    print(f"import both versions {m['import_both_ms']} ms (baseline) | diff {m['diff_ms']} ms "
-          f"= {m['diff_vs_import']}x the import")
+    print(
+        f"Stripe, {m['operations']} operations: {m['changes']} changes found, "
+        f"{m['breaking']} breaking ({', '.join(m['kinds'])})"
+    )
+    print(
+        f"import both versions {m['import_both_ms']} ms (baseline) | diff {m['diff_ms']} ms "
+        f"= {m['diff_vs_import']}x the import"
+    )
     return 0
 
 

@@ -57,29 +57,48 @@ class Meter:
 
 
 def make_step(i: int) -> Step:
-    call = CallRecord(call_id=f"call-{i}", tool="erp.get_stock", cloud="azure",
-                      args={"sku": f"SKU-{i % 50:04d}", "warehouse": "FRA-1"},
-                      status=CallStatus.DONE, executed=True, status_code=200,
-                      result={"sku": f"SKU-{i % 50:04d}", "on_hand": i % 17, "reserved": 2,
-                              "lines": [{"lot": f"L{n}", "qty": n} for n in range(12)]})
-    return Step(index=i, status=StepStatus.DONE, planner="rules",
-                reasoning="Check stock before ordering; the supplier needs a firm quantity.",
-                calls=[call], usage=Usage(prompt_tokens=900, completion_tokens=120))
+    call = CallRecord(
+        call_id=f"call-{i}",
+        tool="erp.get_stock",
+        cloud="azure",
+        args={"sku": f"SKU-{i % 50:04d}", "warehouse": "FRA-1"},
+        status=CallStatus.DONE,
+        executed=True,
+        status_code=200,
+        result={
+            "sku": f"SKU-{i % 50:04d}",
+            "on_hand": i % 17,
+            "reserved": 2,
+            "lines": [{"lot": f"L{n}", "qty": n} for n in range(12)],
+        },
+    )
+    return Step(
+        index=i,
+        status=StepStatus.DONE,
+        planner="rules",
+        reasoning="Check stock before ordering; the supplier needs a firm quantity.",
+        calls=[call],
+        usage=Usage(prompt_tokens=900, completion_tokens=120),
+    )
 
 
-def measure(store: RunStore, meter: Meter | None, steps: int, window: int,
-            marks: tuple[int, ...]) -> dict[int, tuple[float, float, float]]:
-    run = store.create_run(Run(id=f"bench-{uuid.uuid4().hex[:8]}", goal="restock",
-                               status=RunStatus.RUNNING))
+def measure(
+    store: RunStore, meter: Meter | None, steps: int, window: int, marks: tuple[int, ...]
+) -> dict[int, tuple[float, float, float]]:
+    run = store.create_run(
+        Run(id=f"bench-{uuid.uuid4().hex[:8]}", goal="restock", status=RunStatus.RUNNING)
+    )
     wanted = {m + k for m in marks for k in range(-(window // 2), window - window // 2)}
     raw: dict[int, tuple[int, int, float]] = {}
     for i in range(1, steps + window):
         step = make_step(i - 1)
         before = (meter.calls, meter.sent) if meter else (0, 0)
         started = time.perf_counter()
-        run = store.checkpoint(run.model_copy(update={"step_count": i,
-                                                      "usage": run.usage.add(step.usage)}),
-                               expected_version=run.version, steps=[step])
+        run = store.checkpoint(
+            run.model_copy(update={"step_count": i, "usage": run.usage.add(step.usage)}),
+            expected_version=run.version,
+            steps=[step],
+        )
         ms = (time.perf_counter() - started) * 1000
         if i in wanted:
             if meter:
@@ -100,11 +119,16 @@ def dynamodb(endpoint: str) -> tuple[RunStore, Meter]:
     from core.state.dynamodb import DynamoDBStore
 
     meter = Meter()
-    kw = {"endpoint_url": endpoint, "region_name": REGION, "aws_access_key_id": "testing",
-          "aws_secret_access_key": "testing"}
+    kw = {
+        "endpoint_url": endpoint,
+        "region_name": REGION,
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
     client = boto3.client("dynamodb", **kw)  # type: ignore[call-overload]
-    client.meta.events.register("before-send.dynamodb",
-                                lambda request, **_: meter.record(request.body))
+    client.meta.events.register(
+        "before-send.dynamodb", lambda request, **_: meter.record(request.body)
+    )
     store = DynamoDBStore(client, f"bench{uuid.uuid4().hex[:8]}")
     store.create_table()
     meter.calls = meter.sent = 0
@@ -122,7 +146,8 @@ def table(conn: str) -> tuple[RunStore, Meter]:
     session = requests.Session()
     session.hooks["response"].append(lambda resp, **_: meter.record(resp.request.body))
     service = TableServiceClient.from_connection_string(
-        conn, transport=RequestsTransport(session=session, session_owner=False))
+        conn, transport=RequestsTransport(session=session, session_owner=False)
+    )
     store = TableStore(service, f"bench{uuid.uuid4().hex[:8]}")
     store.create_table()
     meter.calls = meter.sent = 0
@@ -131,8 +156,10 @@ def table(conn: str) -> tuple[RunStore, Meter]:
 
 @contextmanager
 def emulators() -> Iterator[dict[str, str]]:
-    given = {k: os.environ.get(k, "") for k in ("PADDOCK_AWS_ENDPOINT_URL",
-                                                "PADDOCK_AZURE_CONNECTION_STRING")}
+    given = {
+        k: os.environ.get(k, "")
+        for k in ("PADDOCK_AWS_ENDPOINT_URL", "PADDOCK_AZURE_CONNECTION_STRING")
+    }
     if all(given.values()):
         yield given
         return
@@ -161,8 +188,10 @@ def main() -> int:
             ("dynamodb (moto)", lambda: dynamodb(env["PADDOCK_AWS_ENDPOINT_URL"])),
             ("table (azurite)", lambda: table(env["PADDOCK_AZURE_CONNECTION_STRING"])),
         ]
-        print(f"{'backend':<17} {'step':>5} {'round trips':>11} {'bytes':>8} {'ms':>7}"
-              f"   bytes ratio {marks[1]}/{marks[0]}")
+        print(
+            f"{'backend':<17} {'step':>5} {'round trips':>11} {'bytes':>8} {'ms':>7}"
+            f"   bytes ratio {marks[1]}/{marks[0]}"
+        )
         worst = 0.0
         for name, build in backends:
             store, meter = build()
@@ -173,8 +202,10 @@ def main() -> int:
                 calls, sent, ms = result[m]
                 tail = f"   {ratio:.3f}" if m == marks[1] else ""
                 print(f"{name:<17} {m:>5} {calls:>11.1f} {sent:>8.0f} {ms:>7.2f}{tail}")
-    print(f"target bytes/step at {marks[1]} <= 1.1x step {marks[0]}: "
-          f"{'met' if worst <= 1.1 else 'MISSED'} (worst {worst:.3f})")
+    print(
+        f"target bytes/step at {marks[1]} <= 1.1x step {marks[0]}: "
+        f"{'met' if worst <= 1.1 else 'MISSED'} (worst {worst:.3f})"
+    )
     return 0 if worst <= 1.1 else 1
 
 

@@ -51,7 +51,8 @@ def measure() -> dict[str, object]:
     view = mean_view_tokens(index, goals, DEFAULT_TOP_K, extra=[SEARCH_TOOL_DEF])
     reports = {k: recall_at(index, goals, k) for k in (1, 5, 10, DEFAULT_TOP_K, 20)}
     return {
-        "tools": len(catalog.tools), "goals": len(goals),
+        "tools": len(catalog.tools),
+        "goals": len(goals),
         "recall": {k: round(r.recall, 3) for k, r in reports.items()},
         "hits": {k: r.hits for k, r in reports.items()},
         "misses_at_5": [list(m[:2]) for m in reports[5].misses],
@@ -78,10 +79,12 @@ def main() -> int:
     print(f"catalog: Stripe, {m['tools']} tools; labelled goals: {m['goals']}")
     for k, recall in m["recall"].items():  # type: ignore[attr-defined]
         print(f"  recall@{k:<3} {recall:6.1%}  ({m['hits'][k]}/{m['goals']})")  # type: ignore[index]
-    print(f"prompt tokens for tools (~4 chars/token): every tool {m['tokens_every_tool']:,}"
-          f" | top-5 {m['tokens_top5_mean']:,} ({m['reduction_top5']}x fewer)"
-          f" | runtime view top-{m['runtime_top_k']} + search_tools "
-          f"{m['tokens_runtime_view_mean']:,} ({m['reduction_runtime_view']}x fewer)")
+    print(
+        f"prompt tokens for tools (~4 chars/token): every tool {m['tokens_every_tool']:,}"
+        f" | top-5 {m['tokens_top5_mean']:,} ({m['reduction_top5']}x fewer)"
+        f" | runtime view top-{m['runtime_top_k']} + search_tools "
+        f"{m['tokens_runtime_view_mean']:,} ({m['reduction_runtime_view']}x fewer)"
+    )
     print(f"index build {m['index_build_ms']} ms; query median {m['query_ms_median']} ms")
     if args.misses:
         for goal, expected in m["misses_at_5"]:  # type: ignore[attr-defined]

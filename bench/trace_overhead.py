@@ -103,14 +103,20 @@ class Workload:
         service threads included) and its number of steps."""
         orch = self._orchestrators.get(id(tracing))
         if orch is None:
-            orch = build_orchestrator(store=MemoryStore(), tracing=tracing,
-                                      identity=self.identity, executor=self.executor)
+            orch = build_orchestrator(
+                store=MemoryStore(), tracing=tracing, identity=self.identity, executor=self.executor
+            )
             self._orchestrators[id(tracing)] = orch
         s = self.scenario
-        run = Run(id=f"run_{time.perf_counter_ns():x}", goal=s.goal, scenario=s.name,
-                  catalog=[str(p) for p in s.spec_paths()],
-                  base_urls=dict(self.services.base_urls), inputs=dict(s.inputs),
-                  grant=s.grant)
+        run = Run(
+            id=f"run_{time.perf_counter_ns():x}",
+            goal=s.goal,
+            scenario=s.name,
+            catalog=[str(p) for p in s.spec_paths()],
+            base_urls=dict(self.services.base_urls),
+            inputs=dict(s.inputs),
+            grant=s.grant,
+        )
         start, cpu = time.perf_counter(), time.process_time()
         run = drive(orch, orch.create(run), approve="auto", console=None)
         elapsed, used = time.perf_counter() - start, time.process_time() - cpu
@@ -133,14 +139,16 @@ def measure(workload: Workload, runs: int, tmp: Path) -> dict[str, dict[str, flo
     for _, stop in tracers.values():
         stop()
     wall_base, cpu_base = statistics.median(wall["off"]), statistics.median(cpu["off"])
-    return {mode: {"wall_ms_per_step": round(statistics.median(wall[mode]), 3),
-                   "wall_overhead_pct": round((statistics.median(wall[mode]) / wall_base - 1)
-                                              * 100, 1),
-                   "cpu_ms_per_step": round(statistics.median(cpu[mode]), 3),
-                   "cpu_overhead_pct": round((statistics.median(cpu[mode]) / cpu_base - 1)
-                                             * 100, 1),
-                   "cpu_ms_added_per_step": round(statistics.median(cpu[mode]) - cpu_base, 3)}
-            for mode in MODES}
+    return {
+        mode: {
+            "wall_ms_per_step": round(statistics.median(wall[mode]), 3),
+            "wall_overhead_pct": round((statistics.median(wall[mode]) / wall_base - 1) * 100, 1),
+            "cpu_ms_per_step": round(statistics.median(cpu[mode]), 3),
+            "cpu_overhead_pct": round((statistics.median(cpu[mode]) / cpu_base - 1) * 100, 1),
+            "cpu_ms_added_per_step": round(statistics.median(cpu[mode]) - cpu_base, 3),
+        }
+        for mode in MODES
+    }
 
 
 def main() -> int:
@@ -160,20 +168,27 @@ def main() -> int:
         recording = Recording(default_executor(identity))
         Workload(services, identity, recording).run_once(RunTracer.disabled())
         results["http"] = measure(Workload(services, identity, None), args.runs, Path(tmp))
-        results["replay"] = measure(Workload(services, identity, Replay(recording.seen)),
-                                    args.runs, Path(tmp))
+        results["replay"] = measure(
+            Workload(services, identity, Replay(recording.seen)), args.runs, Path(tmp)
+        )
     if args.json:
         print(json.dumps(results))
         return 0
-    print(f"tracing overhead per step, supply-chain run (9 steps), median of {args.runs} runs "
-          "per mode, interleaved (CPU: this process, service threads included)")
-    print(f"{'workload':<8} {'mode':<11} {'wall ms':>9} {'vs off':>8} {'CPU ms':>9} {'vs off':>8}"
-          f" {'CPU +ms':>8}")
+    print(
+        f"tracing overhead per step, supply-chain run (9 steps), median of {args.runs} runs "
+        "per mode, interleaved (CPU: this process, service threads included)"
+    )
+    print(
+        f"{'workload':<8} {'mode':<11} {'wall ms':>9} {'vs off':>8} {'CPU ms':>9} {'vs off':>8}"
+        f" {'CPU +ms':>8}"
+    )
     for workload, modes in results.items():
         for mode, f in modes.items():
-            print(f"{workload:<8} {mode:<11} {f['wall_ms_per_step']:>9.3f} "
-                  f"{f['wall_overhead_pct']:>+7.1f}% {f['cpu_ms_per_step']:>9.3f} "
-                  f"{f['cpu_overhead_pct']:>+7.1f}% {f['cpu_ms_added_per_step']:>+8.3f}")
+            print(
+                f"{workload:<8} {mode:<11} {f['wall_ms_per_step']:>9.3f} "
+                f"{f['wall_overhead_pct']:>+7.1f}% {f['cpu_ms_per_step']:>9.3f} "
+                f"{f['cpu_overhead_pct']:>+7.1f}% {f['cpu_ms_added_per_step']:>+8.3f}"
+            )
     return 0
 
 

@@ -17,8 +17,9 @@ class PaddockError(Exception):
 
     retryable: bool = False
 
-    def __init__(self, message: str, *, retryable: bool | None = None,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool | None = None, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if retryable is not None:
@@ -54,8 +55,14 @@ class PlannerError(PaddockError):
 class ExecutionError(PaddockError):
     """A tool call could not be executed (network, timeout, refused target)."""
 
-    def __init__(self, message: str, *, retryable: bool | None = None,
-                 retry_after: float | None = None, status_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool | None = None,
+        retry_after: float | None = None,
+        status_code: int | None = None,
+    ) -> None:
         super().__init__(message, retryable=retryable, retry_after=retry_after)
         self.status_code = status_code
 

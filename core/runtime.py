@@ -49,8 +49,9 @@ class CatalogCache:
 class PlannerChoice:
     """Planners by the run's ``planner`` field: ``rules``, ``openai``, ``azure-openai``."""
 
-    def __init__(self, env: Mapping[str, str] | None = None,
-                 overrides: Mapping[str, Planner] | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, overrides: Mapping[str, Planner] | None = None
+    ) -> None:
         self._env = dict(os.environ if env is None else env)
         self._cache: dict[str, Planner] = dict(overrides or {})
         self._lock = threading.Lock()
@@ -108,8 +109,9 @@ class ScenarioGuard:
                 self._guards[key] = guard
             return guard
 
-    def check(self, run: Run, tool: Tool | None, call: ProposedCall,
-              *, confidence: float | None = None) -> Decision:
+    def check(
+        self, run: Run, tool: Tool | None, call: ProposedCall, *, confidence: float | None = None
+    ) -> Decision:
         return self._guard_for(run).check(run, tool, call, confidence=confidence)
 
 
@@ -121,18 +123,26 @@ def default_executor(identity: Identity | None = None) -> Executor:
 
     if identity is None:
         return ToolRouter(HttpExecutor())
-    return ToolRouter(HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier),
-                      verifier=identity.verifier)
+    return ToolRouter(
+        HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier),
+        verifier=identity.verifier,
+    )
 
 
-def build_orchestrator(*, store: RunStore, cloud: str = "local",
-                       observer: RunObserver | None = None, handoff: Handoff | None = None,
-                       executor: Executor | None = None, guard: Guard | None = None,
-                       planners: Callable[[Run], Planner] | None = None,
-                       env: Mapping[str, str] | None = None,
-                       tracing: RunTracer | None = None,
-                       children: ChildRuns | None = None,
-                       identity: Identity | None = None) -> Orchestrator:
+def build_orchestrator(
+    *,
+    store: RunStore,
+    cloud: str = "local",
+    observer: RunObserver | None = None,
+    handoff: Handoff | None = None,
+    executor: Executor | None = None,
+    guard: Guard | None = None,
+    planners: Callable[[Run], Planner] | None = None,
+    env: Mapping[str, str] | None = None,
+    tracing: RunTracer | None = None,
+    children: ChildRuns | None = None,
+    identity: Identity | None = None,
+) -> Orchestrator:
     """The orchestrator for ``cloud``. Without an ``executor``, calls go through the HTTP
     executor with ``identity`` (default: :func:`~core.identity.identity_from_env`): every
     call carries a capability token and scheme-appropriate credentials. Shared limits come
@@ -152,19 +162,19 @@ def build_orchestrator(*, store: RunStore, cloud: str = "local",
         executor = default_executor(identity)
     from core.mesh import with_mesh
 
-    return with_mesh(Orchestrator(
-        store=store,
-        catalogs=CatalogCache() if children is None else with_subtask_tool(CatalogCache()),
-        planners=planners or limited_planners(PlannerChoice(env), store, settings),
-        guard=guard or ScenarioGuard(policy_dirs()),
-        executor=executor,
-        cloud=cloud,
-        handoff=handoff,
-        observer=observer or NullObserver(),
-        tracing=tracing or RunTracer(cloud=cloud),
-        children=children,
-        admission=admission,
-        capabilities=identity.minter if identity is not None else None,
-    ))
-
-
+    return with_mesh(
+        Orchestrator(
+            store=store,
+            catalogs=CatalogCache() if children is None else with_subtask_tool(CatalogCache()),
+            planners=planners or limited_planners(PlannerChoice(env), store, settings),
+            guard=guard or ScenarioGuard(policy_dirs()),
+            executor=executor,
+            cloud=cloud,
+            handoff=handoff,
+            observer=observer or NullObserver(),
+            tracing=tracing or RunTracer(cloud=cloud),
+            children=children,
+            admission=admission,
+            capabilities=identity.minter if identity is not None else None,
+        )
+    )

@@ -31,11 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent
 AZURITE_JS = ROOT / "node_modules" / "azurite" / "dist" / "src" / "azurite.js"
 # Azurite's well-known development account key (public, documented by Microsoft).
 AZURITE_ACCOUNT = "devstoreaccount1"
-AZURITE_KEY = ("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/"
-               "KBHBeksoGMGw==")
-FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-central-1",
-            "AWS_REGION": "eu-central-1"}
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-central-1",
+    "AWS_REGION": "eu-central-1",
+}
 
 
 def free_port() -> int:
@@ -46,9 +51,11 @@ def free_port() -> int:
 
 def connection_string(blob: int, queue: int, table: int) -> str:
     base = f"http://127.0.0.1:{{}}/{AZURITE_ACCOUNT}"
-    return (f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
-            f"AccountKey={AZURITE_KEY};BlobEndpoint={base.format(blob)};"
-            f"QueueEndpoint={base.format(queue)};TableEndpoint={base.format(table)};")
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};"
+        f"AccountKey={AZURITE_KEY};BlobEndpoint={base.format(blob)};"
+        f"QueueEndpoint={base.format(queue)};TableEndpoint={base.format(table)};"
+    )
 
 
 def read_env(path: Path) -> dict[str, str]:
@@ -90,12 +97,17 @@ def ensure_installed() -> None:
         if shutil.which("npm") is None:
             raise SystemExit("emulators: npm (Node.js 20) is required for Azurite")
         _log("installing azurite (npm ci)")
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     if not _moto_server().exists():
         _log("installing moto[server]")
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "moto[server]"],
-                       check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "moto[server]"], check=True
+        )
 
 
 def _moto_server() -> Path:
@@ -104,8 +116,14 @@ def _moto_server() -> Path:
 
 def _spawn(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True, cwd=ROOT)
+        return subprocess.Popen(
+            cmd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=ROOT,
+        )
 
 
 def _answers(url: str) -> bool:
@@ -137,23 +155,55 @@ def start(state_dir: Path, *, timeout: float = 30.0) -> dict[str, str]:
     """Start both emulators unless the state file names live ones; return the env values."""
     env_file = state_dir / "emulators.env"
     current = read_env(env_file)
-    if current and all(alive(int(current.get(k, "0") or 0)) for k in
-                       ("PADDOCK_EMULATOR_MOTO_PID", "PADDOCK_EMULATOR_AZURITE_PID")) \
-            and _answers(current.get("PADDOCK_AWS_ENDPOINT_URL", "") + "/moto-api/"):
+    if (
+        current
+        and all(
+            alive(int(current.get(k, "0") or 0))
+            for k in ("PADDOCK_EMULATOR_MOTO_PID", "PADDOCK_EMULATOR_AZURITE_PID")
+        )
+        and _answers(current.get("PADDOCK_AWS_ENDPOINT_URL", "") + "/moto-api/")
+    ):
         return current
     stop(state_dir, quiet=True)
     ensure_installed()
     state_dir.mkdir(parents=True, exist_ok=True)
     data = Path(tempfile.mkdtemp(prefix="paddock-azurite-"))
     moto_port, blob, queue, table = (free_port() for _ in range(4))
-    moto = _spawn([sys.executable, str(ROOT / "scripts" / "_moto_server.py"),
-                   "-H", "127.0.0.1", "-p", str(moto_port)], state_dir / "moto.log")
-    azurite = _spawn(["node", str(AZURITE_JS), "--disableTelemetry", "--skipApiVersionCheck",
-                      "--silent", "--location", str(data),
-                      "--blobHost", "127.0.0.1", "--blobPort", str(blob),
-                      "--queueHost", "127.0.0.1", "--queuePort", str(queue),
-                      "--tableHost", "127.0.0.1", "--tablePort", str(table)],
-                     state_dir / "azurite.log")
+    moto = _spawn(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "_moto_server.py"),
+            "-H",
+            "127.0.0.1",
+            "-p",
+            str(moto_port),
+        ],
+        state_dir / "moto.log",
+    )
+    azurite = _spawn(
+        [
+            "node",
+            str(AZURITE_JS),
+            "--disableTelemetry",
+            "--skipApiVersionCheck",
+            "--silent",
+            "--location",
+            str(data),
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(blob),
+            "--queueHost",
+            "127.0.0.1",
+            "--queuePort",
+            str(queue),
+            "--tableHost",
+            "127.0.0.1",
+            "--tablePort",
+            str(table),
+        ],
+        state_dir / "azurite.log",
+    )
     values = {
         "PADDOCK_AWS_ENDPOINT_URL": f"http://127.0.0.1:{moto_port}",
         "PADDOCK_AZURE_CONNECTION_STRING": connection_string(blob, queue, table),
@@ -209,8 +259,10 @@ def status(state_dir: Path) -> int:
         print("emulators: not started")
         return 1
     ok = True
-    for name, key in (("moto", "PADDOCK_EMULATOR_MOTO_PID"),
-                      ("azurite", "PADDOCK_EMULATOR_AZURITE_PID")):
+    for name, key in (
+        ("moto", "PADDOCK_EMULATOR_MOTO_PID"),
+        ("azurite", "PADDOCK_EMULATOR_AZURITE_PID"),
+    ):
         up = alive(int(values.get(key, "0") or 0))
         ok = ok and up
         print(f"{name}: {'running' if up else 'gone'} (pid {values.get(key)})")
@@ -221,14 +273,19 @@ def status(state_dir: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/emulators")
     parser.add_argument("command", choices=("start", "stop", "status"))
-    parser.add_argument("--state-dir", type=Path,
-                        default=Path(os.environ.get("PADDOCK_EMULATOR_STATE", ROOT / ".paddock")))
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(os.environ.get("PADDOCK_EMULATOR_STATE", ROOT / ".paddock")),
+    )
     args = parser.parse_args(argv)
     if args.command == "start":
         values = start(args.state_dir)
-        _log(f"moto {values['PADDOCK_AWS_ENDPOINT_URL']}, azurite pid "
-             f"{values['PADDOCK_EMULATOR_AZURITE_PID']}; env in "
-             f"{args.state_dir / 'emulators.env'}")
+        _log(
+            f"moto {values['PADDOCK_AWS_ENDPOINT_URL']}, azurite pid "
+            f"{values['PADDOCK_EMULATOR_AZURITE_PID']}; env in "
+            f"{args.state_dir / 'emulators.env'}"
+        )
         return 0
     if args.command == "stop":
         stop(args.state_dir)

@@ -10,6 +10,7 @@ behaviour; every other service (SQS long polls included) keeps moto's threaded s
 
 Usage: python scripts/_moto_server.py -H 127.0.0.1 -p PORT
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,8 +60,13 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds SQS queue URLs from it
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple(args.host, args.port, serialise_dynamodb(app), threaded=True,
-               request_handler=MotoRequestHandler)
+    run_simple(
+        args.host,
+        args.port,
+        serialise_dynamodb(app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
 
 
 if __name__ == "__main__":

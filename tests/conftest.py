@@ -19,15 +19,20 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FAKE_AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-central-1",
-            "AWS_REGION": "eu-central-1"}
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-central-1",
+    "AWS_REGION": "eu-central-1",
+}
 REGION = "eu-central-1"
 
 
 def _helper() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_paddock_emulators",
-                                                  ROOT / "scripts" / "_emulators.py")
+    spec = importlib.util.spec_from_file_location(
+        "_paddock_emulators", ROOT / "scripts" / "_emulators.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -37,8 +42,10 @@ def _helper() -> ModuleType:
 @pytest.fixture(scope="session")
 def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """The emulators' endpoints: from the environment, or started for this session."""
-    given = {k: os.environ.get(k, "") for k in ("PADDOCK_AWS_ENDPOINT_URL",
-                                                "PADDOCK_AZURE_CONNECTION_STRING")}
+    given = {
+        k: os.environ.get(k, "")
+        for k in ("PADDOCK_AWS_ENDPOINT_URL", "PADDOCK_AZURE_CONNECTION_STRING")
+    }
     if all(given.values()):
         yield given
         return
@@ -72,8 +79,13 @@ def aws_client(moto_endpoint: str) -> Callable[[str], Any]:
     import boto3
 
     def make(service: str) -> Any:
-        return boto3.client(service, endpoint_url=moto_endpoint, region_name=REGION,  # type: ignore[call-overload]
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            endpoint_url=moto_endpoint,
+            region_name=REGION,  # type: ignore[call-overload]
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     return make
 
@@ -83,8 +95,7 @@ def payload_bucket(aws_client: Callable[[str], Any]) -> tuple[Any, str]:
     """An S3 client and a bucket for claim-checked payloads."""
     s3 = aws_client("s3")
     bucket = f"paddock-payloads-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket,
-                     CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     return s3, bucket
 
 
@@ -104,8 +115,9 @@ def unique(prefix: str) -> str:
 
 
 @pytest.fixture
-def dynamodb_store(aws_client: Callable[[str], Any],
-                   payload_bucket: tuple[Any, str]) -> Iterator[Any]:
+def dynamodb_store(
+    aws_client: Callable[[str], Any], payload_bucket: tuple[Any, str]
+) -> Iterator[Any]:
     from core.state.dynamodb import DynamoDBStore
 
     client = aws_client("dynamodb")

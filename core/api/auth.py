@@ -67,11 +67,18 @@ class Unconfigured:
 class JwtAuthenticator:
     """Validates RS256/ES256 bearer JWTs: signature (JWKS, cached), issuer, audience, expiry."""
 
-    def __init__(self, *, issuer: str, audience: str, jwks_url: str | None = None,
-                 algorithms: Sequence[str] = ("RS256", "ES256"),
-                 tenant_claims: Sequence[str] = ("tid", "tenant"),
-                 roles_claim: str = "roles", leeway_seconds: float = 30.0,
-                 timeout_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_url: str | None = None,
+        algorithms: Sequence[str] = ("RS256", "ES256"),
+        tenant_claims: Sequence[str] = ("tid", "tenant"),
+        roles_claim: str = "roles",
+        leeway_seconds: float = 30.0,
+        timeout_seconds: float = 5.0,
+    ) -> None:
         self.issuer = issuer
         self.audience = audience
         self.algorithms = list(algorithms)
@@ -94,15 +101,21 @@ class JwtAuthenticator:
         try:
             key = self._keys().get_signing_key_from_jwt(token)
         except jwt.PyJWKClientConnectionError as exc:
-            raise ApiError(503, "auth_unavailable",
-                           "the token issuer's signing keys cannot be fetched") from exc
+            raise ApiError(
+                503, "auth_unavailable", "the token issuer's signing keys cannot be fetched"
+            ) from exc
         except (jwt.PyJWKClientError, jwt.DecodeError) as exc:
             raise unauthorized(f"token rejected: {exc}") from exc
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, key.key, algorithms=self.algorithms, audience=self.audience,
-                issuer=self.issuer, leeway=self.leeway,
-                options={"require": ["exp", "iss", "aud", "sub"]})
+                token,
+                key.key,
+                algorithms=self.algorithms,
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
         except jwt.ExpiredSignatureError as exc:
             raise unauthorized("token expired") from exc
         except jwt.InvalidSignatureError as exc:
@@ -116,8 +129,10 @@ class JwtAuthenticator:
         return claims
 
     def _principal(self, claims: dict[str, Any]) -> Principal:
-        tenant = next((claims[c] for c in self.tenant_claims
-                       if isinstance(claims.get(c), str) and claims[c]), None)
+        tenant = next(
+            (claims[c] for c in self.tenant_claims if isinstance(claims.get(c), str) and claims[c]),
+            None,
+        )
         if tenant is None:
             raise forbidden(f"the token carries no tenant claim ({', '.join(self.tenant_claims)})")
         raw = claims.get(self.roles_claim, [])
@@ -130,8 +145,7 @@ class JwtAuthenticator:
                 from jwt import PyJWKClient
 
                 url = self._jwks_url or discover_jwks_url(self.issuer, self.timeout)
-                self._client = PyJWKClient(url, cache_keys=True, lifespan=300,
-                                           timeout=self.timeout)
+                self._client = PyJWKClient(url, cache_keys=True, lifespan=300, timeout=self.timeout)
             return self._client
 
 
@@ -153,8 +167,9 @@ def discover_jwks_url(issuer: str, timeout: float) -> str:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
             doc = json.loads(resp.read())
     except (OSError, ValueError) as exc:
-        raise ApiError(503, "auth_unavailable",
-                       "the token issuer's configuration cannot be fetched") from exc
+        raise ApiError(
+            503, "auth_unavailable", "the token issuer's configuration cannot be fetched"
+        ) from exc
     jwks = doc.get("jwks_uri") if isinstance(doc, dict) else None
     if not isinstance(jwks, str):
         raise ApiError(503, "auth_unavailable", "the issuer publishes no jwks_uri")
@@ -168,11 +183,14 @@ def authenticator_from_settings(settings: Settings) -> Authenticator:
         return Unconfigured("no token issuer configured (PADDOCK_AUTH_ISSUER)")
     for url in (settings.auth_issuer, settings.auth_jwks_url):
         if url and not _acceptable(url, local=settings.local_mode):
-            return Unconfigured(f"issuer URL {url!r} must be https (http only on 127.0.0.1 "
-                                "in local mode)")
-    return JwtAuthenticator(issuer=settings.auth_issuer,
-                            audience=settings.auth_audience or DEFAULT_AUDIENCE,
-                            jwks_url=settings.auth_jwks_url)
+            return Unconfigured(
+                f"issuer URL {url!r} must be https (http only on 127.0.0.1 in local mode)"
+            )
+    return JwtAuthenticator(
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience or DEFAULT_AUDIENCE,
+        jwks_url=settings.auth_jwks_url,
+    )
 
 
 def _acceptable(url: str, *, local: bool) -> bool:

@@ -47,18 +47,28 @@ class AwsBridge:
         with self._lock:
             return self._http(event, LambdaContext(function_name="paddock-api"))
 
-    def http(self, method: str, path: str, *, query: Mapping[str, str] | None = None,
-             headers: Mapping[str, str] | None = None, body: bytes = b"") -> HttpResult:
-        result = self.invoke(http_api_event(method, path, query=query, headers=headers,
-                                            body=body))
+    def http(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+    ) -> HttpResult:
+        result = self.invoke(http_api_event(method, path, query=query, headers=headers, body=body))
         return lambda_result(result)
 
     def deliver(self, messages: Sequence[ReceivedMessage]) -> set[str]:
         """Hand ``messages`` to the SQS worker as one event; returns the failed message ids."""
         if self._work is None:
             raise RuntimeError("this bridge has no worker")
-        event = sqs_event([SqsMessage(m.message_id, str(m.receipt), m.envelope.to_json(),
-                                      m.receive_count) for m in messages])
+        event = sqs_event(
+            [
+                SqsMessage(m.message_id, str(m.receipt), m.envelope.to_json(), m.receive_count)
+                for m in messages
+            ]
+        )
         with self._lock:
             result = self._work(event, LambdaContext(function_name="paddock-worker"))
         return {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
@@ -123,17 +133,30 @@ class AzureBridge:
             kind = binding.get_binding_name()
             if kind == "httpTrigger":
                 route = binding.route or fn.get_function_name()
-                methods = frozenset(str(getattr(m, "value", m)).upper()
-                                    for m in (binding.methods or []))
-                self._http.append(_HttpFunction(fn.get_function_name(),
-                                                tuple(route.strip("/").split("/")),
-                                                methods, fn.get_user_function()))
+                methods = frozenset(
+                    str(getattr(m, "value", m)).upper() for m in (binding.methods or [])
+                )
+                self._http.append(
+                    _HttpFunction(
+                        fn.get_function_name(),
+                        tuple(route.strip("/").split("/")),
+                        methods,
+                        fn.get_user_function(),
+                    )
+                )
             elif kind == "queueTrigger":
                 self._queue = fn.get_user_function()
 
-    def http(self, method: str, path: str, *, query: Mapping[str, str] | None = None,
-             headers: Mapping[str, str] | None = None, body: bytes = b"",
-             host: str = "127.0.0.1") -> HttpResult:
+    def http(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        body: bytes = b"",
+        host: str = "127.0.0.1",
+    ) -> HttpResult:
         from urllib.parse import urlencode
 
         import azure.functions as func
@@ -145,13 +168,21 @@ class AzureBridge:
             return HttpResult(404, {}, b"")  # the host's own answer
         function = max(matches, key=lambda pair: pair[0])[1]
         url = f"http://{host}{path}" + (f"?{urlencode(dict(query))}" if query else "")
-        request = func.HttpRequest(method.upper(), url, headers=dict(headers or {}),
-                                   params=dict(query or {}), route_params={}, body=body)
+        request = func.HttpRequest(
+            method.upper(),
+            url,
+            headers=dict(headers or {}),
+            params=dict(query or {}),
+            route_params={},
+            body=body,
+        )
         context = _Context(invocation_id=str(uuid.uuid4()), function_name=function.name)
         response = function.call(request, context)
-        return HttpResult(response.status_code,
-                          {k.lower(): v for k, v in response.headers.items()},
-                          response.get_body())
+        return HttpResult(
+            response.status_code,
+            {k.lower(): v for k, v in response.headers.items()},
+            response.get_body(),
+        )
 
     def deliver(self, message: ReceivedMessage) -> None:
         """Run the queue trigger on one message; raises what the function raises."""
@@ -159,7 +190,11 @@ class AzureBridge:
 
         if self._queue is None:
             raise RuntimeError("the function app has no queue trigger")
-        self._queue(QueueMessage(id=message.message_id,  # type: ignore[no-untyped-call]
-                                 body=message.envelope.to_json(),
-                                 dequeue_count=message.receive_count,
-                                 pop_receipt=str(message.receipt)))
+        self._queue(
+            QueueMessage(
+                id=message.message_id,  # type: ignore[no-untyped-call]
+                body=message.envelope.to_json(),
+                dequeue_count=message.receive_count,
+                pop_receipt=str(message.receipt),
+            )
+        )

@@ -38,22 +38,30 @@ class Deps:
             start-up).
     """
 
-    def __init__(self, settings: Settings, *, store: RunStore | None = None,
-                 queues: Mapping[str, TaskQueue] | None = None,
-                 orchestrator: Orchestrator | None = None,
-                 authenticator: Authenticator | None = None,
-                 scenario_base_urls: Mapping[str, Mapping[str, str]] | None = None,
-                 allowed_hosts: Collection[str] | None = None,
-                 local_ports: Collection[int] | None = None,
-                 catalogs: CatalogProvider | None = None,
-                 orchestrator_factory: Callable[[Deps], Orchestrator] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: RunStore | None = None,
+        queues: Mapping[str, TaskQueue] | None = None,
+        orchestrator: Orchestrator | None = None,
+        authenticator: Authenticator | None = None,
+        scenario_base_urls: Mapping[str, Mapping[str, str]] | None = None,
+        allowed_hosts: Collection[str] | None = None,
+        local_ports: Collection[int] | None = None,
+        catalogs: CatalogProvider | None = None,
+        orchestrator_factory: Callable[[Deps], Orchestrator] | None = None,
+    ) -> None:
         self.settings = settings
         self.scenario_base_urls = {k: dict(v) for k, v in (scenario_base_urls or {}).items()}
         if allowed_hosts is None:
             allowed_hosts = LOOPBACK if settings.local_mode else ()
         self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
-        self.local_ports = (parse_ports(settings.local_base_url_ports) if local_ports is None
-                            else frozenset(local_ports))
+        self.local_ports = (
+            parse_ports(settings.local_base_url_ports)
+            if local_ports is None
+            else frozenset(local_ports)
+        )
         self._lock = threading.RLock()
         self._built: dict[str, Any] = {}
         if store is not None:
@@ -111,11 +119,14 @@ class Deps:
             from core.runtime import build_orchestrator
 
             telemetry = self.telemetry
-            return build_orchestrator(store=self.store, cloud=self.cloud,
-                                      handoff=QueueHandoff(self.queue_for, sender=self.cloud),
-                                      tracing=telemetry.tracing, observer=telemetry.observer,
-                                      children=ChildRuns(self.store, self.queue_for,
-                                                         cloud=self.cloud))
+            return build_orchestrator(
+                store=self.store,
+                cloud=self.cloud,
+                handoff=QueueHandoff(self.queue_for, sender=self.cloud),
+                tracing=telemetry.tracing,
+                observer=telemetry.observer,
+                children=ChildRuns(self.store, self.queue_for, cloud=self.cloud),
+            )
 
         return self._once("orchestrator", build)
 
@@ -148,16 +159,24 @@ class Deps:
                 self._queues[cloud] = queue
             return queue
 
-    def enqueue(self, run_id: str, version: int, *, traceparent: str | None = None,
-                resume: bool = False) -> None:
+    def enqueue(
+        self, run_id: str, version: int, *, traceparent: str | None = None, resume: bool = False
+    ) -> None:
         """Ask this cloud's workers to advance ``run_id`` from ``version``."""
         from core.queue.base import Envelope, EnvelopeKind
 
         cloud = self.cloud
         kind = EnvelopeKind.RESUME if resume else EnvelopeKind.ADVANCE
-        self.queue_for(cloud).send(Envelope(run_id=run_id, expected_version=version,
-                                            target=cloud, sender=cloud, kind=kind,
-                                            traceparent=traceparent))
+        self.queue_for(cloud).send(
+            Envelope(
+                run_id=run_id,
+                expected_version=version,
+                target=cloud,
+                sender=cloud,
+                kind=kind,
+                traceparent=traceparent,
+            )
+        )
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
         with self._lock:

@@ -53,16 +53,29 @@ class LocalIssuer:
 
     # -- tokens -------------------------------------------------------------------------
 
-    def token(self, sub: str, tenant: str, roles: Sequence[str] = (),
-              audience: str = DEFAULT_AUDIENCE, expires_in: int = 3600,
-              **claims: Any) -> str:
+    def token(
+        self,
+        sub: str,
+        tenant: str,
+        roles: Sequence[str] = (),
+        audience: str = DEFAULT_AUDIENCE,
+        expires_in: int = 3600,
+        **claims: Any,
+    ) -> str:
         """A signed access token; ``expires_in`` may be negative for an expired one."""
         import jwt
 
         now = int(time.time())
-        payload: dict[str, Any] = {"iss": self.issuer, "sub": sub, "aud": audience,
-                                   "iat": now, "nbf": now - 1, "exp": now + expires_in,
-                                   self.tenant_claim: tenant, "roles": list(roles)}
+        payload: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": sub,
+            "aud": audience,
+            "iat": now,
+            "nbf": now - 1,
+            "exp": now + expires_in,
+            self.tenant_claim: tenant,
+            "roles": list(roles),
+        }
         payload.update(claims)
         return jwt.encode(payload, self._key, algorithm="RS256", headers={"kid": self.kid})
 
@@ -76,10 +89,13 @@ class LocalIssuer:
         return {"keys": [jwk]}
 
     def openid_configuration(self) -> dict[str, Any]:
-        return {"issuer": self.issuer, "jwks_uri": self.jwks_url,
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "response_types_supported": ["token"],
-                "subject_types_supported": ["public"]}
+        return {
+            "issuer": self.issuer,
+            "jwks_uri": self.jwks_url,
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["token"],
+            "subject_types_supported": ["public"],
+        }
 
     @property
     def jwks_url(self) -> str:
@@ -112,13 +128,21 @@ class LocalIssuer:
                 expires_in = min(int(asked.get("expires_in", 3600)), 12 * 3600)
             except (ValueError, KeyError, TypeError):
                 return JSONResponse({"error": "want {sub, tenant, roles}"}, status_code=400)
-            return JSONResponse({"access_token": self.token(sub, tenant, roles,
-                                                            expires_in=expires_in),
-                                 "token_type": "Bearer", "expires_in": expires_in})
+            return JSONResponse(
+                {
+                    "access_token": self.token(sub, tenant, roles, expires_in=expires_in),
+                    "token_type": "Bearer",
+                    "expires_in": expires_in,
+                }
+            )
 
-        return Starlette(routes=[Route("/.well-known/openid-configuration", config),
-                                 Route("/jwks", jwks),
-                                 Route(DEV_TOKEN_PATH, dev_token, methods=["POST"])])
+        return Starlette(
+            routes=[
+                Route("/.well-known/openid-configuration", config),
+                Route("/jwks", jwks),
+                Route(DEV_TOKEN_PATH, dev_token, methods=["POST"]),
+            ]
+        )
 
     def serve(self) -> LocalIssuer:
         """Serve :attr:`app` on a free port of 127.0.0.1; the issuer URL becomes that origin."""
@@ -135,6 +159,10 @@ class LocalIssuer:
     def __enter__(self) -> LocalIssuer:
         return self.serve()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

@@ -55,9 +55,15 @@ DROP_HEADERS = {"content-length", "transfer-encoding", "connection"}
 class DevServer:
     """Everything ``scripts/dev`` serves. Use as a context manager or ``start()``/``stop()``."""
 
-    def __init__(self, *, backend: Backend = "emulators", port: int | None = None,
-                 env: Mapping[str, str] | None = None, workers: bool = True,
-                 poll_seconds: float = 0.2) -> None:
+    def __init__(
+        self,
+        *,
+        backend: Backend = "emulators",
+        port: int | None = None,
+        env: Mapping[str, str] | None = None,
+        workers: bool = True,
+        poll_seconds: float = 0.2,
+    ) -> None:
         self.backend = backend
         self.env = dict(os.environ if env is None else env)
         self.workers = workers
@@ -89,7 +95,8 @@ class DevServer:
             # workers present them and each service verifies them.
             self.identity, local = local_identity_bundle()
             self.services = self._stack.enter_context(
-                SupplyChainServices(verify_auth=local_verifiers(local)))
+                SupplyChainServices(verify_auth=local_verifiers(local))
+            )
             self._wire()
             self._stack.callback(self._server.stop)
             self._server.start()
@@ -128,10 +135,13 @@ class DevServer:
             self._create_resources()
         for cloud in CLOUDS:
             settings = Settings.from_env(self.cloud_env(cloud))
-            self.deps[cloud] = Deps(settings, store=shared_store, queues=shared_queues,
-                                    scenario_base_urls={"supply-chain":
-                                                        dict(self.services.base_urls)},
-                                    orchestrator_factory=self._orchestrator)
+            self.deps[cloud] = Deps(
+                settings,
+                store=shared_store,
+                queues=shared_queues,
+                scenario_base_urls={"supply-chain": dict(self.services.base_urls)},
+                orchestrator_factory=self._orchestrator,
+            )
         aws, azure = self.deps["aws"], self.deps["azure"]
         self.aws = AwsBridge(ApiHandler(aws), Worker(aws))
         self.azure = AzureBridge(ApiHandler(azure), Worker(azure))
@@ -146,21 +156,27 @@ class DevServer:
         telemetry = getattr(deps, "telemetry", None)
         if telemetry is not None:
             extra = {"tracing": telemetry.tracing, "observer": telemetry.observer}
-        return build_orchestrator(store=deps.store, cloud=deps.cloud,
-                                  handoff=QueueHandoff(deps.queue_for, sender=deps.cloud),
-                                  identity=self.identity,
-                                  children=ChildRuns(deps.store, deps.queue_for,
-                                                     cloud=deps.cloud), **extra)
+        return build_orchestrator(
+            store=deps.store,
+            cloud=deps.cloud,
+            handoff=QueueHandoff(deps.queue_for, sender=deps.cloud),
+            identity=self.identity,
+            children=ChildRuns(deps.store, deps.queue_for, cloud=deps.cloud),
+            **extra,
+        )
 
     def cloud_env(self, cloud: str) -> dict[str, str]:
         """The ``PADDOCK_*`` settings of one cloud's handlers."""
         env = dict(self.env)
-        env.update({
-            "PADDOCK_CLOUD": cloud, "PADDOCK_LOCAL_MODE": "1",
-            "PADDOCK_AUTH_ISSUER": self.issuer.issuer,
-            "PADDOCK_AUTH_JWKS_URL": self.issuer.jwks_url,
-            "PADDOCK_AUTH_AUDIENCE": "paddock-api",
-        })
+        env.update(
+            {
+                "PADDOCK_CLOUD": cloud,
+                "PADDOCK_LOCAL_MODE": "1",
+                "PADDOCK_AUTH_ISSUER": self.issuer.issuer,
+                "PADDOCK_AUTH_JWKS_URL": self.issuer.jwks_url,
+                "PADDOCK_AUTH_AUDIENCE": "paddock-api",
+            }
+        )
         if self.backend == "emulators":
             # One store both clouds' workers share (DynamoDB on moto); a queue per cloud.
             env["PADDOCK_STORE"] = "dynamodb"
@@ -178,15 +194,18 @@ class DevServer:
 
         settings = Settings.from_env(self.env)
         if not settings.aws_endpoint_url or not settings.azure_connection_string:
-            raise SystemExit("the dev server needs the emulators: run scripts/dev (or "
-                             "scripts/emulators start and source .paddock/emulators.env)")
+            raise SystemExit(
+                "the dev server needs the emulators: run scripts/dev (or "
+                "scripts/emulators start and source .paddock/emulators.env)"
+            )
         dynamodb = aws_client("dynamodb", settings)
         if DEV_TABLE not in dynamodb.list_tables()["TableNames"]:
             create_dynamodb_table(dynamodb, DEV_TABLE)
         self._sqs_url = create_sqs_queue(aws_client("sqs", settings), DEV_SQS).queue_url
         queue_name = self.env.get("PADDOCK_QUEUE_NAME", DEV_AZURE_QUEUE)
-        AzureStorageQueue(azure_queue_client(
-            queue_name, connection_string=settings.azure_connection_string)).create_queues()
+        AzureStorageQueue(
+            azure_queue_client(queue_name, connection_string=settings.azure_connection_string)
+        ).create_queues()
 
     # -- workers --------------------------------------------------------------------------
 
@@ -231,10 +250,15 @@ class DevServer:
 
     def _app(self) -> Starlette:
         async def index(_: Request) -> JSONResponse:
-            return JSONResponse({"aws": f"{self.url}/aws/", "azure": f"{self.url}/azure/",
-                                 "issuer": self.issuer.issuer,
-                                 "openapi": f"{self.url}/aws/openapi.json",
-                                 "console": f"{self.url}/aws/console/"})
+            return JSONResponse(
+                {
+                    "aws": f"{self.url}/aws/",
+                    "azure": f"{self.url}/azure/",
+                    "issuer": self.issuer.issuer,
+                    "openapi": f"{self.url}/aws/openapi.json",
+                    "console": f"{self.url}/aws/console/",
+                }
+            )
 
         async def aws(request: Request) -> Response:
             assert self.aws is not None
@@ -244,16 +268,25 @@ class DevServer:
             assert self.azure is not None
             return await self._forward(request, self.azure.http)
 
-        return Starlette(routes=[Route("/", index),
-                                 Route("/aws/{path:path}", aws, methods=METHODS),
-                                 Route("/azure/{path:path}", azure, methods=METHODS)])
+        return Starlette(
+            routes=[
+                Route("/", index),
+                Route("/aws/{path:path}", aws, methods=METHODS),
+                Route("/azure/{path:path}", azure, methods=METHODS),
+            ]
+        )
 
     async def _forward(self, request: Request, send: Any) -> Response:
         body = await request.body()
         path = "/" + request.path_params["path"]
         result: HttpResult = await run_in_threadpool(
-            send, request.method, path, query=dict(request.query_params),
-            headers=dict(request.headers), body=body)
+            send,
+            request.method,
+            path,
+            query=dict(request.query_params),
+            headers=dict(request.headers),
+            body=body,
+        )
         headers = {k: v for k, v in result.headers.items() if k not in DROP_HEADERS}
         return Response(result.body, status_code=result.status, headers=headers)
 
@@ -263,10 +296,12 @@ class DevServer:
         """Dev tokens: a requester, an approver and an admin of ``tenant``."""
         return {
             "TOKEN": self.issuer.token("alice@acme.example", tenant, [], expires_in=expires_in),
-            "APPROVER": self.issuer.token("bob@acme.example", tenant, ["approver"],
-                                          expires_in=expires_in),
-            "ADMIN": self.issuer.token("root@acme.example", tenant, ["admin", "approver"],
-                                       expires_in=expires_in),
+            "APPROVER": self.issuer.token(
+                "bob@acme.example", tenant, ["approver"], expires_in=expires_in
+            ),
+            "ADMIN": self.issuer.token(
+                "root@acme.example", tenant, ["admin", "approver"], expires_in=expires_in
+            ),
         }
 
 
@@ -324,8 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         tokens = server.tokens()
         args.env_file.parent.mkdir(parents=True, exist_ok=True)
-        args.env_file.write_text("".join(f"{k}={v}\n" for k, v in tokens.items())
-                                 + f"PADDOCK_DEV_URL={server.url}\n")
+        args.env_file.write_text(
+            "".join(f"{k}={v}\n" for k, v in tokens.items()) + f"PADDOCK_DEV_URL={server.url}\n"
+        )
         print(banner(server, args.env_file), flush=True)
         try:
             threading.Event().wait()

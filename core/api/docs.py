@@ -21,8 +21,7 @@ DEFAULT_PATH = Path("docs/api.md")
 def render_reference(doc: dict[str, Any] | None = None) -> str:
     """The route and schema reference as Markdown."""
     doc = doc or openapi_document()
-    lines = ["## Reference", "", f"OpenAPI {doc['openapi']}, served at `GET /openapi.json`.",
-             ""]
+    lines = ["## Reference", "", f"OpenAPI {doc['openapi']}, served at `GET /openapi.json`.", ""]
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             lines += _operation(method.upper(), path, op)
@@ -40,17 +39,22 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
     params = op.get("parameters", [])
     if params:
         out += ["| parameter | in | type | required | description |", "|---|---|---|---|---|"]
-        out += [f"| `{p['name']}` | {p['in']} | {_type(p['schema'])} | "
-                f"{'yes' if p.get('required') else 'no'} | {_cell(p.get('description', ''))} |"
-                for p in params]
+        out += [
+            f"| `{p['name']}` | {p['in']} | {_type(p['schema'])} | "
+            f"{'yes' if p.get('required') else 'no'} | {_cell(p.get('description', ''))} |"
+            for p in params
+        ]
         out.append("")
     body = op.get("requestBody")
     if body:
         schema = body["content"]["application/json"]["schema"]
         out += [f"Body: {_type(schema)}" + ("" if body.get("required") else " (optional)"), ""]
-    codes = ", ".join(f"`{code}` {_type(r['content']['application/json']['schema'])}"
-                      if code.startswith("2") else f"`{code}`"
-                      for code, r in op["responses"].items())
+    codes = ", ".join(
+        f"`{code}` {_type(r['content']['application/json']['schema'])}"
+        if code.startswith("2")
+        else f"`{code}`"
+        for code, r in op["responses"].items()
+    )
     out += [f"Responses: {codes}.", ""]
     return out
 
@@ -66,8 +70,11 @@ def _schema(name: str, schema: dict[str, Any]) -> list[str]:
         return out
     required = set(schema.get("required", []))
     out += ["| field | type | required | description |", "|---|---|---|---|"]
-    out += [f"| `{field}` | {_type(prop)} | {'yes' if field in required else 'no'} | "
-            f"{_cell(prop.get('description', ''))} |" for field, prop in props.items()]
+    out += [
+        f"| `{field}` | {_type(prop)} | {'yes' if field in required else 'no'} | "
+        f"{_cell(prop.get('description', ''))} |"
+        for field, prop in props.items()
+    ]
     return [*out, ""]
 
 

@@ -50,8 +50,9 @@ class _Once(Generic[T]):
 class LazyApi:
     """An ``ApiHandler`` built from the environment when the first request arrives."""
 
-    def __init__(self, build: Callable[[], ApiHandler] | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, build: Callable[[], ApiHandler] | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
         self._api = _Once(build or (lambda: _api_from_env(env)))
 
     def handle(self, request: ApiRequest) -> ApiResponse:
@@ -61,8 +62,9 @@ class LazyApi:
 class LazyWorker:
     """A ``Worker`` built from the environment when the first message arrives."""
 
-    def __init__(self, build: Callable[[], Worker] | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, build: Callable[[], Worker] | None = None, env: Mapping[str, str] | None = None
+    ) -> None:
         self._worker = _Once(build or (lambda: _worker_from_env(env)))
 
     def process_body(self, body: str | bytes) -> WorkOutcome:
@@ -79,5 +81,3 @@ def _worker_from_env(env: Mapping[str, str] | None) -> Worker:
     from core.api.worker import Worker
 
     return Worker.from_env(env)
-
-

@@ -35,9 +35,15 @@ class ErrorBody(BaseModel):
 class ApiError(PaddockError):
     """An error the API reports to its caller with a status code and a stable code."""
 
-    def __init__(self, status: int, code: str, message: str, *,
-                 details: list[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -45,15 +51,21 @@ class ApiError(PaddockError):
         self.headers = headers or {}
 
     def response(self, correlation_id: str | None) -> ApiResponse:
-        body = ErrorBody(error=ErrorDetail(code=self.code, message=self.message,
-                                           details=self.details,
-                                           correlation_id=correlation_id))
+        body = ErrorBody(
+            error=ErrorDetail(
+                code=self.code,
+                message=self.message,
+                details=self.details,
+                correlation_id=correlation_id,
+            )
+        )
         return json_response(self.status, body, self.headers)
 
 
 def unauthorized(message: str) -> ApiError:
-    return ApiError(401, "unauthorized", message,
-                    headers={"www-authenticate": 'Bearer error="invalid_token"'})
+    return ApiError(
+        401, "unauthorized", message, headers={"www-authenticate": 'Bearer error="invalid_token"'}
+    )
 
 
 def forbidden(message: str) -> ApiError:
@@ -76,7 +88,10 @@ def from_paddock_error(exc: PaddockError) -> ApiError:
         return ApiError(422, "invalid_request", exc.message)
     if isinstance(exc, BackendError):
         headers = {"retry-after": str(int(exc.retry_after or 1))}
-        return ApiError(503, "backend_unavailable",
-                        "the state or queue backend is unavailable; retry later",
-                        headers=headers)
+        return ApiError(
+            503,
+            "backend_unavailable",
+            "the state or queue backend is unavailable; retry later",
+            headers=headers,
+        )
     return ApiError(500, "internal_error", "internal error")

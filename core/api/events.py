@@ -16,9 +16,16 @@ REGION = "eu-central-1"
 ACCOUNT = "123456789012"
 
 
-def http_api_event(method: str, path: str, *, query: Mapping[str, str] | None = None,
-                   headers: Mapping[str, str] | None = None, body: bytes = b"",
-                   source_ip: str = "127.0.0.1", stage: str = "$default") -> dict[str, Any]:
+def http_api_event(
+    method: str,
+    path: str,
+    *,
+    query: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+    source_ip: str = "127.0.0.1",
+    stage: str = "$default",
+) -> dict[str, Any]:
     """An API Gateway HTTP API (v2) proxy event for one request.
 
     Header names are lower-cased as API Gateway does; a body that is not UTF-8 text is sent
@@ -35,11 +42,20 @@ def http_api_event(method: str, path: str, *, query: Mapping[str, str] | None = 
         "rawQueryString": urlencode(dict(query or {})),
         "headers": lowered,
         "requestContext": {
-            "accountId": ACCOUNT, "apiId": "paddockdev",
-            "domainName": lowered.get("host", "127.0.0.1"), "domainPrefix": "paddockdev",
-            "http": {"method": method.upper(), "path": raw_path, "protocol": "HTTP/1.1",
-                     "sourceIp": source_ip, "userAgent": lowered.get("user-agent", "")},
-            "requestId": request_id, "routeKey": "$default", "stage": stage,
+            "accountId": ACCOUNT,
+            "apiId": "paddockdev",
+            "domainName": lowered.get("host", "127.0.0.1"),
+            "domainPrefix": "paddockdev",
+            "http": {
+                "method": method.upper(),
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": lowered.get("user-agent", ""),
+            },
+            "requestId": request_id,
+            "routeKey": "$default",
+            "stage": stage,
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
             "timeEpoch": int(now * 1000),
         },
@@ -66,17 +82,34 @@ class SqsMessage:
     receive_count: int = 1
 
 
-def sqs_event(messages: Sequence[SqsMessage], *,
-              queue_arn: str = f"arn:aws:sqs:{REGION}:{ACCOUNT}:paddock-work") -> dict[str, Any]:
+def sqs_event(
+    messages: Sequence[SqsMessage],
+    *,
+    queue_arn: str = f"arn:aws:sqs:{REGION}:{ACCOUNT}:paddock-work",
+) -> dict[str, Any]:
     """An SQS event-source-mapping event carrying ``messages``."""
     now = str(int(time.time() * 1000))
-    return {"Records": [{
-        "messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body,
-        "attributes": {"ApproximateReceiveCount": str(m.receive_count), "SentTimestamp": now,
-                       "SenderId": ACCOUNT, "ApproximateFirstReceiveTimestamp": now},
-        "messageAttributes": {}, "md5OfBody": hashlib.md5(m.body.encode()).hexdigest(),
-        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": REGION,
-    } for m in messages]}
+    return {
+        "Records": [
+            {
+                "messageId": m.message_id,
+                "receiptHandle": m.receipt_handle,
+                "body": m.body,
+                "attributes": {
+                    "ApproximateReceiveCount": str(m.receive_count),
+                    "SentTimestamp": now,
+                    "SenderId": ACCOUNT,
+                    "ApproximateFirstReceiveTimestamp": now,
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(m.body.encode()).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": REGION,
+            }
+            for m in messages
+        ]
+    }
 
 
 @dataclass

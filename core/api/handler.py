@@ -60,18 +60,20 @@ class ApiHandler:
             response = error.response(correlation_id)
         except Exception:
             log.exception("unhandled error", extra={"correlation_id": correlation_id})
-            response = ApiError(500, "internal_error",
-                                "internal error; quote the correlation id when reporting it"
-                                ).response(correlation_id)
+            response = ApiError(
+                500, "internal_error", "internal error; quote the correlation id when reporting it"
+            ).response(correlation_id)
         response.headers[CORRELATION_HEADER] = correlation_id
         self.deps.flush_telemetry()  # spans of this request, before the host freezes us
         return response
 
     def _dispatch(self, request: ApiRequest, correlation_id: str) -> ApiResponse:
         if len(request.body) > MAX_BODY_BYTES:
-            raise ApiError(413, "payload_too_large",
-                           f"request body is {len(request.body)} bytes; the limit is "
-                           f"{MAX_BODY_BYTES}")
+            raise ApiError(
+                413,
+                "payload_too_large",
+                f"request body is {len(request.body)} bytes; the limit is {MAX_BODY_BYTES}",
+            )
         if request.path == "/console" or request.path.startswith("/console/"):
             from core.console import handle_console  # loaded on the first console request
 
@@ -85,9 +87,14 @@ class ApiHandler:
         if route.auth:
             principal = self.deps.authenticator.authenticate(request.header("authorization"))
             principal.require_role(*route.roles)
-        ctx = RequestContext(request=request, principal=principal, params=match.params,
-                             query=_query(route, request.query), body=_body(route, request),
-                             correlation_id=correlation_id)
+        ctx = RequestContext(
+            request=request,
+            principal=principal,
+            params=match.params,
+            query=_query(route, request.query),
+            body=_body(route, request),
+            correlation_id=correlation_id,
+        )
         reply: Reply = route.call(self.service, ctx)
         return json_response(reply.status, reply.body, reply.headers)
 
@@ -104,10 +111,15 @@ def _correlation_id(request: ApiRequest) -> str:
 def _query(route: Route[Any], query: Mapping[str, str]) -> BaseModel | None:
     if route.query is None:
         if query:
-            raise ApiError(422, "validation_error",
-                           f"unknown query parameter(s): {', '.join(sorted(query))}",
-                           details=[{"loc": ["query", k], "msg": "unknown parameter",
-                                     "type": "extra_forbidden"} for k in sorted(query)])
+            raise ApiError(
+                422,
+                "validation_error",
+                f"unknown query parameter(s): {', '.join(sorted(query))}",
+                details=[
+                    {"loc": ["query", k], "msg": "unknown parameter", "type": "extra_forbidden"}
+                    for k in sorted(query)
+                ],
+            )
         return None
     try:
         return route.query.model_validate(dict(query))
@@ -127,8 +139,9 @@ def _body(route: Route[Any], request: ApiRequest) -> BaseModel | None:
         return None
     ctype = (request.header("content-type") or "application/json").split(";")[0].strip()
     if ctype.lower() not in ("application/json", "") and not ctype.lower().endswith("+json"):
-        raise ApiError(415, "unsupported_media_type",
-                       f"send the body as application/json, not {ctype}")
+        raise ApiError(
+            415, "unsupported_media_type", f"send the body as application/json, not {ctype}"
+        )
     try:
         data = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -136,8 +149,9 @@ def _body(route: Route[Any], request: ApiRequest) -> BaseModel | None:
     except RecursionError:
         raise ApiError(400, "malformed_json", "the body is nested too deeply") from None
     if not isinstance(data, dict):
-        raise ApiError(422, "validation_error",
-                       f"the body must be a JSON object, not {type(data).__name__}")
+        raise ApiError(
+            422, "validation_error", f"the body must be a JSON object, not {type(data).__name__}"
+        )
     try:
         return route.body.model_validate(data)
     except ValidationError as exc:
@@ -156,8 +170,10 @@ def _finite(text: str) -> float:
 
 
 def _invalid(where: str, exc: ValidationError) -> ApiError:
-    details = [{"loc": [where, *e["loc"]], "msg": e["msg"], "type": e["type"]}
-               for e in exc.errors(include_url=False, include_input=False)]
+    details = [
+        {"loc": [where, *e["loc"]], "msg": e["msg"], "type": e["type"]}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
     first = details[0]
     path = ".".join(str(p) for p in first["loc"])
     more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""

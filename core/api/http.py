@@ -53,8 +53,11 @@ class ApiResponse:
         return json.loads(self.body) if self.body else None
 
 
-def json_response(status: int, payload: JsonModel | Mapping[str, Any] | None,
-                  headers: Mapping[str, str] | None = None) -> ApiResponse:
+def json_response(
+    status: int,
+    payload: JsonModel | Mapping[str, Any] | None,
+    headers: Mapping[str, str] | None = None,
+) -> ApiResponse:
     """Encode ``payload`` (a pydantic model or plain JSON data) as a JSON response."""
     out = {"content-type": JSON}
     out.update({k.lower(): v for k, v in (headers or {}).items()})

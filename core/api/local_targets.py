@@ -34,8 +34,9 @@ def parse_ports(text: str | None, *, name: str = PORTS_SETTING) -> frozenset[int
     for item in text.split(","):
         entry = item.strip()
         if not (entry.isascii() and entry.isdigit() and 1 <= int(entry) <= 65535):
-            raise ConfigError(f"{name} must be a comma-separated list of ports (1-65535), "
-                              f"not {text!r}")
+            raise ConfigError(
+                f"{name} must be a comma-separated list of ports (1-65535), not {text!r}"
+            )
         ports.add(int(entry))
     return frozenset(ports)
 
@@ -78,8 +79,9 @@ def service_ports(urls: Iterable[str]) -> frozenset[int]:
     return frozenset(found)
 
 
-def check_scenario_base_urls(overrides: Mapping[str, str], *, scenario: str,
-                             allowed_ports: frozenset[int]) -> None:
+def check_scenario_base_urls(
+    overrides: Mapping[str, str], *, scenario: str, allowed_ports: frozenset[int]
+) -> None:
     """Refuse (400 ``base_url_not_allowed``) an override that names a loopback host on a port
     outside ``allowed_ports``. Other hosts are left to the deployment's host allow-list."""
     for title, url in overrides.items():
@@ -88,7 +90,10 @@ def check_scenario_base_urls(overrides: Mapping[str, str], *, scenario: str,
             continue
         if port is None or port not in allowed_ports:
             ports = ", ".join(str(p) for p in sorted(allowed_ports)) or "none"
-            raise ApiError(400, "base_url_not_allowed",
-                           f"base_urls[{title!r}] = {url!r}: in local mode a scenario's tools "
-                           f"may only point at the ports of the services {scenario!r} started "
-                           f"or listed in {PORTS_SETTING} (allowed: {ports})")
+            raise ApiError(
+                400,
+                "base_url_not_allowed",
+                f"base_urls[{title!r}] = {url!r}: in local mode a scenario's tools "
+                f"may only point at the ports of the services {scenario!r} started "
+                f"or listed in {PORTS_SETTING} (allowed: {ports})",
+            )

@@ -65,11 +65,18 @@ def _scenario_names() -> list[str]:
 def _start_run_schema(schema: dict[str, Any]) -> None:
     # Exactly one source: a scenario, or a catalog with a goal.
     schema["oneOf"] = [
-        {"required": ["scenario"],
-         "properties": {"scenario": {"type": "string"}, "catalog": {"type": "null"}}},
-        {"required": ["catalog", "goal"],
-         "properties": {"catalog": {"type": "array"}, "goal": {"type": "string"},
-                        "scenario": {"type": "null"}}},
+        {
+            "required": ["scenario"],
+            "properties": {"scenario": {"type": "string"}, "catalog": {"type": "null"}},
+        },
+        {
+            "required": ["catalog", "goal"],
+            "properties": {
+                "catalog": {"type": "array"},
+                "goal": {"type": "string"},
+                "scenario": {"type": "null"},
+            },
+        },
     ]
     scenario = schema["properties"]["scenario"]
     scenario["anyOf"] = [{"type": "string", "enum": _scenario_names()}, {"type": "null"}]

@@ -19,7 +19,7 @@ REF = "#/components/schemas/{model}"
 TITLE = "Paddock API"
 ERROR_TEXT = {
     400: "Malformed request (bad JSON, missing body, bad Idempotency-Key, a base URL this "
-         "deployment does not allow)",
+    "deployment does not allow)",
     401: "Missing, expired or wrongly signed bearer token",
     403: "The token lacks the role, or the resource belongs to another tenant",
     404: "No such run, approval, scenario or endpoint",
@@ -44,8 +44,11 @@ def openapi_document() -> dict[str, Any]:
 def build_document(routes: Sequence[Route[Any]]) -> dict[str, Any]:
     models: list[tuple[type[BaseModel], Mode]] = [(ErrorBody, "serialization")]
     for route in routes:
-        for model, mode in ((route.body, "validation"), (route.query, "validation"),
-                            (route.response, "serialization")):
+        for model, mode in (
+            (route.body, "validation"),
+            (route.query, "validation"),
+            (route.response, "serialization"),
+        ):
             if model is not None and (model, mode) not in models:
                 models.append((model, mode))  # type: ignore[arg-type]
     refs, defs = models_json_schema(models, ref_template=REF)
@@ -60,20 +63,25 @@ def build_document(routes: Sequence[Route[Any]]) -> dict[str, Any]:
             schemas.pop(route.query.__name__, None)
     return {
         "openapi": "3.1.0",
-        "info": {"title": TITLE, "version": "0.1.0",
-                 "description": "Start, watch, approve and stop fenced agent runs. The same "
-                                "API is served by AWS Lambda and Azure Functions."},
+        "info": {
+            "title": TITLE,
+            "version": "0.1.0",
+            "description": "Start, watch, approve and stop fenced agent runs. The same "
+            "API is served by AWS Lambda and Azure Functions.",
+        },
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
     }
 
 
-def _all_models(roots: Iterator[type[BaseModel]] | Sequence[type[BaseModel]]
-                ) -> set[type[BaseModel]]:
+def _all_models(
+    roots: Iterator[type[BaseModel]] | Sequence[type[BaseModel]],
+) -> set[type[BaseModel]]:
     """The models and every model their fields refer to."""
     seen: set[type[BaseModel]] = set()
     todo = list(roots)
@@ -119,15 +127,18 @@ def _field_docstrings(cls: type) -> dict[str, str]:
     body = tree.body[0].body if tree.body and isinstance(tree.body[0], ast.ClassDef) else []
     docs: dict[str, str] = {}
     for node, nxt in pairwise(body):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant)
-                and isinstance(nxt.value.value, str)):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(nxt, ast.Expr)
+            and isinstance(nxt.value, ast.Constant)
+            and isinstance(nxt.value.value, str)
+        ):
             docs[node.target.id] = inspect.cleandoc(nxt.value.value)
     return docs
 
 
-def _operation(route: Route[Any], refs: dict[Any, Any],
-               schemas: dict[str, Any]) -> dict[str, Any]:
+def _operation(route: Route[Any], refs: dict[Any, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     op: dict[str, Any] = {"operationId": route.operation_id, "summary": route.summary}
     if route.description or route.roles:
         roles = f" Role: {' or '.join(route.roles)}." if route.roles else ""
@@ -135,22 +146,36 @@ def _operation(route: Route[Any], refs: dict[Any, Any],
     params = [_path_param(name) for name in route.path_params]
     if route.query is not None:
         params += _query_params(schemas[route.query.__name__])
-    params += [{"name": name, "in": "header", "required": False, "description": text,
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
-               for name, text in route.headers]
+    params += [
+        {
+            "name": name,
+            "in": "header",
+            "required": False,
+            "description": text,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+        }
+        for name, text in route.headers
+    ]
     if params:
         op["parameters"] = params
     if route.body is not None:
-        op["requestBody"] = {"required": route.body_required, "content": {
-            "application/json": {"schema": refs[(route.body, "validation")]}}}
+        op["requestBody"] = {
+            "required": route.body_required,
+            "content": {"application/json": {"schema": refs[(route.body, "validation")]}},
+        }
     ok: dict[str, Any] = {"description": route.summary}
-    schema = (refs[(route.response, "serialization")] if route.response is not None
-              else {"type": "object"})
+    schema = (
+        refs[(route.response, "serialization")]
+        if route.response is not None
+        else {"type": "object"}
+    )
     ok["content"] = {"application/json": {"schema": schema}}
     responses: dict[str, Any] = {str(route.status): ok}
     for status in _error_statuses(route):
-        responses[str(status)] = {"description": ERROR_TEXT[status], "content": {
-            "application/json": {"schema": refs[(ErrorBody, "serialization")]}}}
+        responses[str(status)] = {
+            "description": ERROR_TEXT[status],
+            "content": {"application/json": {"schema": refs[(ErrorBody, "serialization")]}},
+        }
     op["responses"] = responses
     op["security"] = [{"bearerAuth": []}] if route.auth else []
     return op
@@ -170,8 +195,12 @@ def _error_statuses(route: Route[Any]) -> list[int]:
 
 
 def _path_param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "string", "pattern": PATH_PARAM.pattern}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": PATH_PARAM.pattern},
+    }
 
 
 def _query_params(schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -181,8 +210,12 @@ def _query_params(schema: dict[str, Any]) -> list[dict[str, Any]]:
         prop = dict(prop)
         description = prop.pop("description", None)
         prop.pop("title", None)
-        param: dict[str, Any] = {"name": name, "in": "query", "required": name in required,
-                                 "schema": prop}
+        param: dict[str, Any] = {
+            "name": name,
+            "in": "query",
+            "required": name in required,
+            "schema": prop,
+        }
         if description:
             param["description"] = description
         out.append(param)

@@ -103,9 +103,12 @@ class Router(Generic[S]):
                 return Match(route, params)
             allowed.append(route.method)
         if allowed:
-            raise ApiError(405, "method_not_allowed",
-                           f"{method.upper()} is not allowed on {path}",
-                           headers={"allow": ", ".join(sorted(set(allowed)))})
+            raise ApiError(
+                405,
+                "method_not_allowed",
+                f"{method.upper()} is not allowed on {path}",
+                headers={"allow": ", ".join(sorted(set(allowed)))},
+            )
         raise not_found(f"no such endpoint: {path}")
 
 

@@ -72,8 +72,13 @@ class ApiService:
             # Also on a replay: the first attempt may have died before it enqueued. A second
             # message is harmless, the worker drops it by its version.
             self.deps.enqueue(run.id, run.version, traceparent=run.traceparent)
-        body = RunAccepted(run_id=run.id, status=run.status, tenant=run.tenant, goal=run.goal,
-                           location=f"/runs/{run.id}")
+        body = RunAccepted(
+            run_id=run.id,
+            status=run.status,
+            tenant=run.tenant,
+            goal=run.goal,
+            location=f"/runs/{run.id}",
+        )
         headers = {"location": body.location}
         if replayed:
             headers[REPLAYED] = "true"
@@ -82,8 +87,15 @@ class ApiService:
     def _new_run(self, req: StartRunRequest, tenant: str, subject: str) -> Run:
         settings = self.deps.settings
         budget = Budget(**(req.budget.model_dump(exclude_none=True) if req.budget else {}))
-        run = Run(id=new_run_id(), goal=req.goal or "", tenant=tenant, requested_by=subject,
-                  inputs=dict(req.inputs), planner=req.llm or settings.llm, budget=budget)
+        run = Run(
+            id=new_run_id(),
+            goal=req.goal or "",
+            tenant=tenant,
+            requested_by=subject,
+            inputs=dict(req.inputs),
+            planner=req.llm or settings.llm,
+            budget=budget,
+        )
         if req.scenario is not None:
             from core.scenarios import get_scenario
 
@@ -95,8 +107,10 @@ class ApiService:
             self._check_hosts(req.base_urls.values())
             if self.deps.settings.local_mode:
                 check_scenario_base_urls(
-                    req.base_urls, scenario=scenario.name,
-                    allowed_ports=service_ports(base_urls.values()) | self.deps.local_ports)
+                    req.base_urls,
+                    scenario=scenario.name,
+                    allowed_ports=service_ports(base_urls.values()) | self.deps.local_ports,
+                )
             run.base_urls = base_urls | req.base_urls
             run.inputs = dict(scenario.inputs) | run.inputs
             run.grant = scenario.grant
@@ -125,33 +139,43 @@ class ApiService:
             except ValueError:
                 host = ""
             if host not in self.deps.allowed_hosts:
-                raise ApiError(403, "host_not_allowed",
-                               f"{url!r}: this deployment does not let a request point tools "
-                               "or catalogs at that host")
+                raise ApiError(
+                    403,
+                    "host_not_allowed",
+                    f"{url!r}: this deployment does not let a request point tools "
+                    "or catalogs at that host",
+                )
 
     def _check_catalog(self, run: Run) -> None:
         try:
             self.deps.catalogs(run)
         except (SpecError, OSError, ValueError) as exc:
             message = exc.message if isinstance(exc, PaddockError) else str(exc)
-            raise ApiError(422, "invalid_catalog",
-                           f"the catalog could not be loaded: {message}") from exc
+            raise ApiError(
+                422, "invalid_catalog", f"the catalog could not be loaded: {message}"
+            ) from exc
 
-    def _claim(self, key: str, tenant: str, req: StartRunRequest,
-               run: Run) -> tuple[Run, bool]:
+    def _claim(self, key: str, tenant: str, req: StartRunRequest, run: Run) -> tuple[Run, bool]:
         """Bind the key to this run's id first, then create the run: a retry after a crash
         between the two creates the same run, a concurrent retry finds it."""
         if not key or len(key) > 255 or not key.isascii() or not key.isprintable():
-            raise ApiError(400, "invalid_idempotency_key",
-                           "Idempotency-Key must be 1-255 printable ASCII characters")
+            raise ApiError(
+                400,
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1-255 printable ASCII characters",
+            )
         fingerprint = _fingerprint(tenant, req)
         slot = "api-start:" + hashlib.sha256(f"{tenant}\0{key}".encode()).hexdigest()[:40]
         mine = json.dumps({"run_id": run.id, "fingerprint": fingerprint})
-        stored = json.loads(self.deps.store.put_idempotency(
-            slot, mine, ttl_seconds=IDEMPOTENCY_TTL_SECONDS))
+        stored = json.loads(
+            self.deps.store.put_idempotency(slot, mine, ttl_seconds=IDEMPOTENCY_TTL_SECONDS)
+        )
         if stored["fingerprint"] != fingerprint:
-            raise ApiError(422, "idempotency_key_reused",
-                           "this Idempotency-Key was used with a different request body")
+            raise ApiError(
+                422,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request body",
+            )
         if stored["run_id"] == run.id:
             return self.deps.orchestrator.create(run), False
         try:
@@ -171,23 +195,25 @@ class ApiService:
         q: RunListQuery = ctx.query
         tenant = self._tenant_filter(ctx, q.tenant)
         try:
-            page = self.deps.store.list_runs(status=q.status, tenant=tenant, limit=q.limit,
-                                             cursor=q.cursor)
+            page = self.deps.store.list_runs(
+                status=q.status, tenant=tenant, limit=q.limit, cursor=q.cursor
+            )
         except (ValueError, TypeError, KeyError, PaddockError) as exc:
             if q.cursor is None:
                 raise
-            raise ApiError(422, "invalid_cursor",
-                           "cursor is not one this API returned for this listing") from exc
-        return Reply(200, RunList(runs=[run_head(r) for r in page.runs],
-                                  next_cursor=page.cursor))
+            raise ApiError(
+                422, "invalid_cursor", "cursor is not one this API returned for this listing"
+            ) from exc
+        return Reply(200, RunList(runs=[run_head(r) for r in page.runs], next_cursor=page.cursor))
 
     def cancel_run(self, ctx: RequestContext) -> Reply:
         req: CancelRequest = ctx.body or CancelRequest()
         run = self._visible_run(ctx, with_steps=False)
         if run.status.finished:
             raise ApiError(409, "run_finished", f"run {run.id} already {run.status.value}")
-        run = self.deps.orchestrator.kill(run.id, reason=f"{req.reason} "
-                                          f"(cancelled by {ctx.caller().subject})")
+        run = self.deps.orchestrator.kill(
+            run.id, reason=f"{req.reason} (cancelled by {ctx.caller().subject})"
+        )
         return Reply(200, run_view(self.deps.store.get_run(run.id)))
 
     # -- approvals ------------------------------------------------------------------------
@@ -198,8 +224,12 @@ class ApiService:
         found: list[ApprovalView] = []
         cursor: str | None = None
         for _ in range(20):  # bounded: a page of waiting runs at a time
-            page = self.deps.store.list_runs(status=RunStatus.AWAITING_APPROVAL, tenant=tenant,
-                                             limit=min(q.limit, 50), cursor=cursor)
+            page = self.deps.store.list_runs(
+                status=RunStatus.AWAITING_APPROVAL,
+                tenant=tenant,
+                limit=min(q.limit, 50),
+                cursor=cursor,
+            )
             for head in page.runs:
                 if not head.pending_approvals:
                     continue
@@ -209,7 +239,7 @@ class ApiService:
             if cursor is None or len(found) >= q.limit:
                 break
         found.sort(key=lambda a: a.created_at, reverse=True)
-        return Reply(200, ApprovalList(approvals=found[:q.limit]))
+        return Reply(200, ApprovalList(approvals=found[: q.limit]))
 
     def decide(self, ctx: RequestContext) -> Reply:
         from core.guardrails.approvals import ApprovalError
@@ -221,15 +251,22 @@ class ApiService:
         if approval is None:
             raise not_found(f"run {run.id} has no approval {approval_id}")
         if req.args_hash is not None and req.args_hash != approval.args_hash:
-            raise ApiError(409, "approval_conflict",
-                           f"approval {approval_id} is bound to other arguments than the "
-                           "ones you saw; reload and decide again")
+            raise ApiError(
+                409,
+                "approval_conflict",
+                f"approval {approval_id} is bound to other arguments than the "
+                "ones you saw; reload and decide again",
+            )
         caller = ctx.caller()
         try:
             run = self.deps.orchestrator.decide(
-                run.id, approval_id, approver=caller.subject,
-                approve=req.decision == "approve", comment=req.comment,
-                roles=tuple(sorted(caller.roles)))
+                run.id,
+                approval_id,
+                approver=caller.subject,
+                approve=req.decision == "approve",
+                comment=req.comment,
+                roles=tuple(sorted(caller.roles)),
+            )
         except ApprovalError as exc:
             raise ApiError(409, "approval_conflict", exc.message) from exc
         if not run.status.finished and run.status is not RunStatus.AWAITING_APPROVAL:
@@ -265,15 +302,28 @@ class ApiService:
         tools: list[ToolView] = []
         for name in names:
             scenario = get_scenario(name)
-            probe = Run(id="catalog", goal="", scenario=name,
-                        catalog=[str(p) for p in scenario.spec_paths()],
-                        base_urls=dict(self.deps.scenario_base_urls.get(name, {})))
+            probe = Run(
+                id="catalog",
+                goal="",
+                scenario=name,
+                catalog=[str(p) for p in scenario.spec_paths()],
+                base_urls=dict(self.deps.scenario_base_urls.get(name, {})),
+            )
             for tool in self.deps.catalogs(probe).tools:
-                tools.append(ToolView(
-                    name=tool.name, scenario=name, description=tool.description,
-                    method=tool.method, path=tool.path, location=tool.location.value,
-                    side_effect=tool.side_effect.value, trust=tool.trust.value,
-                    deprecated=tool.deprecated, args_schema=tool.args_schema))
+                tools.append(
+                    ToolView(
+                        name=tool.name,
+                        scenario=name,
+                        description=tool.description,
+                        method=tool.method,
+                        path=tool.path,
+                        location=tool.location.value,
+                        side_effect=tool.side_effect.value,
+                        trust=tool.trust.value,
+                        deprecated=tool.deprecated,
+                        args_schema=tool.args_schema,
+                    )
+                )
         return Reply(200, ToolList(tools=tools))
 
     def health(self, ctx: RequestContext) -> Reply:

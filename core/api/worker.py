@@ -91,9 +91,14 @@ class QueueHandoff:
     a crash at any point neither loses the run nor repeats a call.
     """
 
-    def __init__(self, queues: QueueLookup | Mapping[str, TaskQueue], *,
-                 sender: str | None = None, home: RunStore | None = None,
-                 stores: Mapping[str, RunStore] | None = None) -> None:
+    def __init__(
+        self,
+        queues: QueueLookup | Mapping[str, TaskQueue],
+        *,
+        sender: str | None = None,
+        home: RunStore | None = None,
+        stores: Mapping[str, RunStore] | None = None,
+    ) -> None:
         if stores and home is None:
             raise ConfigError("a replicating handoff needs the home store as well")
         self._queues = _lookup(queues)
@@ -115,9 +120,15 @@ class QueueHandoff:
                 run = self._home.get_run(run.id)
             moved = moved_copy(run, target)
             version = replicate(moved, store)
-        envelope = Envelope.model_validate({
-            "run_id": run.id, "expected_version": version, "target": target,
-            "sender": self._sender, "traceparent": current_traceparent() or run.traceparent})
+        envelope = Envelope.model_validate(
+            {
+                "run_id": run.id,
+                "expected_version": version,
+                "target": target,
+                "sender": self._sender,
+                "traceparent": current_traceparent() or run.traceparent,
+            }
+        )
         self._queues(target).send(envelope)
         if moved is not None and self._home is not None:
             from core.orchestrator.replica import mark_moved
@@ -130,10 +141,14 @@ class QueueHandoff:
         log.info("handed run %s at version %d to %s", run.id, run.version, target)
 
 
-def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
-                     queues: QueueLookup | Mapping[str, TaskQueue], *,
-                     max_steps: int = DEFAULT_MAX_STEPS,
-                     tenant_cap: TenantCap | None = None) -> WorkOutcome:
+def process_envelope(
+    envelope: Envelope,
+    orchestrator: Orchestrator,
+    queues: QueueLookup | Mapping[str, TaskQueue],
+    *,
+    max_steps: int = DEFAULT_MAX_STEPS,
+    tenant_cap: TenantCap | None = None,
+) -> WorkOutcome:
     """Advance the envelope's run by at most ``max_steps`` planned steps.
 
     A run without budget (``Throttled``: a rate limit, a 429/503, or ``tenant_cap`` full) is
@@ -180,9 +195,9 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
     try:
         # The consumer span continues the sender's trace; the advance nests under it.
         with orchestrator.tracing.receive(envelope):
-            run = orchestrator.advance(envelope.run_id,
-                                       expected_version=envelope.expected_version,
-                                       max_steps=max_steps)
+            run = orchestrator.advance(
+                envelope.run_id, expected_version=envelope.expected_version, max_steps=max_steps
+            )
         sent = _handoffs.get() or []
     except Throttled as exc:
         current = orchestrator.store.get_run(envelope.run_id, with_steps=False)
@@ -207,9 +222,17 @@ def process_envelope(envelope: Envelope, orchestrator: Orchestrator,
         return WorkOutcome(Outcome.IDLE, run.id, run.version, run.status)
     if run.version == envelope.expected_version:
         return WorkOutcome(Outcome.IDLE, run.id, run.version, run.status)
-    lookup(here).send(Envelope.model_validate({
-        "run_id": run.id, "expected_version": run.version, "target": here, "sender": here,
-        "traceparent": envelope.traceparent or run.traceparent}))
+    lookup(here).send(
+        Envelope.model_validate(
+            {
+                "run_id": run.id,
+                "expected_version": run.version,
+                "target": here,
+                "sender": here,
+                "traceparent": envelope.traceparent or run.traceparent,
+            }
+        )
+    )
     return WorkOutcome(Outcome.CONTINUED, run.id, run.version, run.status, here)
 
 
@@ -228,8 +251,15 @@ def _stall_wait(head: Run, orchestrator: Orchestrator) -> float | None:
     return orchestrator.claim_lease.total_seconds() - idle
 
 
-def _defer(envelope: Envelope, run: Run, lookup: QueueLookup, here: str,
-           wait: float, *, stall_check: bool = True) -> WorkOutcome:
+def _defer(
+    envelope: Envelope,
+    run: Run,
+    lookup: QueueLookup,
+    here: str,
+    wait: float,
+    *,
+    stall_check: bool = True,
+) -> WorkOutcome:
     """Put the run back on this cloud's queue, visible again after ``wait`` seconds.
 
     Only stall checks count as attempts (``MAX_STALL_CHECKS``): a run deferred for lack of
@@ -237,10 +267,10 @@ def _defer(envelope: Envelope, run: Run, lookup: QueueLookup, here: str,
     if run.status.finished:
         return WorkOutcome(Outcome.STALE, run.id, run.version, run.status)
     delay = min(MAX_DELAY_SECONDS, max(1, math.ceil(wait)))
-    base = envelope.retry() if stall_check else envelope.model_copy(
-        update={"sent_at": utcnow()})
-    again = base.model_copy(update={"expected_version": run.version,
-                                    "kind": EnvelopeKind.ADVANCE, "child_id": None})
+    base = envelope.retry() if stall_check else envelope.model_copy(update={"sent_at": utcnow()})
+    again = base.model_copy(
+        update={"expected_version": run.version, "kind": EnvelopeKind.ADVANCE, "child_id": None}
+    )
     if here != "local":
         again = again.model_copy(update={"target": here})
     lookup(again.target).send(again, delay_seconds=delay)
@@ -248,8 +278,13 @@ def _defer(envelope: Envelope, run: Run, lookup: QueueLookup, here: str,
     return WorkOutcome(Outcome.DEFERRED, run.id, run.version, run.status, again.target, delay)
 
 
-def _child_done(envelope: Envelope, orchestrator: Orchestrator, lookup: QueueLookup,
-                max_steps: int, tenant_cap: TenantCap | None) -> WorkOutcome:
+def _child_done(
+    envelope: Envelope,
+    orchestrator: Orchestrator,
+    lookup: QueueLookup,
+    max_steps: int,
+    tenant_cap: TenantCap | None,
+) -> WorkOutcome:
     """A child finished: record it on the parent and, when this message woke the parent,
     advance it here (a duplicate finds nothing to record and leaves the parent alone)."""
     if orchestrator.children is None:
@@ -263,22 +298,30 @@ def _child_done(envelope: Envelope, orchestrator: Orchestrator, lookup: QueueLoo
     if envelope.child_id is not None and children.needs_sweep(parent):
         # A few children left: re-read them all shortly, in case a notification was lost
         # (a worker died between a child's checkpoint and its message, a lost update).
-        lookup(envelope.target).send(envelope.model_copy(update={"child_id": None}),
-                                     delay_seconds=SWEEP_DELAY_SECONDS)
+        lookup(envelope.target).send(
+            envelope.model_copy(update={"child_id": None}), delay_seconds=SWEEP_DELAY_SECONDS
+        )
     if not woke and not children.stalled_wake(parent, now=orchestrator.clock()):
         outcome = Outcome.WAITING if parent.status is RunStatus.WAITING else Outcome.STALE
         return WorkOutcome(outcome, parent.id, parent.version, parent.status)
-    advance = envelope.model_copy(update={"kind": EnvelopeKind.ADVANCE, "child_id": None,
-                                          "expected_version": parent.version})
-    return process_envelope(advance, orchestrator, lookup, max_steps=max_steps,
-                            tenant_cap=tenant_cap)
+    advance = envelope.model_copy(
+        update={"kind": EnvelopeKind.ADVANCE, "child_id": None, "expected_version": parent.version}
+    )
+    return process_envelope(
+        advance, orchestrator, lookup, max_steps=max_steps, tenant_cap=tenant_cap
+    )
 
 
 class Worker:
     """What a queue trigger holds at module scope: dependencies built on first message."""
 
-    def __init__(self, deps: Deps, *, max_steps: int = DEFAULT_MAX_STEPS,
-                 tenant_concurrency: int | None = None) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        tenant_concurrency: int | None = None,
+    ) -> None:
         self.deps = deps
         self.max_steps = max_steps
         self.tenant_concurrency = tenant_concurrency
@@ -293,18 +336,21 @@ class Worker:
         source = os.environ if env is None else env
         cap = source.get("PADDOCK_TENANT_CONCURRENCY", "")
         if cap and not (cap.isdigit() and int(cap) > 0):
-            raise ConfigError(f"PADDOCK_TENANT_CONCURRENCY must be a positive integer, not "
-                              f"{cap!r}")
+            raise ConfigError(f"PADDOCK_TENANT_CONCURRENCY must be a positive integer, not {cap!r}")
         return cls(Deps(Settings.from_env(env)), tenant_concurrency=int(cap) if cap else None)
 
     def process(self, envelope: Envelope) -> WorkOutcome:
         try:
-            outcome = process_envelope(envelope, self.deps.orchestrator, self.deps.queue_for,
-                                       max_steps=self.max_steps, tenant_cap=self._cap())
+            outcome = process_envelope(
+                envelope,
+                self.deps.orchestrator,
+                self.deps.queue_for,
+                max_steps=self.max_steps,
+                tenant_cap=self._cap(),
+            )
         finally:
             self.deps.flush_telemetry()  # before the serverless host freezes the process
-        log.info("envelope %s for run %s: %s", envelope.id, envelope.run_id,
-                 outcome.outcome.value)
+        log.info("envelope %s for run %s: %s", envelope.id, envelope.run_id, outcome.outcome.value)
         return outcome
 
     def _cap(self) -> TenantCap | None:

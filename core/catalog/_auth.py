@@ -7,11 +7,17 @@ from typing import Any
 
 from core.catalog.models import AuthRequirement
 
-KNOWN = frozenset({"none", "aws_sigv4", "entra", "api_key", "bearer",
-                   "oauth2_client_credentials"})
-_ALIASES = {"sigv4": "aws_sigv4", "awssigv4": "aws_sigv4", "aws-sigv4": "aws_sigv4",
-            "apikey": "api_key", "api-key": "api_key", "azure_ad": "entra", "aad": "entra",
-            "oauth2-client-credentials": "oauth2_client_credentials"}
+KNOWN = frozenset({"none", "aws_sigv4", "entra", "api_key", "bearer", "oauth2_client_credentials"})
+_ALIASES = {
+    "sigv4": "aws_sigv4",
+    "awssigv4": "aws_sigv4",
+    "aws-sigv4": "aws_sigv4",
+    "apikey": "api_key",
+    "api-key": "api_key",
+    "azure_ad": "entra",
+    "aad": "entra",
+    "oauth2-client-credentials": "oauth2_client_credentials",
+}
 _OVERRIDE_FIELDS = ("name", "location", "param_name", "audience", "service", "region")
 
 
@@ -21,8 +27,11 @@ def _scheme_name(value: str) -> str:
 
 
 def security_schemes(document: Mapping[str, Any]) -> dict[str, Any]:
-    found = (document.get("components") or {}).get("securitySchemes") \
-        or document.get("securityDefinitions") or {}
+    found = (
+        (document.get("components") or {}).get("securitySchemes")
+        or document.get("securityDefinitions")
+        or {}
+    )
     return found if isinstance(found, dict) else {}
 
 
@@ -42,8 +51,12 @@ def _from_type(name: str, scheme: Mapping[str, Any], scopes: list[str]) -> AuthR
     if str(scheme.get("x-amazon-apigateway-authtype", "")).lower() == "awssigv4":
         return AuthRequirement(scheme="aws_sigv4", service="execute-api", **base)
     if kind == "apiKey":
-        return AuthRequirement(scheme="api_key", location=str(scheme.get("in", "header")),
-                               param_name=str(scheme.get("name", "")) or None, **base)
+        return AuthRequirement(
+            scheme="api_key",
+            location=str(scheme.get("in", "header")),
+            param_name=str(scheme.get("name", "")) or None,
+            **base,
+        )
     if kind == "http":
         http = str(scheme.get("scheme", "")).lower()
         return AuthRequirement(scheme="bearer" if http == "bearer" else http or "http", **base)
@@ -55,8 +68,9 @@ def _from_type(name: str, scheme: Mapping[str, Any], scopes: list[str]) -> AuthR
     return AuthRequirement(scheme=kind or "unknown", **base)
 
 
-def from_requirements(requirements: Any, schemes: Mapping[str, Any],
-                      warnings: list[str]) -> AuthRequirement:
+def from_requirements(
+    requirements: Any, schemes: Mapping[str, Any], warnings: list[str]
+) -> AuthRequirement:
     """The first alternative Paddock knows how to satisfy (or the first one at all)."""
     if not isinstance(requirements, list) or not requirements:
         return AuthRequirement()
@@ -74,8 +88,10 @@ def from_requirements(requirements: Any, schemes: Mapping[str, Any],
                 continue
             candidates.append(from_scheme(str(name), scheme, list(scopes or [])))
         if len(alternative) > 1:
-            warnings.append(f"security requirement {sorted(alternative)} combines several "
-                            "schemes; only the first is applied")
+            warnings.append(
+                f"security requirement {sorted(alternative)} combines several "
+                "schemes; only the first is applied"
+            )
     for candidate in candidates:
         if candidate.scheme in KNOWN:
             return candidate
@@ -94,8 +110,7 @@ def apply_override(auth: AuthRequirement, override: Any) -> AuthRequirement:
             fields[key] = str(override[key])
     if "scopes" in override:
         scopes = override["scopes"]
-        fields["scopes"] = tuple(str(s) for s in (scopes if isinstance(scopes, list)
-                                                  else [scopes]))
+        fields["scopes"] = tuple(str(s) for s in (scopes if isinstance(scopes, list) else [scopes]))
     if fields["scheme"] == "aws_sigv4":
         fields.setdefault("service", "execute-api")
     if fields["scheme"] == auth.scheme:

@@ -22,8 +22,9 @@ def pick_json(content: Mapping[str, Any]) -> str | None:
     for media in types:
         if media.split(";", 1)[0].strip().lower() == "application/json":
             return media
-    return next((m for m in types if is_json(m) and m != "*/*"), None) or \
-        next((m for m in types if is_json(m)), None)
+    return next((m for m in types if is_json(m) and m != "*/*"), None) or next(
+        (m for m in types if is_json(m)), None
+    )
 
 
 def _trivial(media: Any) -> bool:
@@ -32,21 +33,21 @@ def _trivial(media: Any) -> bool:
     (Stripe declares such empty form bodies on every GET.)
     """
     schema = media.get("schema") if isinstance(media, dict) else None
-    return schema is None or (isinstance(schema, dict) and not schema.get("properties")
-                              and schema.get("additionalProperties") is False
-                              and not any(k in schema for k in ("$ref", "allOf", "anyOf",
-                                                                "oneOf", "patternProperties")))
+    return schema is None or (
+        isinstance(schema, dict)
+        and not schema.get("properties")
+        and schema.get("additionalProperties") is False
+        and not any(k in schema for k in ("$ref", "allOf", "anyOf", "oneOf", "patternProperties"))
+    )
 
 
 def _add_body(args: Args, schema: Any, description: Any, required: bool) -> None:
     if isinstance(description, str) and description.strip() and isinstance(schema, dict):
         schema = {**schema, "description": description.strip()}
-    args.add(Param(arg="body", name="body", location=ParamLocation.BODY, required=required),
-             schema)
+    args.add(Param(arg="body", name="body", location=ParamLocation.BODY, required=required), schema)
 
 
-def openapi_body(args: Args, op: Mapping[str, Any], conv: SchemaConverter, base: str) -> \
-        str | None:
+def openapi_body(args: Args, op: Mapping[str, Any], conv: SchemaConverter, base: str) -> str | None:
     """Add the JSON request body of an OpenAPI 3 operation; its media type, if any."""
     raw = op.get("requestBody")
     if raw is None:
@@ -64,34 +65,52 @@ def openapi_body(args: Args, op: Mapping[str, Any], conv: SchemaConverter, base:
     if media is None:
         if not required and all(_trivial(m) for m in content.values()):
             return None
-        args.warnings.append(f"request body {', '.join(map(str, content))} is not supported "
-                             "(only JSON bodies); the tool sends no body")
+        args.warnings.append(
+            f"request body {', '.join(map(str, content))} is not supported "
+            "(only JSON bodies); the tool sends no body"
+        )
         return None
     entry = content[media] if isinstance(content[media], dict) else {}
-    schema = conv.convert(entry.get("schema", {}), base=where, context=REQUEST,
-                          col=args.collector, where="body")
+    schema = conv.convert(
+        entry.get("schema", {}), base=where, context=REQUEST, col=args.collector, where="body"
+    )
     _add_body(args, schema, body.get("description"), required)
     return media
 
 
-def swagger_body(args: Args, body: Located | None, consumes: list[str],
-                 conv: SchemaConverter) -> str | None:
+def swagger_body(
+    args: Args, body: Located | None, consumes: list[str], conv: SchemaConverter
+) -> str | None:
     """Add the JSON body of a Swagger 2.0 operation from its ``in: body`` parameter."""
     if body is None:
         return None
     media = pick_json(dict.fromkeys(consumes)) if consumes else "application/json"
     if media is None:
-        args.warnings.append(f"request body {', '.join(consumes)} is not supported "
-                             "(only JSON bodies); the tool sends no body")
+        args.warnings.append(
+            f"request body {', '.join(consumes)} is not supported "
+            "(only JSON bodies); the tool sends no body"
+        )
         return None
-    schema = conv.convert(body.spec.get("schema", {}), base=body.base, context=REQUEST,
-                          col=args.collector, where="body")
+    schema = conv.convert(
+        body.spec.get("schema", {}),
+        base=body.base,
+        context=REQUEST,
+        col=args.collector,
+        where="body",
+    )
     _add_body(args, schema, body.spec.get("description"), body.spec.get("required") is True)
     return media
 
 
-def responses(op: Mapping[str, Any], conv: SchemaConverter, base: str, *, swagger: bool,
-              produces: list[str], warnings: list[str]) -> dict[str, dict[str, Any]]:
+def responses(
+    op: Mapping[str, Any],
+    conv: SchemaConverter,
+    base: str,
+    *,
+    swagger: bool,
+    produces: list[str],
+    warnings: list[str],
+) -> dict[str, dict[str, Any]]:
     """JSON response schema by status code, each a root with its own ``$defs``."""
     found: dict[str, dict[str, Any]] = {}
     raw_responses = op.get("responses")
@@ -110,8 +129,9 @@ def responses(op: Mapping[str, Any], conv: SchemaConverter, base: str, *, swagge
         if schema is None:
             continue
         col = Collector()
-        converted = conv.convert(schema, base=where, context=RESPONSE, col=col,
-                                 where=f"response {code}")
+        converted = conv.convert(
+            schema, base=where, context=RESPONSE, col=col, where=f"response {code}"
+        )
         defs = conv.definitions(col, RESPONSE)
         warnings.extend(w for w in col.notes if w not in warnings)
         found[code] = root_schema(converted, defs)
@@ -146,4 +166,3 @@ def root_schema(schema: Any, defs: dict[str, Any]) -> dict[str, Any]:
     if defs:
         return {**schema, "$defs": defs}
     return dict(schema)
-

@@ -17,8 +17,9 @@ from core.catalog._refs import Documents, RefError, RefKey
 Note = Callable[[str], None]
 
 
-def discriminate(docs: Documents, node: dict[str, Any], out: dict[str, Any], base: str,
-                 note: Note, where: str) -> None:
+def discriminate(
+    docs: Documents, node: dict[str, Any], out: dict[str, Any], base: str, note: Note, where: str
+) -> None:
     """Carry ``node``'s discriminator into the converted schema ``out``."""
     disc = node["discriminator"]
     prop = disc.get("propertyName")
@@ -45,8 +46,14 @@ def discriminate(docs: Documents, node: dict[str, Any], out: dict[str, Any], bas
             out[keyword] = _tag_branches(docs, node[keyword], out[keyword], prop, values, base)
 
 
-def _tag_branches(docs: Documents, raw: list[Any], converted: list[Any], prop: str,
-                  values: dict[RefKey, list[str]], base: str) -> list[Any]:
+def _tag_branches(
+    docs: Documents,
+    raw: list[Any],
+    converted: list[Any],
+    prop: str,
+    values: dict[RefKey, list[str]],
+    base: str,
+) -> list[Any]:
     tagged: list[Any] = []
     for raw_branch, branch in zip(raw, converted, strict=True):
         key = None

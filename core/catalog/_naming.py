@@ -20,14 +20,13 @@ def sanitize(raw: str) -> str:
     name = re.sub(r"_{2,}", "_", name).strip("_")
     if len(name) > MAX_NAME:
         digest = hashlib.sha1(raw.encode()).hexdigest()[:8]
-        name = f"{name[:MAX_NAME - 9].rstrip('_')}_{digest}"
+        name = f"{name[: MAX_NAME - 9].rstrip('_')}_{digest}"
     return name
 
 
 def synthesize(method: str, path: str) -> str:
     """A name for an operation without an ``operationId``: ``get_orders_orderId``."""
-    return sanitize(f"{method.lower()}_{path.replace('{', '').replace('}', '')}") or \
-        method.lower()
+    return sanitize(f"{method.lower()}_{path.replace('{', '').replace('}', '')}") or method.lower()
 
 
 def slug(title: str) -> str:
@@ -42,7 +41,7 @@ def unique(name: str, taken: Container[str]) -> str:
     n = 2
     while True:
         suffix = f"_{n}"
-        candidate = f"{name[:MAX_NAME - len(suffix)]}{suffix}"
+        candidate = f"{name[: MAX_NAME - len(suffix)]}{suffix}"
         if candidate not in taken:
             return candidate
         n += 1

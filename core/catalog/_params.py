@@ -12,12 +12,31 @@ from core.catalog.models import Param, ParamLocation
 
 _ORDER = {"path": 0, "query": 1, "header": 2}
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
-_SWAGGER_SCHEMA_KEYS = ("type", "format", "items", "default", "maximum", "exclusiveMaximum",
-                        "minimum", "exclusiveMinimum", "maxLength", "minLength", "pattern",
-                        "maxItems", "minItems", "uniqueItems", "enum", "multipleOf",
-                        "x-nullable")
-_COLLECTION_STYLES = {"csv": ("form", False), "ssv": ("spaceDelimited", False),
-                      "pipes": ("pipeDelimited", False), "multi": ("form", True)}
+_SWAGGER_SCHEMA_KEYS = (
+    "type",
+    "format",
+    "items",
+    "default",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "enum",
+    "multipleOf",
+    "x-nullable",
+)
+_COLLECTION_STYLES = {
+    "csv": ("form", False),
+    "ssv": ("spaceDelimited", False),
+    "pipes": ("pipeDelimited", False),
+    "multi": ("form", True),
+}
 
 
 @dataclass
@@ -45,8 +64,9 @@ class Located:
     base: str
 
 
-def collect(path_level: Any, op_level: Any, docs: Documents, base: str,
-            warnings: list[str]) -> list[Located]:
+def collect(
+    path_level: Any, op_level: Any, docs: Documents, base: str, warnings: list[str]
+) -> list[Located]:
     """Path-item parameters overridden by operation parameters with the same name and place."""
     merged: dict[tuple[str, str], Located] = {}
     for group in (path_level, op_level):
@@ -65,8 +85,15 @@ def collect(path_level: Any, op_level: Any, docs: Documents, base: str,
     return list(merged.values())
 
 
-def add_parameters(args: Args, found: list[Located], conv: SchemaConverter, *, path: str,
-                   swagger: bool, reserve_body: bool) -> None:
+def add_parameters(
+    args: Args,
+    found: list[Located],
+    conv: SchemaConverter,
+    *,
+    path: str,
+    swagger: bool,
+    reserve_body: bool,
+) -> None:
     """Add every path, query and header parameter; warn about the ones that cannot be sent."""
     usable: list[Located] = []
     for item in found:
@@ -74,15 +101,20 @@ def add_parameters(args: Args, found: list[Located], conv: SchemaConverter, *, p
         if place in _ORDER and not (place == "header" and name.lower() in _IGNORED_HEADERS):
             usable.append(item)
         elif place == "header":
-            args.warnings.append(f"header parameter {name!r} ignored (set by the client: "
-                                 "content negotiation or auth)")
+            args.warnings.append(
+                f"header parameter {name!r} ignored (set by the client: "
+                "content negotiation or auth)"
+            )
         elif place == "cookie":
             need = "required " if item.spec.get("required") else ""
-            args.warnings.append(f"{need}cookie parameter {name!r} is not supported; "
-                                 "it is never sent")
+            args.warnings.append(
+                f"{need}cookie parameter {name!r} is not supported; it is never sent"
+            )
         elif place != "body":  # Swagger body parameters are the request body
-            args.warnings.append(f"{place} parameter {name!r} is not supported "
-                                 "(only JSON request bodies); it is never sent")
+            args.warnings.append(
+                f"{place} parameter {name!r} is not supported "
+                "(only JSON request bodies); it is never sent"
+            )
     usable.sort(key=lambda item: _ORDER[str(item.spec["in"])])
     taken: set[str] = {"body"} if reserve_body else set()
     declared = set()
@@ -94,12 +126,13 @@ def add_parameters(args: Args, found: list[Located], conv: SchemaConverter, *, p
         _add_one(args, item, arg, conv, swagger)
     for name in re.findall(r"{([^}/]+)}", path):
         if name not in declared:
-            args.warnings.append(f"path parameter {name!r} is not declared; "
-                                 "accepted as a string")
+            args.warnings.append(f"path parameter {name!r} is not declared; accepted as a string")
             arg = _arg_name(name, "path", taken)
             taken.add(arg)
-            args.add(Param(arg=arg, name=name, location=ParamLocation.PATH, required=True),
-                     {"type": "string"})
+            args.add(
+                Param(arg=arg, name=name, location=ParamLocation.PATH, required=True),
+                {"type": "string"},
+            )
     for name in sorted(declared - set(re.findall(r"{([^}/]+)}", path))):
         args.warnings.append(f"path parameter {name!r} does not appear in the path {path}")
 
@@ -114,8 +147,7 @@ def _arg_name(name: str, place: str, taken: set[str]) -> str:
     return candidate
 
 
-def _add_one(args: Args, item: Located, arg: str, conv: SchemaConverter,
-             swagger: bool) -> None:
+def _add_one(args: Args, item: Located, arg: str, conv: SchemaConverter, swagger: bool) -> None:
     spec, place, name = item.spec, str(item.spec["in"]), str(item.spec["name"])
     where = f"{place} parameter {name}"
     style: str | None = spec.get("style") if isinstance(spec.get("style"), str) else None
@@ -128,16 +160,23 @@ def _add_one(args: Args, item: Located, arg: str, conv: SchemaConverter,
     elif isinstance(spec.get("content"), dict) and spec["content"]:
         media, body = next(iter(spec["content"].items()))
         raw = body.get("schema", {}) if isinstance(body, dict) else {}
-        args.warnings.append(f"{where} is serialised as {media}; Paddock sends it as a plain "
-                             "value")
+        args.warnings.append(f"{where} is serialised as {media}; Paddock sends it as a plain value")
     else:
         raw = {}
-    schema = conv.convert(raw, base=item.base, context=REQUEST, col=args.collector,
-                          where=where)
+    schema = conv.convert(raw, base=item.base, context=REQUEST, col=args.collector, where=where)
     schema = _annotate(schema, spec)
     required = place == "path" or spec.get("required") is True
-    args.add(Param(arg=arg, name=name, location=ParamLocation(place), required=required,
-                   style=style, explode=explode), schema)
+    args.add(
+        Param(
+            arg=arg,
+            name=name,
+            location=ParamLocation(place),
+            required=required,
+            style=style,
+            explode=explode,
+        ),
+        schema,
+    )
 
 
 def _annotate(schema: Any, spec: dict[str, Any]) -> Any:
@@ -155,8 +194,9 @@ def _annotate(schema: Any, spec: dict[str, Any]) -> Any:
     return {"allOf": [schema], **extra} if schema is False else extra
 
 
-def _collection_style(spec: dict[str, Any], place: str, warnings: list[str],
-                      where: str) -> tuple[str | None, bool | None]:
+def _collection_style(
+    spec: dict[str, Any], place: str, warnings: list[str], where: str
+) -> tuple[str | None, bool | None]:
     if spec.get("type") != "array":
         return None, None
     fmt = str(spec.get("collectionFormat", "csv"))

@@ -60,8 +60,7 @@ def walk_pointer(document: Any, pointer: str) -> Any:
 class Documents:
     """The root document and every document reached through a relative ``$ref``."""
 
-    def __init__(self, root: dict[str, Any], source: str,
-                 loader: FileLoader | None = None) -> None:
+    def __init__(self, root: dict[str, Any], source: str, loader: FileLoader | None = None) -> None:
         self.root_uri = source
         self._docs: dict[str, Any] = {source: root}
         self._loader = loader or _load_file
@@ -87,8 +86,10 @@ class Documents:
         if is_url(self.root_uri) and _origin(uri) != _origin(self.root_uri):
             # A spec fetched from a server may only pull in files from that same server: an
             # absolute $ref must not make Paddock read local files or reach other hosts.
-            raise RefError(f"$ref '{ref}': '{uri}' is outside the spec's origin "
-                           f"{_origin(self.root_uri)}; not followed")
+            raise RefError(
+                f"$ref '{ref}': '{uri}' is outside the spec's origin "
+                f"{_origin(self.root_uri)}; not followed"
+            )
         try:
             self._docs[uri] = self._loader(uri)
         except SpecError as exc:

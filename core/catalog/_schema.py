@@ -21,19 +21,57 @@ RESPONSE = "response"
 
 _SCHEMA_MAPS = ("properties", "patternProperties", "dependentSchemas")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
-_SCHEMA_ONE = ("additionalProperties", "not", "contains", "propertyNames", "if", "then",
-               "else", "unevaluatedProperties", "unevaluatedItems", "additionalItems",
-               "contentSchema")
-_DROPPED = frozenset({"xml", "externalDocs", "$id", "$schema", "$anchor", "$dynamicAnchor",
-                      "$defs", "definitions", "nullable", "x-nullable", "example",
-                      "discriminator", "collectionFormat", "$comment",
-                      "dependencies"})
-_NUMBERS = ("minimum", "maximum", "multipleOf", "minLength", "maxLength", "minItems",
-            "maxItems", "minProperties", "maxProperties", "minContains", "maxContains")
-_ANNOTATIONS = frozenset({"description", "title", "default", "examples", "deprecated",
-                          "readOnly", "writeOnly", "format"})
-_STRINGS = frozenset({"title", "description", "format", "contentMediaType", "contentEncoding",
-                      "$ref"})
+_SCHEMA_ONE = (
+    "additionalProperties",
+    "not",
+    "contains",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "additionalItems",
+    "contentSchema",
+)
+_DROPPED = frozenset(
+    {
+        "xml",
+        "externalDocs",
+        "$id",
+        "$schema",
+        "$anchor",
+        "$dynamicAnchor",
+        "$defs",
+        "definitions",
+        "nullable",
+        "x-nullable",
+        "example",
+        "discriminator",
+        "collectionFormat",
+        "$comment",
+        "dependencies",
+    }
+)
+_NUMBERS = (
+    "minimum",
+    "maximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "minProperties",
+    "maxProperties",
+    "minContains",
+    "maxContains",
+)
+_ANNOTATIONS = frozenset(
+    {"description", "title", "default", "examples", "deprecated", "readOnly", "writeOnly", "format"}
+)
+_STRINGS = frozenset(
+    {"title", "description", "format", "contentMediaType", "contentEncoding", "$ref"}
+)
 _BOOLEANS = frozenset({"uniqueItems", "readOnly", "writeOnly", "deprecated"})
 _JSON_TYPES = frozenset({"string", "number", "integer", "boolean", "array", "object", "null"})
 
@@ -70,14 +108,17 @@ class SchemaConverter:
 
     # -- public -------------------------------------------------------------------------------
 
-    def convert(self, node: Any, *, base: str, context: str, col: Collector,
-                where: str = "") -> Any:
+    def convert(
+        self, node: Any, *, base: str, context: str, col: Collector, where: str = ""
+    ) -> Any:
         """Convert one schema; ``col`` gathers the ``$defs`` names and warnings it needs."""
         if isinstance(node, bool):
             return node
         if not isinstance(node, dict):
-            col.note(f"{where or 'schema'}: not a schema object ({type(node).__name__}); "
-                     "accepts any value")
+            col.note(
+                f"{where or 'schema'}: not a schema object ({type(node).__name__}); "
+                "accepts any value"
+            )
             return {}
         if isinstance(node.get("$ref"), str):
             return self._ref(node, base, context, col, where)
@@ -112,8 +153,9 @@ class SchemaConverter:
 
     # -- refs ---------------------------------------------------------------------------------
 
-    def _ref(self, node: dict[str, Any], base: str, context: str, col: Collector,
-             where: str) -> Any:
+    def _ref(
+        self, node: dict[str, Any], base: str, context: str, col: Collector, where: str
+    ) -> Any:
         ref = node["$ref"]
         try:
             key, target = self.docs.resolve(ref, base)
@@ -159,8 +201,9 @@ class SchemaConverter:
             self._names[key] = name
         return name
 
-    def _siblings(self, node: dict[str, Any], result: Any, base: str, context: str,
-                  col: Collector, where: str) -> Any:
+    def _siblings(
+        self, node: dict[str, Any], result: Any, base: str, context: str, col: Collector, where: str
+    ) -> Any:
         extra = {k: v for k, v in node.items() if k != "$ref" and not k.startswith("x-")}
         nullable = extra.pop("nullable", None) is True
         if extra:
@@ -175,8 +218,9 @@ class SchemaConverter:
 
     # -- objects ------------------------------------------------------------------------------
 
-    def _object(self, node: dict[str, Any], base: str, context: str, col: Collector,
-                where: str) -> dict[str, Any]:
+    def _object(
+        self, node: dict[str, Any], base: str, context: str, col: Collector, where: str
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in node.items():
             if not isinstance(key, str) or key.startswith("x-") or key in _DROPPED:
@@ -201,11 +245,24 @@ class SchemaConverter:
             out = _nullable(out)
         return out
 
-    def _keyword(self, key: str, value: Any, node: dict[str, Any], base: str, context: str,
-                 col: Collector, where: str) -> Any:
+    def _keyword(
+        self,
+        key: str,
+        value: Any,
+        node: dict[str, Any],
+        base: str,
+        context: str,
+        col: Collector,
+        where: str,
+    ) -> Any:
         def sub(item: Any, part: str) -> Any:
-            return self.convert(item, base=base, context=context, col=col,
-                                where=f"{where}.{part}" if where else part)
+            return self.convert(
+                item,
+                base=base,
+                context=context,
+                col=col,
+                where=f"{where}.{part}" if where else part,
+            )
 
         if key in _SCHEMA_MAPS:
             if not isinstance(value, dict):
@@ -242,7 +299,8 @@ class SchemaConverter:
         if key == "examples" and not isinstance(value, list):
             return [value]
         if (key in _STRINGS and not isinstance(value, str)) or (
-                key in _BOOLEANS and not isinstance(value, bool)):
+            key in _BOOLEANS and not isinstance(value, bool)
+        ):
             col.note(f"{where or 'schema'}: '{key}: {value!r:.40}' has the wrong type; dropped")
             return _SKIP
         if key == "enum" and not isinstance(value, list):
@@ -253,8 +311,9 @@ class SchemaConverter:
     def _type(self, value: Any, where: str, col: Collector) -> Any:
         kinds = value if isinstance(value, list) else [value]
         if "file" in kinds:
-            col.note(f"{where or 'schema'}: 'type: file' (binary content) is not JSON; "
-                     "accepts any value")
+            col.note(
+                f"{where or 'schema'}: 'type: file' (binary content) is not JSON; accepts any value"
+            )
         kept = [k for k in kinds if k in _JSON_TYPES]
         dropped = [k for k in kinds if k not in _JSON_TYPES and k != "file"]
         if dropped:
@@ -267,24 +326,33 @@ class SchemaConverter:
         try:
             re.compile(str(value))
         except re.error as exc:
-            col.note(f"{where or 'schema'}: pattern {value!r} is not a valid regular "
-                     f"expression ({exc}); dropped")
+            col.note(
+                f"{where or 'schema'}: pattern {value!r} is not a valid regular "
+                f"expression ({exc}); dropped"
+            )
             return _SKIP
         return str(value)
 
-    def _dependencies(self, value: dict[str, Any], out: dict[str, Any], base: str,
-                      context: str, col: Collector, where: str) -> None:
+    def _dependencies(
+        self,
+        value: dict[str, Any],
+        out: dict[str, Any],
+        base: str,
+        context: str,
+        col: Collector,
+        where: str,
+    ) -> None:
         """Draft-4 ``dependencies``: lists become dependentRequired, schemas dependentSchemas."""
         for name, dep in value.items():
             if isinstance(dep, list):
                 out.setdefault("dependentRequired", {})[str(name)] = [str(d) for d in dep]
             else:
                 out.setdefault("dependentSchemas", {})[str(name)] = self.convert(
-                    dep, base=base, context=context, col=col, where=f"{where}.{name}")
+                    dep, base=base, context=context, col=col, where=f"{where}.{name}"
+                )
 
     def _exclusive_bounds(self, node: dict[str, Any], out: dict[str, Any]) -> None:
-        for bound, exclusive in (("minimum", "exclusiveMinimum"),
-                                 ("maximum", "exclusiveMaximum")):
+        for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
             flag = node.get(exclusive)
             if isinstance(flag, bool):  # OpenAPI 3.0 / Swagger: a flag on minimum/maximum
                 if flag and bound in out:
@@ -292,8 +360,9 @@ class SchemaConverter:
             elif isinstance(flag, int | float):
                 out[exclusive] = flag
 
-    def _drop_hidden(self, node: dict[str, Any], out: dict[str, Any], base: str,
-                     context: str) -> None:
+    def _drop_hidden(
+        self, node: dict[str, Any], out: dict[str, Any], base: str, context: str
+    ) -> None:
         """readOnly properties are not sent; writeOnly ones are not required in responses."""
         props = node.get("properties")
         if not isinstance(props, dict) or "properties" not in out:

@@ -31,8 +31,7 @@ def openapi_base_url(servers: Any, source: str) -> tuple[str, str | None]:
 
     url = re.sub(r"{([^}]+)}", fill, url)
     if missing:
-        return url.rstrip("/"), (f"server URL {url!r}: no default for {missing}; "
-                                 "pass base_url")
+        return url.rstrip("/"), (f"server URL {url!r}: no default for {missing}; pass base_url")
     if is_url(url):
         return url.rstrip("/"), None
     return _relative(url, source)
@@ -54,5 +53,7 @@ def swagger_base_url(document: Mapping[str, Any], source: str) -> tuple[str, str
 def _relative(url: str, source: str) -> tuple[str, str | None]:
     if is_url(source):
         return urljoin(source, url).rstrip("/"), None
-    return url.rstrip("/"), (f"server URL {url!r} is relative and the spec was read from a "
-                             "file; pass base_url to say where the API lives")
+    return url.rstrip("/"), (
+        f"server URL {url!r} is relative and the spec was read from a "
+        "file; pass base_url to say where the API lives"
+    )

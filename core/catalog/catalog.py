@@ -22,17 +22,26 @@ class Catalog:
     already in the catalog keep their names.
     """
 
-    def __init__(self, tools: Iterable[Tool] = (), *, specs: Iterable[SpecRef] = (),
-                 warnings: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        tools: Iterable[Tool] = (),
+        *,
+        specs: Iterable[SpecRef] = (),
+        warnings: Iterable[str] = (),
+    ) -> None:
         self._tools: dict[str, Tool] = {}
         self._specs: list[SpecRef] = list(specs)
         self._warnings: list[str] = list(warnings)
         self._add_tools(list(tools), title=None)
 
     @classmethod
-    def from_sources(cls, sources: Sequence[str], *,
-                     base_urls: Mapping[str, str] | None = None,
-                     client: httpx.Client | None = None) -> Catalog:
+    def from_sources(
+        cls,
+        sources: Sequence[str],
+        *,
+        base_urls: Mapping[str, str] | None = None,
+        client: httpx.Client | None = None,
+    ) -> Catalog:
         """Import every spec in ``sources`` (files or URLs, JSON or YAML).
 
         ``base_urls`` overrides where a spec's API lives; it is keyed by the source as given,
@@ -46,9 +55,14 @@ class Catalog:
             catalog.add_spec(source, base_urls=base_urls, client=client)
         return catalog
 
-    def add_spec(self, source: str, *, base_url: str | None = None,
-                 base_urls: Mapping[str, str] | None = None,
-                 client: httpx.Client | None = None) -> list[Tool]:
+    def add_spec(
+        self,
+        source: str,
+        *,
+        base_url: str | None = None,
+        base_urls: Mapping[str, str] | None = None,
+        client: httpx.Client | None = None,
+    ) -> list[Tool]:
         """Import the spec at ``source``; returns the tools added, as named in the catalog.
 
         ``mcp+stdio:COMMAND`` and ``mcp+http(s)://URL`` sources import an MCP server's tools.
@@ -62,18 +76,25 @@ class Catalog:
             base_url = _base_url_for(base_urls, source, document)
         return self.add_document(document, source=source, raw=raw, base_url=base_url)
 
-    def add_document(self, document: Mapping[str, Any], *, source: str = "<document>",
-                     raw: bytes | None = None, base_url: str | None = None) -> list[Tool]:
+    def add_document(
+        self,
+        document: Mapping[str, Any],
+        *,
+        source: str = "<document>",
+        raw: bytes | None = None,
+        base_url: str | None = None,
+    ) -> list[Tool]:
         """Import an already parsed spec; returns the tools added."""
-        return self.add_result(import_document(document, source=source, raw=raw,
-                                               base_url=base_url))
+        return self.add_result(import_document(document, source=source, raw=raw, base_url=base_url))
 
     def add_result(self, result: ImportResult) -> list[Tool]:
         """Add what ``import_spec`` produced; returns the tools added."""
-        if any(s.sha256 == result.spec.sha256 for s in self._specs) and result.tools and all(
-                self._tools.get(t.name) == t for t in result.tools):
-            self._warnings.append(f"spec {result.spec.source!r} is already in the catalog; "
-                                  "skipped")
+        if (
+            any(s.sha256 == result.spec.sha256 for s in self._specs)
+            and result.tools
+            and all(self._tools.get(t.name) == t for t in result.tools)
+        ):
+            self._warnings.append(f"spec {result.spec.source!r} is already in the catalog; skipped")
             return []
         self._specs.append(result.spec)
         self._warnings.extend(f"{result.spec.title}: {w}" for w in result.warnings)
@@ -86,9 +107,11 @@ class Catalog:
             if name in self._tools:
                 prefix = slug(title or (tool.spec.title if tool.spec else "spec"))
                 name = unique(sanitize(f"{prefix}_{tool.name}"), self._tools)
-                self._warnings.append(f"{tool.name!r} from {title or 'a later spec'!r} is "
-                                      f"also in {self._spec_title(tool.name)!r}; "
-                                      f"renamed {name!r}")
+                self._warnings.append(
+                    f"{tool.name!r} from {title or 'a later spec'!r} is "
+                    f"also in {self._spec_title(tool.name)!r}; "
+                    f"renamed {name!r}"
+                )
                 tool = tool.model_copy(update={"name": name})
             self._tools[name] = tool
             added.append(tool)
@@ -147,8 +170,9 @@ class Catalog:
         return f"Catalog({len(self._tools)} tools from {len(self._specs)} specs)"
 
 
-def _base_url_for(base_urls: Mapping[str, str], source: str,
-                  document: Mapping[str, Any]) -> str | None:
+def _base_url_for(
+    base_urls: Mapping[str, str], source: str, document: Mapping[str, Any]
+) -> str | None:
     info = document.get("info")
     title = str(info.get("title", "")) if isinstance(info, Mapping) else ""
     for key in (source, title, slug(title) if title else None):

@@ -15,22 +15,29 @@ def short_description(text: str, limit: int = MAX_DESCRIPTION) -> str:
     text = text.strip()
     if len(text) <= limit:
         return text
-    cut = text[:limit - 1]
+    cut = text[: limit - 1]
     space = cut.rfind(" ")
     if space > limit // 2:
         cut = cut[:space]
     return cut.rstrip() + "…"
 
 
-def to_openai_tools(tools: Iterable[Tool], *,
-                    max_description: int = MAX_DESCRIPTION) -> list[dict[str, Any]]:
+def to_openai_tools(
+    tools: Iterable[Tool], *, max_description: int = MAX_DESCRIPTION
+) -> list[dict[str, Any]]:
     """OpenAI function-calling tools: ``{"type": "function", "function": {...}}`` each.
 
     ``parameters`` is the tool's argument schema as is (``$defs`` included), so arguments the
     model produces can be validated against exactly what was advertised.
     """
-    return [{"type": "function",
-             "function": {"name": tool.name,
-                          "description": short_description(tool.description, max_description),
-                          "parameters": tool.args_schema}}
-            for tool in tools]
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": short_description(tool.description, max_description),
+                "parameters": tool.args_schema,
+            },
+        }
+        for tool in tools
+    ]

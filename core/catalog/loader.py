@@ -31,8 +31,9 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def read_source(source: str, *, client: httpx.Client | None = None,
-                timeout: float = DEFAULT_TIMEOUT) -> bytes:
+def read_source(
+    source: str, *, client: httpx.Client | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> bytes:
     """The bytes at ``source`` (a path or an http(s) URL), gunzipped when compressed."""
     raw = _fetch(source, client, timeout) if is_url(source) else _read_file(source)
     if raw[:2] == b"\x1f\x8b":
@@ -90,8 +91,9 @@ def _where(exc: yaml.YAMLError) -> str:
     problem = getattr(exc, "problem", None) or ""
     if mark is None:
         return f": {problem}" if problem else ""
-    return f" at line {mark.line + 1}, column {mark.column + 1}" + (f": {problem}"
-                                                                    if problem else "")
+    return f" at line {mark.line + 1}, column {mark.column + 1}" + (
+        f": {problem}" if problem else ""
+    )
 
 
 def detect_format(document: Any, source: str = "<document>") -> str:
@@ -101,22 +103,26 @@ def detect_format(document: Any, source: str = "<document>") -> str:
     if "swagger" in document:
         if str(document["swagger"]).strip() == "2.0":
             return "swagger-2.0"
-        raise SpecError(f"{source}: unsupported Swagger version {document['swagger']!r} "
-                        "(2.0 is supported)")
+        raise SpecError(
+            f"{source}: unsupported Swagger version {document['swagger']!r} (2.0 is supported)"
+        )
     if "openapi" in document:
         version = str(document["openapi"]).strip()
         if version.startswith("3.0"):
             return "openapi-3.0"
         if version.startswith("3.1"):
             return "openapi-3.1"
-        raise SpecError(f"{source}: unsupported OpenAPI version {version!r} "
-                        "(3.0 and 3.1 are supported)")
-    raise SpecError(f"{source}: not an OpenAPI or Swagger document "
-                    "(no 'openapi' or 'swagger' field)")
+        raise SpecError(
+            f"{source}: unsupported OpenAPI version {version!r} (3.0 and 3.1 are supported)"
+        )
+    raise SpecError(
+        f"{source}: not an OpenAPI or Swagger document (no 'openapi' or 'swagger' field)"
+    )
 
 
-def load_document(source: str, *, client: httpx.Client | None = None,
-                  timeout: float = DEFAULT_TIMEOUT) -> tuple[dict[str, Any], bytes]:
+def load_document(
+    source: str, *, client: httpx.Client | None = None, timeout: float = DEFAULT_TIMEOUT
+) -> tuple[dict[str, Any], bytes]:
     """Read and parse the spec at ``source`` (file path or http(s) URL, JSON or YAML).
 
     ``.gz`` content is decompressed transparently; the returned bytes are the decompressed

@@ -22,9 +22,16 @@ from core.catalog.loader import detect_format, load_document
 from core.catalog.models import AuthRequirement, Location, SideEffect, SpecRef, Tool, Trust
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-_SIDE_EFFECTS = {"get": SideEffect.READ, "head": SideEffect.READ, "options": SideEffect.READ,
-                 "trace": SideEffect.READ, "post": SideEffect.WRITE, "put": SideEffect.WRITE,
-                 "patch": SideEffect.WRITE, "delete": SideEffect.DESTRUCTIVE}
+_SIDE_EFFECTS = {
+    "get": SideEffect.READ,
+    "head": SideEffect.READ,
+    "options": SideEffect.READ,
+    "trace": SideEffect.READ,
+    "post": SideEffect.WRITE,
+    "put": SideEffect.WRITE,
+    "patch": SideEffect.WRITE,
+    "delete": SideEffect.DESTRUCTIVE,
+}
 DRIFT_MODES = ("pause", "fail", "warn")
 
 
@@ -63,8 +70,9 @@ class _Spec:
         return self.format == "swagger-2.0"
 
 
-def import_spec(source: str, *, base_url: str | None = None,
-                client: httpx.Client | None = None) -> ImportResult:
+def import_spec(
+    source: str, *, base_url: str | None = None, client: httpx.Client | None = None
+) -> ImportResult:
     """Load the spec at ``source`` (file or URL, JSON or YAML) and convert it.
 
     ``base_url`` replaces the servers the spec declares, for every operation.
@@ -76,14 +84,24 @@ def import_spec(source: str, *, base_url: str | None = None,
     return import_document(document, source=source, raw=raw, base_url=base_url)
 
 
-def tools_from_document(document: Mapping[str, Any], *, source: str = "<document>",
-                        raw: bytes | None = None, base_url: str | None = None) -> list[Tool]:
+def tools_from_document(
+    document: Mapping[str, Any],
+    *,
+    source: str = "<document>",
+    raw: bytes | None = None,
+    base_url: str | None = None,
+) -> list[Tool]:
     """The tools of an already parsed document (see ``import_document``)."""
     return import_document(document, source=source, raw=raw, base_url=base_url).tools
 
 
-def import_document(document: Mapping[str, Any], *, source: str = "<document>",
-                    raw: bytes | None = None, base_url: str | None = None) -> ImportResult:
+def import_document(
+    document: Mapping[str, Any],
+    *,
+    source: str = "<document>",
+    raw: bytes | None = None,
+    base_url: str | None = None,
+) -> ImportResult:
     """Convert a parsed Swagger 2.0 / OpenAPI 3.x document into tools.
 
     ``source`` names where the document came from (relative ``$ref``s and relative server
@@ -106,8 +124,10 @@ def import_document(document: Mapping[str, Any], *, source: str = "<document>",
         name = sanitize(operation_id) or synthesize(method, path)
         if name in taken:
             renamed = unique(name, taken)
-            spec.warnings.append(f"{label}: operation name {name!r} is used twice in the spec; "
-                                 f"this one is {renamed!r}")
+            spec.warnings.append(
+                f"{label}: operation name {name!r} is used twice in the spec; "
+                f"this one is {renamed!r}"
+            )
             name = renamed
         try:
             tools.append(_tool(spec, ref, name, operation_id or name, path, method, item, op))
@@ -126,8 +146,13 @@ def _spec_ref(doc: Mapping[str, Any], fmt: str, source: str, raw: bytes | None) 
     if raw is None:
         raw = _canonical_bytes(doc)
     title = str(info.get("title") or Path(source).stem or "spec").strip()
-    return SpecRef(title=title, version=str(info.get("version", "")), source=source,
-                   sha256=hashlib.sha256(raw).hexdigest(), format=fmt)
+    return SpecRef(
+        title=title,
+        version=str(info.get("version", "")),
+        source=source,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        format=fmt,
+    )
 
 
 def _canonical_bytes(doc: Mapping[str, Any]) -> bytes:
@@ -137,8 +162,9 @@ def _canonical_bytes(doc: Mapping[str, Any]) -> bytes:
         return json.dumps(doc, default=str).encode()
 
 
-def _operations(doc: Mapping[str, Any], spec: _Spec) -> list[tuple[str, str, dict[str, Any],
-                                                                    dict[str, Any]]]:
+def _operations(
+    doc: Mapping[str, Any], spec: _Spec
+) -> list[tuple[str, str, dict[str, Any], dict[str, Any]]]:
     found = []
     paths = doc.get("paths") or {}
     for path, raw_item in paths.items():
@@ -155,13 +181,24 @@ def _operations(doc: Mapping[str, Any], spec: _Spec) -> list[tuple[str, str, dic
     return found
 
 
-def _tool(spec: _Spec, ref: SpecRef, name: str, operation_id: str, path: str, method: str,
-          item: dict[str, Any], op: dict[str, Any]) -> Tool:
+def _tool(
+    spec: _Spec,
+    ref: SpecRef,
+    name: str,
+    operation_id: str,
+    path: str,
+    method: str,
+    item: dict[str, Any],
+    op: dict[str, Any],
+) -> Tool:
     warnings: list[str] = []
     args, media = _arguments(spec, path, item, op)
     warnings.extend(args.warnings)
-    schema: dict[str, Any] = {"type": "object", "properties": args.properties,
-                              "additionalProperties": False}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": args.properties,
+        "additionalProperties": False,
+    }
     if args.required:
         schema["required"] = args.required
     defs = spec.conv.definitions(args.collector, REQUEST)
@@ -171,30 +208,47 @@ def _tool(spec: _Spec, ref: SpecRef, name: str, operation_id: str, path: str, me
     if op.get("callbacks"):
         warnings.append("callbacks are not supported; ignored")
     produces = _list(op.get("produces", spec.document.get("produces")))
-    responses = _bodies.responses(op, spec.conv, spec.docs.root_uri, swagger=spec.swagger,
-                                  produces=produces, warnings=warnings)
+    responses = _bodies.responses(
+        op,
+        spec.conv,
+        spec.docs.root_uri,
+        swagger=spec.swagger,
+        produces=produces,
+        warnings=warnings,
+    )
     base_url = _base_url(spec, item, op)
     drift_mode = _drift(spec, op, warnings)  # before the warnings are frozen below
     return Tool(
-        name=name, operation_id=operation_id, description=_description(op, method, path),
-        args_schema=schema, params=tuple(args.params), method=method.upper(), path=path,
-        base_url=base_url, location=_location(spec, item, op, warnings),
+        name=name,
+        operation_id=operation_id,
+        description=_description(op, method, path),
+        args_schema=schema,
+        params=tuple(args.params),
+        method=method.upper(),
+        path=path,
+        base_url=base_url,
+        location=_location(spec, item, op, warnings),
         side_effect=_side_effect(method, item, op, warnings),
-        trust=_trust(spec, item, op, warnings), auth=_auth_for(spec, item, op, warnings),
-        responses=responses, body_content_type=media, deprecated=op.get("deprecated") is True,
-        spec=ref, warnings=tuple(dict.fromkeys(warnings)), drift_mode=drift_mode)
+        trust=_trust(spec, item, op, warnings),
+        auth=_auth_for(spec, item, op, warnings),
+        responses=responses,
+        body_content_type=media,
+        deprecated=op.get("deprecated") is True,
+        spec=ref,
+        warnings=tuple(dict.fromkeys(warnings)),
+        drift_mode=drift_mode,
+    )
 
 
-def _arguments(spec: _Spec, path: str, item: dict[str, Any],
-               op: dict[str, Any]) -> tuple[Args, str | None]:
+def _arguments(
+    spec: _Spec, path: str, item: dict[str, Any], op: dict[str, Any]
+) -> tuple[Args, str | None]:
     args = Args()
     base = spec.docs.root_uri
-    found = collect(item.get("parameters"), op.get("parameters"), spec.docs, base,
-                    args.warnings)
+    found = collect(item.get("parameters"), op.get("parameters"), spec.docs, base, args.warnings)
     body = next((p for p in found if p.spec.get("in") == "body"), None) if spec.swagger else None
     has_body = body is not None or (not spec.swagger and op.get("requestBody") is not None)
-    add_parameters(args, found, spec.conv, path=path, swagger=spec.swagger,
-                   reserve_body=has_body)
+    add_parameters(args, found, spec.conv, path=path, swagger=spec.swagger, reserve_body=has_body)
     if spec.swagger:
         consumes = _list(op.get("consumes", spec.document.get("consumes")))
         media = _bodies.swagger_body(args, body, consumes, spec.conv)
@@ -226,21 +280,22 @@ def _holders(spec: _Spec, item: Mapping[str, Any], op: Mapping[str, Any]) -> tup
     return op, item, spec.document, spec.document.get("info")
 
 
-def _location(spec: _Spec, item: dict[str, Any], op: dict[str, Any],
-              warnings: list[str]) -> Location:
+def _location(
+    spec: _Spec, item: dict[str, Any], op: dict[str, Any], warnings: list[str]
+) -> Location:
     value = _ext("x-paddock-cloud", *_holders(spec, item, op))
     if value is None:
         return Location.EXTERNAL
     try:
         return Location(str(value).strip().lower())
     except ValueError:
-        warnings.append(f"x-paddock-cloud {value!r} is not aws, azure or external; "
-                        "using external")
+        warnings.append(f"x-paddock-cloud {value!r} is not aws, azure or external; using external")
         return Location.EXTERNAL
 
 
-def _side_effect(method: str, item: dict[str, Any], op: dict[str, Any],
-                 warnings: list[str]) -> SideEffect:
+def _side_effect(
+    method: str, item: dict[str, Any], op: dict[str, Any], warnings: list[str]
+) -> SideEffect:
     default = _SIDE_EFFECTS[method]
     value = _ext("x-paddock-side-effect", op, item)
     if value is None:
@@ -248,21 +303,24 @@ def _side_effect(method: str, item: dict[str, Any], op: dict[str, Any],
     try:
         return SideEffect(str(value).strip().lower())
     except ValueError:
-        warnings.append(f"x-paddock-side-effect {value!r} is not read, write or destructive; "
-                        f"using {default.value}")
+        warnings.append(
+            f"x-paddock-side-effect {value!r} is not read, write or destructive; "
+            f"using {default.value}"
+        )
         return default
 
 
-def _trust(spec: _Spec, item: dict[str, Any], op: dict[str, Any],
-           warnings: list[str]) -> Trust:
+def _trust(spec: _Spec, item: dict[str, Any], op: dict[str, Any], warnings: list[str]) -> Trust:
     value = _ext("x-paddock-trust", *_holders(spec, item, op))
     if value is None:
         return Trust.TRUSTED
     try:
         return Trust(str(value).strip().lower())
     except ValueError:
-        warnings.append(f"x-paddock-trust {value!r} is not trusted or untrusted; "
-                        "treating the output as untrusted")
+        warnings.append(
+            f"x-paddock-trust {value!r} is not trusted or untrusted; "
+            "treating the output as untrusted"
+        )
         return Trust.UNTRUSTED
 
 
@@ -277,11 +335,11 @@ def _drift(spec: _Spec, op: dict[str, Any], warnings: list[str]) -> str:
     return mode
 
 
-def _auth_for(spec: _Spec, item: dict[str, Any], op: dict[str, Any],
-              warnings: list[str]) -> AuthRequirement:
+def _auth_for(
+    spec: _Spec, item: dict[str, Any], op: dict[str, Any], warnings: list[str]
+) -> AuthRequirement:
     requirements = op["security"] if "security" in op else spec.document.get("security")
-    found = _auth.from_requirements(requirements, _auth.security_schemes(spec.document),
-                                    warnings)
+    found = _auth.from_requirements(requirements, _auth.security_schemes(spec.document), warnings)
     override = _ext("x-paddock-auth", *_holders(spec, item, op))
     return found if override is None else _auth.apply_override(found, override)
 

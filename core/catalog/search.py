@@ -19,15 +19,22 @@ from core.errors import ConfigError
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[_\-/{}.]+")
 _TAGS = re.compile(r"<[^>]+>")
 _DESCRIPTION_CHARS = 400
-_METHOD_WORDS = {"get": "get retrieve list read show", "post": "create update post send",
-                 "put": "replace update", "patch": "update modify",
-                 "delete": "delete remove cancel"}
+_METHOD_WORDS = {
+    "get": "get retrieve list read show",
+    "post": "create update post send",
+    "put": "replace update",
+    "patch": "update modify",
+    "delete": "delete remove cancel",
+}
 
 
 def tool_text(tool: Tool) -> str:
     """The words a tool is found by."""
-    words = [_CAMEL.sub(" ", tool.name), _METHOD_WORDS.get(tool.method.lower(), tool.method),
-             _CAMEL.sub(" ", tool.path)]
+    words = [
+        _CAMEL.sub(" ", tool.name),
+        _METHOD_WORDS.get(tool.method.lower(), tool.method),
+        _CAMEL.sub(" ", tool.path),
+    ]
     words.extend(_CAMEL.sub(" ", p.name) for p in tool.params if p.name != "body")
     body = tool.args_schema.get("properties", {}).get("body")
     if isinstance(body, dict):
@@ -57,8 +64,9 @@ class ToolIndex:
         try:
             import bm25s
         except ImportError as exc:
-            raise ConfigError("tool search needs the bm25s package: "
-                              "pip install 'paddock[search]'") from exc
+            raise ConfigError(
+                "tool search needs the bm25s package: pip install 'paddock[search]'"
+            ) from exc
         self._bm25s = bm25s
         self.tools = list(tools)
         self._retriever = bm25s.BM25()
@@ -67,8 +75,7 @@ class ToolIndex:
             self._retriever.index(corpus, show_progress=False)
 
     def _tokens(self, texts: list[str]) -> Any:
-        return self._bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(),
-                                    show_progress=False)
+        return self._bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
 
     def search(self, query: str, k: int = 5) -> list[Tool]:
         """Up to ``k`` tools, best first; tools sharing no word with the query are left out."""
@@ -88,9 +95,11 @@ class ToolIndex:
         tokens = self._tokens([query])
         if not tokens.ids or not tokens.ids[0]:
             return named
-        docs, scores = self._retriever.retrieve(tokens, k=k, show_progress=False,
-                                                n_threads=1)
+        docs, scores = self._retriever.retrieve(tokens, k=k, show_progress=False, n_threads=1)
         seen = {t.name for t, _ in named}
-        ranked = [(self.tools[int(i)], float(s)) for i, s in zip(docs[0], scores[0], strict=True)
-                  if s > 0 and self.tools[int(i)].name not in seen]
+        ranked = [
+            (self.tools[int(i)], float(s))
+            for i, s in zip(docs[0], scores[0], strict=True)
+            if s > 0 and self.tools[int(i)].name not in seen
+        ]
         return [*named, *ranked][:k]

@@ -43,8 +43,10 @@ def load_goals(path: Path) -> list[LabelledGoal]:
     """Goals from a YAML file ``{goals: [{goal, expected: [operationId, ...]}, ...]}``."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return [LabelledGoal(goal=str(g["goal"]), expected=tuple(map(str, g["expected"])))
-                for g in data["goals"]]
+        return [
+            LabelledGoal(goal=str(g["goal"]), expected=tuple(map(str, g["expected"])))
+            for g in data["goals"]
+        ]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise ConfigError(f"cannot read labelled goals from {path}: {exc}") from exc
 
@@ -68,8 +70,9 @@ def prompt_tokens(tools: Sequence[Tool]) -> int:
     return max(1, math.ceil(len(text) / 4))
 
 
-def mean_view_tokens(index: ToolIndex, goals: Sequence[LabelledGoal], k: int,
-                     extra: Sequence[Tool] = ()) -> float:
+def mean_view_tokens(
+    index: ToolIndex, goals: Sequence[LabelledGoal], k: int, extra: Sequence[Tool] = ()
+) -> float:
     """Mean prompt tokens of the top-``k`` tools (plus ``extra``) over the goals."""
     sizes = [prompt_tokens([*index.search(g.goal, k), *extra]) for g in goals]
     return sum(sizes) / len(sizes) if sizes else 0.0

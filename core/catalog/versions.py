@@ -92,8 +92,13 @@ class SpecRegistry:
         clock: the import time source (UTC).
     """
 
-    def __init__(self, root: Path, *, client: httpx.Client | None = None,
-                 clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        client: httpx.Client | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.root = Path(root)
         self._client = client
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -109,8 +114,9 @@ class SpecRegistry:
         for entry in self._load().specs:
             if entry.source == source:
                 return entry
-        raise NotFoundError(f"{source!r} is not in the stored catalog "
-                            "(add it with `paddock catalog import --save`)")
+        raise NotFoundError(
+            f"{source!r} is not in the stored catalog (add it with `paddock catalog import --save`)"
+        )
 
     def tools(self, entry: SpecEntry) -> ImportResult:
         """The tools in use for ``entry``: the newest version, except held operations."""
@@ -119,8 +125,10 @@ class SpecRegistry:
         held_from: dict[str, list[Tool]] = {}
         for sha in set(entry.held.values()):
             held_from[sha] = self._result(entry, sha).tools
-        kept = {key: next((t for t in held_from[sha] if op_key(t) == key), None)
-                for key, sha in entry.held.items()}
+        kept = {
+            key: next((t for t in held_from[sha] if op_key(t) == key), None)
+            for key, sha in entry.held.items()
+        }
         for tool in newest.tools:
             key = op_key(tool)
             if key not in entry.held:
@@ -150,24 +158,29 @@ class SpecRegistry:
         with self._locked():
             return self._add(source, document, raw, base_url)
 
-    def _add(self, source: str, document: dict[str, Any], raw: bytes,
-             base_url: str | None) -> SpecEntry:
+    def _add(
+        self, source: str, document: dict[str, Any], raw: bytes, base_url: str | None
+    ) -> SpecEntry:
         index = self._load()
         existing = next((e for e in index.specs if e.source == source), None)
         sha = self._write_blob(raw)
         if existing is not None:
             if existing.latest.sha256 != sha:
-                raise ConfigError(f"{source!r} is stored already and has changed since: "
-                                  "run `paddock catalog refresh` to review the changes")
+                raise ConfigError(
+                    f"{source!r} is stored already and has changed since: "
+                    "run `paddock catalog refresh` to review the changes"
+                )
             return existing
-        entry = SpecEntry(source=source, base_url=base_url,
-                          versions=[self._version(document, sha, source)])
+        entry = SpecEntry(
+            source=source, base_url=base_url, versions=[self._version(document, sha, source)]
+        )
         index.specs.append(entry)
         self._save(index)
         return entry
 
-    def refresh(self, *, sources: list[str] | None = None, accept: bool = False,
-                today: date | None = None) -> list[RefreshOutcome]:
+    def refresh(
+        self, *, sources: list[str] | None = None, accept: bool = False, today: date | None = None
+    ) -> list[RefreshOutcome]:
         """Re-read each spec (or just ``sources``), apply what is safe, hold what breaks.
 
         With ``accept`` the breaking changes are taken too and nothing stays held. Concurrent
@@ -176,8 +189,9 @@ class SpecRegistry:
         with self._locked():
             return self._refresh(sources, accept=accept, today=today)
 
-    def _refresh(self, sources: list[str] | None, *, accept: bool,
-                 today: date | None) -> list[RefreshOutcome]:
+    def _refresh(
+        self, sources: list[str] | None, *, accept: bool, today: date | None
+    ) -> list[RefreshOutcome]:
         index = self._load()
         if sources:
             known = {e.source for e in index.specs}
@@ -191,21 +205,27 @@ class SpecRegistry:
             try:
                 index.specs[i], outcome = self._refresh_one(entry, accept=accept, today=today)
             except PaddockError as exc:
-                outcome = RefreshOutcome(source=entry.source, status="error",
-                                         old=entry.latest, error=exc.message)
+                outcome = RefreshOutcome(
+                    source=entry.source, status="error", old=entry.latest, error=exc.message
+                )
             outcomes.append(outcome)
         self._save(index)
         return outcomes
 
-    def _refresh_one(self, entry: SpecEntry, *, accept: bool,
-                     today: date | None) -> tuple[SpecEntry, RefreshOutcome]:
+    def _refresh_one(
+        self, entry: SpecEntry, *, accept: bool, today: date | None
+    ) -> tuple[SpecEntry, RefreshOutcome]:
         document, raw = _read(entry.source, self._client)
         sha = self._write_blob(raw)
         old = entry.latest
         if sha == old.sha256 and not (accept and entry.held):
-            return entry, RefreshOutcome(source=entry.source,
-                                         status="held" if entry.held else "unchanged",
-                                         old=old, new=old, changes=list(entry.held_changes))
+            return entry, RefreshOutcome(
+                source=entry.source,
+                status="held" if entry.held else "unchanged",
+                old=old,
+                new=old,
+                changes=list(entry.held_changes),
+            )
         in_use = self.tools(entry).tools
         new_tools = _import(document, raw, entry.source, entry.base_url).tools
         changes = diff_tools(in_use, new_tools, sunsets=self._sunsets(entry), today=today)
@@ -218,16 +238,17 @@ class SpecRegistry:
         versions = list(entry.versions)
         if sha != old.sha256:
             versions.append(self._version(document, sha, entry.source))
-        updated = entry.model_copy(update={
-            "versions": versions, "held": held,
-            "held_changes": [] if accept else breaking})
+        updated = entry.model_copy(
+            update={"versions": versions, "held": held, "held_changes": [] if accept else breaking}
+        )
         status: RefreshStatus = "applied"
         if held:
             status = "held"
         elif accept and (breaking or entry.held):
             status = "accepted"
-        return updated, RefreshOutcome(source=entry.source, status=status, old=old,
-                                       new=updated.latest, changes=changes)
+        return updated, RefreshOutcome(
+            source=entry.source, status=status, old=old, new=updated.latest, changes=changes
+        )
 
     # -- storage ------------------------------------------------------------------------
 
@@ -255,13 +276,15 @@ class SpecRegistry:
         except FileNotFoundError:
             return _Index()
         except OSError as exc:
-            raise ConfigError(f"cannot read the stored catalog {self._index_path}: "
-                              f"{exc.strerror or exc}") from exc
+            raise ConfigError(
+                f"cannot read the stored catalog {self._index_path}: {exc.strerror or exc}"
+            ) from exc
         try:
             return _Index.model_validate_json(text)
         except ValueError as exc:
-            raise ConfigError(f"the stored catalog {self._index_path} is damaged: "
-                              f"{str(exc).splitlines()[0]}") from exc
+            raise ConfigError(
+                f"the stored catalog {self._index_path} is damaged: {str(exc).splitlines()[0]}"
+            ) from exc
 
     def _save(self, index: _Index) -> None:
         _atomic_write(self._index_path, index.model_dump_json(indent=1).encode())
@@ -300,13 +323,22 @@ class SpecRegistry:
             from core.mcp.client import MCP_FORMAT, listing_title
 
             title, version = listing_title(document)
-            return SpecVersion(title=title, version=version, sha256=sha, format=MCP_FORMAT,
-                               imported_at=self._clock())
+            return SpecVersion(
+                title=title,
+                version=version,
+                sha256=sha,
+                format=MCP_FORMAT,
+                imported_at=self._clock(),
+            )
         info = document.get("info")
         info = info if isinstance(info, dict) else {}
-        return SpecVersion(title=str(info.get("title") or Path(source).stem or "spec").strip(),
-                           version=str(info.get("version", "")), sha256=sha,
-                           format=detect_format(document, source), imported_at=self._clock())
+        return SpecVersion(
+            title=str(info.get("title") or Path(source).stem or "spec").strip(),
+            version=str(info.get("version", "")),
+            sha256=sha,
+            format=detect_format(document, source),
+            imported_at=self._clock(),
+        )
 
 
 def _is_mcp(source: str) -> bool:
@@ -323,8 +355,9 @@ def _read(source: str, client: httpx.Client | None) -> tuple[dict[str, Any], byt
     return load_document(source, client=client)
 
 
-def _import(document: dict[str, Any], raw: bytes, source: str,
-            base_url: str | None) -> ImportResult:
+def _import(
+    document: dict[str, Any], raw: bytes, source: str, base_url: str | None
+) -> ImportResult:
     if _is_mcp(source):
         from core.mcp.client import tools_from_listing
 

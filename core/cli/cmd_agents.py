@@ -37,33 +37,55 @@ def _meshes() -> dict[str, Any]:
 def cmd_list(args: argparse.Namespace) -> int:
     meshes = _meshes()
     if args.json:
-        print(json.dumps({s: [p.model_dump(mode="json") for p in m.profiles.values()]
-                          for s, m in meshes.items()}, indent=2))
+        print(
+            json.dumps(
+                {
+                    s: [p.model_dump(mode="json") for p in m.profiles.values()]
+                    for s, m in meshes.items()
+                },
+                indent=2,
+            )
+        )
         return 0
     for scenario, mesh in meshes.items():
         print(f"{scenario}:")
         for p in mesh.profiles.values():
             asks = f"  delegates to {', '.join(p.delegates)}" if p.delegates else ""
-            print(f"  {p.name:<20} {p.title:<20} home {p.home_cloud:<6} "
-                  f"{len(p.tools)} tool(s), {'/'.join(p.side_effects)}{asks}")
+            print(
+                f"  {p.name:<20} {p.title:<20} home {p.home_cloud:<6} "
+                f"{len(p.tools)} tool(s), {'/'.join(p.side_effects)}{asks}"
+            )
     return 0
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    found = [(s, m) for s, m in _meshes().items()
-             if args.name in m.profiles and args.scenario in (None, s)]
+    found = [
+        (s, m)
+        for s, m in _meshes().items()
+        if args.name in m.profiles and args.scenario in (None, s)
+    ]
     if not found:
-        raise ConfigError(f"no agent {args.name!r}" + (
-            f" in scenario {args.scenario!r}" if args.scenario else "")
-            + ": see `paddock agents list`")
+        raise ConfigError(
+            f"no agent {args.name!r}"
+            + (f" in scenario {args.scenario!r}" if args.scenario else "")
+            + ": see `paddock agents list`"
+        )
     if len(found) > 1:
         raise ConfigError(f"agent {args.name!r} exists in several scenarios; pass --scenario")
     scenario, mesh = found[0]
     profile = mesh.get(args.name)
     grant = mesh.grant(profile.name)
     if args.json:
-        print(json.dumps({"scenario": scenario, **profile.model_dump(mode="json"),
-                          "grant": grant.model_dump(mode="json")}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "scenario": scenario,
+                    **profile.model_dump(mode="json"),
+                    "grant": grant.model_dump(mode="json"),
+                },
+                indent=2,
+            )
+        )
         return 0
     b = profile.budget
     print(f"{profile.title} ({profile.name}) · scenario {scenario}")
@@ -72,13 +94,19 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"  tools:      {', '.join(profile.tools)}")
     print(f"  delegates:  {', '.join(mesh.get(d).ask_tool for d in profile.delegates) or '-'}")
     print(f"  may:        {', '.join(profile.side_effects)}")
-    print(f"  planner:    {profile.planner or 'as the delegating run'}"
-          + (f" (model {profile.model})" if profile.model else ""))
-    print(f"  budget:     {b.max_steps} steps, {b.max_tool_calls or 'unlimited'} tool calls, "
-          f"{b.max_tokens or 'unlimited'} tokens, "
-          + (f"${b.max_cost_usd:.2f}" if b.max_cost_usd is not None else "no cost cap"))
-    print(f"  grant:      {', '.join(grant.tools or ['every tool'])} "
-          f"[{', '.join(grant.side_effects)}]")
+    print(
+        f"  planner:    {profile.planner or 'as the delegating run'}"
+        + (f" (model {profile.model})" if profile.model else "")
+    )
+    print(
+        f"  budget:     {b.max_steps} steps, {b.max_tool_calls or 'unlimited'} tool calls, "
+        f"{b.max_tokens or 'unlimited'} tokens, "
+        + (f"${b.max_cost_usd:.2f}" if b.max_cost_usd is not None else "no cost cap")
+    )
+    print(
+        f"  grant:      {', '.join(grant.tools or ['every tool'])} "
+        f"[{', '.join(grant.side_effects)}]"
+    )
     return 0
 
 
@@ -140,8 +168,9 @@ def _decider(mode: str, out: TextIO) -> Any:
     return decide
 
 
-def run_mesh_demo(args: argparse.Namespace, scenario: Any, run: Run, header: str,
-                  identity: Any = None) -> int:
+def run_mesh_demo(
+    args: argparse.Namespace, scenario: Any, run: Run, header: str, identity: Any = None
+) -> int:
     """Run the scenario's orchestrating agent and its child runs through in-memory queues."""
     from core.mesh import LocalMesh, ScenarioMeshes, act_as, memory_queues
     from core.orchestrator.children import ChildRuns
@@ -158,25 +187,34 @@ def run_mesh_demo(args: argparse.Namespace, scenario: Any, run: Run, header: str
     queues = memory_queues()
     planners = PlannerChoice()
     planners(run)  # a bad model configuration fails here, with one line
-    orch = build_orchestrator(store=store, observer=console, planners=planners,
-                              tracing=run_tracer(), identity=identity,
-                              children=ChildRuns(store, queues, cloud="local"))
+    orch = build_orchestrator(
+        store=store,
+        observer=console,
+        planners=planners,
+        tracing=run_tracer(),
+        identity=identity,
+        children=ChildRuns(store, queues, cloud="local"),
+    )
     print(header, file=out)
-    helpers = ", ".join(f"{mesh.get(d).title} ({mesh.get(d).home_cloud})"
-                        for d in profile.delegates)
+    helpers = ", ".join(
+        f"{mesh.get(d).title} ({mesh.get(d).home_cloud})" for d in profile.delegates
+    )
     print(f"agents:  {profile.title} ({profile.home_cloud}) delegates to {helpers}", file=out)
     print(f"run:     {run.id}\ngoal:    {run.goal}", file=out)
     local = LocalMesh({"local": orch}, queues)
     local.start(run, cloud="local")
 
     def decided(holder: Run, approval: Approval, ok: bool) -> None:
-        console.approval_decided(approval.id, ok, "auto-approver" if args.approve != "ask"
-                                 else current_user())
+        console.approval_decided(
+            approval.id, ok, "auto-approver" if args.approve != "ask" else current_user()
+        )
 
-    final = local.run_until_settled(run.id, decide=_decider(args.approve, out),
-                                    on_decided=decided)
+    final = local.run_until_settled(run.id, decide=_decider(args.approve, out), on_decided=decided)
     label = "offline rule planner (no model, no network)" if args.llm == "rules" else args.llm
     code = finish(final, as_json=args.json, planner_label=label)
-    print(f"tree:     paddock trace {final.id}    (spans in {trace_file()}; child runs "
-          f"{', '.join(c.id for c in final.children) or '-'})", file=out)
+    print(
+        f"tree:     paddock trace {final.id}    (spans in {trace_file()}; child runs "
+        f"{', '.join(c.id for c in final.children) or '-'})",
+        file=out,
+    )
     return code

@@ -26,13 +26,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     csub.required = True
     imp = csub.add_parser("import", help="list the tools an OpenAPI/Swagger spec yields")
     imp.add_argument("specs", nargs="+", metavar="SPEC", help="file or URL (JSON or YAML)")
-    imp.add_argument("--json", action="store_true",
-                     help="one JSON object listing every tool compactly")
-    imp.add_argument("--save", action="store_true",
-                     help="also store each spec (version, hash, import time) in the "
-                          "versioned catalog under $PADDOCK_HOME/catalog")
-    imp.add_argument("--base-url", metavar="URL",
-                     help="with --save and one SPEC: where that API lives")
+    imp.add_argument(
+        "--json", action="store_true", help="one JSON object listing every tool compactly"
+    )
+    imp.add_argument(
+        "--save",
+        action="store_true",
+        help="also store each spec (version, hash, import time) in the "
+        "versioned catalog under $PADDOCK_HOME/catalog",
+    )
+    imp.add_argument(
+        "--base-url", metavar="URL", help="with --save and one SPEC: where that API lives"
+    )
     imp.set_defaults(handler=cmd_import)
     ls = csub.add_parser("list", help="the specs in the versioned catalog")
     ls.add_argument("--json", action="store_true", help="one JSON list of stored specs")
@@ -57,11 +62,15 @@ def tool_summary(tool: Tool) -> dict[str, Any]:
         "auth": tool.auth.scheme,
         "deprecated": tool.deprecated,
         "drift_mode": tool.drift_mode,
-        "params": [{"name": p.name, "in": p.location.value, "required": p.required}
-                   for p in tool.params],
+        "params": [
+            {"name": p.name, "in": p.location.value, "required": p.required} for p in tool.params
+        ],
         "responses": sorted(tool.responses),
-        "spec": ({"title": tool.spec.title, "version": tool.spec.version,
-                  "sha256": tool.spec.sha256} if tool.spec else None),
+        "spec": (
+            {"title": tool.spec.title, "version": tool.spec.version, "sha256": tool.spec.sha256}
+            if tool.spec
+            else None
+        ),
         "warnings": len(tool.warnings),
     }
 
@@ -93,18 +102,28 @@ def cmd_import(args: argparse.Namespace) -> int:
         for source in sources:
             entry = store.add(source, base_url=args.base_url)
             latest = entry.latest
-            print(f"stored {latest.title} {latest.version} sha256:{latest.sha256[:12]} "
-                  f"from {source}", file=sys.stderr)
+            print(
+                f"stored {latest.title} {latest.version} sha256:{latest.sha256[:12]} from {source}",
+                file=sys.stderr,
+            )
     if args.json:
-        print(json.dumps({"tools": [tool_summary(t) for t in catalog.tools],
-                          "specs": [s.model_dump(mode="json") for s in catalog.specs],
-                          "warnings": [short(w, 300) for w in catalog.warnings]},
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "tools": [tool_summary(t) for t in catalog.tools],
+                    "specs": [s.model_dump(mode="json") for s in catalog.specs],
+                    "warnings": [short(w, 300) for w in catalog.warnings],
+                },
+                ensure_ascii=False,
+            )
+        )
         return 0
     for tool in catalog.tools:
-        print(f"{tool.name:40} {tool.method:6} {tool.path:40} "
-              f"[{tool.location.value} · {tool.side_effect.value} · {tool.trust.value} · "
-              f"auth {tool.auth.scheme}]")
+        print(
+            f"{tool.name:40} {tool.method:6} {tool.path:40} "
+            f"[{tool.location.value} · {tool.side_effect.value} · {tool.trust.value} · "
+            f"auth {tool.auth.scheme}]"
+        )
         if tool.description:
             print(f"    {short(tool.description, 110)}")
         hint = tool.side_effect_hint
@@ -112,23 +131,31 @@ def cmd_import(args: argparse.Namespace) -> int:
             print(f"    the server labels it {hint.value}")
         for warning in tool.warnings:
             print(f"    warning: {warning}")
-    print(f"\n{len(catalog.tools)} tools from {len(args.specs)} spec(s), "
-          f"{len(catalog.warnings)} warning(s)")
+    print(
+        f"\n{len(catalog.tools)} tools from {len(args.specs)} spec(s), "
+        f"{len(catalog.warnings)} warning(s)"
+    )
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     entries = registry().list_entries()
     if args.json:
-        print(json.dumps([e.model_dump(mode="json", exclude={"held_changes"}) for e in entries],
-                         ensure_ascii=False))
+        print(
+            json.dumps(
+                [e.model_dump(mode="json", exclude={"held_changes"}) for e in entries],
+                ensure_ascii=False,
+            )
+        )
         return 0
     for entry in entries:
         latest = entry.latest
         held = f", {len(entry.held)} operation(s) held" if entry.held else ""
-        print(f"{latest.title} {latest.version} sha256:{latest.sha256[:12]} "
-              f"imported {latest.imported_at:%Y-%m-%d %H:%M} UTC "
-              f"({len(entry.versions)} version(s){held})")
+        print(
+            f"{latest.title} {latest.version} sha256:{latest.sha256[:12]} "
+            f"imported {latest.imported_at:%Y-%m-%d %H:%M} UTC "
+            f"({len(entry.versions)} version(s){held})"
+        )
         print(f"    {entry.source}")
     if not entries:
         print("the versioned catalog is empty: paddock catalog import SPEC --save")

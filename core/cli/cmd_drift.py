@@ -20,23 +20,36 @@ _LABEL = {Level.BREAKING: "BREAKING", Level.WARNING: "warning", Level.INFO: "inf
 
 def register(csub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     diff = csub.add_parser(
-        "diff", help="compare two versions of a spec; exit 1 when a change breaks clients")
+        "diff", help="compare two versions of a spec; exit 1 when a change breaks clients"
+    )
     diff.add_argument("old", metavar="OLD", help="the version clients use (file or URL)")
     diff.add_argument("new", metavar="NEW", help="the new version (file or URL)")
-    diff.add_argument("--json", action="store_true",
-                      help="print a JSON list of {operation, location, kind, breaking, message}")
-    diff.add_argument("--today", metavar="YYYY-MM-DD",
-                      help="the date x-sunset dates are compared with (default: today)")
+    diff.add_argument(
+        "--json",
+        action="store_true",
+        help="print a JSON list of {operation, location, kind, breaking, message}",
+    )
+    diff.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="the date x-sunset dates are compared with (default: today)",
+    )
     diff.set_defaults(handler=cmd_diff)
     refresh = csub.add_parser(
-        "refresh", help="re-read stored specs; apply safe changes, hold breaking ones")
-    refresh.add_argument("sources", nargs="*", metavar="SOURCE",
-                         help="only these stored sources (default: all)")
-    refresh.add_argument("--accept", action="store_true",
-                         help="take the breaking changes too (after review)")
+        "refresh", help="re-read stored specs; apply safe changes, hold breaking ones"
+    )
+    refresh.add_argument(
+        "sources", nargs="*", metavar="SOURCE", help="only these stored sources (default: all)"
+    )
+    refresh.add_argument(
+        "--accept", action="store_true", help="take the breaking changes too (after review)"
+    )
     refresh.add_argument("--json", action="store_true", help="one JSON list of outcomes")
-    refresh.add_argument("--today", metavar="YYYY-MM-DD",
-                         help="the date x-sunset dates are compared with (default: today)")
+    refresh.add_argument(
+        "--today",
+        metavar="YYYY-MM-DD",
+        help="the date x-sunset dates are compared with (default: today)",
+    )
     refresh.set_defaults(handler=cmd_refresh)
 
 
@@ -59,8 +72,10 @@ def print_changes(changes: list[Change]) -> None:
 
 def verdict_line(changes: list[Change]) -> str:
     counts = {level: sum(1 for c in changes if c.level is level) for level in Level}
-    return (f"{len(changes)} change(s): {counts[Level.BREAKING]} breaking, "
-            f"{counts[Level.WARNING]} potentially breaking, {counts[Level.INFO]} non-breaking")
+    return (
+        f"{len(changes)} change(s): {counts[Level.BREAKING]} breaking, "
+        f"{counts[Level.WARNING]} potentially breaking, {counts[Level.INFO]} non-breaking"
+    )
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -80,25 +95,27 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     from core.cli.cmd_catalog import absolute, registry
 
     sources = [absolute(s) for s in args.sources] or None
-    outcomes = registry().refresh(sources=sources, accept=args.accept,
-                                  today=parse_day(args.today))
+    outcomes = registry().refresh(sources=sources, accept=args.accept, today=parse_day(args.today))
     if args.json:
         print(json.dumps([json_outcome(o) for o in outcomes], ensure_ascii=False))
     elif not outcomes:
-        print("nothing to refresh: the versioned catalog holds no specs "
-              "(add one with `paddock catalog import SPEC --save`)")
+        print(
+            "nothing to refresh: the versioned catalog holds no specs "
+            "(add one with `paddock catalog import SPEC --save`)"
+        )
     for outcome in outcomes if not args.json else ():
         new = outcome.new or outcome.old
-        print(f"{outcome.status.upper():9} {new.title} {outcome.old.version} "
-              f"(sha256:{outcome.old.sha256[:8]}) -> {new.version} (sha256:{new.sha256[:8]})"
-              f"  {outcome.source}")
+        print(
+            f"{outcome.status.upper():9} {new.title} {outcome.old.version} "
+            f"(sha256:{outcome.old.sha256[:8]}) -> {new.version} (sha256:{new.sha256[:8]})"
+            f"  {outcome.source}"
+        )
         if outcome.error:
             print(f"          error: {outcome.error}")
         shown = outcome.breaking if outcome.status == "held" else outcome.changes
         print_changes(shown)
         if outcome.status == "held":
-            print("          held for review: paddock catalog refresh --accept "
-                  f"{outcome.source}")
+            print(f"          held for review: paddock catalog refresh --accept {outcome.source}")
     if any(o.status == "error" for o in outcomes):
         return EXIT_ERROR
     return EXIT_BREAKING if any(o.status == "held" for o in outcomes) else EXIT_OK

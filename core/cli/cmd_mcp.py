@@ -15,13 +15,25 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     msub = mcp.add_subparsers(dest="mcp_command", metavar="SUBCOMMAND")
     msub.required = True
     serve = msub.add_parser(
-        "serve", help="MCP server on stdin/stdout; each tool call runs through the guardrails "
-                      "and executor (default catalog: the stored one)")
-    serve.add_argument("--catalog", action="append", default=[], metavar="SPEC",
-                       help="OpenAPI/Swagger file or URL (repeatable; default: every spec in "
-                            "the versioned catalog)")
-    serve.add_argument("--base-url", action="append", default=[], metavar="TITLE=URL",
-                       help="override the base URL of the spec with this title (repeatable)")
+        "serve",
+        help="MCP server on stdin/stdout; each tool call runs through the guardrails "
+        "and executor (default catalog: the stored one)",
+    )
+    serve.add_argument(
+        "--catalog",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="OpenAPI/Swagger file or URL (repeatable; default: every spec in "
+        "the versioned catalog)",
+    )
+    serve.add_argument(
+        "--base-url",
+        action="append",
+        default=[],
+        metavar="TITLE=URL",
+        help="override the base URL of the spec with this title (repeatable)",
+    )
     serve.add_argument("--tenant", default="default")
     add_store_flag(serve)
     serve.set_defaults(handler=cmd_serve)
@@ -38,21 +50,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from core.mcp.server import PaddockMcp, new_run_id
     from core.runtime import build_orchestrator
 
-    sources = [absolute(s) for s in args.catalog] or [
-        e.source for e in registry().list_entries()]
+    sources = [absolute(s) for s in args.catalog] or [e.source for e in registry().list_entries()]
     if not sources:
-        raise ConfigError("no catalog: pass --catalog SPEC or store specs with "
-                          "`paddock catalog import SPEC --save`")
+        raise ConfigError(
+            "no catalog: pass --catalog SPEC or store specs with "
+            "`paddock catalog import SPEC --save`"
+        )
     base_urls = _pairs(args.base_url, "--base-url")
     catalog = Catalog.from_sources(sources, base_urls=base_urls)
     planner = DirectCalls()
-    orch = build_orchestrator(store=open_store(args.store), planners=planner,
-                              tracing=run_tracer())
+    orch = build_orchestrator(store=open_store(args.store), planners=planner, tracing=run_tracer())
 
     def new_run(name: str, arguments: dict[str, Any]) -> Run:
-        return Run(id=new_run_id(), goal=f"MCP client call: {name}", tenant=args.tenant,
-                   catalog=sources, base_urls=base_urls, planner="mcp",
-                   requested_by="mcp-client", budget=Budget(max_steps=2))
+        return Run(
+            id=new_run_id(),
+            goal=f"MCP client call: {name}",
+            tenant=args.tenant,
+            catalog=sources,
+            base_urls=base_urls,
+            planner="mcp",
+            requested_by="mcp-client",
+            budget=Budget(max_steps=2),
+        )
 
     server = PaddockMcp(catalog, orch, planner, new_run).server()
 

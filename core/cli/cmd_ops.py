@@ -33,14 +33,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_store_flag(lst)
     lst.set_defaults(handler=cmd_approvals_list)
 
-    approve = sub.add_parser("approve", help="approve (or --reject) one pending call, "
-                                             "then continue the run")
+    approve = sub.add_parser(
+        "approve", help="approve (or --reject) one pending call, then continue the run"
+    )
     approve.add_argument("run_id")
     approve.add_argument("approval_id")
     approve.add_argument("--reject", action="store_true")
     approve.add_argument("--comment", default=None)
-    approve.add_argument("--no-resume", action="store_true",
-                         help="record the decision only; do not continue the run here")
+    approve.add_argument(
+        "--no-resume",
+        action="store_true",
+        help="record the decision only; do not continue the run here",
+    )
     approve.add_argument("--json", action="store_true")
     add_store_flag(approve)
     approve.set_defaults(handler=cmd_approve)
@@ -65,15 +69,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rl.add_argument("--json", action="store_true")
     add_store_flag(rl)
     rl.set_defaults(handler=cmd_runs_list)
-    rr = rsub.add_parser("resume", help="continue a run from its last checkpoint (after a "
-                         "crash or Ctrl-C)")
+    rr = rsub.add_parser(
+        "resume", help="continue a run from its last checkpoint (after a crash or Ctrl-C)"
+    )
     rr.add_argument("run_id")
-    rr.add_argument("--approve", choices=APPROVE_MODES, default="ask",
-                    help="how to decide approvals the run reaches (default: ask)")
-    rr.add_argument("--take-over", action="store_true",
-                    help="re-send calls another worker claimed without waiting for its lease "
-                         "(only when you know that worker is gone; writes keep their "
-                         "idempotency keys)")
+    rr.add_argument(
+        "--approve",
+        choices=APPROVE_MODES,
+        default="ask",
+        help="how to decide approvals the run reaches (default: ask)",
+    )
+    rr.add_argument(
+        "--take-over",
+        action="store_true",
+        help="re-send calls another worker claimed without waiting for its lease "
+        "(only when you know that worker is gone; writes keep their "
+        "idempotency keys)",
+    )
     rr.add_argument("--json", action="store_true")
     add_store_flag(rr)
     rr.set_defaults(handler=cmd_runs_resume)
@@ -90,8 +102,12 @@ def cmd_approvals_list(args: argparse.Namespace) -> int:
     pending = [(run, a) for run in page.runs for a in run.pending_approvals]
     pending.sort(key=lambda pair: pair[1].created_at, reverse=True)
     if args.json:
-        print(json.dumps([{"run_id": r.id, "goal": r.goal, **a.model_dump(mode="json")}
-                          for r, a in pending], ensure_ascii=False))
+        print(
+            json.dumps(
+                [{"run_id": r.id, "goal": r.goal, **a.model_dump(mode="json")} for r, a in pending],
+                ensure_ascii=False,
+            )
+        )
         return 0
     if not pending:
         print("no approvals pending")
@@ -111,15 +127,21 @@ def cmd_approve(args: argparse.Namespace) -> int:
     console = LiveConsole()
     orch = build_orchestrator(store=store, observer=console, tracing=run_tracer())
     approver = current_user()
-    run = orch.decide(args.run_id, args.approval_id, approver=approver,
-                      approve=not args.reject, comment=args.comment)
+    run = orch.decide(
+        args.run_id,
+        args.approval_id,
+        approver=approver,
+        approve=not args.reject,
+        comment=args.comment,
+    )
     console.approval_decided(args.approval_id, not args.reject, approver)
     if not args.no_resume:
         run = orch.advance(run.id)
     from core.cli.cmd_run import PLANNER_LABELS
 
-    return finish(run, as_json=args.json,
-                  planner_label=PLANNER_LABELS.get(run.planner, run.planner))
+    return finish(
+        run, as_json=args.json, planner_label=PLANNER_LABELS.get(run.planner, run.planner)
+    )
 
 
 def cmd_runs_resume(args: argparse.Namespace) -> int:
@@ -139,9 +161,12 @@ def cmd_runs_resume(args: argparse.Namespace) -> int:
     before = run.version
     run = drive(orch, run, approve=args.approve, console=console)
     if run.status is RunStatus.RUNNING and run.version == before:
-        print("nothing moved: another worker holds a claim on this run's calls; it is resumed "
-              f"after the lease ({orch.claim_lease.total_seconds():.0f} s) or now with "
-              "--take-over", file=sys.stderr)
+        print(
+            "nothing moved: another worker holds a claim on this run's calls; it is resumed "
+            f"after the lease ({orch.claim_lease.total_seconds():.0f} s) or now with "
+            "--take-over",
+            file=sys.stderr,
+        )
     return finish(run, as_json=args.json, planner_label=label)
 
 
@@ -177,8 +202,10 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
         print(json.dumps([r.head() for r in page.runs], ensure_ascii=False, default=str))
         return 0
     for run in page.runs:
-        print(f"{run.id}  {run.status.value:18} {run.tenant:10} steps {run.step_count:3}  "
-              f"${run.usage.cost_usd:.4f}  {run.goal[:60]}")
+        print(
+            f"{run.id}  {run.status.value:18} {run.tenant:10} steps {run.step_count:3}  "
+            f"${run.usage.cost_usd:.4f}  {run.goal[:60]}"
+        )
     if not page.runs:
         print("no runs")
     return 0
@@ -189,4 +216,3 @@ def cmd_runs_show(args: argparse.Namespace) -> int:
     run = store.get_run(args.run_id)
     print(json.dumps(run_summary(run), indent=2, ensure_ascii=False, default=str))
     return 0
-

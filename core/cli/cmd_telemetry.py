@@ -12,14 +12,20 @@ from core.orchestrator.models import utcnow
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    trace = sub.add_parser("trace", help="show a run's trace as a tree: durations, decisions, "
-                                         "tokens, cost, the cloud of each span")
+    trace = sub.add_parser(
+        "trace",
+        help="show a run's trace as a tree: durations, decisions, "
+        "tokens, cost, the cloud of each span",
+    )
     trace.add_argument("run_id")
-    trace.add_argument("--file", default=None,
-                       help="JSON-lines span file (default: $PADDOCK_TRACE_FILE or "
-                            "$PADDOCK_HOME/traces.jsonl)")
-    trace.add_argument("--no-reasoning", action="store_true",
-                       help="leave the model's reasoning out of the tree")
+    trace.add_argument(
+        "--file",
+        default=None,
+        help="JSON-lines span file (default: $PADDOCK_TRACE_FILE or $PADDOCK_HOME/traces.jsonl)",
+    )
+    trace.add_argument(
+        "--no-reasoning", action="store_true", help="leave the model's reasoning out of the tree"
+    )
     trace.add_argument("--json", action="store_true", help="print the spans as JSON")
     add_store_flag(trace)
     trace.set_defaults(handler=cmd_trace)
@@ -27,8 +33,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     costs = sub.add_parser("costs", help="tokens and USD per tenant, or per step of one run")
     costs.add_argument("run_id", nargs="?", help="one run: its cost per step and per model")
     costs.add_argument("--tenant", default=None, help="only this tenant's runs")
-    costs.add_argument("--days", type=float, default=None,
-                       help="only runs created in the last DAYS days")
+    costs.add_argument(
+        "--days", type=float, default=None, help="only runs created in the last DAYS days"
+    )
     costs.add_argument("--json", action="store_true")
     add_store_flag(costs)
     costs.set_defaults(handler=cmd_costs)
@@ -66,15 +73,20 @@ def cmd_costs(args: argparse.Namespace) -> int:
             return 0
         print(f"run {run.id} (tenant {run.tenant})")
         for step in report["steps"]:
-            print(f"  step {step['step'] + 1:>3}  {step['model']:<28} "
-                  f"{step['prompt_tokens']:>8} + {step['completion_tokens']:<8} "
-                  f"${step['cost_usd']:.6f}")
+            print(
+                f"  step {step['step'] + 1:>3}  {step['model']:<28} "
+                f"{step['prompt_tokens']:>8} + {step['completion_tokens']:<8} "
+                f"${step['cost_usd']:.6f}"
+            )
         for model, usage in report["by_model"].items():
-            print(f"  model {model:<30} {usage['total_tokens']:>9} tokens  "
-                  f"${usage['cost_usd']:.6f}")
+            print(
+                f"  model {model:<30} {usage['total_tokens']:>9} tokens  ${usage['cost_usd']:.6f}"
+            )
         total = report["total"]
-        print(f"  total {total['prompt_tokens']} + {total['completion_tokens']} tokens  "
-              f"${total['cost_usd']:.6f}")
+        print(
+            f"  total {total['prompt_tokens']} + {total['completion_tokens']} tokens  "
+            f"${total['cost_usd']:.6f}"
+        )
         return 0
     if args.days is not None and args.days <= 0:
         raise ConfigError("--days must be a positive number")
@@ -86,6 +98,8 @@ def cmd_costs(args: argparse.Namespace) -> int:
     if not tenants:
         print("no runs")
     for entry in tenants:
-        print(f"{entry.tenant:<20} runs {entry.runs:>5}  tokens {entry.usage.prompt_tokens:>9}"
-              f" + {entry.usage.completion_tokens:<9} ${entry.usage.cost_usd:.6f}")
+        print(
+            f"{entry.tenant:<20} runs {entry.runs:>5}  tokens {entry.usage.prompt_tokens:>9}"
+            f" + {entry.usage.completion_tokens:<9} ${entry.usage.cost_usd:.6f}"
+        )
     return 0

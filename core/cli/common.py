@@ -72,9 +72,13 @@ def open_store(kind: str | None = None) -> RunStore:
 
 
 def add_store_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", choices=("sqlite", "memory", "env"), default=None,
-                        help="where run state lives (default: sqlite under $PADDOCK_HOME, "
-                             "./.paddock; env: PADDOCK_STORE settings)")
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "memory", "env"),
+        default=None,
+        help="where run state lives (default: sqlite under $PADDOCK_HOME, "
+        "./.paddock; env: PADDOCK_STORE settings)",
+    )
 
 
 def current_user() -> str:
@@ -86,17 +90,26 @@ def current_user() -> str:
 
 def ask_terminal(approval: Approval, inp: TextIO, out: TextIO) -> tuple[bool, str | None]:
     if not inp.isatty():
-        raise ConfigError("--approve ask needs an interactive terminal; use auto, reject or "
-                          "defer (then `paddock approve`)")
-    out.write(f"\nApprove {approval.tool} ({approval.id})? reasons: "
-              f"{'; '.join(approval.reasons)}\n[y/N] ")
+        raise ConfigError(
+            "--approve ask needs an interactive terminal; use auto, reject or "
+            "defer (then `paddock approve`)"
+        )
+    out.write(
+        f"\nApprove {approval.tool} ({approval.id})? reasons: {'; '.join(approval.reasons)}\n[y/N] "
+    )
     out.flush()
     answer = inp.readline().strip().lower()
     return answer in ("y", "yes"), None
 
 
-def drive(orch: Orchestrator, run: Run, *, approve: str, console: LiveConsole | None,
-          approver: str = AUTO_APPROVER) -> Run:
+def drive(
+    orch: Orchestrator,
+    run: Run,
+    *,
+    approve: str,
+    console: LiveConsole | None,
+    approver: str = AUTO_APPROVER,
+) -> Run:
     """Advance the run to the end, deciding approvals as ``approve`` says."""
     while True:
         run = orch.advance(run.id)
@@ -111,8 +124,7 @@ def drive(orch: Orchestrator, run: Run, *, approve: str, console: LiveConsole | 
             else:
                 ok, comment = ask_terminal(approval, sys.stdin, sys.stderr)
                 approver = current_user()
-            run = orch.decide(run.id, approval.id, approver=approver, approve=ok,
-                              comment=comment)
+            run = orch.decide(run.id, approval.id, approver=approver, approve=ok, comment=comment)
             if console is not None:
                 console.approval_decided(approval.id, ok, approver)
 

@@ -13,8 +13,8 @@ def build_parser() -> argparse.ArgumentParser:
     from core.cli import cmd_agents, cmd_catalog, cmd_identity, cmd_ops, cmd_run
 
     parser = argparse.ArgumentParser(
-        prog="paddock",
-        description="Fenced LLM agents for business workflows across AWS and Azure.")
+        prog="paddock", description="Fenced LLM agents for business workflows across AWS and Azure."
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     cmd_run.register(sub)

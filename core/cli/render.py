@@ -19,8 +19,7 @@ _MARK = {
 
 
 def short(value: Any, limit: int = 160) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
-                                                           default=str)
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -64,8 +63,9 @@ class LiveConsole:
         mark = _MARK.get(call.status, call.status.value)
         code = f"HTTP {call.status_code} " if call.status_code is not None else ""
         worker = f" on the {call.worker} worker" if call.worker not in (None, "local") else ""
-        detail = call.error if call.error and call.status is CallStatus.ERROR else short(
-            call.result)
+        detail = (
+            call.error if call.error and call.status is CallStatus.ERROR else short(call.result)
+        )
         self._p(f"     <- {code}{mark}{worker}: {detail}")
         drift = [d for d in call.drift if d.get("blocking", True)]
         if drift:
@@ -99,11 +99,15 @@ def print_summary(run: Run, out: TextIO, *, planner_label: str) -> None:
     calls = [c for s in run.steps for c in s.calls]
     clouds = sorted({c.cloud for c in calls if c.executed})
     denied = sum(1 for c in calls if c.status is CallStatus.DENIED)
-    p(f"steps:    {len(run.steps)}    tool calls executed: {run.tool_calls}    "
-      f"denied: {denied}    clouds: {', '.join(clouds) or '-'}\n")
+    p(
+        f"steps:    {len(run.steps)}    tool calls executed: {run.tool_calls}    "
+        f"denied: {denied}    clouds: {', '.join(clouds) or '-'}\n"
+    )
     u = run.usage
     p(f"planner:  {planner_label}\n")
-    p(f"tokens:   {u.prompt_tokens} prompt + {u.completion_tokens} completion    "
-      f"cost: ${u.cost_usd:.4f}\n")
+    p(
+        f"tokens:   {u.prompt_tokens} prompt + {u.completion_tokens} completion    "
+        f"cost: ${u.cost_usd:.4f}\n"
+    )
     p(f"duration: {(run.updated_at - run.created_at).total_seconds():.2f} s\n")
     out.flush()

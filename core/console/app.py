@@ -31,8 +31,8 @@ PREFIX = "console"
 MAX_FORM_FIELDS = 20
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-                               "img-src 'self'; connect-src 'self'; form-action 'self'; "
-                               "base-uri 'none'; frame-ancestors 'none'",
+    "img-src 'self'; connect-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'none'",
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
     # Not no-referrer: with it, browsers send "Origin: null" on same-origin form posts.
@@ -122,8 +122,12 @@ class Console:
             response = self.error(page, exc.status, exc.message)
         except Exception:
             log.exception("console error", extra={"correlation_id": correlation_id})
-            response = self.error(page, 500, "Something went wrong. Quote the correlation id "
-                                             f"{correlation_id} when reporting it.")
+            response = self.error(
+                page,
+                500,
+                "Something went wrong. Quote the correlation id "
+                f"{correlation_id} when reporting it.",
+            )
         for key, value in SECURITY_HEADERS.items():
             response.headers.setdefault(key, value)
         return response
@@ -169,34 +173,59 @@ class Console:
         if found is None:
             raise ConsoleDenied(404, "No such file.")
         body, ctype = found
-        return ApiResponse(200, {"content-type": ctype, "cache-control": "public, max-age=300"},
-                           body)
+        return ApiResponse(
+            200, {"content-type": ctype, "cache-control": "public, max-age=300"}, body
+        )
 
     # -- rendering ------------------------------------------------------------------------
 
-    def page(self, page: Page, template: str, http_status: int = 200,
-             **context: Any) -> ApiResponse:
+    def page(
+        self, page: Page, template: str, http_status: int = 200, **context: Any
+    ) -> ApiResponse:
         from core.console.session import dev_sign_in_allowed
 
         principal = page.session.principal if page.session else None
-        body = render(template, root=page.root, user=principal,
-                      csrf=page.session.csrf if page.session else "",
-                      local_mode=dev_sign_in_allowed(self.deps.settings),
-                      correlation_id=page.correlation_id, **context)
+        body = render(
+            template,
+            root=page.root,
+            user=principal,
+            csrf=page.session.csrf if page.session else "",
+            local_mode=dev_sign_in_allowed(self.deps.settings),
+            correlation_id=page.correlation_id,
+            **context,
+        )
         return html(http_status, body)
 
     def error(self, page: Page, status: int, message: str) -> ApiResponse:
         try:
             message = self.redact.text(message)  # an API error may quote run data
         except ConfigError:
-            status, message = 500, ("The console cannot show run data: the redaction settings "
-                                    "(PADDOCK_REDACT_PATTERNS) are invalid.")
-        return self.page(page, "error.html", status, title=_TITLES.get(status, "Error"),
-                         message=message, code=status)
+            status, message = (
+                500,
+                (
+                    "The console cannot show run data: the redaction settings "
+                    "(PADDOCK_REDACT_PATTERNS) are invalid."
+                ),
+            )
+        return self.page(
+            page,
+            "error.html",
+            status,
+            title=_TITLES.get(status, "Error"),
+            message=message,
+            code=status,
+        )
 
 
-_TITLES = {401: "Sign in again", 403: "Not allowed", 404: "Not found",
-           405: "Not allowed", 409: "Not applied", 422: "Check the form", 500: "Error"}
+_TITLES = {
+    401: "Sign in again",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed",
+    409: "Not applied",
+    422: "Check the form",
+    500: "Error",
+}
 
 
 def html(status: int, body: bytes, headers: dict[str, str] | None = None) -> ApiResponse:
@@ -215,8 +244,12 @@ def _form(request: ApiRequest) -> dict[str, str]:
     if ctype != "application/x-www-form-urlencoded":
         raise ConsoleDenied(415, "Send the form as application/x-www-form-urlencoded.")
     try:
-        fields = parse_qs(request.body.decode("utf-8"), keep_blank_values=True,
-                          max_num_fields=MAX_FORM_FIELDS, strict_parsing=False)
+        fields = parse_qs(
+            request.body.decode("utf-8"),
+            keep_blank_values=True,
+            max_num_fields=MAX_FORM_FIELDS,
+            strict_parsing=False,
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         raise ConsoleDenied(400, "The form could not be read.") from exc
     return {k: v[0] for k, v in fields.items() if v}

@@ -55,8 +55,9 @@ DEV_PERSONAS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 def signin_form(console: Console, page: Page) -> ApiResponse:
     nonce, cookie = signin_nonce(page.request, secure=_secure(console))
-    response = console.page(page, "signin.html", title="Sign in", personas=DEV_PERSONAS,
-                            signin_csrf=signin_token(nonce))
+    response = console.page(
+        page, "signin.html", title="Sign in", personas=DEV_PERSONAS, signin_csrf=signin_token(nonce)
+    )
     if cookie is not None:
         response.headers["set-cookie"] = cookie
     return response
@@ -79,10 +80,15 @@ def signin(console: Console, page: Page) -> ApiResponse:
     try:
         console.deps.authenticator.authenticate(f"Bearer {token}")
     except ApiError as exc:
-        return console.page(page, "signin.html", 401 if exc.status == 401 else exc.status,
-                            title="Sign in", personas=DEV_PERSONAS,
-                            problem=console.redact.text(exc.message),
-                            signin_csrf=page.form.get("csrf", ""))
+        return console.page(
+            page,
+            "signin.html",
+            401 if exc.status == 401 else exc.status,
+            title="Sign in",
+            personas=DEV_PERSONAS,
+            problem=console.redact.text(exc.message),
+            signin_csrf=page.form.get("csrf", ""),
+        )
     return redirect("inbox", {"set-cookie": session_cookie(token, secure=_secure(console))})
 
 
@@ -108,10 +114,12 @@ def _dev_token(issuer: str, persona: str, tenant: str) -> str:
     if found is None or not PATH_PARAM.match(tenant):
         raise ConsoleDenied(422, "Choose one of the dev users and a tenant name.")
     sub, roles = found
-    body = json.dumps({"sub": sub, "tenant": tenant, "roles": list(roles),
-                       "expires_in": 8 * 3600}).encode()
-    request = urllib.request.Request(issuer.rstrip("/") + DEV_TOKEN_PATH, data=body,
-                                     headers={"content-type": "application/json"})
+    body = json.dumps(
+        {"sub": sub, "tenant": tenant, "roles": list(roles), "expires_in": 8 * 3600}
+    ).encode()
+    request = urllib.request.Request(
+        issuer.rstrip("/") + DEV_TOKEN_PATH, data=body, headers={"content-type": "application/json"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as resp:
             return str(json.loads(resp.read())["access_token"])
@@ -123,13 +131,20 @@ def _dev_token(issuer: str, persona: str, tenant: str) -> str:
 
 
 def inbox(console: Console, page: Page) -> ApiResponse:
-    return console.page(page, "inbox.html", title="Approvals", nav="inbox",
-                        inbox=_inbox(console, page), can_decide=_can(page, ROLE_APPROVER))
+    return console.page(
+        page,
+        "inbox.html",
+        title="Approvals",
+        nav="inbox",
+        inbox=_inbox(console, page),
+        can_decide=_can(page, ROLE_APPROVER),
+    )
 
 
 def inbox_live(console: Console, page: Page) -> ApiResponse:
-    return console.page(page, "inbox_live.html", inbox=_inbox(console, page),
-                        can_decide=_can(page, ROLE_APPROVER))
+    return console.page(
+        page, "inbox_live.html", inbox=_inbox(console, page), can_decide=_can(page, ROLE_APPROVER)
+    )
 
 
 def _inbox(console: Console, page: Page) -> Any:
@@ -141,9 +156,12 @@ def decide(console: Console, page: Page) -> ApiResponse:
     session = _posted(page)
     run_id, approval_id = page.params["run_id"], page.params["approval_id"]
     session.principal.require_role(ROLE_APPROVER)
-    body = _model(DecisionRequest, decision=page.form.get("decision"),
-                  comment=page.form.get("comment") or None,
-                  args_hash=page.form.get("args_hash") or None)
+    body = _model(
+        DecisionRequest,
+        decision=page.form.get("decision"),
+        comment=page.form.get("comment") or None,
+        args_hash=page.form.get("args_hash") or None,
+    )
     console.service.decide(_ctx(page, body=body))
     return redirect(f"{page.root}runs/{run_id}?decided={approval_id}")
 
@@ -154,16 +172,30 @@ def decide(console: Console, page: Page) -> ApiResponse:
 def runs(console: Console, page: Page) -> ApiResponse:
     status = page.query("status")
     tenant = page.query("tenant")
-    query = _model(RunListQuery, status=status if status in STATUSES else None,
-                   tenant=tenant, cursor=page.query("cursor"), limit=25)
-    listing = console.redact.view(_body(console.service.list_runs(_ctx(page, query=query)),
-                                        RunList))
+    query = _model(
+        RunListQuery,
+        status=status if status in STATUSES else None,
+        tenant=tenant,
+        cursor=page.query("cursor"),
+        limit=25,
+    )
+    listing = console.redact.view(
+        _body(console.service.list_runs(_ctx(page, query=query)), RunList)
+    )
     from core.scenarios import scenario_names
 
-    return console.page(page, "runs.html", title="Runs", nav="runs", runs=listing.runs,
-                        next_cursor=listing.next_cursor, statuses=STATUSES,
-                        status=query.status.value if query.status else "",
-                        tenant=tenant or "", scenarios=scenario_names())
+    return console.page(
+        page,
+        "runs.html",
+        title="Runs",
+        nav="runs",
+        runs=listing.runs,
+        next_cursor=listing.next_cursor,
+        statuses=STATUSES,
+        status=query.status.value if query.status else "",
+        tenant=tenant or "",
+        scenarios=scenario_names(),
+    )
 
 
 def start_run(console: Console, page: Page) -> ApiResponse:
@@ -177,8 +209,15 @@ def run_page(console: Console, page: Page) -> ApiResponse:
     view = _run(console, page)
     decided = page.query("decided")
     outcome = next((a for a in view.approvals if a.id == decided), None)
-    return console.page(page, "run.html", title=f"Run {view.run_id}", nav="runs", run=view,
-                        outcome=outcome, **_live(console, page, view))
+    return console.page(
+        page,
+        "run.html",
+        title=f"Run {view.run_id}",
+        nav="runs",
+        run=view,
+        outcome=outcome,
+        **_live(console, page, view),
+    )
 
 
 def run_live(console: Console, page: Page) -> ApiResponse:
@@ -204,11 +243,22 @@ def _live(console: Console, page: Page, view: RunView) -> dict[str, Any]:
     if view.pending_approvals:
         run = console.deps.store.get_run(view.run_id)
         for a in view.pending_approvals:
-            call = next((c for s in run.steps if s.index == a.step_index
-                         for c in s.calls if c.call_id == a.call_id), None)
+            call = next(
+                (
+                    c
+                    for s in run.steps
+                    if s.index == a.step_index
+                    for c in s.calls
+                    if c.call_id == a.call_id
+                ),
+                None,
+            )
             locations[a.id] = locate(console.deps, run, call, a.tool, console.redact)
-    return {"locations": locations, "can_decide": _can(page, ROLE_APPROVER),
-            "final": view.status.finished}
+    return {
+        "locations": locations,
+        "can_decide": _can(page, ROLE_APPROVER),
+        "final": view.status.finished,
+    }
 
 
 # -- kill switch ------------------------------------------------------------------------
@@ -216,10 +266,17 @@ def _live(console: Console, page: Page, view: RunView) -> dict[str, Any]:
 
 def kill_switch_page(console: Console, page: Page) -> ApiResponse:
     session = _signed_in(page)
-    flag = console.redact.text(console.deps.store.kill_reason(tenant=session.principal.tenant,
-                                                              run_id="-"))
-    return console.page(page, "kill_switch.html", title="Kill switch", nav="kill",
-                        flag=flag, is_admin=_can(page, ROLE_ADMIN))
+    flag = console.redact.text(
+        console.deps.store.kill_reason(tenant=session.principal.tenant, run_id="-")
+    )
+    return console.page(
+        page,
+        "kill_switch.html",
+        title="Kill switch",
+        nav="kill",
+        flag=flag,
+        is_admin=_can(page, ROLE_ADMIN),
+    )
 
 
 def kill_switch(console: Console, page: Page) -> ApiResponse:
@@ -229,10 +286,14 @@ def kill_switch(console: Console, page: Page) -> ApiResponse:
     if active and page.form.get("confirm") != "yes":
         raise ConsoleDenied(422, "Tick the confirmation box to stop runs.")
     scope = page.form.get("scope")
-    body = _model(KillSwitchRequest, scope=scope, active=active,
-                  reason=(page.form.get("reason") or "").strip()
-                  or ("raised from the console" if active else "lowered from the console"),
-                  tenant=session.principal.tenant if scope == "tenant" else None)
+    body = _model(
+        KillSwitchRequest,
+        scope=scope,
+        active=active,
+        reason=(page.form.get("reason") or "").strip()
+        or ("raised from the console" if active else "lowered from the console"),
+        tenant=session.principal.tenant if scope == "tenant" else None,
+    )
     console.service.kill_switch(_ctx(page, body=body))
     return redirect("kill-switch")
 
@@ -260,9 +321,14 @@ def _can(page: Page, role: str) -> bool:
 
 
 def _ctx(page: Page, *, query: Any = None, body: Any = None) -> RequestContext:
-    return RequestContext(request=page.request, principal=_signed_in(page).principal,
-                          params=dict(page.params), query=query, body=body,
-                          correlation_id=page.correlation_id)
+    return RequestContext(
+        request=page.request,
+        principal=_signed_in(page).principal,
+        params=dict(page.params),
+        query=query,
+        body=body,
+        correlation_id=page.correlation_id,
+    )
 
 
 def _body(reply: Reply, model: type[M]) -> M:

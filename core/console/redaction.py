@@ -36,8 +36,9 @@ class ConsoleRedactor:
         self.identities = dataclasses.replace(redactor, personal_data=False)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *,
-                 cloud: str = "local") -> ConsoleRedactor:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, cloud: str = "local"
+    ) -> ConsoleRedactor:
         """The process's redaction settings, read as telemetry reads them (``ConfigError``
         for a bad pattern: the console then shows nothing rather than unredacted data)."""
         from core.telemetry.setup import TelemetryConfig  # the telemetry package is not cheap

@@ -12,15 +12,21 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from core.console.views import shown
 
 HERE = Path(__file__).resolve().parent
-STATIC_TYPES = {"console.css": "text/css; charset=utf-8",
-                "console.js": "text/javascript; charset=utf-8"}
+STATIC_TYPES = {
+    "console.css": "text/css; charset=utf-8",
+    "console.js": "text/javascript; charset=utf-8",
+}
 
 
 @functools.cache
 def environment() -> Environment:
-    env = Environment(loader=FileSystemLoader(HERE / "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters.update(shown=shown, when=_when, usd=_usd, percent=_percent)
     return env
 

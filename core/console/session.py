@@ -59,8 +59,11 @@ class Session:
 
     def check_csrf(self, given: str | None) -> None:
         if not given or not hmac.compare_digest(given.encode(), self.csrf.encode()):
-            raise ConsoleDenied(403, "The form has expired or did not come from this console "
-                                     "(CSRF check failed). Reload the page and try again.")
+            raise ConsoleDenied(
+                403,
+                "The form has expired or did not come from this console "
+                "(CSRF check failed). Reload the page and try again.",
+            )
 
 
 def csrf_token(session_token: str) -> str:
@@ -123,8 +126,10 @@ def signin_nonce(request: ApiRequest, *, secure: bool) -> tuple[str, str | None]
     nonce = secrets.token_urlsafe(32)
     # __Host- cookies must have Path=/; the local one is scoped to the console's directory.
     flags = "; Path=/; Secure" if secure else ""
-    return nonce, (f"{signin_cookie_name(secure=secure)}={nonce}; Max-Age={SIGNIN_SECONDS}; "
-                   f"HttpOnly; SameSite=Strict{flags}")
+    return nonce, (
+        f"{signin_cookie_name(secure=secure)}={nonce}; Max-Age={SIGNIN_SECONDS}; "
+        f"HttpOnly; SameSite=Strict{flags}"
+    )
 
 
 def signin_token(nonce: str) -> str:
@@ -137,11 +142,18 @@ def check_signin_csrf(request: ApiRequest, given: str | None, *, secure: bool) -
     """Refuse a sign-in post that is cross-site or lacks this browser's nonce and token."""
     check_same_origin(request)
     nonce = read_cookie(request, signin_cookie_name(secure=secure))
-    if (not nonce or not given or not _NONCE.fullmatch(nonce)
-            or not hmac.compare_digest(given.encode(), signin_token(nonce).encode())):
-        raise ConsoleDenied(403, "This sign-in form did not come from this console in this "
-                                 "browser, or it has expired (CSRF check failed). Reload the "
-                                 "sign-in page and try again.")
+    if (
+        not nonce
+        or not given
+        or not _NONCE.fullmatch(nonce)
+        or not hmac.compare_digest(given.encode(), signin_token(nonce).encode())
+    ):
+        raise ConsoleDenied(
+            403,
+            "This sign-in form did not come from this console in this "
+            "browser, or it has expired (CSRF check failed). Reload the "
+            "sign-in page and try again.",
+        )
 
 
 def check_same_origin(request: ApiRequest) -> None:

@@ -76,8 +76,9 @@ def find_call(run: Run, step_index: int, call_id: str) -> CallRecord | None:
     return None
 
 
-def locate(deps: Deps, run: Run, call: CallRecord | None, tool_name: str,
-           redact: ConsoleRedactor) -> Location:
+def locate(
+    deps: Deps, run: Run, call: CallRecord | None, tool_name: str, redact: ConsoleRedactor
+) -> Location:
     """The call's cloud and side effect, plus method and path from the run's catalog."""
     cloud = call.cloud if call is not None else "external"
     effect = call.side_effect if call is not None else "read"
@@ -87,8 +88,13 @@ def locate(deps: Deps, run: Run, call: CallRecord | None, tool_name: str,
         tool = None
     if tool is None:
         return Location(cloud=cloud, side_effect=effect)
-    return Location(cloud=cloud, method=tool.method, path=redact.text(tool.path),
-                    base_url=redact.text(tool.base_url) or None, side_effect=effect)
+    return Location(
+        cloud=cloud,
+        method=tool.method,
+        path=redact.text(tool.path),
+        base_url=redact.text(tool.base_url) or None,
+        side_effect=effect,
+    )
 
 
 def inbox_items(deps: Deps, approvals: list[ApprovalView], redact: ConsoleRedactor) -> Inbox:
@@ -100,10 +106,15 @@ def inbox_items(deps: Deps, approvals: list[ApprovalView], redact: ConsoleRedact
             run = runs[approval.run_id] = deps.store.get_run(approval.run_id)
         call = find_call(run, approval.step_index, approval.call_id)
         approval = redact.view(approval)
-        inbox.items.append(InboxItem(
-            approval=approval, args=shown(approval.args or {}),
-            location=locate(deps, run, call, approval.tool, redact),
-            cost_usd=run.usage.cost_usd,
-            tokens=run.usage.prompt_tokens + run.usage.completion_tokens,
-            run_status=run.status.value, requested_by=redact.identity(run.requested_by)))
+        inbox.items.append(
+            InboxItem(
+                approval=approval,
+                args=shown(approval.args or {}),
+                location=locate(deps, run, call, approval.tool, redact),
+                cost_usd=run.usage.cost_usd,
+                tokens=run.usage.prompt_tokens + run.usage.completion_tokens,
+                run_status=run.status.value,
+                requested_by=redact.identity(run.requested_by),
+            )
+        )
     return inbox

@@ -29,6 +29,12 @@ class Change(BaseModel):
         return self.level is Level.BREAKING
 
     def as_json(self) -> dict[str, object]:
-        return {"operation": self.operation, "location": self.location, "kind": self.kind,
-                "breaking": self.breaking, "level": self.level.value,
-                "message": self.message, **({"hint": self.hint} if self.hint else {})}
+        return {
+            "operation": self.operation,
+            "location": self.location,
+            "kind": self.kind,
+            "breaking": self.breaking,
+            "level": self.level.value,
+            "message": self.message,
+            **({"hint": self.hint} if self.hint else {}),
+        }

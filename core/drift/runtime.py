@@ -79,11 +79,20 @@ def deprecation_notices(tool: Tool, result: ExecutionResult) -> list[dict[str, A
         if not value:
             continue
         what = "is deprecated" if header == "deprecation" else "will be withdrawn"
-        notices.append({"kind": f"{header}_announced", "operation": tool.operation_id,
-                        "tool": tool.name, "status": result.status_code, "field": header,
-                        "expected": None, "seen": value, "blocking": False,
-                        "error": f"the backend says {tool.method.upper()} {tool.path} {what} "
-                                 f"({header.capitalize()}: {value})"})
+        notices.append(
+            {
+                "kind": f"{header}_announced",
+                "operation": tool.operation_id,
+                "tool": tool.name,
+                "status": result.status_code,
+                "field": header,
+                "expected": None,
+                "seen": value,
+                "blocking": False,
+                "error": f"the backend says {tool.method.upper()} {tool.path} {what} "
+                f"({header.capitalize()}: {value})",
+            }
+        )
     return notices
 
 
@@ -95,19 +104,32 @@ def response_drift(tool: Tool, result: ExecutionResult) -> list[dict[str, Any]]:
         for error in result.validation_errors:
             field, _, message = error.partition(": ")
             expected, seen = expected_and_seen(message or error)
-            findings.append({"kind": "response_schema", "operation": tool.operation_id,
-                             "tool": tool.name, "status": result.status_code,
-                             "field": field if message else "$", "expected": expected,
-                             "seen": seen, "error": error})
+            findings.append(
+                {
+                    "kind": "response_schema",
+                    "operation": tool.operation_id,
+                    "tool": tool.name,
+                    "status": result.status_code,
+                    "field": field if message else "$",
+                    "expected": expected,
+                    "seen": seen,
+                    "error": error,
+                }
+            )
     if result.status_code in (400, 422):
         named: set[str] = set()
         _named_in_error(result.body, named)
-        unknown = sorted(n for n in named - known_fields(tool) - _GENERIC
-                         if not n.isdigit())
+        unknown = sorted(n for n in named - known_fields(tool) - _GENERIC if not n.isdigit())
         for field in unknown:
-            findings.append({"kind": "unknown_field_in_error", "operation": tool.operation_id,
-                             "tool": tool.name, "status": result.status_code,
-                             "field": field,
-                             "error": f"the backend's {result.status_code} names field "
-                                      f"{field!r}, which the tool's schema does not know"})
+            findings.append(
+                {
+                    "kind": "unknown_field_in_error",
+                    "operation": tool.operation_id,
+                    "tool": tool.name,
+                    "status": result.status_code,
+                    "field": field,
+                    "error": f"the backend's {result.status_code} names field "
+                    f"{field!r}, which the tool's schema does not know",
+                }
+            )
     return findings + deprecation_notices(tool, result)

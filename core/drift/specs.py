@@ -25,14 +25,18 @@ def sunsets(document: Mapping[str, Any]) -> dict[str, str]:
     return found
 
 
-def diff_documents(old: Mapping[str, Any], new: Mapping[str, Any], *,
-                   today: date | None = None) -> list[Change]:
+def diff_documents(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, today: date | None = None
+) -> list[Change]:
     """Every change from one parsed spec document to another."""
     from core.catalog import tools_from_document
 
-    return diff_tools(tools_from_document(old, source="old"),
-                      tools_from_document(new, source="new"),
-                      sunsets=sunsets(old), today=today)
+    return diff_tools(
+        tools_from_document(old, source="old"),
+        tools_from_document(new, source="new"),
+        sunsets=sunsets(old),
+        today=today,
+    )
 
 
 def diff_specs(old: str, new: str, *, today: date | None = None) -> list[Change]:

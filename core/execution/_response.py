@@ -15,16 +15,21 @@ def read_bounded(response: httpx.Response, limit: int) -> bytes:
     """The (decoded) body, streamed; more than ``limit`` bytes raises instead of buffering."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise ExecutionError(f"response body of {declared} bytes exceeds the limit of "
-                             f"{limit} bytes", retryable=False,
-                             status_code=response.status_code)
+        raise ExecutionError(
+            f"response body of {declared} bytes exceeds the limit of {limit} bytes",
+            retryable=False,
+            status_code=response.status_code,
+        )
     chunks: list[bytes] = []
     total = 0
     for chunk in response.iter_bytes():
         total += len(chunk)
         if total > limit:
-            raise ExecutionError(f"response body exceeds the limit of {limit} bytes",
-                                 retryable=False, status_code=response.status_code)
+            raise ExecutionError(
+                f"response body exceeds the limit of {limit} bytes",
+                retryable=False,
+                status_code=response.status_code,
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -37,7 +37,7 @@ def json_path(parts: Iterable[str | int]) -> str:
 
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= _SHORT else text[:_SHORT - 1] + "…"
+    return text if len(text) <= _SHORT else text[: _SHORT - 1] + "…"
 
 
 def _type_name(value: Any) -> str:
@@ -56,8 +56,7 @@ def _extra_properties(error: ValidationError) -> list[str]:
     declared = set(schema.get("properties") or {})
     patterns = [re.compile(p) for p in schema.get("patternProperties") or {}]
     instance = error.instance if isinstance(error.instance, dict) else {}
-    return [k for k in instance
-            if k not in declared and not any(p.search(k) for p in patterns)]
+    return [k for k in instance if k not in declared and not any(p.search(k) for p in patterns)]
 
 
 def _describe(error: ValidationError) -> Iterator[str]:
@@ -71,8 +70,9 @@ def _describe(error: ValidationError) -> Iterator[str]:
                 yield f"{json_path([*parts, name])}: {name!r} is a required property"
     elif kind == "additionalProperties" and expected is False:
         for name in _extra_properties(error):
-            yield f"{json_path([*parts, name])}: unexpected property (additionalProperties " \
-                  f"is false)"
+            yield (
+                f"{json_path([*parts, name])}: unexpected property (additionalProperties is false)"
+            )
     elif kind == "type":
         wanted = " or ".join(expected) if isinstance(expected, list) else expected
         yield f"{where}: expected {wanted}, got {_type_name(seen)} {_short(seen)}"

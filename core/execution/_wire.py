@@ -22,10 +22,21 @@ _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Credentials and framing are the executor's and the identity layer's business, never the
 # planner's; OpenAPI also says Accept, Content-Type and Authorization params are ignored.
-_IGNORED_HEADERS = frozenset({
-    "accept", "authorization", "connection", "content-length", "content-type", "cookie",
-    "host", "idempotency-key", "proxy-authorization", "traceparent", "transfer-encoding",
-})
+_IGNORED_HEADERS = frozenset(
+    {
+        "accept",
+        "authorization",
+        "connection",
+        "content-length",
+        "content-type",
+        "cookie",
+        "host",
+        "idempotency-key",
+        "proxy-authorization",
+        "traceparent",
+        "transfer-encoding",
+    }
+)
 _TEMPLATE_SAFE = "/:@!$&'()*+,;="
 
 
@@ -75,8 +86,10 @@ def _pairs(value: dict[Any, Any]) -> list[tuple[str, str]]:
 
 def _path_piece(param: Param, raw: str) -> str:
     if raw in ("", ".", "..") or "/" in raw or "\\" in raw:
-        raise refuse(f"path parameter {param.name!r} value {raw!r} refused: it would leave "
-                     f"the templated path")
+        raise refuse(
+            f"path parameter {param.name!r} value {raw!r} refused: it would leave "
+            f"the templated path"
+        )
     return quote(raw, safe="")
 
 
@@ -134,8 +147,7 @@ def _header_value(param: Param, value: Any) -> str:
     if not _TOKEN.match(param.name):
         raise refuse(f"header parameter name {param.name!r} is not a valid header name")
     if not text.isascii() or any(c in text for c in "\r\n\0"):
-        raise refuse(f"header parameter {param.name!r} value must be ASCII without line "
-                     f"breaks")
+        raise refuse(f"header parameter {param.name!r} value must be ASCII without line breaks")
     return text
 
 
@@ -144,7 +156,7 @@ def _fill_path(tool: Tool, base: httpx.URL, values: dict[str, str]) -> httpx.URL
     pieces: list[str] = []
     last = 0
     for match in _PLACEHOLDER.finditer(template):
-        pieces.append(quote(template[last:match.start()], safe=_TEMPLATE_SAFE))
+        pieces.append(quote(template[last : match.start()], safe=_TEMPLATE_SAFE))
         name = match.group(1)
         if name not in values:
             raise refuse(f"path parameter {name!r} has no value")
@@ -182,8 +194,7 @@ def build_wire(tool: Tool, args: dict[str, Any]) -> WireRequest:
     """Map arguments onto path, query, headers and body as the tool's params say."""
     base = base_url_of(tool)
     _check_args(tool, args)
-    wire = WireRequest(method=tool.method.upper(), url=base,
-                       params=list(base.params.multi_items()))
+    wire = WireRequest(method=tool.method.upper(), url=base, params=list(base.params.multi_items()))
     path_values: dict[str, str] = {}
     for param in tool.params:
         value = args.get(param.arg)

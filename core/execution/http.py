@@ -100,21 +100,29 @@ class HttpExecutor:
         sleep: how to wait between attempts (default ``time.sleep``).
     """
 
-    def __init__(self, *, client: httpx.Client | None = None, connect_timeout: float = 5.0,
-                 read_timeout: float = 30.0, max_attempts: int = 3, backoff_base: float = 0.2,
-                 max_retry_wait: float = 5.0, max_response_bytes: int = 5_000_000,
-                 authorizer: RequestAuthorizer | None = None,
-                 verifier: CallVerifier | None = None, max_redirects: int = 3,
-                 capability_header: str | None = None,
-                 sleep: Callable[[float], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        client: httpx.Client | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
+        max_attempts: int = 3,
+        backoff_base: float = 0.2,
+        max_retry_wait: float = 5.0,
+        max_response_bytes: int = 5_000_000,
+        authorizer: RequestAuthorizer | None = None,
+        verifier: CallVerifier | None = None,
+        max_redirects: int = 3,
+        capability_header: str | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
         if max_attempts < 1 or max_response_bytes < 0 or max_redirects < 0:
             raise ConfigError("max_attempts must be >= 1; byte and redirect limits >= 0")
         if min(connect_timeout, read_timeout, backoff_base, max_retry_wait) < 0:
             raise ConfigError("timeouts and waits must not be negative")
         self._owns_client = client is None
         self._client = client or httpx.Client(trust_env=False, follow_redirects=False)
-        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout,
-                                      pool=connect_timeout)
+        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout, pool=connect_timeout)
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._max_attempts = max_attempts
@@ -142,8 +150,12 @@ class HttpExecutor:
     def __enter__(self) -> HttpExecutor:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
     def _execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
@@ -173,8 +185,7 @@ class HttpExecutor:
         if ctx.traceparent:
             wire.headers["traceparent"] = ctx.traceparent
         safe = wire.method in SAFE_METHODS or key is not None
-        return _Call(tool=tool, args=args, ctx=ctx, wire=wire, base=base_url_of(tool),
-                     safe=safe)
+        return _Call(tool=tool, args=args, ctx=ctx, wire=wire, base=base_url_of(tool), safe=safe)
 
     def _wait_before_retry(self, result: ExecutionResult, attempt: int) -> float | None:
         """Seconds to wait before trying again, or ``None`` to return ``result`` now."""
@@ -203,8 +214,9 @@ class HttpExecutor:
                 result.error = f"redirect to {safe_target(target)} refused: {reason}"
                 return result
             if call.wire.method not in _FOLLOWABLE:
-                result.error = (f"redirect to {safe_target(target)} not followed for "
-                                f"{call.wire.method}")
+                result.error = (
+                    f"redirect to {safe_target(target)} not followed for {call.wire.method}"
+                )
                 return result
             url, with_params = target, False
         result.error = f"more than {self._max_redirects} redirects"
@@ -213,12 +225,18 @@ class HttpExecutor:
     def _build(self, call: _Call, url: httpx.URL, first: bool) -> httpx.Request:
         wire = call.wire
         if not first:  # a redirect hop: the target URL carries its own query, no body
-            return self._client.build_request(wire.method, url, headers=wire.headers,
-                                              timeout=self._timeout)
+            return self._client.build_request(
+                wire.method, url, headers=wire.headers, timeout=self._timeout
+            )
         return self._client.build_request(
-            wire.method, url, params=tuple(wire.params) or None, headers=wire.headers,
+            wire.method,
+            url,
+            params=tuple(wire.params) or None,
+            headers=wire.headers,
             json=wire.json_body if wire.has_body and wire.form_body is None else None,
-            data=wire.form_body, timeout=self._timeout)
+            data=wire.form_body,
+            timeout=self._timeout,
+        )
 
     def _present(self, call: _Call, request: httpx.Request) -> ExecutionResult | None:
         """Put a capability token on ``request``: the verified one first, then fresh ones."""
@@ -227,8 +245,9 @@ class HttpExecutor:
             return None
         if call.presented and call.ctx.renew_capability is not None:
             token = call.ctx.renew_capability()
-            reason = self._verifier.verify(call.tool, call.args,
-                                           replace(call.ctx, capability_token=token))
+            reason = self._verifier.verify(
+                call.tool, call.args, replace(call.ctx, capability_token=token)
+            )
             if reason is not None or token is None:
                 return _refused(reason or "capability token missing")
         call.presented += 1
@@ -239,8 +258,11 @@ class HttpExecutor:
         try:
             self._authorizer.authorize(call.tool, request, call.ctx)
         except PaddockError as exc:
-            return ExecutionResult(error=f"authorization failed: {exc.message}",
-                                   retryable=exc.retryable, retry_after=exc.retry_after)
+            return ExecutionResult(
+                error=f"authorization failed: {exc.message}",
+                retryable=exc.retryable,
+                retry_after=exc.retry_after,
+            )
         reason = target_refusal(call.base, request.url)
         return _refused(reason) if reason is not None else None
 
@@ -257,8 +279,9 @@ class HttpExecutor:
         finally:
             response.close()
 
-    def _read(self, call: _Call, request: httpx.Request,
-              response: httpx.Response) -> tuple[ExecutionResult, str | None]:
+    def _read(
+        self, call: _Call, request: httpx.Request, response: httpx.Response
+    ) -> tuple[ExecutionResult, str | None]:
         status = response.status_code
         result = ExecutionResult(status_code=status, headers=response_headers(response))
         if status in RETRY_AFTER_STATUS:
@@ -278,20 +301,21 @@ class HttpExecutor:
             result.valid, result.validation_errors = validate_body(schema, result.body)
         return result, None
 
-    def _transport_failure(self, call: _Call, request: httpx.Request,
-                           exc: httpx.RequestError) -> ExecutionResult:
+    def _transport_failure(
+        self, call: _Call, request: httpx.Request, exc: httpx.RequestError
+    ) -> ExecutionResult:
         where = safe_target(request.url)
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             message = f"connect timeout after {self._connect_timeout}s to {origin(request.url)}"
             return ExecutionResult(error=message, retryable=True, attempts=1)
         if isinstance(exc, httpx.ConnectError):
-            return ExecutionResult(error=f"connection to {origin(request.url)} failed: {exc}",
-                                   retryable=True)
+            return ExecutionResult(
+                error=f"connection to {origin(request.url)} failed: {exc}", retryable=True
+            )
         if isinstance(exc, httpx.TimeoutException):
             message = f"{_timeout_kind(exc)} timeout after {self._read_timeout}s on {where}"
             return ExecutionResult(error=message, retryable=call.safe)
-        return ExecutionResult(error=f"{type(exc).__name__} on {where}: {exc}",
-                               retryable=call.safe)
+        return ExecutionResult(error=f"{type(exc).__name__} on {where}: {exc}", retryable=call.safe)
 
 
 def _timeout_kind(exc: httpx.TimeoutException) -> str:

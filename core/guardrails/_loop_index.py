@@ -53,13 +53,16 @@ def loop_state(run: Run, key: CallKey, observed: Observed) -> LoopState:
     limit = len(steps) - UNSETTLED
     with _lock:
         fold = _folds.get(run.id)
-        if fold is None or fold.length > max(0, limit) or (
-                fold.length and steps[fold.length - 1] is not fold.anchor):
+        if (
+            fold is None
+            or fold.length > max(0, limit)
+            or (fold.length and steps[fold.length - 1] is not fold.anchor)
+        ):
             fold = _Fold()
         settled = fold.length
         while settled < limit and steps[settled].status is StepStatus.DONE:
             settled += 1
-        for step in steps[fold.length:settled]:
+        for step in steps[fold.length : settled]:
             _add(fold, step, key, observed)
         fold.length = max(fold.length, settled)
         fold.anchor = steps[fold.length - 1] if fold.length else None
@@ -67,7 +70,7 @@ def loop_state(run: Run, key: CallKey, observed: Observed) -> LoopState:
         _folds.move_to_end(run.id)
         while len(_folds) > MAX_RUNS:
             _folds.popitem(last=False)
-        return _finish(fold, steps[fold.length:], key, observed)
+        return _finish(fold, steps[fold.length :], key, observed)
 
 
 def _add(fold: _Fold, step: Step, key: CallKey, observed: Observed) -> None:
@@ -92,8 +95,9 @@ def _finish(fold: _Fold, rest: list[Step], key: CallKey, observed: Observed) -> 
     return LoopState(repeats=best[0], tool=best[1], idle=streak)
 
 
-def _streak_after(step: Step, streak: int, seen: set[str], fresh: set[str],
-                  observed: Observed, *, commit: bool) -> int:
+def _streak_after(
+    step: Step, streak: int, seen: set[str], fresh: set[str], observed: Observed, *, commit: bool
+) -> int:
     if step.status is not StepStatus.DONE:
         return streak
     if step.final_answer is not None or step.help_request is not None:

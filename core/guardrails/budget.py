@@ -23,8 +23,10 @@ def budget_violation(run: Run, *, now: datetime) -> str | None:
     if budget.max_tool_calls is not None:
         pending = _pending_calls(last)
         if run.tool_calls + pending > budget.max_tool_calls:
-            return (f"budget: max_tool_calls={budget.max_tool_calls} would be exceeded "
-                    f"({run.tool_calls} made, {pending} more pending)")
+            return (
+                f"budget: max_tool_calls={budget.max_tool_calls} would be exceeded "
+                f"({run.tool_calls} made, {pending} more pending)"
+            )
     tokens = run.usage.total_tokens
     if budget.max_tokens is not None and tokens >= budget.max_tokens:
         return f"budget: max_tokens={budget.max_tokens} reached ({tokens} used)"
@@ -33,16 +35,21 @@ def budget_violation(run: Run, *, now: datetime) -> str | None:
         return f"budget: max_cost_usd={budget.max_cost_usd:g} reached (${cost:.4f} spent)"
     elapsed = (now - run.created_at).total_seconds()
     if budget.max_wall_seconds is not None and elapsed > budget.max_wall_seconds:
-        return (f"budget: max_wall_seconds={budget.max_wall_seconds:g} exceeded "
-                f"({elapsed:.1f} s since the run was created)")
+        return (
+            f"budget: max_wall_seconds={budget.max_wall_seconds:g} exceeded "
+            f"({elapsed:.1f} s since the run was created)"
+        )
     return None
 
 
 def _pending_calls(step: Step | None) -> int:
     if step is None or step.status is StepStatus.DONE:
         return 0
-    return sum(1 for c in step.calls
-               if not c.executed and c.status in (CallStatus.APPROVED, CallStatus.EXECUTING))
+    return sum(
+        1
+        for c in step.calls
+        if not c.executed and c.status in (CallStatus.APPROVED, CallStatus.EXECUTING)
+    )
 
 
 def loop_violation(run: Run) -> str | None:
@@ -56,12 +63,16 @@ def loop_violation(run: Run) -> str | None:
     budget = run.budget
     state = loop_state(run, _args_hash, _observed)
     if state.repeats and state.repeats >= budget.max_repeats:
-        return (f"loop: {state.tool} was called {state.repeats} times with the same arguments "
-                f"(max_repeats={budget.max_repeats})")
+        return (
+            f"loop: {state.tool} was called {state.repeats} times with the same arguments "
+            f"(max_repeats={budget.max_repeats})"
+        )
     idle = state.idle
     if idle >= budget.max_idle_steps:
-        return (f"loop: {idle} steps in a row without new information "
-                f"(max_idle_steps={budget.max_idle_steps})")
+        return (
+            f"loop: {idle} steps in a row without new information "
+            f"(max_idle_steps={budget.max_idle_steps})"
+        )
     return None
 
 
@@ -79,8 +90,10 @@ def _args_hash(call: CallRecord) -> str:
 
 def _observed(call: CallRecord) -> str | None:
     """What the planner learnt from a call, as comparable text (``None``: nothing yet)."""
-    key = (f"obs:{call.status.value}:{call.executed}:{call.status_code}:{id(call.result)}:"
-           f"{call.error}:{id(call.decision)}")
+    key = (
+        f"obs:{call.status.value}:{call.executed}:{call.status_code}:{id(call.result)}:"
+        f"{call.error}:{id(call.decision)}"
+    )
     memo = _memo(call)
     if memo.get("obs-key") == key:
         return memo["obs"]

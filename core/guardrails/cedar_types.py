@@ -54,8 +54,9 @@ class CType:
             return [element.encode(item, f"{where}[{i}]") for i, item in enumerate(value)]
         if self.kind == "Record" and isinstance(value, dict):
             return self._encode_record(value, where)
-        raise ValueError(f"{where}: {type(value).__name__} value does not fit Cedar "
-                         f"type {self.kind}")
+        raise ValueError(
+            f"{where}: {type(value).__name__} value does not fit Cedar type {self.kind}"
+        )
 
     def _encode_record(self, value: dict[str, Any], where: str) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -31,27 +31,46 @@ _WRITES = (SideEffect.WRITE.value, SideEffect.DESTRUCTIVE.value)
 def run_type(tool_names: Sequence[str]) -> CType:
     """``context.run``: who runs, and what the run has done so far."""
     per_tool = record(dict.fromkeys(tool_names, (LONG, True)))
-    return record({
-        "tenant": (STRING, True), "requested_by": (STRING, True), "goal": (STRING, True),
-        "scenario": (STRING, True), "steps_so_far": (LONG, True),
-        "calls_so_far": (LONG, True), "writes_so_far": (LONG, True),
-        "destructive_so_far": (LONG, True), "amount_so_far_eur": (LONG, True),
-        "calls_by_tool": (per_tool, True),
-    })
+    return record(
+        {
+            "tenant": (STRING, True),
+            "requested_by": (STRING, True),
+            "goal": (STRING, True),
+            "scenario": (STRING, True),
+            "steps_so_far": (LONG, True),
+            "calls_so_far": (LONG, True),
+            "writes_so_far": (LONG, True),
+            "destructive_so_far": (LONG, True),
+            "amount_so_far_eur": (LONG, True),
+            "calls_by_tool": (per_tool, True),
+        }
+    )
 
 
 def context_type(args: CType, config: PolicyConfig, tool_names: Sequence[str]) -> CType:
     """The context record of one tool's action."""
     facts = record({f.name: (SCALARS[f.type], False) for f in config.facts})
-    return record({
-        "args": (args, True), "run": (run_type(tool_names), True),
-        "amount_eur": (LONG, True), "facts": (facts, True), "confidence": (DECIMAL, False),
-    })
+    return record(
+        {
+            "args": (args, True),
+            "run": (run_type(tool_names), True),
+            "amount_eur": (LONG, True),
+            "facts": (facts, True),
+            "confidence": (DECIMAL, False),
+        }
+    )
 
 
-def build_context(run: Run, tool: Tool, args: dict[str, Any], *, args_type: CType,
-                  config: PolicyConfig, tool_names: Sequence[str],
-                  confidence: float | None) -> dict[str, Any]:
+def build_context(
+    run: Run,
+    tool: Tool,
+    args: dict[str, Any],
+    *,
+    args_type: CType,
+    config: PolicyConfig,
+    tool_names: Sequence[str],
+    confidence: float | None,
+) -> dict[str, Any]:
     """The context value; raises ``ValueError`` when a value does not fit its Cedar type."""
     amounts = config.amounts or {}
     context: dict[str, Any] = {
@@ -73,8 +92,9 @@ def counted_calls(run: Run) -> Iterator[CallRecord]:
                 yield call
 
 
-def _run_value(run: Run, amounts: Mapping[str, AmountSpec],
-               tool_names: Sequence[str]) -> dict[str, Any]:
+def _run_value(
+    run: Run, amounts: Mapping[str, AmountSpec], tool_names: Sequence[str]
+) -> dict[str, Any]:
     by_tool = dict.fromkeys(tool_names, 0)
     writes = destructive = spent = 0
     for call in counted_calls(run):
@@ -85,10 +105,15 @@ def _run_value(run: Run, amounts: Mapping[str, AmountSpec],
             destructive += call.side_effect == SideEffect.DESTRUCTIVE.value
             spent += call_amount(amounts.get(call.tool), call.args)
     return {
-        "tenant": run.tenant, "requested_by": run.requested_by or "", "goal": run.goal,
-        "scenario": run.scenario or "", "steps_so_far": len(run.steps),
-        "calls_so_far": run.tool_calls, "writes_so_far": writes,
-        "destructive_so_far": destructive, "amount_so_far_eur": spent,
+        "tenant": run.tenant,
+        "requested_by": run.requested_by or "",
+        "goal": run.goal,
+        "scenario": run.scenario or "",
+        "steps_so_far": len(run.steps),
+        "calls_so_far": run.tool_calls,
+        "writes_so_far": writes,
+        "destructive_so_far": destructive,
+        "amount_so_far_eur": spent,
         "calls_by_tool": by_tool,
     }
 
@@ -149,8 +174,14 @@ def resolve_fact(run: Run, args: dict[str, Any], spec: FactSpec) -> Any:
         return None
     for step in reversed(run.steps):
         for call in reversed(step.calls):
-            if (call.tool != spec.from_tool or call.untrusted or call.quarantined
-                    or not call.executed or call.result is None or call.error):
+            if (
+                call.tool != spec.from_tool
+                or call.untrusted
+                or call.quarantined
+                or not call.executed
+                or call.result is None
+                or call.error
+            ):
                 continue
             found = _fact_in(call, spec, subject)
             if found is not None:

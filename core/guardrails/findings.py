@@ -47,5 +47,9 @@ def fold(findings: list[Finding]) -> Decision:
     for finding in ordered:
         if finding.rule_id not in rule_ids:
             rule_ids.append(finding.rule_id)
-    return Decision(id=new_decision_id(), verdict=verdict,
-                    reasons=[f.reason for f in ordered], rule_ids=rule_ids)
+    return Decision(
+        id=new_decision_id(),
+        verdict=verdict,
+        reasons=[f.reason for f in ordered],
+        rule_ids=rule_ids,
+    )

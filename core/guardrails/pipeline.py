@@ -41,23 +41,43 @@ class PolicyGuard:
         allowed_hosts: hosts a URL argument may target besides the catalog's own.
     """
 
-    def __init__(self, *, policies: PolicySet | None = None, approval_confidence: float = 0.6,
-                 max_arg_chars: int = 10_000, allowed_hosts: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        policies: PolicySet | None = None,
+        approval_confidence: float = 0.6,
+        max_arg_chars: int = 10_000,
+        allowed_hosts: Collection[str] = (),
+    ) -> None:
         self.policies = policies
         self.approval_confidence = approval_confidence
         self.validator = ArgsValidator(max_arg_chars=max_arg_chars)
         self._indexes = IndexCache()
         self._hosts = frozenset(h.lower() for h in allowed_hosts) | _catalog_hosts(
-            policies.tools if policies is not None else ())
-        self._stages: Sequence[Stage] = (self._schema, self._entitlement, self._rules,
-                                         self._provenance, self._confidence)
+            policies.tools if policies is not None else ()
+        )
+        self._stages: Sequence[Stage] = (
+            self._schema,
+            self._entitlement,
+            self._rules,
+            self._provenance,
+            self._confidence,
+        )
 
-    def check(self, run: Run, tool: Tool | None, call: ProposedCall,
-              *, confidence: float | None = None) -> Decision:
+    def check(
+        self, run: Run, tool: Tool | None, call: ProposedCall, *, confidence: float | None = None
+    ) -> Decision:
         """Decide on one proposed call. Never raises: an internal failure is a deny."""
         if tool is None:
-            return fold([deny("unknown_tool", f"unknown tool {call.tool!r}: it is not in this "
-                                              "run's catalog; call only the tools listed")])
+            return fold(
+                [
+                    deny(
+                        "unknown_tool",
+                        f"unknown tool {call.tool!r}: it is not in this "
+                        "run's catalog; call only the tools listed",
+                    )
+                ]
+            )
         found: list[Finding] = []
         check = _Check(run=run, tool=tool, args=call.args, confidence=confidence)
         try:
@@ -66,8 +86,12 @@ class PolicyGuard:
                 if has_deny(found):
                     break
         except Exception as exc:  # a guard that crashes must still refuse the call
-            found.append(deny("guard_error", f"the guard failed ({type(exc).__name__}: {exc}); "
-                                             "the call is refused"))
+            found.append(
+                deny(
+                    "guard_error",
+                    f"the guard failed ({type(exc).__name__}: {exc}); the call is refused",
+                )
+            )
         return fold(found)
 
     def _schema(self, c: _Check) -> list[Finding]:
@@ -78,9 +102,14 @@ class PolicyGuard:
         if grant.tools is not None and c.tool.name not in grant.tools:
             return [deny("entitlement", f"this run is not entitled to call {c.tool.name}")]
         if c.tool.side_effect.value not in grant.side_effects:
-            return [deny("entitlement", f"this run may not make {c.tool.side_effect.value} "
-                                        f"calls ({c.tool.name}); allowed: "
-                                        f"{', '.join(grant.side_effects) or 'none'}")]
+            return [
+                deny(
+                    "entitlement",
+                    f"this run may not make {c.tool.side_effect.value} "
+                    f"calls ({c.tool.name}); allowed: "
+                    f"{', '.join(grant.side_effects) or 'none'}",
+                )
+            ]
         return []
 
     def _rules(self, c: _Check) -> list[Finding]:
@@ -89,21 +118,32 @@ class PolicyGuard:
             found = self.policies.evaluate(c.run, c.tool, c.args, confidence=c.confidence)
         strict = self.policies is None or self.policies.config.destructive_requires_approval
         if strict and c.tool.side_effect is SideEffect.DESTRUCTIVE:
-            found.append(needs_approval("destructive_default",
-                                        f"{c.tool.name} is destructive and needs human approval"))
+            found.append(
+                needs_approval(
+                    "destructive_default", f"{c.tool.name} is destructive and needs human approval"
+                )
+            )
         return found
 
     def _provenance(self, c: _Check) -> list[Finding]:
-        hosts = self._hosts | _catalog_hosts([c.tool]) | {
-            h for h in map(host_of, c.run.base_urls.values()) if h}
-        return provenance_findings(c.run, c.tool, c.args, allowed_hosts=hosts,
-                                   indexes=self._indexes)
+        hosts = (
+            self._hosts
+            | _catalog_hosts([c.tool])
+            | {h for h in map(host_of, c.run.base_urls.values()) if h}
+        )
+        return provenance_findings(
+            c.run, c.tool, c.args, allowed_hosts=hosts, indexes=self._indexes
+        )
 
     def _confidence(self, c: _Check) -> list[Finding]:
         if c.confidence is not None and c.confidence < self.approval_confidence:
-            return [needs_approval("low_confidence",
-                                   f"the planner's confidence {c.confidence:.2f} is below "
-                                   f"{self.approval_confidence:.2f}")]
+            return [
+                needs_approval(
+                    "low_confidence",
+                    f"the planner's confidence {c.confidence:.2f} is below "
+                    f"{self.approval_confidence:.2f}",
+                )
+            ]
         return []
 
 

@@ -69,13 +69,17 @@ def parse_config(data: Any, tools: Sequence[Tool], *, source: str) -> PolicyConf
         raise ConfigError(f"{source}: expected a mapping at the top level")
     unknown = set(data) - _TOP_KEYS
     if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {sorted(unknown)}; "
-                          f"allowed: {sorted(_TOP_KEYS)}")
+        raise ConfigError(
+            f"{source}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_TOP_KEYS)}"
+        )
     by_name = {t.name: t for t in tools}
-    facts = tuple(_fact(name, spec, by_name, source)
-                  for name, spec in _mapping(data, "facts", source).items())
-    amounts = {name: _amount(name, spec, by_name, source)
-               for name, spec in _mapping(data, "amounts", source).items()}
+    facts = tuple(
+        _fact(name, spec, by_name, source) for name, spec in _mapping(data, "facts", source).items()
+    )
+    amounts = {
+        name: _amount(name, spec, by_name, source)
+        for name, spec in _mapping(data, "amounts", source).items()
+    }
     strict = data.get("destructive_requires_approval", True)
     if not isinstance(strict, bool):
         raise ConfigError(f"{source}: destructive_requires_approval must be true or false")
@@ -105,11 +109,16 @@ def _fact(name: str, spec: Any, tools: dict[str, Tool], source: str) -> FactSpec
     value = spec.get("value")
     key = spec.get("key")
     keys = [key] if isinstance(key, str) else key if key is not None else []
-    if (not isinstance(value, str) or not value or not isinstance(keys, list)
-            or not all(isinstance(k, str) and k for k in keys)):
+    if (
+        not isinstance(value, str)
+        or not value
+        or not isinstance(keys, list)
+        or not all(isinstance(k, str) and k for k in keys)
+    ):
         raise ConfigError(f"{where}: value (and key, when given) must be field names")
-    return FactSpec(name=name, from_tool=tool.name, value=tuple(value.split(".")),
-                    type=kind, keys=tuple(keys))
+    return FactSpec(
+        name=name, from_tool=tool.name, value=tuple(value.split(".")), type=kind, keys=tuple(keys)
+    )
 
 
 def _amount(name: str, spec: Any, tools: dict[str, Tool], source: str) -> AmountSpec:

@@ -21,9 +21,14 @@ from core.guardrails.cedar_types import CType
 RESOURCE_ATTRS = frozenset({"side_effect", "location", "trust"})
 
 
-def check_attribute_paths(policies: Mapping[str, Any], names: Mapping[str, str], *,
-                          contexts: Mapping[str, CType], groups: Mapping[str, Sequence[str]],
-                          source: str) -> None:
+def check_attribute_paths(
+    policies: Mapping[str, Any],
+    names: Mapping[str, str],
+    *,
+    contexts: Mapping[str, CType],
+    groups: Mapping[str, Sequence[str]],
+    source: str,
+) -> None:
     """Raise ``ConfigError`` naming each rule that tests an attribute nothing can have.
 
     Args:
@@ -37,8 +42,10 @@ def check_attribute_paths(policies: Mapping[str, Any], names: Mapping[str, str],
         scope = _scope(policy.get("action") or {}, contexts, groups)
         for path in set(_paths(policy.get("conditions") or [])):
             if not _exists(path, scope, contexts):
-                problems.append(f"{names.get(pid, pid)}: {'.'.join(path)} is not an attribute "
-                                "of any tool this rule applies to")
+                problems.append(
+                    f"{names.get(pid, pid)}: {'.'.join(path)} is not an attribute "
+                    "of any tool this rule applies to"
+                )
     if problems:
         raise ConfigError(f"{source}: refusing to load: " + "; ".join(sorted(problems)))
 
@@ -47,8 +54,12 @@ Needs = dict[str, Any]
 """A projection of the context: attribute -> nested ``Needs``, or ``None`` for all of it."""
 
 
-def context_needs(policies: Mapping[str, Any], *, contexts: Mapping[str, CType],
-                  groups: Mapping[str, Sequence[str]]) -> dict[str, Needs | None]:
+def context_needs(
+    policies: Mapping[str, Any],
+    *,
+    contexts: Mapping[str, CType],
+    groups: Mapping[str, Sequence[str]],
+) -> dict[str, Needs | None]:
     """Per tool, the context parts read by the rules that can apply to it."""
     needs: dict[str, Needs | None] = {tool: {} for tool in contexts}
     for policy in policies.values():
@@ -100,8 +111,9 @@ def _used(node: Any, *, as_left: bool = False) -> Iterator[tuple[str, ...]]:
         yield from _used(value)
 
 
-def _scope(action: dict[str, Any], contexts: Mapping[str, CType],
-           groups: Mapping[str, Sequence[str]]) -> list[str]:
+def _scope(
+    action: dict[str, Any], contexts: Mapping[str, CType], groups: Mapping[str, Sequence[str]]
+) -> list[str]:
     if action.get("op") == "All":
         return list(contexts)
     named = action.get("entities") or [action.get("entity") or {}]

@@ -34,11 +34,23 @@ from core.orchestrator.models import Run
 
 GROUPS = ("call", "read", "write", "destructive")
 EFFECTS = ("deny", "require_approval")
-RESERVED_IDS = frozenset({
-    "unknown_tool", "schema", "entitlement", "provenance", "out_of_catalog_target",
-    "low_confidence", "destructive_default", "no_permit", "policy_error", "guard_error",
-    "loop_detected", "help_request", "schema_drift",
-})
+RESERVED_IDS = frozenset(
+    {
+        "unknown_tool",
+        "schema",
+        "entitlement",
+        "provenance",
+        "out_of_catalog_target",
+        "low_confidence",
+        "destructive_default",
+        "no_permit",
+        "policy_error",
+        "guard_error",
+        "loop_detected",
+        "help_request",
+        "schema_drift",
+    }
+)
 CONFIG_FILE = "policy.yaml"
 
 
@@ -59,55 +71,87 @@ class PolicySet:
     share between threads.
     """
 
-    def __init__(self, text: str, tools: Sequence[Tool], *, config: PolicyConfig | None = None,
-                 source: str = "<policy>") -> None:
+    def __init__(
+        self,
+        text: str,
+        tools: Sequence[Tool],
+        *,
+        config: PolicyConfig | None = None,
+        source: str = "<policy>",
+    ) -> None:
         self.source = source
         self.config = config or PolicyConfig(amounts={})
         self.tools = tuple(tools)
         self.tool_names = [t.name for t in tools]
         self._check_tool_names()
         self._arg_types = {t.name: from_json_schema(t.args_schema) or record({}) for t in tools}
-        self._contexts = {t.name: context_type(self._arg_types[t.name], self.config,
-                                               self.tool_names) for t in tools}
+        self._contexts = {
+            t.name: context_type(self._arg_types[t.name], self.config, self.tool_names)
+            for t in tools
+        }
         self.schema_json = self._schema(tools)
         self._schema_handle = cedarpy.Schema.from_json_str(json.dumps(self.schema_json))
         self.rules = self._parse(text)
         self._validate(text)
         self._needs = self._analyse(text)
         self.digest = hashlib.sha256(
-            (text + json.dumps(self.schema_json, sort_keys=True)).encode()).hexdigest()
+            (text + json.dumps(self.schema_json, sort_keys=True)).encode()
+        ).hexdigest()
         self._policies = self._evaluation_set(text)
         self._entities = cedarpy.Entities.from_json_str(
-            json.dumps([_tool_entity(t) for t in tools]), schema=self._schema_handle)
+            json.dumps([_tool_entity(t) for t in tools]), schema=self._schema_handle
+        )
 
     @classmethod
-    def from_text(cls, text: str, tools: Sequence[Tool], *, config: dict[str, Any] | None = None,
-                  source: str = "<policy>") -> PolicySet:
+    def from_text(
+        cls,
+        text: str,
+        tools: Sequence[Tool],
+        *,
+        config: dict[str, Any] | None = None,
+        source: str = "<policy>",
+    ) -> PolicySet:
         """Load policies from Cedar text and an optional ``policy.yaml``-shaped mapping."""
-        return cls(text, tools, config=parse_config(config, tools, source=source),
-                   source=source)
+        return cls(text, tools, config=parse_config(config, tools, source=source), source=source)
 
     @property
     def schema_text(self) -> str:
         """The generated Cedar schema, in Cedar's human-readable syntax."""
         return str(self._schema_handle)
 
-    def evaluate(self, run: Run, tool: Tool, args: dict[str, Any], *,
-                 confidence: float | None = None) -> list[Finding]:
+    def evaluate(
+        self, run: Run, tool: Tool, args: dict[str, Any], *, confidence: float | None = None
+    ) -> list[Finding]:
         """The rules that fire for this call; a deny when nothing permits it. Never raises."""
         if tool.name not in self._arg_types:
-            return [deny("policy_error", f"tool {tool.name!r} is not in the catalog the policy "
-                                         f"set {self.source} was validated against")]
+            return [
+                deny(
+                    "policy_error",
+                    f"tool {tool.name!r} is not in the catalog the policy "
+                    f"set {self.source} was validated against",
+                )
+            ]
         try:
-            context = project(build_context(run, tool, args,
-                                            args_type=self._arg_types[tool.name],
-                                            config=self.config, tool_names=self.tool_names,
-                                            confidence=confidence), self._needs[tool.name])
+            context = project(
+                build_context(
+                    run,
+                    tool,
+                    args,
+                    args_type=self._arg_types[tool.name],
+                    config=self.config,
+                    tool_names=self.tool_names,
+                    confidence=confidence,
+                ),
+                self._needs[tool.name],
+            )
         except ValueError as exc:
             return [deny("policy_error", f"cannot evaluate the policy for this call: {exc}")]
-        request = {"principal": {"type": "Tenant", "id": run.tenant},
-                   "action": {"type": "Action", "id": tool.name},
-                   "resource": {"type": "Tool", "id": tool.name}, "context": context}
+        request = {
+            "principal": {"type": "Tenant", "id": run.tenant},
+            "action": {"type": "Action", "id": tool.name},
+            "resource": {"type": "Tool", "id": tool.name},
+            "context": context,
+        }
         result = self._authorize(request)
         if isinstance(result, Finding):
             return [result]
@@ -115,13 +159,17 @@ class PolicySet:
         matched = [rule for pid, rule in self.rules.items() if pid in fired]  # file order
         if not result.allowed:
             found = [deny(rule.id, rule.reason) for rule in matched]
-            return found or [deny("no_permit", f"no policy rule permits {tool.name} for "
-                                               f"tenant {run.tenant!r}")]
-        approvals = [needs_approval(r.id, r.reason) for r in matched
-                     if r.on_match == "require_approval"]
+            return found or [
+                deny("no_permit", f"no policy rule permits {tool.name} for tenant {run.tenant!r}")
+            ]
+        approvals = [
+            needs_approval(r.id, r.reason) for r in matched if r.on_match == "require_approval"
+        ]
         if len(approvals) == len(matched):
-            return [deny("no_permit", f"no policy rule permits {tool.name} for tenant "
-                                      f"{run.tenant!r}"), *approvals]
+            return [
+                deny("no_permit", f"no policy rule permits {tool.name} for tenant {run.tenant!r}"),
+                *approvals,
+            ]
         return approvals
 
     def _authorize(self, request: dict[str, Any]) -> cedarpy.AuthzResult | Finding:
@@ -132,15 +180,20 @@ class PolicySet:
         errors = list(result.diagnostics.errors)
         if errors:
             # Cedar skips a policy that errors; a skipped forbid must not let a call through.
-            return deny("policy_error", "policy evaluation failed, so the call is refused: "
-                                        + "; ".join(map(str, errors))[:500])
+            return deny(
+                "policy_error",
+                "policy evaluation failed, so the call is refused: "
+                + "; ".join(map(str, errors))[:500],
+            )
         return result
 
     def _check_tool_names(self) -> None:
         clash = sorted(set(self.tool_names) & set(GROUPS))
         if clash or len(set(self.tool_names)) != len(self.tool_names):
-            raise ConfigError(f"{self.source}: tool names must be unique and not one of "
-                              f"{GROUPS} (got {clash or 'duplicates'})")
+            raise ConfigError(
+                f"{self.source}: tool names must be unique and not one of "
+                f"{GROUPS} (got {clash or 'duplicates'})"
+            )
 
     def _schema(self, tools: Sequence[Tool]) -> dict[str, Any]:
         tool_attrs = {name: {"type": "String"} for name in ("side_effect", "location", "trust")}
@@ -151,13 +204,21 @@ class PolicySet:
             ctx: CType = self._contexts[tool.name]
             actions[tool.name] = {
                 "memberOf": [{"id": tool.side_effect.value}],
-                "appliesTo": {"principalTypes": ["Tenant"], "resourceTypes": ["Tool"],
-                              "context": ctx.schema()},
+                "appliesTo": {
+                    "principalTypes": ["Tenant"],
+                    "resourceTypes": ["Tool"],
+                    "context": ctx.schema(),
+                },
             }
-        return {"": {"entityTypes": {
-            "Tenant": {"shape": {"type": "Record", "attributes": {}}},
-            "Tool": {"shape": {"type": "Record", "attributes": tool_attrs}},
-        }, "actions": actions}}
+        return {
+            "": {
+                "entityTypes": {
+                    "Tenant": {"shape": {"type": "Record", "attributes": {}}},
+                    "Tool": {"shape": {"type": "Record", "attributes": tool_attrs}},
+                },
+                "actions": actions,
+            }
+        }
 
     def _parse(self, text: str) -> dict[str, Rule]:
         try:
@@ -181,26 +242,36 @@ class PolicySet:
         notes = policy.get("annotations") or {}
         rule_id, effect = notes.get("id"), policy.get("effect")
         if not rule_id:
-            raise ConfigError(f"{self.source}: {pid} ({effect}) has no @id(\"...\") annotation")
+            raise ConfigError(f'{self.source}: {pid} ({effect}) has no @id("...") annotation')
         if rule_id in RESERVED_IDS:
             raise ConfigError(f"{self.source}: @id({rule_id!r}) is reserved for built-in rules")
         on_match = notes.get("effect", "deny")
         if on_match not in EFFECTS or (on_match != "deny" and effect != "forbid"):
-            raise ConfigError(f"{self.source}: {rule_id}: @effect must be one of {EFFECTS}, "
-                              "and require_approval only on a forbid")
-        default = (f"policy rule {rule_id} requires human approval for this call"
-                   if on_match == "require_approval" else f"policy rule {rule_id} forbids it")
-        return Rule(id=rule_id, effect=str(effect), on_match=on_match,
-                    reason=notes.get("reason") or default)
+            raise ConfigError(
+                f"{self.source}: {rule_id}: @effect must be one of {EFFECTS}, "
+                "and require_approval only on a forbid"
+            )
+        default = (
+            f"policy rule {rule_id} requires human approval for this call"
+            if on_match == "require_approval"
+            else f"policy rule {rule_id} forbids it"
+        )
+        return Rule(
+            id=rule_id, effect=str(effect), on_match=on_match, reason=notes.get("reason") or default
+        )
 
     def _validate(self, text: str) -> None:
         result = cedarpy.validate_policies(text, self._schema_handle)
         if not result.validation_passed:
             names = {pid: rule.id for pid, rule in self.rules.items()}
-            lines = [f"{names.get(e.policy_id, e.policy_id or 'parse')}: {e.error}"
-                     for e in result.errors]
-            raise ConfigError(f"{self.source}: the policies do not validate against the "
-                              f"catalog schema, refusing to load: " + "; ".join(lines))
+            lines = [
+                f"{names.get(e.policy_id, e.policy_id or 'parse')}: {e.error}"
+                for e in result.errors
+            ]
+            raise ConfigError(
+                f"{self.source}: the policies do not validate against the "
+                f"catalog schema, refusing to load: " + "; ".join(lines)
+            )
 
     def _analyse(self, text: str) -> dict[str, Any]:
         """Refuse rules that test impossible attributes; return each tool's context needs."""
@@ -208,8 +279,13 @@ class PolicySet:
         for group in GROUPS[1:]:
             groups[group] = [t.name for t in self.tools if t.side_effect.value == group]
         policies = json.loads(cedarpy.policies_to_json_str(text)).get("staticPolicies", {})
-        check_attribute_paths(policies, {pid: rule.id for pid, rule in self.rules.items()},
-                              contexts=self._contexts, groups=groups, source=self.source)
+        check_attribute_paths(
+            policies,
+            {pid: rule.id for pid, rule in self.rules.items()},
+            contexts=self._contexts,
+            groups=groups,
+            source=self.source,
+        )
         return context_needs(policies, contexts=self._contexts, groups=groups)
 
     def _evaluation_set(self, text: str) -> cedarpy.PolicySet:
@@ -228,9 +304,15 @@ class PolicySet:
 
 
 def _tool_entity(tool: Tool) -> dict[str, Any]:
-    return {"uid": {"type": "Tool", "id": tool.name}, "parents": [],
-            "attrs": {"side_effect": tool.side_effect.value, "location": tool.location.value,
-                      "trust": tool.trust.value}}
+    return {
+        "uid": {"type": "Tool", "id": tool.name},
+        "parents": [],
+        "attrs": {
+            "side_effect": tool.side_effect.value,
+            "location": tool.location.value,
+            "trust": tool.trust.value,
+        },
+    }
 
 
 def load_policy_set(path_or_dir: str | Path, catalog_tools: Sequence[Tool]) -> PolicySet:

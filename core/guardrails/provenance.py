@@ -166,8 +166,12 @@ class ProvenanceIndex:
     @staticmethod
     def fingerprint(run: Run) -> str:
         """Everything the index depends on, as text: equal fingerprints, equal indexes."""
-        sources = [(s.index, c.call_id, c.tool, c.untrusted, c.quarantined, c.result)
-                   for s in run.steps for c in s.calls if c.result is not None]
+        sources = [
+            (s.index, c.call_id, c.tool, c.untrusted, c.quarantined, c.result)
+            for s in run.steps
+            for c in s.calls
+            if c.result is not None
+        ]
         return json.dumps([run.goal, run.inputs, sources], default=str, ensure_ascii=False)
 
     @cached_property
@@ -234,8 +238,9 @@ def _leaves(value: Any) -> Iterator[Any]:
         yield value
 
 
-def _arg_leaves(value: Any, schema: Any,
-                path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def _arg_leaves(
+    value: Any, schema: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     """Argument leaves with their paths, skipping values fixed by the schema (enum, const)."""
     sub = schema if isinstance(schema, dict) else {}
     if "enum" in sub or "const" in sub:
@@ -280,9 +285,14 @@ def untrusted_origin(index: ProvenanceIndex, value: Any) -> tuple[str, str] | No
     return None
 
 
-def provenance_findings(run: Run, tool: Tool, args: dict[str, Any], *,
-                        allowed_hosts: Collection[str],
-                        indexes: IndexCache | None = None) -> list[Finding]:
+def provenance_findings(
+    run: Run,
+    tool: Tool,
+    args: dict[str, Any],
+    *,
+    allowed_hosts: Collection[str],
+    indexes: IndexCache | None = None,
+) -> list[Finding]:
     """Out-of-catalog targets (deny, any call) and untrusted argument values (writes)."""
     cached: list[ProvenanceIndex] = []
 
@@ -298,20 +308,27 @@ def provenance_findings(run: Run, tool: Tool, args: dict[str, Any], *,
             continue
         for url in urls(value):
             host = host_of(url)
-            if host is None or (host not in allowed_hosts
-                                and host not in index().operator_hosts):
-                found.append(deny("out_of_catalog_target",
-                                  f"{arg_path(path)}: {shown(url)} targets "
-                                  f"{host or 'an unreadable host'}, which is not a host of "
-                                  "the catalog or named by the operator"))
+            if host is None or (host not in allowed_hosts and host not in index().operator_hosts):
+                found.append(
+                    deny(
+                        "out_of_catalog_target",
+                        f"{arg_path(path)}: {shown(url)} targets "
+                        f"{host or 'an unreadable host'}, which is not a host of "
+                        "the catalog or named by the operator",
+                    )
+                )
     if found or tool.side_effect is SideEffect.READ:
         return found
     for path, value in leaves:
         origin = untrusted_origin(index(), value)
         if origin is not None:
-            found.append(needs_approval(
-                "provenance",
-                f"{arg_path(path)}: the value {shown(origin[0])} appears in {origin[1]} and in "
-                f"no trusted source (goal, inputs, trusted results); a {tool.side_effect.value} "
-                "call with it needs human approval"))
+            found.append(
+                needs_approval(
+                    "provenance",
+                    f"{arg_path(path)}: the value {shown(origin[0])} appears in {origin[1]} and in "
+                    f"no trusted source (goal, inputs, trusted results); "
+                    f"a {tool.side_effect.value} "
+                    "call with it needs human approval",
+                )
+            )
     return found

@@ -49,16 +49,18 @@ def closed_schema(schema: Any, *, closable: bool = True) -> Any:
     out: dict[str, Any] = {}
     for key, value in schema.items():
         if key in ("properties", "$defs", "definitions", "patternProperties"):
-            out[key] = {k: closed_schema(v) for k, v in value.items()} \
-                if isinstance(value, dict) else value
+            out[key] = (
+                {k: closed_schema(v) for k, v in value.items()}
+                if isinstance(value, dict)
+                else value
+            )
         elif key in ("items", "additionalProperties", "anyOf", "oneOf", "prefixItems", "not"):
             out[key] = closed_schema(value)
         elif key == "allOf":
             out[key] = closed_schema(value, closable=False)
         else:
             out[key] = copy.deepcopy(value)
-    if (closable and "properties" in out
-            and not any(k in out for k in _OPEN_MARKERS + _COMBINATORS)):
+    if closable and "properties" in out and not any(k in out for k in _OPEN_MARKERS + _COMBINATORS):
         out["additionalProperties"] = False
     return out
 
@@ -68,8 +70,7 @@ class ArgsValidator:
 
     def __init__(self, *, max_arg_chars: int = 10_000, cache_size: int = 1024) -> None:
         self.max_arg_chars = max_arg_chars
-        self._cache: OrderedDict[int, tuple[dict[str, Any], Draft202012Validator]] = (
-            OrderedDict())
+        self._cache: OrderedDict[int, tuple[dict[str, Any], Draft202012Validator]] = OrderedDict()
         self._size = cache_size
         self._lock = threading.Lock()
 
@@ -83,8 +84,7 @@ class ArgsValidator:
                 return hit[1]
         schema = closed_schema(tool.args_schema)
         Draft202012Validator.check_schema(schema)
-        compiled = Draft202012Validator(schema,
-                                        format_checker=Draft202012Validator.FORMAT_CHECKER)
+        compiled = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
         with self._lock:
             # The entry keeps the schema object alive, so its id cannot be reused meanwhile.
             self._cache[key] = (tool.args_schema, compiled)
@@ -100,8 +100,13 @@ class ArgsValidator:
         try:
             validator = self.validator(tool)
         except SchemaError as exc:
-            return [deny("schema", f"the tool {tool.name!r} has an invalid argument schema "
-                                   f"({exc.message}); it cannot be called")]
+            return [
+                deny(
+                    "schema",
+                    f"the tool {tool.name!r} has an invalid argument schema "
+                    f"({exc.message}); it cannot be called",
+                )
+            ]
         errors = sorted(validator.iter_errors(args), key=lambda e: list(map(str, e.path)))
         found = [deny("schema", describe(e)) for e in errors[:MAX_MESSAGES]]
         found.extend(_path_params(tool, args))
@@ -110,13 +115,18 @@ class ArgsValidator:
     def _oversize(self, value: Any, path: tuple[str | int, ...]) -> Iterator[Finding]:
         if isinstance(value, str):
             if len(value) > self.max_arg_chars:
-                yield deny("schema", f"{arg_path(path)}: string of {len(value)} characters "
-                                     f"exceeds the limit of {self.max_arg_chars}")
+                yield deny(
+                    "schema",
+                    f"{arg_path(path)}: string of {len(value)} characters "
+                    f"exceeds the limit of {self.max_arg_chars}",
+                )
         elif isinstance(value, dict):
             for key, item in value.items():
                 if len(str(key)) > self.max_arg_chars:
-                    yield deny("schema", f"{arg_path(path)}: a field name exceeds "
-                                         f"{self.max_arg_chars} characters")
+                    yield deny(
+                        "schema",
+                        f"{arg_path(path)}: a field name exceeds {self.max_arg_chars} characters",
+                    )
                 yield from self._oversize(item, (*path, str(key)))
         elif isinstance(value, list):
             for index, item in enumerate(value):
@@ -131,11 +141,17 @@ def _path_params(tool: Tool, args: dict[str, Any]) -> list[Finding]:
         if param.location is not ParamLocation.PATH or not isinstance(value, str):
             continue
         lowered = value.lower()
-        if (any(mark in lowered for mark in _TRAVERSAL)
-                or any(ord(ch) < 32 or ord(ch) == 127 for ch in value)):
-            found.append(deny("schema", f"{arg_path([param.arg])}: {shown(value)} is a path "
-                                        "parameter and must not contain '/', '\\', '..' or "
-                                        "control characters"))
+        if any(mark in lowered for mark in _TRAVERSAL) or any(
+            ord(ch) < 32 or ord(ch) == 127 for ch in value
+        ):
+            found.append(
+                deny(
+                    "schema",
+                    f"{arg_path([param.arg])}: {shown(value)} is a path "
+                    "parameter and must not contain '/', '\\', '..' or "
+                    "control characters",
+                )
+            )
     return found
 
 
@@ -146,12 +162,12 @@ def describe(error: ValidationError) -> str:
     expected: Any = error.validator_value
     value: Any = error.instance
     if kind == "additionalProperties" and isinstance(value, dict):
-        allowed = sorted((error.schema.get("properties") or {}) if isinstance(error.schema, dict)
-                         else {})
+        allowed = sorted(
+            (error.schema.get("properties") or {}) if isinstance(error.schema, dict) else {}
+        )
         extra = sorted(k for k in value if k not in allowed)
         names = ", ".join(shown(k) for k in extra)
-        return (f"{where}: unknown field(s) {names}; allowed fields: "
-                f"{', '.join(allowed) or 'none'}")
+        return f"{where}: unknown field(s) {names}; allowed fields: {', '.join(allowed) or 'none'}"
     if kind == "required":
         missing = error.message.split(" is a required property")[0]
         return f"{where}: missing required field {missing}"
@@ -168,8 +184,12 @@ def describe(error: ValidationError) -> str:
         bound = "at most" if kind == "maxLength" else "at least"
         return f"{where}: {len(value)} characters; {bound} {expected} allowed"
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        words = {"minimum": "must be >=", "maximum": "must be <=",
-                 "exclusiveMinimum": "must be >", "exclusiveMaximum": "must be <"}
+        words = {
+            "minimum": "must be >=",
+            "maximum": "must be <=",
+            "exclusiveMinimum": "must be >",
+            "exclusiveMaximum": "must be <",
+        }
         return f"{where}: {shown(value)} {words[kind]} {expected}"
     if kind in ("maxItems", "minItems"):
         bound = "at most" if kind == "maxItems" else "at least"

@@ -40,11 +40,16 @@ class IdentityAuthorizer:
         http: the client that fetches OAuth2 client-credentials tokens.
     """
 
-    def __init__(self, *, aws: AwsCredentialSource | None = None,
-                 entra: AccessTokenSource | None = None,
-                 secrets: SecretsProvider | None = None, target: AwsTarget | None = None,
-                 cache: CredentialCache | None = None,
-                 http: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        aws: AwsCredentialSource | None = None,
+        entra: AccessTokenSource | None = None,
+        secrets: SecretsProvider | None = None,
+        target: AwsTarget | None = None,
+        cache: CredentialCache | None = None,
+        http: httpx.Client | None = None,
+    ) -> None:
         self.aws = aws
         self.entra = entra
         self.secrets = secrets
@@ -56,11 +61,15 @@ class IdentityAuthorizer:
         """Where each scheme's credentials come from (labels only, for explain and logs)."""
         entra = "not configured"
         if self.entra is not None:
-            entra = str(getattr(self.entra, "label", "")) or "azure-identity " + \
-                type(self.entra).__name__
-        return {"aws_sigv4": self.aws.label if self.aws else "not configured",
-                "entra": entra,
-                "secrets": self.secrets.label if self.secrets else "not configured"}
+            entra = (
+                str(getattr(self.entra, "label", ""))
+                or "azure-identity " + type(self.entra).__name__
+            )
+        return {
+            "aws_sigv4": self.aws.label if self.aws else "not configured",
+            "entra": entra,
+            "secrets": self.secrets.label if self.secrets else "not configured",
+        }
 
     def authorize(self, tool: Tool, request: httpx.Request, ctx: CallContext) -> None:
         scheme = tool.auth.scheme
@@ -86,20 +95,25 @@ class IdentityAuthorizer:
 
     # -- aws_sigv4 ----------------------------------------------------------------------
 
-    def _sigv4(self, tool: Tool, request: httpx.Request, ctx: CallContext,
-               scope: dict[str, Any]) -> None:
+    def _sigv4(
+        self, tool: Tool, request: httpx.Request, ctx: CallContext, scope: dict[str, Any]
+    ) -> None:
         source = self.aws
         if source is None:
-            raise CredentialError(f"{tool.name} needs AWS credentials: none configured "
-                                  "(set PADDOCK_AWS_ROLE_ARN)")
+            raise CredentialError(
+                f"{tool.name} needs AWS credentials: none configured (set PADDOCK_AWS_ROLE_ARN)"
+            )
         service = str(scope["service"])
         if service != EXECUTE_API:
-            raise CredentialError(f"{tool.name}: session policies are generated for "
-                                  f"execute-api only, not {service}")
+            raise CredentialError(
+                f"{tool.name}: session policies are generated for execute-api only, not {service}"
+            )
         policy = session_policy(str(scope["resource"]))
         name = session_name(ctx.run_id, ctx.step_index, ctx.call_index)
-        credential = self.cache.get(("aws_sigv4", f"{service}:{scope['region']}", policy),
-                                    lambda: source.credentials(policy, name))
+        credential = self.cache.get(
+            ("aws_sigv4", f"{service}:{scope['region']}", policy),
+            lambda: source.credentials(policy, name),
+        )
         sign_sigv4(request, credential, service=service, region=str(scope["region"]))
 
     # -- entra --------------------------------------------------------------------------
@@ -107,8 +121,10 @@ class IdentityAuthorizer:
     def _entra_token(self, scope: str) -> Credential:
         source = self.entra
         if source is None:
-            raise CredentialError(f"an Entra token for {scope} is needed: no credential "
-                                  "configured (PADDOCK_ENTRA_CLIENT_ID / managed identity)")
+            raise CredentialError(
+                f"an Entra token for {scope} is needed: no credential "
+                "configured (PADDOCK_ENTRA_CLIENT_ID / managed identity)"
+            )
 
         def fetch() -> Credential:
             from azure.core.exceptions import AzureError
@@ -116,11 +132,14 @@ class IdentityAuthorizer:
             try:
                 found = source.get_token(scope)
             except AzureError as exc:
-                raise CredentialError(f"no Entra token for {scope}: {type(exc).__name__}",
-                                      retryable=True) from exc
-            return Credential(secret={"token": str(found.token)},
-                              source=f"entra:{type(source).__name__}",
-                              expires_at=float(found.expires_on))
+                raise CredentialError(
+                    f"no Entra token for {scope}: {type(exc).__name__}", retryable=True
+                ) from exc
+            return Credential(
+                secret={"token": str(found.token)},
+                source=f"entra:{type(source).__name__}",
+                expires_at=float(found.expires_on),
+            )
 
         return self.cache.get(("entra", scope, ""), fetch)
 
@@ -130,8 +149,10 @@ class IdentityAuthorizer:
         provider = self.secrets
         if provider is None:
             raise CredentialError(f"secret {name} is needed: no secrets provider configured")
-        return self.cache.get(("secret", name, ""), lambda: Credential(
-            secret={"value": provider.get_secret(name)}, source=provider.label))
+        return self.cache.get(
+            ("secret", name, ""),
+            lambda: Credential(secret={"value": provider.get_secret(name)}, source=provider.label),
+        )
 
     def _api_key(self, tool: Tool, request: httpx.Request, name: str) -> None:
         value = self._secret(name).secret["value"]
@@ -150,16 +171,19 @@ class IdentityAuthorizer:
             client_id, client_secret = str(config["client_id"]), str(config["client_secret"])
             token_url = str(config["token_url"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise CredentialError(f"secret {name} must be JSON with client_id, client_secret "
-                                  "and token_url") from exc
+            raise CredentialError(
+                f"secret {name} must be JSON with client_id, client_secret and token_url"
+            ) from exc
         wanted = " ".join(scopes) or str(config.get("scope", ""))
         audience = str(config.get("audience", ""))
         key = ("oauth2_client_credentials", f"{token_url}|{client_id}|{audience}", wanted)
-        return self.cache.get(key, lambda: self._fetch_token(
-            token_url, client_id, client_secret, wanted, audience))
+        return self.cache.get(
+            key, lambda: self._fetch_token(token_url, client_id, client_secret, wanted, audience)
+        )
 
-    def _fetch_token(self, token_url: str, client_id: str, client_secret: str, scope: str,
-                     audience: str) -> Credential:
+    def _fetch_token(
+        self, token_url: str, client_id: str, client_secret: str, scope: str, audience: str
+    ) -> Credential:
         form = {"grant_type": "client_credentials"}
         if scope:
             form["scope"] = scope
@@ -169,22 +193,27 @@ class IdentityAuthorizer:
         try:
             response = client.post(token_url, data=form, auth=(client_id, client_secret))
         except httpx.HTTPError as exc:
-            raise CredentialError(f"token endpoint {httpx.URL(token_url).host} unreachable",
-                                  retryable=True) from exc
+            raise CredentialError(
+                f"token endpoint {httpx.URL(token_url).host} unreachable", retryable=True
+            ) from exc
         finally:
             if self._http is None:
                 client.close()
         if response.status_code != 200:
-            raise CredentialError(f"token endpoint {httpx.URL(token_url).host} answered "
-                                  f"{response.status_code}")
+            raise CredentialError(
+                f"token endpoint {httpx.URL(token_url).host} answered {response.status_code}"
+            )
         try:
             body = response.json()
             token = str(body["access_token"])
         except (ValueError, KeyError, TypeError) as exc:
             raise CredentialError("token endpoint answered without an access_token") from exc
         lifetime = float(body.get("expires_in", 300))
-        return Credential(secret={"token": token}, source=f"oauth2:{httpx.URL(token_url).host}",
-                          expires_at=time.time() + lifetime)
+        return Credential(
+            secret={"token": token},
+            source=f"oauth2:{httpx.URL(token_url).host}",
+            expires_at=time.time() + lifetime,
+        )
 
 
 def _check_token_scope(ctx: CallContext, scope: dict[str, Any]) -> None:
@@ -194,5 +223,6 @@ def _check_token_scope(ctx: CallContext, scope: dict[str, Any]) -> None:
     claims = jwt.decode(ctx.capability_token, options={"verify_signature": False})
     granted = claims.get("scope")
     if granted is not None and granted != scope:
-        raise CredentialError("the request's credential scope differs from the scope its "
-                              "capability token grants")
+        raise CredentialError(
+            "the request's credential scope differs from the scope its capability token grants"
+        )

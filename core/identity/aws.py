@@ -16,8 +16,16 @@ from core.identity.base import Credential, CredentialError
 MIN_DURATION = 900
 """The shortest session STS issues, in seconds."""
 LOCAL_LABEL = "local static AWS credentials (generated in-process; no cloud, demo and tests only)"
-SIGNED_HEADERS = frozenset({"host", "content-type", "idempotency-key", "x-amz-date",
-                            "x-amz-security-token", "x-amz-content-sha256"})
+SIGNED_HEADERS = frozenset(
+    {
+        "host",
+        "content-type",
+        "idempotency-key",
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+    }
+)
 _SESSION_NAME = re.compile(r"[^\w+=,.@-]")
 
 
@@ -50,8 +58,13 @@ class StaticAwsCredentials:
     each call would have carried is still recorded in its capability token.
     """
 
-    def __init__(self, access_key_id: str | None = None, secret_access_key: str | None = None,
-                 *, label: str = LOCAL_LABEL) -> None:
+    def __init__(
+        self,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        *,
+        label: str = LOCAL_LABEL,
+    ) -> None:
         self.access_key_id = access_key_id or "AKLOCAL" + secrets.token_hex(6).upper()
         self._secret = secret_access_key or secrets.token_urlsafe(30)
         self._label = label
@@ -65,8 +78,7 @@ class StaticAwsCredentials:
         return self._secret if access_key_id == self.access_key_id else None
 
     def credentials(self, policy: str | None, session_name: str) -> Credential:
-        return Credential(secret=_keys(self.access_key_id, self._secret, None),
-                          source=self._label)
+        return Credential(secret=_keys(self.access_key_id, self._secret, None), source=self._label)
 
 
 class StsRoleCredentials:
@@ -77,9 +89,14 @@ class StsRoleCredentials:
     credentials. ``client`` is a boto3 STS client (inject one pointed at moto in tests).
     """
 
-    def __init__(self, client: Any, role_arn: str, *,
-                 web_identity: Callable[[], str] | None = None,
-                 duration: int = MIN_DURATION) -> None:
+    def __init__(
+        self,
+        client: Any,
+        role_arn: str,
+        *,
+        web_identity: Callable[[], str] | None = None,
+        duration: int = MIN_DURATION,
+    ) -> None:
         if duration < MIN_DURATION:
             raise CredentialError(f"STS sessions last at least {MIN_DURATION} seconds")
         self._client = client
@@ -95,33 +112,42 @@ class StsRoleCredentials:
     def credentials(self, policy: str | None, session_name: str) -> Credential:
         from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-        params: dict[str, Any] = {"RoleArn": self.role_arn, "RoleSessionName": session_name,
-                                  "DurationSeconds": self._duration}
+        params: dict[str, Any] = {
+            "RoleArn": self.role_arn,
+            "RoleSessionName": session_name,
+            "DurationSeconds": self._duration,
+        }
         if policy is not None:
             params["Policy"] = policy
         try:
             if self._web_identity is not None:
                 answer = self._client.assume_role_with_web_identity(
-                    WebIdentityToken=self._web_identity(), **params)
+                    WebIdentityToken=self._web_identity(), **params
+                )
             else:
                 answer = self._client.assume_role(**params)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "error")
-            raise CredentialError(f"STS refused {self.label}: {code}",
-                                  retryable=code in ("Throttling", "ServiceUnavailable")) \
-                from exc
+            raise CredentialError(
+                f"STS refused {self.label}: {code}",
+                retryable=code in ("Throttling", "ServiceUnavailable"),
+            ) from exc
         except ParamValidationError as exc:
             raise CredentialError(f"STS request for {self.label} is invalid: {exc}") from exc
         except BotoCoreError as exc:
-            raise CredentialError(f"STS unreachable for {self.label}: {type(exc).__name__}",
-                                  retryable=True) from exc
+            raise CredentialError(
+                f"STS unreachable for {self.label}: {type(exc).__name__}", retryable=True
+            ) from exc
         found = answer["Credentials"]
         expires = found["Expiration"]
-        expires_at = expires.timestamp() if hasattr(expires, "timestamp") else \
-            time.time() + self._duration
-        return Credential(secret=_keys(found["AccessKeyId"], found["SecretAccessKey"],
-                                       found.get("SessionToken")),
-                          source=self.label, expires_at=expires_at)
+        expires_at = (
+            expires.timestamp() if hasattr(expires, "timestamp") else time.time() + self._duration
+        )
+        return Credential(
+            secret=_keys(found["AccessKeyId"], found["SecretAccessKey"], found.get("SessionToken")),
+            source=self.label,
+            expires_at=expires_at,
+        )
 
 
 def web_identity_from_file(path: str) -> Callable[[], str]:
@@ -153,8 +179,9 @@ def quiet_botocore_auth() -> None:
         logger.addFilter(_QUIET)
 
 
-def sign_sigv4(request: httpx.Request, credential: Credential, *, service: str,
-               region: str) -> None:
+def sign_sigv4(
+    request: httpx.Request, credential: Credential, *, service: str, region: str
+) -> None:
     """Sign ``request`` in place with botocore's SigV4 (a few stable headers are signed)."""
     from botocore.auth import SigV4Auth
     from botocore.awsrequest import AWSRequest
@@ -165,11 +192,13 @@ def sign_sigv4(request: httpx.Request, credential: Credential, *, service: str,
     for name in ("authorization", "x-amz-date", "x-amz-security-token"):
         request.headers.pop(name, None)
     headers = {k: v for k, v in request.headers.items() if k.lower() in SIGNED_HEADERS}
-    signed = AWSRequest(method=request.method, url=str(request.url), data=body,
-                        headers=headers)
+    signed = AWSRequest(method=request.method, url=str(request.url), data=body, headers=headers)
     keys = credential.secret
-    SigV4Auth(Credentials(keys["access_key_id"], keys["secret_access_key"],
-                          keys.get("session_token")), service, region).add_auth(signed)
+    SigV4Auth(
+        Credentials(keys["access_key_id"], keys["secret_access_key"], keys.get("session_token")),
+        service,
+        region,
+    ).add_auth(signed)
     for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
         value = signed.headers.get(name)
         if value is not None:

@@ -59,8 +59,11 @@ class CredentialCache:
             if found is not None and now < found[1]:
                 return found[0]
         credential = fetch()
-        good_until = (now + self.static_ttl if credential.expires_at is None
-                      else credential.expires_at - self.margin)
+        good_until = (
+            now + self.static_ttl
+            if credential.expires_at is None
+            else credential.expires_at - self.margin
+        )
         with self._lock:
             if good_until > now:
                 self._items[key] = (credential, good_until)
@@ -88,5 +91,6 @@ class Issued:
 class CapabilityIssuer(Protocol):
     """Mints the capability token the executor demands before a call runs."""
 
-    def issue(self, run: Run, step_index: int, call_index: int, call: CallRecord,
-              tool: Tool) -> Issued: ...
+    def issue(
+        self, run: Run, step_index: int, call_index: int, call: CallRecord, tool: Tool
+    ) -> Issued: ...

@@ -59,44 +59,68 @@ def grant_refusal(run: Run, tool: Tool, call: CallRecord) -> str | None:
 class CapabilityMinter:
     """Mints capability tokens (the orchestrator side); see the module docstring."""
 
-    def __init__(self, keys: KeyRing, *, ttl: float = DEFAULT_TTL,
-                 target: AwsTarget | None = None, sources: Mapping[str, str] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        keys: KeyRing,
+        *,
+        ttl: float = DEFAULT_TTL,
+        target: AwsTarget | None = None,
+        sources: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._keys = keys
         self._ttl = ttl
         self._target = target or AwsTarget()
         self._sources = dict(sources or {})
         self._clock = clock
 
-    def issue(self, run: Run, step_index: int, call_index: int, call: CallRecord,
-              tool: Tool) -> Issued:
+    def issue(
+        self, run: Run, step_index: int, call_index: int, call: CallRecord, tool: Tool
+    ) -> Issued:
         refusal = grant_refusal(run, tool, call)
         claims = self.claims(run, step_index, call_index, call, tool)
         if refusal is not None:
             return Issued(token=None, claims=claims, refused=refusal)
-        token = jwt.encode(claims, self._keys.signing_key(), algorithm=ALGORITHM,
-                           headers={"kid": self._keys.kid, "typ": "paddock-cap+jwt"})
+        token = jwt.encode(
+            claims,
+            self._keys.signing_key(),
+            algorithm=ALGORITHM,
+            headers={"kid": self._keys.kid, "typ": "paddock-cap+jwt"},
+        )
         return Issued(token=token, claims=claims)
 
-    def claims(self, run: Run, step_index: int, call_index: int, call: CallRecord,
-               tool: Tool) -> dict[str, Any]:
+    def claims(
+        self, run: Run, step_index: int, call_index: int, call: CallRecord, tool: Tool
+    ) -> dict[str, Any]:
         now = int(self._clock())
         try:
             wire = build_wire(tool, call.args)
-            scope: dict[str, Any] | None = credential_scope(tool, wire.method, wire.url,
-                                                            self._target)
+            scope: dict[str, Any] | None = credential_scope(
+                tool, wire.method, wire.url, self._target
+            )
         except ExecutionError:
             scope = None  # the executor refuses such arguments before anything is sent
         return {
-            "iss": ISSUER, "aud": AUDIENCE, "jti": uuid.uuid4().hex, "iat": now,
-            "nbf": now - 1, "exp": now + int(self._ttl), "kid": self._keys.kid,
-            "tenant": run.tenant, "run": run.id, "step": step_index, "call": call_index,
-            "call_id": call.call_id, "tool": tool.name,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "jti": uuid.uuid4().hex,
+            "iat": now,
+            "nbf": now - 1,
+            "exp": now + int(self._ttl),
+            "kid": self._keys.kid,
+            "tenant": run.tenant,
+            "run": run.id,
+            "step": step_index,
+            "call": call_index,
+            "call_id": call.call_id,
+            "tool": tool.name,
             "args_sha256": canonical_args_hash(tool.name, call.args),
             "decision": call.decision.id if call.decision is not None else None,
             "verdict": call.decision.verdict.value if call.decision is not None else None,
-            "approval": call.approval_id, "side_effect": tool.side_effect.value,
-            "scope": scope, "source": self._source(tool.auth.scheme),
+            "approval": call.approval_id,
+            "side_effect": tool.side_effect.value,
+            "scope": scope,
+            "source": self._source(tool.auth.scheme),
         }
 
     def _source(self, scheme: str) -> str | None:
@@ -126,9 +150,15 @@ class CapabilityVerifier:
     Refusals are logged (``paddock.identity``, warning) and kept in :attr:`refusals`.
     """
 
-    def __init__(self, keys: KeyRing, *, leeway: float = 0.0,
-                 clock: Callable[[], float] = time.time, keep: int = 200,
-                 seen: SeenJtiStore | None = None) -> None:
+    def __init__(
+        self,
+        keys: KeyRing,
+        *,
+        leeway: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        keep: int = 200,
+        seen: SeenJtiStore | None = None,
+    ) -> None:
         self._keys = keys
         self._leeway = leeway
         self._clock = clock
@@ -144,12 +174,24 @@ class CapabilityVerifier:
     def verify(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> str | None:
         reason = self._check(tool, args, ctx)
         if reason is not None:
-            refusal = Refusal(at=self._clock(), run_id=ctx.run_id, step_index=ctx.step_index,
-                              call_index=ctx.call_index, tool=tool.name, reason=reason)
+            refusal = Refusal(
+                at=self._clock(),
+                run_id=ctx.run_id,
+                step_index=ctx.step_index,
+                call_index=ctx.call_index,
+                tool=tool.name,
+                reason=reason,
+            )
             with self._lock:
                 self._refusals.append(refusal)
-            log.warning("call refused: run=%s step=%s call=%s tool=%s: %s", ctx.run_id,
-                        ctx.step_index, ctx.call_index, tool.name, reason)
+            log.warning(
+                "call refused: run=%s step=%s call=%s tool=%s: %s",
+                ctx.run_id,
+                ctx.step_index,
+                ctx.call_index,
+                tool.name,
+                reason,
+            )
         return reason
 
     def claims(self, token: str) -> dict[str, Any]:
@@ -160,9 +202,18 @@ class CapabilityVerifier:
         if key is None:
             raise _UnknownKey(f"capability token key id {kid!r} is unknown")
         claims: dict[str, Any] = jwt.decode(
-            token, key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
-            options={"require": list(_REQUIRED), "verify_exp": False, "verify_nbf": False,
-                     "verify_iat": False})
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={
+                "require": list(_REQUIRED),
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
+        )
         now = self._clock()  # times are checked here, against the injected clock
         if now > float(claims["exp"]) + self._leeway:
             raise jwt.ExpiredSignatureError("expired")
@@ -174,8 +225,13 @@ class CapabilityVerifier:
         claims, refusal = self.checked_claims(ctx.capability_token)
         if claims is None:
             return refusal
-        expected = {"tool": tool.name, "tenant": ctx.tenant, "run": ctx.run_id,
-                    "step": ctx.step_index, "call": ctx.call_index}
+        expected = {
+            "tool": tool.name,
+            "tenant": ctx.tenant,
+            "run": ctx.run_id,
+            "step": ctx.step_index,
+            "call": ctx.call_index,
+        }
         for name, value in expected.items():
             if claims.get(name) != value:
                 return f"capability token is for {name} {claims.get(name)!r}, not {value!r}"

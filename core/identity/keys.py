@@ -39,19 +39,18 @@ class KeyRing:
     def generate(cls, *, kid: str | None = None) -> KeyRing:
         key = Ed25519PrivateKey.generate()
         kid = kid or _new_kid("local")
-        return cls(kid=kid, private_key=key, public_keys={kid: key.public_key()},
-                   generated=True)
+        return cls(kid=kid, private_key=key, public_keys={kid: key.public_key()}, generated=True)
 
     @classmethod
-    def from_pem(cls, private_pem: str | bytes, *, kid: str,
-                 previous: Mapping[str, str] | None = None) -> KeyRing:
+    def from_pem(
+        cls, private_pem: str | bytes, *, kid: str, previous: Mapping[str, str] | None = None
+    ) -> KeyRing:
         """A ring from a PEM private key (PKCS#8 Ed25519) and older public keys by kid."""
         data = private_pem.encode() if isinstance(private_pem, str) else private_pem
         try:
             key = serialization.load_pem_private_key(data, password=None)
         except ValueError as exc:
-            raise ConfigError(f"capability signing key {kid!r} is not a PEM private key") \
-                from exc
+            raise ConfigError(f"capability signing key {kid!r} is not a PEM private key") from exc
         if not isinstance(key, Ed25519PrivateKey):
             raise ConfigError(f"capability signing key {kid!r} must be an Ed25519 key")
         publics: dict[str, Ed25519PublicKey] = {}
@@ -77,8 +76,7 @@ class KeyRing:
         try:
             previous = json.loads(raw) if raw else {}
         except ValueError as exc:
-            raise ConfigError("PADDOCK_CAPABILITY_PREVIOUS_KEYS must be JSON {kid: PEM}") \
-                from exc
+            raise ConfigError("PADDOCK_CAPABILITY_PREVIOUS_KEYS must be JSON {kid: PEM}") from exc
         if not isinstance(previous, dict):
             raise ConfigError("PADDOCK_CAPABILITY_PREVIOUS_KEYS must be JSON {kid: PEM}")
         return cls.from_pem(pem, kid=kid, previous={str(k): str(v) for k, v in previous.items()})
@@ -88,14 +86,21 @@ class KeyRing:
         fresh = Ed25519PrivateKey.generate()
         kid = kid or _new_kid("key")
         older = list(self.public_keys.items())[-keep:] if keep > 0 else []
-        return KeyRing(kid=kid, private_key=fresh,
-                       public_keys={**dict(older), kid: fresh.public_key()},
-                       generated=self.generated)
+        return KeyRing(
+            kid=kid,
+            private_key=fresh,
+            public_keys={**dict(older), kid: fresh.public_key()},
+            generated=self.generated,
+        )
 
     def verifying(self) -> KeyRing:
         """The same ring without the private key (for a process that only verifies)."""
-        return KeyRing(kid=self.kid, private_key=None, public_keys=dict(self.public_keys),
-                       generated=self.generated)
+        return KeyRing(
+            kid=self.kid,
+            private_key=None,
+            public_keys=dict(self.public_keys),
+            generated=self.generated,
+        )
 
     def public_key(self, kid: str) -> Ed25519PublicKey | None:
         return self.public_keys.get(kid)
@@ -107,6 +112,12 @@ class KeyRing:
 
     def private_pem(self) -> str:
         """The active private key as PKCS#8 PEM (to hand to configuration)."""
-        return self.signing_key().private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()).decode()
+        return (
+            self.signing_key()
+            .private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+            .decode()
+        )

@@ -53,8 +53,14 @@ class LocalEntraCredential:
 
     label = ENTRA_LABEL
 
-    def __init__(self, issuer: LocalIssuer, *, subject: str = LOCAL_SUBJECT,
-                 tenant: str = LOCAL_TENANT, lifetime: int = 600) -> None:
+    def __init__(
+        self,
+        issuer: LocalIssuer,
+        *,
+        subject: str = LOCAL_SUBJECT,
+        tenant: str = LOCAL_TENANT,
+        lifetime: int = 600,
+    ) -> None:
         self.issuer = issuer
         self.subject = subject
         self.tenant = tenant
@@ -67,14 +73,21 @@ class LocalEntraCredential:
 
         audience = _resource(scopes)
         self.issued.append(audience)
-        token = self.issuer.token(self.subject, self.tenant, audience=audience,
-                                  expires_in=self.lifetime, ver="2.0")
+        token = self.issuer.token(
+            self.subject, self.tenant, audience=audience, expires_in=self.lifetime, ver="2.0"
+        )
         return AccessToken(token, int(time.time()) + self.lifetime)
 
 
-def managed_identity_app(issuer: LocalIssuer, header_secret: str, *,
-                         subject: str = LOCAL_SUBJECT, tenant: str = LOCAL_TENANT,
-                         lifetime: int = 600, minted: list[str] | None = None) -> Starlette:
+def managed_identity_app(
+    issuer: LocalIssuer,
+    header_secret: str,
+    *,
+    subject: str = LOCAL_SUBJECT,
+    tenant: str = LOCAL_TENANT,
+    lifetime: int = 600,
+    minted: list[str] | None = None,
+) -> Starlette:
     """An App Service-style managed-identity endpoint (``IDENTITY_ENDPOINT``) at ``/msi/token``
     plus the issuer's discovery documents; tokens are minted for the requested resource only."""
 
@@ -88,8 +101,14 @@ def managed_identity_app(issuer: LocalIssuer, header_secret: str, *,
             minted.append(resource)
         expires = int(time.time()) + lifetime
         value = issuer.token(subject, tenant, audience=resource, expires_in=lifetime)
-        return JSONResponse({"access_token": value, "expires_on": str(expires),
-                             "resource": resource, "token_type": "Bearer"})
+        return JSONResponse(
+            {
+                "access_token": value,
+                "expires_on": str(expires),
+                "resource": resource,
+                "token_type": "Bearer",
+            }
+        )
 
     return Starlette(routes=[Route("/msi/token", token), Mount("/", app=issuer.app)])
 
@@ -114,12 +133,16 @@ class LocalIdentity:
 
     @property
     def labels(self) -> dict[str, str]:
-        return {"aws_sigv4": self.aws.label, "entra": ENTRA_LABEL,
-                "secrets": "generated local secrets (configuration provider)"}
+        return {
+            "aws_sigv4": self.aws.label,
+            "entra": ENTRA_LABEL,
+            "secrets": "generated local secrets (configuration provider)",
+        }
 
     def authorizer(self) -> IdentityAuthorizer:
-        return IdentityAuthorizer(aws=self.aws, entra=self.entra, secrets=self.secrets,
-                                  target=self.target)
+        return IdentityAuthorizer(
+            aws=self.aws, entra=self.entra, secrets=self.secrets, target=self.target
+        )
 
     # -- service-side checks --------------------------------------------------------------
 
@@ -129,8 +152,9 @@ class LocalIdentity:
     def bearer_verifier(self, *, audience: str) -> RequestVerifier:
         async def verify(request: Request) -> str | None:
             # the issuer URL is read per request: serve() may set it after this was built
-            check = bearer_jwt_verifier(self.issuer.jwks, issuer=self.issuer.issuer,
-                                        audience=audience)
+            check = bearer_jwt_verifier(
+                self.issuer.jwks, issuer=self.issuer.issuer, audience=audience
+            )
             return await check(request)
 
         return verify
@@ -144,13 +168,13 @@ class LocalIdentity:
         """The check a local stand-in for ``tool``'s API applies, by its auth scheme."""
         auth = tool.auth
         if auth.scheme == "aws_sigv4":
-            return self.sigv4_verifier(service=auth.service or "execute-api",
-                                       region=auth.region or self.target.region)
+            return self.sigv4_verifier(
+                service=auth.service or "execute-api", region=auth.region or self.target.region
+            )
         if auth.scheme == "entra" and auth.audience:
             return self.bearer_verifier(audience=auth.audience)
         if auth.scheme == "api_key" and auth.location in (None, "header"):
-            return self.api_key_verifier(secret_name(tool),
-                                         header=auth.param_name or "X-Api-Key")
+            return self.api_key_verifier(secret_name(tool), header=auth.param_name or "X-Api-Key")
         if auth.scheme == "bearer":
             name = secret_name(tool)
             self.secrets.put(name, "pdk_local_" + secrets.token_urlsafe(24))
@@ -171,9 +195,10 @@ class LocalIdentity:
 
     def serve(self) -> LocalIdentity:
         """Serve the issuer and the managed-identity endpoint on a free port of 127.0.0.1."""
-        server = LocalServer(managed_identity_app(self.issuer, self.identity_header,
-                                                  minted=self.minted),
-                             name="local-identity")
+        server = LocalServer(
+            managed_identity_app(self.issuer, self.identity_header, minted=self.minted),
+            name="local-identity",
+        )
         self.issuer.issuer = server.url
         self._server = server.start()
         return self
@@ -183,8 +208,10 @@ class LocalIdentity:
         """``IDENTITY_ENDPOINT``/``IDENTITY_HEADER`` for azure-identity (after ``serve()``)."""
         if self._server is None:
             raise RuntimeError("serve() the local identity first")
-        return {"IDENTITY_ENDPOINT": self._server.url + "/msi/token",
-                "IDENTITY_HEADER": self.identity_header}
+        return {
+            "IDENTITY_ENDPOINT": self._server.url + "/msi/token",
+            "IDENTITY_HEADER": self.identity_header,
+        }
 
     def stop(self) -> None:
         if self._server is not None:
@@ -194,6 +221,10 @@ class LocalIdentity:
     def __enter__(self) -> LocalIdentity:
         return self.serve()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

@@ -114,8 +114,9 @@ class RunStoreJtiStore:
     A store error is a refusal too (the verifier reports it).
     """
 
-    def __init__(self, store: RunStore, *, namespace: str,
-                 max_entries: int = DEFAULT_MAX_ENTRIES) -> None:
+    def __init__(
+        self, store: RunStore, *, namespace: str, max_entries: int = DEFAULT_MAX_ENTRIES
+    ) -> None:
         if not namespace:
             raise ConfigError("a shared seen-jti store needs a namespace")
         self._store = store
@@ -130,8 +131,7 @@ class RunStoreJtiStore:
                 return JtiUse.FULL
         mine = uuid.uuid4().hex
         ttl = max(1, math.ceil(expires_at - now))
-        stored = self._store.put_idempotency(f"jti:{self._namespace}:{jti}", mine,
-                                             ttl_seconds=ttl)
+        stored = self._store.put_idempotency(f"jti:{self._namespace}:{jti}", mine, ttl_seconds=ttl)
         if stored != mine:
             return JtiUse.REPLAY
         with self._lock:
@@ -143,8 +143,9 @@ class RunStoreJtiStore:
             return len(self._expiries)
 
 
-def replay_refusal(seen: SeenJtiStore, claims: Mapping[str, Any], *, now: float,
-                   leeway: float = 0.0) -> str | None:
+def replay_refusal(
+    seen: SeenJtiStore, claims: Mapping[str, Any], *, now: float, leeway: float = 0.0
+) -> str | None:
     """Why a verified token's claims may not be accepted again, or ``None`` (now recorded)."""
     jti = claims.get("jti")
     if not isinstance(jti, str) or not 0 < len(jti) <= 128:

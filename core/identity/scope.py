@@ -55,7 +55,7 @@ class AwsTarget:
 def _under_base(tool: Tool, url: httpx.URL) -> str:
     base = httpx.URL(tool.base_url).path.rstrip("/")
     path = url.raw_path.decode("ascii").split("?", 1)[0]
-    return path[len(base):] if base and path.startswith(base) else path
+    return path[len(base) :] if base and path.startswith(base) else path
 
 
 def execute_api_arn(tool: Tool, method: str, url: httpx.URL, target: AwsTarget) -> str:
@@ -69,19 +69,24 @@ def execute_api_arn(tool: Tool, method: str, url: httpx.URL, target: AwsTarget) 
     else:  # a custom domain or a local stand-in: the configured id, else the host and port
         netloc = host if url.port is None else f"{host}:{url.port}"
         api_ids = dict(target.api_ids)
-        api_id = (api_ids.get(netloc) or api_ids.get(host)
-                  or _SLUG.sub("-", netloc).strip("-") or "api")
+        api_id = (
+            api_ids.get(netloc) or api_ids.get(host) or _SLUG.sub("-", netloc).strip("-") or "api"
+        )
         region = tool.auth.region or target.region
         stage = target.stage
     path = _under_base(tool, url) or "/"
-    return (f"arn:{target.partition}:execute-api:{region}:{target.account_id}:"
-            f"{api_id}/{stage}/{method.upper()}{path}")
+    return (
+        f"arn:{target.partition}:execute-api:{region}:{target.account_id}:"
+        f"{api_id}/{stage}/{method.upper()}{path}"
+    )
 
 
 def session_policy(resource: str, action: str = "execute-api:Invoke") -> str:
     """The inline session policy for STS: one action on one resource, as compact JSON."""
-    document = {"Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}],
+    }
     return json.dumps(document, separators=(",", ":"))
 
 
@@ -89,8 +94,10 @@ def entra_scope(tool: Tool) -> str:
     """The one scope an Entra token is requested for: ``<audience>/.default``."""
     audience = tool.auth.audience
     if not audience:
-        raise CredentialError(f"tool {tool.name} uses entra but names no audience "
-                              "(x-paddock-auth: {scheme: entra, audience: ...})")
+        raise CredentialError(
+            f"tool {tool.name} uses entra but names no audience "
+            "(x-paddock-auth: {scheme: entra, audience: ...})"
+        )
     return audience if audience.endswith("/.default") else audience.rstrip("/") + "/.default"
 
 
@@ -109,8 +116,7 @@ def _slug(text: str) -> str:
     return _SLUG.sub("-", text.lower()).strip("-") or "default"
 
 
-def credential_scope(tool: Tool, method: str, url: httpx.URL,
-                     target: AwsTarget) -> dict[str, Any]:
+def credential_scope(tool: Tool, method: str, url: httpx.URL, target: AwsTarget) -> dict[str, Any]:
     """What the call's credential may do, as data (no secret): by the tool's auth scheme."""
     auth = tool.auth
     scope: dict[str, Any] = {"scheme": auth.scheme}

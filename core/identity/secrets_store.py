@@ -38,8 +38,9 @@ class EnvSecrets:
     def get_secret(self, name: str) -> str:
         value = self._env.get(env_name(name))
         if not value:
-            raise CredentialError(f"secret {name} is not set (environment variable "
-                                  f"{env_name(name)})")
+            raise CredentialError(
+                f"secret {name} is not set (environment variable {env_name(name)})"
+            )
         return value
 
 
@@ -78,11 +79,13 @@ class AwsSecretsManager:
             answer = self._client.get_secret_value(SecretId=secret_id)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "error")
-            raise CredentialError(f"secret {secret_id} unavailable from Secrets Manager: "
-                                  f"{code}") from exc
+            raise CredentialError(
+                f"secret {secret_id} unavailable from Secrets Manager: {code}"
+            ) from exc
         except BotoCoreError as exc:
-            raise CredentialError(f"Secrets Manager unreachable for {secret_id}",
-                                  retryable=True) from exc
+            raise CredentialError(
+                f"Secrets Manager unreachable for {secret_id}", retryable=True
+            ) from exc
         value = answer.get("SecretString")
         if not isinstance(value, str):
             raise CredentialError(f"secret {secret_id} has no SecretString")
@@ -115,8 +118,9 @@ class KeyVaultSecrets:
         try:
             found = self._client.get_secret(vault_name)
         except AzureError as exc:
-            raise CredentialError(f"secret {vault_name} unavailable from Key Vault: "
-                                  f"{type(exc).__name__}") from exc
+            raise CredentialError(
+                f"secret {vault_name} unavailable from Key Vault: {type(exc).__name__}"
+            ) from exc
         value = getattr(found, "value", None)
         if not isinstance(value, str):
             raise CredentialError(f"secret {vault_name} has no value")

@@ -29,14 +29,24 @@ class Identity:
     label: str = "configured"
 
     @classmethod
-    def build(cls, authorizer: IdentityAuthorizer, *, keys: KeyRing | None = None,
-              ttl: float = DEFAULT_TTL, label: str = "configured") -> Identity:
+    def build(
+        cls,
+        authorizer: IdentityAuthorizer,
+        *,
+        keys: KeyRing | None = None,
+        ttl: float = DEFAULT_TTL,
+        label: str = "configured",
+    ) -> Identity:
         keys = keys or KeyRing.generate()
-        minter = CapabilityMinter(keys, ttl=ttl, target=authorizer.target,
-                                  sources=authorizer.sources())
-        return cls(minter=minter,
-                   verifier=CapabilityVerifier(keys.verifying()), authorizer=authorizer,
-                   label=label)
+        minter = CapabilityMinter(
+            keys, ttl=ttl, target=authorizer.target, sources=authorizer.sources()
+        )
+        return cls(
+            minter=minter,
+            verifier=CapabilityVerifier(keys.verifying()),
+            authorizer=authorizer,
+            label=label,
+        )
 
 
 def local_identity_bundle(keys: KeyRing | None = None) -> tuple[Identity, Any]:
@@ -64,15 +74,20 @@ def identity_from_env(env: Mapping[str, str] | None = None, *, cloud: str = "loc
     """
     env = dict(os.environ if env is None else env)
     keys = KeyRing.from_env(env)
-    configured = any(env.get(k) for k in ("PADDOCK_AWS_ROLE_ARN", "PADDOCK_ENTRA_CLIENT_ID",
-                                           "PADDOCK_SECRETS"))
+    configured = any(
+        env.get(k) for k in ("PADDOCK_AWS_ROLE_ARN", "PADDOCK_ENTRA_CLIENT_ID", "PADDOCK_SECRETS")
+    )
     if cloud == "local" and not configured:
         identity, _ = local_identity_bundle(keys)
         return identity
     role = env.get("PADDOCK_AWS_ROLE_ARN") or None
     target = AwsTarget.from_role(role, region=_region(env))
-    authorizer = IdentityAuthorizer(aws=_aws_source(env, role), entra=_entra_source(env, cloud),
-                                    secrets=_secrets(env), target=target)
+    authorizer = IdentityAuthorizer(
+        aws=_aws_source(env, role),
+        entra=_entra_source(env, cloud),
+        secrets=_secrets(env),
+        target=target,
+    )
     return Identity.build(authorizer, keys=keys, label=cloud)
 
 
@@ -111,8 +126,9 @@ def _entra_source(env: Mapping[str, str], cloud: str) -> AccessTokenSource | Non
         sts = boto3.client("sts", region_name=_region(env))
 
         def aws_web_identity_token() -> str:
-            answer = sts.get_web_identity_token(Audience=[AZURE_TOKEN_EXCHANGE],
-                                                SigningAlgorithm="RS256")
+            answer = sts.get_web_identity_token(
+                Audience=[AZURE_TOKEN_EXCHANGE], SigningAlgorithm="RS256"
+            )
             return str(answer["WebIdentityToken"])
 
         return ClientAssertionCredential(tenant_id, client_id, aws_web_identity_token)
@@ -136,8 +152,10 @@ def _secrets(env: Mapping[str, str]) -> SecretsProvider:
 
         # PADDOCK_SECRETS_PREFIX keeps one stack's secrets apart from another's in the same
         # account (the worker role may read only that prefix): "<stack>/" + "paddock/<api>/...".
-        return AwsSecretsManager(boto3.client("secretsmanager", region_name=_region(env)),
-                                 prefix=env.get("PADDOCK_SECRETS_PREFIX", "").strip())
+        return AwsSecretsManager(
+            boto3.client("secretsmanager", region_name=_region(env)),
+            prefix=env.get("PADDOCK_SECRETS_PREFIX", "").strip(),
+        )
     if kind == "keyvault":
         vault = env.get("PADDOCK_KEY_VAULT_URL")
         if not vault:
@@ -147,8 +165,9 @@ def _secrets(env: Mapping[str, str]) -> SecretsProvider:
         try:
             from azure.keyvault.secrets import SecretClient
         except ImportError as exc:
-            raise ConfigError("PADDOCK_SECRETS=keyvault needs the azure extra "
-                              "(azure-keyvault-secrets)") from exc
+            raise ConfigError(
+                "PADDOCK_SECRETS=keyvault needs the azure extra (azure-keyvault-secrets)"
+            ) from exc
         from core.identity.secrets_store import KeyVaultSecrets
 
         return KeyVaultSecrets(SecretClient(vault, DefaultAzureCredential()))

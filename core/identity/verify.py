@@ -26,13 +26,24 @@ if TYPE_CHECKING:
 
 RequestVerifier = Callable[[Request], Awaitable[str | None]]
 SecretLookup = Callable[[str], str | None]
-_AUTH = re.compile(r"^AWS4-HMAC-SHA256 Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*"
-                   r"Signature=([0-9a-f]{64})$")
+_AUTH = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*"
+    r"Signature=([0-9a-f]{64})$"
+)
 
 
-def verify_sigv4(method: str, url: str, headers: Mapping[str, str], body: bytes, *,
-                 lookup: SecretLookup, service: str, region: str,
-                 now: float | None = None, max_skew: float = 300.0) -> str | None:
+def verify_sigv4(
+    method: str,
+    url: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    lookup: SecretLookup,
+    service: str,
+    region: str,
+    now: float | None = None,
+    max_skew: float = 300.0,
+) -> str | None:
     """Why this SigV4-signed request is refused, or ``None`` when the signature holds.
 
     Recomputes the signature with botocore from the headers the client says it signed;
@@ -73,11 +84,13 @@ def verify_sigv4(method: str, url: str, headers: Mapping[str, str], body: bytes,
     secret = lookup(access_key)
     if secret is None:
         return "unknown access key"
-    request = AWSRequest(method=method, url=url, data=body,
-                         headers={name: lowered[name] for name in names})
+    request = AWSRequest(
+        method=method, url=url, data=body, headers={name: lowered[name] for name in names}
+    )
     request.context["timestamp"] = amz_date
-    signer = SigV4Auth(Credentials(access_key, secret, lowered.get("x-amz-security-token")),
-                       service, region)
+    signer = SigV4Auth(
+        Credentials(access_key, secret, lowered.get("x-amz-security-token")), service, region
+    )
     canonical = signer.canonical_request(request)
     if signer.signed_headers(signer.headers_to_sign(request)) != signed_names:
         return "signed header list does not match"
@@ -95,24 +108,36 @@ def _full_url(request: Request) -> str:
     return url + ("?" + query.decode("latin-1") if query else "")
 
 
-def sigv4_verifier(lookup: SecretLookup, *, service: str, region: str,
-                   max_skew: float = 300.0) -> RequestVerifier:
+def sigv4_verifier(
+    lookup: SecretLookup, *, service: str, region: str, max_skew: float = 300.0
+) -> RequestVerifier:
     """A ``verify_auth`` that accepts only requests SigV4-signed with a known key."""
 
     async def verify(request: Request) -> str | None:
         body = getattr(request.state, "body", None)
         if body is None:
             body = await request.body()
-        return verify_sigv4(request.method, _full_url(request), dict(request.headers), body,
-                            lookup=lookup, service=service, region=region,
-                            max_skew=max_skew)
+        return verify_sigv4(
+            request.method,
+            _full_url(request),
+            dict(request.headers),
+            body,
+            lookup=lookup,
+            service=service,
+            region=region,
+            max_skew=max_skew,
+        )
 
     return verify
 
 
-def bearer_jwt_verifier(jwks: Callable[[], Mapping[str, Any]], *, issuer: str,
-                        audience: str, algorithms: tuple[str, ...] = ("RS256",)
-                        ) -> RequestVerifier:
+def bearer_jwt_verifier(
+    jwks: Callable[[], Mapping[str, Any]],
+    *,
+    issuer: str,
+    audience: str,
+    algorithms: tuple[str, ...] = ("RS256",),
+) -> RequestVerifier:
     """A ``verify_auth`` for an Entra-style API: a bearer JWT from ``issuer`` for ``audience``.
 
     ``jwks`` returns the issuer's JWKS document (fetched or in-process).
@@ -122,14 +147,21 @@ def bearer_jwt_verifier(jwks: Callable[[], Mapping[str, Any]], *, issuer: str,
         header = request.headers.get("authorization", "")
         if not header.lower().startswith("bearer "):
             return "missing bearer token"
-        return check_jwt(header[7:].strip(), jwks(), issuer=issuer, audience=audience,
-                         algorithms=algorithms)
+        return check_jwt(
+            header[7:].strip(), jwks(), issuer=issuer, audience=audience, algorithms=algorithms
+        )
 
     return verify
 
 
-def check_jwt(token: str, jwks: Mapping[str, Any], *, issuer: str, audience: str,
-              algorithms: tuple[str, ...] = ("RS256",)) -> str | None:
+def check_jwt(
+    token: str,
+    jwks: Mapping[str, Any],
+    *,
+    issuer: str,
+    audience: str,
+    algorithms: tuple[str, ...] = ("RS256",),
+) -> str | None:
     """Why ``token`` is refused for ``audience``, or ``None``."""
     try:
         kid = jwt.get_unverified_header(token).get("kid")
@@ -137,8 +169,14 @@ def check_jwt(token: str, jwks: Mapping[str, Any], *, issuer: str, audience: str
         if kid not in keys:
             return "token signed by an unknown key"
         key = jwt.PyJWK(keys[kid]).key
-        jwt.decode(token, key, algorithms=list(algorithms), audience=audience, issuer=issuer,
-                   options={"require": ["exp", "aud", "iss"]})
+        jwt.decode(
+            token,
+            key,
+            algorithms=list(algorithms),
+            audience=audience,
+            issuer=issuer,
+            options={"require": ["exp", "aud", "iss"]},
+        )
     except jwt.InvalidAudienceError:
         return f"token is not for audience {audience}"
     except jwt.ExpiredSignatureError:
@@ -148,8 +186,9 @@ def check_jwt(token: str, jwks: Mapping[str, Any], *, issuer: str, audience: str
     return None
 
 
-def api_key_verifier(expected: Callable[[], str | None], *,
-                     header: str = "X-Api-Key") -> RequestVerifier:
+def api_key_verifier(
+    expected: Callable[[], str | None], *, header: str = "X-Api-Key"
+) -> RequestVerifier:
     """A ``verify_auth`` accepting only ``expected()`` in ``header`` (constant-time compare)."""
 
     async def verify(request: Request) -> str | None:
@@ -164,9 +203,14 @@ def api_key_verifier(expected: Callable[[], str | None], *,
     return verify
 
 
-def capability_verifier(keys: KeyRing, *, seen: SeenJtiStore | None = None,
-                        header: str = CAPABILITY_HEADER, leeway: float = 0.0,
-                        clock: Callable[[], float] = time.time) -> RequestVerifier:
+def capability_verifier(
+    keys: KeyRing,
+    *,
+    seen: SeenJtiStore | None = None,
+    header: str = CAPABILITY_HEADER,
+    leeway: float = 0.0,
+    clock: Callable[[], float] = time.time,
+) -> RequestVerifier:
     """A ``verify_auth`` accepting each capability token in ``header`` once.
 
     The token must be signed by a key of ``keys`` (public keys suffice), unexpired, and not
@@ -178,8 +222,9 @@ def capability_verifier(keys: KeyRing, *, seen: SeenJtiStore | None = None,
     from core.identity.capability import CapabilityVerifier
     from core.identity.replay import MemoryJtiStore
 
-    tokens = CapabilityVerifier(keys, leeway=leeway, clock=clock,
-                                seen=seen if seen is not None else MemoryJtiStore())
+    tokens = CapabilityVerifier(
+        keys, leeway=leeway, clock=clock, seen=seen if seen is not None else MemoryJtiStore()
+    )
 
     async def verify(request: Request) -> str | None:
         claims, refusal = tokens.checked_claims(request.headers.get(header))

@@ -48,9 +48,9 @@ def is_mcp_source(source: str) -> bool:
 def _server(source: str) -> Any:
     from mcp.client.stdio import StdioServerParameters
 
-    target = split_source(source)[0][len(PREFIX):]
+    target = split_source(source)[0][len(PREFIX) :]
     if target.startswith("stdio:"):
-        argv = shlex.split(target[len("stdio:"):])
+        argv = shlex.split(target[len("stdio:") :])
         if not argv:
             raise SpecError(f"{source}: no command after mcp+stdio:")
         return StdioServerParameters(command=argv[0], args=argv[1:])
@@ -96,6 +96,7 @@ def fetch_listing(source: str) -> bytes:
     Raises:
         SpecError: the server cannot be started or reached, or does not speak MCP.
     """
+
     async def fetch(client: Any) -> tuple[Any, list[Any]]:
         tools: list[Any] = []
         cursor: str | None = None
@@ -108,10 +109,13 @@ def fetch_listing(source: str) -> bytes:
 
     split_source(source)  # bad options fail before a server is started
     info, listed = _with_client(source, fetch)
-    listing = {"server": {"name": str(getattr(info, "name", None) or "MCP server"),
-                          "version": str(getattr(info, "version", None) or "")},
-               "tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True)
-                         for t in listed]}
+    listing = {
+        "server": {
+            "name": str(getattr(info, "name", None) or "MCP server"),
+            "version": str(getattr(info, "version", None) or ""),
+        },
+        "tools": [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed],
+    }
     return json.dumps(listing, sort_keys=True, ensure_ascii=False).encode()
 
 
@@ -140,12 +144,18 @@ def tools_from_listing(listing: dict[str, Any], *, source: str, raw: bytes) -> I
     """
     items = listing.get("tools")
     if not isinstance(items, list) or not all(
-            isinstance(i, dict) and isinstance(i.get("name"), str) for i in items):
+        isinstance(i, dict) and isinstance(i.get("name"), str) for i in items
+    ):
         raise SpecError(f"{source}: not an MCP tool listing")
     options = split_source(source)[1]
     title, version = listing_title(listing)
-    spec = SpecRef(title=title, version=version, source=source,
-                   sha256=hashlib.sha256(raw).hexdigest(), format=MCP_FORMAT)
+    spec = SpecRef(
+        title=title,
+        version=version,
+        source=source,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        format=MCP_FORMAT,
+    )
     taken: set[str] = set()
     tools: list[Tool] = []
     warnings = unknown_pins(options, {i["name"] for i in items})
@@ -158,14 +168,23 @@ def tools_from_listing(listing: dict[str, Any], *, source: str, raw: bytes) -> I
         annotations = item.get("annotations")
         hint = hinted_side_effect(annotations if isinstance(annotations, dict) else None)
         output = item.get("outputSchema")
-        tools.append(Tool(
-            name=name, operation_id=listed_name,
-            description=str(item.get("description") or listed_name),
-            args_schema=dict(item.get("inputSchema") or {"type": "object"}), params=(),
-            method="MCP", path=listed_name, base_url=source,
-            side_effect=side_effect(listed_name, hint, options), side_effect_hint=hint,
-            trust=Trust.UNTRUSTED, responses={"200": output} if isinstance(output, dict) else {},
-            spec=spec))
+        tools.append(
+            Tool(
+                name=name,
+                operation_id=listed_name,
+                description=str(item.get("description") or listed_name),
+                args_schema=dict(item.get("inputSchema") or {"type": "object"}),
+                params=(),
+                method="MCP",
+                path=listed_name,
+                base_url=source,
+                side_effect=side_effect(listed_name, hint, options),
+                side_effect_hint=hint,
+                trust=Trust.UNTRUSTED,
+                responses={"200": output} if isinstance(output, dict) else {},
+                spec=spec,
+            )
+        )
     return ImportResult(spec=spec, tools=tools, warnings=warnings)
 
 
@@ -190,14 +209,18 @@ class McpExecutor:
         try:
             reply = _with_client(tool.base_url, call)
         except SpecError as exc:
-            return ExecutionResult(error=exc.message, retryable=tool.side_effect is
-                                   SideEffect.READ,
-                                   elapsed_ms=(time.perf_counter() - started) * 1000)
+            return ExecutionResult(
+                error=exc.message,
+                retryable=tool.side_effect is SideEffect.READ,
+                elapsed_ms=(time.perf_counter() - started) * 1000,
+            )
         texts = [getattr(c, "text", "") for c in reply.content if getattr(c, "text", None)]
-        body: Any = reply.structured_content if reply.structured_content is not None else (
-            "\n".join(texts))
-        result = ExecutionResult(status_code=200, body=body,
-                                 elapsed_ms=(time.perf_counter() - started) * 1000)
+        body: Any = (
+            reply.structured_content if reply.structured_content is not None else ("\n".join(texts))
+        )
+        result = ExecutionResult(
+            status_code=200, body=body, elapsed_ms=(time.perf_counter() - started) * 1000
+        )
         schema = tool.response_schema(200)
         if schema is not None and reply.structured_content is not None:
             result.valid, result.validation_errors = validate_body(schema, body)
@@ -209,8 +232,9 @@ class McpExecutor:
 class ToolRouter:
     """Sends MCP tools to ``mcp`` and every other tool to ``http``."""
 
-    def __init__(self, http: Any, mcp: Any | None = None, *,
-                 verifier: CallVerifier | None = None) -> None:
+    def __init__(
+        self, http: Any, mcp: Any | None = None, *, verifier: CallVerifier | None = None
+    ) -> None:
         self.http = http
         self.mcp = mcp or McpExecutor(verifier)
 

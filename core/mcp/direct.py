@@ -28,8 +28,10 @@ class DirectCalls:
                 call = self._calls.pop(ctx.run_id)
             return Plan(reasoning="called by an MCP client", calls=[call])
         last = ctx.steps[-1].calls[0] if ctx.steps[-1].calls else None
-        return Plan(reasoning="reporting the call's outcome",
-                    final_answer=observation(last) if last else "nothing was called")
+        return Plan(
+            reasoning="reporting the call's outcome",
+            final_answer=observation(last) if last else "nothing was called",
+        )
 
     def __call__(self, run: Run) -> DirectCalls:
         return self

@@ -56,11 +56,14 @@ def split_source(source: str) -> tuple[str, SourceOptions]:
         elif has_value and key in _CLASSES:
             for name in filter(None, (n.strip() for n in value.split(","))):
                 if pins.setdefault(name, SideEffect(key)) is not SideEffect(key):
-                    raise SpecError(f"{source}: MCP tool {name!r} is pinned to "
-                                    f"{pins[name].value} and {key}")
+                    raise SpecError(
+                        f"{source}: MCP tool {name!r} is pinned to {pins[name].value} and {key}"
+                    )
         else:
-            raise SpecError(f"{source}: unknown MCP source option {item!r} (use {TRUST_HINTS}, "
-                            "read=TOOL,..., write=TOOL,... or destructive=TOOL,...)")
+            raise SpecError(
+                f"{source}: unknown MCP source option {item!r} (use {TRUST_HINTS}, "
+                "read=TOOL,..., write=TOOL,... or destructive=TOOL,...)"
+            )
     return target, SourceOptions(pins=pins, trust_hints=trust)
 
 
@@ -88,5 +91,8 @@ def side_effect(name: str, hint: SideEffect, options: SourceOptions) -> SideEffe
 
 def unknown_pins(options: SourceOptions, listed: set[str]) -> list[str]:
     """Warnings for pinned tools the server does not list (a typo pins nothing)."""
-    return [f"pinned MCP tool {name!r} is not listed by the server"
-            for name in options.pins if name not in listed]
+    return [
+        f"pinned MCP tool {name!r} is not listed by the server"
+        for name in options.pins
+        if name not in listed
+    ]

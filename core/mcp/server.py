@@ -32,12 +32,16 @@ def mcp_tool(tool: Tool) -> types.Tool:
     """A catalog tool as MCP lists it (the same argument schema the planner gets)."""
     read = tool.side_effect is SideEffect.READ
     return types.Tool(
-        name=tool.name, description=short_description(tool.description or tool.name),
+        name=tool.name,
+        description=short_description(tool.description or tool.name),
         input_schema=tool.args_schema,
         annotations=types.ToolAnnotations(
-            title=f"{tool.method.upper()} {tool.path}", read_only_hint=read,
+            title=f"{tool.method.upper()} {tool.path}",
+            read_only_hint=read,
             destructive_hint=tool.side_effect is SideEffect.DESTRUCTIVE,
-            open_world_hint=True))
+            open_world_hint=True,
+        ),
+    )
 
 
 class PaddockMcp:
@@ -50,27 +54,40 @@ class PaddockMcp:
         new_run: makes the run for one call (catalog sources, tenant, grant...).
     """
 
-    def __init__(self, catalog: Catalog, orchestrator: Orchestrator, planner: DirectCalls,
-                 new_run: Callable[[str, dict[str, Any]], Run]) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        orchestrator: Orchestrator,
+        planner: DirectCalls,
+        new_run: Callable[[str, dict[str, Any]], Run],
+    ) -> None:
         self.catalog = catalog
         self.orchestrator = orchestrator
         self.planner = planner
         self.new_run = new_run
 
     def server(self) -> Server[Any]:
-        return Server(SERVER_NAME, version="1", title="Paddock catalog",
-                      instructions="API operations fenced by Paddock's guardrails. Writes may "
-                                   "be held for human approval; the answer says so.",
-                      on_list_tools=self._list_tools, on_call_tool=self._call_tool)
+        return Server(
+            SERVER_NAME,
+            version="1",
+            title="Paddock catalog",
+            instructions="API operations fenced by Paddock's guardrails. Writes may "
+            "be held for human approval; the answer says so.",
+            on_list_tools=self._list_tools,
+            on_call_tool=self._call_tool,
+        )
 
-    async def _list_tools(self, ctx: ServerRequestContext[Any],
-                          params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+    async def _list_tools(
+        self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+    ) -> types.ListToolsResult:
         return types.ListToolsResult(tools=[mcp_tool(t) for t in self.catalog.tools])
 
-    async def _call_tool(self, ctx: ServerRequestContext[Any],
-                         params: types.CallToolRequestParams) -> types.CallToolResult:
-        outcome = await anyio.to_thread.run_sync(self.call, params.name,
-                                                 dict(params.arguments or {}))
+    async def _call_tool(
+        self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+    ) -> types.CallToolResult:
+        outcome = await anyio.to_thread.run_sync(
+            self.call, params.name, dict(params.arguments or {})
+        )
         return result(outcome)
 
     def call(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -90,21 +107,40 @@ def outcome_of(run: Run) -> dict[str, Any]:
     if call is None:
         return {**out, "status": "error", "error": run.error or "the call was not made"}
     decision = call.decision
-    out.update(decision=decision.verdict.value if decision else None,
-               rule_ids=decision.rule_ids if decision else [],
-               reasons=decision.reasons if decision else [])
+    out.update(
+        decision=decision.verdict.value if decision else None,
+        rule_ids=decision.rule_ids if decision else [],
+        reasons=decision.reasons if decision else [],
+    )
     if run.status is RunStatus.AWAITING_APPROVAL:
         approval = run.pending_approvals[0]
-        return {**out, "status": "awaiting_approval", "approval_id": approval.id,
-                "reasons": approval.reasons, "rule_ids": approval.rule_ids,
-                "drift": call.drift, "approve": f"paddock approve {run.id} {approval.id}"}
+        return {
+            **out,
+            "status": "awaiting_approval",
+            "approval_id": approval.id,
+            "reasons": approval.reasons,
+            "rule_ids": approval.rule_ids,
+            "drift": call.drift,
+            "approve": f"paddock approve {run.id} {approval.id}",
+        }
     if call.status is CallStatus.DENIED:
         return {**out, "status": "denied"}
     if call.status is CallStatus.DONE:
-        return {**out, "status": "done", "status_code": call.status_code,
-                "result": call.result, "drift": call.drift}
-    return {**out, "status": "error", "status_code": call.status_code,
-            "error": call.error or run.error, "result": call.result, "drift": call.drift}
+        return {
+            **out,
+            "status": "done",
+            "status_code": call.status_code,
+            "result": call.result,
+            "drift": call.drift,
+        }
+    return {
+        **out,
+        "status": "error",
+        "status_code": call.status_code,
+        "error": call.error or run.error,
+        "result": call.result,
+        "drift": call.drift,
+    }
 
 
 def result(outcome: dict[str, Any]) -> types.CallToolResult:
@@ -112,16 +148,19 @@ def result(outcome: dict[str, Any]) -> types.CallToolResult:
     if status == "done":
         text = json.dumps(outcome.get("result"), ensure_ascii=False, default=str)
     elif status == "awaiting_approval":
-        text = (f"Held for human approval ({'; '.join(outcome['reasons'])}). "
-                f"Nothing was sent. Approve with: {outcome['approve']}")
+        text = (
+            f"Held for human approval ({'; '.join(outcome['reasons'])}). "
+            f"Nothing was sent. Approve with: {outcome['approve']}"
+        )
     elif status == "denied":
         text = "DENIED by Paddock's guardrails: " + "; ".join(outcome["reasons"])
     else:
         text = f"ERROR: {outcome.get('error')}"
-    return types.CallToolResult(content=[types.TextContent(type="text", text=text)],
-                                structured_content=json.loads(json.dumps(outcome,
-                                                                         default=str)),
-                                is_error=status in ("denied", "error"))
+    return types.CallToolResult(
+        content=[types.TextContent(type="text", text=text)],
+        structured_content=json.loads(json.dumps(outcome, default=str)),
+        is_error=status in ("denied", "error"),
+    )
 
 
 def new_run_id() -> str:

@@ -33,13 +33,21 @@ from core.planner.base import ProposedCall
 MeshLookup = Callable[[Run], "AgentMesh | None"]
 
 ASK_SCHEMA: dict[str, Any] = {
-    "type": "object", "additionalProperties": False, "required": ["goal"],
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["goal"],
     "properties": {
-        "goal": {"type": "string", "minLength": 3, "maxLength": 2000,
-                 "description": "What the agent should find out or do, in one or two "
-                                "sentences."},
-        "context": {"type": "object", "maxProperties": 20,
-                    "description": "Facts the agent needs (ids, dates, numbers)."},
+        "goal": {
+            "type": "string",
+            "minLength": 3,
+            "maxLength": 2000,
+            "description": "What the agent should find out or do, in one or two sentences.",
+        },
+        "context": {
+            "type": "object",
+            "maxProperties": 20,
+            "description": "Facts the agent needs (ids, dates, numbers).",
+        },
     },
 }
 
@@ -48,14 +56,22 @@ def ask_tool(profile: AgentProfile) -> Tool:
     """The tool a delegating agent sees for ``profile``."""
     writes = any(e != "read" for e in profile.side_effects)
     return Tool(
-        name=profile.ask_tool, operation_id=profile.ask_tool, method="POST",
-        path=f"/agents/{profile.name}", base_url="paddock://agents", params=(),
-        description=(f"Delegate to the {profile.title} agent (runs in {profile.home_cloud}): "
-                     f"{profile.domain} Returns its answer."),
+        name=profile.ask_tool,
+        operation_id=profile.ask_tool,
+        method="POST",
+        path=f"/agents/{profile.name}",
+        base_url="paddock://agents",
+        params=(),
+        description=(
+            f"Delegate to the {profile.title} agent (runs in {profile.home_cloud}): "
+            f"{profile.domain} Returns its answer."
+        ),
         args_schema=ASK_SCHEMA,
-        location=Location(profile.home_cloud) if profile.home_cloud != "local"
+        location=Location(profile.home_cloud)
+        if profile.home_cloud != "local"
         else Location.EXTERNAL,
-        side_effect=SideEffect.WRITE if writes else SideEffect.READ)
+        side_effect=SideEffect.WRITE if writes else SideEffect.READ,
+    )
 
 
 class ScenarioMeshes:
@@ -90,8 +106,11 @@ class ScenarioMeshes:
         return self.for_scenario(run.scenario)
 
     def ask_tool_names(self) -> list[str]:
-        names = {p.ask_tool for s in self._dirs
-                 for p in (self.for_scenario(s) or AgentMesh([])).profiles.values()}
+        names = {
+            p.ask_tool
+            for s in self._dirs
+            for p in (self.for_scenario(s) or AgentMesh([])).profiles.values()
+        }
         return sorted(names)
 
 
@@ -146,18 +165,28 @@ class MeshGuard:
         self._meshes = meshes
         self._delegation = PolicyGuard()
 
-    def check(self, run: Run, tool: Tool | None, call: ProposedCall,
-              *, confidence: float | None = None) -> Decision:
+    def check(
+        self, run: Run, tool: Tool | None, call: ProposedCall, *, confidence: float | None = None
+    ) -> Decision:
         mesh = self._meshes(run)
         if tool is not None and mesh is not None and run.agent is not None:
             # The grant also covers the delegates' tools (a child's grant is cut from it); the
             # agent itself may call only its own tools and its delegation tools.
             profile = mesh.profiles.get(run.agent)
-            own = set() if profile is None else {
-                *profile.tools, *(mesh.get(d).ask_tool for d in profile.delegates)}
+            own = (
+                set()
+                if profile is None
+                else {*profile.tools, *(mesh.get(d).ask_tool for d in profile.delegates)}
+            )
             if tool.name not in own:
-                return fold([deny("entitlement", f"agent {run.agent} does not own "
-                                                 f"{tool.name}; delegate to its owner")])
+                return fold(
+                    [
+                        deny(
+                            "entitlement",
+                            f"agent {run.agent} does not own {tool.name}; delegate to its owner",
+                        )
+                    ]
+                )
         if tool is not None and mesh is not None and mesh.by_ask_tool(tool.name) is not None:
             return self._delegation.check(run, tool, call, confidence=confidence)
         return self.inner.check(run, tool, call, confidence=confidence)
@@ -201,9 +230,17 @@ def delegation_resolver(meshes: MeshLookup) -> Resolver:
         inputs = {"context": context, "delegated_by": parent.agent}
         if tainted is not None:
             inputs["tainted"] = f"{tainted} came from untrusted text: this delegation may read only"
-        return [ChildSpec(goal=goal.strip(), inputs=inputs, agent=profile.name,
-                          cloud=profile.home_cloud, grant=grant,
-                          budget=profile.budget.to_budget(), planner=profile.planner)]
+        return [
+            ChildSpec(
+                goal=goal.strip(),
+                inputs=inputs,
+                agent=profile.name,
+                cloud=profile.home_cloud,
+                grant=grant,
+                budget=profile.budget.to_budget(),
+                planner=profile.planner,
+            )
+        ]
 
     return resolve
 

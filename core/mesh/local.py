@@ -33,8 +33,9 @@ class LocalMesh:
         queues: the queue of each cloud (the ones the orchestrators' children and handoff use).
     """
 
-    def __init__(self, orchestrators: Mapping[str, Orchestrator],
-                 queues: Mapping[str, TaskQueue]) -> None:
+    def __init__(
+        self, orchestrators: Mapping[str, Orchestrator], queues: Mapping[str, TaskQueue]
+    ) -> None:
         self.orchestrators = dict(orchestrators)
         self.queues = dict(queues)
 
@@ -51,9 +52,16 @@ class LocalMesh:
         orchestrator = self._orchestrator(cloud) if cloud else self.root
         created = orchestrator.create(run)
         target = cloud or orchestrator.cloud
-        self.queues[target].send(Envelope.model_validate({
-            "run_id": created.id, "expected_version": created.version, "target": target,
-            "traceparent": created.traceparent}))
+        self.queues[target].send(
+            Envelope.model_validate(
+                {
+                    "run_id": created.id,
+                    "expected_version": created.version,
+                    "target": target,
+                    "traceparent": created.traceparent,
+                }
+            )
+        )
         return created
 
     def drain(self, *, limit: int = 1000) -> int:
@@ -74,13 +82,25 @@ class LocalMesh:
     def requeue(self, run: Run) -> None:
         """Put a run back on its owner's queue (after an approval was decided)."""
         target = run.owner if run.owner in self.queues else self.root.cloud
-        self.queues[target].send(Envelope.model_validate({
-            "run_id": run.id, "expected_version": run.version, "target": target,
-            "traceparent": run.traceparent}))
+        self.queues[target].send(
+            Envelope.model_validate(
+                {
+                    "run_id": run.id,
+                    "expected_version": run.version,
+                    "target": target,
+                    "traceparent": run.traceparent,
+                }
+            )
+        )
 
-    def run_until_settled(self, run_id: str, *, decide: Decider | None = None,
-                          on_decided: Callable[[Run, Approval, bool], None] | None = None,
-                          limit: int = 50) -> Run:
+    def run_until_settled(
+        self,
+        run_id: str,
+        *,
+        decide: Decider | None = None,
+        on_decided: Callable[[Run, Approval, bool], None] | None = None,
+        limit: int = 50,
+    ) -> Run:
         """Drain, decide pending approvals anywhere in the tree with ``decide``, repeat until
         the root run finishes or waits on an approval nobody decided."""
         from core.mesh.tree import pending_approvals
@@ -101,7 +121,8 @@ class LocalMesh:
                     continue
                 ok, approver, comment = verdict
                 decided = self._orchestrator(holder.owner or "local").decide(
-                    holder.id, approval.id, approver=approver, approve=ok, comment=comment)
+                    holder.id, approval.id, approver=approver, approve=ok, comment=comment
+                )
                 if on_decided is not None:
                     on_decided(holder, approval, ok)
                 if decided.status is RunStatus.RUNNING:
@@ -110,4 +131,3 @@ class LocalMesh:
             if not progressed:
                 return store.get_run(run_id)
         return store.get_run(run_id)
-

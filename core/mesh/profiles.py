@@ -35,9 +35,13 @@ class ProfileBudget(BaseModel):
     max_wall_seconds: float | None = Field(default=None, gt=0)
 
     def to_budget(self) -> Budget:
-        return Budget(max_steps=self.max_steps, max_tool_calls=self.max_tool_calls,
-                      max_tokens=self.max_tokens, max_cost_usd=self.max_cost_usd,
-                      max_wall_seconds=self.max_wall_seconds)
+        return Budget(
+            max_steps=self.max_steps,
+            max_tool_calls=self.max_tool_calls,
+            max_tokens=self.max_tokens,
+            max_cost_usd=self.max_cost_usd,
+            max_wall_seconds=self.max_wall_seconds,
+        )
 
 
 class AgentProfile(BaseModel):
@@ -69,8 +73,10 @@ class AgentProfile(BaseModel):
     @classmethod
     def _name(cls, value: str) -> str:
         if not _NAME.fullmatch(value):
-            raise ValueError("must be lower case letters, digits and underscores, 2-41 long, "
-                             "starting with a letter")
+            raise ValueError(
+                "must be lower case letters, digits and underscores, 2-41 long, "
+                "starting with a letter"
+            )
         return value
 
     @property
@@ -93,15 +99,15 @@ class AgentMesh:
                 if name == profile.name:
                     raise ConfigError(f"{source}: agent {name!r} cannot delegate to itself")
                 if name not in self.profiles:
-                    raise ConfigError(f"{source}: agent {profile.name!r} delegates to unknown "
-                                      f"agent {name!r}")
+                    raise ConfigError(
+                        f"{source}: agent {profile.name!r} delegates to unknown agent {name!r}"
+                    )
         self._check_acyclic()
 
     def _check_acyclic(self) -> None:
         def visit(name: str, path: tuple[str, ...]) -> None:
             if name in path:
-                raise ConfigError(f"{self.source}: delegation cycle "
-                                  f"{' -> '.join((*path, name))}")
+                raise ConfigError(f"{self.source}: delegation cycle {' -> '.join((*path, name))}")
             for nxt in self.profiles[name].delegates:
                 visit(nxt, (*path, name))
 
@@ -111,14 +117,15 @@ class AgentMesh:
     def get(self, name: str) -> AgentProfile:
         found = self.profiles.get(name)
         if found is None:
-            raise ConfigError(f"unknown agent {name!r}: choose one of "
-                              f"{', '.join(sorted(self.profiles))}")
+            raise ConfigError(
+                f"unknown agent {name!r}: choose one of {', '.join(sorted(self.profiles))}"
+            )
         return found
 
     def by_ask_tool(self, tool: str) -> AgentProfile | None:
         if not tool.startswith(ASK_PREFIX):
             return None
-        return self.profiles.get(tool[len(ASK_PREFIX):])
+        return self.profiles.get(tool[len(ASK_PREFIX) :])
 
     def reach(self, name: str) -> list[AgentProfile]:
         """The agent and every agent it can reach by delegation, the agent first."""
@@ -136,13 +143,14 @@ class AgentMesh:
         everything its delegates may use (a child's grant is intersected with its parent's,
         so the parent's must cover what it delegates), and one child per delegation level."""
         reach = self.reach(name)
-        tools = [t for p in reach for t in (*p.tools, *(self.get(d).ask_tool
-                                                          for d in p.delegates))]
-        effects = [e for e in ("read", "write", "destructive")
-                   if any(e in p.side_effects for p in reach)]
+        tools = [t for p in reach for t in (*p.tools, *(self.get(d).ask_tool for d in p.delegates))]
+        effects = [
+            e for e in ("read", "write", "destructive") if any(e in p.side_effects for p in reach)
+        ]
         depth = self._depth(name)
-        return Grant(tools=list(dict.fromkeys(tools)), side_effects=effects,
-                     max_children=20 * depth)
+        return Grant(
+            tools=list(dict.fromkeys(tools)), side_effects=effects, max_children=20 * depth
+        )
 
     def _depth(self, name: str) -> int:
         delegates = self.get(name).delegates
@@ -155,8 +163,10 @@ class AgentMesh:
         for profile in self.profiles.values():
             missing = [t for t in profile.tools if t not in known]
             if missing:
-                raise ConfigError(f"{self.source}: agent {profile.name!r} owns tools that are "
-                                  f"not in the catalog: {', '.join(missing)}")
+                raise ConfigError(
+                    f"{self.source}: agent {profile.name!r} owns tools that are "
+                    f"not in the catalog: {', '.join(missing)}"
+                )
 
 
 def load_profile(path: Path) -> AgentProfile:
@@ -197,12 +207,15 @@ def act_as(run: Run, mesh: AgentMesh, agent: str) -> Run:
     limits = run.budget
     run.agent = profile.name
     run.grant = mesh.grant(profile.name)
-    run.budget = own.model_copy(update={
-        "max_steps": min(own.max_steps, limits.max_steps),
-        "max_tool_calls": _least(own.max_tool_calls, limits.max_tool_calls),
-        "max_tokens": _least(own.max_tokens, limits.max_tokens),
-        "max_cost_usd": _least(own.max_cost_usd, limits.max_cost_usd),
-        "max_wall_seconds": _least(own.max_wall_seconds, limits.max_wall_seconds)})
+    run.budget = own.model_copy(
+        update={
+            "max_steps": min(own.max_steps, limits.max_steps),
+            "max_tool_calls": _least(own.max_tool_calls, limits.max_tool_calls),
+            "max_tokens": _least(own.max_tokens, limits.max_tokens),
+            "max_cost_usd": _least(own.max_cost_usd, limits.max_cost_usd),
+            "max_wall_seconds": _least(own.max_wall_seconds, limits.max_wall_seconds),
+        }
+    )
     return run
 
 

@@ -37,16 +37,24 @@ def pending_approvals(store: RunStore, run_id: str) -> list[tuple[Run, Approval]
     return [(node.run, a) for node in walk(store, run_id) for a in node.run.pending_approvals]
 
 
-def decide(orchestrator: Orchestrator, root_id: str, approval_id: str, *, approver: str,
-           approve: bool, comment: str | None = None) -> Run:
+def decide(
+    orchestrator: Orchestrator,
+    root_id: str,
+    approval_id: str,
+    *,
+    approver: str,
+    approve: bool,
+    comment: str | None = None,
+) -> Run:
     """Decide an approval anywhere in the tree under ``root_id``; returns the run that held it.
 
     Raises ``NotFoundError`` when no run of the tree holds that approval.
     """
     for run, approval in pending_approvals(orchestrator.store, root_id):
         if approval.id == approval_id:
-            return orchestrator.decide(run.id, approval_id, approver=approver, approve=approve,
-                                       comment=comment)
+            return orchestrator.decide(
+                run.id, approval_id, approver=approver, approve=approve, comment=comment
+            )
     raise NotFoundError(f"no pending approval {approval_id} in run {root_id} or its children")
 
 
@@ -56,16 +64,16 @@ def surface_approvals(store: RunStore, child: Run, *, attempts: int = 5) -> None
     if child.parent_id is None or not child.pending_approvals:
         return
     pending = ", ".join(f"{a.id} ({a.tool})" for a in child.pending_approvals)
-    reason = (f"waiting for child run {child.id} ({child.agent or 'run'}): approval "
-              f"{pending} pending")
+    reason = (
+        f"waiting for child run {child.id} ({child.agent or 'run'}): approval {pending} pending"
+    )
     run_id: str | None = child.parent_id
     while run_id is not None:
         parent = _note(store, run_id, child.id, reason, attempts)
         run_id = parent.parent_id if parent is not None else None
 
 
-def _note(store: RunStore, run_id: str, child_id: str, reason: str,
-          attempts: int) -> Run | None:
+def _note(store: RunStore, run_id: str, child_id: str, reason: str, attempts: int) -> Run | None:
     for _ in range(attempts):
         try:
             parent = store.get_run(run_id, with_steps=False)

@@ -30,8 +30,9 @@ def with_mesh(orchestrator: Orchestrator, meshes: ScenarioMeshes | None = None) 
         resolve = delegation_resolver(lookup)
         for name in meshes.ask_tool_names():
             orchestrator.children.resolvers.setdefault(name, resolve)
-    return dataclasses.replace(orchestrator,
-                               catalogs=mesh_catalogs(orchestrator.catalogs, lookup),
-                               guard=MeshGuard(orchestrator.guard, lookup),
-                               observer=SurfacingObserver(orchestrator.observer,
-                                                          orchestrator.store))
+    return dataclasses.replace(
+        orchestrator,
+        catalogs=mesh_catalogs(orchestrator.catalogs, lookup),
+        guard=MeshGuard(orchestrator.guard, lookup),
+        observer=SurfacingObserver(orchestrator.observer, orchestrator.store),
+    )

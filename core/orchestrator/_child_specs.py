@@ -68,18 +68,37 @@ def subtask_tool() -> Tool:
     """The ``spawn_subtasks`` tool as the planner sees it (read-only for the parent: each
     child is guarded on its own)."""
     return Tool(
-        name=SPAWN_TOOL, operation_id=SPAWN_TOOL, method="POST", path="/children",
-        base_url="paddock://children", params=(),
-        description=("Start one child run per task and wait for all of them; the result "
-                     "lists each child's status, answer and error."),
+        name=SPAWN_TOOL,
+        operation_id=SPAWN_TOOL,
+        method="POST",
+        path="/children",
+        base_url="paddock://children",
+        params=(),
+        description=(
+            "Start one child run per task and wait for all of them; the result "
+            "lists each child's status, answer and error."
+        ),
         args_schema={
-            "type": "object", "additionalProperties": False, "required": ["tasks"],
-            "properties": {"tasks": {
-                "type": "array", "minItems": 1, "maxItems": 100,
-                "items": {"type": "object", "additionalProperties": False,
-                          "required": ["goal"],
-                          "properties": {"goal": {"type": "string", "minLength": 1},
-                                         "inputs": {"type": "object"}}}}}},
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["tasks"],
+            "properties": {
+                "tasks": {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 100,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["goal"],
+                        "properties": {
+                            "goal": {"type": "string", "minLength": 1},
+                            "inputs": {"type": "object"},
+                        },
+                    },
+                }
+            },
+        },
     )
 
 

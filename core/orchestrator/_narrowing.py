@@ -28,8 +28,7 @@ def narrow_grant(parent: Grant, requested: Grant | None) -> Grant:
     return Grant(tools=tools, side_effects=side_effects, max_children=max_children)
 
 
-def narrow_budget(parent: Run, requested: Budget | None, *, share: int,
-                  now: datetime) -> Budget:
+def narrow_budget(parent: Run, requested: Budget | None, *, share: int, now: datetime) -> Budget:
     """The child's budget: at most the parent's limits, and of what the parent has left
     (tokens, cost, tool calls) at most one ``share``-th, since ``share`` children start
     together. Wall time is not shared (children run in parallel) but ends with the parent's.

@@ -114,14 +114,18 @@ class ChildRuns:
         resolvers: tool name -> resolver; ``spawn_subtasks`` is always included.
     """
 
-    def __init__(self, store: RunStore, queues: QueueLookup | Mapping[str, TaskQueue], *,
-                 cloud: str = "local", resolvers: Mapping[str, Resolver] | None = None) -> None:
+    def __init__(
+        self,
+        store: RunStore,
+        queues: QueueLookup | Mapping[str, TaskQueue],
+        *,
+        cloud: str = "local",
+        resolvers: Mapping[str, Resolver] | None = None,
+    ) -> None:
         self.store = store
-        self._queues: QueueLookup = (queues.__getitem__ if isinstance(queues, Mapping)
-                                     else queues)
+        self._queues: QueueLookup = queues.__getitem__ if isinstance(queues, Mapping) else queues
         self.cloud = cloud
-        self.resolvers: dict[str, Resolver] = {SPAWN_TOOL: subtasks_from_args,
-                                               **(resolvers or {})}
+        self.resolvers: dict[str, Resolver] = {SPAWN_TOOL: subtasks_from_args, **(resolvers or {})}
 
     # -- called by the orchestrator ------------------------------------------------------
 
@@ -129,8 +133,9 @@ class ChildRuns:
         """Whether ``call`` spawns children instead of going to the executor."""
         return call.tool in self.resolvers
 
-    def spawn(self, run: Run, step: Step, calls: Sequence[CallRecord], *, create: Create,
-              now: datetime) -> None:
+    def spawn(
+        self, run: Run, step: Step, calls: Sequence[CallRecord], *, create: Create, now: datetime
+    ) -> None:
         """Create and launch the children of ``calls`` (allowed calls of ``step``) and mark
         ``run`` waiting. Mutates ``run`` and ``step``; the caller checkpoints them.
 
@@ -149,8 +154,12 @@ class ChildRuns:
                 _fail_call(call, exc.message, now)
                 continue
             if total + len(specs) > run.grant.max_children:
-                _fail_call(call, f"{len(specs)} more child runs would exceed this run's "
-                                 f"allowance of {run.grant.max_children}", now)
+                _fail_call(
+                    call,
+                    f"{len(specs)} more child runs would exceed this run's "
+                    f"allowance of {run.grant.max_children}",
+                    now,
+                )
                 continue
             total += len(specs)
             plans.append((call, specs))
@@ -158,12 +167,19 @@ class ChildRuns:
         for call, specs in plans:
             index = step.calls.index(call)
             for n, spec in enumerate(specs):
-                child = self._child_run(run, spec, f"{run.id}-{step.index}-{index}-{n}",
-                                        share=share, now=now)
+                child = self._child_run(
+                    run, spec, f"{run.id}-{step.index}-{index}-{n}", share=share, now=now
+                )
                 self._create(child, create)
-                run.children.append(ChildRef(id=child.id, step_index=step.index,
-                                             call_id=call.call_id, goal=child.goal,
-                                             cloud=spec.cloud or self.cloud))
+                run.children.append(
+                    ChildRef(
+                        id=child.id,
+                        step_index=step.index,
+                        call_id=call.call_id,
+                        goal=child.goal,
+                        cloud=spec.cloud or self.cloud,
+                    )
+                )
             call.status = CallStatus.EXECUTING
             call.worker = self.cloud
             call.started_at = call.started_at or now
@@ -198,13 +214,16 @@ class ChildRuns:
                 self._send(ref, parent=parent)
             parent.updated_at = utcnow()
             try:
-                stored = self.store.checkpoint(parent, expected_version=parent.version,
-                                               steps=[step])
+                stored = self.store.checkpoint(
+                    parent, expected_version=parent.version, steps=[step]
+                )
             except ConflictError:
                 continue
             return stored, stored.status is not RunStatus.WAITING
-        raise RateLimitContention(f"parent {parent_id}: too many concurrent updates; the "
-                                  "child_done message will be delivered again")
+        raise RateLimitContention(
+            f"parent {parent_id}: too many concurrent updates; the "
+            "child_done message will be delivered again"
+        )
 
     def needs_sweep(self, parent: Run, *, few: int = SWEEP_WHEN) -> bool:
         """Whether a waiting parent has so few unfinished children left that all of them
@@ -214,15 +233,17 @@ class ChildRuns:
             return False
         return sum(1 for c in parent.children if c.launched and not c.status.finished) <= few
 
-    def stalled_wake(self, parent: Run, *, now: datetime,
-                     after: timedelta = timedelta(minutes=1)) -> bool:
+    def stalled_wake(
+        self, parent: Run, *, now: datetime, after: timedelta = timedelta(minutes=1)
+    ) -> bool:
         """Whether ``parent`` was woken but nobody advanced it for ``after`` (the worker that
         woke it died): a redelivered ``child_done`` may then advance it."""
         if parent.status is not RunStatus.RUNNING or not parent.steps:
             return False
         step = parent.steps[-1]
-        if step.status is StepStatus.DONE or not any(c.step_index == step.index
-                                                     for c in parent.children):
+        if step.status is StepStatus.DONE or not any(
+            c.step_index == step.index for c in parent.children
+        ):
             return False
         busy = any(c.status in (CallStatus.APPROVED, CallStatus.EXECUTING) for c in step.calls)
         return not busy and now - parent.updated_at > after
@@ -241,10 +262,19 @@ class ChildRuns:
         if parent.status.finished:
             return
         target = parent.owner if parent.owner in ("aws", "azure", "local") else self.cloud
-        self._queues(target).send(Envelope.model_validate({
-            "run_id": parent.id, "expected_version": 0, "target": target,
-            "kind": EnvelopeKind.CHILD_DONE, "child_id": child.id, "sender": self.cloud,
-            "traceparent": parent.traceparent}))
+        self._queues(target).send(
+            Envelope.model_validate(
+                {
+                    "run_id": parent.id,
+                    "expected_version": 0,
+                    "target": target,
+                    "kind": EnvelopeKind.CHILD_DONE,
+                    "child_id": child.id,
+                    "sender": self.cloud,
+                    "traceparent": parent.traceparent,
+                }
+            )
+        )
 
     def parent_stopped(self, child: Run) -> str | None:
         """Why ``child`` must stop because its parent already finished (a kill that raced
@@ -261,18 +291,25 @@ class ChildRuns:
 
     # -- internals -----------------------------------------------------------------------
 
-    def _child_run(self, parent: Run, spec: ChildSpec, child_id: str, *, share: int,
-                   now: datetime) -> Run:
+    def _child_run(
+        self, parent: Run, spec: ChildSpec, child_id: str, *, share: int, now: datetime
+    ) -> Run:
         return Run(
-            id=child_id, goal=spec.goal, tenant=parent.tenant, requested_by=parent.requested_by,
+            id=child_id,
+            goal=spec.goal,
+            tenant=parent.tenant,
+            requested_by=parent.requested_by,
             catalog=list(spec.catalog if spec.catalog is not None else parent.catalog),
             base_urls=dict(spec.base_urls if spec.base_urls is not None else parent.base_urls),
             scenario=spec.scenario if spec.scenario is not None else parent.scenario,
             agent=spec.agent,
-            inputs=dict(spec.inputs), planner=spec.planner or parent.planner,
+            inputs=dict(spec.inputs),
+            planner=spec.planner or parent.planner,
             grant=narrow_grant(parent.grant, spec.grant),
             budget=narrow_budget(parent, spec.budget, share=share, now=now),
-            parent_id=parent.id, traceparent=parent.traceparent)
+            parent_id=parent.id,
+            traceparent=parent.traceparent,
+        )
 
     def _create(self, child: Run, create: Create) -> None:
         # A retried spawn: the child exists already, with this very content.
@@ -290,9 +327,18 @@ class ChildRuns:
 
     def _send(self, ref: ChildRef, *, parent: Run) -> None:
         target = ref.cloud if ref.cloud in ("aws", "azure", "local") else self.cloud
-        self._queues(target).send(Envelope.model_validate({
-            "run_id": ref.id, "expected_version": 1, "target": target,
-            "parent_id": parent.id, "sender": self.cloud, "traceparent": parent.traceparent}))
+        self._queues(target).send(
+            Envelope.model_validate(
+                {
+                    "run_id": ref.id,
+                    "expected_version": 1,
+                    "target": target,
+                    "parent_id": parent.id,
+                    "sender": self.cloud,
+                    "traceparent": parent.traceparent,
+                }
+            )
+        )
 
     def _refresh(self, parent: Run, *, only: str | None = None) -> bool:
         """Copy the outcome of finished children into their refs; add their spend."""
@@ -321,8 +367,7 @@ class ChildRuns:
 def _record_outcome(ref: ChildRef, child: Run) -> None:
     ref.status = child.status
     ref.result = None if child.result is None else child.result[:MAX_RESULT_CHARS]
-    ref.error = child.error or (child.reason if child.status is not RunStatus.SUCCEEDED
-                                else None)
+    ref.error = child.error or (child.reason if child.status is not RunStatus.SUCCEEDED else None)
     ref.usage = child.usage
     ref.tool_calls = child.tool_calls
     ref.untrusted = any(c.untrusted and c.executed for s in child.steps for c in s.calls)
@@ -333,22 +378,25 @@ def _complete_calls(parent: Run, step: Step, now: datetime) -> None:
     call of the step waits on children any more."""
     waiting = False
     for call in step.calls:
-        refs = [c for c in parent.children
-                if c.step_index == step.index and c.call_id == call.call_id]
+        refs = [
+            c for c in parent.children if c.step_index == step.index and c.call_id == call.call_id
+        ]
         if not refs or call.status is not CallStatus.EXECUTING:
             continue
         if not all(r.status.finished for r in refs):
             waiting = True
             continue
         failed = [r for r in refs if r.status is not RunStatus.SUCCEEDED]
-        call.result = {"children": [_summary(r) for r in refs],
-                       "succeeded": len(refs) - len(failed), "failed": len(failed)}
+        call.result = {
+            "children": [_summary(r) for r in refs],
+            "succeeded": len(refs) - len(failed),
+            "failed": len(failed),
+        }
         call.executed = True
         call.status_code = 200
         call.untrusted = any(r.untrusted for r in refs)
         call.status = CallStatus.ERROR if len(failed) == len(refs) else CallStatus.DONE
-        call.error = (f"{len(failed)} of {len(refs)} child runs did not succeed"
-                      if failed else None)
+        call.error = f"{len(failed)} of {len(refs)} child runs did not succeed" if failed else None
         call.ended_at = now
     if not waiting:
         parent.status = RunStatus.RUNNING
@@ -369,4 +417,3 @@ def _fail_call(call: CallRecord, message: str, now: datetime) -> None:
     call.error = message
     call.ended_at = now
     log.info("call %s spawns no children: %s", call.call_id, message)
-

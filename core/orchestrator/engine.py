@@ -110,8 +110,9 @@ class Orchestrator:
             run.traceparent = self.tracing.start_run(run)
         return self.store.create_run(run)
 
-    def advance(self, run_id: str, *, expected_version: int | None = None,
-                max_steps: int | None = None) -> Run:
+    def advance(
+        self, run_id: str, *, expected_version: int | None = None, max_steps: int | None = None
+    ) -> Run:
         """Advance a run until it finishes, pauses, is handed off or ``max_steps`` pass.
 
         With ``expected_version`` (from a queue message), a run that has moved on since the
@@ -134,8 +135,10 @@ class Orchestrator:
     def _loop(self, run: Run, max_steps: int | None) -> Run:
         planned = 0
         above = lineage(self.store, run)  # a child stops when a run above it was stopped
-        while not run.status.finished and run.status not in (RunStatus.AWAITING_APPROVAL,
-                                                             RunStatus.WAITING):
+        while not run.status.finished and run.status not in (
+            RunStatus.AWAITING_APPROVAL,
+            RunStatus.WAITING,
+        ):
             stop = self._stop_reason(run, above)
             if stop is not None:
                 return self._finish(run, stop[0], stop[1])
@@ -152,23 +155,41 @@ class Orchestrator:
                 run = self._think(run)
                 planned += 1
                 last = run.steps[-1] if run.steps else None
-                if (last is not None and last.status is not StepStatus.DONE
-                        and not run.status.finished
-                        and self._stop_reason(run, above) is None):
+                if (
+                    last is not None
+                    and last.status is not StepStatus.DONE
+                    and not run.status.finished
+                    and self._stop_reason(run, above) is None
+                ):
                     run, moved = self._act(run, last)
                     if not moved:
                         return run
         return run
 
-    def decide(self, run_id: str, approval_id: str, *, approver: str, approve: bool,
-               comment: str | None = None, roles: tuple[str, ...] = ()) -> Run:
+    def decide(
+        self,
+        run_id: str,
+        approval_id: str,
+        *,
+        approver: str,
+        approve: bool,
+        comment: str | None = None,
+        roles: tuple[str, ...] = (),
+    ) -> Run:
         """Record a human decision on a pending approval; the run is then ready to advance.
 
         Raises ``ApprovalError`` for unknown, replayed, expired or mismatched approvals.
         """
         run = self.store.get_run(run_id)
-        decided = decide_approval(run, approval_id, approver=approver, approve=approve,
-                                  comment=comment, now=self.clock(), roles=roles)
+        decided = decide_approval(
+            run,
+            approval_id,
+            approver=approver,
+            approve=approve,
+            comment=comment,
+            now=self.clock(),
+            roles=roles,
+        )
         run.approvals = [decided if a.id == decided.id else a for a in run.approvals]
         step = run.steps[decided.step_index]
         call = next(c for c in step.calls if c.call_id == decided.call_id)
@@ -217,18 +238,28 @@ class Orchestrator:
             run.status = RunStatus.RUNNING
             run.owner = self.cloud
         try:
-            step, approvals = plan_step(run, catalog, planner, self.guard, now=self.clock(),
-                                        approval_ttl=self.approval_ttl, tracing=self.tracing)
+            step, approvals = plan_step(
+                run,
+                catalog,
+                planner,
+                self.guard,
+                now=self.clock(),
+                approval_ttl=self.approval_ttl,
+                tracing=self.tracing,
+            )
         except PlannerError as exc:
             if exc.retryable and exc.retry_after is not None:
                 if run.planner_deferrals < self.max_deferrals:
                     run.planner_deferrals += 1  # stored, so a model that never recovers ends
                     self._save(run, None)
-                    raise Throttled(f"planner: {exc.message}",
-                                    retry_after=exc.retry_after) from exc
-                return self._finish(run, RunStatus.FAILED,
-                                    f"planner: {exc.message} (still refused after "
-                                    f"{run.planner_deferrals} deferrals)", error=True)
+                    raise Throttled(f"planner: {exc.message}", retry_after=exc.retry_after) from exc
+                return self._finish(
+                    run,
+                    RunStatus.FAILED,
+                    f"planner: {exc.message} (still refused after "
+                    f"{run.planner_deferrals} deferrals)",
+                    error=True,
+                )
             return self._finish(run, RunStatus.FAILED, f"planner: {exc.message}", error=True)
         run.planner_deferrals = 0
         run.steps.append(step)
@@ -254,8 +285,7 @@ class Orchestrator:
 
     def _act(self, run: Run, step: Step) -> tuple[Run, bool]:
         """Execute the step's allowed calls that run here. Returns (run, progressed)."""
-        pending = [c for c in step.calls
-                   if c.status in (CallStatus.APPROVED, CallStatus.EXECUTING)]
+        pending = [c for c in step.calls if c.status in (CallStatus.APPROVED, CallStatus.EXECUTING)]
         if not pending:
             if _step_waiting(run, step):
                 already = run.status is RunStatus.AWAITING_APPROVAL
@@ -280,8 +310,12 @@ class Orchestrator:
             return self._spawn(run, step, spawning)
         mine = [c for c in mine if c not in spawning]  # spawned on the next pass
         now = self.clock()
-        if any(c.status is CallStatus.EXECUTING and c.claimed_at is not None
-               and now - c.claimed_at < self.claim_lease for c in mine):
+        if any(
+            c.status is CallStatus.EXECUTING
+            and c.claimed_at is not None
+            and now - c.claimed_at < self.claim_lease
+            for c in mine
+        ):
             # Another worker claimed these calls and is still within its lease: its checkpoint
             # moves the run on. After the lease (a crashed worker), the next advance re-claims
             # and re-sends with the same idempotency key, so the service sees one effect.
@@ -338,14 +372,16 @@ class Orchestrator:
         pending or running without a parent. If another worker spawned the same step, the
         children (same ids) are its own and are left alone."""
         stored = self.store.get_run(run.id, with_steps=False)
-        if not created or not (stored.status.finished or self.store.kill_reason(
-                tenant=stored.tenant, run_id=stored.id)):
+        if not created or not (
+            stored.status.finished or self.store.kill_reason(tenant=stored.tenant, run_id=stored.id)
+        ):
             return
         for child_id in created:
             self.kill(child_id, reason=f"parent {run.id} stopped while spawning it")
 
-    def _handle_drift(self, run: Run, step: Step, drifted: list[CallRecord],
-                      catalog: ToolSource) -> str | None:
+    def _handle_drift(
+        self, run: Run, step: Step, drifted: list[CallRecord], catalog: ToolSource
+    ) -> str | None:
         """Apply each tool's drift mode; returns a failure reason for mode ``fail``."""
         for call in drifted:
             findings = blocking(call.drift)  # deprecation notices are recorded, not acted on
@@ -359,19 +395,30 @@ class Orchestrator:
             if mode == "fail":
                 return f"schema_drift: {call.tool} ({fields})"
             call.quarantined = True
-            decision = Decision(id=new_decision_id(), verdict=Verdict.REQUIRE_APPROVAL,
-                                reasons=[f"schema drift in the response of {call.tool}: "
-                                         + str(d.get("error")) for d in findings],
-                                rule_ids=["schema_drift"])
-            approval = new_approval(run, step.index, call, decision, reasoning=step.reasoning,
-                                    confidence=step.confidence, ttl=self.approval_ttl)
+            decision = Decision(
+                id=new_decision_id(),
+                verdict=Verdict.REQUIRE_APPROVAL,
+                reasons=[
+                    f"schema drift in the response of {call.tool}: " + str(d.get("error"))
+                    for d in findings
+                ],
+                rule_ids=["schema_drift"],
+            )
+            approval = new_approval(
+                run,
+                step.index,
+                call,
+                decision,
+                reasoning=step.reasoning,
+                confidence=step.confidence,
+                ttl=self.approval_ttl,
+            )
             call.approval_id = approval.id
             run.approvals.append(approval)
             run.reason = f"schema_drift: {call.tool} ({fields})"
         return None
 
-    def _execute(self, run: Run, step: Step, call: CallRecord,
-                 tool: Tool | None) -> float | None:
+    def _execute(self, run: Run, step: Step, call: CallRecord, tool: Tool | None) -> float | None:
         """Run one call; returns the Retry-After when the call was put back for later."""
         index = step.calls.index(call)
         if tool is None:
@@ -386,13 +433,22 @@ class Orchestrator:
 
                     def renew() -> str | None:  # a fresh token per retry sent to the service
                         return minter.issue(run, step.index, index, call, tool).token
-                ctx = CallContext(run_id=run.id, step_index=step.index, call_index=index,
-                                  tenant=run.tenant, idempotency_key=call.idempotency_key,
-                                  capability_token=token, renew_capability=renew,
-                                  traceparent=current_traceparent() or run.traceparent)
-                result = (ExecutionResult(error=f"refused: {refused}", refused=refused,
-                                          attempts=0) if refused is not None
-                          else self.executor.execute(tool, call.args, ctx))
+
+                ctx = CallContext(
+                    run_id=run.id,
+                    step_index=step.index,
+                    call_index=index,
+                    tenant=run.tenant,
+                    idempotency_key=call.idempotency_key,
+                    capability_token=token,
+                    renew_capability=renew,
+                    traceparent=current_traceparent() or run.traceparent,
+                )
+                result = (
+                    ExecutionResult(error=f"refused: {refused}", refused=refused, attempts=0)
+                    if refused is not None
+                    else self.executor.execute(tool, call.args, ctx)
+                )
                 if self._deferrable(call, result):
                     call.status, call.claimed_at = CallStatus.APPROVED, None
                     call.deferred += 1
@@ -405,8 +461,12 @@ class Orchestrator:
     def _deferrable(self, call: CallRecord, result: ExecutionResult) -> bool:
         """429/503 with a Retry-After too long to wait in-process, on a call safe to repeat:
         the run goes back on the queue with that delay (up to ``max_deferrals`` times)."""
-        return (result.retry_after is not None and result.retryable
-                and result.status_code in (429, 503) and call.deferred < self.max_deferrals)
+        return (
+            result.retry_after is not None
+            and result.retryable
+            and result.status_code in (429, 503)
+            and call.deferred < self.max_deferrals
+        )
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -414,8 +474,11 @@ class Orchestrator:
         return self.cloud == "local" or cloud in (self.cloud, "external")
 
     def _stop_reason(self, run: Run, above: Lineage) -> tuple[RunStatus, str] | None:
-        killed = (self.store.kill_reason(tenant=run.tenant, run_id=run.id) or above.stopped
-                  or ancestor_killed(self.store, run, above))
+        killed = (
+            self.store.kill_reason(tenant=run.tenant, run_id=run.id)
+            or above.stopped
+            or ancestor_killed(self.store, run, above)
+        )
         if killed is not None:
             return RunStatus.KILLED, killed
         over = budget_violation(run, now=self.clock())
@@ -441,8 +504,9 @@ class Orchestrator:
     def _save(self, run: Run, step: Step | None) -> Run:
         run.updated_at = self.clock()
         with self.tracing.checkpoint(run):
-            stored = self.store.checkpoint(run, expected_version=run.version,
-                                           steps=[step] if step is not None else [])
+            stored = self.store.checkpoint(
+                run, expected_version=run.version, steps=[step] if step is not None else []
+            )
         run.version = stored.version
         return run
 
@@ -461,7 +525,8 @@ def _apply_decision(call: CallRecord, approval: Approval) -> None:
         call.quarantined = not approved
         if not approved:
             call.error = "response rejected by a human after schema drift" + (
-                f": {approval.comment}" if approval.comment else "")
+                f": {approval.comment}" if approval.comment else ""
+            )
         return
     if call.tool == HELP_TOOL:
         call.status = CallStatus.DONE if approved else CallStatus.REJECTED

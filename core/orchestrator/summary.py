@@ -13,26 +13,28 @@ def call_summaries(run: Run) -> list[dict[str, Any]]:
     for step in run.steps:
         for call in step.calls:
             decision = call.decision
-            calls.append({
-                "step": step.index,
-                "call_id": call.call_id,
-                "tool": call.tool,
-                "cloud": call.cloud,
-                "side_effect": call.side_effect,
-                "args": call.args,
-                "decision": decision.verdict.value if decision else None,
-                "rule_ids": decision.rule_ids if decision else [],
-                "reasons": decision.reasons if decision else [],
-                "status": call.status.value,
-                "approval_id": call.approval_id,
-                "executed": call.executed,
-                "status_code": call.status_code,
-                "result_valid": call.result_valid,
-                "drift": call.drift,
-                "spec_version": call.spec_version,
-                "worker": call.worker,
-                "error": call.error,
-            })
+            calls.append(
+                {
+                    "step": step.index,
+                    "call_id": call.call_id,
+                    "tool": call.tool,
+                    "cloud": call.cloud,
+                    "side_effect": call.side_effect,
+                    "args": call.args,
+                    "decision": decision.verdict.value if decision else None,
+                    "rule_ids": decision.rule_ids if decision else [],
+                    "reasons": decision.reasons if decision else [],
+                    "status": call.status.value,
+                    "approval_id": call.approval_id,
+                    "executed": call.executed,
+                    "status_code": call.status_code,
+                    "result_valid": call.result_valid,
+                    "drift": call.drift,
+                    "spec_version": call.spec_version,
+                    "worker": call.worker,
+                    "error": call.error,
+                }
+            )
     return calls
 
 

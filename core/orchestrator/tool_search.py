@@ -31,17 +31,31 @@ DEFAULT_TOP_K = 12
 _log = logging.getLogger(__name__)
 
 SEARCH_TOOL_DEF = Tool(
-    name=SEARCH_TOOL, operation_id=SEARCH_TOOL,
-    description=("Find more tools in the catalog. Only some of the available tools are listed "
-                 "to you; call this with a few keywords for what you need to do (e.g. 'refund "
-                 "charge'). The tools found are listed in the answer and can be called from "
-                 "your next step."),
-    args_schema={"type": "object", "additionalProperties": False, "required": ["query"],
-                 "properties": {"query": {"type": "string", "minLength": 2, "maxLength": 200},
-                                "k": {"type": "integer", "minimum": 1, "maximum": 10}}},
-    params=(Param(arg="query", name="query", location=ParamLocation.QUERY, required=True),
-            Param(arg="k", name="k", location=ParamLocation.QUERY)),
-    method="GET", path="/search_tools", base_url="paddock://catalog")
+    name=SEARCH_TOOL,
+    operation_id=SEARCH_TOOL,
+    description=(
+        "Find more tools in the catalog. Only some of the available tools are listed "
+        "to you; call this with a few keywords for what you need to do (e.g. 'refund "
+        "charge'). The tools found are listed in the answer and can be called from "
+        "your next step."
+    ),
+    args_schema={
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["query"],
+        "properties": {
+            "query": {"type": "string", "minLength": 2, "maxLength": 200},
+            "k": {"type": "integer", "minimum": 1, "maximum": 10},
+        },
+    },
+    params=(
+        Param(arg="query", name="query", location=ParamLocation.QUERY, required=True),
+        Param(arg="k", name="k", location=ParamLocation.QUERY),
+    ),
+    method="GET",
+    path="/search_tools",
+    base_url="paddock://catalog",
+)
 
 
 @dataclass
@@ -57,14 +71,16 @@ class ToolSearch:
     threshold: int = DEFAULT_THRESHOLD
     top_k: int = DEFAULT_TOP_K
     found_k: int = 5
-    _indexes: OrderedDict[tuple[Any, ...], ToolIndex] = field(default_factory=OrderedDict,
-                                                              repr=False)
+    _indexes: OrderedDict[tuple[Any, ...], ToolIndex] = field(
+        default_factory=OrderedDict, repr=False
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _unavailable: bool = field(default=False, repr=False)
 
     @classmethod
     def from_env(cls) -> ToolSearch:
         """``PADDOCK_TOOL_SEARCH_THRESHOLD`` and ``PADDOCK_TOOL_SEARCH_TOP_K`` when set."""
+
         def number(name: str, default: int) -> int:
             text = os.environ.get(name, "").strip()
             if not text:
@@ -77,8 +93,10 @@ class ToolSearch:
                 raise ConfigError(f"{name} must be at least 1")
             return value
 
-        return cls(threshold=number("PADDOCK_TOOL_SEARCH_THRESHOLD", DEFAULT_THRESHOLD),
-                   top_k=number("PADDOCK_TOOL_SEARCH_TOP_K", DEFAULT_TOP_K))
+        return cls(
+            threshold=number("PADDOCK_TOOL_SEARCH_THRESHOLD", DEFAULT_THRESHOLD),
+            top_k=number("PADDOCK_TOOL_SEARCH_TOP_K", DEFAULT_TOP_K),
+        )
 
     def active(self, tools: Sequence[Tool]) -> bool:
         return len(tools) > self.threshold and not self._unavailable
@@ -97,29 +115,53 @@ class ToolSearch:
         chosen.update((t.name, t) for t in tools if t.name in wanted)
         return [*chosen.values(), SEARCH_TOOL_DEF]
 
-    def answer(self, proposed: ProposedCall, tools: Sequence[Tool], *, call_id: str,
-               now: datetime) -> CallRecord:
+    def answer(
+        self, proposed: ProposedCall, tools: Sequence[Tool], *, call_id: str, now: datetime
+    ) -> CallRecord:
         """Run one ``search_tools`` call; the record is done (or an error for bad args)."""
         query = proposed.args.get("query")
         k = proposed.args.get("k", self.found_k)
-        record = CallRecord(call_id=call_id, tool=SEARCH_TOOL, args=dict(proposed.args),
-                            decision=Decision(id=new_decision_id(), verdict=Verdict.ALLOW,
-                                              reasons=["catalog search has no side effect"],
-                                              rule_ids=["tool_search"]),
-                            started_at=now, ended_at=now)
+        record = CallRecord(
+            call_id=call_id,
+            tool=SEARCH_TOOL,
+            args=dict(proposed.args),
+            decision=Decision(
+                id=new_decision_id(),
+                verdict=Verdict.ALLOW,
+                reasons=["catalog search has no side effect"],
+                rule_ids=["tool_search"],
+            ),
+            started_at=now,
+            ended_at=now,
+        )
         index = self._index(tools)
-        if not isinstance(query, str) or not query.strip() or not isinstance(k, int) or (
-                index is None):
+        if (
+            not isinstance(query, str)
+            or not query.strip()
+            or not isinstance(k, int)
+            or (index is None)
+        ):
             record.status = CallStatus.ERROR
-            record.error = ("search_tools needs a non-empty 'query' string and an optional "
-                            "integer 'k'" if index is not None else "tool search unavailable")
+            record.error = (
+                "search_tools needs a non-empty 'query' string and an optional integer 'k'"
+                if index is not None
+                else "tool search unavailable"
+            )
             return record
         found = index.search(query, max(1, min(k, 10)))
         record.status = CallStatus.DONE
-        record.result = {"tools": [{"name": t.name, "method": t.method.upper(),
-                                    "path": t.path, "side_effect": t.side_effect.value,
-                                    "description": short_description(t.description, 200)}
-                                   for t in found]}
+        record.result = {
+            "tools": [
+                {
+                    "name": t.name,
+                    "method": t.method.upper(),
+                    "path": t.path,
+                    "side_effect": t.side_effect.value,
+                    "description": short_description(t.description, 200),
+                }
+                for t in found
+            ]
+        }
         return record
 
     def _index(self, tools: Sequence[Tool]) -> ToolIndex | None:
@@ -150,8 +192,9 @@ def _names_in_history(run: Run) -> set[str]:
             if call.tool != SEARCH_TOOL:
                 names.add(call.tool)
             elif isinstance(call.result, dict):
-                names.update(str(t.get("name")) for t in call.result.get("tools", [])
-                             if isinstance(t, dict))
+                names.update(
+                    str(t.get("name")) for t in call.result.get("tools", []) if isinstance(t, dict)
+                )
     return names
 
 

@@ -29,8 +29,14 @@ _BACKOFF_MAX = 8.0
 _DETAIL_CHARS = 300
 
 
-def complete(client: OpenAI, request: dict[str, Any], *, retries: int, max_wait: float,
-             sleep: Callable[[float], None] = time.sleep) -> ChatCompletion:
+def complete(
+    client: OpenAI,
+    request: dict[str, Any],
+    *,
+    retries: int,
+    max_wait: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ChatCompletion:
     """``client.chat.completions.create(**request)``, retried on 408/409/429/5xx and
     connection errors, honouring Retry-After up to ``max_wait`` seconds.
 
@@ -53,11 +59,15 @@ def complete(client: OpenAI, request: dict[str, Any], *, retries: int, max_wait:
             raise translate(exc, client, model=request.get("model")) from exc
         wait = retry_after(error)
         if attempt >= retries or (wait is not None and wait > max_wait):
-            raise translate(error, client, model=request.get("model"),
-                            retry_after=wait) from error
+            raise translate(error, client, model=request.get("model"), retry_after=wait) from error
         delay = wait if wait is not None else _backoff(attempt)
-        log.info("model request failed (%s); retry %d of %d in %.2f s",
-                 type(error).__name__, attempt + 1, retries, delay)
+        log.info(
+            "model request failed (%s); retry %d of %d in %.2f s",
+            type(error).__name__,
+            attempt + 1,
+            retries,
+            delay,
+        )
         sleep(delay)
         attempt += 1
 
@@ -67,7 +77,7 @@ def retryable_status(status: int) -> bool:
 
 
 def _backoff(attempt: int) -> float:
-    delay: float = min(_BACKOFF_MAX, _BACKOFF_START * 2 ** attempt)
+    delay: float = min(_BACKOFF_MAX, _BACKOFF_START * 2**attempt)
     return delay * (1 - 0.25 * random.random())
 
 
@@ -95,8 +105,9 @@ def retry_after(exc: BaseException) -> float | None:
         return max(0.0, email.utils.mktime_tz(parsed) - time.time())
 
 
-def translate(exc: Exception, client: OpenAI, *, model: Any = None,
-              retry_after: float | None = None) -> PlannerError:
+def translate(
+    exc: Exception, client: OpenAI, *, model: Any = None, retry_after: float | None = None
+) -> PlannerError:
     """One clear line naming the model's URL, with ``retryable`` set from the kind of fault."""
     import openai
 
@@ -115,11 +126,15 @@ def _status_error(exc: Any, url: str, model: Any, retry_after: float | None) -> 
     status = int(exc.status_code)
     detail = f"HTTP {status}: {_detail(exc)}"
     if status == 429:
-        return PlannerError(f"the model at {url} is rate limiting requests ({detail})",
-                            retryable=True, retry_after=retry_after)
+        return PlannerError(
+            f"the model at {url} is rate limiting requests ({detail})",
+            retryable=True,
+            retry_after=retry_after,
+        )
     if retryable_status(status):
-        return PlannerError(f"the model at {url} failed ({detail})", retryable=True,
-                            retry_after=retry_after)
+        return PlannerError(
+            f"the model at {url} failed ({detail})", retryable=True, retry_after=retry_after
+        )
     if status in (401, 403):
         return PlannerError(f"the model at {url} refused the credentials ({detail})")
     if status == 404:

@@ -60,11 +60,21 @@ def _check(call_id: str, name: str, raw: str, tools: Mapping[str, Tool]) -> Chec
     try:
         parsed = json.loads(raw) if raw.strip() else {}
     except ValueError as exc:
-        return CheckedCall(call_id, name, raw, None,
-                           f"the arguments of {name or 'the call'} are not valid JSON ({exc}).")
+        return CheckedCall(
+            call_id,
+            name,
+            raw,
+            None,
+            f"the arguments of {name or 'the call'} are not valid JSON ({exc}).",
+        )
     if not isinstance(parsed, dict):
-        return CheckedCall(call_id, name, raw, None,
-                           f"the arguments of {name or 'the call'} must be a JSON object.")
+        return CheckedCall(
+            call_id,
+            name,
+            raw,
+            None,
+            f"the arguments of {name or 'the call'} must be a JSON object.",
+        )
     if name == HELP_TOOL_NAME:
         schema: dict[str, Any] = help_tool()["function"]["parameters"]
     elif name in tools:
@@ -89,8 +99,7 @@ def schema_errors(schema: dict[str, Any], args: dict[str, Any]) -> list[str]:
     guardrails, whose schema check decides.
     """
     try:
-        validator = Draft202012Validator(schema,
-                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
+        validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
         found = sorted(validator.iter_errors(args), key=lambda e: [str(p) for p in e.path])
     except (SchemaError, Unresolvable):
         return []

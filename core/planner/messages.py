@@ -52,24 +52,35 @@ say what was done and what the outcome is."""
 
 _CONFIDENCE = re.compile(
     r"^[ \t>*_`-]*confidence[*_`]*\s*[:=]\s*[*_`]*\s*([0-9]*\.?[0-9]+)\s*(%?)[*_`.]*[ \t]*$",
-    re.IGNORECASE | re.MULTILINE)
+    re.IGNORECASE | re.MULTILINE,
+)
 
 
 def help_tool() -> dict[str, Any]:
     """The meta tool the model calls to ask a human; it never reaches a service."""
-    return {"type": "function", "function": {
-        "name": HELP_TOOL_NAME,
-        "description": ("Ask a human operator for help when you are unsure, when the goal is "
-                        "ambiguous, or when you need information only a person has. The run "
-                        "pauses until they answer."),
-        "parameters": {
-            "type": "object",
-            "properties": {"question": {"type": "string", "minLength": 1,
-                                        "description": "One clear question for the human."}},
-            "required": ["question"],
-            "additionalProperties": False,
+    return {
+        "type": "function",
+        "function": {
+            "name": HELP_TOOL_NAME,
+            "description": (
+                "Ask a human operator for help when you are unsure, when the goal is "
+                "ambiguous, or when you need information only a person has. The run "
+                "pauses until they answer."
+            ),
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "question": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "One clear question for the human.",
+                    }
+                },
+                "required": ["question"],
+                "additionalProperties": False,
+            },
         },
-    }}
+    }
 
 
 def split_confidence(text: str | None) -> tuple[str, float | None]:
@@ -83,7 +94,7 @@ def split_confidence(text: str | None) -> tuple[str, float | None]:
     value = float(last.group(1))
     if last.group(2) or value > 1:
         value = value / 100 if value <= 100 else float("nan")
-    reasoning = (text[:last.start()] + text[last.end():]).strip()
+    reasoning = (text[: last.start()] + text[last.end() :]).strip()
     return reasoning, (value if 0 <= value <= 1 else None)
 
 
@@ -117,8 +128,11 @@ def step_messages(step: Step) -> list[dict[str, Any]]:
     """One past step as the model saw and answered it: its reply, then each call's outcome."""
     content = with_confidence(step.reasoning, step.confidence)
     if step.calls:
-        assistant = {"role": "assistant", "content": content or None,
-                     "tool_calls": [tool_call(c.call_id, c.tool, c.args) for c in step.calls]}
+        assistant = {
+            "role": "assistant",
+            "content": content or None,
+            "tool_calls": [tool_call(c.call_id, c.tool, c.args) for c in step.calls],
+        }
         return [assistant, *(tool_result(c.call_id, call_outcome(c)) for c in step.calls)]
     if step.final_answer is not None:
         return [{"role": "assistant", "content": step.final_answer}]
@@ -135,25 +149,34 @@ def call_outcome(call: CallRecord) -> str:
 
 def tool_call(call_id: str, name: str, args: Any) -> dict[str, Any]:
     arguments = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
-    return {"id": call_id, "type": "function",
-            "function": {"name": name, "arguments": arguments}}
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
 
 def tool_result(call_id: str, content: str) -> dict[str, Any]:
     return {"role": "tool", "tool_call_id": call_id, "content": content}
 
 
-def retry_messages(content: str | None, calls: Sequence[tuple[str, str, str]],
-                   problems: dict[str, str]) -> list[dict[str, Any]]:
+def retry_messages(
+    content: str | None, calls: Sequence[tuple[str, str, str]], problems: dict[str, str]
+) -> list[dict[str, Any]]:
     """The invalid reply, echoed back, with an error result for every one of its calls.
 
     ``calls`` are ``(id, name, raw arguments)``; ``problems`` maps a call id to what is wrong.
     Valid calls of the same reply are not run either: the model is asked for the whole set again.
     """
-    assistant = {"role": "assistant", "content": content,
-                 "tool_calls": [tool_call(i, name, raw) for i, name, raw in calls]}
-    results = [tool_result(i, f"ERROR: {problems[i]} Fix it and call again." if i in problems
-                           else "NOT RUN: another call in the same reply was invalid; send all "
-                                "the calls you need again.")
-               for i, _, _ in calls]
+    assistant = {
+        "role": "assistant",
+        "content": content,
+        "tool_calls": [tool_call(i, name, raw) for i, name, raw in calls],
+    }
+    results = [
+        tool_result(
+            i,
+            f"ERROR: {problems[i]} Fix it and call again."
+            if i in problems
+            else "NOT RUN: another call in the same reply was invalid; send all "
+            "the calls you need again.",
+        )
+        for i, _, _ in calls
+    ]
     return [assistant, *results]

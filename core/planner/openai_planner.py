@@ -82,12 +82,21 @@ class OpenAIPlanner:
         sleep: the wait between retries (injectable for tests).
     """
 
-    def __init__(self, client: OpenAI, model: str, *, max_retries_invalid: int = 2,
-                 temperature: float | None = 0, system_prompt: str | None = None,
-                 price_table: PriceTable | None = None, max_retries: int = 2,
-                 max_retry_wait: float = 20.0, timeout: float = 60.0,
-                 label_prefix: str = "openai",
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        client: OpenAI,
+        model: str,
+        *,
+        max_retries_invalid: int = 2,
+        temperature: float | None = 0,
+        system_prompt: str | None = None,
+        price_table: PriceTable | None = None,
+        max_retries: int = 2,
+        max_retry_wait: float = 20.0,
+        timeout: float = 60.0,
+        label_prefix: str = "openai",
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         if max_retries_invalid < 0 or max_retries < 0:
             raise ConfigError("max_retries_invalid and max_retries must be >= 0")
         self._client = client.with_options(max_retries=0, timeout=timeout)
@@ -122,29 +131,42 @@ class OpenAIPlanner:
             last = attempt == self.max_retries_invalid
             plan, feedback = self._read(response, tools, last=last)
             if plan is not None:
-                return plan.model_copy(update={"usage": usage,
-                                               "model": response.model or self.model})
+                return plan.model_copy(
+                    update={"usage": usage, "model": response.model or self.model}
+                )
             request["messages"] = [*request["messages"], *feedback]
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
     # -- one round trip ---------------------------------------------------------------------
 
     def _complete(self, request: dict[str, Any]) -> ChatCompletion:
-        return complete(self._client, request, retries=self.max_retries,
-                        max_wait=self.max_retry_wait, sleep=self._sleep)
+        return complete(
+            self._client,
+            request,
+            retries=self.max_retries,
+            max_wait=self.max_retry_wait,
+            sleep=self._sleep,
+        )
 
     def _usage(self, response: ChatCompletion) -> Usage:
         if response.usage is None:
             return Usage()
         prompt = response.usage.prompt_tokens or 0
         completion = response.usage.completion_tokens or 0
-        priced = response.model if response.model and self.prices.is_known(response.model) \
+        priced = (
+            response.model
+            if response.model and self.prices.is_known(response.model)
             else self.model
-        return Usage(prompt_tokens=prompt, completion_tokens=completion,
-                     cost_usd=self.prices.cost_usd(priced, prompt, completion))
+        )
+        return Usage(
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cost_usd=self.prices.cost_usd(priced, prompt, completion),
+        )
 
-    def _read(self, response: ChatCompletion, tools: Mapping[str, Tool], *, last: bool
-              ) -> tuple[Plan | None, list[dict[str, Any]]]:
+    def _read(
+        self, response: ChatCompletion, tools: Mapping[str, Tool], *, last: bool
+    ) -> tuple[Plan | None, list[dict[str, Any]]]:
         """A plan, or (when the reply is invalid and retries remain) the feedback messages."""
         if not response.choices:
             raise PlannerError(f"the model {self.model!r} returned no choices")
@@ -152,34 +174,48 @@ class OpenAIPlanner:
         message = choice.message
         reasoning, confidence = split_confidence(message.content)
         if not message.tool_calls:
-            return self._read_text(reasoning, confidence, message, choice.finish_reason,
-                                   last=last)
+            return self._read_text(reasoning, confidence, message, choice.finish_reason, last=last)
         checked = check_calls(message.tool_calls, tools)
         problems = {c.id: c.problem for c in checked if c.problem is not None}
         if problems and not last:
-            log.info("model %s gave invalid tool calls: %s", self.model,
-                     "; ".join(problems.values()))
-            return None, retry_messages(message.content,
-                                        [(c.id, c.name, c.raw) for c in checked], problems)
+            log.info(
+                "model %s gave invalid tool calls: %s", self.model, "; ".join(problems.values())
+            )
+            return None, retry_messages(
+                message.content, [(c.id, c.name, c.raw) for c in checked], problems
+            )
         return _calls_plan(checked, reasoning, confidence), []
 
-    def _read_text(self, reasoning: str, confidence: float | None, message: Any,
-                   finish_reason: str | None, *, last: bool
-                   ) -> tuple[Plan | None, list[dict[str, Any]]]:
+    def _read_text(
+        self,
+        reasoning: str,
+        confidence: float | None,
+        message: Any,
+        finish_reason: str | None,
+        *,
+        last: bool,
+    ) -> tuple[Plan | None, list[dict[str, Any]]]:
         refusal = getattr(message, "refusal", None)
         if refusal:
-            return Plan(reasoning=reasoning, confidence=confidence,
-                        help_request=f"The model refused to continue: {refusal}"), []
+            return Plan(
+                reasoning=reasoning,
+                confidence=confidence,
+                help_request=f"The model refused to continue: {refusal}",
+            ), []
         if reasoning and finish_reason != "length":
-            return Plan(reasoning=reasoning, confidence=confidence,
-                        final_answer=reasoning), []
+            return Plan(reasoning=reasoning, confidence=confidence, final_answer=reasoning), []
         why = "was cut off" if finish_reason == "length" else "was empty"
         if last:
             raise PlannerError(f"the model {self.model!r} gave no usable reply: its answer {why}")
         echo = [{"role": "assistant", "content": message.content}] if message.content else []
-        return None, [*echo, {"role": "user", "content":
-                              f"Your last reply {why}. Call a tool, ask for help, or give a "
-                              "short final answer."}]
+        return None, [
+            *echo,
+            {
+                "role": "user",
+                "content": f"Your last reply {why}. Call a tool, ask for help, or give a "
+                "short final answer.",
+            },
+        ]
 
 
 def _calls_plan(checked: list[CheckedCall], reasoning: str, confidence: float | None) -> Plan:
@@ -191,14 +227,21 @@ def _calls_plan(checked: list[CheckedCall], reasoning: str, confidence: float | 
         # Asking a human wins over any call made alongside: the run pauses first.
         args = help_calls[0].args or {}
         question = args.get("question")
-        return Plan(reasoning=reasoning, confidence=confidence,
-                    help_request=question if isinstance(question, str) and question.strip()
-                    else reasoning or "The agent asked for human help.")
+        return Plan(
+            reasoning=reasoning,
+            confidence=confidence,
+            help_request=question
+            if isinstance(question, str) and question.strip()
+            else reasoning or "The agent asked for human help.",
+        )
     for call in checked:
         if call.problem is not None:
             log.warning("passing an invalid call to the guardrails: %s", call.problem)
-    return Plan(reasoning=reasoning, confidence=confidence,
-                calls=[ProposedCall(id=c.id, tool=c.name, args=c.args or {}) for c in checked])
+    return Plan(
+        reasoning=reasoning,
+        confidence=confidence,
+        calls=[ProposedCall(id=c.id, tool=c.name, args=c.args or {}) for c in checked],
+    )
 
 
 # -- factories --------------------------------------------------------------------------------
@@ -214,8 +257,10 @@ def from_env(env: Mapping[str, str] | None = None, **options: Any) -> OpenAIPlan
     env = os.environ if env is None else env
     key = _get(env, "OPENAI_API_KEY")
     if key is None:
-        raise ConfigError("OPENAI_API_KEY is not set: export it (any value for a local "
-                          "OpenAI-compatible server) or use --llm rules")
+        raise ConfigError(
+            "OPENAI_API_KEY is not set: export it (any value for a local "
+            "OpenAI-compatible server) or use --llm rules"
+        )
     from openai import OpenAI
 
     client = OpenAI(api_key=key, base_url=_get(env, "OPENAI_BASE_URL"), max_retries=0)
@@ -223,9 +268,12 @@ def from_env(env: Mapping[str, str] | None = None, **options: Any) -> OpenAIPlan
     return OpenAIPlanner(client, _get(env, "OPENAI_MODEL") or DEFAULT_MODEL, **options)
 
 
-def azure_from_env(env: Mapping[str, str] | None = None, *,
-                   token_provider: Callable[[], str] | None = None,
-                   **options: Any) -> OpenAIPlanner:
+def azure_from_env(
+    env: Mapping[str, str] | None = None,
+    *,
+    token_provider: Callable[[], str] | None = None,
+    **options: Any,
+) -> OpenAIPlanner:
     """An ``OpenAIPlanner`` on Azure OpenAI from ``AZURE_OPENAI_ENDPOINT``,
     ``AZURE_OPENAI_DEPLOYMENT``, ``AZURE_OPENAI_API_VERSION`` (default
     ``2024-10-21``) and ``AZURE_OPENAI_API_KEY``, or, without a key, an Entra ID token from
@@ -236,19 +284,25 @@ def azure_from_env(env: Mapping[str, str] | None = None, *,
     (``PADDOCK_PRICE_TABLE`` in the same ``env``) is unreadable.
     """
     env = os.environ if env is None else env
-    missing = [name for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT")
-               if _get(env, name) is None]
+    missing = [
+        name
+        for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT")
+        if _get(env, name) is None
+    ]
     if missing:
-        raise ConfigError(f"{' and '.join(missing)} not set: Azure OpenAI needs the resource "
-                          "endpoint and the deployment name")
+        raise ConfigError(
+            f"{' and '.join(missing)} not set: Azure OpenAI needs the resource "
+            "endpoint and the deployment name"
+        )
     deployment = str(_get(env, "AZURE_OPENAI_DEPLOYMENT"))
     key = _get(env, "AZURE_OPENAI_API_KEY")
-    client = azure_client(endpoint=str(_get(env, "AZURE_OPENAI_ENDPOINT")),
-                          deployment=deployment,
-                          api_version=_get(env, "AZURE_OPENAI_API_VERSION")
-                          or DEFAULT_AZURE_API_VERSION,
-                          api_key=key,
-                          token_provider=None if key else token_provider or entra_token_provider())
+    client = azure_client(
+        endpoint=str(_get(env, "AZURE_OPENAI_ENDPOINT")),
+        deployment=deployment,
+        api_version=_get(env, "AZURE_OPENAI_API_VERSION") or DEFAULT_AZURE_API_VERSION,
+        api_key=key,
+        token_provider=None if key else token_provider or entra_token_provider(),
+    )
     options.setdefault("label_prefix", "azure-openai")
     options.setdefault("price_table", PriceTable.from_env(env))
     planner = OpenAIPlanner(client, deployment, **options)
@@ -258,18 +312,32 @@ def azure_from_env(env: Mapping[str, str] | None = None, *,
     return planner
 
 
-def azure_client(*, endpoint: str, deployment: str, api_version: str,
-                 api_key: str | None = None,
-                 token_provider: Callable[[], str] | None = None) -> AzureOpenAI:
+def azure_client(
+    *,
+    endpoint: str,
+    deployment: str,
+    api_version: str,
+    api_key: str | None = None,
+    token_provider: Callable[[], str] | None = None,
+) -> AzureOpenAI:
     """An ``AzureOpenAI`` client on one deployment, with a key or a bearer-token provider."""
     from openai import AzureOpenAI
 
     if api_key:
-        return AzureOpenAI(azure_endpoint=endpoint, azure_deployment=deployment,
-                           api_version=api_version, api_key=api_key, max_retries=0)
-    return AzureOpenAI(azure_endpoint=endpoint, azure_deployment=deployment,
-                       api_version=api_version, azure_ad_token_provider=token_provider,
-                       max_retries=0)
+        return AzureOpenAI(
+            azure_endpoint=endpoint,
+            azure_deployment=deployment,
+            api_version=api_version,
+            api_key=api_key,
+            max_retries=0,
+        )
+    return AzureOpenAI(
+        azure_endpoint=endpoint,
+        azure_deployment=deployment,
+        api_version=api_version,
+        azure_ad_token_provider=token_provider,
+        max_retries=0,
+    )
 
 
 def entra_token_provider(scope: str = AZURE_SCOPE) -> Callable[[], str]:
@@ -284,11 +352,14 @@ def entra_token_provider(scope: str = AZURE_SCOPE) -> Callable[[], str]:
                 provider.append(get_bearer_token_provider(DefaultAzureCredential(), scope))
             return provider[0]()
         except ImportError as exc:
-            raise ConfigError("azure-identity is not installed: pip install azure-identity, "
-                              "or set AZURE_OPENAI_API_KEY") from exc
+            raise ConfigError(
+                "azure-identity is not installed: pip install azure-identity, "
+                "or set AZURE_OPENAI_API_KEY"
+            ) from exc
         except Exception as exc:  # azure-identity raises several unrelated types
-            raise PlannerError(f"cannot get an Entra ID token for Azure OpenAI: "
-                               f"{' '.join(str(exc).split())[:300]}") from exc
+            raise PlannerError(
+                f"cannot get an Entra ID token for Azure OpenAI: {' '.join(str(exc).split())[:300]}"
+            ) from exc
 
     return token
 

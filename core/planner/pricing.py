@@ -82,8 +82,7 @@ class PriceTable:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_file(cls, path: str | Path, *, base: Mapping[str, Price] | None = None
-                  ) -> PriceTable:
+    def from_file(cls, path: str | Path, *, base: Mapping[str, Price] | None = None) -> PriceTable:
         """The default table (or ``base``) with the file's entries laid over it.
 
         Raises ``ConfigError`` when the file is missing or malformed.
@@ -135,12 +134,17 @@ class PriceTable:
             if model in self._unknown:
                 return
             self._unknown.add(model)
-        log.warning("no price known for model %r: its tokens count as 0 USD (set %s to a "
-                    "price file to fix)", model, PRICE_TABLE_ENV)
+        log.warning(
+            "no price known for model %r: its tokens count as 0 USD (set %s to a "
+            "price file to fix)",
+            model,
+            PRICE_TABLE_ENV,
+        )
 
 
-def cost_usd(model: str, prompt_tokens: int, completion_tokens: int,
-             table: PriceTable | None = None) -> float:
+def cost_usd(
+    model: str, prompt_tokens: int, completion_tokens: int, table: PriceTable | None = None
+) -> float:
     """The cost in USD of one model call; ``table`` defaults to ``default_table()``."""
     return (table or default_table()).cost_usd(model, prompt_tokens, completion_tokens)
 
@@ -167,8 +171,10 @@ def _read_prices(path: Path) -> dict[str, Price]:
     if isinstance(data, dict) and isinstance(data.get("models"), dict):
         data = data["models"]
     if not isinstance(data, dict):
-        raise ConfigError(f"the price table {path} must map model names to "
-                          "{prompt: USD, completion: USD} per 1M tokens")
+        raise ConfigError(
+            f"the price table {path} must map model names to "
+            "{prompt: USD, completion: USD} per 1M tokens"
+        )
     return {str(name): _price(path, str(name), entry) for name, entry in data.items()}
 
 
@@ -176,11 +182,17 @@ def _price(path: Path, name: str, entry: Any) -> Price:
     if isinstance(entry, dict):
         prompt = entry.get("prompt", entry.get("input"))
         completion = entry.get("completion", entry.get("output"))
-        if isinstance(prompt, int | float) and isinstance(completion, int | float) \
-                and _is_amount(prompt) and _is_amount(completion):
+        if (
+            isinstance(prompt, int | float)
+            and isinstance(completion, int | float)
+            and _is_amount(prompt)
+            and _is_amount(completion)
+        ):
             return Price(float(prompt), float(completion))
-    raise ConfigError(f"the price table {path}: {name!r} needs numeric 'prompt' and "
-                      "'completion' (USD per 1M tokens, >= 0)")
+    raise ConfigError(
+        f"the price table {path}: {name!r} needs numeric 'prompt' and "
+        "'completion' (USD per 1M tokens, >= 0)"
+    )
 
 
 def _is_amount(value: Any) -> bool:

@@ -40,7 +40,8 @@ class RulePlanner:
         if script is None:
             raise PlannerError(
                 "the offline rule planner only knows the bundled scenarios "
-                f"({', '.join(sorted(scripts))}); use --llm openai for other goals")
+                f"({', '.join(sorted(scripts))}); use --llm openai for other goals"
+            )
         return script(ctx)
 
 
@@ -56,5 +57,4 @@ def done_results(ctx: PlanContext, tool: str) -> list[tuple[CallRecord, Any]]:
 
 def refused(ctx: PlanContext, tool: str) -> list[CallRecord]:
     """Calls to ``tool`` that guardrails denied or a human rejected."""
-    return [c for c in calls_of(ctx, tool)
-            if c.status in (CallStatus.DENIED, CallStatus.REJECTED)]
+    return [c for c in calls_of(ctx, tool) if c.status in (CallStatus.DENIED, CallStatus.REJECTED)]

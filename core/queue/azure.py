@@ -15,20 +15,33 @@ from core.queue.base import Envelope, QueueBackend, RawMessage, ReceivedMessage
 MAX_DELAY = 7 * 86400
 
 
-def azure_queue_client(queue_name: str, *, connection_string: str | None = None,
-                       account_url: str | None = None, credential: Any = None) -> Any:
+def azure_queue_client(
+    queue_name: str,
+    *,
+    connection_string: str | None = None,
+    account_url: str | None = None,
+    credential: Any = None,
+) -> Any:
     """A ``QueueClient`` with the base64 text policies (connection string, or account URL +
     credential such as ``DefaultAzureCredential``)."""
     from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
     encode, decode = TextBase64EncodePolicy(), TextBase64DecodePolicy()
     if connection_string:
-        return QueueClient.from_connection_string(connection_string, queue_name,
-                                                  message_encode_policy=encode,
-                                                  message_decode_policy=decode)
+        return QueueClient.from_connection_string(
+            connection_string,
+            queue_name,
+            message_encode_policy=encode,
+            message_decode_policy=decode,
+        )
     if account_url:
-        return QueueClient(account_url, queue_name, credential=credential,
-                           message_encode_policy=encode, message_decode_policy=decode)
+        return QueueClient(
+            account_url,
+            queue_name,
+            credential=credential,
+            message_encode_policy=encode,
+            message_decode_policy=decode,
+        )
     raise ConfigError("an Azure queue needs a connection string or an account URL")
 
 
@@ -40,13 +53,16 @@ def _sibling(client: Any, queue_name: str) -> Any:
     from azure.storage.queue._shared.base_client import TransportWrapper
 
     transport = TransportWrapper(client._pipeline._transport)  # type: ignore[no-untyped-call]
-    pipeline = Pipeline(transport=transport,
-                        policies=client._pipeline._impl_policies)
-    return QueueClient(f"{client.scheme}://{client.primary_hostname}", queue_name,
-                       credential=client.credential, _pipeline=pipeline,
-                       api_version=client.api_version,
-                       message_encode_policy=TextBase64EncodePolicy(),
-                       message_decode_policy=TextBase64DecodePolicy())
+    pipeline = Pipeline(transport=transport, policies=client._pipeline._impl_policies)
+    return QueueClient(
+        f"{client.scheme}://{client.primary_hostname}",
+        queue_name,
+        credential=client.credential,
+        _pipeline=pipeline,
+        api_version=client.api_version,
+        message_encode_policy=TextBase64EncodePolicy(),
+        message_decode_policy=TextBase64DecodePolicy(),
+    )
 
 
 class AzureStorageQueue(QueueBackend):
@@ -59,15 +75,18 @@ class AzureStorageQueue(QueueBackend):
         max_dequeue: deliveries before a message is poison (the Functions default is 5).
     """
 
-    def __init__(self, queue_client: Any, *, poison_client: Any = None,
-                 max_dequeue: int = 5) -> None:
+    def __init__(
+        self, queue_client: Any, *, poison_client: Any = None, max_dequeue: int = 5
+    ) -> None:
         from azure.storage.queue import TextBase64EncodePolicy
 
         # Functions reads base64; a client without the policy would write plain text.
-        if not isinstance(getattr(queue_client, "_message_encode_policy", None),
-                          TextBase64EncodePolicy):
-            raise ConfigError("the QueueClient must use TextBase64EncodePolicy "
-                              "(build it with azure_queue_client)")
+        if not isinstance(
+            getattr(queue_client, "_message_encode_policy", None), TextBase64EncodePolicy
+        ):
+            raise ConfigError(
+                "the QueueClient must use TextBase64EncodePolicy (build it with azure_queue_client)"
+            )
         super().__init__(max_receives=max_dequeue)
         self._client = queue_client
         self._poison_client = poison_client
@@ -92,11 +111,13 @@ class AzureStorageQueue(QueueBackend):
 
     def send(self, envelope: Envelope, delay_seconds: int = 0) -> str:
         if not 0 <= delay_seconds <= MAX_DELAY:
-            raise BackendError(f"Azure queues delay 0..{MAX_DELAY} s, not {delay_seconds}",
-                               retryable=False)
+            raise BackendError(
+                f"Azure queues delay 0..{MAX_DELAY} s, not {delay_seconds}", retryable=False
+            )
         try:
-            sent = self._client.send_message(envelope.to_json(),
-                                             visibility_timeout=delay_seconds or None)
+            sent = self._client.send_message(
+                envelope.to_json(), visibility_timeout=delay_seconds or None
+            )
         except _errors() as exc:
             raise BackendError(f"queue send: {exc}") from exc
         return str(sent.id)
@@ -105,11 +126,19 @@ class AzureStorageQueue(QueueBackend):
         batch = min(max_messages, 32)
         try:
             messages = self._client.receive_messages(
-                messages_per_page=batch, max_messages=batch,
-                visibility_timeout=max(1, visibility_timeout))
-            return [RawMessage(body=str(m.content), message_id=str(m.id),
-                               receive_count=int(m.dequeue_count or 1),
-                               receipt=m.pop_receipt) for m in messages]
+                messages_per_page=batch,
+                max_messages=batch,
+                visibility_timeout=max(1, visibility_timeout),
+            )
+            return [
+                RawMessage(
+                    body=str(m.content),
+                    message_id=str(m.id),
+                    receive_count=int(m.dequeue_count or 1),
+                    receipt=m.pop_receipt,
+                )
+                for m in messages
+            ]
         except _errors() as exc:
             raise BackendError(f"queue receive: {exc}") from exc
 
@@ -136,8 +165,9 @@ class AzureStorageQueue(QueueBackend):
 
     def release(self, message: ReceivedMessage, delay_seconds: int = 0) -> None:
         try:
-            self._client.update_message(message.message_id, message.receipt,
-                                        visibility_timeout=delay_seconds)
+            self._client.update_message(
+                message.message_id, message.receipt, visibility_timeout=delay_seconds
+            )
         except _errors() as exc:
             if _gone(exc):
                 return  # somebody else holds it now

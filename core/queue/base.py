@@ -137,12 +137,19 @@ class QueueBackend(ABC):
         for raw in self._receive(max(1, max_messages), visibility_timeout):
             envelope = self._decode(raw)
             if envelope is None or raw.receive_count > self.max_receives:
-                log.warning("poison message %s (delivered %d times)", raw.message_id,
-                            raw.receive_count)
+                log.warning(
+                    "poison message %s (delivered %d times)", raw.message_id, raw.receive_count
+                )
                 self._poison(raw)
                 continue
-            out.append(ReceivedMessage(envelope=envelope, message_id=raw.message_id,
-                                       receive_count=raw.receive_count, receipt=raw.receipt))
+            out.append(
+                ReceivedMessage(
+                    envelope=envelope,
+                    message_id=raw.message_id,
+                    receive_count=raw.receive_count,
+                    receipt=raw.receipt,
+                )
+            )
         return out
 
     @staticmethod

@@ -28,16 +28,21 @@ def queue_from_settings(settings: Settings, *, cloud: str | None = None) -> Task
         from core.queue.azure import AzureStorageQueue, azure_queue_client
 
         if settings.azure_connection_string:
-            client = azure_queue_client(settings.queue_name,
-                                        connection_string=settings.azure_connection_string)
+            client = azure_queue_client(
+                settings.queue_name, connection_string=settings.azure_connection_string
+            )
         elif settings.queue_endpoint:
             from azure.identity import DefaultAzureCredential
 
-            client = azure_queue_client(settings.queue_name, account_url=settings.queue_endpoint,
-                                        credential=DefaultAzureCredential())
+            client = azure_queue_client(
+                settings.queue_name,
+                account_url=settings.queue_endpoint,
+                credential=DefaultAzureCredential(),
+            )
         else:
-            raise ConfigError("the Azure queue needs PADDOCK_QUEUE_ENDPOINT or "
-                              "PADDOCK_AZURE_CONNECTION_STRING")
+            raise ConfigError(
+                "the Azure queue needs PADDOCK_QUEUE_ENDPOINT or PADDOCK_AZURE_CONNECTION_STRING"
+            )
         return AzureStorageQueue(client)
     if which == "local":
         from core.queue.memory import MemoryQueue

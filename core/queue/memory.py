@@ -27,8 +27,9 @@ class MemoryQueue(QueueBackend):
     ``dead_letters``.
     """
 
-    def __init__(self, *, max_receives: int = 5,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, *, max_receives: int = 5, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         super().__init__(max_receives=max_receives)
         self._clock = clock
         self._lock = threading.Lock()
@@ -58,8 +59,7 @@ class MemoryQueue(QueueBackend):
                 slot.receive_count += 1
                 slot.receipt = uuid.uuid4().hex
                 slot.visible_at = now + visibility_timeout
-                out.append(RawMessage(slot.body, slot.message_id, slot.receive_count,
-                                      slot.receipt))
+                out.append(RawMessage(slot.body, slot.message_id, slot.receive_count, slot.receipt))
         return out
 
     def _poison(self, raw: RawMessage) -> None:

@@ -19,8 +19,9 @@ class SqsQueues:
     dlq_url: str
 
 
-def create_sqs_queue(client: Any, name: str, *, max_receives: int = 5,
-                     visibility_timeout: int = 30) -> SqsQueues:
+def create_sqs_queue(
+    client: Any, name: str, *, max_receives: int = 5, visibility_timeout: int = 30
+) -> SqsQueues:
     """Create ``name`` and ``name-dlq`` with a redrive policy (tests and local development).
 
     A message received ``max_receives`` times without an ack moves to the DLQ on its next
@@ -29,12 +30,14 @@ def create_sqs_queue(client: Any, name: str, *, max_receives: int = 5,
     errors = _errors()
     try:
         dlq_url = client.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
-        dlq_arn = client.get_queue_attributes(
-            QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        redrive = json.dumps({"deadLetterTargetArn": dlq_arn,
-                              "maxReceiveCount": str(max_receives)})
-        url = client.create_queue(QueueName=name, Attributes={
-            "RedrivePolicy": redrive, "VisibilityTimeout": str(visibility_timeout)})["QueueUrl"]
+        dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(max_receives)})
+        url = client.create_queue(
+            QueueName=name,
+            Attributes={"RedrivePolicy": redrive, "VisibilityTimeout": str(visibility_timeout)},
+        )["QueueUrl"]
     except errors as exc:
         raise BackendError(f"sqs create {name}: {exc}") from exc
     return SqsQueues(queue_url=url, dlq_url=dlq_url)
@@ -51,8 +54,9 @@ class SqsQueue(QueueBackend):
         wait_seconds: long-poll time of ``receive`` (0: return at once).
     """
 
-    def __init__(self, client: Any, queue_url: str, *, dlq_url: str | None = None,
-                 wait_seconds: int = 0) -> None:
+    def __init__(
+        self, client: Any, queue_url: str, *, dlq_url: str | None = None, wait_seconds: int = 0
+    ) -> None:
         super().__init__(max_receives=1 << 30)  # the redrive policy counts receives
         self._client = client
         self.queue_url = queue_url
@@ -61,12 +65,11 @@ class SqsQueue(QueueBackend):
 
     def send(self, envelope: Envelope, delay_seconds: int = 0) -> str:
         if not 0 <= delay_seconds <= MAX_DELAY:
-            raise BackendError(f"SQS delays 0..{MAX_DELAY} s, not {delay_seconds}",
-                               retryable=False)
+            raise BackendError(f"SQS delays 0..{MAX_DELAY} s, not {delay_seconds}", retryable=False)
         try:
-            out = self._client.send_message(QueueUrl=self.queue_url,
-                                            MessageBody=envelope.to_json(),
-                                            DelaySeconds=delay_seconds)
+            out = self._client.send_message(
+                QueueUrl=self.queue_url, MessageBody=envelope.to_json(), DelaySeconds=delay_seconds
+            )
         except _errors() as exc:
             raise BackendError(f"sqs send: {exc}") from exc
         return str(out["MessageId"])
@@ -74,15 +77,23 @@ class SqsQueue(QueueBackend):
     def _receive(self, max_messages: int, visibility_timeout: int) -> list[RawMessage]:
         try:
             out = self._client.receive_message(
-                QueueUrl=self.queue_url, MaxNumberOfMessages=min(max_messages, 10),
-                VisibilityTimeout=visibility_timeout, WaitTimeSeconds=self.wait_seconds,
-                MessageSystemAttributeNames=["ApproximateReceiveCount"])
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=min(max_messages, 10),
+                VisibilityTimeout=visibility_timeout,
+                WaitTimeSeconds=self.wait_seconds,
+                MessageSystemAttributeNames=["ApproximateReceiveCount"],
+            )
         except _errors() as exc:
             raise BackendError(f"sqs receive: {exc}") from exc
-        return [RawMessage(body=m["Body"], message_id=m["MessageId"],
-                           receive_count=int(m.get("Attributes", {}).get(
-                               "ApproximateReceiveCount", 1)),
-                           receipt=m["ReceiptHandle"]) for m in out.get("Messages", [])]
+        return [
+            RawMessage(
+                body=m["Body"],
+                message_id=m["MessageId"],
+                receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+                receipt=m["ReceiptHandle"],
+            )
+            for m in out.get("Messages", [])
+        ]
 
     def _poison(self, raw: RawMessage) -> None:
         if self.dlq_url is None:
@@ -104,8 +115,10 @@ class SqsQueue(QueueBackend):
     def release(self, message: ReceivedMessage, delay_seconds: int = 0) -> None:
         try:
             self._client.change_message_visibility(
-                QueueUrl=self.queue_url, ReceiptHandle=message.receipt,
-                VisibilityTimeout=delay_seconds)
+                QueueUrl=self.queue_url,
+                ReceiptHandle=message.receipt,
+                VisibilityTimeout=delay_seconds,
+            )
         except _errors() as exc:
             raise BackendError(f"sqs release: {exc}") from exc
 

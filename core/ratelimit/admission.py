@@ -33,8 +33,13 @@ class ToolLimits:
         hosts: host (as in the tool's base URL, e.g. ``erp.example.com``) -> limit.
     """
 
-    def __init__(self, limiter: RateLimiter, *, tools: Mapping[str, Limit] | None = None,
-                 hosts: Mapping[str, Limit] | None = None) -> None:
+    def __init__(
+        self,
+        limiter: RateLimiter,
+        *,
+        tools: Mapping[str, Limit] | None = None,
+        hosts: Mapping[str, Limit] | None = None,
+    ) -> None:
         self._limiter = limiter
         self._tools = dict(tools or {})
         self._hosts = {h.lower(): limit for h, limit in (hosts or {}).items()}
@@ -59,5 +64,6 @@ class ToolLimits:
         grant = self._limiter.try_acquire_all(wants)
         if not grant.granted:
             names = ", ".join(limit.name for limit, _ in wants)
-            raise Throttled(f"run {run.id}: backend rate limit ({names})",
-                            retry_after=grant.retry_after)
+            raise Throttled(
+                f"run {run.id}: backend rate limit ({names})", retry_after=grant.retry_after
+            )

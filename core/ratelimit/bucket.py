@@ -45,8 +45,9 @@ class RateLimitContention(PaddockError):
 class RateLimiter:
     """Takes from shared buckets; never waits itself (callers re-enqueue with a delay)."""
 
-    def __init__(self, store: RunStore, *, clock: Callable[[], float] = time.time,
-                 max_attempts: int = 50) -> None:
+    def __init__(
+        self, store: RunStore, *, clock: Callable[[], float] = time.time, max_attempts: int = 50
+    ) -> None:
         self._store = store
         self._clock = clock
         self._attempts = max_attempts
@@ -54,8 +55,9 @@ class RateLimiter:
     def try_acquire(self, limit: Limit, amount: float = 1.0) -> Grant:
         """Take ``amount`` now if the bucket holds it; otherwise say when it will."""
         if amount > limit.capacity:
-            raise PaddockError(f"{amount} exceeds the whole capacity of {limit.name} "
-                               f"({limit.capacity})")
+            raise PaddockError(
+                f"{amount} exceeds the whole capacity of {limit.name} ({limit.capacity})"
+            )
         return self._update(limit, -amount, all_or_nothing=True)
 
     def try_acquire_all(self, wants: Sequence[tuple[Limit, float]]) -> Grant:
@@ -89,12 +91,12 @@ class RateLimiter:
             last = counter.value.get("ts", now)
             tokens = min(limit.capacity, tokens + max(0.0, now - last) * limit.rate)
             if all_or_nothing and tokens + delta < 0:
-                return Grant(granted=False, retry_after=(-delta - tokens) / limit.rate,
-                             remaining=tokens)
+                return Grant(
+                    granted=False, retry_after=(-delta - tokens) / limit.rate, remaining=tokens
+                )
             new_tokens = min(limit.capacity, tokens + delta)
             try:
-                self._store.put_counter(key, {"tokens": new_tokens, "ts": now},
-                                        etag=counter.etag)
+                self._store.put_counter(key, {"tokens": new_tokens, "ts": now}, etag=counter.etag)
             except ConflictError:
                 continue
             return Grant(granted=True, remaining=new_tokens)

@@ -60,8 +60,10 @@ def parse_rates(text: str, *, variable: str, hosts: bool = False) -> dict[str, f
         name, sep, number = item.strip().rpartition("=")
         name = name.strip().lower() if hosts else name.strip()
         if not sep or not pattern.match(name):
-            raise ConfigError(f"{variable}: {item.strip()!r} is not <{kind}>=<requests per "
-                              "minute> (pairs separated by commas)")
+            raise ConfigError(
+                f"{variable}: {item.strip()!r} is not <{kind}>=<requests per "
+                "minute> (pairs separated by commas)"
+            )
         if name in rates:
             raise ConfigError(f"{variable}: {name!r} is given twice")
         try:
@@ -69,8 +71,10 @@ def parse_rates(text: str, *, variable: str, hosts: bool = False) -> dict[str, f
         except ValueError:
             value = -1.0
         if not (value > 0 and math.isfinite(value)):  # "nan" or "inf" would disable it
-            raise ConfigError(f"{variable}: the limit of {name!r} must be a positive number "
-                              f"of requests per minute, not {number.strip()!r}")
+            raise ConfigError(
+                f"{variable}: the limit of {name!r} must be a positive number "
+                f"of requests per minute, not {number.strip()!r}"
+            )
         rates[name] = value
     return rates
 
@@ -85,4 +89,5 @@ def tool_limits_from_env(env: Mapping[str, str], store: RunStore) -> ToolLimits 
     return ToolLimits(
         RateLimiter(store),
         tools={n: requests_per_minute(f"tool:{n}:rpm", v) for n, v in tools.items()},
-        hosts={h: requests_per_minute(f"host:{h}:rpm", v) for h, v in hosts.items()})
+        hosts={h: requests_per_minute(f"host:{h}:rpm", v) for h, v in hosts.items()},
+    )

@@ -36,17 +36,26 @@ class DeploymentLimits:
 
     @property
     def tpm(self) -> Limit:
-        return window_limit(f"llm:{self.deployment}:tpm", self.tokens_per_minute,
-                            window_seconds=self.window_seconds, burst=self.burst)
+        return window_limit(
+            f"llm:{self.deployment}:tpm",
+            self.tokens_per_minute,
+            window_seconds=self.window_seconds,
+            burst=self.burst,
+        )
 
     @property
     def rpm(self) -> Limit:
-        return window_limit(f"llm:{self.deployment}:rpm", self.requests_per_minute,
-                            window_seconds=self.window_seconds, burst=self.burst)
+        return window_limit(
+            f"llm:{self.deployment}:rpm",
+            self.requests_per_minute,
+            window_seconds=self.window_seconds,
+            burst=self.burst,
+        )
 
 
-def chat_estimator(*, system_prompt: str | None = None,
-                   completion_allowance: int = 256) -> TokenEstimator:
+def chat_estimator(
+    *, system_prompt: str | None = None, completion_allowance: int = 256
+) -> TokenEstimator:
     """Estimate a chat.completions request as the OpenAI planner builds it: four characters
     of the JSON messages and tools per token, plus ``completion_allowance`` for the answer."""
     from core.catalog.export import to_openai_tools
@@ -72,8 +81,14 @@ class RateLimitedPlanner:
         estimate: tokens one plan will use (default: :func:`chat_estimator`).
     """
 
-    def __init__(self, inner: Planner, limiter: RateLimiter, limits: DeploymentLimits, *,
-                 estimate: TokenEstimator | None = None) -> None:
+    def __init__(
+        self,
+        inner: Planner,
+        limiter: RateLimiter,
+        limits: DeploymentLimits,
+        *,
+        estimate: TokenEstimator | None = None,
+    ) -> None:
         self.inner = inner
         self._limiter = limiter
         self._tpm = limits.tpm
@@ -88,8 +103,9 @@ class RateLimitedPlanner:
         wanted = min(float(self._estimate(ctx)), self._tpm.capacity)
         grant = self._limiter.try_acquire_all([(self._rpm, 1.0), (self._tpm, wanted)])
         if not grant.granted:
-            raise Throttled(f"model deployment budget spent ({self._tpm.name})",
-                            retry_after=grant.retry_after)
+            raise Throttled(
+                f"model deployment budget spent ({self._tpm.name})", retry_after=grant.retry_after
+            )
         try:
             plan = self.inner.plan(ctx)
         except PlannerError:
@@ -117,12 +133,16 @@ def limits_from_env(env: Mapping[str, str]) -> DeploymentLimits | None:
         if not (value > 0 and math.isfinite(value)):  # "nan" or "inf" would disable it
             raise ConfigError(f"{name} must be a positive number, not {text!r}")
         values.append(value)
-    return DeploymentLimits(env.get("PADDOCK_LLM_DEPLOYMENT") or "default",
-                            tokens_per_minute=values[0], requests_per_minute=values[1])
+    return DeploymentLimits(
+        env.get("PADDOCK_LLM_DEPLOYMENT") or "default",
+        tokens_per_minute=values[0],
+        requests_per_minute=values[1],
+    )
 
 
-def limited_planners(planners: Callable[[Run], Planner], store: RunStore,
-                     env: Mapping[str, str]) -> Callable[[Run], Planner]:
+def limited_planners(
+    planners: Callable[[Run], Planner], store: RunStore, env: Mapping[str, str]
+) -> Callable[[Run], Planner]:
     """Wrap every model-backed planner (not the offline ``rules`` one) in the shared limits
     from the environment; without limits there, ``planners`` unchanged."""
     limits = limits_from_env(env)

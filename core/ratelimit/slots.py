@@ -25,9 +25,15 @@ class Slots:
         retry_after: the delay a refused holder is told to wait.
     """
 
-    def __init__(self, store: RunStore, *, lease_seconds: float = 300.0,
-                 retry_after: float = 2.0, clock: Callable[[], float] = time.time,
-                 max_attempts: int = 50) -> None:
+    def __init__(
+        self,
+        store: RunStore,
+        *,
+        lease_seconds: float = 300.0,
+        retry_after: float = 2.0,
+        clock: Callable[[], float] = time.time,
+        max_attempts: int = 50,
+    ) -> None:
         self._store = store
         self._lease = lease_seconds
         self._retry_after = retry_after
@@ -43,8 +49,9 @@ class Slots:
             live = {h: t for h, t in counter.value.items() if t > now}
             if holder not in live and len(live) >= cap:
                 soonest = min(live.values()) - now
-                return Grant(granted=False, retry_after=min(self._retry_after, soonest),
-                             remaining=0)
+                return Grant(
+                    granted=False, retry_after=min(self._retry_after, soonest), remaining=0
+                )
             live[holder] = now + self._lease
             try:
                 self._store.put_counter(name, live, etag=counter.etag)

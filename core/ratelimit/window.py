@@ -12,8 +12,9 @@ from core.errors import ConfigError
 from core.ratelimit.bucket import Limit
 
 
-def window_limit(name: str, per_window: float, *, window_seconds: float = 60.0,
-                 burst: float = 0.05) -> Limit:
+def window_limit(
+    name: str, per_window: float, *, window_seconds: float = 60.0, burst: float = 0.05
+) -> Limit:
     """The bucket for "``per_window`` units per ``window_seconds``" (``burst`` of it at once).
 
     Raises ``ConfigError`` for a non-positive limit or a burst outside (0, 1).

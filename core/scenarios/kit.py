@@ -63,8 +63,9 @@ class SpecFiles:
         return checks
 
 
-def checked_verifiers(keys: tuple[str, ...],
-                      verify_auth: Mapping[str, Verifier] | None) -> dict[str, Verifier]:
+def checked_verifiers(
+    keys: tuple[str, ...], verify_auth: Mapping[str, Verifier] | None
+) -> dict[str, Verifier]:
     """``verify_auth`` as a dict, refusing keys that name no service."""
     checks = dict(verify_auth or {})
     unknown = set(checks) - set(keys)
@@ -102,8 +103,9 @@ class ServiceGroup(ABC):
         """Base URL (including the spec's server path) by short key."""
         if not self._servers:
             raise ConfigError(f"the {self.NAME} services are not running: start them first")
-        return {key: server.url + self.services[key].prefix
-                for key, server in self._servers.items()}
+        return {
+            key: server.url + self.services[key].prefix for key, server in self._servers.items()
+        }
 
     @property
     def base_urls(self) -> dict[str, str]:
@@ -134,6 +136,10 @@ class ServiceGroup(ABC):
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()

@@ -72,14 +72,16 @@ def _shipment_delay() -> Scenario:
         grant=Grant(side_effects=["read", "write"]),
         policy_dir=root / "policy",
         description="SH-4471 is 3 days late: contract terms from PDFs, alternative carriers "
-                    "in another region, an approved re-routing request.",
+        "in another region, an approved re-routing request.",
         agents_dir=root / "agents",
         agent="logistics_planning",
     )
 
 
-_FACTORIES: dict[str, Callable[[], Scenario]] = {"supply-chain": _supply_chain,
-                                                 "shipment-delay": _shipment_delay}
+_FACTORIES: dict[str, Callable[[], Scenario]] = {
+    "supply-chain": _supply_chain,
+    "shipment-delay": _shipment_delay,
+}
 
 
 def scenario_names() -> list[str]:
@@ -89,15 +91,17 @@ def scenario_names() -> list[str]:
 def get_scenario(name: str) -> Scenario:
     factory = _FACTORIES.get(name)
     if factory is None:
-        raise ConfigError(f"unknown scenario {name!r}: choose one of "
-                          f"{', '.join(scenario_names())}")
+        raise ConfigError(f"unknown scenario {name!r}: choose one of {', '.join(scenario_names())}")
     return factory()
 
 
 def agent_dirs() -> dict[str, Path]:
     """Agent-profile folders by scenario name, for scenarios that ship a mesh."""
-    return {name: scenario.agents_dir for name in _FACTORIES
-            if (scenario := get_scenario(name)).agents_dir is not None}
+    return {
+        name: scenario.agents_dir
+        for name in _FACTORIES
+        if (scenario := get_scenario(name)).agents_dir is not None
+    }
 
 
 def policy_dirs() -> dict[str, Path]:

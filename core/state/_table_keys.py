@@ -45,7 +45,7 @@ def body_props(body: Body) -> dict[str, Any]:
         return {"claim": body.claim}
     text = body.text or ""
     size = CHUNK_ASCII if text.isascii() else CHUNK_OTHER
-    chunks = [text[i:i + size] for i in range(0, len(text), size)] or [""]
+    chunks = [text[i : i + size] for i in range(0, len(text), size)] or [""]
     props: dict[str, Any] = {"nb": len(chunks)}
     props.update({f"b{i}": chunk for i, chunk in enumerate(chunks)})
     return props
@@ -58,25 +58,46 @@ def body_of(entity: dict[str, Any]) -> Body:
 
 
 def head_entity(head: HeadRecord) -> dict[str, Any]:
-    return {"PartitionKey": run_pk(head.run_id), "RowKey": HEAD_RK, "run_id": head.run_id,
-            "v": head.version, "status": head.status.value, "tenant": head.tenant,
-            "created": head.created, **body_props(head.body)}
+    return {
+        "PartitionKey": run_pk(head.run_id),
+        "RowKey": HEAD_RK,
+        "run_id": head.run_id,
+        "v": head.version,
+        "status": head.status.value,
+        "tenant": head.tenant,
+        "created": head.created,
+        **body_props(head.body),
+    }
 
 
 def step_entity(run_id: str, step: StepRecord) -> dict[str, Any]:
-    return {"PartitionKey": run_pk(run_id), "RowKey": step_rk(step.index),
-            "index": step.index, **body_props(step.body)}
+    return {
+        "PartitionKey": run_pk(run_id),
+        "RowKey": step_rk(step.index),
+        "index": step.index,
+        **body_props(step.body),
+    }
 
 
 def index_entity(head: HeadRecord) -> dict[str, Any]:
-    return {"PartitionKey": INDEX_PK, "RowKey": index_rk(head.created, head.run_id),
-            "run_id": head.run_id, "status": head.status.value, "tenant": head.tenant}
+    return {
+        "PartitionKey": INDEX_PK,
+        "RowKey": index_rk(head.created, head.run_id),
+        "run_id": head.run_id,
+        "status": head.status.value,
+        "tenant": head.tenant,
+    }
 
 
 def head_record(entity: dict[str, Any]) -> HeadRecord:
-    return HeadRecord(run_id=str(entity["run_id"]), version=int(entity["v"]),
-                      status=RunStatus(entity["status"]), tenant=str(entity["tenant"]),
-                      created=str(entity["created"]), body=body_of(entity))
+    return HeadRecord(
+        run_id=str(entity["run_id"]),
+        version=int(entity["v"]),
+        status=RunStatus(entity["status"]),
+        tenant=str(entity["tenant"]),
+        created=str(entity["created"]),
+        body=body_of(entity),
+    )
 
 
 def step_record(entity: dict[str, Any]) -> StepRecord:

@@ -66,8 +66,14 @@ class RunStore(Protocol):
         """
         ...
 
-    def list_runs(self, *, status: RunStatus | None = None, tenant: str | None = None,
-                  limit: int = 50, cursor: str | None = None) -> RunPage:
+    def list_runs(
+        self,
+        *,
+        status: RunStatus | None = None,
+        tenant: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunPage:
         """Heads, newest first, filtered by status and/or tenant."""
         ...
 

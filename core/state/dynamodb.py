@@ -44,21 +44,33 @@ def create_dynamodb_table(client: Any, table_name: str) -> None:
     """
     attrs = [("PK", "S"), ("SK", "S"), ("GSI1PK", "S"), ("GSI2PK", "S"), ("LSK", "S")]
     client.create_table(
-        TableName=table_name, BillingMode="PAY_PER_REQUEST",
+        TableName=table_name,
+        BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in attrs],
-        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"},
-                   {"AttributeName": "SK", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[_gsi(STATUS_INDEX, "GSI1PK"), _gsi(TENANT_INDEX, "GSI2PK")])
-    client.get_waiter("table_exists").wait(TableName=table_name,
-                                           WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    client.update_time_to_live(TableName=table_name, TimeToLiveSpecification={
-        "Enabled": True, "AttributeName": "expires_at"})
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[_gsi(STATUS_INDEX, "GSI1PK"), _gsi(TENANT_INDEX, "GSI2PK")],
+    )
+    client.get_waiter("table_exists").wait(
+        TableName=table_name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+    )
+    client.update_time_to_live(
+        TableName=table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
 
 
 def _gsi(name: str, pk: str) -> dict[str, Any]:
-    return {"IndexName": name, "Projection": {"ProjectionType": "ALL"},
-            "KeySchema": [{"AttributeName": pk, "KeyType": "HASH"},
-                          {"AttributeName": "LSK", "KeyType": "RANGE"}]}
+    return {
+        "IndexName": name,
+        "Projection": {"ProjectionType": "ALL"},
+        "KeySchema": [
+            {"AttributeName": pk, "KeyType": "HASH"},
+            {"AttributeName": "LSK", "KeyType": "RANGE"},
+        ],
+    }
 
 
 class DynamoDBStore(PersistentStore):
@@ -77,9 +89,16 @@ class DynamoDBStore(PersistentStore):
     max_run_days = 365
     """Steps written before a run finishes expire ``ttl_days`` after this bound."""
 
-    def __init__(self, client: Any, table_name: str, *, s3_client: Any = None,
-                 bucket: str | None = None, ttl_days: int = 30,
-                 payloads: PayloadStore | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        s3_client: Any = None,
+        bucket: str | None = None,
+        ttl_days: int = 30,
+        payloads: PayloadStore | None = None,
+    ) -> None:
         if payloads is None and s3_client is not None and bucket:
             payloads = S3Payloads(s3_client, bucket)
         super().__init__(payloads=payloads)
@@ -94,32 +113,39 @@ class DynamoDBStore(PersistentStore):
     # -- runs --------------------------------------------------------------------------------
 
     def _insert(self, head: HeadRecord, steps: list[StepRecord]) -> None:
-        put = {"TableName": self.table_name, "Item": self._head_item(head),
-               "ConditionExpression": "attribute_not_exists(PK)"}
+        put = {
+            "TableName": self.table_name,
+            "Item": self._head_item(head),
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
         try:
             if not steps:
                 self._client.put_item(**put)
             else:
-                self._client.transact_write_items(TransactItems=[
-                    *self._step_puts(head, steps), {"Put": put}])
+                self._client.transact_write_items(
+                    TransactItems=[*self._step_puts(head, steps), {"Put": put}]
+                )
         except self._errors() as exc:
             code = _code(exc)
             if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
                 raise ConflictError(f"run {head.run_id} already exists") from exc
             raise BackendError(f"dynamodb create {head.run_id}: {exc}") from exc
 
-    def _commit(self, head: HeadRecord, steps: list[StepRecord], *,
-                expected_version: int) -> None:
-        put = {"TableName": self.table_name, "Item": self._head_item(head),
-               "ConditionExpression": "v = :v",
-               "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
-               "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    def _commit(self, head: HeadRecord, steps: list[StepRecord], *, expected_version: int) -> None:
+        put = {
+            "TableName": self.table_name,
+            "Item": self._head_item(head),
+            "ConditionExpression": "v = :v",
+            "ExpressionAttributeValues": {":v": {"N": str(expected_version)}},
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
         try:
             if not steps:
                 self._client.put_item(**put)
             else:
-                self._client.transact_write_items(TransactItems=[
-                    *self._step_puts(head, steps), {"Put": put}])
+                self._client.transact_write_items(
+                    TransactItems=[*self._step_puts(head, steps), {"Put": put}]
+                )
         except self._errors() as exc:
             raise self._commit_error(exc, head.run_id, expected_version) from exc
 
@@ -145,15 +171,16 @@ class DynamoDBStore(PersistentStore):
                 return missing
             except BackendError as failed:
                 return failed
-            return ConflictError(f"run {run_id} is at version {current.version}, "
-                                 f"not {expected}")
+            return ConflictError(f"run {run_id} is at version {current.version}, not {expected}")
         return ConflictError(f"run {run_id} is at version {old['v']['N']}, not {expected}")
 
     def _read_head(self, run_id: str) -> HeadRecord:
         try:
-            found = self._client.get_item(TableName=self.table_name, ConsistentRead=True,
-                                          Key={"PK": {"S": _run_pk(run_id)},
-                                               "SK": {"S": "HEAD"}})
+            found = self._client.get_item(
+                TableName=self.table_name,
+                ConsistentRead=True,
+                Key={"PK": {"S": _run_pk(run_id)}, "SK": {"S": "HEAD"}},
+            )
         except self._errors() as exc:
             raise BackendError(f"dynamodb get {run_id}: {exc}") from exc
         if "Item" not in found:
@@ -161,40 +188,63 @@ class DynamoDBStore(PersistentStore):
         return _head_record(found["Item"])
 
     def _read_run(self, run_id: str) -> tuple[HeadRecord, list[StepRecord]]:
-        items = self._query_all(KeyConditionExpression="PK = :pk", ConsistentRead=True,
-                                ExpressionAttributeValues={":pk": {"S": _run_pk(run_id)}})
+        items = self._query_all(
+            KeyConditionExpression="PK = :pk",
+            ConsistentRead=True,
+            ExpressionAttributeValues={":pk": {"S": _run_pk(run_id)}},
+        )
         if not items or items[0]["SK"]["S"] != "HEAD":
             raise NotFoundError(f"no run {run_id}")
-        steps = [StepRecord(index=int(i["SK"]["S"][5:]), body=_body(i)) for i in items[1:]
-                 if i["SK"]["S"].startswith("STEP#")]
+        steps = [
+            StepRecord(index=int(i["SK"]["S"][5:]), body=_body(i))
+            for i in items[1:]
+            if i["SK"]["S"].startswith("STEP#")
+        ]
         return _head_record(items[0]), steps
 
-    def _query_heads(self, *, status: RunStatus | None, tenant: str | None, limit: int,
-                     cursor: str | None) -> tuple[list[HeadRecord], str | None]:
+    def _query_heads(
+        self, *, status: RunStatus | None, tenant: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[HeadRecord], str | None]:
         after = _decode_cursor(cursor)
         if tenant is not None:
-            items = self._index_page(TENANT_INDEX, "GSI2PK", f"TENANT#{tenant}", after,
-                                     limit + 1, status=status)
+            items = self._index_page(
+                TENANT_INDEX, "GSI2PK", f"TENANT#{tenant}", after, limit + 1, status=status
+            )
         elif status is not None:
-            items = self._index_page(STATUS_INDEX, "GSI1PK", f"STATUS#{status.value}", after,
-                                     limit + 1)
+            items = self._index_page(
+                STATUS_INDEX, "GSI1PK", f"STATUS#{status.value}", after, limit + 1
+            )
         else:  # no filter: merge the per-status partitions (one query each)
-            pages = [self._index_page(STATUS_INDEX, "GSI1PK", f"STATUS#{s.value}", after,
-                                      limit + 1) for s in RunStatus]
+            pages = [
+                self._index_page(STATUS_INDEX, "GSI1PK", f"STATUS#{s.value}", after, limit + 1)
+                for s in RunStatus
+            ]
             items = list(heapq.merge(*pages, key=lambda i: i["LSK"]["S"], reverse=True))
         page = items[:limit]
         nxt = _encode_cursor(page[-1]["LSK"]["S"]) if len(items) > limit else None
         return [_head_record(i) for i in page], nxt
 
-    def _index_page(self, index: str, pk_name: str, pk: str, after: str | None, want: int,
-                    *, status: RunStatus | None = None) -> list[Item]:
+    def _index_page(
+        self,
+        index: str,
+        pk_name: str,
+        pk: str,
+        after: str | None,
+        want: int,
+        *,
+        status: RunStatus | None = None,
+    ) -> list[Item]:
         """Up to ``want`` heads of one index partition below ``after``, newest first."""
         cond = f"{pk_name} = :pk" + (" AND LSK < :after" if after else "")
         values: dict[str, Any] = {":pk": {"S": pk}}
         if after:
             values[":after"] = {"S": after}
-        kwargs: dict[str, Any] = {"IndexName": index, "KeyConditionExpression": cond,
-                                  "ScanIndexForward": False, "Limit": max(want, 25)}
+        kwargs: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": cond,
+            "ScanIndexForward": False,
+            "Limit": max(want, 25),
+        }
         if status is not None:
             kwargs["FilterExpression"] = "#st = :st"
             kwargs["ExpressionAttributeNames"] = {"#st": "status"}
@@ -222,8 +272,9 @@ class DynamoDBStore(PersistentStore):
             if reason is None:
                 self._client.delete_item(TableName=self.table_name, Key=key)
             else:
-                self._client.put_item(TableName=self.table_name,
-                                      Item={**key, "reason": {"S": reason}})
+                self._client.put_item(
+                    TableName=self.table_name, Item={**key, "reason": {"S": reason}}
+                )
         except self._errors() as exc:
             raise BackendError(f"dynamodb kill flag {scope}: {exc}") from exc
 
@@ -242,14 +293,21 @@ class DynamoDBStore(PersistentStore):
         return found
 
     def _put_if_absent(self, key: str, value: str, *, now: float, expires: float) -> str:
-        item = {"PK": {"S": f"IDEM#{key}"}, "SK": {"S": "IDEM"}, "value": {"S": value},
-                "expires_at": {"N": str(int(expires))}, "expires": {"N": repr(expires)}}
+        item = {
+            "PK": {"S": f"IDEM#{key}"},
+            "SK": {"S": "IDEM"},
+            "value": {"S": value},
+            "expires_at": {"N": str(int(expires))},
+            "expires": {"N": repr(expires)},
+        }
         try:
             self._client.put_item(
-                TableName=self.table_name, Item=item,
+                TableName=self.table_name,
+                Item=item,
                 ConditionExpression="attribute_not_exists(PK) OR expires < :now",
                 ExpressionAttributeValues={":now": {"N": repr(now)}},
-                ReturnValuesOnConditionCheckFailure="ALL_OLD")
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
         except self._errors() as exc:
             old = getattr(exc, "response", {}).get("Item")
             if _code(exc) == "ConditionalCheckFailedException" and old:
@@ -259,9 +317,11 @@ class DynamoDBStore(PersistentStore):
 
     def _read_counter(self, name: str) -> tuple[str, str] | None:
         try:
-            found = self._client.get_item(TableName=self.table_name, ConsistentRead=True,
-                                          Key={"PK": {"S": f"COUNTER#{name}"},
-                                               "SK": {"S": "COUNTER"}})
+            found = self._client.get_item(
+                TableName=self.table_name,
+                ConsistentRead=True,
+                Key={"PK": {"S": f"COUNTER#{name}"}, "SK": {"S": "COUNTER"}},
+            )
         except self._errors() as exc:
             raise BackendError(f"dynamodb counter {name}: {exc}") from exc
         item = found.get("Item")
@@ -271,8 +331,13 @@ class DynamoDBStore(PersistentStore):
         new = uuid.uuid4().hex
         kwargs: dict[str, Any] = {
             "TableName": self.table_name,
-            "Item": {"PK": {"S": f"COUNTER#{name}"}, "SK": {"S": "COUNTER"},
-                     "value": {"S": text}, "etag": {"S": new}}}
+            "Item": {
+                "PK": {"S": f"COUNTER#{name}"},
+                "SK": {"S": "COUNTER"},
+                "value": {"S": text},
+                "etag": {"S": new},
+            },
+        }
         if etag is None:
             kwargs["ConditionExpression"] = "attribute_not_exists(PK)"
         else:
@@ -291,12 +356,17 @@ class DynamoDBStore(PersistentStore):
     def _head_item(self, head: HeadRecord) -> Item:
         lsk = f"{head.created}#{head.run_id}"
         item: Item = {
-            "PK": {"S": _run_pk(head.run_id)}, "SK": {"S": "HEAD"},
-            "v": {"N": str(head.version)}, "status": {"S": head.status.value},
-            "tenant": {"S": head.tenant}, "created": {"S": head.created},
+            "PK": {"S": _run_pk(head.run_id)},
+            "SK": {"S": "HEAD"},
+            "v": {"N": str(head.version)},
+            "status": {"S": head.status.value},
+            "tenant": {"S": head.tenant},
+            "created": {"S": head.created},
             "GSI1PK": {"S": f"STATUS#{head.status.value}"},
-            "GSI2PK": {"S": f"TENANT#{head.tenant}"}, "LSK": {"S": lsk},
-            **_body_attrs(head.body)}
+            "GSI2PK": {"S": f"TENANT#{head.tenant}"},
+            "LSK": {"S": lsk},
+            **_body_attrs(head.body),
+        }
         if head.status.finished:
             item["expires_at"] = {"N": str(int(time.time()) + self.ttl_days * DAY)}
         return item
@@ -304,9 +374,20 @@ class DynamoDBStore(PersistentStore):
     def _step_puts(self, head: HeadRecord, steps: list[StepRecord]) -> list[dict[str, Any]]:
         days = self.ttl_days + (0 if head.status.finished else self.max_run_days)
         expires = {"N": str(int(time.time()) + days * DAY)}
-        return [{"Put": {"TableName": self.table_name, "Item": {
-            "PK": {"S": _run_pk(head.run_id)}, "SK": {"S": f"STEP#{s.index:08d}"},
-            "expires_at": expires, **_body_attrs(s.body)}}} for s in steps]
+        return [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        "PK": {"S": _run_pk(head.run_id)},
+                        "SK": {"S": f"STEP#{s.index:08d}"},
+                        "expires_at": expires,
+                        **_body_attrs(s.body),
+                    },
+                }
+            }
+            for s in steps
+        ]
 
     def _errors(self) -> tuple[type[Exception], ...]:
         from botocore.exceptions import BotoCoreError, ClientError
@@ -335,9 +416,14 @@ def _body(item: Item) -> Body:
 
 
 def _head_record(item: Item) -> HeadRecord:
-    return HeadRecord(run_id=item["PK"]["S"][4:], version=int(item["v"]["N"]),
-                      status=RunStatus(item["status"]["S"]), tenant=item["tenant"]["S"],
-                      created=item["created"]["S"], body=_body(item))
+    return HeadRecord(
+        run_id=item["PK"]["S"][4:],
+        version=int(item["v"]["N"]),
+        status=RunStatus(item["status"]["S"]),
+        tenant=item["tenant"]["S"],
+        created=item["created"]["S"],
+        body=_body(item),
+    )
 
 
 def _encode_cursor(lsk: str) -> str:

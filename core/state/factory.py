@@ -39,8 +39,12 @@ def _dynamodb(settings: Settings) -> RunStore:
     from core.state.dynamodb import DynamoDBStore
 
     s3 = aws_client("s3", settings) if settings.payload_bucket else None
-    return DynamoDBStore(aws_client("dynamodb", settings), settings.dynamodb_table,
-                         s3_client=s3, bucket=settings.payload_bucket)
+    return DynamoDBStore(
+        aws_client("dynamodb", settings),
+        settings.dynamodb_table,
+        s3_client=s3,
+        bucket=settings.payload_bucket,
+    )
 
 
 def _table(settings: Settings) -> RunStore:
@@ -58,10 +62,14 @@ def _table(settings: Settings) -> RunStore:
 
         credential = DefaultAzureCredential()
         service = TableServiceClient(endpoint=settings.table_endpoint, credential=credential)
-        blobs = (BlobServiceClient(account_url=settings.blob_endpoint, credential=credential)
-                 if settings.blob_endpoint else None)
+        blobs = (
+            BlobServiceClient(account_url=settings.blob_endpoint, credential=credential)
+            if settings.blob_endpoint
+            else None
+        )
     else:
-        raise ConfigError("PADDOCK_STORE=table needs PADDOCK_TABLE_ENDPOINT or "
-                          "PADDOCK_AZURE_CONNECTION_STRING")
+        raise ConfigError(
+            "PADDOCK_STORE=table needs PADDOCK_TABLE_ENDPOINT or PADDOCK_AZURE_CONNECTION_STRING"
+        )
     container = blobs.get_container_client(settings.blob_container) if blobs else None
     return TableStore(service, settings.table_name, blob_container_client=container)

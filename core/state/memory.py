@@ -50,25 +50,31 @@ class MemoryStore:
                 raise NotFoundError(f"no run {run.id}")
             current = Run.model_validate_json(head).version
             if current != expected_version:
-                raise ConflictError(
-                    f"run {run.id} is at version {current}, not {expected_version}")
-            new = run.model_copy(update={"version": expected_version + 1,
-                                         "updated_at": utcnow()})
+                raise ConflictError(f"run {run.id} is at version {current}, not {expected_version}")
+            new = run.model_copy(update={"version": expected_version + 1, "updated_at": utcnow()})
             for step in steps:
                 self._steps[run.id][step.index] = step.model_dump_json()
             self._heads[run.id] = new.model_copy(update={"steps": []}).model_dump_json()
             return new
 
-    def list_runs(self, *, status: RunStatus | None = None, tenant: str | None = None,
-                  limit: int = 50, cursor: str | None = None) -> RunPage:
+    def list_runs(
+        self,
+        *,
+        status: RunStatus | None = None,
+        tenant: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunPage:
         with self._lock:
             heads = [Run.model_validate_json(h) for h in self._heads.values()]
-        heads = [h for h in heads
-                 if (status is None or h.status is status)
-                 and (tenant is None or h.tenant == tenant)]
+        heads = [
+            h
+            for h in heads
+            if (status is None or h.status is status) and (tenant is None or h.tenant == tenant)
+        ]
         heads.sort(key=lambda r: (r.created_at, r.id), reverse=True)
         start = int(cursor) if cursor else 0
-        page = heads[start:start + limit]
+        page = heads[start : start + limit]
         nxt = str(start + limit) if start + limit < len(heads) else None
         return RunPage(runs=page, cursor=nxt)
 

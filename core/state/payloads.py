@@ -37,8 +37,12 @@ class S3Payloads:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self._client.put_object(Bucket=self.bucket, Key=self._prefix + key, Body=data,
-                                    ContentType="application/json")
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=self._prefix + key,
+                Body=data,
+                ContentType="application/json",
+            )
         except (BotoCoreError, ClientError) as exc:
             raise BackendError(f"s3 put {key}: {exc}") from exc
 

@@ -51,8 +51,10 @@ class PersistentStore(ABC):
             return self._decode_head(self._read_head(run_id))
         head, steps = self._read_run(run_id)
         run = self._decode_head(head)
-        run.steps = [Step.model_validate_json(self._text(s.body))
-                     for s in sorted(steps, key=lambda s: s.index)]
+        run.steps = [
+            Step.model_validate_json(self._text(s.body))
+            for s in sorted(steps, key=lambda s: s.index)
+        ]
         return run
 
     def checkpoint(self, run: Run, *, expected_version: int, steps: Sequence[Step] = ()) -> Run:
@@ -61,8 +63,14 @@ class PersistentStore(ABC):
         self._commit(head, records, expected_version=expected_version)
         return new
 
-    def list_runs(self, *, status: RunStatus | None = None, tenant: str | None = None,
-                  limit: int = 50, cursor: str | None = None) -> RunPage:
+    def list_runs(
+        self,
+        *,
+        status: RunStatus | None = None,
+        tenant: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunPage:
         if limit < 1:
             raise BackendError("limit must be at least 1", retryable=False)
         heads, nxt = self._query_heads(status=status, tenant=tenant, limit=limit, cursor=cursor)
@@ -100,16 +108,24 @@ class PersistentStore(ABC):
 
     def _encode(self, run: Run, steps: Sequence[Step]) -> tuple[HeadRecord, list[StepRecord]]:
         if len(steps) + 1 > self.max_records:
-            raise BackendError(f"at most {self.max_records - 1} steps per checkpoint "
-                               f"(got {len(steps)})", retryable=False)
+            raise BackendError(
+                f"at most {self.max_records - 1} steps per checkpoint (got {len(steps)})",
+                retryable=False,
+            )
         texts = [run.model_dump_json(exclude={"steps"})]
         texts += [s.model_dump_json() for s in steps]
         bodies = self._place(run.id, texts)
-        head = HeadRecord(run_id=run.id, version=run.version, status=run.status,
-                          tenant=run.tenant, created=sortable_time(run.created_at),
-                          body=bodies[0])
-        records = [StepRecord(index=s.index, body=b) for s, b in zip(steps, bodies[1:],
-                                                                     strict=True)]
+        head = HeadRecord(
+            run_id=run.id,
+            version=run.version,
+            status=run.status,
+            tenant=run.tenant,
+            created=sortable_time(run.created_at),
+            body=bodies[0],
+        )
+        records = [
+            StepRecord(index=s.index, body=b) for s, b in zip(steps, bodies[1:], strict=True)
+        ]
         return head, records
 
     def _place(self, run_id: str, texts: list[str]) -> list[Body]:
@@ -124,14 +140,17 @@ class PersistentStore(ABC):
             if i not in claimed:
                 claimed.add(i)
                 inline_total -= sizes[i]
-        return [self._claim(run_id, t) if i in claimed else Body(text=t)
-                for i, t in enumerate(texts)]
+        return [
+            self._claim(run_id, t) if i in claimed else Body(text=t) for i, t in enumerate(texts)
+        ]
 
     def _claim(self, run_id: str, text: str) -> Body:
         if self._payloads is None:
-            raise BackendError(f"a record of run {run_id} exceeds the backend's limit and no "
-                               "payload store (bucket / blob container) is configured",
-                               retryable=False)
+            raise BackendError(
+                f"a record of run {run_id} exceeds the backend's limit and no "
+                "payload store (bucket / blob container) is configured",
+                retryable=False,
+            )
         data = text.encode("utf-8")
         key = f"runs/{run_id}/{hashlib.sha256(data).hexdigest()}.json"
         self._payloads.put(key, data)
@@ -141,8 +160,9 @@ class PersistentStore(ABC):
         if body.text is not None:
             return body.text
         if body.claim is None or self._payloads is None:
-            raise BackendError("record has neither inline body nor a readable claim",
-                               retryable=False)
+            raise BackendError(
+                "record has neither inline body nor a readable claim", retryable=False
+            )
         return self._payloads.get(body.claim).decode("utf-8")
 
     def _decode_head(self, head: HeadRecord) -> Run:
@@ -160,8 +180,7 @@ class PersistentStore(ABC):
         """Write a new run atomically; ``ConflictError`` when the run exists."""
 
     @abstractmethod
-    def _commit(self, head: HeadRecord, steps: list[StepRecord], *,
-                expected_version: int) -> None:
+    def _commit(self, head: HeadRecord, steps: list[StepRecord], *, expected_version: int) -> None:
         """Write steps and head atomically if the stored version is ``expected_version``;
         ``ConflictError`` otherwise, ``NotFoundError`` when there is no such run."""
 
@@ -174,8 +193,9 @@ class PersistentStore(ABC):
         """The head, then the steps (read after the head, so never older than it)."""
 
     @abstractmethod
-    def _query_heads(self, *, status: RunStatus | None, tenant: str | None, limit: int,
-                     cursor: str | None) -> tuple[list[HeadRecord], str | None]:
+    def _query_heads(
+        self, *, status: RunStatus | None, tenant: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[HeadRecord], str | None]:
         """Newest first; the cursor is opaque to callers."""
 
     @abstractmethod

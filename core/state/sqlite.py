@@ -39,8 +39,9 @@ class SqliteStore:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30,
-                                   isolation_level=None)
+        self._db = sqlite3.connect(
+            str(self.path), check_same_thread=False, timeout=30, isolation_level=None
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
 
@@ -71,8 +72,9 @@ class SqliteStore:
                 raise NotFoundError(f"no run {run_id}")
             run = Run.model_validate_json(row[0])
             if with_steps:
-                rows = self._db.execute("SELECT body FROM steps WHERE run_id=? ORDER BY idx",
-                                        (run_id,)).fetchall()
+                rows = self._db.execute(
+                    "SELECT body FROM steps WHERE run_id=? ORDER BY idx", (run_id,)
+                ).fetchall()
                 run.steps = [Step.model_validate_json(r[0]) for r in rows]
         return run
 
@@ -83,14 +85,19 @@ class SqliteStore:
             if row is None:
                 raise NotFoundError(f"no run {run.id}")
             if row[0] != expected_version:
-                raise ConflictError(
-                    f"run {run.id} is at version {row[0]}, not {expected_version}")
+                raise ConflictError(f"run {run.id} is at version {row[0]}, not {expected_version}")
             self._write_head(db, new)
             self._write_steps(db, run.id, steps)
         return new
 
-    def list_runs(self, *, status: RunStatus | None = None, tenant: str | None = None,
-                  limit: int = 50, cursor: str | None = None) -> RunPage:
+    def list_runs(
+        self,
+        *,
+        status: RunStatus | None = None,
+        tenant: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> RunPage:
         where, params = [], []
         if status is not None:
             where.append("status=?")
@@ -120,8 +127,9 @@ class SqliteStore:
         scopes = (KILL_GLOBAL, kill_scope_tenant(tenant), kill_scope_run(run_id))
         with self._lock:
             for scope in scopes:
-                row = self._db.execute("SELECT reason FROM kills WHERE scope=?",
-                                       (scope,)).fetchone()
+                row = self._db.execute(
+                    "SELECT reason FROM kills WHERE scope=?", (scope,)
+                ).fetchone()
                 if row is not None:
                     return f"kill switch ({scope}): {row[0]}"
         return None
@@ -132,14 +140,16 @@ class SqliteStore:
             row = db.execute("SELECT value, expires FROM idem WHERE key=?", (key,)).fetchone()
             if row is not None and row[1] > now:
                 return str(row[0])
-            db.execute("INSERT OR REPLACE INTO idem VALUES (?, ?, ?)",
-                       (key, value, now + ttl_seconds))
+            db.execute(
+                "INSERT OR REPLACE INTO idem VALUES (?, ?, ?)", (key, value, now + ttl_seconds)
+            )
         return value
 
     def get_counter(self, name: str) -> Counter:
         with self._lock:
-            row = self._db.execute("SELECT value, etag FROM counters WHERE name=?",
-                                   (name,)).fetchone()
+            row = self._db.execute(
+                "SELECT value, etag FROM counters WHERE name=?", (name,)
+            ).fetchone()
         if row is None:
             return Counter(name=name, value={}, etag=None)
         return Counter(name=name, value=json.loads(row[0]), etag=row[1])
@@ -150,8 +160,10 @@ class SqliteStore:
             row = db.execute("SELECT etag FROM counters WHERE name=?", (name,)).fetchone()
             if (row[0] if row else None) != etag:
                 raise ConflictError(f"counter {name} changed")
-            db.execute("INSERT OR REPLACE INTO counters VALUES (?, ?, ?)",
-                       (name, json.dumps(value), new_etag))
+            db.execute(
+                "INSERT OR REPLACE INTO counters VALUES (?, ?, ?)",
+                (name, json.dumps(value), new_etag),
+            )
         return new_etag
 
     def close(self) -> None:
@@ -161,11 +173,14 @@ class SqliteStore:
     @staticmethod
     def _write_head(db: sqlite3.Connection, run: Run) -> None:
         head = run.model_copy(update={"steps": []}).model_dump_json()
-        db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
-                   (run.id, run.version, run.status.value, run.tenant,
-                    run.created_at.isoformat(), head))
+        db.execute(
+            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?)",
+            (run.id, run.version, run.status.value, run.tenant, run.created_at.isoformat(), head),
+        )
 
     @staticmethod
     def _write_steps(db: sqlite3.Connection, run_id: str, steps: Sequence[Step]) -> None:
-        db.executemany("INSERT OR REPLACE INTO steps VALUES (?, ?, ?)",
-                       [(run_id, s.index, s.model_dump_json()) for s in steps])
+        db.executemany(
+            "INSERT OR REPLACE INTO steps VALUES (?, ?, ?)",
+            [(run_id, s.index, s.model_dump_json()) for s in steps],
+        )

@@ -53,8 +53,14 @@ class TableStore(PersistentStore):
     """An entity-group transaction carries at most 4 MiB."""
     cache_size = 4096
 
-    def __init__(self, service: Any, table_name: str, *, blob_container_client: Any = None,
-                 payloads: PayloadStore | None = None) -> None:
+    def __init__(
+        self,
+        service: Any,
+        table_name: str,
+        *,
+        blob_container_client: Any = None,
+        payloads: PayloadStore | None = None,
+    ) -> None:
         if payloads is None and blob_container_client is not None:
             payloads = BlobPayloads(blob_container_client)
         super().__init__(payloads=payloads)
@@ -79,8 +85,7 @@ class TableStore(PersistentStore):
 
     def _insert(self, head: HeadRecord, steps: list[StepRecord]) -> None:
         ops: list[Any] = [("create", keys.head_entity(head))]
-        ops += [("upsert", keys.step_entity(head.run_id, s), {"mode": "replace"})
-                for s in steps]
+        ops += [("upsert", keys.step_entity(head.run_id, s), {"mode": "replace"}) for s in steps]
         try:
             result = self._table.submit_transaction(ops)
         except self._errors() as exc:
@@ -90,24 +95,33 @@ class TableStore(PersistentStore):
         self._remember(head, result[0]["etag"])
         self._index(head)
 
-    def _commit(self, head: HeadRecord, steps: list[StepRecord], *,
-                expected_version: int) -> None:
+    def _commit(self, head: HeadRecord, steps: list[StepRecord], *, expected_version: int) -> None:
         from azure.core import MatchConditions
 
         seen = self._current(head.run_id, expected_version)
-        ops: list[Any] = [("upsert", keys.step_entity(head.run_id, s), {"mode": "replace"})
-                          for s in steps]
-        ops.append(("update", keys.head_entity(head), {
-            "mode": "replace", "etag": seen.etag,
-            "match_condition": MatchConditions.IfNotModified}))
+        ops: list[Any] = [
+            ("upsert", keys.step_entity(head.run_id, s), {"mode": "replace"}) for s in steps
+        ]
+        ops.append(
+            (
+                "update",
+                keys.head_entity(head),
+                {
+                    "mode": "replace",
+                    "etag": seen.etag,
+                    "match_condition": MatchConditions.IfNotModified,
+                },
+            )
+        )
         try:
             result = self._table.submit_transaction(ops)
         except self._errors() as exc:
             self._forget(head.run_id)
             status = getattr(exc, "status_code", None)
             if status == 412:
-                raise ConflictError(f"run {head.run_id} changed since version "
-                                    f"{expected_version}") from exc
+                raise ConflictError(
+                    f"run {head.run_id} changed since version {expected_version}"
+                ) from exc
             if status == 404:
                 raise NotFoundError(f"no run {head.run_id}") from exc
             raise BackendError(f"table checkpoint {head.run_id}: {exc}") from exc
@@ -120,17 +134,18 @@ class TableStore(PersistentStore):
         with self._lock:
             seen = self._seen.get(run_id)
         if seen is not None and seen.version > expected_version:
-            raise ConflictError(f"run {run_id} is at version {seen.version} or later, "
-                                f"not {expected_version}")
+            raise ConflictError(
+                f"run {run_id} is at version {seen.version} or later, not {expected_version}"
+            )
         if seen is None or seen.version != expected_version:
             entity = self._get_head_entity(run_id)
-            seen = _Seen(int(entity["v"]), entity.metadata["etag"],
-                         RunStatus(entity["status"]))
+            seen = _Seen(int(entity["v"]), entity.metadata["etag"], RunStatus(entity["status"]))
             with self._lock:
                 self._seen[run_id] = seen
         if seen.version != expected_version:
             raise ConflictError(
-                f"run {run_id} is at version {seen.version}, not {expected_version}")
+                f"run {run_id} is at version {seen.version}, not {expected_version}"
+            )
         return seen
 
     def _read_head(self, run_id: str) -> HeadRecord:
@@ -141,16 +156,20 @@ class TableStore(PersistentStore):
 
     def _read_run(self, run_id: str) -> tuple[HeadRecord, list[StepRecord]]:
         try:
-            entities = list(self._table.query_entities(
-                "PartitionKey eq @pk", parameters={"pk": keys.run_pk(run_id)}))
+            entities = list(
+                self._table.query_entities(
+                    "PartitionKey eq @pk", parameters={"pk": keys.run_pk(run_id)}
+                )
+            )
         except self._errors() as exc:
             raise BackendError(f"table read {run_id}: {exc}") from exc
         if not entities or entities[0]["RowKey"] != keys.HEAD_RK:
             raise NotFoundError(f"no run {run_id}")
         head = keys.head_record(entities[0])
         self._remember(head, entities[0].metadata["etag"])
-        return head, [keys.step_record(e) for e in entities[1:]
-                      if str(e["RowKey"]).startswith("step:")]
+        return head, [
+            keys.step_record(e) for e in entities[1:] if str(e["RowKey"]).startswith("step:")
+        ]
 
     def _get_head_entity(self, run_id: str) -> Any:
         from azure.core.exceptions import ResourceNotFoundError
@@ -180,16 +199,19 @@ class TableStore(PersistentStore):
         try:
             self._table.upsert_entity(keys.index_entity(head), mode="replace")
         except self._errors() as exc:
-            log.warning("index entry of run %s not updated (repaired on listing): %s",
-                        head.run_id, exc)
+            log.warning(
+                "index entry of run %s not updated (repaired on listing): %s", head.run_id, exc
+            )
 
-    def _query_heads(self, *, status: RunStatus | None, tenant: str | None, limit: int,
-                     cursor: str | None) -> tuple[list[HeadRecord], str | None]:
+    def _query_heads(
+        self, *, status: RunStatus | None, tenant: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[HeadRecord], str | None]:
         flt, params = self._index_filter(status, tenant, cursor)
         heads: list[tuple[str, HeadRecord]] = []
         try:
-            for entry in self._table.query_entities(flt, parameters=params,
-                                                    results_per_page=limit + 1):
+            for entry in self._table.query_entities(
+                flt, parameters=params, results_per_page=limit + 1
+            ):
                 head = self._verified(entry, status, tenant)
                 if head is not None:
                     heads.append((str(entry["RowKey"]), head))
@@ -201,8 +223,9 @@ class TableStore(PersistentStore):
         return [h for _, h in heads[:limit]], nxt
 
     @staticmethod
-    def _index_filter(status: RunStatus | None, tenant: str | None,
-                      cursor: str | None) -> tuple[str, dict[str, Any]]:
+    def _index_filter(
+        status: RunStatus | None, tenant: str | None, cursor: str | None
+    ) -> tuple[str, dict[str, Any]]:
         parts, params = ["PartitionKey eq @pk"], {"pk": keys.INDEX_PK}
         if cursor:
             parts.append("RowKey gt @after")
@@ -215,8 +238,9 @@ class TableStore(PersistentStore):
             params["tenant"] = tenant
         return " and ".join(parts), params
 
-    def _verified(self, entry: Any, status: RunStatus | None,
-                  tenant: str | None) -> HeadRecord | None:
+    def _verified(
+        self, entry: Any, status: RunStatus | None, tenant: str | None
+    ) -> HeadRecord | None:
         """The head an index entry names, if it still matches; repairs a stale entry."""
         try:
             head = self._read_head(str(entry["run_id"]))
@@ -225,7 +249,8 @@ class TableStore(PersistentStore):
         if head.status.value != entry["status"]:
             self._index(head)
         if (status is not None and head.status is not status) or (
-                tenant is not None and head.tenant != tenant):
+            tenant is not None and head.tenant != tenant
+        ):
             return None
         return head
 
@@ -233,8 +258,9 @@ class TableStore(PersistentStore):
         """Rewrite every run's index entry from its head (a full scan; maintenance only)."""
         count = 0
         try:
-            for entity in self._table.query_entities("RowKey eq @rk",
-                                                     parameters={"rk": keys.HEAD_RK}):
+            for entity in self._table.query_entities(
+                "RowKey eq @rk", parameters={"rk": keys.HEAD_RK}
+            ):
                 self._index(keys.head_record(entity))
                 count += 1
         except self._errors() as exc:
@@ -248,9 +274,10 @@ class TableStore(PersistentStore):
             if reason is None:
                 self._table.delete_entity(keys.KILL_PK, keys.key(scope))
             else:
-                self._table.upsert_entity({"PartitionKey": keys.KILL_PK,
-                                           "RowKey": keys.key(scope), "reason": reason},
-                                          mode="replace")
+                self._table.upsert_entity(
+                    {"PartitionKey": keys.KILL_PK, "RowKey": keys.key(scope), "reason": reason},
+                    mode="replace",
+                )
         except self._errors() as exc:
             raise BackendError(f"table kill flag {scope}: {exc}") from exc
 
@@ -259,8 +286,9 @@ class TableStore(PersistentStore):
         # Parameters are substituted word by word: keep them apart from the parentheses.
         rows = " or ".join(f"RowKey eq @s{i}" for i in range(len(scopes)))
         try:
-            found = self._table.query_entities(f"PartitionKey eq @pk and ( {rows} )",
-                                               parameters={"pk": keys.KILL_PK, **params})
+            found = self._table.query_entities(
+                f"PartitionKey eq @pk and ( {rows} )", parameters={"pk": keys.KILL_PK, **params}
+            )
             return {keys.unkey(str(e["RowKey"])): str(e["reason"]) for e in found}
         except self._errors() as exc:
             raise BackendError(f"table kill flags: {exc}") from exc
@@ -273,8 +301,12 @@ class TableStore(PersistentStore):
             ResourceNotFoundError,
         )
 
-        entity = {"PartitionKey": "idem:" + keys.key(key), "RowKey": "idem", "value": value,
-                  "expires": expires}
+        entity = {
+            "PartitionKey": "idem:" + keys.key(key),
+            "RowKey": "idem",
+            "value": value,
+            "expires": expires,
+        }
         try:
             for _ in range(8):
                 try:
@@ -286,9 +318,12 @@ class TableStore(PersistentStore):
                     found = self._table.get_entity(entity["PartitionKey"], "idem")
                     if float(found["expires"]) > now:
                         return str(found["value"])
-                    self._table.update_entity(entity, mode="replace",
-                                              etag=found.metadata["etag"],
-                                              match_condition=MatchConditions.IfNotModified)
+                    self._table.update_entity(
+                        entity,
+                        mode="replace",
+                        etag=found.metadata["etag"],
+                        match_condition=MatchConditions.IfNotModified,
+                    )
                     return value
                 except (ResourceNotFoundError, ResourceModifiedError):
                     continue
@@ -315,15 +350,14 @@ class TableStore(PersistentStore):
             ResourceNotFoundError,
         )
 
-        entity = {"PartitionKey": "counter:" + keys.key(name), "RowKey": "counter",
-                  "value": text}
+        entity = {"PartitionKey": "counter:" + keys.key(name), "RowKey": "counter", "value": text}
         try:
             if etag is None:
                 meta = self._table.create_entity(entity)
             else:
                 meta = self._table.update_entity(
-                    entity, mode="replace", etag=etag,
-                    match_condition=MatchConditions.IfNotModified)
+                    entity, mode="replace", etag=etag, match_condition=MatchConditions.IfNotModified
+                )
         except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError) as exc:
             raise ConflictError(f"counter {name} changed") from exc
         except self._errors() as exc:

@@ -17,10 +17,12 @@ from core.state.base import RunStore
 
 
 def usage_dict(usage: Usage) -> dict[str, Any]:
-    return {"prompt_tokens": usage.prompt_tokens,
-            "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.total_tokens,
-            "cost_usd": round(usage.cost_usd, 8)}
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "total_tokens": usage.total_tokens,
+        "cost_usd": round(usage.cost_usd, 8),
+    }
 
 
 def cost_breakdown(run: Run) -> dict[str, Any]:
@@ -33,9 +35,11 @@ def cost_breakdown(run: Run) -> dict[str, Any]:
         steps.append({"step": step.index, "model": model, **usage_dict(step.usage)})
         by_model[model] = by_model.get(model, Usage()).add(step.usage)
         total = total.add(step.usage)
-    return {"steps": steps,
-            "by_model": {name: usage_dict(u) for name, u in sorted(by_model.items())},
-            "total": usage_dict(total)}
+    return {
+        "steps": steps,
+        "by_model": {name: usage_dict(u) for name, u in sorted(by_model.items())},
+        "total": usage_dict(total),
+    }
 
 
 @dataclass
@@ -48,8 +52,12 @@ class TenantCost:
     by_status: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"tenant": self.tenant, "runs": self.runs, **usage_dict(self.usage),
-                "by_status": dict(sorted(self.by_status.items()))}
+        return {
+            "tenant": self.tenant,
+            "runs": self.runs,
+            **usage_dict(self.usage),
+            "by_status": dict(sorted(self.by_status.items())),
+        }
 
 
 def tenant_costs(runs: Iterable[Run]) -> list[TenantCost]:
@@ -70,14 +78,21 @@ def _own_usage(run: Run) -> Usage:
     for ref in run.children:
         if ref.status.finished:
             absorbed = absorbed.add(ref.usage)
-    return Usage(prompt_tokens=run.usage.prompt_tokens - absorbed.prompt_tokens,
-                 completion_tokens=run.usage.completion_tokens - absorbed.completion_tokens,
-                 cost_usd=round(run.usage.cost_usd - absorbed.cost_usd, 8))
+    return Usage(
+        prompt_tokens=run.usage.prompt_tokens - absorbed.prompt_tokens,
+        completion_tokens=run.usage.completion_tokens - absorbed.completion_tokens,
+        cost_usd=round(run.usage.cost_usd - absorbed.cost_usd, 8),
+    )
 
 
-def stored_runs(store: RunStore, *, tenant: str | None = None,
-                status: RunStatus | None = None, since: datetime | None = None,
-                page_size: int = 100) -> Iterable[Run]:
+def stored_runs(
+    store: RunStore,
+    *,
+    tenant: str | None = None,
+    status: RunStatus | None = None,
+    since: datetime | None = None,
+    page_size: int = 100,
+) -> Iterable[Run]:
     """Run heads from ``store``, newest first, until ``since`` (exclusive) is passed."""
     cursor: str | None = None
     while True:

@@ -32,10 +32,12 @@ def span_to_dict(span: ReadableSpan) -> dict[str, Any]:
         "duration_ms": round((end - start) / 1e6, 3),
         "status": span.status.status_code.name,
         "attributes": dict(span.attributes or {}),
-        "events": [{"name": e.name, "attributes": dict(e.attributes or {})}
-                   for e in span.events],
-        "resource": ({k: v for k, v in span.resource.attributes.items() if k in _RESOURCE}
-                     if span.resource else {}),
+        "events": [{"name": e.name, "attributes": dict(e.attributes or {})} for e in span.events],
+        "resource": (
+            {k: v for k, v in span.resource.attributes.items() if k in _RESOURCE}
+            if span.resource
+            else {}
+        ),
     }
 
 
@@ -49,8 +51,9 @@ class JsonLinesExporter(SpanExporter):
         self._file: TextIO | None = None
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        text = "".join(json.dumps(span_to_dict(s), ensure_ascii=False, default=str) + "\n"
-                       for s in spans)
+        text = "".join(
+            json.dumps(span_to_dict(s), ensure_ascii=False, default=str) + "\n" for s in spans
+        )
         with self._lock:
             if self._file is None:
                 # Kept open in append mode: every export is one write at the end of the file.

@@ -29,13 +29,11 @@ SCHEMA_DRIFT = "paddock.schema_drift"
 class MetricSink(Protocol):
     """Where metric points go."""
 
-    def add(self, name: str, value: float, *, unit: str,
-            attributes: Mapping[str, str]) -> None:
+    def add(self, name: str, value: float, *, unit: str, attributes: Mapping[str, str]) -> None:
         """Add to a counter."""
         ...
 
-    def record(self, name: str, value: float, *, unit: str,
-               attributes: Mapping[str, str]) -> None:
+    def record(self, name: str, value: float, *, unit: str, attributes: Mapping[str, str]) -> None:
         """Record one value of a distribution (histogram)."""
         ...
 
@@ -57,12 +55,10 @@ class OtelSink:
                 self._instruments[name] = found
             return found
 
-    def add(self, name: str, value: float, *, unit: str,
-            attributes: Mapping[str, str]) -> None:
+    def add(self, name: str, value: float, *, unit: str, attributes: Mapping[str, str]) -> None:
         self._get(name, unit, False).add(value, dict(attributes))
 
-    def record(self, name: str, value: float, *, unit: str,
-               attributes: Mapping[str, str]) -> None:
+    def record(self, name: str, value: float, *, unit: str, attributes: Mapping[str, str]) -> None:
         self._get(name, unit, True).record(value, dict(attributes))
 
 
@@ -72,22 +68,25 @@ class PowertoolsSink:
     def __init__(self, namespace: str = "Paddock") -> None:
         self.namespace = namespace
 
-    def add(self, name: str, value: float, *, unit: str,
-            attributes: Mapping[str, str]) -> None:
+    def add(self, name: str, value: float, *, unit: str, attributes: Mapping[str, str]) -> None:
         from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-        units = {"ms": MetricUnit.Milliseconds, "{call}": MetricUnit.Count,
-                 "{token}": MetricUnit.Count}
-        metric_unit = units.get(unit, MetricUnit.Count if unit.startswith("{")
-                                else MetricUnit.NoUnit)
-        with single_metric(name=_emf_name(name), unit=metric_unit, value=value,
-                           namespace=self.namespace) as metric:
+        units = {
+            "ms": MetricUnit.Milliseconds,
+            "{call}": MetricUnit.Count,
+            "{token}": MetricUnit.Count,
+        }
+        metric_unit = units.get(
+            unit, MetricUnit.Count if unit.startswith("{") else MetricUnit.NoUnit
+        )
+        with single_metric(
+            name=_emf_name(name), unit=metric_unit, value=value, namespace=self.namespace
+        ) as metric:
             for key, val in attributes.items():
                 if val:
                     metric.add_dimension(name=key.rsplit(".", 1)[-1], value=val)
 
-    def record(self, name: str, value: float, *, unit: str,
-               attributes: Mapping[str, str]) -> None:
+    def record(self, name: str, value: float, *, unit: str, attributes: Mapping[str, str]) -> None:
         self.add(name, value, unit=unit, attributes=attributes)
 
 
@@ -103,37 +102,64 @@ class MetricsObserver:
         usage = step.usage
         for kind, count in (("input", usage.prompt_tokens), ("output", usage.completion_tokens)):
             if count:
-                self.sink.record(TOKENS, count, unit="{token}",
-                                 attributes={**base, "gen_ai.token.type": kind})
+                self.sink.record(
+                    TOKENS, count, unit="{token}", attributes={**base, "gen_ai.token.type": kind}
+                )
         if usage.cost_usd:
             self.sink.add(COST, usage.cost_usd, unit="USD", attributes=base)
         self.sink.add(STEPS, 1, unit="{step}", attributes={"paddock.tenant": run.tenant})
 
     def call_decided(self, run: Run, step: Step, call: CallRecord) -> None:
         verdict = call.decision.verdict.value if call.decision else "none"
-        self.sink.add(DECISIONS, 1, unit="{decision}", attributes={
-            "paddock.tenant": run.tenant, "paddock.tool.name": call.tool,
-            "paddock.decision": verdict})
+        self.sink.add(
+            DECISIONS,
+            1,
+            unit="{decision}",
+            attributes={
+                "paddock.tenant": run.tenant,
+                "paddock.tool.name": call.tool,
+                "paddock.decision": verdict,
+            },
+        )
 
     def call_finished(self, run: Run, step: Step, call: CallRecord) -> None:
-        attrs = {"paddock.tenant": run.tenant, "paddock.tool.name": call.tool,
-                 "paddock.cloud": call.cloud, "paddock.outcome": _outcome(call)}
+        attrs = {
+            "paddock.tenant": run.tenant,
+            "paddock.tool.name": call.tool,
+            "paddock.cloud": call.cloud,
+            "paddock.outcome": _outcome(call),
+        }
         self.sink.add(TOOL_CALLS, 1, unit="{call}", attributes=attrs)
         if call.started_at is not None and call.ended_at is not None:
             millis = (call.ended_at - call.started_at).total_seconds() * 1000
             self.sink.record(TOOL_DURATION, max(0.0, millis), unit="ms", attributes=attrs)
         for finding in call.drift:
-            self.sink.add(SCHEMA_DRIFT, 1, unit="{finding}", attributes={
-                "paddock.tenant": run.tenant, "paddock.tool.name": call.tool,
-                "paddock.drift.kind": str(finding.get("kind", "unknown"))})
+            self.sink.add(
+                SCHEMA_DRIFT,
+                1,
+                unit="{finding}",
+                attributes={
+                    "paddock.tenant": run.tenant,
+                    "paddock.tool.name": call.tool,
+                    "paddock.drift.kind": str(finding.get("kind", "unknown")),
+                },
+            )
 
     def run_paused(self, run: Run) -> None:
-        self.sink.add(RUNS, 1, unit="{run}", attributes={
-            "paddock.tenant": run.tenant, "paddock.run.status": run.status.value})
+        self.sink.add(
+            RUNS,
+            1,
+            unit="{run}",
+            attributes={"paddock.tenant": run.tenant, "paddock.run.status": run.status.value},
+        )
 
     def run_finished(self, run: Run) -> None:
-        self.sink.add(RUNS, 1, unit="{run}", attributes={
-            "paddock.tenant": run.tenant, "paddock.run.status": run.status.value})
+        self.sink.add(
+            RUNS,
+            1,
+            unit="{run}",
+            attributes={"paddock.tenant": run.tenant, "paddock.run.status": run.status.value},
+        )
 
 
 def build_meter_provider(config: TelemetryConfig, *, readers: list[Any] | None = None) -> Any:
@@ -156,12 +182,16 @@ def build_meter_provider(config: TelemetryConfig, *, readers: list[Any] | None =
         except ImportError:
             pass  # warned about once by the span exporter
         else:
-            exporters.append(AzureMonitorMetricExporter(
-                connection_string=config.azure_monitor, disable_offline_storage=True))
+            exporters.append(
+                AzureMonitorMetricExporter(
+                    connection_string=config.azure_monitor, disable_offline_storage=True
+                )
+            )
     if config.console:
         exporters.append(ConsoleMetricExporter())
-    all_readers += [PeriodicExportingMetricReader(e, export_interval_millis=60_000)
-                    for e in exporters]
+    all_readers += [
+        PeriodicExportingMetricReader(e, export_interval_millis=60_000) for e in exporters
+    ]
     return MeterProvider(resource=resource_for(config.cloud), metric_readers=all_readers)
 
 

@@ -12,7 +12,8 @@ from typing import Any
 _SECRET_KEYS = re.compile(
     r"(authorization|api[-_]?key|x-api-key|token|secret|password|passwd|credential|"
     r"signature|cookie|session|private[-_]?key|client[-_]?secret|x-amz-security-token)",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("bearer", re.compile(r"\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)),
@@ -21,8 +22,10 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("aws_sig", re.compile(r"Signature=[0-9a-f]{64}")),
     ("openai_key", re.compile(r"\bsk-[A-Za-z0-9_-]{16,}")),
     ("azure_key", re.compile(r"(?i)\b(AccountKey|SharedAccessKey|sig)=[A-Za-z0-9%+/=]{16,}")),
-    ("secret_assign", re.compile(
-        r"(?i)\b(api[_-]?key|secret|password|token)\s*[:=]\s*['\"]?[^\s'\",;]{6,}")),
+    (
+        "secret_assign",
+        re.compile(r"(?i)\b(api[_-]?key|secret|password|token)\s*[:=]\s*['\"]?[^\s'\",;]{6,}"),
+    ),
 ]
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
@@ -74,8 +77,7 @@ class Redactor:
         return value
 
     def headers(self, headers: dict[str, str]) -> dict[str, str]:
-        return {k: (MASK if _SECRET_KEYS.search(k) else self.text(v))
-                for k, v in headers.items()}
+        return {k: (MASK if _SECRET_KEYS.search(k) else self.text(v)) for k, v in headers.items()}
 
 
 DEFAULT_REDACTOR = Redactor()

@@ -27,8 +27,7 @@ def span_tree(spans: list[dict[str, Any]]) -> list[tuple[int, dict[str, Any]]]:
 
 
 def cloud_of(span: dict[str, Any]) -> str | None:
-    found = (span["attributes"].get("paddock.cloud")
-             or span.get("resource", {}).get("paddock.cloud"))
+    found = span["attributes"].get("paddock.cloud") or span.get("resource", {}).get("paddock.cloud")
     return str(found) if found else None
 
 
@@ -42,30 +41,39 @@ def describe(span: dict[str, Any]) -> str:
     if span["name"] == "run" and a.get("paddock.tenant"):
         bits.append(f"tenant {a['paddock.tenant']}")
     if "messaging.operation.type" in a:
-        bits.append(f"queue {a.get('paddock.envelope.sender') or '?'} -> "
-                    f"{a.get('paddock.envelope.target', '?')} "
-                    f"(attempt {a.get('paddock.envelope.attempt', 1)})")
+        bits.append(
+            f"queue {a.get('paddock.envelope.sender') or '?'} -> "
+            f"{a.get('paddock.envelope.target', '?')} "
+            f"(attempt {a.get('paddock.envelope.attempt', 1)})"
+        )
     if "paddock.step.index" in a:
-        bits.append(f"#{int(a['paddock.step.index']) + 1}"
-                    + (" resumed" if a.get("paddock.step.resumed") else ""))
+        bits.append(
+            f"#{int(a['paddock.step.index']) + 1}"
+            + (" resumed" if a.get("paddock.step.resumed") else "")
+        )
     if "paddock.decision" in a:
         rules = ",".join(a.get("paddock.rule_ids", []) or [])
-        bits.append(f"{a.get('paddock.tool.name', '')} -> {a['paddock.decision']}"
-                    + (f" ({rules})" if rules else ""))
+        bits.append(
+            f"{a.get('paddock.tool.name', '')} -> {a['paddock.decision']}"
+            + (f" ({rules})" if rules else "")
+        )
     if "http.response.status_code" in a:
         bits.append(f"HTTP {a['http.response.status_code']}")
     if "paddock.tool.location" in a:
         bits.append(f"{a['paddock.tool.location']}/{a.get('paddock.tool.side_effect', '')}")
     if "gen_ai.usage.input_tokens" in a:
         model = a.get("gen_ai.request.model")
-        bits.append((f"{model} " if model else "")
-                    + f"tokens {a['gen_ai.usage.input_tokens']}+"
-                      f"{a.get('gen_ai.usage.output_tokens', 0)}")
+        bits.append(
+            (f"{model} " if model else "") + f"tokens {a['gen_ai.usage.input_tokens']}+"
+            f"{a.get('gen_ai.usage.output_tokens', 0)}"
+        )
     if a.get("paddock.cost_usd"):
         bits.append(f"${float(a['paddock.cost_usd']):.6f}")
     if "paddock.approval.status" in a:
-        bits.append(f"{a.get('paddock.tool.name', '')} {a['paddock.approval.status']} by "
-                    f"{a.get('paddock.approval.by') or '?'}")
+        bits.append(
+            f"{a.get('paddock.tool.name', '')} {a['paddock.approval.status']} by "
+            f"{a.get('paddock.approval.by') or '?'}"
+        )
     if "paddock.run.status" in a and span["name"] != "checkpoint":
         bits.append(f"status {a['paddock.run.status']}")
     if span.get("status") == "ERROR":
@@ -81,10 +89,12 @@ def totals(spans: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "spans": len(spans),
         "prompt_tokens": sum(int(s["attributes"]["gen_ai.usage.input_tokens"]) for s in plans),
-        "completion_tokens": sum(int(s["attributes"].get("gen_ai.usage.output_tokens", 0))
-                                 for s in plans),
-        "cost_usd": round(sum(float(s["attributes"].get("paddock.cost_usd", 0.0))
-                              for s in plans), 8),
+        "completion_tokens": sum(
+            int(s["attributes"].get("gen_ai.usage.output_tokens", 0)) for s in plans
+        ),
+        "cost_usd": round(
+            sum(float(s["attributes"].get("paddock.cost_usd", 0.0)) for s in plans), 8
+        ),
         "clouds": sorted({c for s in spans if (c := cloud_of(s))}),
         "wall_ms": round((max(ends) - min(starts)) / 1e6, 3) if spans else 0.0,
     }
@@ -94,8 +104,10 @@ def render(spans: list[dict[str, Any]], *, reasoning: bool = True) -> str:
     """The tree, one span a line, the reasoning under its ``plan`` span, totals last."""
     lines: list[str] = []
     for depth, span in span_tree(spans):
-        lines.append(f"{'  ' * depth}{span['name']:<{max(1, 34 - 2 * depth)}} "
-                     f"{span['duration_ms']:>9.2f} ms  {describe(span)}".rstrip())
+        lines.append(
+            f"{'  ' * depth}{span['name']:<{max(1, 34 - 2 * depth)}} "
+            f"{span['duration_ms']:>9.2f} ms  {describe(span)}".rstrip()
+        )
         for event in span.get("events", []):
             if event["name"] == "gen_ai.reasoning" and reasoning:
                 text = str(event["attributes"].get("gen_ai.reasoning.text", ""))
@@ -104,10 +116,14 @@ def render(spans: list[dict[str, Any]], *, reasoning: bool = True) -> str:
                 target = event["attributes"].get("paddock.handoff.target", "?")
                 lines.append(f"{'  ' * (depth + 1)}handed off to {target}")
             elif event["name"] == "exception":
-                lines.append(f"{'  ' * (depth + 1)}error: "
-                             f"{event['attributes'].get('exception.message', '')}"[:200])
+                lines.append(
+                    f"{'  ' * (depth + 1)}error: "
+                    f"{event['attributes'].get('exception.message', '')}"[:200]
+                )
     t = totals(spans)
-    lines.append(f"total: {t['wall_ms']:.2f} ms wall, {t['spans']} spans, tokens "
-                 f"{t['prompt_tokens']}+{t['completion_tokens']}, ${t['cost_usd']:.6f}, "
-                 f"clouds: {', '.join(t['clouds']) or '-'}")
+    lines.append(
+        f"total: {t['wall_ms']:.2f} ms wall, {t['spans']} spans, tokens "
+        f"{t['prompt_tokens']}+{t['completion_tokens']}, ${t['cost_usd']:.6f}, "
+        f"clouds: {', '.join(t['clouds']) or '-'}"
+    )
     return "\n".join(lines)

@@ -75,52 +75,72 @@ class TelemetryConfig:
     requires of ids it ingests through the X-Ray exporter of an OpenTelemetry collector."""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, cloud: str = "local",
-                 default_file: str | Path | None = None,
-                 batch_default: bool | None = None) -> TelemetryConfig:
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        cloud: str = "local",
+        default_file: str | Path | None = None,
+        batch_default: bool | None = None,
+    ) -> TelemetryConfig:
         """Read the configuration; raises ``ConfigError`` with one line for a bad value.
 
         ``batch_default`` applies when PADDOCK_TRACE_BATCH is unset (default: batch in the
         clouds, not locally)."""
         env = os.environ if env is None else env
         otlp = env.get("PADDOCK_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        protocol = (env.get("PADDOCK_OTLP_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-                    or "http/protobuf").strip().lower()
+        protocol = (
+            (
+                env.get("PADDOCK_OTLP_PROTOCOL")
+                or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+                or "http/protobuf"
+            )
+            .strip()
+            .lower()
+        )
         if protocol not in OTLP_PROTOCOLS:
-            raise ConfigError(f"PADDOCK_OTLP_PROTOCOL={protocol!r}: choose "
-                              + " or ".join(OTLP_PROTOCOLS))
+            raise ConfigError(
+                f"PADDOCK_OTLP_PROTOCOL={protocol!r}: choose " + " or ".join(OTLP_PROTOCOLS)
+            )
         monitor = env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None
         console = _flag(env, "PADDOCK_TRACE_CONSOLE", False)
         exporting = bool(otlp or monitor or console)
         metrics = (env.get("PADDOCK_METRICS") or ("otel" if exporting else "off")).lower()
         if metrics not in METRICS_MODES:
             raise ConfigError(f"PADDOCK_METRICS={metrics!r}: choose " + ", ".join(METRICS_MODES))
-        trace_file = env.get("PADDOCK_TRACE_FILE") or (str(default_file) if default_file
-                                                        else None)
-        return cls(cloud=cloud, trace_file=trace_file, otlp_endpoint=otlp,
-                   otlp_protocol=protocol, console=console, azure_monitor=monitor,
-                   reasoning=_flag(env, "PADDOCK_TRACE_REASONING", True),
-                   max_text=_max_text(env.get("PADDOCK_TRACE_MAX_TEXT")),
-                   personal_data=_flag(env, "PADDOCK_REDACT_PERSONAL", True),
-                   redact_patterns=_patterns(env.get("PADDOCK_REDACT_PATTERNS")),
-                   metrics=metrics,
-                   batch=_flag(env, "PADDOCK_TRACE_BATCH", cloud in ("aws", "azure")
-                               if batch_default is None else batch_default),
-                   xray_ids=_flag(env, "PADDOCK_TRACE_XRAY_IDS", False))
+        trace_file = env.get("PADDOCK_TRACE_FILE") or (str(default_file) if default_file else None)
+        return cls(
+            cloud=cloud,
+            trace_file=trace_file,
+            otlp_endpoint=otlp,
+            otlp_protocol=protocol,
+            console=console,
+            azure_monitor=monitor,
+            reasoning=_flag(env, "PADDOCK_TRACE_REASONING", True),
+            max_text=_max_text(env.get("PADDOCK_TRACE_MAX_TEXT")),
+            personal_data=_flag(env, "PADDOCK_REDACT_PERSONAL", True),
+            redact_patterns=_patterns(env.get("PADDOCK_REDACT_PATTERNS")),
+            metrics=metrics,
+            batch=_flag(
+                env,
+                "PADDOCK_TRACE_BATCH",
+                cloud in ("aws", "azure") if batch_default is None else batch_default,
+            ),
+            xray_ids=_flag(env, "PADDOCK_TRACE_XRAY_IDS", False),
+        )
 
     @property
     def exports(self) -> bool:
         """Whether spans have anywhere to go."""
-        return bool(self.trace_file or self.otlp_endpoint or self.console
-                    or self.azure_monitor)
+        return bool(self.trace_file or self.otlp_endpoint or self.console or self.azure_monitor)
 
     def redactor(self) -> Redactor:
         try:
-            return Redactor.with_patterns(self.redact_patterns, personal_data=self.personal_data,
-                                          max_text=self.max_text)
+            return Redactor.with_patterns(
+                self.redact_patterns, personal_data=self.personal_data, max_text=self.max_text
+            )
         except re.error as exc:
-            raise ConfigError(f"PADDOCK_REDACT_PATTERNS: not a regular expression: {exc}"
-                              ) from exc
+            raise ConfigError(f"PADDOCK_REDACT_PATTERNS: not a regular expression: {exc}") from exc
 
 
 @dataclass
@@ -147,30 +167,52 @@ class Telemetry:
             self.meter_provider.shutdown()
 
 
-def telemetry_from_env(env: Mapping[str, str] | None = None, *, cloud: str = "local",
-                       default_file: str | Path | None = None,
-                       batch_default: bool | None = None) -> Telemetry:
+def telemetry_from_env(
+    env: Mapping[str, str] | None = None,
+    *,
+    cloud: str = "local",
+    default_file: str | Path | None = None,
+    batch_default: bool | None = None,
+) -> Telemetry:
     """Build the process's telemetry from the environment (see ``TelemetryConfig``)."""
-    return build_telemetry(TelemetryConfig.from_env(env, cloud=cloud, default_file=default_file,
-                                                    batch_default=batch_default))
+    return build_telemetry(
+        TelemetryConfig.from_env(
+            env, cloud=cloud, default_file=default_file, batch_default=batch_default
+        )
+    )
 
 
-def build_telemetry(config: TelemetryConfig, *,
-                    extra: list[SpanExporter] | None = None) -> Telemetry:
+def build_telemetry(
+    config: TelemetryConfig, *, extra: list[SpanExporter] | None = None
+) -> Telemetry:
     """Providers, tracer and metrics for ``config``; installs log redaction process-wide."""
     redactor = config.redactor()
     install_log_redaction(redactor)
-    provider = build_provider(cloud=config.cloud, trace_file=config.trace_file,
-                              otlp_endpoint=config.otlp_endpoint,
-                              otlp_protocol=config.otlp_protocol, console=config.console,
-                              azure_monitor=config.azure_monitor, extra=extra,
-                              batch=config.batch, xray_ids=config.xray_ids)
+    provider = build_provider(
+        cloud=config.cloud,
+        trace_file=config.trace_file,
+        otlp_endpoint=config.otlp_endpoint,
+        otlp_protocol=config.otlp_protocol,
+        console=config.console,
+        azure_monitor=config.azure_monitor,
+        extra=extra,
+        batch=config.batch,
+        xray_ids=config.xray_ids,
+    )
     if config.exports or extra:
-        tracing = RunTracer(tracer=provider.get_tracer("paddock"), redactor=redactor,
-                            record_reasoning=config.reasoning, cloud=config.cloud)
+        tracing = RunTracer(
+            tracer=provider.get_tracer("paddock"),
+            redactor=redactor,
+            record_reasoning=config.reasoning,
+            cloud=config.cloud,
+        )
     else:  # nowhere to send spans: do not make them
-        tracing = RunTracer(tracer=trace.NoOpTracer(), redactor=redactor,
-                            record_reasoning=config.reasoning, cloud=config.cloud)
+        tracing = RunTracer(
+            tracer=trace.NoOpTracer(),
+            redactor=redactor,
+            record_reasoning=config.reasoning,
+            cloud=config.cloud,
+        )
     observer: RunObserver | None = None
     meter_provider: Any = None
     if config.metrics == "otel":
@@ -182,21 +224,33 @@ def build_telemetry(config: TelemetryConfig, *,
         from core.telemetry.metrics import MetricsObserver, PowertoolsSink
 
         observer = MetricsObserver(PowertoolsSink())
-    return Telemetry(tracing=tracing, observer=observer, provider=provider,
-                     meter_provider=meter_provider)
+    return Telemetry(
+        tracing=tracing, observer=observer, provider=provider, meter_provider=meter_provider
+    )
 
 
 def resource_for(cloud: str) -> Resource:
-    return Resource.create({
-        "service.name": "paddock", "paddock.cloud": cloud,
-        "cloud.provider": {"aws": "aws", "azure": "azure"}.get(cloud, "local")})
+    return Resource.create(
+        {
+            "service.name": "paddock",
+            "paddock.cloud": cloud,
+            "cloud.provider": {"aws": "aws", "azure": "azure"}.get(cloud, "local"),
+        }
+    )
 
 
-def build_provider(*, cloud: str = "local", trace_file: str | Path | None = None,
-                   otlp_endpoint: str | None = None, otlp_protocol: str = "http/protobuf",
-                   console: bool = False, azure_monitor: str | None = None,
-                   extra: list[SpanExporter] | None = None,
-                   batch: bool = False, xray_ids: bool = False) -> TracerProvider:
+def build_provider(
+    *,
+    cloud: str = "local",
+    trace_file: str | Path | None = None,
+    otlp_endpoint: str | None = None,
+    otlp_protocol: str = "http/protobuf",
+    console: bool = False,
+    azure_monitor: str | None = None,
+    extra: list[SpanExporter] | None = None,
+    batch: bool = False,
+    xray_ids: bool = False,
+) -> TracerProvider:
     """A provider exporting to every configured destination.
 
     ``batch`` uses a background batch processor (servers); otherwise spans are written as
@@ -204,12 +258,16 @@ def build_provider(*, cloud: str = "local", trace_file: str | Path | None = None
     """
     # Always on, whatever the parent says: a caller's traceparent with the sampled flag off
     # must not switch off the record of what the agent did.
-    provider = TracerProvider(resource=resource_for(cloud), sampler=ALWAYS_ON,
-                              id_generator=XRayIdGenerator() if xray_ids else None)
+    provider = TracerProvider(
+        resource=resource_for(cloud),
+        sampler=ALWAYS_ON,
+        id_generator=XRayIdGenerator() if xray_ids else None,
+    )
 
     def add(exporter: SpanExporter) -> None:
-        processor: SpanProcessor = (BatchSpanProcessor(exporter) if batch
-                                    else SimpleSpanProcessor(exporter))
+        processor: SpanProcessor = (
+            BatchSpanProcessor(exporter) if batch else SimpleSpanProcessor(exporter)
+        )
         provider.add_span_processor(processor)
 
     if trace_file:
@@ -235,15 +293,24 @@ class XRayIdGenerator(RandomIdGenerator):
         return (int(time.time()) << 96) | random.getrandbits(96)
 
 
-def provider_from_env(env: Mapping[str, str] | None = None, *, cloud: str = "local",
-                      default_file: str | Path | None = None,
-                      batch: bool = False) -> TracerProvider:
+def provider_from_env(
+    env: Mapping[str, str] | None = None,
+    *,
+    cloud: str = "local",
+    default_file: str | Path | None = None,
+    batch: bool = False,
+) -> TracerProvider:
     """A tracer provider alone, from the same variables as ``telemetry_from_env``."""
     config = TelemetryConfig.from_env(env, cloud=cloud, default_file=default_file)
-    return build_provider(cloud=cloud, trace_file=config.trace_file,
-                          otlp_endpoint=config.otlp_endpoint,
-                          otlp_protocol=config.otlp_protocol, console=config.console,
-                          azure_monitor=config.azure_monitor, batch=batch)
+    return build_provider(
+        cloud=cloud,
+        trace_file=config.trace_file,
+        otlp_endpoint=config.otlp_endpoint,
+        otlp_protocol=config.otlp_protocol,
+        console=config.console,
+        azure_monitor=config.azure_monitor,
+        batch=batch,
+    )
 
 
 def _otlp_span_exporter(endpoint: str, protocol: str) -> SpanExporter:
@@ -256,29 +323,32 @@ def _otlp_span_exporter(endpoint: str, protocol: str) -> SpanExporter:
             return GrpcExporter(endpoint=endpoint)
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     except ImportError as exc:
-        raise ConfigError("OTLP export needs the otlp extra: pip install 'paddock[otlp]'"
-                          ) from exc
+        raise ConfigError("OTLP export needs the otlp extra: pip install 'paddock[otlp]'") from exc
     return OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
 
 
-def _azure_monitor_span_exporter(connection_string: str,
-                                 provider: TracerProvider) -> SpanExporter | None:
+def _azure_monitor_span_exporter(
+    connection_string: str, provider: TracerProvider
+) -> SpanExporter | None:
     try:
         from azure.monitor.opentelemetry.exporter import AzureMonitorTraceExporter
     except ImportError:
         # The Functions host sets the variable whenever Application Insights is on; a
         # package without the exporter keeps working, without those spans.
-        log.warning("APPLICATIONINSIGHTS_CONNECTION_STRING is set but "
-                    "azure-monitor-opentelemetry-exporter is not installed: no spans go "
-                    "to Azure Monitor (pip install 'paddock[azure]')")
+        log.warning(
+            "APPLICATIONINSIGHTS_CONNECTION_STRING is set but "
+            "azure-monitor-opentelemetry-exporter is not installed: no spans go "
+            "to Azure Monitor (pip install 'paddock[azure]')"
+        )
         return None
     try:
         exporter: SpanExporter = AzureMonitorTraceExporter(
-            connection_string=connection_string, disable_offline_storage=True,
-            tracer_provider=provider)
+            connection_string=connection_string,
+            disable_offline_storage=True,
+            tracer_provider=provider,
+        )
     except ValueError as exc:
-        raise ConfigError(f"APPLICATIONINSIGHTS_CONNECTION_STRING is not valid: {exc}"
-                          ) from exc
+        raise ConfigError(f"APPLICATIONINSIGHTS_CONNECTION_STRING is not valid: {exc}") from exc
     return exporter
 
 

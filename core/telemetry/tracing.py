@@ -86,22 +86,36 @@ class RunTracer:
         return cls(tracer=trace.NoOpTracer())
 
     @contextmanager
-    def _span(self, name: str, *, kind: SpanKind = SpanKind.INTERNAL,
-              context: otel_context.Context | None = None,
-              attributes: Mapping[str, Any] | None = None) -> Iterator[Span]:
+    def _span(
+        self,
+        name: str,
+        *,
+        kind: SpanKind = SpanKind.INTERNAL,
+        context: otel_context.Context | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> Iterator[Span]:
         if isinstance(self.tracer, trace.NoOpTracer):
             yield trace.INVALID_SPAN
             return
-        span = self.tracer.start_span(name, context=context, kind=kind, attributes=attributes,
-                                      record_exception=False, set_status_on_exception=False)
-        with trace.use_span(span, end_on_exit=True, record_exception=False,
-                            set_status_on_exception=False):
+        span = self.tracer.start_span(
+            name,
+            context=context,
+            kind=kind,
+            attributes=attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+        with trace.use_span(
+            span, end_on_exit=True, record_exception=False, set_status_on_exception=False
+        ):
             try:
                 yield span
             except BaseException as exc:
                 message = self.redactor.text(str(exc))
-                span.add_event("exception", {"exception.type": type(exc).__name__,
-                                             "exception.message": message})
+                span.add_event(
+                    "exception",
+                    {"exception.type": type(exc).__name__, "exception.message": message},
+                )
                 span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {message}"))
                 raise
 
@@ -112,52 +126,85 @@ class RunTracer:
         carried a ``traceparent``), else it starts a new trace.
         """
         parent = None if _active() else otel_context.Context()
-        with self._span("run", context=parent, attributes={
-                "paddock.run.id": run.id, "paddock.tenant": run.tenant,
+        with self._span(
+            "run",
+            context=parent,
+            attributes={
+                "paddock.run.id": run.id,
+                "paddock.tenant": run.tenant,
                 "paddock.goal": self.redactor.text(run.goal),
-                "paddock.planner": run.planner, "paddock.cloud": self.cloud}):
+                "paddock.planner": run.planner,
+                "paddock.cloud": self.cloud,
+            },
+        ):
             return current_traceparent()
 
     @contextmanager
     def receive(self, envelope: Any) -> Iterator[Span]:
         """The consumer span of a queue message, child of the span that sent it."""
         parent = context_from(envelope.traceparent)
-        with self._span(f"process {envelope.kind}", kind=SpanKind.CONSUMER,
-                        context=parent or otel_context.Context(), attributes={
-                            "messaging.operation.type": "process",
-                            "messaging.system": _messaging_system(self.cloud),
-                            "messaging.message.id": envelope.id,
-                            "paddock.run.id": envelope.run_id,
-                            "paddock.envelope.sender": envelope.sender or "",
-                            "paddock.envelope.target": envelope.target,
-                            "paddock.envelope.attempt": envelope.attempt,
-                            "paddock.envelope.expected_version": envelope.expected_version,
-                            "paddock.cloud": self.cloud}) as span:
+        with self._span(
+            f"process {envelope.kind}",
+            kind=SpanKind.CONSUMER,
+            context=parent or otel_context.Context(),
+            attributes={
+                "messaging.operation.type": "process",
+                "messaging.system": _messaging_system(self.cloud),
+                "messaging.message.id": envelope.id,
+                "paddock.run.id": envelope.run_id,
+                "paddock.envelope.sender": envelope.sender or "",
+                "paddock.envelope.target": envelope.target,
+                "paddock.envelope.attempt": envelope.attempt,
+                "paddock.envelope.expected_version": envelope.expected_version,
+                "paddock.cloud": self.cloud,
+            },
+        ) as span:
             yield span
 
     @contextmanager
     def advance(self, run: Run) -> Iterator[Span]:
         """One ``advance`` call; under the active span (a queue message), else the run root."""
         parent = None if _active() else context_from(run.traceparent)
-        with self._span("advance", context=parent, attributes={
-                "paddock.run.id": run.id, "paddock.tenant": run.tenant,
-                "paddock.cloud": self.cloud, "paddock.run.version": run.version}) as span:
+        with self._span(
+            "advance",
+            context=parent,
+            attributes={
+                "paddock.run.id": run.id,
+                "paddock.tenant": run.tenant,
+                "paddock.cloud": self.cloud,
+                "paddock.run.version": run.version,
+            },
+        ) as span:
             yield span
 
     @contextmanager
     def step(self, run: Run, index: int, *, resumed: bool = False) -> Iterator[Span]:
-        with self._span("step", attributes={
-                "paddock.run.id": run.id, "paddock.step.index": index,
-                "paddock.step.resumed": resumed, "paddock.cloud": self.cloud}) as span:
+        with self._span(
+            "step",
+            attributes={
+                "paddock.run.id": run.id,
+                "paddock.step.index": index,
+                "paddock.step.resumed": resumed,
+                "paddock.cloud": self.cloud,
+            },
+        ) as span:
             yield span
 
     @contextmanager
     def plan(self, run: Run, planner_label: str) -> Iterator[Span]:
         system = _system(run.planner)
-        with self._span("plan", kind=SpanKind.CLIENT, attributes={
-                "gen_ai.operation.name": "chat", "gen_ai.system": system,
-                "gen_ai.provider.name": system, "paddock.planner": planner_label,
-                "paddock.tenant": run.tenant, "paddock.cloud": self.cloud}) as span:
+        with self._span(
+            "plan",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "gen_ai.operation.name": "chat",
+                "gen_ai.system": system,
+                "gen_ai.provider.name": system,
+                "paddock.planner": planner_label,
+                "paddock.tenant": run.tenant,
+                "paddock.cloud": self.cloud,
+            },
+        ) as span:
             yield span
 
     def planned(self, span: Span, plan: Plan) -> None:
@@ -177,30 +224,37 @@ class RunTracer:
         if not self.record_reasoning:
             return
         if plan.reasoning:
-            span.add_event("gen_ai.reasoning",
-                           {"gen_ai.reasoning.text": self.redactor.text(plan.reasoning)})
+            span.add_event(
+                "gen_ai.reasoning", {"gen_ai.reasoning.text": self.redactor.text(plan.reasoning)}
+            )
         if plan.final_answer is not None:
-            span.add_event("gen_ai.final_answer",
-                           {"text": self.redactor.text(plan.final_answer)})
+            span.add_event("gen_ai.final_answer", {"text": self.redactor.text(plan.final_answer)})
 
     @contextmanager
     def guard(self, tool_name: str) -> Iterator[Span]:
-        with self._span("guard", attributes={"paddock.tool.name": tool_name,
-                                             "paddock.cloud": self.cloud}) as span:
+        with self._span(
+            "guard", attributes={"paddock.tool.name": tool_name, "paddock.cloud": self.cloud}
+        ) as span:
             yield span
 
     def decided(self, span: Span, decision: Decision) -> None:
-        span.set_attributes({"paddock.decision": decision.verdict.value,
-                             "paddock.decision.id": decision.id,
-                             "paddock.rule_ids": list(decision.rule_ids),
-                             "paddock.reasons": [self.redactor.text(r)
-                                                 for r in decision.reasons]})
+        span.set_attributes(
+            {
+                "paddock.decision": decision.verdict.value,
+                "paddock.decision.id": decision.id,
+                "paddock.rule_ids": list(decision.rule_ids),
+                "paddock.reasons": [self.redactor.text(r) for r in decision.reasons],
+            }
+        )
 
     @contextmanager
     def tool(self, tool: Tool, call: CallRecord) -> Iterator[Span]:
         """The HTTP client span of one tool call (standard HTTP attributes, no headers)."""
         parts = urlsplit(tool.base_url)
-        with self._span(f"{tool.method} {tool.name}", kind=SpanKind.CLIENT, attributes={
+        with self._span(
+            f"{tool.method} {tool.name}",
+            kind=SpanKind.CLIENT,
+            attributes={
                 "http.request.method": tool.method,
                 "url.template": tool.path,
                 "server.address": parts.hostname or "",
@@ -212,51 +266,71 @@ class RunTracer:
                 "paddock.call.id": call.call_id,
                 "paddock.cloud": self.cloud,
                 "paddock.call.args": _json(self.redactor.value(call.args)),
-                }) as span:
+            },
+        ) as span:
             yield span
             if call.status_code is not None:
                 span.set_attribute("http.response.status_code", call.status_code)
             if call.error:
                 span.set_status(Status(StatusCode.ERROR, self.redactor.text(call.error)))
             if call.drift:
-                span.add_event("paddock.schema_drift",
-                               {"findings": _json(self.redactor.value(call.drift))})
+                span.add_event(
+                    "paddock.schema_drift", {"findings": _json(self.redactor.value(call.drift))}
+                )
 
     @contextmanager
     def approval(self, run: Run, approval: Approval) -> Iterator[Span]:
         """A human's decision on a pending call, under the run's root span."""
         parent = None if _active() else context_from(run.traceparent)
-        with self._span("approval", context=parent, attributes={
-                "paddock.run.id": run.id, "paddock.approval.id": approval.id,
-                "paddock.tool.name": approval.tool, "paddock.step.index": approval.step_index,
+        with self._span(
+            "approval",
+            context=parent,
+            attributes={
+                "paddock.run.id": run.id,
+                "paddock.approval.id": approval.id,
+                "paddock.tool.name": approval.tool,
+                "paddock.step.index": approval.step_index,
                 "paddock.approval.status": approval.status.value,
                 "paddock.approval.by": self.redactor.text(approval.decided_by or ""),
                 "paddock.rule_ids": list(approval.rule_ids),
-                "paddock.cloud": self.cloud}) as span:
+                "paddock.cloud": self.cloud,
+            },
+        ) as span:
             yield span
 
     @contextmanager
     def checkpoint(self, run: Run) -> Iterator[Span]:
         """A checkpoint; outside any span (a kill) it hangs under the run's root span."""
         parent = None if _active() else context_from(run.traceparent)
-        with self._span("checkpoint", context=parent, attributes={
-                "paddock.run.version": run.version, "paddock.run.status": run.status.value,
-                "paddock.cloud": self.cloud}) as span:
+        with self._span(
+            "checkpoint",
+            context=parent,
+            attributes={
+                "paddock.run.version": run.version,
+                "paddock.run.status": run.status.value,
+                "paddock.cloud": self.cloud,
+            },
+        ) as span:
             yield span
 
     def finished(self, span: Span, run: Run) -> None:
-        span.set_attributes({"paddock.run.status": run.status.value,
-                             "paddock.usage.prompt_tokens": run.usage.prompt_tokens,
-                             "paddock.usage.completion_tokens": run.usage.completion_tokens,
-                             "paddock.usage.cost_usd": run.usage.cost_usd})
+        span.set_attributes(
+            {
+                "paddock.run.status": run.status.value,
+                "paddock.usage.prompt_tokens": run.usage.prompt_tokens,
+                "paddock.usage.completion_tokens": run.usage.completion_tokens,
+                "paddock.usage.cost_usd": run.usage.cost_usd,
+            }
+        )
         if run.reason:
             span.set_attribute("paddock.run.reason", self.redactor.text(run.reason))
 
 
 def note_handoff(target: str, run_id: str) -> None:
     """Mark the active span: the run was handed to ``target``'s queue here."""
-    trace.get_current_span().add_event("paddock.handoff", {"paddock.run.id": run_id,
-                                                           "paddock.handoff.target": target})
+    trace.get_current_span().add_event(
+        "paddock.handoff", {"paddock.run.id": run_id, "paddock.handoff.target": target}
+    )
 
 
 def _system(planner: str) -> str:

@@ -63,8 +63,9 @@ Turn = Reply | Callable[[dict[str, Any]], Reply]
 """A script entry: a reply, or a function of the request body returning one."""
 
 
-def malformed(name: str, raw_arguments: str = '{"oops": ', *,
-              content: str | None = None) -> ToolCallsReply:
+def malformed(
+    name: str, raw_arguments: str = '{"oops": ', *, content: str | None = None
+) -> ToolCallsReply:
     """A tool call whose arguments are not valid JSON."""
     return ToolCallsReply([ToolCall(name, raw_arguments)], content=content)
 
@@ -91,8 +92,9 @@ def completion_tokens(reply: ToolCallsReply | TextReply) -> int:
     return estimate_tokens(text)
 
 
-def completion_body(reply: ToolCallsReply | TextReply, *, model: str,
-                    usage: tuple[int, int]) -> dict[str, Any]:
+def completion_body(
+    reply: ToolCallsReply | TextReply, *, model: str, usage: tuple[int, int]
+) -> dict[str, Any]:
     """A ``chat.completion`` object as OpenAI returns it."""
     message: dict[str, Any] = {"role": "assistant", "refusal": None}
     if isinstance(reply, TextReply):
@@ -101,20 +103,32 @@ def completion_body(reply: ToolCallsReply | TextReply, *, model: str,
     else:
         message["content"] = reply.content
         message["tool_calls"] = [
-            {"id": call.id or next_id("call"), "type": "function",
-             "function": {"name": call.name,
-                          "arguments": call.arguments if isinstance(call.arguments, str)
-                          else json.dumps(call.arguments)}}
-            for call in reply.calls]
+            {
+                "id": call.id or next_id("call"),
+                "type": "function",
+                "function": {
+                    "name": call.name,
+                    "arguments": call.arguments
+                    if isinstance(call.arguments, str)
+                    else json.dumps(call.arguments),
+                },
+            }
+            for call in reply.calls
+        ]
         finish = "tool_calls"
     prompt, completion = usage
     return {
-        "id": next_id("chatcmpl"), "object": "chat.completion", "created": int(time.time()),
-        "model": model, "system_fingerprint": "fp_scripted",
-        "choices": [{"index": 0, "message": message, "finish_reason": finish,
-                     "logprobs": None}],
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                  "total_tokens": prompt + completion},
+        "id": next_id("chatcmpl"),
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": "fp_scripted",
+        "choices": [{"index": 0, "message": message, "finish_reason": finish, "logprobs": None}],
+        "usage": {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        },
     }
 
 
@@ -127,5 +141,7 @@ def retry_headers(seconds: float | None) -> dict[str, str]:
     if seconds is None:
         return {}
     seconds = max(0.0, seconds)
-    return {"retry-after": str(math.ceil(seconds)),
-            "retry-after-ms": str(math.ceil(seconds * 1000))}
+    return {
+        "retry-after": str(math.ceil(seconds)),
+        "retry-after-ms": str(math.ceil(seconds * 1000)),
+    }

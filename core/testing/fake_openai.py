@@ -133,11 +133,19 @@ class ScriptedOpenAI:
     ``azure_endpoint`` for ``AzureOpenAI``), or mount ``app`` elsewhere.
     """
 
-    def __init__(self, script: Sequence[Turn] = (), *, default: Turn | None = None,
-                 api_key: str | None = None, rpm_limit: int | None = None,
-                 tpm_limit: int | None = None, window_seconds: float = 60.0,
-                 latency_seconds: float = 0.0, model: str | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        script: Sequence[Turn] = (),
+        *,
+        default: Turn | None = None,
+        api_key: str | None = None,
+        rpm_limit: int | None = None,
+        tpm_limit: int | None = None,
+        window_seconds: float = 60.0,
+        latency_seconds: float = 0.0,
+        model: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._script: deque[Turn] = deque(script)
         self._default = default
         self._api_key = api_key
@@ -150,12 +158,17 @@ class ScriptedOpenAI:
         self._lock = threading.Lock()
         self._counters = Counters()
         self.requests: list[RecordedRequest] = []
-        self.app = Starlette(routes=[
-            Route("/v1/chat/completions", self._handle, methods=["POST"]),
-            Route("/chat/completions", self._handle, methods=["POST"]),
-            Route("/openai/deployments/{deployment}/chat/completions", self._handle,
-                  methods=["POST"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._handle, methods=["POST"]),
+                Route("/chat/completions", self._handle, methods=["POST"]),
+                Route(
+                    "/openai/deployments/{deployment}/chat/completions",
+                    self._handle,
+                    methods=["POST"],
+                ),
+            ]
+        )
         self._server: LocalServer | None = None
 
     # -- script and observations --------------------------------------------------------
@@ -211,8 +224,12 @@ class ScriptedOpenAI:
     def __enter__(self) -> ScriptedOpenAI:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # -- the endpoint ---------------------------------------------------------------------
@@ -225,10 +242,16 @@ class ScriptedOpenAI:
             body = None
         response = self._answer(request, body, deployment)
         with self._lock:
-            self.requests.append(RecordedRequest(
-                path=request.url.path, query=dict(request.query_params),
-                headers=dict(request.headers), body=body if isinstance(body, dict) else {},
-                deployment=deployment, status=response.status_code))
+            self.requests.append(
+                RecordedRequest(
+                    path=request.url.path,
+                    query=dict(request.query_params),
+                    headers=dict(request.headers),
+                    body=body if isinstance(body, dict) else {},
+                    deployment=deployment,
+                    status=response.status_code,
+                )
+            )
         if self._latency:
             await asyncio.sleep(self._latency)
         return response
@@ -260,8 +283,10 @@ class ScriptedOpenAI:
 
     def _refuse(self, request: Request, body: Any, deployment: str | None) -> JSONResponse | None:
         if self._api_key is not None:
-            keys = {request.headers.get("authorization", ""), "Bearer "
-                    + request.headers.get("api-key", "")}
+            keys = {
+                request.headers.get("authorization", ""),
+                "Bearer " + request.headers.get("api-key", ""),
+            }
             if f"Bearer {self._api_key}" not in keys:
                 return self._error(401, "Incorrect API key provided", code="invalid_api_key")
         if deployment is not None and not request.query_params.get("api-version"):
@@ -277,31 +302,40 @@ class ScriptedOpenAI:
             if self._rpm is not None:
                 wait = self._window.wait_for_requests(now, self._rpm)
                 if wait is not None:
-                    return self._limited(f"Rate limit reached: {self._rpm} requests per "
-                                         f"{self._window.seconds:g} s", wait)
+                    return self._limited(
+                        f"Rate limit reached: {self._rpm} requests per {self._window.seconds:g} s",
+                        wait,
+                    )
             if self._tpm is not None:
                 if wanted > self._tpm:
-                    return self._limited(f"Request too large: {wanted} tokens, limit "
-                                         f"{self._tpm}", None)
+                    return self._limited(
+                        f"Request too large: {wanted} tokens, limit {self._tpm}", None
+                    )
                 wait = self._window.wait_for_tokens(now, self._tpm, wanted)
                 if wait is not None:
-                    return self._limited(f"Rate limit reached: {self._tpm} tokens per "
-                                         f"{self._window.seconds:g} s", wait)
+                    return self._limited(
+                        f"Rate limit reached: {self._tpm} tokens per {self._window.seconds:g} s",
+                        wait,
+                    )
         return None
 
     def _limited(self, message: str, wait: float | None) -> JSONResponse:
         # Called with the lock held.
         self._counters.throttled += 1
-        return JSONResponse(error_body(message, kind="requests", code="rate_limit_exceeded"),
-                            status_code=429, headers=retry_headers(wait))
+        return JSONResponse(
+            error_body(message, kind="requests", code="rate_limit_exceeded"),
+            status_code=429,
+            headers=retry_headers(wait),
+        )
 
     def _next_reply(self, body: dict[str, Any]) -> Reply | JSONResponse:
         with self._lock:
             turn = self._script.popleft() if self._script else self._default
             served = self._counters.completions
         if turn is None:
-            return self._error(400, f"ScriptedOpenAI: the script is exhausted after "
-                                    f"{served} completions")
+            return self._error(
+                400, f"ScriptedOpenAI: the script is exhausted after {served} completions"
+            )
         if not callable(turn):
             return turn
         try:
@@ -309,12 +343,21 @@ class ScriptedOpenAI:
         except Exception as exc:  # a broken test callable must show up, not hang the client
             return self._error(500, f"ScriptedOpenAI: the scripted callable raised {exc!r}")
 
-    def _error(self, status: int, message: str, *, retry_after: float | None = None,
-               code: str | None = None) -> JSONResponse:
+    def _error(
+        self,
+        status: int,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        code: str | None = None,
+    ) -> JSONResponse:
         with self._lock:
             self._counters.errors += 1
         kind = "server_error" if status >= 500 else "invalid_request_error"
         if status == 429:
             kind, code = "requests", code or "rate_limit_exceeded"
-        return JSONResponse(error_body(message, kind=kind, code=code), status_code=status,
-                            headers=retry_headers(retry_after))
+        return JSONResponse(
+            error_body(message, kind=kind, code=code),
+            status_code=status,
+            headers=retry_headers(retry_after),
+        )

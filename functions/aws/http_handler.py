@@ -35,11 +35,14 @@ def to_api_request(app: APIGatewayHttpResolver) -> ApiRequest:
     event = app.current_event
     raw = event.body or ""
     body = base64.b64decode(raw) if event.is_base64_encoded else raw.encode()
-    return ApiRequest(method=event.http_method.upper(), path=event.path,
-                      query=dict(parse_qsl(event.raw_query_string or "",
-                                           keep_blank_values=True)),
-                      headers=dict(event.headers or {}), body=body,
-                      request_id=event.request_context.request_id)
+    return ApiRequest(
+        method=event.http_method.upper(),
+        path=event.path,
+        query=dict(parse_qsl(event.raw_query_string or "", keep_blank_values=True)),
+        headers=dict(event.headers or {}),
+        body=body,
+        request_id=event.request_context.request_id,
+    )
 
 
 def make_handler(api: RequestHandler) -> LambdaHandler:
@@ -51,9 +54,12 @@ def make_handler(api: RequestHandler) -> LambdaHandler:
         request = to_api_request(app)
         response = api.handle(request)
         _count(response.status)
-        return Response(status_code=response.status,
-                        content_type=response.headers.get("content-type"),
-                        body=response.body.decode(), headers=response.headers)
+        return Response(
+            status_code=response.status,
+            content_type=response.headers.get("content-type"),
+            body=response.body.decode(),
+            headers=response.headers,
+        )
 
     for op in OPERATIONS:
         rule = op.path.replace("{", "<").replace("}", ">")

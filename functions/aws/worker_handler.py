@@ -37,15 +37,17 @@ def make_handler(worker: MessageHandler) -> LambdaHandler:
     def record_handler(record: SQSRecord) -> str:
         logger.append_keys(message_id=record.message_id)
         outcome = worker.process_body(record.body)
-        metrics.add_metric(name=f"Envelopes_{outcome.outcome.value}", unit=MetricUnit.Count,
-                           value=1)
+        metrics.add_metric(
+            name=f"Envelopes_{outcome.outcome.value}", unit=MetricUnit.Count, value=1
+        )
         return outcome.outcome.value
 
     @logger.inject_lambda_context
     @metrics.log_metrics(raise_on_empty_metrics=False)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         response: dict[str, Any] = process_partial_response(
-            event=event, record_handler=record_handler, processor=processor, context=context)
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
         failed = len(response.get("batchItemFailures", []))
         metrics.add_metric(name="FailedRecords", unit=MetricUnit.Count, value=failed)
         return response

@@ -26,9 +26,14 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 def to_api_request(req: func.HttpRequest, invocation_id: str | None = None) -> ApiRequest:
     """A Functions HTTP request as a core request."""
-    return ApiRequest(method=req.method.upper(), path=urlsplit(req.url).path or "/",
-                      query=dict(req.params), headers=dict(req.headers),
-                      body=req.get_body() or b"", request_id=invocation_id)
+    return ApiRequest(
+        method=req.method.upper(),
+        path=urlsplit(req.url).path or "/",
+        query=dict(req.params),
+        headers=dict(req.headers),
+        body=req.get_body() or b"",
+        request_id=invocation_id,
+    )
 
 
 def make_app(api: RequestHandler, worker: MessageHandler) -> func.FunctionApp:
@@ -37,9 +42,12 @@ def make_app(api: RequestHandler, worker: MessageHandler) -> func.FunctionApp:
 
     def serve(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
         response = api.handle(to_api_request(req, getattr(context, "invocation_id", None)))
-        return func.HttpResponse(body=response.body, status_code=response.status,
-                                 headers=response.headers,
-                                 mimetype=response.headers.get("content-type"))
+        return func.HttpResponse(
+            body=response.body,
+            status_code=response.status,
+            headers=response.headers,
+            mimetype=response.headers.get("content-type"),
+        )
 
     for op in OPERATIONS:
         _http_function(app, op.operation_id, op.path.lstrip("/"), [op.method], serve)
@@ -55,8 +63,13 @@ def make_app(api: RequestHandler, worker: MessageHandler) -> func.FunctionApp:
     return app
 
 
-def _http_function(app: func.FunctionApp, name: str, route: str, methods: list[str],
-                   serve: Callable[[func.HttpRequest, func.Context], func.HttpResponse]) -> None:
+def _http_function(
+    app: func.FunctionApp,
+    name: str,
+    route: str,
+    methods: list[str],
+    serve: Callable[[func.HttpRequest, func.Context], func.HttpResponse],
+) -> None:
     def trigger(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
         return serve(req, context)
 

@@ -35,12 +35,16 @@ def base_env(cfg: InfraConfig, data: AwsData, names: AwsNames) -> dict[str, pulu
     """Variables both functions read (names as in core/config.py)."""
     env: dict[str, pulumi.Input[str]] = {
         **cfg.extra_env,
-        "PADDOCK_CLOUD": "aws", "PADDOCK_STORE": "dynamodb",
-        "PADDOCK_DYNAMODB_TABLE": data.table.name, "PADDOCK_PAYLOAD_BUCKET": data.bucket.bucket,
+        "PADDOCK_CLOUD": "aws",
+        "PADDOCK_STORE": "dynamodb",
+        "PADDOCK_DYNAMODB_TABLE": data.table.name,
+        "PADDOCK_PAYLOAD_BUCKET": data.bucket.bucket,
         "PADDOCK_SQS_QUEUE_URL": data.queue.url,
-        "PADDOCK_AUTH_ISSUER": cfg.auth.issuer, "PADDOCK_AUTH_AUDIENCE": cfg.auth.audience,
+        "PADDOCK_AUTH_ISSUER": cfg.auth.issuer,
+        "PADDOCK_AUTH_AUDIENCE": cfg.auth.audience,
         "PADDOCK_LLM": cfg.llm.provider,
-        "POWERTOOLS_SERVICE_NAME": cfg.prefix, "POWERTOOLS_METRICS_NAMESPACE": "Paddock",
+        "POWERTOOLS_SERVICE_NAME": cfg.prefix,
+        "POWERTOOLS_METRICS_NAMESPACE": "Paddock",
         "OTEL_SERVICE_NAME": names.base,
     }
     if cfg.auth.jwks_url:
@@ -51,12 +55,16 @@ def base_env(cfg: InfraConfig, data: AwsData, names: AwsNames) -> dict[str, pulu
     return env
 
 
-def worker_env(cfg: InfraConfig, base: Env, tools_role: aws.iam.Role,
-               azure: AzurePeer | None, names: AwsNames) -> dict[str, pulumi.Input[str]]:
+def worker_env(
+    cfg: InfraConfig, base: Env, tools_role: aws.iam.Role, azure: AzurePeer | None, names: AwsNames
+) -> dict[str, pulumi.Input[str]]:
     """The worker also plans (LLM settings and key), assumes the tools role, reads tool
     secrets, mints capability tokens, hands off."""
-    env: dict[str, pulumi.Input[str]] = {**base, **cfg.llm.plain_env(),
-                                         "PADDOCK_AWS_ROLE_ARN": tools_role.arn}
+    env: dict[str, pulumi.Input[str]] = {
+        **base,
+        **cfg.llm.plain_env(),
+        "PADDOCK_AWS_ROLE_ARN": tools_role.arn,
+    }
     if cfg.llm.api_key is not None:
         env[cfg.llm.api_key_env] = pulumi.Output.secret(cfg.llm.api_key)
     if cfg.tool_secrets:
@@ -65,110 +73,205 @@ def worker_env(cfg: InfraConfig, base: Env, tools_role: aws.iam.Role,
         env["PADDOCK_CAPABILITY_KEY"] = pulumi.Output.secret(cfg.capability_key)
         env["PADDOCK_CAPABILITY_KEY_ID"] = cfg.capability_key_id
     if azure is not None:
-        env.update({
-            "PADDOCK_ENTRA_CLIENT_ID": azure.entra_client_id,
-            "PADDOCK_ENTRA_TENANT_ID": azure.tenant_id,
-            "PADDOCK_QUEUE_ENDPOINT": azure.queue_endpoint, "PADDOCK_QUEUE_NAME": azure.queue_name,
-            "PADDOCK_TABLE_ENDPOINT": azure.table_endpoint, "PADDOCK_TABLE_NAME": azure.table_name,
-            "PADDOCK_BLOB_ENDPOINT": azure.blob_endpoint,
-            "PADDOCK_BLOB_CONTAINER": azure.blob_container,
-        })
+        env.update(
+            {
+                "PADDOCK_ENTRA_CLIENT_ID": azure.entra_client_id,
+                "PADDOCK_ENTRA_TENANT_ID": azure.tenant_id,
+                "PADDOCK_QUEUE_ENDPOINT": azure.queue_endpoint,
+                "PADDOCK_QUEUE_NAME": azure.queue_name,
+                "PADDOCK_TABLE_ENDPOINT": azure.table_endpoint,
+                "PADDOCK_TABLE_NAME": azure.table_name,
+                "PADDOCK_BLOB_ENDPOINT": azure.blob_endpoint,
+                "PADDOCK_BLOB_CONTAINER": azure.blob_container,
+            }
+        )
     return env
 
 
-def build_compute(cfg: InfraConfig, names: AwsNames, data: AwsData, parent: pulumi.Resource,
-                  *, azure: AzurePeer | None) -> AwsCompute:
+def build_compute(
+    cfg: InfraConfig,
+    names: AwsNames,
+    data: AwsData,
+    parent: pulumi.Resource,
+    *,
+    azure: AzurePeer | None,
+) -> AwsCompute:
     opts = pulumi.ResourceOptions(parent=parent)
     trust = json.dumps(policies.lambda_trust())
-    http_role = aws.iam.Role(f"{names.base}-http-role", name=names.http_function,
-                             assume_role_policy=trust, opts=opts)
-    worker_role = aws.iam.Role(f"{names.base}-worker-role", name=names.worker_function,
-                               assume_role_policy=trust, opts=opts)
+    http_role = aws.iam.Role(
+        f"{names.base}-http-role", name=names.http_function, assume_role_policy=trust, opts=opts
+    )
+    worker_role = aws.iam.Role(
+        f"{names.base}-worker-role", name=names.worker_function, assume_role_policy=trust, opts=opts
+    )
     tools_role = _tools_role(cfg, names, worker_role, opts)
     http_logs = _log_group(cfg, names.http_function, opts)
     worker_logs = _log_group(cfg, names.worker_function, opts)
     store = _store_arns(data)
     http_policy = aws.iam.RolePolicy(
-        f"{names.base}-http-policy", role=http_role.id,
+        f"{names.base}-http-policy",
+        role=http_role.id,
         policy=pulumi.Output.all(store, data.queue.arn, http_logs.arn).apply(
-            lambda a: json.dumps(policies.http_function_policy(
-                a[0], queue_arn=a[1], log_group_arn=a[2], xray=cfg.aws.xray))),
-        opts=pulumi.ResourceOptions(parent=http_role))
+            lambda a: json.dumps(
+                policies.http_function_policy(
+                    a[0], queue_arn=a[1], log_group_arn=a[2], xray=cfg.aws.xray
+                )
+            )
+        ),
+        opts=pulumi.ResourceOptions(parent=http_role),
+    )
     secrets_arn = names.secrets_arn_pattern if cfg.tool_secrets else None
     worker_policy = aws.iam.RolePolicy(
-        f"{names.base}-worker-policy", role=worker_role.id,
-        policy=pulumi.Output.all(store, data.queue.arn, worker_logs.arn, tools_role.arn,
-                                 secrets_arn).apply(
-            lambda a: json.dumps(policies.worker_function_policy(
-                a[0], queue_arn=a[1], log_group_arn=a[2], tools_role_arn=a[3],
-                federate_to_entra=azure is not None, secrets_arn_pattern=a[4],
-                xray=cfg.aws.xray))),
-        opts=pulumi.ResourceOptions(parent=worker_role))
+        f"{names.base}-worker-policy",
+        role=worker_role.id,
+        policy=pulumi.Output.all(
+            store, data.queue.arn, worker_logs.arn, tools_role.arn, secrets_arn
+        ).apply(
+            lambda a: json.dumps(
+                policies.worker_function_policy(
+                    a[0],
+                    queue_arn=a[1],
+                    log_group_arn=a[2],
+                    tools_role_arn=a[3],
+                    federate_to_entra=azure is not None,
+                    secrets_arn_pattern=a[4],
+                    xray=cfg.aws.xray,
+                )
+            )
+        ),
+        opts=pulumi.ResourceOptions(parent=worker_role),
+    )
     env = base_env(cfg, data, names)
-    http = _function(cfg, names.http_function, HTTP_HANDLER, http_role, http_logs, env,
-                     timeout=cfg.aws.http_timeout, memory=cfg.aws.http_memory,
-                     reserved=cfg.aws.http_reserved_concurrency,
-                     depends_on=[http_policy], opts=opts)
-    worker = _function(cfg, names.worker_function, WORKER_HANDLER, worker_role, worker_logs,
-                       worker_env(cfg, env, tools_role, azure, names),
-                       timeout=cfg.aws.worker_timeout, memory=cfg.aws.worker_memory,
-                       reserved=cfg.aws.worker_reserved_concurrency,
-                       depends_on=[worker_policy], opts=opts)
+    http = _function(
+        cfg,
+        names.http_function,
+        HTTP_HANDLER,
+        http_role,
+        http_logs,
+        env,
+        timeout=cfg.aws.http_timeout,
+        memory=cfg.aws.http_memory,
+        reserved=cfg.aws.http_reserved_concurrency,
+        depends_on=[http_policy],
+        opts=opts,
+    )
+    worker = _function(
+        cfg,
+        names.worker_function,
+        WORKER_HANDLER,
+        worker_role,
+        worker_logs,
+        worker_env(cfg, env, tools_role, azure, names),
+        timeout=cfg.aws.worker_timeout,
+        memory=cfg.aws.worker_memory,
+        reserved=cfg.aws.worker_reserved_concurrency,
+        depends_on=[worker_policy],
+        opts=opts,
+    )
     _event_source(cfg, names, data, worker, worker_policy)
-    return AwsCompute(http=http, worker=worker, http_role=http_role, worker_role=worker_role,
-                      tools_role=tools_role)
+    return AwsCompute(
+        http=http,
+        worker=worker,
+        http_role=http_role,
+        worker_role=worker_role,
+        tools_role=tools_role,
+    )
 
 
 def _store_arns(data: AwsData) -> pulumi.Output[policies.StoreArns]:
     return pulumi.Output.all(data.table.arn, data.index_arns(), data.payload_objects_arn).apply(
-        lambda a: policies.StoreArns(table=a[0], indexes=tuple(a[1]), payload_objects=a[2]))
+        lambda a: policies.StoreArns(table=a[0], indexes=tuple(a[1]), payload_objects=a[2])
+    )
 
 
-def _tools_role(cfg: InfraConfig, names: AwsNames, worker_role: aws.iam.Role,
-                opts: pulumi.ResourceOptions) -> aws.iam.Role:
+def _tools_role(
+    cfg: InfraConfig, names: AwsNames, worker_role: aws.iam.Role, opts: pulumi.ResourceOptions
+) -> aws.iam.Role:
     # Short sessions: the executor asks for credentials per call, with a session policy.
     role = aws.iam.Role(
-        f"{names.base}-tools-role", name=names.tools_role, max_session_duration=3600,
+        f"{names.base}-tools-role",
+        name=names.tools_role,
+        max_session_duration=3600,
         assume_role_policy=worker_role.arn.apply(
-            lambda arn: json.dumps(policies.tools_role_trust(arn))),
-        opts=opts)
+            lambda arn: json.dumps(policies.tools_role_trust(arn))
+        ),
+        opts=opts,
+    )
     grants = policies.tool_grants_policy(cfg.aws.tool_grants)
     if grants is not None:
-        aws.iam.RolePolicy(f"{names.base}-tools-policy", role=role.id, policy=json.dumps(grants),
-                           opts=pulumi.ResourceOptions(parent=role))
+        aws.iam.RolePolicy(
+            f"{names.base}-tools-policy",
+            role=role.id,
+            policy=json.dumps(grants),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
     return role
 
 
-def _log_group(cfg: InfraConfig, function_name: str,
-               opts: pulumi.ResourceOptions) -> aws.cloudwatch.LogGroup:
-    return aws.cloudwatch.LogGroup(f"{function_name}-logs", name=f"/aws/lambda/{function_name}",
-                                   retention_in_days=cfg.log_retention_days, opts=opts)
+def _log_group(
+    cfg: InfraConfig, function_name: str, opts: pulumi.ResourceOptions
+) -> aws.cloudwatch.LogGroup:
+    return aws.cloudwatch.LogGroup(
+        f"{function_name}-logs",
+        name=f"/aws/lambda/{function_name}",
+        retention_in_days=cfg.log_retention_days,
+        opts=opts,
+    )
 
 
-def _function(cfg: InfraConfig, name: str, handler: str, role: aws.iam.Role,
-              logs: aws.cloudwatch.LogGroup, env: Env, *, timeout: int, memory: int,
-              reserved: int, depends_on: list[pulumi.Resource],
-              opts: pulumi.ResourceOptions) -> aws.lambda_.Function:
+def _function(
+    cfg: InfraConfig,
+    name: str,
+    handler: str,
+    role: aws.iam.Role,
+    logs: aws.cloudwatch.LogGroup,
+    env: Env,
+    *,
+    timeout: int,
+    memory: int,
+    reserved: int,
+    depends_on: list[pulumi.Resource],
+    opts: pulumi.ResourceOptions,
+) -> aws.lambda_.Function:
     return aws.lambda_.Function(
-        name, name=name, role=role.arn, handler=handler, runtime=RUNTIME,
-        architectures=[ARCHITECTURE], code=pulumi.FileArchive(cfg.aws.lambda_package),
-        timeout=timeout, memory_size=memory, reserved_concurrent_executions=reserved,
+        name,
+        name=name,
+        role=role.arn,
+        handler=handler,
+        runtime=RUNTIME,
+        architectures=[ARCHITECTURE],
+        code=pulumi.FileArchive(cfg.aws.lambda_package),
+        timeout=timeout,
+        memory_size=memory,
+        reserved_concurrent_executions=reserved,
         environment={"variables": dict(env)},
         tracing_config={"mode": "Active" if cfg.aws.xray else "PassThrough"},
         logging_config={"log_format": "JSON", "log_group": logs.name},
         opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[logs, *depends_on])))
+            opts, pulumi.ResourceOptions(depends_on=[logs, *depends_on])
+        ),
+    )
 
 
-def _event_source(cfg: InfraConfig, names: AwsNames, data: AwsData,
-                  worker: aws.lambda_.Function, policy: aws.iam.RolePolicy) -> None:
+def _event_source(
+    cfg: InfraConfig,
+    names: AwsNames,
+    data: AwsData,
+    worker: aws.lambda_.Function,
+    policy: aws.iam.RolePolicy,
+) -> None:
     reserved = cfg.aws.worker_reserved_concurrency
     # The ESM's maximum concurrency (>= 2) stays within the reservation so that SQS never
     # pushes into throttles; the reservation is the fan-out guard.
     scaling: aws.lambda_.EventSourceMappingScalingConfigArgsDict | None = (
-        {"maximum_concurrency": reserved} if reserved >= 2 else None)
+        {"maximum_concurrency": reserved} if reserved >= 2 else None
+    )
     aws.lambda_.EventSourceMapping(
-        f"{names.worker_function}-sqs", event_source_arn=data.queue.arn,
-        function_name=worker.arn, batch_size=cfg.aws.worker_batch_size,
-        function_response_types=["ReportBatchItemFailures"], scaling_config=scaling,
-        opts=pulumi.ResourceOptions(parent=worker, depends_on=[policy]))
+        f"{names.worker_function}-sqs",
+        event_source_arn=data.queue.arn,
+        function_name=worker.arn,
+        batch_size=cfg.aws.worker_batch_size,
+        function_response_types=["ReportBatchItemFailures"],
+        scaling_config=scaling,
+        opts=pulumi.ResourceOptions(parent=worker, depends_on=[policy]),
+    )

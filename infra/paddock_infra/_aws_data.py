@@ -48,17 +48,22 @@ def build_data(cfg: InfraConfig, names: AwsNames, parent: pulumi.Resource) -> Aw
 
 def _table(names: AwsNames, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table:
     return aws.dynamodb.Table(
-        names.table, name=names.table, billing_mode="PAY_PER_REQUEST",
-        hash_key="PK", range_key="SK",
+        names.table,
+        name=names.table,
+        billing_mode="PAY_PER_REQUEST",
+        hash_key="PK",
+        range_key="SK",
         attributes=[{"name": n, "type": "S"} for n in _KEY_ATTRIBUTES],
         global_secondary_indexes=[
             {"name": index, "hash_key": pk, "range_key": "LSK", "projection_type": "ALL"}
-            for index, pk in _INDEXES],
+            for index, pk in _INDEXES
+        ],
         point_in_time_recovery={"enabled": True},
         ttl={"attribute_name": TTL_ATTRIBUTE, "enabled": True},
         server_side_encryption={"enabled": True},
         deletion_protection_enabled=False,
-        opts=opts)
+        opts=opts,
+    )
 
 
 def _bucket(cfg: InfraConfig, names: AwsNames, opts: pulumi.ResourceOptions) -> aws.s3.Bucket:
@@ -66,69 +71,127 @@ def _bucket(cfg: InfraConfig, names: AwsNames, opts: pulumi.ResourceOptions) -> 
     bucket = aws.s3.Bucket(name, bucket=names.bucket, force_destroy=False, opts=opts)
     child = pulumi.ResourceOptions(parent=bucket)
     aws.s3.BucketPublicAccessBlock(
-        f"{name}-public-access", bucket=bucket.id, block_public_acls=True,
-        block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
-        opts=child)
+        f"{name}-public-access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
     aws.s3.BucketOwnershipControls(
-        f"{name}-ownership", bucket=bucket.id,
-        rule={"object_ownership": "BucketOwnerEnforced"}, opts=child)
+        f"{name}-ownership",
+        bucket=bucket.id,
+        rule={"object_ownership": "BucketOwnerEnforced"},
+        opts=child,
+    )
     aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-sse", bucket=bucket.id,
-        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
-                "bucket_key_enabled": True}], opts=child)
+        f"{name}-sse",
+        bucket=bucket.id,
+        rules=[
+            {
+                "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
+                "bucket_key_enabled": True,
+            }
+        ],
+        opts=child,
+    )
     aws.s3.BucketLifecycleConfiguration(
-        f"{name}-lifecycle", bucket=bucket.id,
-        rules=[{"id": "expire-run-payloads", "status": "Enabled",
+        f"{name}-lifecycle",
+        bucket=bucket.id,
+        rules=[
+            {
+                "id": "expire-run-payloads",
+                "status": "Enabled",
                 "filter": {"prefix": PAYLOAD_PREFIX},
                 "expiration": {"days": cfg.aws.payload_expiration_days},
-                "abort_incomplete_multipart_upload": {"days_after_initiation": 1}}],
-        opts=child)
+                "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+            }
+        ],
+        opts=child,
+    )
     aws.s3.BucketPolicy(
-        f"{name}-tls-only", bucket=bucket.id,
-        policy=pulumi.Output.all(bucket.arn).apply(lambda a: json.dumps(
-            policies.deny_insecure_transport("s3", [a[0], f"{a[0]}/*"]))),
-        opts=child)
+        f"{name}-tls-only",
+        bucket=bucket.id,
+        policy=pulumi.Output.all(bucket.arn).apply(
+            lambda a: json.dumps(policies.deny_insecure_transport("s3", [a[0], f"{a[0]}/*"]))
+        ),
+        opts=child,
+    )
     return bucket
 
 
-def _queues(cfg: InfraConfig, names: AwsNames,
-            opts: pulumi.ResourceOptions) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
-    dlq = aws.sqs.Queue(names.dlq, name=names.dlq, sqs_managed_sse_enabled=True,
-                        message_retention_seconds=14 * 24 * 3600, opts=opts)
+def _queues(
+    cfg: InfraConfig, names: AwsNames, opts: pulumi.ResourceOptions
+) -> tuple[aws.sqs.Queue, aws.sqs.Queue]:
+    dlq = aws.sqs.Queue(
+        names.dlq,
+        name=names.dlq,
+        sqs_managed_sse_enabled=True,
+        message_retention_seconds=14 * 24 * 3600,
+        opts=opts,
+    )
     # AWS advises a visibility timeout of six times the function timeout for SQS triggers.
     visibility = min(6 * cfg.aws.worker_timeout, 12 * 3600)
     queue = aws.sqs.Queue(
-        names.queue, name=names.queue, sqs_managed_sse_enabled=True,
-        visibility_timeout_seconds=visibility, message_retention_seconds=4 * 24 * 3600,
-        redrive_policy=dlq.arn.apply(lambda arn: json.dumps(
-            {"deadLetterTargetArn": arn, "maxReceiveCount": cfg.aws.max_receive_count})),
-        opts=opts)
+        names.queue,
+        name=names.queue,
+        sqs_managed_sse_enabled=True,
+        visibility_timeout_seconds=visibility,
+        message_retention_seconds=4 * 24 * 3600,
+        redrive_policy=dlq.arn.apply(
+            lambda arn: json.dumps(
+                {"deadLetterTargetArn": arn, "maxReceiveCount": cfg.aws.max_receive_count}
+            )
+        ),
+        opts=opts,
+    )
     aws.sqs.RedriveAllowPolicy(
-        f"{names.dlq}-redrive-allow", queue_url=dlq.url,
-        redrive_allow_policy=queue.arn.apply(lambda arn: json.dumps(
-            {"redrivePermission": "byQueue", "sourceQueueArns": [arn]})),
-        opts=pulumi.ResourceOptions(parent=dlq))
+        f"{names.dlq}-redrive-allow",
+        queue_url=dlq.url,
+        redrive_allow_policy=queue.arn.apply(
+            lambda arn: json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [arn]})
+        ),
+        opts=pulumi.ResourceOptions(parent=dlq),
+    )
     for q, label in ((queue, names.queue), (dlq, names.dlq)):
         aws.sqs.QueuePolicy(
-            f"{label}-tls-only", queue_url=q.url,
-            policy=q.arn.apply(lambda arn: json.dumps(
-                policies.deny_insecure_transport("sqs", [arn]))),
-            opts=pulumi.ResourceOptions(parent=q))
+            f"{label}-tls-only",
+            queue_url=q.url,
+            policy=q.arn.apply(
+                lambda arn: json.dumps(policies.deny_insecure_transport("sqs", [arn]))
+            ),
+            opts=pulumi.ResourceOptions(parent=q),
+        )
     return dlq, queue
 
 
-def _dlq_alarm(cfg: InfraConfig, names: AwsNames, dlq: aws.sqs.Queue,
-               opts: pulumi.ResourceOptions) -> aws.sns.Topic:
+def _dlq_alarm(
+    cfg: InfraConfig, names: AwsNames, dlq: aws.sqs.Queue, opts: pulumi.ResourceOptions
+) -> aws.sns.Topic:
     topic = aws.sns.Topic(f"{names.base}-alarms", opts=opts)
     if cfg.aws.alarm_email:
-        aws.sns.TopicSubscription(f"{names.base}-alarms-email", topic=topic.arn,
-                                  protocol="email", endpoint=cfg.aws.alarm_email,
-                                  opts=pulumi.ResourceOptions(parent=topic))
+        aws.sns.TopicSubscription(
+            f"{names.base}-alarms-email",
+            topic=topic.arn,
+            protocol="email",
+            endpoint=cfg.aws.alarm_email,
+            opts=pulumi.ResourceOptions(parent=topic),
+        )
     aws.cloudwatch.MetricAlarm(
-        f"{names.dlq}-depth", alarm_description="Paddock work landed in the dead-letter queue",
-        namespace="AWS/SQS", metric_name="ApproximateNumberOfMessagesVisible",
-        dimensions={"QueueName": dlq.name}, statistic="Maximum", period=60,
-        evaluation_periods=1, threshold=0, comparison_operator="GreaterThanThreshold",
-        treat_missing_data="notBreaching", alarm_actions=[topic.arn], ok_actions=[topic.arn],
-        opts=pulumi.ResourceOptions(parent=dlq))
+        f"{names.dlq}-depth",
+        alarm_description="Paddock work landed in the dead-letter queue",
+        namespace="AWS/SQS",
+        metric_name="ApproximateNumberOfMessagesVisible",
+        dimensions={"QueueName": dlq.name},
+        statistic="Maximum",
+        period=60,
+        evaluation_periods=1,
+        threshold=0,
+        comparison_operator="GreaterThanThreshold",
+        treat_missing_data="notBreaching",
+        alarm_actions=[topic.arn],
+        ok_actions=[topic.arn],
+        opts=pulumi.ResourceOptions(parent=dlq),
+    )
     return topic

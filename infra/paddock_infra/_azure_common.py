@@ -33,28 +33,44 @@ class AzureContext:
 
 
 def role_definition_id(ctx: AzureContext, role: str) -> pulumi.Output[str]:
-    return pulumi.Output.concat("/subscriptions/", ctx.subscription_id,
-                                "/providers/Microsoft.Authorization/roleDefinitions/",
-                                ROLE_IDS[role])
+    return pulumi.Output.concat(
+        "/subscriptions/",
+        ctx.subscription_id,
+        "/providers/Microsoft.Authorization/roleDefinitions/",
+        ROLE_IDS[role],
+    )
 
 
-def assign_role(name: str, ctx: AzureContext, *, role: str, principal_id: pulumi.Input[str],
-                scope: pulumi.Input[str], parent: pulumi.Resource,
-                ) -> azure_native.authorization.RoleAssignment:
+def assign_role(
+    name: str,
+    ctx: AzureContext,
+    *,
+    role: str,
+    principal_id: pulumi.Input[str],
+    scope: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> azure_native.authorization.RoleAssignment:
     """Grant ``role`` to a service principal on exactly one resource (``scope``)."""
     return azure_native.authorization.RoleAssignment(
-        name, principal_id=principal_id, principal_type="ServicePrincipal",
-        role_definition_id=role_definition_id(ctx, role), scope=scope,
-        description=f"paddock: {role}", opts=pulumi.ResourceOptions(parent=parent))
+        name,
+        principal_id=principal_id,
+        principal_type="ServicePrincipal",
+        role_definition_id=role_definition_id(ctx, role),
+        scope=scope,
+        description=f"paddock: {role}",
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
-def global_name(ctx: AzureContext, base: str, kind: str, *, max_len: int,
-                alnum: bool = False) -> pulumi.Output[str]:
+def global_name(
+    ctx: AzureContext, base: str, kind: str, *, max_len: int, alnum: bool = False
+) -> pulumi.Output[str]:
     """A globally unique, deterministic name: readable stem plus a hash of subscription+stem.
 
     Storage accounts, Cosmos accounts, Key Vaults and Function Apps share DNS namespaces with
     every Azure customer; the hash keeps two subscriptions' stacks of the same name apart.
     """
+
     def make(subscription: str) -> str:
         digest = hashlib.sha256(f"{subscription}/{base}/{kind}".encode()).hexdigest()[:8]
         stem, sep = f"{base}-{kind}", "-"

@@ -40,84 +40,162 @@ def build_data(cfg: InfraConfig, ctx: AzureContext, parent: pulumi.Resource) -> 
     base = cfg.base_name
     rg = ctx.resource_group.name
     account = storage.StorageAccount(
-        f"{base}-storage", account_name=global_name(ctx, base, "st", max_len=24, alnum=True),
-        resource_group_name=rg, location=ctx.location, kind="StorageV2",
-        sku={"name": "Standard_LRS"}, allow_shared_key_access=False,
-        default_to_o_auth_authentication=True, allow_blob_public_access=False,
-        minimum_tls_version="TLS1_2", enable_https_traffic_only=True,
-        allow_cross_tenant_replication=False, opts=opts)
+        f"{base}-storage",
+        account_name=global_name(ctx, base, "st", max_len=24, alnum=True),
+        resource_group_name=rg,
+        location=ctx.location,
+        kind="StorageV2",
+        sku={"name": "Standard_LRS"},
+        allow_shared_key_access=False,
+        default_to_o_auth_authentication=True,
+        allow_blob_public_access=False,
+        minimum_tls_version="TLS1_2",
+        enable_https_traffic_only=True,
+        allow_cross_tenant_replication=False,
+        opts=opts,
+    )
     child = pulumi.ResourceOptions(parent=account)
-    work = storage.Queue(f"{base}-work-queue", queue_name=cfg.azure.queue_name,
-                         account_name=account.name, resource_group_name=rg, opts=child)
+    work = storage.Queue(
+        f"{base}-work-queue",
+        queue_name=cfg.azure.queue_name,
+        account_name=account.name,
+        resource_group_name=rg,
+        opts=child,
+    )
     # The Functions host moves a message to "<queue>-poison" after maxDequeueCount attempts.
-    poison = storage.Queue(f"{base}-poison-queue", queue_name=f"{cfg.azure.queue_name}-poison",
-                           account_name=account.name, resource_group_name=rg, opts=child)
-    containers = {name: _container(base, name, account, rg, child)
-                  for name in (*HOST_CONTAINERS, DEPLOYMENT_CONTAINER)}
+    poison = storage.Queue(
+        f"{base}-poison-queue",
+        queue_name=f"{cfg.azure.queue_name}-poison",
+        account_name=account.name,
+        resource_group_name=rg,
+        opts=child,
+    )
+    containers = {
+        name: _container(base, name, account, rg, child)
+        for name in (*HOST_CONTAINERS, DEPLOYMENT_CONTAINER)
+    }
     payloads = _container(base, "payloads", account, rg, child, name=cfg.azure.blob_container)
     _payload_lifecycle(cfg, ctx, account, child)
     if cfg.azure.store == "cosmos":
         cosmos, table_id, endpoint = _cosmos(cfg, ctx, opts)
     else:
         cosmos = None
-        table = storage.Table(f"{base}-runs-table", table_name=cfg.azure.table_name,
-                              account_name=account.name, resource_group_name=rg, opts=child)
+        table = storage.Table(
+            f"{base}-runs-table",
+            table_name=cfg.azure.table_name,
+            account_name=account.name,
+            resource_group_name=rg,
+            opts=child,
+        )
         table_id, endpoint = table.id, account.primary_endpoints.table
-    return AzureData(account=account, work_queue=work, poison_queue=poison, payloads=payloads,
-                     containers=containers, table_id=table_id, table_endpoint=endpoint,
-                     cosmos=cosmos)
+    return AzureData(
+        account=account,
+        work_queue=work,
+        poison_queue=poison,
+        payloads=payloads,
+        containers=containers,
+        table_id=table_id,
+        table_endpoint=endpoint,
+        cosmos=cosmos,
+    )
 
 
-def _container(base: str, label: str, account: storage.StorageAccount, rg: pulumi.Input[str],
-               opts: pulumi.ResourceOptions, *, name: str | None = None,
-               ) -> storage.BlobContainer:
-    return storage.BlobContainer(f"{base}-{label}", container_name=name or label,
-                                 public_access=storage.PublicAccess.NONE,
-                                 account_name=account.name, resource_group_name=rg, opts=opts)
+def _container(
+    base: str,
+    label: str,
+    account: storage.StorageAccount,
+    rg: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+    *,
+    name: str | None = None,
+) -> storage.BlobContainer:
+    return storage.BlobContainer(
+        f"{base}-{label}",
+        container_name=name or label,
+        public_access=storage.PublicAccess.NONE,
+        account_name=account.name,
+        resource_group_name=rg,
+        opts=opts,
+    )
 
 
-def _payload_lifecycle(cfg: InfraConfig, ctx: AzureContext, account: storage.StorageAccount,
-                       opts: pulumi.ResourceOptions) -> None:
+def _payload_lifecycle(
+    cfg: InfraConfig,
+    ctx: AzureContext,
+    account: storage.StorageAccount,
+    opts: pulumi.ResourceOptions,
+) -> None:
     storage.ManagementPolicy(
-        f"{cfg.base_name}-payload-lifecycle", account_name=account.name,
+        f"{cfg.base_name}-payload-lifecycle",
+        account_name=account.name,
         resource_group_name=ctx.resource_group.name,
         management_policy_name="default",
-        policy={"rules": [{
-            "name": "expire-run-payloads", "enabled": True, "type": "Lifecycle",
-            "definition": {
-                "filters": {"blob_types": ["blockBlob"],
-                            "prefix_match": [f"{cfg.azure.blob_container}/{PAYLOAD_PREFIX}"]},
-                "actions": {"base_blob": {"delete": {
-                    "days_after_modification_greater_than": cfg.azure.payload_expiration_days}}},
-            }}]},
-        opts=opts)
+        policy={
+            "rules": [
+                {
+                    "name": "expire-run-payloads",
+                    "enabled": True,
+                    "type": "Lifecycle",
+                    "definition": {
+                        "filters": {
+                            "blob_types": ["blockBlob"],
+                            "prefix_match": [f"{cfg.azure.blob_container}/{PAYLOAD_PREFIX}"],
+                        },
+                        "actions": {
+                            "base_blob": {
+                                "delete": {
+                                    "days_after_modification_greater_than": (
+                                        cfg.azure.payload_expiration_days
+                                    )
+                                }
+                            }
+                        },
+                    },
+                }
+            ]
+        },
+        opts=opts,
+    )
 
 
-def _cosmos(cfg: InfraConfig, ctx: AzureContext, opts: pulumi.ResourceOptions,
-            ) -> tuple[cosmosdb.DatabaseAccount, pulumi.Output[str], pulumi.Output[str]]:
+def _cosmos(
+    cfg: InfraConfig,
+    ctx: AzureContext,
+    opts: pulumi.ResourceOptions,
+) -> tuple[cosmosdb.DatabaseAccount, pulumi.Output[str], pulumi.Output[str]]:
     base = cfg.base_name
     capabilities: list[cosmosdb.CapabilityArgsDict] = [{"name": "EnableTable"}]
     if cfg.azure.cosmos_serverless:
         capabilities.append({"name": "EnableServerless"})
     account = cosmosdb.DatabaseAccount(
-        f"{base}-cosmos", account_name=global_name(ctx, base, "cosmos", max_len=44),
-        resource_group_name=ctx.resource_group.name, location=ctx.location,
+        f"{base}-cosmos",
+        account_name=global_name(ctx, base, "cosmos", max_len=44),
+        resource_group_name=ctx.resource_group.name,
+        location=ctx.location,
         kind="GlobalDocumentDB",
         database_account_offer_type=cosmosdb.DatabaseAccountOfferType.STANDARD,
         locations=[cosmosdb.LocationArgsDict(location_name=ctx.location, failover_priority=0)],
         capabilities=capabilities,
         consistency_policy=cosmosdb.ConsistencyPolicyArgsDict(
-            default_consistency_level=cosmosdb.DefaultConsistencyLevel.SESSION),
+            default_consistency_level=cosmosdb.DefaultConsistencyLevel.SESSION
+        ),
         # Keys off: only Entra identities with a data-plane role assignment can read or write.
-        disable_local_auth=True, disable_key_based_metadata_write_access=True,
+        disable_local_auth=True,
+        disable_key_based_metadata_write_access=True,
         minimal_tls_version="Tls12",
         # Point-in-time restore for the last 7 days (free tier of continuous backup).
         backup_policy=cosmosdb.ContinuousModeBackupPolicyArgsDict(
-            type="Continuous", continuous_mode_properties={"tier": "Continuous7Days"}),
-        opts=opts)
+            type="Continuous", continuous_mode_properties={"tier": "Continuous7Days"}
+        ),
+        opts=opts,
+    )
     cosmosdb.TableResourceTable(
-        f"{base}-runs-table", account_name=account.name,
-        resource_group_name=ctx.resource_group.name, table_name=cfg.azure.table_name,
-        resource={"id": cfg.azure.table_name}, opts=pulumi.ResourceOptions(parent=account))
+        f"{base}-runs-table",
+        account_name=account.name,
+        resource_group_name=ctx.resource_group.name,
+        table_name=cfg.azure.table_name,
+        resource={"id": cfg.azure.table_name},
+        opts=pulumi.ResourceOptions(parent=account),
+    )
     endpoint = pulumi.Output.concat("https://", account.name, ".table.cosmos.azure.com:443/")
     return account, account.id, endpoint

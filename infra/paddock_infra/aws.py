@@ -39,9 +39,15 @@ class AwsStack(pulumi.ComponentResource):
     secrets_prefix: str | None
     """Secrets Manager names the worker reads (``paddock:toolSecrets``), or ``None``."""
 
-    def __init__(self, name: str, cfg: InfraConfig, names: AwsNames, *,
-                 azure: AzurePeer | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        cfg: InfraConfig,
+        names: AwsNames,
+        *,
+        azure: AzurePeer | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__("paddock:aws:AwsStack", name, None, opts)
         data = build_data(cfg, names, self)
         compute = build_compute(cfg, names, data, self, azure=azure)
@@ -58,32 +64,56 @@ class AwsStack(pulumi.ComponentResource):
         self.azure_workload_role_arn = None
         if azure is not None:
             self.azure_workload_role_arn = self._azure_workload_role(cfg, names, data, azure)
-        self.register_outputs({
-            "api_url": self.api_url, "queue_name": self.queue_name,
-            "table_name": self.table_name, "bucket_name": self.bucket_name,
-            "worker_role_arn": self.worker_role_arn,
-        })
+        self.register_outputs(
+            {
+                "api_url": self.api_url,
+                "queue_name": self.queue_name,
+                "table_name": self.table_name,
+                "bucket_name": self.bucket_name,
+                "worker_role_arn": self.worker_role_arn,
+            }
+        )
 
-    def _azure_workload_role(self, cfg: InfraConfig, names: AwsNames, data: AwsData,
-                             azure: AzurePeer) -> pulumi.Output[str]:
+    def _azure_workload_role(
+        self, cfg: InfraConfig, names: AwsNames, data: AwsData, azure: AzurePeer
+    ) -> pulumi.Output[str]:
         """OIDC provider for the Entra tenant and the role its Function App identity assumes."""
         issuer = entra_issuer(azure.tenant_id)
         provider = aws.iam.OpenIdConnectProvider(
-            f"{names.base}-entra-oidc", url=issuer, client_id_lists=[azure.token_audience],
-            opts=pulumi.ResourceOptions(parent=self))
+            f"{names.base}-entra-oidc",
+            url=issuer,
+            client_id_lists=[azure.token_audience],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         trust = pulumi.Output.all(provider.arn, issuer, azure.principal_id).apply(
-            lambda a: json.dumps(policies.azure_workload_trust(
-                a[0], a[1].removeprefix("https://"), azure.token_audience, a[2])))
-        role = aws.iam.Role(f"{names.base}-azure-workload-role", name=names.azure_workload_role,
-                            assume_role_policy=trust, max_session_duration=3600,
-                            opts=pulumi.ResourceOptions(parent=self))
+            lambda a: json.dumps(
+                policies.azure_workload_trust(
+                    a[0], a[1].removeprefix("https://"), azure.token_audience, a[2]
+                )
+            )
+        )
+        role = aws.iam.Role(
+            f"{names.base}-azure-workload-role",
+            name=names.azure_workload_role,
+            assume_role_policy=trust,
+            max_session_duration=3600,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
         store = pulumi.Output.all(data.table.arn, data.index_arns(), data.payload_objects_arn)
         aws.iam.RolePolicy(
-            f"{names.base}-azure-workload-policy", role=role.id,
+            f"{names.base}-azure-workload-policy",
+            role=role.id,
             policy=pulumi.Output.all(store, data.queue.arn).apply(
-                lambda a: json.dumps(policies.azure_workload_policy(
-                    policies.StoreArns(table=a[0][0], indexes=tuple(a[0][1]),
-                                       payload_objects=a[0][2]),
-                    queue_arn=a[1], grants=cfg.aws.tool_grants))),
-            opts=pulumi.ResourceOptions(parent=role))
+                lambda a: json.dumps(
+                    policies.azure_workload_policy(
+                        policies.StoreArns(
+                            table=a[0][0], indexes=tuple(a[0][1]), payload_objects=a[0][2]
+                        ),
+                        queue_arn=a[1],
+                        grants=cfg.aws.tool_grants,
+                    )
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
         return role.arn

@@ -39,17 +39,30 @@ class AzureStack(pulumi.ComponentResource):
     key_vault_name: pulumi.Output[str] | None
     key_vault_url: pulumi.Output[str] | None
 
-    def __init__(self, name: str, cfg: InfraConfig, *, aws: AwsPeer | None = None,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        cfg: InfraConfig,
+        *,
+        aws: AwsPeer | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
         super().__init__("paddock:azure:AzureStack", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOutputOptions(parent=self)
         client = azure_native.authorization.get_client_config_output(opts=invoke)
         group = azure_native.resources.ResourceGroup(
-            f"{cfg.base_name}-rg", resource_group_name=f"{cfg.base_name}-rg",
-            location=cfg.azure.location, opts=child)
-        ctx = AzureContext(subscription_id=client.subscription_id, tenant_id=client.tenant_id,
-                           resource_group=group, location=cfg.azure.location)
+            f"{cfg.base_name}-rg",
+            resource_group_name=f"{cfg.base_name}-rg",
+            location=cfg.azure.location,
+            opts=child,
+        )
+        ctx = AzureContext(
+            subscription_id=client.subscription_id,
+            tenant_id=client.tenant_id,
+            resource_group=group,
+            location=cfg.azure.location,
+        )
         data = build_data(cfg, ctx, self)
         fn = build_function(cfg, ctx, data, self, aws=aws)
         grant_function(cfg, ctx, data, fn, self)
@@ -74,7 +87,11 @@ class AzureStack(pulumi.ComponentResource):
         self.queue_endpoint = data.account.primary_endpoints.queue
         self.table_endpoint = data.table_endpoint
         self.blob_endpoint = data.account.primary_endpoints.blob
-        self.register_outputs({
-            "api_url": self.api_url, "function_app_name": self.function_app_name,
-            "queue_name": self.queue_name, "table_name": self.table_name,
-        })
+        self.register_outputs(
+            {
+                "api_url": self.api_url,
+                "function_app_name": self.function_app_name,
+                "queue_name": self.queue_name,
+                "table_name": self.table_name,
+            }
+        )

@@ -22,10 +22,35 @@ AZURE_STORES = ("cosmos", "table")
 OTLP_PROTOCOLS = ("http/protobuf", "grpc")
 APP_INSIGHTS_MODES = ("create", "off")
 """``paddock:appInsights``: these, or the resource id of an existing component."""
-_APP_INSIGHTS_ID = re.compile(r"^/subscriptions/[^/]+/resourceGroups/([^/]+)/providers/"
-                              r"microsoft\.insights/components/([^/]+)$", re.I)
-AWS_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
-                          1096, 1827, 2192, 2557, 2922, 3288, 3653)
+_APP_INSIGHTS_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/([^/]+)/providers/"
+    r"microsoft\.insights/components/([^/]+)$",
+    re.I,
+)
+AWS_LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 """The values CloudWatch Logs accepts for ``retention_in_days``."""
 _ARM_RESOURCE = re.compile(r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/.+/.+$", re.I)
 
@@ -58,9 +83,12 @@ class LlmConfig:
     def plain_env(self) -> dict[str, str]:
         """Non-secret environment variables for the planner."""
         env = {"PADDOCK_LLM": self.provider}
-        optional = {"PADDOCK_LLM_MODEL": self.model, "OPENAI_BASE_URL": self.base_url,
-                    "AZURE_OPENAI_ENDPOINT": self.azure_endpoint,
-                    "OPENAI_API_VERSION": self.azure_api_version}
+        optional = {
+            "PADDOCK_LLM_MODEL": self.model,
+            "OPENAI_BASE_URL": self.base_url,
+            "AZURE_OPENAI_ENDPOINT": self.azure_endpoint,
+            "OPENAI_API_VERSION": self.azure_api_version,
+        }
         env.update({k: v for k, v in optional.items() if v})
         return env
 
@@ -224,8 +252,9 @@ def _auth(cfg: pulumi.Config) -> AuthConfig:
     issuer = cfg.require("authIssuer")
     if not issuer.startswith("https://"):
         raise InfraConfigError(f"paddock:authIssuer must be an https URL, got {issuer!r}")
-    return AuthConfig(issuer=issuer, audience=cfg.require("authAudience"),
-                      jwks_url=cfg.get("authJwksUrl"))
+    return AuthConfig(
+        issuer=issuer, audience=cfg.require("authAudience"), jwks_url=cfg.get("authJwksUrl")
+    )
 
 
 def _llm(cfg: pulumi.Config) -> LlmConfig:
@@ -234,7 +263,9 @@ def _llm(cfg: pulumi.Config) -> LlmConfig:
     if resource_id and not _ARM_RESOURCE.match(resource_id):
         raise InfraConfigError("paddock:azureOpenaiResourceId must be a resource id")
     return LlmConfig(
-        provider=provider, model=cfg.get("llmModel"), base_url=cfg.get("llmBaseUrl"),
+        provider=provider,
+        model=cfg.get("llmModel"),
+        base_url=cfg.get("llmBaseUrl"),
         azure_endpoint=cfg.get("azureOpenaiEndpoint"),
         azure_api_version=cfg.get("azureOpenaiApiVersion"),
         azure_openai_resource_id=resource_id,
@@ -251,18 +282,22 @@ def _telemetry(cfg: pulumi.Config) -> TelemetryConfig:
         protocol = _choice(cfg, "otlpProtocol", OTLP_PROTOCOLS, "http/protobuf")
     headers = cfg.get_secret("otlpHeaders")
     if (protocol or headers is not None) and not endpoint:
-        raise InfraConfigError("paddock:otlpProtocol and paddock:otlpHeaders need "
-                               "paddock:otlpEndpoint")
+        raise InfraConfigError(
+            "paddock:otlpProtocol and paddock:otlpHeaders need paddock:otlpEndpoint"
+        )
     insights = (cfg.get("appInsights") or "create").strip()
     if insights.lower() in APP_INSIGHTS_MODES:
         insights = insights.lower()
-    conf = TelemetryConfig(otlp_endpoint=endpoint, otlp_protocol=protocol, otlp_headers=headers,
-                           app_insights=insights)
+    conf = TelemetryConfig(
+        otlp_endpoint=endpoint, otlp_protocol=protocol, otlp_headers=headers, app_insights=insights
+    )
     if insights not in APP_INSIGHTS_MODES and conf.app_insights_existing is None:
-        raise InfraConfigError("paddock:appInsights must be create, off or the resource id of "
-                               "an Application Insights component (/subscriptions/.../"
-                               f"providers/microsoft.insights/components/<name>); got "
-                               f"{insights!r}")
+        raise InfraConfigError(
+            "paddock:appInsights must be create, off or the resource id of "
+            "an Application Insights component (/subscriptions/.../"
+            f"providers/microsoft.insights/components/<name>); got "
+            f"{insights!r}"
+        )
     return conf
 
 
@@ -272,18 +307,21 @@ def _aws(cfg: pulumi.Config) -> AwsConfig:
     return AwsConfig(
         region=cfg.get("awsRegion") or d.region,
         lambda_package=cfg.get("awsLambdaPackage") or d.lambda_package,
-        http_reserved_concurrency=_concurrency(cfg, "httpReservedConcurrency",
-                                               d.http_reserved_concurrency),
-        worker_reserved_concurrency=_concurrency(cfg, "workerReservedConcurrency",
-                                                 d.worker_reserved_concurrency),
+        http_reserved_concurrency=_concurrency(
+            cfg, "httpReservedConcurrency", d.http_reserved_concurrency
+        ),
+        worker_reserved_concurrency=_concurrency(
+            cfg, "workerReservedConcurrency", d.worker_reserved_concurrency
+        ),
         http_timeout=http_timeout,
         worker_timeout=_int(cfg, "workerTimeoutSeconds", d.worker_timeout, 1, 900),
         http_memory=_int(cfg, "httpMemoryMb", d.http_memory, 128, 10240),
         worker_memory=_int(cfg, "workerMemoryMb", d.worker_memory, 128, 10240),
         worker_batch_size=_int(cfg, "workerBatchSize", d.worker_batch_size, 1, 10),
         max_receive_count=_int(cfg, "maxReceiveCount", d.max_receive_count, 1, 1000),
-        payload_expiration_days=_int(cfg, "payloadExpirationDays", d.payload_expiration_days,
-                                     1, 3650),
+        payload_expiration_days=_int(
+            cfg, "payloadExpirationDays", d.payload_expiration_days, 1, 3650
+        ),
         throttle_rate=float(cfg.get_float("apiThrottleRate") or d.throttle_rate),
         throttle_burst=_int(cfg, "apiThrottleBurst", d.throttle_burst, 1, 10000),
         cors_origins=tuple(_str_list(cfg, "corsOrigins")),
@@ -304,11 +342,13 @@ def _azure(cfg: pulumi.Config) -> AzureConfig:
         blob_container=cfg.get("azureBlobContainer") or d.blob_container,
         table_name=cfg.get("azureTableName") or d.table_name,
         flex_max_instances=_int(cfg, "flexMaxInstances", d.flex_max_instances, 1, 1000),
-        flex_instance_memory_mb=_choice_int(cfg, "flexInstanceMemoryMb", (512, 2048, 4096),
-                                            d.flex_instance_memory_mb),
+        flex_instance_memory_mb=_choice_int(
+            cfg, "flexInstanceMemoryMb", (512, 2048, 4096), d.flex_instance_memory_mb
+        ),
         cosmos_serverless=_bool(cfg, "cosmosServerless", d.cosmos_serverless),
-        payload_expiration_days=_int(cfg, "payloadExpirationDays", d.payload_expiration_days,
-                                     1, 3650),
+        payload_expiration_days=_int(
+            cfg, "payloadExpirationDays", d.payload_expiration_days, 1, 3650
+        ),
         aws_token_audience=cfg.get("azureToAwsAudience") or d.aws_token_audience,
         tool_grants=_azure_grants(cfg.get_object("azureToolGrants") or []),
     )
@@ -324,12 +364,15 @@ def _tool_grants(raw: Any) -> tuple[ToolGrant, ...]:
         resources = _strings(item, "resources", where)
         for value in actions:
             if "*" in value or ":" not in value:
-                raise InfraConfigError(f"{where}: action {value!r} must be one exact "
-                                       "'service:Action' (no wildcards)")
+                raise InfraConfigError(
+                    f"{where}: action {value!r} must be one exact 'service:Action' (no wildcards)"
+                )
         for value in resources:
             if not _narrow_arn(value):
-                raise InfraConfigError(f"{where}: resource {value!r} must be an ARN naming "
-                                       "the service, account and resource (no bare '*')")
+                raise InfraConfigError(
+                    f"{where}: resource {value!r} must be an ARN naming "
+                    "the service, account and resource (no bare '*')"
+                )
         grants.append(ToolGrant(actions=tuple(actions), resources=tuple(resources)))
     return tuple(grants)
 
@@ -352,16 +395,21 @@ def _azure_grants(raw: Any) -> tuple[AzureToolGrant, ...]:
             raise InfraConfigError(f"{where}: needs 'role' (role definition GUID) and 'scope'")
         scope = str(item["scope"])
         if not _ARM_RESOURCE.match(scope):
-            raise InfraConfigError(f"{where}: scope must be one resource id, not a subscription "
-                                   f"or resource group: {scope!r}")
+            raise InfraConfigError(
+                f"{where}: scope must be one resource id, not a subscription "
+                f"or resource group: {scope!r}"
+            )
         grants.append(AzureToolGrant(role_definition_id=str(item["role"]), scope=scope))
     return tuple(grants)
 
 
 def _strings(item: Any, key: str, where: str) -> list[str]:
     values = item.get(key) if isinstance(item, dict) else None
-    if not isinstance(values, list) or not values or not all(
-            isinstance(v, str) and v for v in values):
+    if (
+        not isinstance(values, list)
+        or not values
+        or not all(isinstance(v, str) and v for v in values)
+    ):
         raise InfraConfigError(f"{where}.{key} must be a non-empty list of strings")
     return values
 
@@ -369,8 +417,7 @@ def _strings(item: Any, key: str, where: str) -> list[str]:
 def _choice(cfg: pulumi.Config, key: str, choices: tuple[str, ...], default: str) -> str:
     value = (cfg.get(key) or default).strip().lower()
     if value not in choices:
-        raise InfraConfigError(f"paddock:{key} must be one of {', '.join(choices)}; "
-                               f"got {value!r}")
+        raise InfraConfigError(f"paddock:{key} must be one of {', '.join(choices)}; got {value!r}")
     return value
 
 
@@ -408,8 +455,9 @@ def _retention(cfg: pulumi.Config) -> int:
     value = cfg.get_int("logRetentionDays")
     value = 30 if value is None else value
     if value not in AWS_LOG_RETENTION_DAYS:
-        raise InfraConfigError(f"paddock:logRetentionDays must be one of "
-                               f"{AWS_LOG_RETENTION_DAYS}; got {value}")
+        raise InfraConfigError(
+            f"paddock:logRetentionDays must be one of {AWS_LOG_RETENTION_DAYS}; got {value}"
+        )
     return value
 
 

@@ -69,17 +69,28 @@ class AwsNames:
     def secrets_arn_pattern(self) -> pulumi.Output[str]:
         # Secrets Manager appends "-" and six random characters to every secret ARN, so a
         # secret cannot be named exactly before it exists: the prefix is the narrowest grant.
-        return pulumi.Output.concat("arn:", self.partition, ":secretsmanager:", self.region,
-                                    ":", self.account_id, ":secret:", self.secrets_prefix, "*")
+        return pulumi.Output.concat(
+            "arn:",
+            self.partition,
+            ":secretsmanager:",
+            self.region,
+            ":",
+            self.account_id,
+            ":secret:",
+            self.secrets_prefix,
+            "*",
+        )
 
     def role_arn(self, role_name: str) -> pulumi.Output[str]:
-        return pulumi.Output.concat("arn:", self.partition, ":iam::", self.account_id,
-                                    ":role/", role_name)
+        return pulumi.Output.concat(
+            "arn:", self.partition, ":iam::", self.account_id, ":role/", role_name
+        )
 
     @property
     def queue_url(self) -> pulumi.Output[str]:
-        return pulumi.Output.concat("https://sqs.", self.region, ".", self.dns_suffix, "/",
-                                    self.account_id, "/", self.queue)
+        return pulumi.Output.concat(
+            "https://sqs.", self.region, ".", self.dns_suffix, "/", self.account_id, "/", self.queue
+        )
 
 
 @dataclass(frozen=True)
@@ -125,9 +136,13 @@ def aws_names(cfg: InfraConfig, provider: aws.Provider) -> AwsNames:
     invoke = pulumi.InvokeOutputOptions(provider=provider)
     identity = aws.get_caller_identity_output(opts=invoke)
     partition = aws.get_partition_output(opts=invoke)
-    return AwsNames(base=cfg.base_name, region=cfg.aws.region,
-                    account_id=identity.account_id, partition=partition.partition,
-                    dns_suffix=partition.dns_suffix)
+    return AwsNames(
+        base=cfg.base_name,
+        region=cfg.aws.region,
+        account_id=identity.account_id,
+        partition=partition.partition,
+        dns_suffix=partition.dns_suffix,
+    )
 
 
 def aws_outbound_issuer(cfg: InfraConfig, provider: aws.Provider) -> pulumi.Output[str]:
@@ -140,5 +155,6 @@ def aws_outbound_issuer(cfg: InfraConfig, provider: aws.Provider) -> pulumi.Outp
         return pulumi.Output.from_input(cfg.aws.outbound_issuer)
     enabled = aws.iam.OutboundWebIdentityFederation(
         f"{cfg.base_name}-outbound-federation",
-        opts=pulumi.ResourceOptions(provider=provider, retain_on_delete=True))
+        opts=pulumi.ResourceOptions(provider=provider, retain_on_delete=True),
+    )
     return enabled.issuer_identifier

@@ -29,21 +29,29 @@ def build(cfg: InfraConfig) -> Outputs:
     if cfg.deploy_aws:
         _require_package(cfg.aws.lambda_package)
         aws_provider = aws.Provider(
-            "aws", region=cfg.aws.region,
-            default_tags={"tags": {"app": "paddock", "stack": cfg.stack}})
+            "aws",
+            region=cfg.aws.region,
+            default_tags={"tags": {"app": "paddock", "stack": cfg.stack}},
+        )
         names = aws_names(cfg, aws_provider)
     azure_stack = None
     if cfg.deploy_azure:
         azure_provider = azure_native.Provider("azure-native", location=cfg.azure.location)
         peer = _aws_peer(cfg, names, aws_provider) if cfg.federate else None
-        azure_stack = AzureStack("azure", cfg, aws=peer,
-                                 opts=pulumi.ResourceOptions(providers=[azure_provider]))
+        azure_stack = AzureStack(
+            "azure", cfg, aws=peer, opts=pulumi.ResourceOptions(providers=[azure_provider])
+        )
         outputs.update(_azure_outputs(azure_stack))
     if cfg.deploy_aws:
         assert names is not None and aws_provider is not None
         azure_peer = _azure_peer(cfg, azure_stack) if azure_stack and cfg.federate else None
-        aws_stack = AwsStack("aws", cfg, names, azure=azure_peer,
-                             opts=pulumi.ResourceOptions(providers=[aws_provider]))
+        aws_stack = AwsStack(
+            "aws",
+            cfg,
+            names,
+            azure=azure_peer,
+            opts=pulumi.ResourceOptions(providers=[aws_provider]),
+        )
         outputs.update(_aws_outputs(aws_stack))
     return outputs
 
@@ -56,37 +64,51 @@ def main() -> None:
 
 def _require_package(path: str) -> None:
     if not Path(path).is_file():
-        raise InfraConfigError(f"Lambda package {path!r} not found: run scripts/package first, "
-                               "or set paddock:awsLambdaPackage")
+        raise InfraConfigError(
+            f"Lambda package {path!r} not found: run scripts/package first, "
+            "or set paddock:awsLambdaPackage"
+        )
 
 
-def _aws_peer(cfg: InfraConfig, names: AwsNames | None,
-              provider: aws.Provider | None) -> AwsPeer:
+def _aws_peer(cfg: InfraConfig, names: AwsNames | None, provider: aws.Provider | None) -> AwsPeer:
     assert names is not None and provider is not None
     return AwsPeer(
-        region=cfg.aws.region, role_arn=names.role_arn(names.azure_workload_role),
-        queue_url=names.queue_url, table_name=names.table, bucket_name=names.bucket,
+        region=cfg.aws.region,
+        role_arn=names.role_arn(names.azure_workload_role),
+        queue_url=names.queue_url,
+        table_name=names.table,
+        bucket_name=names.bucket,
         token_issuer=aws_outbound_issuer(cfg, provider),
-        worker_role_arn=names.role_arn(names.worker_function))
+        worker_role_arn=names.role_arn(names.worker_function),
+    )
 
 
 def _azure_peer(cfg: InfraConfig, stack: AzureStack) -> AzurePeer:
     assert stack.aws_workload_client_id is not None
     return AzurePeer(
-        tenant_id=stack.tenant_id, principal_id=stack.principal_id,
+        tenant_id=stack.tenant_id,
+        principal_id=stack.principal_id,
         token_audience=cfg.azure.aws_token_audience,
         entra_client_id=stack.aws_workload_client_id,
-        queue_endpoint=stack.queue_endpoint, queue_name=cfg.azure.queue_name,
-        table_endpoint=stack.table_endpoint, table_name=cfg.azure.table_name,
-        blob_endpoint=stack.blob_endpoint, blob_container=cfg.azure.blob_container)
+        queue_endpoint=stack.queue_endpoint,
+        queue_name=cfg.azure.queue_name,
+        table_endpoint=stack.table_endpoint,
+        table_name=cfg.azure.table_name,
+        blob_endpoint=stack.blob_endpoint,
+        blob_container=cfg.azure.blob_container,
+    )
 
 
 def _aws_outputs(stack: AwsStack) -> Outputs:
     outputs: Outputs = {
-        "awsApiUrl": stack.api_url, "awsQueueName": stack.queue_name,
-        "awsQueueUrl": stack.queue_url, "awsDeadLetterQueueName": stack.dlq_name,
-        "awsTableName": stack.table_name, "awsPayloadBucket": stack.bucket_name,
-        "awsWorkerRoleArn": stack.worker_role_arn, "awsToolsRoleArn": stack.tools_role_arn,
+        "awsApiUrl": stack.api_url,
+        "awsQueueName": stack.queue_name,
+        "awsQueueUrl": stack.queue_url,
+        "awsDeadLetterQueueName": stack.dlq_name,
+        "awsTableName": stack.table_name,
+        "awsPayloadBucket": stack.bucket_name,
+        "awsWorkerRoleArn": stack.worker_role_arn,
+        "awsToolsRoleArn": stack.tools_role_arn,
     }
     if stack.azure_workload_role_arn is not None:
         outputs["awsAzureWorkloadRoleArn"] = stack.azure_workload_role_arn
@@ -97,8 +119,10 @@ def _aws_outputs(stack: AwsStack) -> Outputs:
 
 def _azure_outputs(stack: AzureStack) -> Outputs:
     outputs: Outputs = {
-        "azureApiUrl": stack.api_url, "azureQueueName": stack.queue_name,
-        "azurePoisonQueueName": stack.poison_queue_name, "azureTableName": stack.table_name,
+        "azureApiUrl": stack.api_url,
+        "azureQueueName": stack.queue_name,
+        "azurePoisonQueueName": stack.poison_queue_name,
+        "azureTableName": stack.table_name,
         "azureTableEndpoint": stack.table_endpoint,
         "azureResourceGroup": stack.resource_group_name,
         "azureFunctionAppName": stack.function_app_name,

@@ -35,15 +35,20 @@ def test_inbox_lists_the_exact_call_with_reasons_and_context(world: World) -> No
 
 def test_approve_enqueues_the_run_and_it_finishes_with_one_order(world: World) -> None:
     run_id, pending = _paused(world)
-    response = world.request("POST", f"/runs/{run_id}/approvals/{pending['id']}",
-                             body={"decision": "approve", "comment": "fine",
-                                   "args_hash": pending["args_hash"]},
-                             token=_bob(world))
+    response = world.request(
+        "POST",
+        f"/runs/{run_id}/approvals/{pending['id']}",
+        body={"decision": "approve", "comment": "fine", "args_hash": pending["args_hash"]},
+        token=_bob(world),
+    )
     assert response.status == 200
     assert response.json()["status"] == "running"
     decided = response.json()["approvals"][0]
-    assert (decided["status"], decided["decided_by"], decided["comment"]) == \
-        ("approved", "bob", "fine")
+    assert (decided["status"], decided["decided_by"], decided["comment"]) == (
+        "approved",
+        "bob",
+        "fine",
+    )
     [message] = world.queue.receive(10)
     assert message.envelope.kind is EnvelopeKind.RESUME
     world.queue.release(message)
@@ -57,9 +62,12 @@ def test_approve_enqueues_the_run_and_it_finishes_with_one_order(world: World) -
 
 def test_reject_keeps_the_write_from_happening(world: World) -> None:
     run_id, pending = _paused(world)
-    response = world.request("POST", f"/runs/{run_id}/approvals/{pending['id']}",
-                             body={"decision": "reject", "comment": "too many"},
-                             token=_bob(world))
+    response = world.request(
+        "POST",
+        f"/runs/{run_id}/approvals/{pending['id']}",
+        body={"decision": "reject", "comment": "too many"},
+        token=_bob(world),
+    )
     assert response.status == 200
     call = response.json()["steps"][1]["calls"][0]
     assert (call["status"], call["error"]) == ("rejected", "too many")
@@ -70,11 +78,13 @@ def test_reject_keeps_the_write_from_happening(world: World) -> None:
 def test_a_decision_is_single_use_and_bound_to_what_the_approver_saw(world: World) -> None:
     run_id, pending = _paused(world)
     path = f"/runs/{run_id}/approvals/{pending['id']}"
-    stale = world.request("POST", path, token=_bob(world),
-                          body={"decision": "approve", "args_hash": "0" * 64})
+    stale = world.request(
+        "POST", path, token=_bob(world), body={"decision": "approve", "args_hash": "0" * 64}
+    )
     assert stale.status == 409 and stale.json()["error"]["code"] == "approval_conflict"
-    assert world.request("POST", path, token=_bob(world),
-                         body={"decision": "approve"}).status == 200
+    assert (
+        world.request("POST", path, token=_bob(world), body={"decision": "approve"}).status == 200
+    )
     replay = world.request("POST", path, token=_bob(world), body={"decision": "reject"})
     assert replay.status == 409 and "single-use" in replay.json()["error"]["message"]
 
@@ -82,17 +92,26 @@ def test_a_decision_is_single_use_and_bound_to_what_the_approver_saw(world: Worl
 def test_kill_switch_stops_a_tenants_runs_and_can_be_lowered(world: World) -> None:
     admin = world.token(sub="root", roles=["admin"])
     run_id = world.start()
-    raised = world.request("POST", "/kill-switch", token=admin,
-                           body={"scope": "tenant", "reason": "incident 42"})
+    raised = world.request(
+        "POST", "/kill-switch", token=admin, body={"scope": "tenant", "reason": "incident 42"}
+    )
     assert raised.status == 200
     assert raised.json() == {"scope": "tenant:acme", "active": True, "reason": "incident 42"}
     world.drain()
     run = world.store.get_run(run_id)
     assert run.status is RunStatus.KILLED and "incident 42" in (run.reason or "")
-    lowered = world.request("POST", "/kill-switch", token=admin,
-                            body={"scope": "tenant", "reason": "resolved", "active": False})
+    lowered = world.request(
+        "POST",
+        "/kill-switch",
+        token=admin,
+        body={"scope": "tenant", "reason": "resolved", "active": False},
+    )
     assert lowered.json()["active"] is False
     assert world.store.kill_reason(tenant="acme", run_id="any") is None
-    bad = world.request("POST", "/kill-switch", token=admin,
-                        body={"scope": "global", "tenant": "acme", "reason": "x"})
+    bad = world.request(
+        "POST",
+        "/kill-switch",
+        token=admin,
+        body={"scope": "global", "tenant": "acme", "reason": "x"},
+    )
     assert bad.status == 422

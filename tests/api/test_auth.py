@@ -26,8 +26,9 @@ def test_missing_token_is_401_with_a_bearer_challenge(world: World) -> None:
     response = world.request("GET", "/runs", token=None)
     assert _error(response) == (401, "unauthorized")
     assert response.headers["www-authenticate"].startswith("Bearer")
-    basic = world.request("GET", "/runs", token=None,
-                          headers={"Authorization": "Basic YWxpY2U6c2VjcmV0"})
+    basic = world.request(
+        "GET", "/runs", token=None, headers={"Authorization": "Basic YWxpY2U6c2VjcmV0"}
+    )
     assert _error(basic) == (401, "unauthorized")
 
 
@@ -42,9 +43,17 @@ def test_bad_tokens_are_401(world: World, case: str) -> None:
     elif case == "issuer":
         token = world.token(iss="https://evil.example")
     else:
-        token = jwt.encode({"sub": "mallory", "tid": "acme", "iss": world.issuer.issuer,
-                            "aud": "paddock-api", "exp": 2_000_000_000}, key="",
-                           algorithm="none")
+        token = jwt.encode(
+            {
+                "sub": "mallory",
+                "tid": "acme",
+                "iss": world.issuer.issuer,
+                "aud": "paddock-api",
+                "exp": 2_000_000_000,
+            },
+            key="",
+            algorithm="none",
+        )
     response = world.request("GET", "/runs", token=token)
     assert _error(response) == (401, "unauthorized"), response.body
     if case == "expired":
@@ -52,11 +61,11 @@ def test_bad_tokens_are_401(world: World, case: str) -> None:
 
 
 def test_token_signed_by_another_key_is_401_even_with_the_right_issuer_and_kid(
-        world: World) -> None:
+    world: World,
+) -> None:
     forger = LocalIssuer(world.issuer.issuer)
     forger.kid = world.issuer.kid
-    response = world.request("GET", "/runs", token=forger.token("mallory", "acme",
-                                                                ["admin"]))
+    response = world.request("GET", "/runs", token=forger.token("mallory", "acme", ["admin"]))
     assert _error(response) == (401, "unauthorized")
     assert "signature" in response.json()["error"]["message"]
 
@@ -70,8 +79,10 @@ def test_other_tenants_run_is_403_but_admins_may_read_it(world: World) -> None:
     run_id = world.start()
     globex = world.token(sub="eve", tenant="globex")
     assert _error(world.request("GET", f"/runs/{run_id}", token=globex)) == (403, "forbidden")
-    assert _error(world.request("POST", f"/runs/{run_id}/cancel", token=globex)) == \
-        (403, "forbidden")
+    assert _error(world.request("POST", f"/runs/{run_id}/cancel", token=globex)) == (
+        403,
+        "forbidden",
+    )
     listing = world.request("GET", "/runs", token=globex, query={"tenant": "acme"})
     assert _error(listing) == (403, "forbidden")
     assert world.request("GET", "/runs", token=globex).json()["runs"] == []
@@ -84,21 +95,25 @@ def test_approving_needs_the_approver_role(world: World) -> None:
     world.drain()
     [pending] = world.request("GET", f"/runs/{run_id}").json()["pending_approvals"]
     path = f"/runs/{run_id}/approvals/{pending['id']}"
-    response = world.request("POST", path, body={"decision": "approve"},
-                             token=world.token(sub="carol", roles=["admin"]))
+    response = world.request(
+        "POST", path, body={"decision": "approve"}, token=world.token(sub="carol", roles=["admin"])
+    )
     assert _error(response) == (403, "forbidden")
     assert "approver" in response.json()["error"]["message"]
     other_tenant = world.token(sub="dave", tenant="globex", roles=["approver"])
-    assert _error(world.request("POST", path, body={"decision": "approve"},
-                                token=other_tenant)) == (403, "forbidden")
+    assert _error(
+        world.request("POST", path, body={"decision": "approve"}, token=other_tenant)
+    ) == (403, "forbidden")
     assert world.store.get_run(run_id).pending_approvals  # still waiting
 
 
 def test_kill_switch_needs_admin(world: World) -> None:
     body = {"scope": "global", "reason": "incident"}
     approver = world.token(roles=["approver"])
-    assert _error(world.request("POST", "/kill-switch", body=body, token=approver)) == \
-        (403, "forbidden")
+    assert _error(world.request("POST", "/kill-switch", body=body, token=approver)) == (
+        403,
+        "forbidden",
+    )
     assert world.store.kill_reason(tenant="acme", run_id="x") is None
 
 
@@ -109,10 +124,14 @@ def test_public_endpoints_need_no_token(world: World) -> None:
 
 def test_plain_http_issuer_is_refused_outside_local_mode(issuer: LocalIssuer) -> None:
     cloud = Settings(auth_issuer=issuer.issuer, local_mode=False)
-    api = ApiHandler(Deps(cloud, store=MemoryStore(),
-                          authenticator=authenticator_from_settings(cloud)))
-    response = api.handle(ApiRequest("GET", "/runs", headers={
-        "Authorization": "Bearer " + issuer.token("alice", "acme")}))
+    api = ApiHandler(
+        Deps(cloud, store=MemoryStore(), authenticator=authenticator_from_settings(cloud))
+    )
+    response = api.handle(
+        ApiRequest(
+            "GET", "/runs", headers={"Authorization": "Bearer " + issuer.token("alice", "acme")}
+        )
+    )
     assert _error(response) == (503, "auth_not_configured")
     unset = ApiHandler(Deps(Settings(), store=MemoryStore()))
     assert _error(unset.handle(ApiRequest("GET", "/runs"))) == (503, "auth_not_configured")
@@ -120,11 +139,13 @@ def test_plain_http_issuer_is_refused_outside_local_mode(issuer: LocalIssuer) ->
 
 def test_unreachable_key_set_is_503_not_401(issuer: LocalIssuer) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    settings = Settings(auth_issuer=issuer.issuer, auth_jwks_url=dead + "/jwks",
-                        local_mode=True)
+    settings = Settings(auth_issuer=issuer.issuer, auth_jwks_url=dead + "/jwks", local_mode=True)
     api = ApiHandler(Deps(settings, store=MemoryStore()))
-    response = api.handle(ApiRequest("GET", "/runs", headers={
-        "Authorization": "Bearer " + issuer.token("alice", "acme")}))
+    response = api.handle(
+        ApiRequest(
+            "GET", "/runs", headers={"Authorization": "Bearer " + issuer.token("alice", "acme")}
+        )
+    )
     assert _error(response) == (503, "auth_unavailable")
 
 
@@ -145,8 +166,12 @@ def test_dev_token_is_refused_to_a_dns_rebound_page(issuer: LocalIssuer) -> None
 
     asked = {"sub": "mallory", "tenant": "acme", "roles": ["admin"]}
     # A page on another name re-pointed at 127.0.0.1: the socket is loopback, the Host is not.
-    rebound = httpx.post(issuer.issuer + "/dev/token", json=asked, timeout=10,
-                         headers={"host": "rebound.attacker.example"})
+    rebound = httpx.post(
+        issuer.issuer + "/dev/token",
+        json=asked,
+        timeout=10,
+        headers={"host": "rebound.attacker.example"},
+    )
     assert rebound.status_code == 403 and "access_token" not in rebound.text
     local = httpx.post(issuer.issuer + "/dev/token", json=asked, timeout=10)
     assert local.status_code == 200 and local.json()["access_token"].count(".") == 2

@@ -25,33 +25,43 @@ def test_malformed_json_is_400(world: World) -> None:
     assert "not valid JSON" in str(_error(response)["message"])
 
 
-@pytest.mark.parametrize(("raw", "status", "code"), [
-    (b'{"goal": NaN, "catalog": []}', 400, "malformed_json"),
-    (b'{"inputs": {"x": 1e999}, "scenario": "supply-chain"}', 400, "malformed_json"),
-    (b"[" * 5000 + b"]" * 5000, 400, "malformed_json"),
-    (b'["not", "an", "object"]', 422, "validation_error"),
-    (b"\xff\xfe garbage", 400, "malformed_json"),
-])
-def test_json_that_is_not_an_object_or_not_json(world: World, raw: bytes, status: int,
-                                                code: str) -> None:
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        (b'{"goal": NaN, "catalog": []}', 400, "malformed_json"),
+        (b'{"inputs": {"x": 1e999}, "scenario": "supply-chain"}', 400, "malformed_json"),
+        (b"[" * 5000 + b"]" * 5000, 400, "malformed_json"),
+        (b'["not", "an", "object"]', 422, "validation_error"),
+        (b"\xff\xfe garbage", 400, "malformed_json"),
+    ],
+)
+def test_json_that_is_not_an_object_or_not_json(
+    world: World, raw: bytes, status: int, code: str
+) -> None:
     response = world.request("POST", "/runs", raw=raw)
     assert (response.status, _error(response)["code"]) == (status, code)
 
 
 def test_wrong_type_names_the_field(world: World) -> None:
-    response = world.request("POST", "/runs", body={
-        "goal": "x", "catalog": [f"{world.url}/s.json"], "budget": {"max_steps": "many"}})
+    response = world.request(
+        "POST",
+        "/runs",
+        body={"goal": "x", "catalog": [f"{world.url}/s.json"], "budget": {"max_steps": "many"}},
+    )
     assert response.status == 422
     details = _error(response)["details"]
-    assert details == [{"loc": ["body", "budget", "max_steps"],
-                        "msg": "Input should be a valid integer, unable to parse string "
-                               "as an integer", "type": "int_parsing"}]
+    assert details == [
+        {
+            "loc": ["body", "budget", "max_steps"],
+            "msg": "Input should be a valid integer, unable to parse string as an integer",
+            "type": "int_parsing",
+        }
+    ]
     assert str(_error(response)["message"]).startswith("body.budget.max_steps:")
 
 
 def test_unknown_field_is_refused_by_name(world: World) -> None:
-    response = world.request("POST", "/runs", body={"scenario": "supply-chain",
-                                                     "priority": "high"})
+    response = world.request("POST", "/runs", body={"scenario": "supply-chain", "priority": "high"})
     assert response.status == 422
     assert _error(response)["details"][0]["loc"] == ["body", "priority"]  # type: ignore[index]
     assert _error(response)["details"][0]["type"] == "extra_forbidden"  # type: ignore[index]
@@ -59,8 +69,9 @@ def test_unknown_field_is_refused_by_name(world: World) -> None:
 
 def test_both_or_neither_source_is_refused(world: World) -> None:
     neither = world.request("POST", "/runs", body={"goal": "x"})
-    both = world.request("POST", "/runs", body={"scenario": "supply-chain",
-                                                 "catalog": [f"{world.url}/s.json"]})
+    both = world.request(
+        "POST", "/runs", body={"scenario": "supply-chain", "catalog": [f"{world.url}/s.json"]}
+    )
     for response in (neither, both):
         assert response.status == 422
         assert "either 'scenario' or 'catalog'" in str(_error(response)["message"])
@@ -74,8 +85,12 @@ def test_body_over_the_limit_is_413_before_parsing(world: World) -> None:
 
 def test_missing_body_and_wrong_media_type(world: World) -> None:
     assert world.request("POST", "/runs").status == 400
-    response = world.request("POST", "/runs", raw=b"goal=x",
-                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = world.request(
+        "POST",
+        "/runs",
+        raw=b"goal=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status == 415
 
 
@@ -84,9 +99,12 @@ def test_unknown_run_and_approval_are_404(world: World) -> None:
     assert response.status == 404 and "run_doesnotexist" in str(_error(response)["message"])
     assert world.request("GET", "/runs/bad%2Fid%23x").status == 404
     run_id = world.start()
-    missing = world.request("POST", f"/runs/{run_id}/approvals/apr_nope",
-                            body={"decision": "approve"},
-                            token=world.token(sub="bob", roles=["approver"]))
+    missing = world.request(
+        "POST",
+        f"/runs/{run_id}/approvals/apr_nope",
+        body={"decision": "approve"},
+        token=world.token(sub="bob", roles=["approver"]),
+    )
     assert missing.status == 404
 
 
@@ -96,12 +114,16 @@ def test_unknown_path_is_404_and_wrong_method_is_405(world: World) -> None:
     assert response.status == 405 and response.headers["allow"] == "GET, POST"
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ({"limit": "0"}, "limit"), ({"limit": "many"}, "limit"), ({"status": "sleeping"}, "status"),
-    ({"colour": "red"}, "colour"),
-])
-def test_bad_query_parameters_are_named(world: World, query: dict[str, str],
-                                        field: str) -> None:
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"limit": "0"}, "limit"),
+        ({"limit": "many"}, "limit"),
+        ({"status": "sleeping"}, "status"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_bad_query_parameters_are_named(world: World, query: dict[str, str], field: str) -> None:
     response = world.request("GET", "/runs", query=query)
     assert response.status == 422
     assert _error(response)["details"][0]["loc"] == ["query", field]  # type: ignore[index]
@@ -113,15 +135,18 @@ def test_bad_cursor_is_422(world: World) -> None:
 
 
 def test_catalog_and_base_urls_must_name_allowed_hosts(world: World) -> None:
-    for body in ({"goal": "x", "catalog": ["https://example.com/spec.json"]},
-                 {"scenario": "supply-chain", "base_urls": {"ERP": "https://evil.example"}}):
+    for body in (
+        {"goal": "x", "catalog": ["https://example.com/spec.json"]},
+        {"scenario": "supply-chain", "base_urls": {"ERP": "https://evil.example"}},
+    ):
         response = world.request("POST", "/runs", body=body)
         assert response.status == 403 and _error(response)["code"] == "host_not_allowed"
 
 
 def test_bad_idempotency_key_is_400(world: World) -> None:
-    response = world.request("POST", "/runs", body={"scenario": "supply-chain"},
-                             headers={"Idempotency-Key": "x" * 300})
+    response = world.request(
+        "POST", "/runs", body={"scenario": "supply-chain"}, headers={"Idempotency-Key": "x" * 300}
+    )
     assert response.status == 400 and _error(response)["code"] == "invalid_idempotency_key"
 
 
@@ -136,11 +161,13 @@ class BrokenStore(MemoryStore):
 
 
 def test_a_crash_is_a_generic_500_with_a_correlation_id_and_is_logged(
-        world: World, caplog: pytest.LogCaptureFixture) -> None:
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
     broken = build_world(world.issuer, world.service, world.url, store=BrokenStore())
     with caplog.at_level(logging.ERROR, logger="paddock.api"):
-        response = broken.request("GET", "/runs/run_boom1",
-                                  headers={"X-Correlation-Id": "corr-123"})
+        response = broken.request(
+            "GET", "/runs/run_boom1", headers={"X-Correlation-Id": "corr-123"}
+        )
     assert response.status == 500
     error = _error(response)
     assert error["code"] == "internal_error" and error["correlation_id"] == "corr-123"

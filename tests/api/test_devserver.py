@@ -23,8 +23,13 @@ def dev(request: pytest.FixtureRequest) -> Iterator[DevServer]:
         yield server
 
 
-def _wait(client: httpx.Client, path: str, headers: dict[str, str],
-          done: tuple[str, ...], timeout: float = 60.0) -> dict[str, Any]:
+def _wait(
+    client: httpx.Client,
+    path: str,
+    headers: dict[str, str],
+    done: tuple[str, ...],
+    timeout: float = 60.0,
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         view: dict[str, Any] = client.get(path, headers=headers).json()
@@ -39,23 +44,32 @@ def test_supply_chain_run_completes_through_both_adapters(dev: DevServer) -> Non
     alice = {"Authorization": f"Bearer {tokens['TOKEN']}"}
     bob = {"Authorization": f"Bearer {tokens['APPROVER']}"}
     with httpx.Client(base_url=dev.url, timeout=30) as client:
-        started = client.post("/aws/runs", json={"scenario": "supply-chain"},
-                              headers={**alice, "Idempotency-Key": "dev-e2e"})
+        started = client.post(
+            "/aws/runs",
+            json={"scenario": "supply-chain"},
+            headers={**alice, "Idempotency-Key": "dev-e2e"},
+        )
         assert started.status_code == 202, started.text
         run_id = started.json()["run_id"]
         path = f"/azure/runs/{run_id}"
         decided = 0
         while True:
-            view = _wait(client, path, alice, ("awaiting_approval", "succeeded", "failed",
-                                               "killed"))
+            view = _wait(
+                client, path, alice, ("awaiting_approval", "succeeded", "failed", "killed")
+            )
             if view["status"] != "awaiting_approval":
                 break
             inbox = client.get("/aws/approvals", headers=bob).json()["approvals"]
             for approval in [a for a in inbox if a["run_id"] == run_id]:
-                response = client.post(f"/azure/runs/{run_id}/approvals/{approval['id']}",
-                                       headers=bob, json={"decision": "approve",
-                                                          "comment": "ok",
-                                                          "args_hash": approval["args_hash"]})
+                response = client.post(
+                    f"/azure/runs/{run_id}/approvals/{approval['id']}",
+                    headers=bob,
+                    json={
+                        "decision": "approve",
+                        "comment": "ok",
+                        "args_hash": approval["args_hash"],
+                    },
+                )
                 assert response.status_code == 200, response.text
                 decided += 1
             assert decided < 10

@@ -31,8 +31,11 @@ class Listener:
 
     def __init__(self) -> None:
         self.seen: list[dict[str, str]] = []
-        self.app = Starlette(routes=[Route("/{path:path}", self.any, methods=[
-            "GET", "POST", "PUT", "PATCH", "DELETE"])])
+        self.app = Starlette(
+            routes=[
+                Route("/{path:path}", self.any, methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+            ]
+        )
 
     async def any(self, request: Request) -> JSONResponse:
         self.seen.append({"path": request.url.path, **dict(request.headers)})
@@ -43,8 +46,10 @@ class Listener:
 def listeners() -> Iterator[tuple[tuple[Listener, str], tuple[Listener, str]]]:
     """The attacker's listener, and one the operator allow-lists."""
     attacker, allowed = Listener(), Listener()
-    with LocalServer(attacker.app, name="attacker") as a, \
-            LocalServer(allowed.app, name="allowed") as b:
+    with (
+        LocalServer(attacker.app, name="attacker") as a,
+        LocalServer(allowed.app, name="allowed") as b,
+    ):
         yield (attacker, a.url), (allowed, b.url)
 
 
@@ -52,8 +57,9 @@ def listeners() -> Iterator[tuple[tuple[Listener, str], tuple[Listener, str]]]:
 def dev(listeners: tuple[tuple[Listener, str], tuple[Listener, str]]) -> Iterator[DevServer]:
     (_, _), (_, allowed_url) = listeners
     port = allowed_url.rsplit(":", 1)[1]
-    with DevServer(backend="memory", env={"PADDOCK_LOCAL_BASE_URL_PORTS": port},
-                   poll_seconds=0.05) as server:
+    with DevServer(
+        backend="memory", env={"PADDOCK_LOCAL_BASE_URL_PORTS": port}, poll_seconds=0.05
+    ) as server:
         yield server
 
 
@@ -62,12 +68,16 @@ def _alice(dev: DevServer) -> dict[str, str]:
 
 
 def test_a_scenario_tool_pointed_at_a_strangers_listener_is_refused_and_gets_nothing(
-        dev: DevServer, listeners: tuple[tuple[Listener, str], tuple[Listener, str]]) -> None:
+    dev: DevServer, listeners: tuple[tuple[Listener, str], tuple[Listener, str]]
+) -> None:
     (attacker, url), _ = listeners
     with httpx.Client(base_url=dev.url, timeout=30) as client:
         for adapter in ("aws", "azure"):
-            response = client.post(f"/{adapter}/runs", headers=_alice(dev), json={
-                "scenario": "supply-chain", "base_urls": {ERP: f"{url}/erp"}})
+            response = client.post(
+                f"/{adapter}/runs",
+                headers=_alice(dev),
+                json={"scenario": "supply-chain", "base_urls": {ERP: f"{url}/erp"}},
+            )
             assert response.status_code == 400, response.text
             error = response.json()["error"]
             assert error["code"] == "base_url_not_allowed"
@@ -79,17 +89,26 @@ def test_a_scenario_tool_pointed_at_a_strangers_listener_is_refused_and_gets_not
 
 
 def test_the_scenarios_own_ports_and_the_operators_list_are_accepted(
-        dev: DevServer, listeners: tuple[tuple[Listener, str], tuple[Listener, str]]) -> None:
+    dev: DevServer, listeners: tuple[tuple[Listener, str], tuple[Listener, str]]
+) -> None:
     _, (allowed, url) = listeners
     own = dev.services.base_urls[ERP]
     with httpx.Client(base_url=dev.url, timeout=30) as client:
-        same = client.post("/aws/runs", headers=_alice(dev), json={
-            "scenario": "supply-chain", "base_urls": {ERP: own.replace("127.0.0.1",
-                                                                       "localhost")}})
+        same = client.post(
+            "/aws/runs",
+            headers=_alice(dev),
+            json={
+                "scenario": "supply-chain",
+                "base_urls": {ERP: own.replace("127.0.0.1", "localhost")},
+            },
+        )
         assert same.status_code == 202, same.text
         client.post(f"/aws/runs/{same.json()['run_id']}/cancel", headers=_alice(dev), json={})
-        listed = client.post("/aws/runs", headers=_alice(dev), json={
-            "scenario": "supply-chain", "base_urls": {ERP: f"{url}/erp"}})
+        listed = client.post(
+            "/aws/runs",
+            headers=_alice(dev),
+            json={"scenario": "supply-chain", "base_urls": {ERP: f"{url}/erp"}},
+        )
         assert listed.status_code == 202, listed.text
         deadline = time.monotonic() + 30
         while not allowed.seen and time.monotonic() < deadline:
@@ -100,28 +119,37 @@ def test_the_scenarios_own_ports_and_the_operators_list_are_accepted(
     assert allowed.seen[0]["authorization"].startswith("Bearer ")
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:9/erp",        # a loopback port nobody allowed
-    "http://localhost:9/erp",
-    "http://127.0.0.1/erp",          # no port: 80
-    "https://127.0.0.1/erp",         # no port: 443
-    "http://127.0.0.1:99999/erp",    # no port at all
-    "http://127.0.0.1:0/erp",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/erp",  # a loopback port nobody allowed
+        "http://localhost:9/erp",
+        "http://127.0.0.1/erp",  # no port: 80
+        "https://127.0.0.1/erp",  # no port: 443
+        "http://127.0.0.1:99999/erp",  # no port at all
+        "http://127.0.0.1:0/erp",
+    ],
+)
 def test_other_loopback_ports_are_400(world: World, url: str) -> None:
     world.deps.scenario_base_urls["supply-chain"] = {ERP: "http://127.0.0.1:8123"}
-    response = world.request("POST", "/runs", body={"scenario": "supply-chain",
-                                                     "base_urls": {ERP: url}})
+    response = world.request(
+        "POST", "/runs", body={"scenario": "supply-chain", "base_urls": {ERP: url}}
+    )
     assert response.status == 400, response.body
     assert response.json()["error"]["code"] == "base_url_not_allowed"
     assert "allowed: 8123" in response.json()["error"]["message"]
 
 
 def test_one_services_port_may_serve_another_title_of_the_same_scenario(world: World) -> None:
-    world.deps.scenario_base_urls["supply-chain"] = {ERP: "http://127.0.0.1:8123",
-                                                     "Supplier Risk API": "http://127.0.0.1:8124"}
-    response = world.request("POST", "/runs", body={
-        "scenario": "supply-chain", "base_urls": {ERP: "http://127.0.0.1:8124/erp"}})
+    world.deps.scenario_base_urls["supply-chain"] = {
+        ERP: "http://127.0.0.1:8123",
+        "Supplier Risk API": "http://127.0.0.1:8124",
+    }
+    response = world.request(
+        "POST",
+        "/runs",
+        body={"scenario": "supply-chain", "base_urls": {ERP: "http://127.0.0.1:8124/erp"}},
+    )
     assert response.status == 202, response.body
     run = world.store.get_run(response.json()["run_id"])
     assert run.base_urls[ERP] == "http://127.0.0.1:8124/erp"
@@ -129,12 +157,18 @@ def test_one_services_port_may_serve_another_title_of_the_same_scenario(world: W
 
 def test_without_started_services_only_listed_ports_pass(world: World) -> None:
     world.deps.scenario_base_urls.pop("supply-chain", None)
-    refused = world.request("POST", "/runs", body={
-        "scenario": "supply-chain", "base_urls": {ERP: "http://127.0.0.1:8123"}})
+    refused = world.request(
+        "POST",
+        "/runs",
+        body={"scenario": "supply-chain", "base_urls": {ERP: "http://127.0.0.1:8123"}},
+    )
     assert refused.status == 400 and "allowed: none" in refused.json()["error"]["message"]
     world.deps.local_ports = frozenset({8123})
-    accepted = world.request("POST", "/runs", body={
-        "scenario": "supply-chain", "base_urls": {ERP: "http://127.0.0.1:8123"}})
+    accepted = world.request(
+        "POST",
+        "/runs",
+        body={"scenario": "supply-chain", "base_urls": {ERP: "http://127.0.0.1:8123"}},
+    )
     assert accepted.status == 202, accepted.body
 
 
@@ -144,31 +178,42 @@ def test_the_port_list_setting_is_parsed_strictly() -> None:
     for bad in ("80a", "0", "65536", "-1", "8001,,8002", "8001;8002", "\uff11\uff12\uff13", "nan"):
         with pytest.raises(ConfigError, match="PADDOCK_LOCAL_BASE_URL_PORTS"):
             parse_ports(bad)
-    settings = Settings.from_env({"PADDOCK_LOCAL_MODE": "1",
-                                  "PADDOCK_LOCAL_BASE_URL_PORTS": "lots"})
+    settings = Settings.from_env(
+        {"PADDOCK_LOCAL_MODE": "1", "PADDOCK_LOCAL_BASE_URL_PORTS": "lots"}
+    )
     with pytest.raises(ConfigError, match="not 'lots'"):
         Deps(settings)  # at start-up, not at the first request
-    assert Deps(Settings.from_env({"PADDOCK_LOCAL_BASE_URL_PORTS": "8001"})).local_ports == {
-        8001}
+    assert Deps(Settings.from_env({"PADDOCK_LOCAL_BASE_URL_PORTS": "8001"})).local_ports == {8001}
 
 
-@pytest.mark.parametrize(("host", "local"), [
-    ("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("0.0.0.0", True),
-    ("localhost", True), ("LOCALHOST.", True), ("api.localhost", True),
-    ("10.0.0.1", False), ("erp.example.com", False), ("", False),
-])
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("0.0.0.0", True),
+        ("localhost", True),
+        ("LOCALHOST.", True),
+        ("api.localhost", True),
+        ("10.0.0.1", False),
+        ("erp.example.com", False),
+        ("", False),
+    ],
+)
 def test_what_counts_as_this_machine(host: str, local: bool) -> None:
     assert is_local(host) is local
 
 
 def test_the_dev_server_stops_with_one_line_on_a_bad_port_list(
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        tmp_path: Path) -> None:
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     from core.api.devserver import main
 
     monkeypatch.setenv("PADDOCK_LOCAL_BASE_URL_PORTS", "8001,nan")
-    assert main(["--backend", "memory", "--port", "0",
-                 "--env-file", str(tmp_path / "dev.env")]) == 2
+    assert (
+        main(["--backend", "memory", "--port", "0", "--env-file", str(tmp_path / "dev.env")]) == 2
+    )
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "PADDOCK_LOCAL_BASE_URL_PORTS" in err
     assert "Traceback" not in err and not (tmp_path / "dev.env").exists()

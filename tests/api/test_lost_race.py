@@ -19,18 +19,25 @@ def test_a_worker_that_loses_the_race_sends_no_continuation() -> None:
 
     def meanwhile_another_worker_moves_the_run_on(ctx: PlanContext) -> Plan:
         head = store.get_run(ctx.run_id, with_steps=False)
-        store.checkpoint(head.model_copy(update={"reason": "the other worker"}),
-                         expected_version=head.version)
+        store.checkpoint(
+            head.model_copy(update={"reason": "the other worker"}), expected_version=head.version
+        )
         return Plan(reasoning="done", final_answer="done")
 
     catalog = ToolList(tools("http://127.0.0.1:9"))
-    orch = Orchestrator(store=store, catalogs=lambda run: catalog,
-                        planners=lambda run: ScriptedPlanner(
-                            [meanwhile_another_worker_moves_the_run_on]),
-                        guard=PassThroughGuard(), executor=None)  # type: ignore[arg-type]
+    orch = Orchestrator(
+        store=store,
+        catalogs=lambda run: catalog,
+        planners=lambda run: ScriptedPlanner([meanwhile_another_worker_moves_the_run_on]),
+        guard=PassThroughGuard(),
+        executor=None,
+    )  # type: ignore[arg-type]
     run = orch.create(Run(id="run_race", goal="anything"))
-    out = process_envelope(Envelope(run_id=run.id, expected_version=run.version,
-                                    target="local"), orch, {"local": queue})
+    out = process_envelope(
+        Envelope(run_id=run.id, expected_version=run.version, target="local"),
+        orch,
+        {"local": queue},
+    )
     assert out.outcome is Outcome.IDLE
     assert queue.receive(max_messages=10) == []  # the winner, not the loser, sends the next
     assert store.get_run(run.id).reason == "the other worker"

@@ -37,7 +37,8 @@ def _run(dev: DevServer, response: httpx.Response) -> Run:
 
 @pytest.mark.parametrize("adapter", ["aws", "azure"])
 def test_max_children_reaches_the_runs_grant_and_offers_spawn_subtasks(
-        dev: DevServer, client: httpx.Client, adapter: str) -> None:
+    dev: DevServer, client: httpx.Client, adapter: str
+) -> None:
     run = _run(dev, _start(client, adapter, max_children=3))
     assert run.grant.max_children == 3
     assert run.grant.side_effects == ["read", "write"]  # the rest of the scenario's grant kept
@@ -53,7 +54,8 @@ def test_omitted_or_zero_means_no_children(dev: DevServer, client: httpx.Client)
 
 
 def test_the_scenarios_own_grant_is_not_changed_for_later_runs(
-        dev: DevServer, client: httpx.Client) -> None:
+    dev: DevServer, client: httpx.Client
+) -> None:
     _run(dev, _start(client, max_children=5))
     assert _run(dev, _start(client)).grant.max_children == 0
 
@@ -61,19 +63,27 @@ def test_the_scenarios_own_grant_is_not_changed_for_later_runs(
 def test_a_mesh_agents_allowance_is_only_lowered(dev: DevServer, client: httpx.Client) -> None:
     own = _run(dev, _start(client, scenario="shipment-delay")).grant.max_children
     assert own > 0
-    assert _run(dev, _start(client, scenario="shipment-delay",
-                            max_children=100)).grant.max_children == own
-    assert _run(dev, _start(client, scenario="shipment-delay",
-                            max_children=1)).grant.max_children == 1
+    assert (
+        _run(dev, _start(client, scenario="shipment-delay", max_children=100)).grant.max_children
+        == own
+    )
+    assert (
+        _run(dev, _start(client, scenario="shipment-delay", max_children=1)).grant.max_children == 1
+    )
 
 
 @pytest.mark.parametrize("value", [-1, 101, 10**12, 2.5, 3.0, "3", True, None, [1], {"n": 1}])
-def test_bad_values_are_refused_by_name(dev: DevServer, client: httpx.Client,
-                                        value: Any) -> None:
+def test_bad_values_are_refused_by_name(dev: DevServer, client: httpx.Client, value: Any) -> None:
     before = len(dev.deps["aws"].store.list_runs(limit=100).runs)
-    response = _start(client, max_children=value) if value is not None else client.post(
-        "/aws/runs", content=b'{"scenario": "supply-chain", "max_children": NaN}',
-        headers={"Content-Type": "application/json"})
+    response = (
+        _start(client, max_children=value)
+        if value is not None
+        else client.post(
+            "/aws/runs",
+            content=b'{"scenario": "supply-chain", "max_children": NaN}',
+            headers={"Content-Type": "application/json"},
+        )
+    )
     assert 400 <= response.status_code < 500, response.text
     error = response.json()["error"]
     if value is None:  # NaN is not JSON

@@ -6,9 +6,11 @@ from tests.api.world import World
 
 
 def test_mesh_scenario_run_starts_as_its_orchestrating_agent(world: World) -> None:
-    response = world.request("POST", "/runs", body={"scenario": "shipment-delay",
-                                                     "llm": "rules",
-                                                     "budget": {"max_steps": 4}})
+    response = world.request(
+        "POST",
+        "/runs",
+        body={"scenario": "shipment-delay", "llm": "rules", "budget": {"max_steps": 4}},
+    )
     assert response.status == 202
     run = world.store.get_run(response.json()["run_id"])
     assert run.agent == "logistics_planning"

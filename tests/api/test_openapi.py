@@ -29,7 +29,8 @@ def test_every_route_is_documented_with_its_errors_and_security() -> None:
         assert bool(op["security"]) == route.auth
     start = paths["/runs"]["post"]
     assert start["requestBody"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/StartRunRequest"}
+        "$ref": "#/components/schemas/StartRunRequest"
+    }
     assert {"400", "413", "415", "422"} <= set(start["responses"])
     assert [p["name"] for p in start["parameters"]] == ["Idempotency-Key"]
 
@@ -44,5 +45,6 @@ def test_request_schema_forbids_unknown_fields_and_names_one_source() -> None:
 
 
 def test_docs_api_md_is_up_to_date() -> None:
-    assert update(ROOT / "docs" / "api.md", check=True), \
+    assert update(ROOT / "docs" / "api.md", check=True), (
         "docs/api.md is stale: run .venv/bin/python -m core.api.docs"
+    )

@@ -12,17 +12,25 @@ from tests.api.world import TENANT, World
 
 
 def test_start_returns_202_and_enqueues_one_envelope(world: World) -> None:
-    response = world.request("POST", "/runs", body={
-        "goal": "order 5 of A-1", "catalog": [f"{world.url}/openapi.json"],
-        "budget": {"max_steps": 7, "max_cost_usd": 1.5}, "inputs": {"plant": "DE01"}})
+    response = world.request(
+        "POST",
+        "/runs",
+        body={
+            "goal": "order 5 of A-1",
+            "catalog": [f"{world.url}/openapi.json"],
+            "budget": {"max_steps": 7, "max_cost_usd": 1.5},
+            "inputs": {"plant": "DE01"},
+        },
+    )
     assert response.status == 202
     body = response.json()
     assert body["status"] == "pending" and body["tenant"] == TENANT
     assert response.headers["location"] == f"/runs/{body['run_id']}"
     messages = world.queue.receive(max_messages=10)
-    assert [(m.envelope.run_id, m.envelope.expected_version, m.envelope.target,
-             m.envelope.kind) for m in messages] == [(body["run_id"], 1, "local",
-                                                      EnvelopeKind.ADVANCE)]
+    assert [
+        (m.envelope.run_id, m.envelope.expected_version, m.envelope.target, m.envelope.kind)
+        for m in messages
+    ] == [(body["run_id"], 1, "local", EnvelopeKind.ADVANCE)]
     run = world.store.get_run(body["run_id"])
     assert run.requested_by == "alice" and run.inputs == {"plant": "DE01"}
     assert run.budget.max_steps == 7 and run.budget.max_cost_usd == 1.5
@@ -30,19 +38,25 @@ def test_start_returns_202_and_enqueues_one_envelope(world: World) -> None:
 
 
 def test_tenant_comes_from_the_token_never_from_the_body(world: World) -> None:
-    response = world.request("POST", "/runs", token=world.token(tenant="globex"), body={
-        "goal": "g", "catalog": [f"{world.url}/openapi.json"]})
+    response = world.request(
+        "POST",
+        "/runs",
+        token=world.token(tenant="globex"),
+        body={"goal": "g", "catalog": [f"{world.url}/openapi.json"]},
+    )
     assert world.store.get_run(response.json()["run_id"]).tenant == "globex"
-    refused = world.request("POST", "/runs", body={
-        "goal": "g", "catalog": [f"{world.url}/openapi.json"], "tenant": "acme"})
+    refused = world.request(
+        "POST",
+        "/runs",
+        body={"goal": "g", "catalog": [f"{world.url}/openapi.json"], "tenant": "acme"},
+    )
     assert refused.status == 422
     assert refused.json()["error"]["details"][0]["loc"] == ["body", "tenant"]
 
 
 def test_scenario_run_gets_its_specs_grant_and_configured_base_urls(world: World) -> None:
     world.deps.scenario_base_urls["supply-chain"] = {"ERP": "http://127.0.0.1:9/erp"}
-    response = world.request("POST", "/runs", body={"scenario": "supply-chain",
-                                                     "llm": "rules"})
+    response = world.request("POST", "/runs", body={"scenario": "supply-chain", "llm": "rules"})
     run = world.store.get_run(response.json()["run_id"])
     assert run.scenario == "supply-chain" and run.planner == "rules"
     assert run.goal and all(p.endswith((".yaml", ".json")) for p in run.catalog)
@@ -50,8 +64,7 @@ def test_scenario_run_gets_its_specs_grant_and_configured_base_urls(world: World
     assert "destructive" not in run.grant.side_effects
 
 
-def test_idempotency_key_returns_the_same_run_and_enqueues_no_second_run(
-        world: World) -> None:
+def test_idempotency_key_returns_the_same_run_and_enqueues_no_second_run(world: World) -> None:
     body = {"goal": "order 5 of A-1", "catalog": [f"{world.url}/openapi.json"]}
     first = world.request("POST", "/runs", body=body, headers={"Idempotency-Key": "k-1"})
     again = world.request("POST", "/runs", body=body, headers={"Idempotency-Key": "k-1"})
@@ -67,20 +80,25 @@ def test_idempotency_key_returns_the_same_run_and_enqueues_no_second_run(
 
 def test_same_key_other_body_is_refused_and_keys_are_per_tenant(world: World) -> None:
     catalog = [f"{world.url}/openapi.json"]
-    world.request("POST", "/runs", body={"goal": "a", "catalog": catalog},
-                  headers={"Idempotency-Key": "k"})
-    other = world.request("POST", "/runs", body={"goal": "b", "catalog": catalog},
-                          headers={"Idempotency-Key": "k"})
+    world.request(
+        "POST", "/runs", body={"goal": "a", "catalog": catalog}, headers={"Idempotency-Key": "k"}
+    )
+    other = world.request(
+        "POST", "/runs", body={"goal": "b", "catalog": catalog}, headers={"Idempotency-Key": "k"}
+    )
     assert other.status == 422 and other.json()["error"]["code"] == "idempotency_key_reused"
-    globex = world.request("POST", "/runs", token=world.token(tenant="globex"),
-                           body={"goal": "a", "catalog": catalog},
-                           headers={"Idempotency-Key": "k"})
+    globex = world.request(
+        "POST",
+        "/runs",
+        token=world.token(tenant="globex"),
+        body={"goal": "a", "catalog": catalog},
+        headers={"Idempotency-Key": "k"},
+    )
     assert globex.status == 202
     assert len(world.store.list_runs().runs) == 2
 
 
-def test_retry_after_a_crash_between_claim_and_create_creates_the_claimed_run(
-        world: World) -> None:
+def test_retry_after_a_crash_between_claim_and_create_creates_the_claimed_run(world: World) -> None:
     # The first attempt claimed the key, then died before storing the run.
     from core.api.models import StartRunRequest
     from core.api.service import _fingerprint
@@ -88,9 +106,11 @@ def test_retry_after_a_crash_between_claim_and_create_creates_the_claimed_run(
     body = {"goal": "g", "catalog": [f"{world.url}/openapi.json"]}
     slot = "api-start:" + hashlib.sha256(f"{TENANT}\0crash".encode()).hexdigest()[:40]
     fingerprint = _fingerprint(TENANT, StartRunRequest.model_validate(body))
-    world.store.put_idempotency(slot, json.dumps({"run_id": "run_claimed0001",
-                                                  "fingerprint": fingerprint}),
-                                ttl_seconds=IDEMPOTENCY_TTL_SECONDS)
+    world.store.put_idempotency(
+        slot,
+        json.dumps({"run_id": "run_claimed0001", "fingerprint": fingerprint}),
+        ttl_seconds=IDEMPOTENCY_TTL_SECONDS,
+    )
     retry = world.request("POST", "/runs", body=body, headers={"Idempotency-Key": "crash"})
     assert retry.status == 202 and retry.json()["run_id"] == "run_claimed0001"
     assert world.store.get_run("run_claimed0001").goal == "g"
@@ -118,8 +138,9 @@ def test_list_runs_filters_by_status_and_pages_with_a_cursor(world: World) -> No
     world.request("POST", f"/runs/{ids[0]}/cancel", body={"reason": "not needed"})
     page1 = world.request("GET", "/runs", query={"limit": "2"}).json()
     assert len(page1["runs"]) == 2 and page1["next_cursor"]
-    page2 = world.request("GET", "/runs", query={"limit": "2",
-                                                  "cursor": page1["next_cursor"]}).json()
+    page2 = world.request(
+        "GET", "/runs", query={"limit": "2", "cursor": page1["next_cursor"]}
+    ).json()
     seen = [r["run_id"] for r in page1["runs"] + page2["runs"]]
     assert sorted(seen) == sorted(ids) and page2["next_cursor"] is None
     killed = world.request("GET", "/runs", query={"status": "killed"}).json()["runs"]

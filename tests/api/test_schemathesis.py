@@ -28,8 +28,7 @@ def dev() -> Iterator[DevServer]:
 
 
 @pytest.mark.parametrize("adapter", ["aws", "azure"])
-def test_no_server_errors_and_responses_match_the_document(dev: DevServer,
-                                                           adapter: str) -> None:
+def test_no_server_errors_and_responses_match_the_document(dev: DevServer, adapter: str) -> None:
     base = f"{dev.url}/{adapter}"
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
     schema.config.update(base_url=base)
@@ -38,15 +37,22 @@ def test_no_server_errors_and_responses_match_the_document(dev: DevServer,
     operations = [result.ok() for result in schema.get_all_operations()]
     # schemathesis leaves out the document's own URL; everything else is exercised.
     assert {op.label for op in operations} == {
-        f"{r.method} {r.path}" for r in ROUTES if r.path != "/openapi.json"}
+        f"{r.method} {r.path}" for r in ROUTES if r.path != "/openapi.json"
+    }
 
     for operation in operations:
+
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def check(case: schemathesis.Case) -> None:
-            response = case.call_and_validate(headers=headers,
-                                              excluded_checks=[positive_data_acceptance])
+            response = case.call_and_validate(
+                headers=headers, excluded_checks=[positive_data_acceptance]
+            )
             statuses.append(response.status_code)
 
         check()

@@ -31,11 +31,17 @@ class Mesh:
             return planners.setdefault(run.id, ScriptedPlanner(ORDER_FLOW))
 
         self.orchestrators = {
-            cloud: Orchestrator(store=self.store, catalogs=lambda run: catalog,
-                                planners=planner_for, guard=PassThroughGuard(),
-                                executor=HttpExecutor(), cloud=cloud,
-                                handoff=QueueHandoff(self.queues, sender=cloud))
-            for cloud in ("aws", "azure")}
+            cloud: Orchestrator(
+                store=self.store,
+                catalogs=lambda run: catalog,
+                planners=planner_for,
+                guard=PassThroughGuard(),
+                executor=HttpExecutor(),
+                cloud=cloud,
+                handoff=QueueHandoff(self.queues, sender=cloud),
+            )
+            for cloud in ("aws", "azure")
+        }
 
     def create(self, run_id: str = "run_mesh") -> Envelope:
         run = self.orchestrators["aws"].create(Run(id=run_id, goal="order 5 of A-1"))
@@ -51,15 +57,19 @@ class Mesh:
 
 
 def test_run_starts_on_aws_is_handed_to_azure_and_finishes_there(
-        orders: tuple[OrdersService, str]) -> None:
+    orders: tuple[OrdersService, str],
+) -> None:
     service, url = orders
     mesh = Mesh(url)
     first = mesh.process("aws", mesh.create())
     assert (first.outcome, first.target) == (Outcome.HANDED_OFF, "azure")
     assert len(mesh.queues["aws"]) == 0
     handed = mesh.take("azure")
-    assert (handed.target, handed.sender, handed.expected_version) == \
-        ("azure", "aws", first.version)
+    assert (handed.target, handed.sender, handed.expected_version) == (
+        "azure",
+        "aws",
+        first.version,
+    )
     done = mesh.process("azure", handed)
     assert done.outcome is Outcome.FINISHED and done.status is RunStatus.SUCCEEDED
     run = mesh.store.get_run("run_mesh")
@@ -69,7 +79,8 @@ def test_run_starts_on_aws_is_handed_to_azure_and_finishes_there(
 
 
 def test_a_duplicate_handoff_message_is_dropped_without_a_second_order(
-        orders: tuple[OrdersService, str]) -> None:
+    orders: tuple[OrdersService, str],
+) -> None:
     service, url = orders
     mesh = Mesh(url)
     mesh.process("aws", mesh.create())
@@ -96,7 +107,8 @@ def test_bounded_steps_re_enqueue_on_the_same_cloud(orders: tuple[OrdersService,
 
 
 def test_unknown_run_is_dropped_and_misrouted_envelopes_are_forwarded(
-        orders: tuple[OrdersService, str]) -> None:
+    orders: tuple[OrdersService, str],
+) -> None:
     _, url = orders
     mesh = Mesh(url)
     ghost = Envelope(run_id="run_ghost", expected_version=1, target="aws")

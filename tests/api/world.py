@@ -37,8 +37,11 @@ def call(tool: str, **args: Any) -> ProposedCall:
 
 ORDER_FLOW = [
     Plan(reasoning="check stock", confidence=0.9, calls=[call("get_item", item="A-1")]),
-    Plan(reasoning="order it", confidence=0.6,
-         calls=[call("create_order", body={"item": "A-1", "quantity": 5})]),
+    Plan(
+        reasoning="order it",
+        confidence=0.6,
+        calls=[call("create_order", body={"item": "A-1", "quantity": 5})],
+    ),
     Plan(reasoning="done", final_answer="ordered 5 of A-1"),
 ]
 
@@ -46,14 +49,23 @@ ORDER_FLOW = [
 class WritesNeedApproval:
     """Reads pass; every write waits for a human."""
 
-    def check(self, run: Run, tool: Tool | None, call: ProposedCall, *,
-              confidence: float | None = None) -> Decision:
+    def check(
+        self, run: Run, tool: Tool | None, call: ProposedCall, *, confidence: float | None = None
+    ) -> Decision:
         if tool is None:
-            return Decision(id=new_decision_id(), verdict=Verdict.DENY, reasons=["unknown"],
-                            rule_ids=["unknown_tool"])
+            return Decision(
+                id=new_decision_id(),
+                verdict=Verdict.DENY,
+                reasons=["unknown"],
+                rule_ids=["unknown_tool"],
+            )
         if tool.side_effect is not SideEffect.READ:
-            return Decision(id=new_decision_id(), verdict=Verdict.REQUIRE_APPROVAL,
-                            reasons=["writes need a human"], rule_ids=["writes"])
+            return Decision(
+                id=new_decision_id(),
+                verdict=Verdict.REQUIRE_APPROVAL,
+                reasons=["writes need a human"],
+                rule_ids=["writes"],
+            )
         return Decision(id=new_decision_id(), verdict=Verdict.ALLOW)
 
 
@@ -69,14 +81,22 @@ class World:
     worker: Worker
     script: list[Plan] = field(default_factory=lambda: list(ORDER_FLOW))
 
-    def token(self, sub: str = "alice", tenant: str = TENANT,
-              roles: Sequence[str] = (), **kw: Any) -> str:
+    def token(
+        self, sub: str = "alice", tenant: str = TENANT, roles: Sequence[str] = (), **kw: Any
+    ) -> str:
         return self.issuer.token(sub, tenant, roles, **kw)
 
-    def request(self, method: str, path: str, *, token: str | None = "default",
-                body: Any = None, raw: bytes | None = None,
-                headers: dict[str, str] | None = None,
-                query: dict[str, str] | None = None) -> ApiResponse:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = "default",
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> ApiResponse:
         sent = dict(headers or {})
         if token == "default":
             token = self.token()
@@ -140,8 +160,9 @@ def orders(_orders_server: tuple[_Current, str]) -> tuple[OrdersService, str]:
     return service, url
 
 
-def build_world(issuer: LocalIssuer, service: OrdersService, url: str, *,
-                store: MemoryStore | None = None) -> World:
+def build_world(
+    issuer: LocalIssuer, service: OrdersService, url: str, *, store: MemoryStore | None = None
+) -> World:
     store = store or MemoryStore()
     queue = MemoryQueue()
     orders = ToolList(tools(url))
@@ -158,15 +179,29 @@ def build_world(issuer: LocalIssuer, service: OrdersService, url: str, *,
             planners[run.id] = ScriptedPlanner(world.script)
         return planners[run.id]
 
-    orchestrator = Orchestrator(store=store, catalogs=catalogs,
-                                planners=planner_for, guard=WritesNeedApproval(),
-                                executor=HttpExecutor(), cloud="local",
-                                handoff=QueueHandoff({"local": queue}))
+    orchestrator = Orchestrator(
+        store=store,
+        catalogs=catalogs,
+        planners=planner_for,
+        guard=WritesNeedApproval(),
+        executor=HttpExecutor(),
+        cloud="local",
+        handoff=QueueHandoff({"local": queue}),
+    )
     settings = Settings(auth_issuer=issuer.issuer, local_mode=True)
-    deps = Deps(settings, store=store, queues={"local": queue}, orchestrator=orchestrator,
-                catalogs=catalogs)
-    world = World(issuer=issuer, service=service, url=url, store=store, queue=queue,
-                  deps=deps, api=ApiHandler(deps), worker=Worker(deps))
+    deps = Deps(
+        settings, store=store, queues={"local": queue}, orchestrator=orchestrator, catalogs=catalogs
+    )
+    world = World(
+        issuer=issuer,
+        service=service,
+        url=url,
+        store=store,
+        queue=queue,
+        deps=deps,
+        api=ApiHandler(deps),
+        worker=Worker(deps),
+    )
     return world
 
 

@@ -13,21 +13,37 @@ from core.catalog import ImportResult, Tool, import_document
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 
 
-def openapi(paths: dict[str, Any], *, version: str = "3.0.3", title: str = "Test API",
-            schemas: Any = None, **extra: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"openapi": version, "info": {"title": title, "version": "1.0"},
-                           "servers": [{"url": "https://api.example.test/v1"}], "paths": paths}
+def openapi(
+    paths: dict[str, Any],
+    *,
+    version: str = "3.0.3",
+    title: str = "Test API",
+    schemas: Any = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "openapi": version,
+        "info": {"title": title, "version": "1.0"},
+        "servers": [{"url": "https://api.example.test/v1"}],
+        "paths": paths,
+    }
     if schemas:
         doc["components"] = {"schemas": schemas}
     doc.update(extra)
     return doc
 
 
-def swagger(paths: dict[str, Any], *, definitions: dict[str, Any] | None = None,
-            **extra: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"swagger": "2.0", "info": {"title": "Legacy API", "version": "2"},
-                           "host": "legacy.example.test", "basePath": "/api",
-                           "schemes": ["https"], "paths": paths}
+def swagger(
+    paths: dict[str, Any], *, definitions: dict[str, Any] | None = None, **extra: Any
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "swagger": "2.0",
+        "info": {"title": "Legacy API", "version": "2"},
+        "host": "legacy.example.test",
+        "basePath": "/api",
+        "schemes": ["https"],
+        "paths": paths,
+    }
     if definitions:
         doc["definitions"] = definitions
     doc.update(extra)
@@ -36,10 +52,18 @@ def swagger(paths: dict[str, Any], *, definitions: dict[str, Any] | None = None,
 
 def post_body(schema: dict[str, Any], *, op_id: str = "send") -> dict[str, Any]:
     """Paths with one POST /things taking ``schema`` as its required JSON body."""
-    return {"/things": {"post": {
-        "operationId": op_id, "responses": {"200": {"description": "ok"}},
-        "requestBody": {"required": True,
-                        "content": {"application/json": {"schema": schema}}}}}}
+    return {
+        "/things": {
+            "post": {
+                "operationId": op_id,
+                "responses": {"200": {"description": "ok"}},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": schema}},
+                },
+            }
+        }
+    }
 
 
 def one(doc: dict[str, Any]) -> Tool:

@@ -15,25 +15,38 @@ from tests.catalog.helpers import openapi, write
 
 
 def _spec(title: str, *op_ids: str, **extra: Any) -> dict[str, Any]:
-    paths = {f"/{op}": {"get": {"operationId": op, "summary": f"{title} {op}",
-                                "parameters": [{"name": "q", "in": "query", "required": True,
-                                                "schema": {"type": "string"}}],
-                                "responses": {"200": {"description": "ok"}}}}
-             for op in op_ids}
+    paths = {
+        f"/{op}": {
+            "get": {
+                "operationId": op,
+                "summary": f"{title} {op}",
+                "parameters": [
+                    {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "ok"}},
+            }
+        }
+        for op in op_ids
+    }
     return openapi(paths, title=title, **extra)
 
 
 @pytest.fixture
 def two_specs(tmp_path: Path) -> list[str]:
-    return [write(tmp_path, _spec("ERP Core", "listVendors", "getStock"), "erp.yaml"),
-            write(tmp_path, _spec("Supplier Portal!", "listVendors", "requestQuote"),
-                  "portal.yaml")]
+    return [
+        write(tmp_path, _spec("ERP Core", "listVendors", "getStock"), "erp.yaml"),
+        write(tmp_path, _spec("Supplier Portal!", "listVendors", "requestQuote"), "portal.yaml"),
+    ]
 
 
 def test_name_collision_across_specs_gets_the_title_slug(two_specs: list[str]) -> None:
     catalog = Catalog.from_sources(two_specs)
-    assert catalog.names == ["listVendors", "getStock", "supplier_portal_listVendors",
-                             "requestQuote"]
+    assert catalog.names == [
+        "listVendors",
+        "getStock",
+        "supplier_portal_listVendors",
+        "requestQuote",
+    ]
     first, second = catalog.get("listVendors"), catalog.get("supplier_portal_listVendors")
     assert first.spec is not None and first.spec.title == "ERP Core"
     assert second.spec is not None and second.spec.title == "Supplier Portal!"
@@ -84,7 +97,8 @@ def test_the_same_spec_twice_is_added_once(two_specs: list[str]) -> None:
 def test_warnings_are_collected_with_tool_names(tmp_path: Path) -> None:
     doc = _spec("Files", "upload")
     doc["paths"]["/upload"]["get"]["parameters"].append(
-        {"name": "sid", "in": "cookie", "schema": {"type": "string"}})
+        {"name": "sid", "in": "cookie", "schema": {"type": "string"}}
+    )
     catalog = Catalog.from_sources([write(tmp_path, doc)])
     assert any(w.startswith("upload: ") and "cookie" in w for w in catalog.warnings)
 

@@ -19,8 +19,9 @@ from core.errors import SpecError
 from core.testing.servers import LocalServer, free_port
 from tests.catalog.helpers import accepts, openapi, write
 
-MINIMAL = openapi({"/ping": {"get": {"operationId": "ping",
-                                     "responses": {"200": {"description": "ok"}}}}})
+MINIMAL = openapi(
+    {"/ping": {"get": {"operationId": "ping", "responses": {"200": {"description": "ok"}}}}}
+)
 
 
 def _error(source: str) -> str:
@@ -52,25 +53,31 @@ def test_json_syntax_error(tmp_path: Path) -> None:
     assert "invalid YAML/JSON" in _error(str(path))
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("- just\n- a list\n", "not an OpenAPI or Swagger document"),
-    ("title: not a spec\n", "no 'openapi' or 'swagger' field"),
-    ("", "not an OpenAPI or Swagger document"),
-    ("swagger: '1.2'\npaths: {}\n", "unsupported Swagger version"),
-    ("openapi: 4.0.0\npaths: {}\n", "unsupported OpenAPI version"),
-    ("openapi: 3.0.0\npaths: [1, 2]\n", "'paths' is not a mapping"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("- just\n- a list\n", "not an OpenAPI or Swagger document"),
+        ("title: not a spec\n", "no 'openapi' or 'swagger' field"),
+        ("", "not an OpenAPI or Swagger document"),
+        ("swagger: '1.2'\npaths: {}\n", "unsupported Swagger version"),
+        ("openapi: 4.0.0\npaths: {}\n", "unsupported OpenAPI version"),
+        ("openapi: 3.0.0\npaths: [1, 2]\n", "'paths' is not a mapping"),
+    ],
+)
 def test_not_a_spec(tmp_path: Path, text: str, expected: str) -> None:
     path = tmp_path / "thing.yaml"
     path.write_text(text)
     assert expected in _error(str(path))
 
 
-@pytest.mark.parametrize(("doc", "fmt"), [
-    ({"swagger": "2.0", "paths": {}}, "swagger-2.0"),
-    ({"openapi": "3.0.3", "paths": {}}, "openapi-3.0"),
-    ({"openapi": "3.1.0", "paths": {}}, "openapi-3.1"),
-])
+@pytest.mark.parametrize(
+    ("doc", "fmt"),
+    [
+        ({"swagger": "2.0", "paths": {}}, "swagger-2.0"),
+        ({"openapi": "3.0.3", "paths": {}}, "openapi-3.0"),
+        ({"openapi": "3.1.0", "paths": {}}, "openapi-3.1"),
+    ],
+)
 def test_detect_format(doc: dict[str, object], fmt: str) -> None:
     assert detect_format(doc) == fmt
 
@@ -95,16 +102,38 @@ def test_yaml_dates_stay_strings(tmp_path: Path) -> None:
 
 def test_relative_file_refs_including_a_cycle_across_files(tmp_path: Path) -> None:
     (tmp_path / "schemas").mkdir()
-    (tmp_path / "schemas" / "tree.yaml").write_text(yaml.safe_dump({"Tree": {
-        "type": "object", "required": ["label"], "properties": {
-            "label": {"$ref": "../common.yaml#/Label"},
-            "kids": {"type": "array", "items": {"$ref": "#/Tree"}}}}}))
-    (tmp_path / "common.yaml").write_text(yaml.safe_dump({"Label": {"type": "string",
-                                                                    "maxLength": 5}}))
-    doc = openapi({"/t": {"post": {
-        "operationId": "plant", "responses": {"200": {"description": "ok"}},
-        "requestBody": {"content": {"application/json": {
-            "schema": {"$ref": "schemas/tree.yaml#/Tree"}}}}}}})
+    (tmp_path / "schemas" / "tree.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "Tree": {
+                    "type": "object",
+                    "required": ["label"],
+                    "properties": {
+                        "label": {"$ref": "../common.yaml#/Label"},
+                        "kids": {"type": "array", "items": {"$ref": "#/Tree"}},
+                    },
+                }
+            }
+        )
+    )
+    (tmp_path / "common.yaml").write_text(
+        yaml.safe_dump({"Label": {"type": "string", "maxLength": 5}})
+    )
+    doc = openapi(
+        {
+            "/t": {
+                "post": {
+                    "operationId": "plant",
+                    "responses": {"200": {"description": "ok"}},
+                    "requestBody": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "schemas/tree.yaml#/Tree"}}
+                        }
+                    },
+                }
+            }
+        }
+    )
     tool = import_spec(write(tmp_path, doc)).tools[0]
     assert tool.args_schema["properties"]["body"] == {"$ref": "#/$defs/Tree"}
     assert accepts(tool, {"body": {"label": "a", "kids": [{"label": "b", "kids": []}]}})
@@ -112,10 +141,19 @@ def test_relative_file_refs_including_a_cycle_across_files(tmp_path: Path) -> No
 
 
 def test_missing_ref_file_is_a_warning(tmp_path: Path) -> None:
-    doc = openapi({"/t": {"post": {
-        "operationId": "t", "responses": {"200": {"description": "ok"}},
-        "requestBody": {"content": {"application/json": {
-            "schema": {"$ref": "gone.yaml#/X"}}}}}}})
+    doc = openapi(
+        {
+            "/t": {
+                "post": {
+                    "operationId": "t",
+                    "responses": {"200": {"description": "ok"}},
+                    "requestBody": {
+                        "content": {"application/json": {"schema": {"$ref": "gone.yaml#/X"}}}
+                    },
+                }
+            }
+        }
+    )
     tool = import_spec(write(tmp_path, doc)).tools[0]
     assert any("gone.yaml" in w for w in tool.warnings)
 
@@ -124,15 +162,36 @@ class _SpecSite:
     """Serves a spec (relative server URL, a $ref to a second file) over real HTTP."""
 
     def __init__(self) -> None:
-        spec = openapi({"/items/{id}": {"get": {
-            "operationId": "getItem",
-            "parameters": [{"name": "id", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "ok", "content": {"application/json": {
-                "schema": {"$ref": "models.json#/Item"}}}}}}}}, servers=[{"url": "/api"}])
-        self.files = {"spec.yaml": yaml.safe_dump(spec),
-                      "models.json": json.dumps({"Item": {"type": "object",
-                                                          "required": ["id"]}})}
+        spec = openapi(
+            {
+                "/items/{id}": {
+                    "get": {
+                        "operationId": "getItem",
+                        "parameters": [
+                            {
+                                "name": "id",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "string"},
+                            }
+                        ],
+                        "responses": {
+                            "200": {
+                                "description": "ok",
+                                "content": {
+                                    "application/json": {"schema": {"$ref": "models.json#/Item"}}
+                                },
+                            }
+                        },
+                    }
+                }
+            },
+            servers=[{"url": "/api"}],
+        )
+        self.files = {
+            "spec.yaml": yaml.safe_dump(spec),
+            "models.json": json.dumps({"Item": {"type": "object", "required": ["id"]}}),
+        }
         self.app = Starlette(routes=[Route("/specs/{name}", self.serve)])
 
     async def serve(self, request: Request) -> Response:
@@ -161,12 +220,42 @@ def test_load_from_url_with_relative_ref_and_server(site: LocalServer) -> None:
 def test_remote_spec_cannot_ref_local_files_or_other_hosts(site: LocalServer) -> None:
     other = _SpecSite()
     with LocalServer(other.app, name="other-host") as elsewhere:
-        spec = openapi({"/a": {"get": {"operationId": "a", "responses": {"200": {
-            "description": "ok", "content": {"application/json": {"schema": {
-                "$ref": f"{elsewhere.url}/specs/models.json#/Item"}}}}}}},
-            "/b": {"get": {"operationId": "b", "responses": {"200": {
-                "description": "ok", "content": {"application/json": {"schema": {
-                    "$ref": "file:///etc/hostname#/x"}}}}}}}})
+        spec = openapi(
+            {
+                "/a": {
+                    "get": {
+                        "operationId": "a",
+                        "responses": {
+                            "200": {
+                                "description": "ok",
+                                "content": {
+                                    "application/json": {
+                                        "schema": {
+                                            "$ref": f"{elsewhere.url}/specs/models.json#/Item"
+                                        }
+                                    }
+                                },
+                            }
+                        },
+                    }
+                },
+                "/b": {
+                    "get": {
+                        "operationId": "b",
+                        "responses": {
+                            "200": {
+                                "description": "ok",
+                                "content": {
+                                    "application/json": {
+                                        "schema": {"$ref": "file:///etc/hostname#/x"}
+                                    }
+                                },
+                            }
+                        },
+                    }
+                },
+            }
+        )
         site_app = _SpecSite()
         site_app.files["evil.yaml"] = yaml.safe_dump(spec)
         with LocalServer(site_app.app, name="evil-site") as evil:

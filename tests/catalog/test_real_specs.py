@@ -74,15 +74,16 @@ def test_stripe_import_time(capsys: pytest.CaptureFixture[str]) -> None:
     imported.cache_clear()
     result, seconds = imported("stripe_spec3.json.gz")
     with capsys.disabled():
-        print(f"\n[catalog] stripe_spec3.json (4.0 MiB, {len(result.tools)} operations) "
-              f"imported in {seconds:.2f} s")
+        print(
+            f"\n[catalog] stripe_spec3.json (4.0 MiB, {len(result.tools)} operations) "
+            f"imported in {seconds:.2f} s"
+        )
     assert len(result.tools) == 417
 
 
 def test_sha256_is_of_the_decompressed_document() -> None:
     result, _ = imported("stripe_spec3.json.gz")
-    assert result.spec.sha256 == \
-        "0623034db1e5a471369edf211838df328296018cc96dcb4bab0d5c28ab1efc9e"
+    assert result.spec.sha256 == "0623034db1e5a471369edf211838df328296018cc96dcb4bab0d5c28ab1efc9e"
     orders, _ = imported("spapi_vendorOrders.json")
     raw = (SPECS / "spapi_vendorOrders.json").read_bytes()
     assert orders.spec.sha256 == hashlib.sha256(raw).hexdigest()
@@ -119,8 +120,7 @@ def test_xero_headers_bodies_and_auth() -> None:
     assert tenant.location is ParamLocation.HEADER and tenant.required
     assert create.auth.scheme == "oauth2" and "accounting.transactions" in create.auth.scopes
     # attachments are octet-stream uploads: a warning, not a crash
-    uploads = [t for t in result.tools if any("application/octet-stream" in w
-                                              for w in t.warnings)]
+    uploads = [t for t in result.tools if any("application/octet-stream" in w for w in t.warnings)]
     assert uploads and all("body" not in t.args_schema["properties"] for t in uploads)
 
 

@@ -9,10 +9,15 @@ from jsonschema import Draft202012Validator
 
 from tests.catalog.helpers import accepts, one, openapi, post_body, result_of, validator
 
-TREE = {"type": "object", "required": ["name"], "additionalProperties": False,
-        "properties": {"name": {"type": "string", "minLength": 1},
-                       "children": {"type": "array",
-                                    "items": {"$ref": "#/components/schemas/Tree"}}}}
+TREE = {
+    "type": "object",
+    "required": ["name"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "children": {"type": "array", "items": {"$ref": "#/components/schemas/Tree"}},
+    },
+}
 
 
 def _nested(depth: int, leaf_name: str = "leaf") -> dict[str, Any]:
@@ -23,8 +28,7 @@ def _nested(depth: int, leaf_name: str = "leaf") -> dict[str, Any]:
 
 
 def test_recursive_schema_is_kept_in_defs_and_validates_at_any_depth() -> None:
-    tool = one(openapi(post_body({"$ref": "#/components/schemas/Tree"}),
-                       schemas={"Tree": TREE}))
+    tool = one(openapi(post_body({"$ref": "#/components/schemas/Tree"}), schemas={"Tree": TREE}))
     schema = tool.args_schema
     assert schema["properties"]["body"] == {"$ref": "#/$defs/Tree"}
     tree = schema["$defs"]["Tree"]
@@ -39,15 +43,23 @@ def test_recursive_schema_is_kept_in_defs_and_validates_at_any_depth() -> None:
 
 def test_mutual_recursion_and_a_shared_non_recursive_ref() -> None:
     schemas = {
-        "Folder": {"type": "object", "properties": {
-            "files": {"type": "array", "items": {"$ref": "#/components/schemas/File"}},
-            "owner": {"$ref": "#/components/schemas/User"}}},
-        "File": {"type": "object", "required": ["size"], "properties": {
-            "size": {"type": "integer", "minimum": 0},
-            "parent": {"$ref": "#/components/schemas/Folder"},
-            "owner": {"$ref": "#/components/schemas/User"}}},
-        "User": {"type": "object", "properties": {"email": {"type": "string",
-                                                            "format": "email"}}},
+        "Folder": {
+            "type": "object",
+            "properties": {
+                "files": {"type": "array", "items": {"$ref": "#/components/schemas/File"}},
+                "owner": {"$ref": "#/components/schemas/User"},
+            },
+        },
+        "File": {
+            "type": "object",
+            "required": ["size"],
+            "properties": {
+                "size": {"type": "integer", "minimum": 0},
+                "parent": {"$ref": "#/components/schemas/Folder"},
+                "owner": {"$ref": "#/components/schemas/User"},
+            },
+        },
+        "User": {"type": "object", "properties": {"email": {"type": "string", "format": "email"}}},
     }
     tool = one(openapi(post_body({"$ref": "#/components/schemas/Folder"}), schemas=schemas))
     assert set(tool.args_schema["$defs"]) == {"Folder", "File"}  # User is inlined
@@ -59,35 +71,58 @@ def test_mutual_recursion_and_a_shared_non_recursive_ref() -> None:
 
 
 def test_self_reference_through_allof_does_not_loop() -> None:
-    schemas = {"Node": {"allOf": [{"$ref": "#/components/schemas/Base"}],
-                        "properties": {"next": {"$ref": "#/components/schemas/Node"}}},
-               "Base": {"type": "object", "properties": {"id": {"type": "integer"}}}}
+    schemas = {
+        "Node": {
+            "allOf": [{"$ref": "#/components/schemas/Base"}],
+            "properties": {"next": {"$ref": "#/components/schemas/Node"}},
+        },
+        "Base": {"type": "object", "properties": {"id": {"type": "integer"}}},
+    }
     tool = one(openapi(post_body({"$ref": "#/components/schemas/Node"}), schemas=schemas))
     assert accepts(tool, {"body": {"id": 1, "next": {"id": 2, "next": {"id": 3}}}})
     assert not accepts(tool, {"body": {"id": 1, "next": {"id": "two"}}})
 
 
 def test_openapi_31_type_list_with_null_is_kept() -> None:
-    tool = one(openapi(post_body({"type": "object", "properties": {
-        "note": {"type": ["string", "null"], "maxLength": 3}}}), version="3.1.0"))
-    assert tool.args_schema["properties"]["body"]["properties"]["note"]["type"] == \
-        ["string", "null"]
+    tool = one(
+        openapi(
+            post_body(
+                {
+                    "type": "object",
+                    "properties": {"note": {"type": ["string", "null"], "maxLength": 3}},
+                }
+            ),
+            version="3.1.0",
+        )
+    )
+    assert tool.args_schema["properties"]["body"]["properties"]["note"]["type"] == [
+        "string",
+        "null",
+    ]
     assert accepts(tool, {"body": {"note": None}})
     assert accepts(tool, {"body": {"note": "abc"}})
     assert not accepts(tool, {"body": {"note": "abcd"}})
     assert not accepts(tool, {"body": {"note": 5}})
 
 
-@pytest.mark.parametrize(("prop", "good", "bad"), [
-    ({"type": "string", "nullable": True}, "x", 5),
-    ({"type": "string", "enum": ["a", "b"], "nullable": True}, "a", "c"),
-    ({"allOf": [{"$ref": "#/components/schemas/Code"}], "nullable": True}, "AB", "abc"),
-    ({"$ref": "#/components/schemas/Code", "nullable": True}, "AB", "abc"),
-])
-def test_openapi_30_nullable_becomes_a_null_union(prop: dict[str, Any], good: Any,
-                                                   bad: Any) -> None:
-    tool = one(openapi(post_body({"type": "object", "properties": {"v": prop}}),
-                       schemas={"Code": {"type": "string", "pattern": "^[A-Z]{2}$"}}))
+@pytest.mark.parametrize(
+    ("prop", "good", "bad"),
+    [
+        ({"type": "string", "nullable": True}, "x", 5),
+        ({"type": "string", "enum": ["a", "b"], "nullable": True}, "a", "c"),
+        ({"allOf": [{"$ref": "#/components/schemas/Code"}], "nullable": True}, "AB", "abc"),
+        ({"$ref": "#/components/schemas/Code", "nullable": True}, "AB", "abc"),
+    ],
+)
+def test_openapi_30_nullable_becomes_a_null_union(
+    prop: dict[str, Any], good: Any, bad: Any
+) -> None:
+    tool = one(
+        openapi(
+            post_body({"type": "object", "properties": {"v": prop}}),
+            schemas={"Code": {"type": "string", "pattern": "^[A-Z]{2}$"}},
+        )
+    )
     assert "nullable" not in str(tool.args_schema)
     assert accepts(tool, {"body": {"v": None}})
     assert accepts(tool, {"body": {"v": good}})
@@ -96,21 +131,37 @@ def test_openapi_30_nullable_becomes_a_null_union(prop: dict[str, Any], good: An
 
 def test_allof_oneof_and_discriminator_are_preserved_and_enforced() -> None:
     schemas = {
-        "Pet": {"type": "object", "required": ["kind"],
-                "properties": {"kind": {"type": "string"}, "name": {"type": "string"}}},
-        "Cat": {"allOf": [{"$ref": "#/components/schemas/Pet"},
-                          {"type": "object", "properties": {"lives": {"type": "integer",
-                                                                      "maximum": 9}}}]},
-        "Dog": {"allOf": [{"$ref": "#/components/schemas/Pet"},
-                          {"type": "object", "properties": {"bark": {"type": "boolean"}}}]},
+        "Pet": {
+            "type": "object",
+            "required": ["kind"],
+            "properties": {"kind": {"type": "string"}, "name": {"type": "string"}},
+        },
+        "Cat": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Pet"},
+                {"type": "object", "properties": {"lives": {"type": "integer", "maximum": 9}}},
+            ]
+        },
+        "Dog": {
+            "allOf": [
+                {"$ref": "#/components/schemas/Pet"},
+                {"type": "object", "properties": {"bark": {"type": "boolean"}}},
+            ]
+        },
     }
-    body = {"oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
-            "discriminator": {"propertyName": "kind",
-                              "mapping": {"cat": "#/components/schemas/Cat", "dog": "Dog"}}}
+    body = {
+        "oneOf": [{"$ref": "#/components/schemas/Cat"}, {"$ref": "#/components/schemas/Dog"}],
+        "discriminator": {
+            "propertyName": "kind",
+            "mapping": {"cat": "#/components/schemas/Cat", "dog": "Dog"},
+        },
+    }
     tool = one(openapi(post_body(body), schemas=schemas))
     converted = tool.args_schema["properties"]["body"]
-    assert converted["discriminator"] == {"propertyName": "kind",
-                                          "mapping": {"cat": "Cat", "dog": "Dog"}}
+    assert converted["discriminator"] == {
+        "propertyName": "kind",
+        "mapping": {"cat": "Cat", "dog": "Dog"},
+    }
     assert len(converted["oneOf"]) == 2 and "allOf" in str(converted["oneOf"][0])
     # Cat and Dog overlap structurally; the discriminator value is what tells them apart
     assert accepts(tool, {"body": {"kind": "cat", "lives": 7}})
@@ -121,40 +172,77 @@ def test_allof_oneof_and_discriminator_are_preserved_and_enforced() -> None:
 
 
 def test_anyof_is_preserved() -> None:
-    tool = one(openapi(post_body({"anyOf": [{"type": "string", "maxLength": 2},
-                                            {"type": "integer", "minimum": 10}]})))
+    tool = one(
+        openapi(
+            post_body(
+                {"anyOf": [{"type": "string", "maxLength": 2}, {"type": "integer", "minimum": 10}]}
+            )
+        )
+    )
     assert accepts(tool, {"body": "ab"}) and accepts(tool, {"body": 11})
     assert not accepts(tool, {"body": "abc"}) and not accepts(tool, {"body": 9})
 
 
 CONSTRAINED = {
-    "type": "object", "additionalProperties": False,
+    "type": "object",
+    "additionalProperties": False,
     "required": ["code", "qty", "tags", "status", "price", "when"],
     "properties": {
         "code": {"type": "string", "pattern": "^P-[0-9]+$", "minLength": 3, "maxLength": 8},
         "qty": {"type": "integer", "minimum": 1, "maximum": 500, "multipleOf": 5},
-        "tags": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 2,
-                 "uniqueItems": True},
+        "tags": {
+            "type": "array",
+            "items": {"type": "string"},
+            "minItems": 1,
+            "maxItems": 2,
+            "uniqueItems": True,
+        },
         "status": {"type": "string", "enum": ["open", "closed"]},
-        "price": {"type": "number", "minimum": 0, "exclusiveMinimum": True,
-                  "maximum": 100, "exclusiveMaximum": True},
+        "price": {
+            "type": "number",
+            "minimum": 0,
+            "exclusiveMinimum": True,
+            "maximum": 100,
+            "exclusiveMaximum": True,
+        },
         "when": {"type": "string", "format": "date"},
-        "meta": {"type": "object", "maxProperties": 1, "additionalProperties":
-                 {"type": "string"}},
-    }}
-GOOD = {"code": "P-100", "qty": 500, "tags": ["a"], "status": "open", "price": 99.5,
-        "when": "2024-01-31", "meta": {"k": "v"}}
+        "meta": {"type": "object", "maxProperties": 1, "additionalProperties": {"type": "string"}},
+    },
+}
+GOOD = {
+    "code": "P-100",
+    "qty": 500,
+    "tags": ["a"],
+    "status": "open",
+    "price": 99.5,
+    "when": "2024-01-31",
+    "meta": {"k": "v"},
+}
 
 
-@pytest.mark.parametrize(("field", "bad"), [
-    ("code", "X-100"), ("code", "P-"), ("code", "P-12345678"),
-    ("qty", 0), ("qty", 501), ("qty", 7),
-    ("tags", []), ("tags", ["a", "b", "c"]), ("tags", ["a", "a"]),
-    ("status", "pending"), ("price", 0), ("price", 100), ("meta", {"a": "1", "b": "2"}),
-    ("meta", {"a": 1}), ("extra", 1),
-])
-def test_enum_pattern_bounds_and_additional_properties_reject_bad_values(field: str,
-                                                                         bad: Any) -> None:
+@pytest.mark.parametrize(
+    ("field", "bad"),
+    [
+        ("code", "X-100"),
+        ("code", "P-"),
+        ("code", "P-12345678"),
+        ("qty", 0),
+        ("qty", 501),
+        ("qty", 7),
+        ("tags", []),
+        ("tags", ["a", "b", "c"]),
+        ("tags", ["a", "a"]),
+        ("status", "pending"),
+        ("price", 0),
+        ("price", 100),
+        ("meta", {"a": "1", "b": "2"}),
+        ("meta", {"a": 1}),
+        ("extra", 1),
+    ],
+)
+def test_enum_pattern_bounds_and_additional_properties_reject_bad_values(
+    field: str, bad: Any
+) -> None:
     tool = one(openapi(post_body(CONSTRAINED)))
     assert accepts(tool, {"body": GOOD})
     assert not accepts(tool, {"body": {**GOOD, field: bad}})
@@ -170,17 +258,37 @@ def test_constraint_keywords_survive_conversion() -> None:
 
 
 def test_read_only_is_not_sent_and_write_only_is_not_required_back() -> None:
-    user = {"type": "object", "required": ["id", "password", "name"],
-            "additionalProperties": False,
-            "properties": {"id": {"type": "string", "readOnly": True},
-                           "password": {"type": "string", "writeOnly": True},
-                           "name": {"type": "string"}}}
-    paths = {"/users": {"post": {
-        "operationId": "createUser",
-        "requestBody": {"required": True, "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/User"}}}},
-        "responses": {"201": {"description": "made", "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/User"}}}}}}}}
+    user = {
+        "type": "object",
+        "required": ["id", "password", "name"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": "string", "readOnly": True},
+            "password": {"type": "string", "writeOnly": True},
+            "name": {"type": "string"},
+        },
+    }
+    paths = {
+        "/users": {
+            "post": {
+                "operationId": "createUser",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/User"}}
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "made",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/User"}}
+                        },
+                    }
+                },
+            }
+        }
+    }
     tool = one(openapi(paths, schemas={"User": user}))
     assert accepts(tool, {"body": {"name": "ada", "password": "pw"}})
     assert not accepts(tool, {"body": {"id": "1", "name": "ada", "password": "pw"}})
@@ -192,8 +300,14 @@ def test_read_only_is_not_sent_and_write_only_is_not_required_back() -> None:
 
 
 def test_openapi_keywords_become_json_schema() -> None:
-    prop = {"type": "string", "example": "x", "x-internal": True, "xml": {"name": "v"},
-            "externalDocs": {"url": "https://d.example"}, "nullable": False}
+    prop = {
+        "type": "string",
+        "example": "x",
+        "x-internal": True,
+        "xml": {"name": "v"},
+        "externalDocs": {"url": "https://d.example"},
+        "nullable": False,
+    }
     tool = one(openapi(post_body({"type": "object", "properties": {"v": prop}})))
     converted = tool.args_schema["properties"]["body"]["properties"]["v"]
     assert converted == {"type": "string", "examples": ["x"]}
@@ -214,10 +328,28 @@ def test_unresolvable_ref_is_a_warning_not_a_crash() -> None:
 
 
 def test_no_limit_on_parameters() -> None:
-    params = [{"name": f"p{i}", "in": "query", "required": i % 2 == 0,
-               "schema": {"type": "integer", "maximum": i}} for i in range(300)]
-    tool = one(openapi({"/wide": {"get": {"operationId": "wide", "parameters": params,
-                                          "responses": {"200": {"description": "ok"}}}}}))
+    params = [
+        {
+            "name": f"p{i}",
+            "in": "query",
+            "required": i % 2 == 0,
+            "schema": {"type": "integer", "maximum": i},
+        }
+        for i in range(300)
+    ]
+    tool = one(
+        openapi(
+            {
+                "/wide": {
+                    "get": {
+                        "operationId": "wide",
+                        "parameters": params,
+                        "responses": {"200": {"description": "ok"}},
+                    }
+                }
+            }
+        )
+    )
     assert len(tool.params) == 300
     assert len(tool.args_schema["properties"]) == 300
     assert len(tool.args_schema["required"]) == 150
@@ -227,9 +359,21 @@ def test_no_limit_on_parameters() -> None:
 
 
 def test_recursive_response_schema_has_its_own_defs() -> None:
-    paths = {"/tree": {"get": {"operationId": "getTree", "responses": {"200": {
-        "description": "ok", "content": {"application/json": {
-            "schema": {"$ref": "#/components/schemas/Tree"}}}}}}}}
+    paths = {
+        "/tree": {
+            "get": {
+                "operationId": "getTree",
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Tree"}}
+                        },
+                    }
+                },
+            }
+        }
+    }
     result = result_of(openapi(paths, schemas={"Tree": TREE}))
     schema = result.tools[0].response_schema(200)
     assert schema is not None and schema["$ref"] == "#/$defs/Tree"
@@ -239,13 +383,19 @@ def test_recursive_response_schema_has_its_own_defs() -> None:
 
 
 def test_draft4_leftovers_are_translated_not_ignored() -> None:
-    body = {"type": "object",
-            "properties": {"card": {"type": "string"}, "cvv": {"type": "string"},
-                           "pair": {"type": "array", "items": [{"type": "string"},
-                                                               {"type": "integer"}],
-                                    "additionalItems": False}},
-            "dependencies": {"card": ["cvv"],
-                             "cvv": {"properties": {"cvv": {"maxLength": 4}}}}}
+    body = {
+        "type": "object",
+        "properties": {
+            "card": {"type": "string"},
+            "cvv": {"type": "string"},
+            "pair": {
+                "type": "array",
+                "items": [{"type": "string"}, {"type": "integer"}],
+                "additionalItems": False,
+            },
+        },
+        "dependencies": {"card": ["cvv"], "cvv": {"properties": {"cvv": {"maxLength": 4}}}},
+    }
     tool = one(openapi(post_body(body)))
     converted = tool.args_schema["properties"]["body"]
     assert converted["dependentRequired"] == {"card": ["cvv"]}
@@ -258,8 +408,19 @@ def test_draft4_leftovers_are_translated_not_ignored() -> None:
 
 
 def test_keywords_of_the_wrong_type_are_dropped_with_a_warning() -> None:
-    tool = one(openapi(post_body({"type": "string", "format": 5, "uniqueItems": "yes",
-                                  "examples": {"one": "x"}, "maxLength": "3"})))
+    tool = one(
+        openapi(
+            post_body(
+                {
+                    "type": "string",
+                    "format": 5,
+                    "uniqueItems": "yes",
+                    "examples": {"one": "x"},
+                    "maxLength": "3",
+                }
+            )
+        )
+    )
     Draft202012Validator.check_schema(tool.args_schema)
     converted = tool.args_schema["properties"]["body"]
     assert converted == {"type": "string", "examples": [{"one": "x"}], "maxLength": 3}

@@ -20,21 +20,58 @@ from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCa
 
 ROOT = Path(__file__).resolve().parents[2]
 
-RUN_KEYS = {"run_id", "status", "goal", "tenant", "steps", "calls", "usage", "tool_calls",
-            "pending_approvals", "result", "reason", "error", "planner", "duration_seconds"}
-CALL_KEYS = {"step", "call_id", "tool", "cloud", "side_effect", "args", "decision", "rule_ids",
-             "reasons", "status", "approval_id", "executed", "status_code", "result_valid",
-             "drift", "worker", "error"}
+RUN_KEYS = {
+    "run_id",
+    "status",
+    "goal",
+    "tenant",
+    "steps",
+    "calls",
+    "usage",
+    "tool_calls",
+    "pending_approvals",
+    "result",
+    "reason",
+    "error",
+    "planner",
+    "duration_seconds",
+}
+CALL_KEYS = {
+    "step",
+    "call_id",
+    "tool",
+    "cloud",
+    "side_effect",
+    "args",
+    "decision",
+    "rule_ids",
+    "reasons",
+    "status",
+    "approval_id",
+    "executed",
+    "status_code",
+    "result_valid",
+    "drift",
+    "worker",
+    "error",
+}
 
 
-def paddock(*args: str, home: Path, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def paddock(
+    *args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m core ARGS`` as a separate process with its own PADDOCK_HOME."""
-    full = {k: v for k, v in os.environ.items()
-            if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
     full.update({"PADDOCK_HOME": str(home), "NO_COLOR": "1"}, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "core", *args], cwd=ROOT, env=full,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "core", *args],
+        cwd=ROOT,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def last_json(out: str) -> dict[str, Any]:
@@ -61,8 +98,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    proc = paddock("demo", "--approve", "auto", "--json",
-                   home=tmp_path_factory.mktemp("home"))
+    proc = paddock("demo", "--approve", "auto", "--json", home=tmp_path_factory.mktemp("home"))
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = last_json(proc.stdout)
     out["_stderr"] = proc.stderr
@@ -137,22 +173,37 @@ def _base_urls(services: SupplyChainServices) -> list[str]:
 
 
 def test_run_with_openai_drives_the_run_through_an_openai_compatible_server(
-        tmp_path: Path, services: SupplyChainServices) -> None:
+    tmp_path: Path, services: SupplyChainServices
+) -> None:
     script = [
-        ToolCallsReply([ToolCall("get_stock", {"plant": "DE01", "part": "P-100"})],
-                       content="Check stock first.", usage=(900, 30)),
-        ToolCallsReply([ToolCall("get_risk_score", {"supplier_id": "V-2001"})],
-                       usage=(1000, 20)),
+        ToolCallsReply(
+            [ToolCall("get_stock", {"plant": "DE01", "part": "P-100"})],
+            content="Check stock first.",
+            usage=(900, 30),
+        ),
+        ToolCallsReply([ToolCall("get_risk_score", {"supplier_id": "V-2001"})], usage=(1000, 20)),
         TextReply("Stock of P-100 at DE01 is 0; V-2001 is low risk.", usage=(1100, 25)),
     ]
     specs = [str(p) for p in spec_paths()]
     with ScriptedOpenAI(script, api_key="sk-test") as llm:
         proc = paddock(
-            "run", *[a for s in specs for a in ("--catalog", s)], *_base_urls(services),
-            "--goal", "How many P-100 does DE01 hold, and is V-2001 safe?",
-            "--llm", "openai", "--approve", "reject", "--json", home=tmp_path,
-            env={"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test",
-                 "OPENAI_MODEL": "gpt-4o-mini"})
+            "run",
+            *[a for s in specs for a in ("--catalog", s)],
+            *_base_urls(services),
+            "--goal",
+            "How many P-100 does DE01 hold, and is V-2001 safe?",
+            "--llm",
+            "openai",
+            "--approve",
+            "reject",
+            "--json",
+            home=tmp_path,
+            env={
+                "OPENAI_BASE_URL": llm.base_url,
+                "OPENAI_API_KEY": "sk-test",
+                "OPENAI_MODEL": "gpt-4o-mini",
+            },
+        )
         bodies = llm.bodies
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = last_json(proc.stdout)
@@ -171,11 +222,21 @@ def test_run_with_openai_drives_the_run_through_an_openai_compatible_server(
 
 
 def test_unreachable_model_is_one_line_and_exit_1(
-        tmp_path: Path, services: SupplyChainServices) -> None:
-    proc = paddock("run", "--catalog", str(spec_paths()[0]), *_base_urls(services),
-                   "--goal", "anything", "--llm", "openai", "--json", home=tmp_path,
-                   env={"OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
-                        "OPENAI_API_KEY": "sk-test"})
+    tmp_path: Path, services: SupplyChainServices
+) -> None:
+    proc = paddock(
+        "run",
+        "--catalog",
+        str(spec_paths()[0]),
+        *_base_urls(services),
+        "--goal",
+        "anything",
+        "--llm",
+        "openai",
+        "--json",
+        home=tmp_path,
+        env={"OPENAI_BASE_URL": f"http://127.0.0.1:{free_port()}/v1", "OPENAI_API_KEY": "sk-test"},
+    )
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert "Traceback" not in proc.stderr
     out = last_json(proc.stdout)
@@ -183,21 +244,34 @@ def test_unreachable_model_is_one_line_and_exit_1(
 
 
 def test_missing_model_configuration_is_a_clean_error(tmp_path: Path) -> None:
-    line = assert_clean_error(paddock("run", "--catalog", str(spec_paths()[0]),
-                                      "--goal", "x", "--llm", "openai", home=tmp_path))
+    line = assert_clean_error(
+        paddock(
+            "run",
+            "--catalog",
+            str(spec_paths()[0]),
+            "--goal",
+            "x",
+            "--llm",
+            "openai",
+            home=tmp_path,
+        )
+    )
     assert "OPENAI_API_KEY" in line
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (["run", "--catalog", "no/such/spec.yaml", "--goal", "x"], "no/such/spec.yaml"),
-    (["run", "--catalog", "http://127.0.0.1:9/spec.json", "--goal", "x"], "127.0.0.1:9"),
-    (["run", "--goal", "x"], "--catalog"),
-    (["run", "--catalog", "x.yaml", "--goal", "x", "--max-steps", "0"], "--max-steps"),
-    (["run", "--catalog", "x.yaml", "--goal", "x", "--llm", "claude"], "--llm"),
-    (["demo", "no-such-scenario"], "no-such-scenario"),
-    (["approve", "run_doesnotexist", "apr_x"], "run_doesnotexist"),
-    (["catalog", "import", "README.md"], "README.md"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["run", "--catalog", "no/such/spec.yaml", "--goal", "x"], "no/such/spec.yaml"),
+        (["run", "--catalog", "http://127.0.0.1:9/spec.json", "--goal", "x"], "127.0.0.1:9"),
+        (["run", "--goal", "x"], "--catalog"),
+        (["run", "--catalog", "x.yaml", "--goal", "x", "--max-steps", "0"], "--max-steps"),
+        (["run", "--catalog", "x.yaml", "--goal", "x", "--llm", "claude"], "--llm"),
+        (["demo", "no-such-scenario"], "no-such-scenario"),
+        (["approve", "run_doesnotexist", "apr_x"], "run_doesnotexist"),
+        (["catalog", "import", "README.md"], "README.md"),
+    ],
+)
 def test_bad_input_is_one_clear_line(tmp_path: Path, args: list[str], needle: str) -> None:
     proc = paddock(*args, home=tmp_path, timeout=60)
     assert proc.returncode == 2, (proc.returncode, proc.stderr)
@@ -212,8 +286,16 @@ def test_catalog_import_lists_one_entry_per_operation(tmp_path: Path) -> None:
     listing = last_json(proc.stdout)
     tools = listing["tools"] if isinstance(listing, dict) else listing
     names = sorted(t["name"] for t in tools)
-    assert names == sorted(["get_stock", "list_vendors", "delete_vendor", "update_vendor_bank",
-                            "list_purchase_orders", "create_purchase_order"])
+    assert names == sorted(
+        [
+            "get_stock",
+            "list_vendors",
+            "delete_vendor",
+            "update_vendor_bank",
+            "list_purchase_orders",
+            "create_purchase_order",
+        ]
+    )
     delete = next(t for t in tools if t["name"] == "delete_vendor")
     assert delete["side_effect"] == "destructive" and delete["location"] == "azure"
 
@@ -225,22 +307,46 @@ def test_python_dash_m_core_is_the_paddock_command(tmp_path: Path) -> None:
 
 
 def test_approval_across_processes_bound_single_use_and_not_by_the_requester(
-        tmp_path: Path, services: SupplyChainServices) -> None:
+    tmp_path: Path, services: SupplyChainServices
+) -> None:
     erp = next(p for p in spec_paths() if "erp" in p.name)
-    order = {"body": {"part": "P-100", "plant": "DE01", "quantity": 500, "vendor_id": "V-2001",
-                      "unit_price": 61.5, "currency": "EUR"}}
+    order = {
+        "body": {
+            "part": "P-100",
+            "plant": "DE01",
+            "quantity": 500,
+            "vendor_id": "V-2001",
+            "unit_price": 61.5,
+            "currency": "EUR",
+        }
+    }
     # Under the default policy (no scenario) a write with trusted values is allowed; the
     # model's own low confidence is what raises its hand here.
-    script = [ToolCallsReply([ToolCall("create_purchase_order", order)],
-                             content="I think V-2001 is right.\nconfidence: 0.4"),
-              TextReply("Purchase order placed.")]
+    script = [
+        ToolCallsReply(
+            [ToolCall("create_purchase_order", order)],
+            content="I think V-2001 is right.\nconfidence: 0.4",
+        ),
+        TextReply("Purchase order placed."),
+    ]
     as_alice = {"USER": "alice", "LOGNAME": "alice"}
     with ScriptedOpenAI(script) as llm:
         model = {"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test"}
-        started = paddock("run", "--catalog", str(erp), *_base_urls(services),
-                          "--goal", "Order 500 P-100 for DE01 from V-2001", "--llm", "openai",
-                          "--approve", "defer", "--json", home=tmp_path,
-                          env={**model, **as_alice})
+        started = paddock(
+            "run",
+            "--catalog",
+            str(erp),
+            *_base_urls(services),
+            "--goal",
+            "Order 500 P-100 for DE01 from V-2001",
+            "--llm",
+            "openai",
+            "--approve",
+            "defer",
+            "--json",
+            home=tmp_path,
+            env={**model, **as_alice},
+        )
         assert started.returncode == 3, started.stderr[-2000:]
         paused = last_json(started.stdout)
         assert paused["status"] == "awaiting_approval"
@@ -255,23 +361,36 @@ def test_approval_across_processes_bound_single_use_and_not_by_the_requester(
         assert "may not approve its own" in assert_clean_error(own)
         assert services.erp.purchase_orders == []
 
-        bob = paddock("approve", run_id, approval_id, "--json", home=tmp_path,
-                      env={**model, "USER": "bob", "LOGNAME": "bob"})
+        bob = paddock(
+            "approve",
+            run_id,
+            approval_id,
+            "--json",
+            home=tmp_path,
+            env={**model, "USER": "bob", "LOGNAME": "bob"},
+        )
         assert bob.returncode == 0, bob.stderr[-2000:]
         assert last_json(bob.stdout)["status"] == "succeeded"
         assert len(services.erp.purchase_orders) == 1
 
-        replay = paddock("approve", run_id, approval_id, home=tmp_path,
-                         env={**model, "USER": "bob", "LOGNAME": "bob"})
+        replay = paddock(
+            "approve",
+            run_id,
+            approval_id,
+            home=tmp_path,
+            env={**model, "USER": "bob", "LOGNAME": "bob"},
+        )
         assert "single-use" in assert_clean_error(replay)
-        forged = paddock("approve", run_id, "apr_forged", home=tmp_path,
-                         env={"USER": "bob", "LOGNAME": "bob"})
+        forged = paddock(
+            "approve", run_id, "apr_forged", home=tmp_path, env={"USER": "bob", "LOGNAME": "bob"}
+        )
         assert "never issued" in assert_clean_error(forged)
     assert len(services.erp.purchase_orders) == 1
 
 
 def test_a_killed_process_is_resumed_from_its_last_checkpoint(
-        tmp_path: Path, services: SupplyChainServices) -> None:
+    tmp_path: Path, services: SupplyChainServices
+) -> None:
     erp = next(p for p in spec_paths() if "erp" in p.name)
     asked_again = threading.Event()
     release = threading.Event()
@@ -281,16 +400,36 @@ def test_a_killed_process_is_resumed_from_its_last_checkpoint(
         release.wait(30)
         return TextReply("never read")
 
-    script = [ToolCallsReply([ToolCall("get_stock", {"plant": "DE01", "part": "P-100"})]),
-              hang, TextReply("DE01 holds 0 of P-100.")]
+    script = [
+        ToolCallsReply([ToolCall("get_stock", {"plant": "DE01", "part": "P-100"})]),
+        hang,
+        TextReply("DE01 holds 0 of P-100."),
+    ]
     with ScriptedOpenAI(script) as llm:
         model = {"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test"}
         full = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         full.update(PADDOCK_HOME=str(tmp_path), **model)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "core", "run", "--catalog", str(erp), *_base_urls(services),
-             "--goal", "How many P-100 are at DE01?", "--llm", "openai", "--json"],
-            cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "core",
+                "run",
+                "--catalog",
+                str(erp),
+                *_base_urls(services),
+                "--goal",
+                "How many P-100 are at DE01?",
+                "--llm",
+                "openai",
+                "--json",
+            ],
+            cwd=ROOT,
+            env=full,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         try:
             assert asked_again.wait(60), "the run never got to its second step"
         finally:

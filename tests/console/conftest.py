@@ -17,9 +17,15 @@ from core.api.devserver import DevServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("PADDOCK_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
 FINISHED = ("succeeded", "failed", "killed")
 
 
@@ -29,13 +35,15 @@ def dev() -> Iterator[DevServer]:
         yield server
 
 
-def sign_in(dev: DevServer, persona: str, *, prefix: str = "/aws",
-            tenant: str = "acme") -> httpx.Client:
+def sign_in(
+    dev: DevServer, persona: str, *, prefix: str = "/aws", tenant: str = "acme"
+) -> httpx.Client:
     """An HTTP client signed in to the console with the dev sign-in, as a browser does it:
     load the sign-in page (its nonce cookie and form token), then post the form."""
     client, token = signin_page(dev, prefix=prefix)
-    response = client.post("/console/signin",
-                           data={"persona": persona, "tenant": tenant, "csrf": token})
+    response = client.post(
+        "/console/signin", data={"persona": persona, "tenant": tenant, "csrf": token}
+    )
     assert response.status_code == 303, response.text
     return client
 
@@ -58,8 +66,12 @@ def csrf_of(html: str) -> str:
 def start_run(dev: DevServer, **body: Any) -> str:
     """Start a supply-chain run as alice through the JSON API; returns its id."""
     token = dev.tokens()["TOKEN"]
-    response = httpx.post(f"{dev.url}/aws/runs", json={"scenario": "supply-chain", **body},
-                          headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    response = httpx.post(
+        f"{dev.url}/aws/runs",
+        json={"scenario": "supply-chain", **body},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
     assert response.status_code == 202, response.text
     run_id: str = response.json()["run_id"]
     return run_id
@@ -67,13 +79,15 @@ def start_run(dev: DevServer, **body: Any) -> str:
 
 def run_json(dev: DevServer, run_id: str) -> dict[str, Any]:
     token = dev.tokens()["ADMIN"]
-    view: dict[str, Any] = httpx.get(f"{dev.url}/azure/runs/{run_id}", timeout=30,
-                                     headers={"Authorization": f"Bearer {token}"}).json()
+    view: dict[str, Any] = httpx.get(
+        f"{dev.url}/azure/runs/{run_id}", timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ).json()
     return view
 
 
-def wait_status(dev: DevServer, run_id: str, wanted: tuple[str, ...],
-                timeout: float = 60.0) -> dict[str, Any]:
+def wait_status(
+    dev: DevServer, run_id: str, wanted: tuple[str, ...], timeout: float = 60.0
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while True:
         view = run_json(dev, run_id)
@@ -113,14 +127,17 @@ def browser() -> Iterator[Any]:
     """Chromium for one test module. Playwright's sync API keeps an event loop running in
     this thread while it lives, so it must not outlive the browser tests."""
     if not CHROMIUM.exists():
-        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (scripts/test installs it "
-                    "with apt-get when run as root)")
+        pytest.skip(
+            f"browser tests need Chromium at {CHROMIUM} (scripts/test installs it "
+            "with apt-get when run as root)"
+        )
     from playwright import sync_api  # the dev extra installs it
 
     # launch() gives Chromium a fresh temporary --user-data-dir of its own (and deletes it).
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
         try:
             yield chromium
         finally:

@@ -18,8 +18,12 @@ from tests.console.conftest import FINISHED, csrf_of, run_json, start_run, wait_
 
 pytestmark = pytest.mark.browser
 NewPage = Callable[..., Any]
-PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
-         "is_mobile": True, "has_touch": True}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
 
 
 def dev_sign_in(page: Any, dev: DevServer, persona: str, prefix: str = "/aws") -> None:
@@ -41,8 +45,9 @@ def card(page: Any, approval_id: str) -> Any:
     return page.locator(f'article[data-approval="{approval_id}"]')
 
 
-def test_approve_from_the_inbox_and_watch_the_run_finish(dev: DevServer, new_page: NewPage,
-                                                        output_dir: Path) -> None:
+def test_approve_from_the_inbox_and_watch_the_run_finish(
+    dev: DevServer, new_page: NewPage, output_dir: Path
+) -> None:
     view = paused(dev)
     approval = view["pending_approvals"][0]
     page = new_page(viewport={"width": 1280, "height": 900})
@@ -100,13 +105,13 @@ def test_reject_from_the_run_page(dev: DevServer, new_page: NewPage, output_dir:
     decided = next(a for a in final["approvals"] if a["id"] == approval["id"])
     assert decided["status"] == "rejected"
     assert decided["decided_by"] == "bob@acme.example"
-    order = [c for s in final["steps"] for c in s["calls"]
-             if c["call_id"] == approval["call_id"]]
+    order = [c for s in final["steps"] for c in s["calls"] if c["call_id"] == approval["call_id"]]
     assert order and not order[0]["executed"]  # the rejected order was never sent
 
 
-def test_a_requester_sees_the_request_but_cannot_approve(dev: DevServer, new_page: NewPage,
-                                                        output_dir: Path) -> None:
+def test_a_requester_sees_the_request_but_cannot_approve(
+    dev: DevServer, new_page: NewPage, output_dir: Path
+) -> None:
     view = paused(dev)
     approval = view["pending_approvals"][0]
     page = new_page()
@@ -128,15 +133,17 @@ def test_a_requester_sees_the_request_but_cannot_approve(dev: DevServer, new_pag
              }
              document.body.appendChild(f); f.submit();
            }""",
-        [f"approvals/{view['run_id']}/{approval['id']}", csrf, approval["args_hash"]])
+        [f"approvals/{view['run_id']}/{approval['id']}", csrf, approval["args_hash"]],
+    )
     page.wait_for_url(f"**/approvals/{view['run_id']}/{approval['id']}")
     assert page.get_by_role("heading", name="Not allowed").is_visible()
     assert "approver role" in page.locator(".notice").inner_text()
     assert run_json(dev, view["run_id"])["status"] == "awaiting_approval"
 
 
-def test_the_inbox_fits_a_phone_and_works_by_keyboard(dev: DevServer, new_page: NewPage,
-                                                     output_dir: Path) -> None:
+def test_the_inbox_fits_a_phone_and_works_by_keyboard(
+    dev: DevServer, new_page: NewPage, output_dir: Path
+) -> None:
     view = paused(dev)
     approval = view["pending_approvals"][0]
     page = new_page(**PHONE)
@@ -167,8 +174,7 @@ def test_the_inbox_fits_a_phone_and_works_by_keyboard(dev: DevServer, new_page: 
     wait_status(dev, view["run_id"], FINISHED)
 
 
-def test_stop_a_run_with_confirmation(dev: DevServer, new_page: NewPage,
-                                      output_dir: Path) -> None:
+def test_stop_a_run_with_confirmation(dev: DevServer, new_page: NewPage, output_dir: Path) -> None:
     view = paused(dev)
     page = new_page()
     dev_sign_in(page, dev, "alice@acme.example")
@@ -208,8 +214,10 @@ def test_another_site_cannot_sign_the_browser_in(dev: DevServer, new_page: NewPa
     evil = f"""<!doctype html><form id="f" method="post" action="{dev.url}/aws/console/signin">
       <input name="token" value="{mallory}"><input name="csrf" value="{stolen}"></form>
       <script>document.getElementById("f").submit();</script>"""
-    page.route("http://evil.example/**", lambda route: route.fulfill(
-        status=200, content_type="text/html", body=evil))
+    page.route(
+        "http://evil.example/**",
+        lambda route: route.fulfill(status=200, content_type="text/html", body=evil),
+    )
     page.goto("http://evil.example/win-a-prize")
     page.wait_for_url(f"{dev.url}/aws/console/signin")
     assert page.get_by_role("heading", name="Not allowed").is_visible()

@@ -39,7 +39,9 @@ def _decide_form(client: httpx.Client, run_id: str) -> tuple[str, dict[str, str]
     digest = re.search(r'name="args_hash" value="([^"]+)"', page.text)
     assert digest
     return "/console/" + action.group(1).removeprefix("../"), {
-        "csrf": csrf_of(page.text), "args_hash": digest.group(1)}
+        "csrf": csrf_of(page.text),
+        "args_hash": digest.group(1),
+    }
 
 
 def _pending(dev: DevServer, run_id: str) -> list[str]:
@@ -67,8 +69,9 @@ def test_both_adapters_serve_the_console(dev: DevServer, prefix: str) -> None:
 
 def test_session_cookie_is_httponly_strict_and_expires_with_the_token(dev: DevServer) -> None:
     client, csrf = signin_page(dev)
-    response = client.post("/console/signin",
-                           data={"persona": "requester", "tenant": "acme", "csrf": csrf})
+    response = client.post(
+        "/console/signin", data={"persona": "requester", "tenant": "acme", "csrf": csrf}
+    )
     cookie = response.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
     max_age = int(re.search(r"Max-Age=(\d+)", cookie).group(1))  # type: ignore[union-attr]
@@ -90,15 +93,17 @@ def test_a_token_from_another_issuer_is_refused_at_sign_in(dev: DevServer) -> No
     assert "set-cookie" not in response.headers
     assert "Sign-in failed" in response.text
     # The form shown again still works: sign in with a good token from it.
-    retry = client.post("/console/signin", data={"token": dev.tokens()["APPROVER"],
-                                                 "csrf": csrf_of(response.text)})
+    retry = client.post(
+        "/console/signin", data={"token": dev.tokens()["APPROVER"], "csrf": csrf_of(response.text)}
+    )
     assert retry.status_code == 303
 
 
 def test_a_pasted_bearer_token_signs_in(dev: DevServer) -> None:
     client, csrf = signin_page(dev, prefix="/azure")
-    response = client.post("/console/signin",
-                           data={"token": "Bearer " + dev.tokens()["APPROVER"], "csrf": csrf})
+    response = client.post(
+        "/console/signin", data={"token": "Bearer " + dev.tokens()["APPROVER"], "csrf": csrf}
+    )
     assert response.status_code == 303
     assert "bob@acme.example" in client.get("/console/inbox").text
 
@@ -106,8 +111,9 @@ def test_a_pasted_bearer_token_signs_in(dev: DevServer) -> None:
 def test_a_forged_cookie_is_not_a_session(dev: DevServer) -> None:
     with LocalIssuer() as other:
         forged = other.token("mallory", "acme", ["admin"])
-    response = httpx.get(f"{dev.url}/aws/console/runs", timeout=30,
-                         cookies={"paddock_console": forged})
+    response = httpx.get(
+        f"{dev.url}/aws/console/runs", timeout=30, cookies={"paddock_console": forged}
+    )
     assert response.status_code == 303 and response.headers["location"] == "./signin"
 
 
@@ -116,15 +122,21 @@ def test_dev_sign_in_is_refused_outside_local_mode() -> None:
     from core.config import Settings
 
     with LocalIssuer() as issuer:
-        settings = Settings.from_env({"PADDOCK_AUTH_ISSUER": issuer.issuer,
-                                      "PADDOCK_LOCAL_MODE": "0"})
+        settings = Settings.from_env(
+            {"PADDOCK_AUTH_ISSUER": issuer.issuer, "PADDOCK_LOCAL_MODE": "0"}
+        )
         api = ApiHandler(Deps(settings))
         form = api.handle(ApiRequest("GET", "/console/signin"))
         assert b"Dev sign-in" not in form.body
         cookie, csrf = _signin_form(form)
-        posted = api.handle(ApiRequest(
-            "POST", "/console/signin", body=f"persona=admin&tenant=acme&csrf={csrf}".encode(),
-            headers={"content-type": "application/x-www-form-urlencoded", "cookie": cookie}))
+        posted = api.handle(
+            ApiRequest(
+                "POST",
+                "/console/signin",
+                body=f"persona=admin&tenant=acme&csrf={csrf}".encode(),
+                headers={"content-type": "application/x-www-form-urlencoded", "cookie": cookie},
+            )
+        )
     assert posted.status == 403
     assert b"only available in local mode" in posted.body
     assert "set-cookie" not in posted.headers
@@ -136,8 +148,9 @@ def test_the_cookie_is_secure_outside_local_mode() -> None:
     from core.config import Settings
 
     with LocalIssuer() as issuer:
-        auth = JwtAuthenticator(issuer=issuer.issuer, audience="paddock-api",
-                                jwks_url=issuer.jwks_url)
+        auth = JwtAuthenticator(
+            issuer=issuer.issuer, audience="paddock-api", jwks_url=issuer.jwks_url
+        )
         api = ApiHandler(Deps(Settings.from_env({}), authenticator=auth))
         token = issuer.token("bob", "acme", ["approver"])
         form = api.handle(ApiRequest("GET", "/console/signin"))
@@ -145,10 +158,16 @@ def test_the_cookie_is_secure_outside_local_mode() -> None:
         # The sign-in nonce is a __Host- cookie: a sibling subdomain cannot plant one.
         assert cookie.startswith("__Host-paddock_console_signin=")
         assert {"Path=/", "Secure", "HttpOnly", "SameSite=Strict"} <= set(
-            form.headers["set-cookie"].split("; "))
-        response = api.handle(ApiRequest(
-            "POST", "/console/signin", body=f"token={token}&csrf={csrf}".encode(),
-            headers={"content-type": "application/x-www-form-urlencoded", "cookie": cookie}))
+            form.headers["set-cookie"].split("; ")
+        )
+        response = api.handle(
+            ApiRequest(
+                "POST",
+                "/console/signin",
+                body=f"token={token}&csrf={csrf}".encode(),
+                headers={"content-type": "application/x-www-form-urlencoded", "cookie": cookie},
+            )
+        )
     assert response.status == 303
     assert "; Secure" in response.headers["set-cookie"]
 
@@ -159,25 +178,32 @@ def _signin_form(response: ApiResponse) -> tuple[str, str]:
     return cookie, csrf_of(response.body.decode())
 
 
-def test_a_requester_cannot_approve_even_with_a_valid_form(dev: DevServer,
-                                                          paused_run: PausedRun) -> None:
+def test_a_requester_cannot_approve_even_with_a_valid_form(
+    dev: DevServer, paused_run: PausedRun
+) -> None:
     run_id = paused_run()["run_id"]
     alice = sign_in(dev, "requester")
     page = alice.get(f"/console/runs/{run_id}")
     assert "Approve this call" not in page.text  # no buttons ...
     assert "needs the <strong>approver</strong> role" in page.text
     approval = run_json(dev, run_id)["pending_approvals"][0]
-    response = alice.post(f"/console/approvals/{run_id}/{approval['id']}",
-                          data={"csrf": csrf_of(page.text), "decision": "approve",
-                                "args_hash": approval["args_hash"]})
+    response = alice.post(
+        f"/console/approvals/{run_id}/{approval['id']}",
+        data={
+            "csrf": csrf_of(page.text),
+            "decision": "approve",
+            "args_hash": approval["args_hash"],
+        },
+    )
     assert response.status_code == 403  # ... and the server refuses the post itself
     assert "approver role" in response.text
     assert _pending(dev, run_id) == ["pending"]
 
 
 @pytest.mark.parametrize("attack", ["no-token", "wrong-token", "other-site", "other-origin"])
-def test_cross_site_decisions_are_refused(dev: DevServer, paused_run: PausedRun,
-                                          attack: str) -> None:
+def test_cross_site_decisions_are_refused(
+    dev: DevServer, paused_run: PausedRun, attack: str
+) -> None:
     run_id = paused_run()["run_id"]
     bob = sign_in(dev, "approver")
     action, form = _decide_form(bob, run_id)
@@ -195,8 +221,7 @@ def test_cross_site_decisions_are_refused(dev: DevServer, paused_run: PausedRun,
     assert _pending(dev, run_id) == ["pending"]
 
 
-def test_a_decision_is_bound_to_the_arguments_shown(dev: DevServer,
-                                                   paused_run: PausedRun) -> None:
+def test_a_decision_is_bound_to_the_arguments_shown(dev: DevServer, paused_run: PausedRun) -> None:
     run_id = paused_run()["run_id"]
     bob = sign_in(dev, "approver")
     action, form = _decide_form(bob, run_id)
@@ -235,8 +260,10 @@ def test_stopping_a_run_needs_confirmation(dev: DevServer, paused_run: PausedRun
     refused = alice.post(f"/console/runs/{run_id}/kill", data={"csrf": csrf, "reason": "x"})
     assert refused.status_code == 422
     assert run_json(dev, run_id)["status"] == "awaiting_approval"
-    done = alice.post(f"/console/runs/{run_id}/kill",
-                      data={"csrf": csrf, "reason": "wrong plant", "confirm": "yes"})
+    done = alice.post(
+        f"/console/runs/{run_id}/kill",
+        data={"csrf": csrf, "reason": "wrong plant", "confirm": "yes"},
+    )
     assert done.status_code == 303
     view = run_json(dev, run_id)
     assert view["status"] == "killed" and "wrong plant" in view["reason"]
@@ -246,15 +273,29 @@ def test_the_global_kill_switch_is_for_admins(dev: DevServer) -> None:
     bob = sign_in(dev, "approver")
     page = bob.get("/console/kill-switch")
     assert "needs the <strong>admin</strong> role" in page.text
-    refused = bob.post("/console/kill-switch", data={
-        "csrf": csrf_of(page.text), "scope": "global", "active": "1", "reason": "x",
-        "confirm": "yes"})
+    refused = bob.post(
+        "/console/kill-switch",
+        data={
+            "csrf": csrf_of(page.text),
+            "scope": "global",
+            "active": "1",
+            "reason": "x",
+            "confirm": "yes",
+        },
+    )
     assert refused.status_code == 403
     root = sign_in(dev, "admin")
     csrf = csrf_of(root.get("/console/kill-switch").text)
-    raised = root.post("/console/kill-switch", data={
-        "csrf": csrf, "scope": "global", "active": "1", "reason": "incident 42",
-        "confirm": "yes"})
+    raised = root.post(
+        "/console/kill-switch",
+        data={
+            "csrf": csrf,
+            "scope": "global",
+            "active": "1",
+            "reason": "incident 42",
+            "confirm": "yes",
+        },
+    )
     assert raised.status_code == 303
     try:
         assert "incident 42" in root.get("/console/kill-switch").text
@@ -262,8 +303,9 @@ def test_the_global_kill_switch_is_for_admins(dev: DevServer) -> None:
         view = wait_status(dev, run_id, FINISHED)
         assert view["status"] == "killed"
     finally:
-        lowered = root.post("/console/kill-switch", data={
-            "csrf": csrf, "scope": "global", "active": "0"})
+        lowered = root.post(
+            "/console/kill-switch", data={"csrf": csrf, "scope": "global", "active": "0"}
+        )
         assert lowered.status_code == 303
     assert "No kill flag covers" in root.get("/console/kill-switch").text
 
@@ -290,12 +332,19 @@ def test_console_is_not_loaded_by_api_requests() -> None:
         "r = lambda_result(h(http_api_event('GET', '/healthz'), LambdaContext('x')))\n"
         "before = 'core.console' in sys.modules or 'jinja2' in sys.modules\n"
         "c = lambda_result(h(http_api_event('GET', '/console/signin'), LambdaContext('x')))\n"
-        "print(json.dumps([r.status, before, c.status, 'jinja2' in sys.modules]))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT),
-                                                     "POWERTOOLS_METRICS_NAMESPACE": "t"})
+        "print(json.dumps([r.status, before, c.status, 'jinja2' in sys.modules]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "POWERTOOLS_METRICS_NAMESPACE": "t"},
+    )
     health, console_loaded_early, signin, jinja_loaded = json.loads(
-        done.stdout.strip().splitlines()[-1])
+        done.stdout.strip().splitlines()[-1]
+    )
     assert health == 200 and console_loaded_early is False
     assert signin == 200 and jinja_loaded is True
 
@@ -321,16 +370,18 @@ def test_a_cookie_the_api_no_longer_accepts_leads_back_to_sign_in(dev: DevServer
     tenantless = dev.issuer.token("carol@acme.example", "", ["approver"])  # 403 at the API
     expired = dev.issuer.token("bob@acme.example", "acme", ["approver"], expires_in=-3600)
     for token in (tenantless, expired):
-        client = httpx.Client(base_url=f"{dev.url}/aws", timeout=30,
-                              cookies={"paddock_console": token})
+        client = httpx.Client(
+            base_url=f"{dev.url}/aws", timeout=30, cookies={"paddock_console": token}
+        )
         inbox = client.get("/console/inbox")
         assert inbox.status_code == 303 and inbox.headers["location"] == "./signin"
         out = client.post("/console/signout", data={"csrf": ""})
         assert out.status_code == 303 and "Max-Age=0" in out.headers["set-cookie"]
 
 
-def test_live_fragments_link_relative_to_the_page_they_land_in(dev: DevServer,
-                                                               paused_run: PausedRun) -> None:
+def test_live_fragments_link_relative_to_the_page_they_land_in(
+    dev: DevServer, paused_run: PausedRun
+) -> None:
     run_id = paused_run()["run_id"]
     bob = sign_in(dev, "approver")
     inbox = bob.get("/console/inbox/live").text  # lands in console/inbox
@@ -340,18 +391,25 @@ def test_live_fragments_link_relative_to_the_page_they_land_in(dev: DevServer,
     assert f'data-live="../runs/{run_id}/live"' in run
 
 
-@pytest.mark.parametrize("headers", [
-    {"host": "rebound.attacker.example:8080", "origin": "http://rebound.attacker.example:8080"},
-    {"x-forwarded-host": "rebound.attacker.example", "origin": "http://rebound.attacker.example"},
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"host": "rebound.attacker.example:8080", "origin": "http://rebound.attacker.example:8080"},
+        {
+            "x-forwarded-host": "rebound.attacker.example",
+            "origin": "http://rebound.attacker.example",
+        },
+    ],
+)
 def test_dev_sign_in_refuses_a_dns_rebound_page(dev: DevServer, headers: dict[str, str]) -> None:
     # A web page whose name was re-pointed at 127.0.0.1 posts the dev sign-in as its own
     # origin (Origin matches Host, so the same-origin check passes, and it can read the form's
     # token from the sign-in page it loaded); it must not get a session.
     client = httpx.Client(base_url=f"{dev.url}/aws", headers=headers, timeout=30)
     csrf = csrf_of(client.get("/console/signin").text)
-    response = client.post("/console/signin",
-                           data={"persona": "admin", "tenant": "acme", "csrf": csrf})
+    response = client.post(
+        "/console/signin", data={"persona": "admin", "tenant": "acme", "csrf": csrf}
+    )
     assert response.status_code == 403
     assert "only on 127.0.0.1 or localhost" in response.text
     assert "set-cookie" not in response.headers

@@ -43,41 +43,51 @@ def _assert_refused(client: httpx.Client, response: httpx.Response, says: str) -
 
 
 @pytest.mark.parametrize("kind", FORMS)
-@pytest.mark.parametrize(("headers", "says"), [
-    ({"origin": "https://evil.example"}, "sent from another origin"),
-    ({"origin": "null"}, "sent from another origin"),
-    ({"sec-fetch-site": "cross-site"}, "sent from another site"),
-    ({"sec-fetch-site": "same-site"}, "sent from another site"),  # a sibling subdomain
-], ids=["foreign-origin", "null-origin", "cross-site", "same-site"])
-def test_a_cross_site_sign_in_is_refused(dev: DevServer, kind: str, headers: dict[str, str],
-                                         says: str) -> None:
+@pytest.mark.parametrize(
+    ("headers", "says"),
+    [
+        ({"origin": "https://evil.example"}, "sent from another origin"),
+        ({"origin": "null"}, "sent from another origin"),
+        ({"sec-fetch-site": "cross-site"}, "sent from another site"),
+        ({"sec-fetch-site": "same-site"}, "sent from another site"),  # a sibling subdomain
+    ],
+    ids=["foreign-origin", "null-origin", "cross-site", "same-site"],
+)
+def test_a_cross_site_sign_in_is_refused(
+    dev: DevServer, kind: str, headers: dict[str, str], says: str
+) -> None:
     # Even with the browser's own nonce cookie and form token, the browser's word wins.
     client, csrf = signin_page(dev)
-    response = client.post("/console/signin", headers=headers,
-                           data={**_form(dev, kind), "csrf": csrf})
+    response = client.post(
+        "/console/signin", headers=headers, data={**_form(dev, kind), "csrf": csrf}
+    )
     _assert_refused(client, response, says)
 
 
 @pytest.mark.parametrize("kind", FORMS)
 @pytest.mark.parametrize("has_cookie", [False, True], ids=["no-cookie", "own-cookie"])
-def test_a_sign_in_without_headers_or_token_is_refused(dev: DevServer, kind: str,
-                                                       has_cookie: bool) -> None:
+def test_a_sign_in_without_headers_or_token_is_refused(
+    dev: DevServer, kind: str, has_cookie: bool
+) -> None:
     # An old browser or a non-browser forgery: no Origin, no Sec-Fetch-Site, no form token.
-    client = signin_page(dev)[0] if has_cookie else httpx.Client(base_url=f"{dev.url}/aws",
-                                                                 timeout=30)
+    client = (
+        signin_page(dev)[0] if has_cookie else httpx.Client(base_url=f"{dev.url}/aws", timeout=30)
+    )
     response = client.post("/console/signin", data=_form(dev, kind))
     _assert_refused(client, response, "CSRF check failed")
 
 
 @pytest.mark.parametrize("kind", FORMS)
 @pytest.mark.parametrize("has_cookie", [False, True], ids=["no-cookie", "own-cookie"])
-def test_a_token_from_another_browser_is_refused(dev: DevServer, kind: str,
-                                                 has_cookie: bool) -> None:
+def test_a_token_from_another_browser_is_refused(
+    dev: DevServer, kind: str, has_cookie: bool
+) -> None:
     # The attacker loads the sign-in page in their own browser and puts that page's token in
     # the forged form; the victim's browser has its own nonce cookie, or none at all.
     _, attackers = signin_page(dev)
-    victim = signin_page(dev)[0] if has_cookie else httpx.Client(base_url=f"{dev.url}/aws",
-                                                                 timeout=30)
+    victim = (
+        signin_page(dev)[0] if has_cookie else httpx.Client(base_url=f"{dev.url}/aws", timeout=30)
+    )
     response = victim.post("/console/signin", data={**_form(dev, kind), "csrf": attackers})
     _assert_refused(victim, response, "CSRF check failed")
 
@@ -99,8 +109,9 @@ def test_the_sign_in_page_keeps_one_nonce_per_browser(dev: DevServer) -> None:
     again = client.get("/console/signin")
     assert "set-cookie" not in again.headers  # a second tab keeps the first tab's form valid
     assert f'value="{first}"' in again.text
-    odd = httpx.Client(base_url=f"{dev.url}/aws", timeout=30,
-                       cookies={"paddock_console_signin": "not-a-nonce"})
+    odd = httpx.Client(
+        base_url=f"{dev.url}/aws", timeout=30, cookies={"paddock_console_signin": "not-a-nonce"}
+    )
     fresh = odd.get("/console/signin")
     assert fresh.headers["set-cookie"].startswith("paddock_console_signin=")
     assert "HttpOnly" in fresh.headers["set-cookie"]
@@ -116,9 +127,14 @@ SECRETS = {
     "iban": "DE89 3704 0044 0532 0130 00",
     "key": "plainlookingvalue",  # only its key names it a secret
 }
-VISIBLE = {"openai": "Zq81Lm0PvTr5Wx2NcYb7", "aws": "Q7ZT4LMN2XPV8RWS",
-           "jwt": "U2lnbmF0dXJlUGxhbnRlZA", "bearer": "pl4ntedBearerT0kenVal",
-           "iban": "0532 0130", "key": "plainlookingvalue"}
+VISIBLE = {
+    "openai": "Zq81Lm0PvTr5Wx2NcYb7",
+    "aws": "Q7ZT4LMN2XPV8RWS",
+    "jwt": "U2lnbmF0dXJlUGxhbnRlZA",
+    "bearer": "pl4ntedBearerT0kenVal",
+    "iban": "0532 0130",
+    "key": "plainlookingvalue",
+}
 """A part of each secret that no masked page may contain."""
 TENANT = "vault"
 
@@ -145,12 +161,19 @@ def _plant(dev: DevServer, template_run_id: str) -> str:
         step.help_request = f"help me with {leak}"
         step.error = f"step failed: {leak}"
         for call in step.calls:
-            call.args = {**call.args, "note": leak, "api_key": SECRETS["key"],
-                         "nested": [{"iban": SECRETS["iban"]}]}
+            call.args = {
+                **call.args,
+                "note": leak,
+                "api_key": SECRETS["key"],
+                "nested": [{"iban": SECRETS["iban"]}],
+            }
             call.result = {"echo": leak, "password": SECRETS["key"]}
-            call.decision = Decision(id="d-planted", verdict=Verdict.REQUIRE_APPROVAL,
-                                     reasons=[f"amount over limit; model echoed {leak}"],
-                                     rule_ids=["approve-large-orders"])
+            call.decision = Decision(
+                id="d-planted",
+                verdict=Verdict.REQUIRE_APPROVAL,
+                reasons=[f"amount over limit; model echoed {leak}"],
+                rule_ids=["approve-large-orders"],
+            )
             call.error = f"call failed: {leak}"
             call.drift = [{"id": "drift-1", "message": f"response changed: {leak}"}]
     pending = run.approvals[0]
@@ -158,31 +181,50 @@ def _plant(dev: DevServer, template_run_id: str) -> str:
     pending.reasons = [f"needs a human: {leak}"]
     pending.reasoning = f"I was told {leak}"
     pending.requested_by = "alice@acme.example"
-    decided = pending.model_copy(update={
-        "id": f"{pending.id}-old", "status": ApprovalStatus.REJECTED,
-        "decided_by": "bob@acme.example", "comment": f"no; it pasted {leak}"})
+    decided = pending.model_copy(
+        update={
+            "id": f"{pending.id}-old",
+            "status": ApprovalStatus.REJECTED,
+            "decided_by": "bob@acme.example",
+            "comment": f"no; it pasted {leak}",
+        }
+    )
     run.approvals = [pending, decided]
     store.create_run(run)
     store.set_kill(kill_scope_tenant(TENANT), f"frozen after a leak of {leak}")
     return run.id
 
 
-def test_planted_secrets_never_reach_the_console(dev: DevServer,
-                                                 paused_run: PausedRun) -> None:
+def test_planted_secrets_never_reach_the_console(dev: DevServer, paused_run: PausedRun) -> None:
     run_id = _plant(dev, paused_run()["run_id"])
     bob = sign_in(dev, "admin", tenant=TENANT)
-    pages = {path: bob.get(f"/console/{path}") for path in (
-        "inbox", "inbox/live", f"runs/{run_id}", f"runs/{run_id}/live", "runs",
-        f"runs?tenant={TENANT}", "kill-switch")}
+    pages = {
+        path: bob.get(f"/console/{path}")
+        for path in (
+            "inbox",
+            "inbox/live",
+            f"runs/{run_id}",
+            f"runs/{run_id}/live",
+            "runs",
+            f"runs?tenant={TENANT}",
+            "kill-switch",
+        )
+    }
     for path, page in pages.items():
         assert page.status_code == 200, (path, page.text)
         for name, secret in VISIBLE.items():
             assert secret not in page.text, f"{name} secret shown on {path}"
     run_page = html.unescape(pages[f"runs/{run_id}"].text)
     # The planted fields were rendered, masked, not dropped.
-    for shown in ("amount over limit; model echoed [REDACTED]", "needs a human: [REDACTED]",
-                  "The supplier said to use [REDACTED]", "response changed: [REDACTED]",
-                  "no; it pasted [REDACTED]", "[IBAN]", '"api_key": "[REDACTED]"'):
+    for shown in (
+        "amount over limit; model echoed [REDACTED]",
+        "needs a human: [REDACTED]",
+        "The supplier said to use [REDACTED]",
+        "response changed: [REDACTED]",
+        "no; it pasted [REDACTED]",
+        "[IBAN]",
+        '"api_key": "[REDACTED]"',
+    ):
         assert shown in run_page, shown
     # Who asked and who decided stay readable, and links and forms still carry exact ids.
     assert "rejected</strong> by bob@acme.example" in run_page
@@ -197,15 +239,27 @@ def _configured_run_page() -> tuple[int, str]:
     """The console page of a run whose goal holds a customer id and an e-mail address, and
     whose error holds a key, served in-process with the environment's redaction settings."""
     with LocalIssuer() as issuer:
-        auth = JwtAuthenticator(issuer=issuer.issuer, audience="paddock-api",
-                                jwks_url=issuer.jwks_url)
+        auth = JwtAuthenticator(
+            issuer=issuer.issuer, audience="paddock-api", jwks_url=issuer.jwks_url
+        )
         deps = Deps(Settings.from_env({}), authenticator=auth)
-        deps.store.create_run(Run(id="run-configured", tenant="acme", status=RunStatus.FAILED,
-                                  goal="Refund CUST-204881, ask carol@acme.example",
-                                  error=f"the tool said {SECRETS['openai']}"))
+        deps.store.create_run(
+            Run(
+                id="run-configured",
+                tenant="acme",
+                status=RunStatus.FAILED,
+                goal="Refund CUST-204881, ask carol@acme.example",
+                error=f"the tool said {SECRETS['openai']}",
+            )
+        )
         token = issuer.token("bob@acme.example", "acme", ["approver"])
-        page = ApiHandler(deps).handle(ApiRequest(
-            "GET", "/console/runs/run-configured", headers={"cookie": f"paddock_console={token}"}))
+        page = ApiHandler(deps).handle(
+            ApiRequest(
+                "GET",
+                "/console/runs/run-configured",
+                headers={"cookie": f"paddock_console={token}"},
+            )
+        )
     return page.status, page.body.decode()
 
 

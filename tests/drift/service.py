@@ -28,12 +28,14 @@ class SupplierService:
         """Announce the lookup's withdrawal with ``Sunset`` and ``Deprecation`` headers."""
         self.requests: list[tuple[str, str]] = []
         self.orders: list[dict[str, Any]] = []
-        self.app = Starlette(routes=[
-            Route("/openapi.json", self.spec, methods=["GET"]),
-            Route("/suppliers/{name}", self.get_supplier, methods=["GET"]),
-            Route("/orders", self.create_order, methods=["POST"]),
-            Route("/suppliers/{name}", self.delete_supplier, methods=["DELETE"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/openapi.json", self.spec, methods=["GET"]),
+                Route("/suppliers/{name}", self.get_supplier, methods=["GET"]),
+                Route("/orders", self.create_order, methods=["POST"]),
+                Route("/suppliers/{name}", self.delete_supplier, methods=["DELETE"]),
+            ]
+        )
 
     @property
     def writes(self) -> list[tuple[str, str]]:
@@ -43,30 +45,76 @@ class SupplierService:
         info: dict[str, Any] = {"title": "Suppliers", "version": "1.0"}
         if self.drift_mode:
             info["x-paddock-drift"] = self.drift_mode
-        supplier = {"type": "object", "required": ["ID", "name"],
-                    "properties": {"ID": {"type": "string"}, "name": {"type": "string"}}}
-        order = {"type": "object", "required": ["supplier_id", "quantity"],
-                 "additionalProperties": False,
-                 "properties": {"supplier_id": {"type": "string"},
-                                "quantity": {"type": "integer", "minimum": 1}}}
-        return {"openapi": "3.0.3", "info": info, "servers": [{"url": base_url}], "paths": {
-            "/suppliers/{name}": {"get": {
-                "operationId": "getSupplier", "summary": "Look up a supplier by name",
-                "parameters": [{"name": "name", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "the supplier", "content": {
-                    "application/json": {"schema": supplier}}}}},
-                "delete": {
-                    "operationId": "deleteSupplier", "summary": "Remove a supplier for good",
-                    "parameters": [{"name": "name", "in": "path", "required": True,
-                                    "schema": {"type": "string"}}],
-                    "responses": {"204": {"description": "removed"}}}},
-            "/orders": {"post": {
-                "operationId": "createOrder", "summary": "Place an order with a supplier",
-                "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": order}}},
-                "responses": {"201": {"description": "placed", "content": {
-                    "application/json": {"schema": {"type": "object"}}}}}}}}}
+        supplier = {
+            "type": "object",
+            "required": ["ID", "name"],
+            "properties": {"ID": {"type": "string"}, "name": {"type": "string"}},
+        }
+        order = {
+            "type": "object",
+            "required": ["supplier_id", "quantity"],
+            "additionalProperties": False,
+            "properties": {
+                "supplier_id": {"type": "string"},
+                "quantity": {"type": "integer", "minimum": 1},
+            },
+        }
+        return {
+            "openapi": "3.0.3",
+            "info": info,
+            "servers": [{"url": base_url}],
+            "paths": {
+                "/suppliers/{name}": {
+                    "get": {
+                        "operationId": "getSupplier",
+                        "summary": "Look up a supplier by name",
+                        "parameters": [
+                            {
+                                "name": "name",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "string"},
+                            }
+                        ],
+                        "responses": {
+                            "200": {
+                                "description": "the supplier",
+                                "content": {"application/json": {"schema": supplier}},
+                            }
+                        },
+                    },
+                    "delete": {
+                        "operationId": "deleteSupplier",
+                        "summary": "Remove a supplier for good",
+                        "parameters": [
+                            {
+                                "name": "name",
+                                "in": "path",
+                                "required": True,
+                                "schema": {"type": "string"},
+                            }
+                        ],
+                        "responses": {"204": {"description": "removed"}},
+                    },
+                },
+                "/orders": {
+                    "post": {
+                        "operationId": "createOrder",
+                        "summary": "Place an order with a supplier",
+                        "requestBody": {
+                            "required": True,
+                            "content": {"application/json": {"schema": order}},
+                        },
+                        "responses": {
+                            "201": {
+                                "description": "placed",
+                                "content": {"application/json": {"schema": {"type": "object"}}},
+                            }
+                        },
+                    }
+                },
+            },
+        }
 
     async def spec(self, request: Request) -> JSONResponse:
         return JSONResponse(self.document(str(request.base_url).rstrip("/")))
@@ -82,11 +130,14 @@ class SupplierService:
         body = await request.json()
         self.requests.append(("POST", str(body)))
         if self.wants_uuid_in_orders and "supplier_uuid" not in body:
-            return JSONResponse({"detail": [{"loc": ["body", "supplier_uuid"],
-                                             "msg": "field required"}]}, status_code=422)
+            return JSONResponse(
+                {"detail": [{"loc": ["body", "supplier_uuid"], "msg": "field required"}]},
+                status_code=422,
+            )
         if self.quantity_limit is not None and body.get("quantity", 0) > self.quantity_limit:
-            return JSONResponse({"detail": [{"loc": ["body", "quantity"],
-                                             "msg": "too many"}]}, status_code=422)
+            return JSONResponse(
+                {"detail": [{"loc": ["body", "quantity"], "msg": "too many"}]}, status_code=422
+            )
         self.orders.append(body)
         return JSONResponse({"order_id": f"O-{len(self.orders)}", **body}, status_code=201)
 

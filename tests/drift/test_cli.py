@@ -10,9 +10,13 @@ import pytest
 from core.cli.main import main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-PAIR_09 = [str(DATA / "drift/09_response_property_became_optional" / name) for name in (
-    "response_property_became_optional_base.yaml",
-    "response_property_became_optional_revision.yaml")]
+PAIR_09 = [
+    str(DATA / "drift/09_response_property_became_optional" / name)
+    for name in (
+        "response_property_became_optional_base.yaml",
+        "response_property_became_optional_revision.yaml",
+    )
+]
 PAIR_03 = [str(DATA / "drift/03_endpoint_added" / n) for n in ("base.yaml", "revision.yaml")]
 
 
@@ -30,7 +34,8 @@ def test_diff_json_is_a_list_of_changes(capsys: pytest.CaptureFixture[str]) -> N
     assert {"operation", "location", "kind", "breaking", "message"} <= set(changes[0])
     assert {(c["kind"], c["location"], c["breaking"]) for c in changes} == {
         ("response-property-became-optional", "response 200 $.data.name", True),
-        ("response-property-removed", "response 200 $.location", True)}
+        ("response-property-removed", "response 200 $.location", True),
+    }
 
 
 def test_diff_without_breaking_changes_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -47,12 +52,16 @@ def test_diff_sunset_day_is_settable(capsys: pytest.CaptureFixture[str]) -> None
     assert main([*args, "--today", "2023-01-01"]) == 0
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["missing.yaml", "x.yaml"], "spec not found: missing.yaml"),
-    ([*PAIR_03, "--today", "soon"], "--today must be a date"),
-])
-def test_diff_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
-                                               args: list[str], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.yaml", "x.yaml"], "spec not found: missing.yaml"),
+        ([*PAIR_03, "--today", "soon"], "--today must be a date"),
+    ],
+)
+def test_diff_bad_input_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
     assert main(["catalog", "diff", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1

@@ -7,13 +7,27 @@ from core.drift import response_drift
 from core.execution._schema import validate_body
 from core.execution.base import ExecutionResult
 
-SCHEMA = {"type": "object", "additionalProperties": False, "required": ["ID"],
-          "properties": {"ID": {"type": "string"}, "qty": {"type": "integer"},
-                         "state": {"enum": ["open", "closed"]}}}
-TOOL = Tool(name="getThing", operation_id="getThing", description="", method="GET",
-            path="/things/{id}", base_url="http://127.0.0.1:9", params=(),
-            args_schema={"type": "object", "properties": {"id": {"type": "string"}}},
-            responses={"200": SCHEMA})
+SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["ID"],
+    "properties": {
+        "ID": {"type": "string"},
+        "qty": {"type": "integer"},
+        "state": {"enum": ["open", "closed"]},
+    },
+}
+TOOL = Tool(
+    name="getThing",
+    operation_id="getThing",
+    description="",
+    method="GET",
+    path="/things/{id}",
+    base_url="http://127.0.0.1:9",
+    params=(),
+    args_schema={"type": "object", "properties": {"id": {"type": "string"}}},
+    responses={"200": SCHEMA},
+)
 
 
 def findings(body: object) -> dict[str, tuple[str, str | None]]:
@@ -36,10 +50,13 @@ def test_a_valid_response_has_no_findings() -> None:
 
 
 def test_error_naming_unknown_and_known_fields() -> None:
-    body = {"errors": [{"field": "body.supplier_uuid", "message": "required"},
-                       {"param": "id", "message": "bad"}]}
+    body = {
+        "errors": [
+            {"field": "body.supplier_uuid", "message": "required"},
+            {"param": "id", "message": "bad"},
+        ]
+    }
     result = ExecutionResult(status_code=400, body=body)
     found = response_drift(TOOL, result)
-    assert [(f["kind"], f["field"]) for f in found] == [
-        ("unknown_field_in_error", "supplier_uuid")]
+    assert [(f["kind"], f["field"]) for f in found] == [("unknown_field_in_error", "supplier_uuid")]
     assert response_drift(TOOL, ExecutionResult(status_code=500, body=body)) == []

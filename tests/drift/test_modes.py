@@ -20,8 +20,7 @@ def test_default_is_pause() -> None:
 
 
 def test_operation_overrides_document_and_info() -> None:
-    doc = openapi({"/a": {"get": op("a", **{"x-paddock-drift": "fail"})},
-                   "/b": {"get": op("b")}})
+    doc = openapi({"/a": {"get": op("a", **{"x-paddock-drift": "fail"})}, "/b": {"get": op("b")}})
     doc["info"]["x-paddock-drift"] = "warn"
     assert modes(doc) == {"a": "fail", "b": "warn"}
     doc["x-paddock-drift"] = "Pause"

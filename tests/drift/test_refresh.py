@@ -81,15 +81,16 @@ def test_non_breaking_changes_are_applied(registry: SpecRegistry, spec: Path) ->
     write(spec, doc, "1.1")
     [outcome] = registry.refresh()
     assert outcome.status == "applied" and not outcome.breaking
-    assert {c.kind for c in outcome.changes} == {"response-property-added",
-                                                 "request-property-added"}
+    assert {c.kind for c in outcome.changes} == {
+        "response-property-added",
+        "request-property-added",
+    }
     assert [v.version for v in registry.list_entries()[0].versions] == ["1.0", "1.1"]
     assert "rating" in str(tool(registry, "getSupplier").responses)
     assert tool(registry, "createOrder").spec.version == "1.1"
 
 
-def test_breaking_changes_are_held_and_the_rest_applied(registry: SpecRegistry,
-                                                        spec: Path) -> None:
+def test_breaking_changes_are_held_and_the_rest_applied(registry: SpecRegistry, spec: Path) -> None:
     registry.add(str(spec))
     doc = base_doc()
     schema = supplier_schema(doc)
@@ -105,8 +106,9 @@ def test_breaking_changes_are_held_and_the_rest_applied(registry: SpecRegistry,
     held = tool(registry, "getSupplier")
     assert held.spec.version == "1.0" and "'ID'" in str(held.responses)
     assert tool(registry, "createOrder").spec.version == "2.0"
-    assert registry.list_entries()[0].held == {"GET /suppliers/{name}":
-                                               registry.list_entries()[0].versions[0].sha256}
+    assert registry.list_entries()[0].held == {
+        "GET /suppliers/{name}": registry.list_entries()[0].versions[0].sha256
+    }
     [again] = registry.refresh()  # nothing new upstream: still held
     assert again.status == "held" and again.breaking == outcome.breaking
     [accepted] = registry.refresh(accept=True)
@@ -116,8 +118,9 @@ def test_breaking_changes_are_held_and_the_rest_applied(registry: SpecRegistry,
     assert registry.list_entries()[0].held == {}
 
 
-def test_a_held_operation_is_released_when_upstream_reverts(registry: SpecRegistry,
-                                                            spec: Path) -> None:
+def test_a_held_operation_is_released_when_upstream_reverts(
+    registry: SpecRegistry, spec: Path
+) -> None:
     registry.add(str(spec))
     doc = base_doc()
     order_schema(doc)["required"].append("currency")
@@ -156,9 +159,9 @@ def cli(*args: str) -> int:
     return main(["catalog", *args])
 
 
-def test_cli_refresh_exit_codes_and_output(tmp_path: Path, spec: Path,
-                                           monkeypatch: pytest.MonkeyPatch,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_refresh_exit_codes_and_output(
+    tmp_path: Path, spec: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PADDOCK_HOME", str(tmp_path / "home"))
     assert cli("refresh") == 0
     assert "nothing to refresh" in capsys.readouterr().out  # said, not silent
@@ -167,7 +170,8 @@ def test_cli_refresh_exit_codes_and_output(tmp_path: Path, spec: Path,
     assert cli("refresh") == 0
     doc = base_doc()
     doc["paths"]["/suppliers/{name}"]["get"]["parameters"].append(
-        {"name": "region", "in": "query", "required": True, "schema": {"type": "string"}})
+        {"name": "region", "in": "query", "required": True, "schema": {"type": "string"}}
+    )
     write(spec, doc, "2.0")
     capsys.readouterr()
     assert cli("refresh") == 1

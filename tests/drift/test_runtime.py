@@ -19,11 +19,18 @@ from core.testing.planner import ScriptedPlanner
 from core.testing.servers import LocalServer
 from tests.drift.service import SupplierService
 
-LOOKUP = Plan(reasoning="find the supplier", calls=[
-    ProposedCall(id="c1", tool="getSupplier", args={"name": "Acme"})])
-ORDER = Plan(reasoning="order from it", calls=[
-    ProposedCall(id="c2", tool="createOrder",
-                 args={"body": {"supplier_id": "S-17", "quantity": 5}})])
+LOOKUP = Plan(
+    reasoning="find the supplier",
+    calls=[ProposedCall(id="c1", tool="getSupplier", args={"name": "Acme"})],
+)
+ORDER = Plan(
+    reasoning="order from it",
+    calls=[
+        ProposedCall(
+            id="c2", tool="createOrder", args={"body": {"supplier_id": "S-17", "quantity": 5}}
+        )
+    ],
+)
 DONE = Plan(reasoning="done", final_answer="ordered 5 from Acme")
 
 
@@ -34,9 +41,13 @@ class Harness:
         self.store = MemoryStore()
         self.planner = ScriptedPlanner([LOOKUP, ORDER, DONE])
         catalog = Catalog.from_sources([f"{url}/openapi.json"])
-        self.orch = Orchestrator(store=self.store, catalogs=lambda run: catalog,
-                                 planners=lambda run: self.planner, guard=PassThroughGuard(),
-                                 executor=HttpExecutor())
+        self.orch = Orchestrator(
+            store=self.store,
+            catalogs=lambda run: catalog,
+            planners=lambda run: self.planner,
+            guard=PassThroughGuard(),
+            executor=HttpExecutor(),
+        )
 
     def start(self) -> Run:
         self.orch.create(Run(id="run_drift", goal="order 5 from Acme"))
@@ -95,8 +106,13 @@ def test_renamed_field_pauses_the_run_and_names_the_field(h: Harness) -> None:
 def test_rejected_drift_keeps_the_response_from_the_planner(h: Harness) -> None:
     h.service.renamed = True
     run = h.start()
-    h.orch.decide(run.id, run.pending_approvals[0].id, approver="ops", approve=False,
-                  comment="contract changed")
+    h.orch.decide(
+        run.id,
+        run.pending_approvals[0].id,
+        approver="ops",
+        approve=False,
+        comment="contract changed",
+    )
     run = h.orch.advance(run.id)
     seen = observation(h.planner.contexts[1].steps[0].calls[0])
     assert seen.startswith("RESPONSE WITHHELD") and "S-17" not in seen
@@ -136,7 +152,8 @@ def test_backend_422_naming_an_unknown_field_is_drift(h: Harness) -> None:
     order = run.steps[1].calls[0]
     assert order.status is CallStatus.ERROR and order.status_code == 422
     assert [(d["kind"], d["field"]) for d in order.drift] == [
-        ("unknown_field_in_error", "supplier_uuid")]
+        ("unknown_field_in_error", "supplier_uuid")
+    ]
     assert run.status is RunStatus.AWAITING_APPROVAL
     assert run.reason == "schema_drift: createOrder (supplier_uuid)"
 
@@ -162,8 +179,12 @@ def test_drift_is_an_event_on_the_tool_span(h: Harness) -> None:
     h.orch.tracing = RunTracer(tracer=provider.get_tracer("test"))
     h.service.renamed = True
     h.start()
-    events = [(span.name, event) for span in exporter.get_finished_spans()
-              for event in span.events if event.name == "paddock.schema_drift"]
+    events = [
+        (span.name, event)
+        for span in exporter.get_finished_spans()
+        for event in span.events
+        if event.name == "paddock.schema_drift"
+    ]
     assert len(events) == 1
     findings = json.loads(str(events[0][1].attributes["findings"]))
     assert findings[0]["field"] == "$.ID" and findings[0]["operation"] == "getSupplier"
@@ -188,8 +209,16 @@ def test_drift_is_counted_as_a_metric(h: Harness) -> None:
     h.service.renamed = True
     h.start()
     drift = [(v, a) for n, v, a in sink.points if n == SCHEMA_DRIFT]
-    assert drift == [(1, {"paddock.tenant": "default", "paddock.tool.name": "getSupplier",
-                          "paddock.drift.kind": "response_schema"})]
+    assert drift == [
+        (
+            1,
+            {
+                "paddock.tenant": "default",
+                "paddock.tool.name": "getSupplier",
+                "paddock.drift.kind": "response_schema",
+            },
+        )
+    ]
 
 
 def test_sunset_and_deprecation_headers_are_recorded_without_pausing(h: Harness) -> None:

@@ -15,21 +15,35 @@ from tests.drift.service import SupplierService
 
 
 def test_paddock_run_pauses_on_drift_and_names_the_field(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     service = SupplierService()
     service.renamed = True
     service.sunset = "Wed, 30 Jun 2027 23:59:59 GMT"
-    script = [ToolCallsReply([ToolCall("getSupplier", {"name": "Acme"})]),
-              ToolCallsReply([ToolCall("createOrder",
-                                       {"body": {"supplier_id": "S-17", "quantity": 5}})])]
+    script = [
+        ToolCallsReply([ToolCall("getSupplier", {"name": "Acme"})]),
+        ToolCallsReply([ToolCall("createOrder", {"body": {"supplier_id": "S-17", "quantity": 5}})]),
+    ]
     with LocalServer(service.app) as server, ScriptedOpenAI(script) as model:
         monkeypatch.setenv("PADDOCK_HOME", str(tmp_path))
         monkeypatch.setenv("OPENAI_API_KEY", "test")
         monkeypatch.setenv("OPENAI_BASE_URL", model.base_url)
-        code = main(["run", "--catalog", f"{server.url}/openapi.json",
-                     "--goal", "order 5 units from Acme", "--llm", "openai",
-                     "--approve", "defer", "--store", "memory", "--json"])
+        code = main(
+            [
+                "run",
+                "--catalog",
+                f"{server.url}/openapi.json",
+                "--goal",
+                "order 5 units from Acme",
+                "--llm",
+                "openai",
+                "--approve",
+                "defer",
+                "--store",
+                "memory",
+                "--json",
+            ]
+        )
         asked = len(model.bodies)
     captured = capsys.readouterr()
     assert code == 3

@@ -23,14 +23,22 @@ def test_stripe_rename_removal_and_new_required_parameter() -> None:
     charge["properties"]["uuid"] = charge["properties"].pop("id")
     charge["required"] = ["uuid" if r == "id" else r for r in charge["required"]]
     new["paths"]["/v1/customers"]["get"]["parameters"].append(
-        {"name": "region", "in": "query", "required": True, "schema": {"type": "string"}})
+        {"name": "region", "in": "query", "required": True, "schema": {"type": "string"}}
+    )
     changes = diff_documents(old, new)
     assert diff_documents(old, old) == []
-    breaking = {(c.kind, c.operation.split(" (")[0], c.location) for c in changes
-                if c.level is Level.BREAKING}
+    breaking = {
+        (c.kind, c.operation.split(" (")[0], c.location)
+        for c in changes
+        if c.level is Level.BREAKING
+    }
     assert ("operation-removed", "DELETE /v1/coupons/{coupon}", "operation") in breaking
     assert ("parameter-added-required", "GET /v1/customers", "parameter query:region") in breaking
-    charge_get = next(c for c in changes if c.operation.startswith("GET /v1/charges/{charge} ")
-                      and c.kind == "response-property-removed")
+    charge_get = next(
+        c
+        for c in changes
+        if c.operation.startswith("GET /v1/charges/{charge} ")
+        and c.kind == "response-property-removed"
+    )
     assert charge_get.location == "response 200 $.id" and charge_get.breaking
     assert charge_get.hint == "may be a rename: 'id' -> 'uuid'"

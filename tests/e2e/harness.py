@@ -44,8 +44,13 @@ class Move:
     """Runs when the planner is asked for this move (e.g. an operator hits the kill switch)."""
 
 
-def move(tool: str, confidence: float = 0.9, usage: tuple[int, int] = (0, 0),
-         before: Hook | None = None, **args: Any) -> Move:
+def move(
+    tool: str,
+    confidence: float = 0.9,
+    usage: tuple[int, int] = (0, 0),
+    before: Hook | None = None,
+    **args: Any,
+) -> Move:
     return Move([(tool, args)], confidence, usage, before)
 
 
@@ -66,21 +71,36 @@ class World:
     store: MemoryStore = field(default_factory=MemoryStore)
 
     def orchestrator(self, planner: Planner) -> Orchestrator:
-        return build_orchestrator(store=self.store, planners=lambda run: planner,
-                                  identity=self.identity)
+        return build_orchestrator(
+            store=self.store, planners=lambda run: planner, identity=self.identity
+        )
 
-    def new_run(self, *, budget: Budget | None = None, requested_by: str = "alice",
-                run_id: str = "run_attack") -> Run:
+    def new_run(
+        self,
+        *,
+        budget: Budget | None = None,
+        requested_by: str = "alice",
+        run_id: str = "run_attack",
+    ) -> Run:
         scenario = get_scenario("supply-chain")
-        return Run(id=run_id, goal=scenario.goal, scenario=scenario.name,
-                   catalog=[str(p) for p in scenario.spec_paths()],
-                   base_urls=dict(self.services.base_urls), grant=scenario.grant,
-                   requested_by=requested_by, budget=budget or Budget())
+        return Run(
+            id=run_id,
+            goal=scenario.goal,
+            scenario=scenario.name,
+            catalog=[str(p) for p in scenario.spec_paths()],
+            base_urls=dict(self.services.base_urls),
+            grant=scenario.grant,
+            requested_by=requested_by,
+            budget=budget or Budget(),
+        )
 
     def requests(self) -> list[tuple[str, str, str]]:
         """(service, method, path) of every request the services received."""
-        return [(key, r.method, r.path) for key, svc in self.services.services.items()
-                for r in svc.requests]
+        return [
+            (key, r.method, r.path)
+            for key, svc in self.services.services.items()
+            for r in svc.requests
+        ]
 
 
 def _offline(moves: Sequence[Move]) -> Planner:
@@ -88,23 +108,29 @@ def _offline(moves: Sequence[Move]) -> Planner:
         def plan(ctx: PlanContext) -> Plan:
             if m.before is not None:
                 m.before()
-            return Plan(reasoning=f"move {i}", confidence=m.confidence,
-                        calls=[ProposedCall(id=f"c{i}-{n}", tool=t, args=a)
-                               for n, (t, a) in enumerate(m.calls)],
-                        usage=Usage(prompt_tokens=m.usage[0], completion_tokens=m.usage[1]))
+            return Plan(
+                reasoning=f"move {i}",
+                confidence=m.confidence,
+                calls=[
+                    ProposedCall(id=f"c{i}-{n}", tool=t, args=a) for n, (t, a) in enumerate(m.calls)
+                ],
+                usage=Usage(prompt_tokens=m.usage[0], completion_tokens=m.usage[1]),
+            )
+
         return plan
 
-    script: list[Plan | Callable[[PlanContext], Plan]] = [
-        play(m, i) for i, m in enumerate(moves)]
+    script: list[Plan | Callable[[PlanContext], Plan]] = [play(m, i) for i, m in enumerate(moves)]
     script += [Plan(reasoning=FINAL, final_answer=FINAL)] * 10
     return ScriptedPlanner(script, label="scripted offline agent")
 
 
 def _openai_turns(moves: Sequence[Move]) -> list[Any]:
     def turn(m: Move) -> Any:
-        reply = ToolCallsReply([ToolCall(t, a) for t, a in m.calls],
-                               content=f"Next step.\nconfidence: {m.confidence}",
-                               usage=m.usage if m.usage != (0, 0) else None)
+        reply = ToolCallsReply(
+            [ToolCall(t, a) for t, a in m.calls],
+            content=f"Next step.\nconfidence: {m.confidence}",
+            usage=m.usage if m.usage != (0, 0) else None,
+        )
         if m.before is None:
             return reply
 
@@ -112,7 +138,9 @@ def _openai_turns(moves: Sequence[Move]) -> list[Any]:
             assert m.before is not None
             m.before()
             return reply
+
         return hooked
+
     return [turn(m) for m in moves]
 
 
@@ -123,12 +151,23 @@ def agent(kind: str, moves: Sequence[Move]) -> Iterator[Planner]:
         yield _offline(moves)
         return
     with ScriptedOpenAI(_openai_turns(moves), default=TextReply(FINAL)) as llm:
-        yield from_env({"OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-local",
-                        "OPENAI_MODEL": "gpt-4o-mini"})
+        yield from_env(
+            {
+                "OPENAI_BASE_URL": llm.base_url,
+                "OPENAI_API_KEY": "sk-local",
+                "OPENAI_MODEL": "gpt-4o-mini",
+            }
+        )
 
 
-def play(world: World, kind: str, moves: Sequence[Move], *, approve: str = "reject",
-         budget: Budget | None = None) -> Run:
+def play(
+    world: World,
+    kind: str,
+    moves: Sequence[Move],
+    *,
+    approve: str = "reject",
+    budget: Budget | None = None,
+) -> Run:
     """Run the scripted agent to the end (approvals decided as ``approve`` says)."""
     with agent(kind, moves) as planner:
         orch = world.orchestrator(planner)

@@ -81,11 +81,16 @@ class Backend:
 
 def _render(reply: Reply) -> Response:
     if reply.stream_bytes:
-        return StreamingResponse(_chunks(reply.stream_bytes), status_code=reply.status,
-                                 headers=reply.headers, media_type="application/json")
+        return StreamingResponse(
+            _chunks(reply.stream_bytes),
+            status_code=reply.status,
+            headers=reply.headers,
+            media_type="application/json",
+        )
     if reply.text is not None:
-        return Response(reply.text, status_code=reply.status, headers=reply.headers,
-                        media_type="text/plain")
+        return Response(
+            reply.text, status_code=reply.status, headers=reply.headers, media_type="text/plain"
+        )
     return JSONResponse(reply.json, status_code=reply.status, headers=reply.headers)
 
 
@@ -98,23 +103,50 @@ async def _chunks(total: int) -> AsyncIterator[bytes]:
         yield piece
 
 
-def make_tool(base_url: str, *, method: str = "GET", path: str = "/things",
-              params: tuple[Param, ...] = (), side_effect: SideEffect | None = None,
-              responses: dict[str, dict[str, Any]] | None = None,
-              name: str = "tool") -> Tool:
+def make_tool(
+    base_url: str,
+    *,
+    method: str = "GET",
+    path: str = "/things",
+    params: tuple[Param, ...] = (),
+    side_effect: SideEffect | None = None,
+    responses: dict[str, dict[str, Any]] | None = None,
+    name: str = "tool",
+) -> Tool:
     """A tool built directly, as the catalog would build it."""
     if side_effect is None:
         side_effect = SideEffect.READ if method in ("GET", "HEAD") else SideEffect.WRITE
-    return Tool(name=name, operation_id=name, description="test tool",
-                args_schema={"type": "object"}, params=params, method=method, path=path,
-                base_url=base_url, side_effect=side_effect, responses=responses or {})
+    return Tool(
+        name=name,
+        operation_id=name,
+        description="test tool",
+        args_schema={"type": "object"},
+        params=params,
+        method=method,
+        path=path,
+        base_url=base_url,
+        side_effect=side_effect,
+        responses=responses or {},
+    )
 
 
-def param(arg: str, location: ParamLocation, *, name: str | None = None,
-          required: bool = False, style: str | None = None,
-          explode: bool | None = None) -> Param:
-    return Param(arg=arg, name=name or arg, location=location, required=required,
-                 style=style, explode=explode)
+def param(
+    arg: str,
+    location: ParamLocation,
+    *,
+    name: str | None = None,
+    required: bool = False,
+    style: str | None = None,
+    explode: bool | None = None,
+) -> Param:
+    return Param(
+        arg=arg,
+        name=name or arg,
+        location=location,
+        required=required,
+        style=style,
+        explode=explode,
+    )
 
 
 BODY = param("body", ParamLocation.BODY, required=True)

@@ -24,7 +24,11 @@ def test_args_hash_ignores_key_order_but_not_values_or_tool() -> None:
 def test_idempotency_key_is_stable_per_call_and_distinct_across_calls() -> None:
     key = idempotency_key("run-1", 2, 0)
     assert key == idempotency_key("run-1", 2, 0)
-    others = {idempotency_key("run-1", 2, 1), idempotency_key("run-1", 3, 0),
-              idempotency_key("run-2", 2, 0), idempotency_key("run-12", 2, 0)}
+    others = {
+        idempotency_key("run-1", 2, 1),
+        idempotency_key("run-1", 3, 0),
+        idempotency_key("run-2", 2, 0),
+        idempotency_key("run-12", 2, 0),
+    }
     assert key not in others and len(others) == 4
     assert key.isascii() and len(key) <= 64

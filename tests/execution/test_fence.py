@@ -15,8 +15,12 @@ from .backend import BODY, Backend, Reply, make_tool, param
 
 
 def test_redirect_to_another_host_is_refused_and_never_reached(
-        executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext,
-        other: tuple[Backend, str]) -> None:
+    executor: HttpExecutor,
+    backend: Backend,
+    base_url: str,
+    ctx: CallContext,
+    other: tuple[Backend, str],
+) -> None:
     elsewhere, elsewhere_url = other
     backend.script("/v1/things", Reply(302, None, {"Location": f"{elsewhere_url}/steal?x=1"}))
 
@@ -30,8 +34,9 @@ def test_redirect_to_another_host_is_refused_and_never_reached(
     assert elsewhere.seen == []
 
 
-def test_redirect_out_of_the_base_path_is_refused(executor: HttpExecutor, backend: Backend,
-                                                  base_url: str, ctx: CallContext) -> None:
+def test_redirect_out_of_the_base_path_is_refused(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     backend.script("/v1/things", Reply(307, None, {"Location": "/admin/users"}))
     result = executor.execute(make_tool(base_url), {}, ctx)
 
@@ -39,16 +44,19 @@ def test_redirect_out_of_the_base_path_is_refused(executor: HttpExecutor, backen
     assert [s.raw_path for s in backend.seen] == ["/v1/things"]
 
 
-def test_same_origin_redirect_of_a_get_is_followed(executor: HttpExecutor, backend: Backend,
-                                                   base_url: str, ctx: CallContext) -> None:
+def test_same_origin_redirect_of_a_get_is_followed(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     backend.script("/v1/things", Reply(301, None, {"Location": "/v1/things-v2?page=2"}))
     backend.script("/v1/things-v2", Reply(200, {"moved": True}))
 
     result = executor.execute(make_tool(base_url), {}, ctx)
 
     assert result.ok and result.body == {"moved": True}
-    assert [(s.raw_path, s.query) for s in backend.seen] == [("/v1/things", ""),
-                                                             ("/v1/things-v2", "page=2")]
+    assert [(s.raw_path, s.query) for s in backend.seen] == [
+        ("/v1/things", ""),
+        ("/v1/things-v2", "page=2"),
+    ]
 
 
 def test_redirect_loops_stop(backend: Backend, base_url: str, ctx: CallContext) -> None:
@@ -60,8 +68,9 @@ def test_redirect_loops_stop(backend: Backend, base_url: str, ctx: CallContext) 
     assert len(backend.seen) == 3
 
 
-def test_a_redirected_write_is_not_resent(executor: HttpExecutor, backend: Backend,
-                                          base_url: str, ctx: CallContext) -> None:
+def test_a_redirected_write_is_not_resent(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     backend.script("/v1/orders", Reply(307, None, {"Location": "/v1/orders-new"}))
     tool = make_tool(base_url, method="POST", path="/orders", params=(BODY,))
 
@@ -84,8 +93,9 @@ class BearerAuthorizer:
         request.headers["X-Content-Sha256"] = hashlib.sha256(request.content).hexdigest()
 
 
-def test_authorizer_adds_credentials_the_server_sees(backend: Backend, base_url: str,
-                                                     ctx: CallContext) -> None:
+def test_authorizer_adds_credentials_the_server_sees(
+    backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     authorizer = BearerAuthorizer()
     tool = make_tool(base_url, method="POST", path="/orders", params=(BODY,), name="orders")
     with HttpExecutor(authorizer=authorizer) as executor:
@@ -98,8 +108,9 @@ def test_authorizer_adds_credentials_the_server_sees(backend: Backend, base_url:
     assert authorizer.calls == [("orders", "run-1")]
 
 
-def test_authorizer_runs_again_on_each_attempt(backend: Backend, base_url: str,
-                                               ctx: CallContext) -> None:
+def test_authorizer_runs_again_on_each_attempt(
+    backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     backend.script("/v1/things", Reply(503, None), Reply(200, {}))
     authorizer = BearerAuthorizer()
     with HttpExecutor(authorizer=authorizer, backoff_base=0.0) as executor:
@@ -116,9 +127,9 @@ class QueryKeyAuthorizer:
         request.url = url.copy_merge_params({"api_key": "s3cret-key"})
 
 
-def test_an_authorizer_cannot_send_the_call_elsewhere(backend: Backend, base_url: str,
-                                                      ctx: CallContext,
-                                                      other: tuple[Backend, str]) -> None:
+def test_an_authorizer_cannot_send_the_call_elsewhere(
+    backend: Backend, base_url: str, ctx: CallContext, other: tuple[Backend, str]
+) -> None:
     elsewhere, elsewhere_url = other
     with HttpExecutor(authorizer=QueryKeyAuthorizer(elsewhere_url + "/v1/things")) as executor:
         result = executor.execute(make_tool(base_url), {}, ctx)
@@ -127,11 +138,13 @@ def test_an_authorizer_cannot_send_the_call_elsewhere(backend: Backend, base_url
     assert elsewhere.seen == [] and backend.seen == []
 
 
-def test_credentials_in_the_query_never_reach_error_messages(unaccepting_port: int,
-                                                             ctx: CallContext) -> None:
+def test_credentials_in_the_query_never_reach_error_messages(
+    unaccepting_port: int, ctx: CallContext
+) -> None:
     tool = make_tool(f"http://127.0.0.1:{unaccepting_port}/v1")
-    with HttpExecutor(authorizer=QueryKeyAuthorizer(), connect_timeout=0.1,
-                      max_attempts=1) as executor:
+    with HttpExecutor(
+        authorizer=QueryKeyAuthorizer(), connect_timeout=0.1, max_attempts=1
+    ) as executor:
         result = executor.execute(tool, {}, ctx)
 
     assert result.error is not None and "timeout" in result.error
@@ -143,8 +156,9 @@ class FailingAuthorizer:
         raise ExecutionError("no credential for scheme entra", retryable=False)
 
 
-def test_authorizer_failure_sends_nothing(backend: Backend, base_url: str,
-                                          ctx: CallContext) -> None:
+def test_authorizer_failure_sends_nothing(
+    backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     with HttpExecutor(authorizer=FailingAuthorizer()) as executor:
         result = executor.execute(make_tool(base_url), {}, ctx)
 
@@ -162,8 +176,13 @@ class HashBoundVerifier:
 
 
 def test_verifier_refusal_sends_nothing(backend: Backend, base_url: str) -> None:
-    tool = make_tool(base_url, method="DELETE", path="/vendors/{id}",
-                     params=(param("id", ParamLocation.PATH, required=True),), name="rm")
+    tool = make_tool(
+        base_url,
+        method="DELETE",
+        path="/vendors/{id}",
+        params=(param("id", ParamLocation.PATH, required=True),),
+        name="rm",
+    )
     token = canonical_args_hash("rm", {"id": "V-1"})
     good = CallContext(run_id="r", step_index=0, call_index=0, capability_token=token)
     with HttpExecutor(verifier=HashBoundVerifier()) as executor:

@@ -15,19 +15,30 @@ from .backend import BODY, Backend, make_tool, param
 PATH, QUERY, HEADER = ParamLocation.PATH, ParamLocation.QUERY, ParamLocation.HEADER
 
 
-def test_get_maps_path_query_and_header_params(executor: HttpExecutor, backend: Backend,
-                                                base_url: str, ctx: CallContext) -> None:
-    tool = make_tool(base_url, path="/plants/{plant}/stock", params=(
-        param("plant", PATH, required=True),
-        param("part", QUERY, required=True),
-        param("tags", QUERY),
-        param("limit", QUERY),
-        param("exact", QUERY),
-        param("tenant_id", HEADER, name="X-Tenant"),
-        param("missing", QUERY),
-    ))
-    args = {"plant": "DE01", "part": "P-100", "tags": ["a", "b c"], "limit": 5,
-            "exact": True, "tenant_id": "acme"}
+def test_get_maps_path_query_and_header_params(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
+    tool = make_tool(
+        base_url,
+        path="/plants/{plant}/stock",
+        params=(
+            param("plant", PATH, required=True),
+            param("part", QUERY, required=True),
+            param("tags", QUERY),
+            param("limit", QUERY),
+            param("exact", QUERY),
+            param("tenant_id", HEADER, name="X-Tenant"),
+            param("missing", QUERY),
+        ),
+    )
+    args = {
+        "plant": "DE01",
+        "part": "P-100",
+        "tags": ["a", "b c"],
+        "limit": 5,
+        "exact": True,
+        "tenant_id": "acme",
+    }
 
     result = executor.execute(tool, args, ctx)
 
@@ -35,49 +46,72 @@ def test_get_maps_path_query_and_header_params(executor: HttpExecutor, backend: 
     [seen] = backend.seen
     assert seen.method == "GET"
     assert seen.raw_path == "/v1/plants/DE01/stock"
-    assert parse_qsl(seen.query) == [("part", "P-100"), ("tags", "a"), ("tags", "b c"),
-                                     ("limit", "5"), ("exact", "true")]
+    assert parse_qsl(seen.query) == [
+        ("part", "P-100"),
+        ("tags", "a"),
+        ("tags", "b c"),
+        ("limit", "5"),
+        ("exact", "true"),
+    ]
     assert seen.headers["x-tenant"] == "acme"
     assert "idempotency-key" not in seen.headers
-    assert result.body == {"method": "GET", "path": "/v1/plants/DE01/stock",
-                           "query": seen.query}
+    assert result.body == {"method": "GET", "path": "/v1/plants/DE01/stock", "query": seen.query}
     assert result.attempts == 1
 
 
-def test_query_styles_follow_openapi_defaults(executor: HttpExecutor, backend: Backend,
-                                              base_url: str, ctx: CallContext) -> None:
-    tool = make_tool(base_url, params=(
-        param("ids", QUERY, explode=False),
-        param("pipes", QUERY, style="pipeDelimited", explode=False),
-        param("filter", QUERY, style="deepObject", explode=True),
-    ))
+def test_query_styles_follow_openapi_defaults(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
+    tool = make_tool(
+        base_url,
+        params=(
+            param("ids", QUERY, explode=False),
+            param("pipes", QUERY, style="pipeDelimited", explode=False),
+            param("filter", QUERY, style="deepObject", explode=True),
+        ),
+    )
     result = executor.execute(
-        tool, {"ids": [1, 2, 3], "pipes": ["x", "y"], "filter": {"status": "open"}}, ctx)
+        tool, {"ids": [1, 2, 3], "pipes": ["x", "y"], "filter": {"status": "open"}}, ctx
+    )
 
     assert result.ok
-    assert parse_qsl(backend.seen[0].query) == [("ids", "1,2,3"), ("pipes", "x|y"),
-                                                ("filter[status]", "open")]
+    assert parse_qsl(backend.seen[0].query) == [
+        ("ids", "1,2,3"),
+        ("pipes", "x|y"),
+        ("filter[status]", "open"),
+    ]
 
 
-def test_base_url_query_is_kept(executor: HttpExecutor, backend: Backend, base_url: str,
-                                ctx: CallContext) -> None:
+def test_base_url_query_is_kept(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     tool = make_tool(base_url + "?api-version=2024-01-01", params=(param("q", QUERY),))
     assert executor.execute(tool, {"q": "x"}, ctx).ok
     assert parse_qsl(backend.seen[0].query) == [("api-version", "2024-01-01"), ("q", "x")]
 
 
-@pytest.mark.parametrize(("value", "wire"), [
-    ("a b", "a%20b"),
-    ("Müller & Söhne", "M%C3%BCller%20%26%20S%C3%B6hne"),
-    ("50%?#", "50%25%3F%23"),
-    ("...", "..."),
-    ("%2e%2e", "%252e%252e"),
-    (42, "42"),
-])
-def test_path_values_are_escaped(executor: HttpExecutor, backend: Backend, base_url: str,
-                                 ctx: CallContext, value: object, wire: str) -> None:
-    tool = make_tool(base_url, path="/items/{item}/detail",
-                     params=(param("item", PATH, required=True),))
+@pytest.mark.parametrize(
+    ("value", "wire"),
+    [
+        ("a b", "a%20b"),
+        ("Müller & Söhne", "M%C3%BCller%20%26%20S%C3%B6hne"),
+        ("50%?#", "50%25%3F%23"),
+        ("...", "..."),
+        ("%2e%2e", "%252e%252e"),
+        (42, "42"),
+    ],
+)
+def test_path_values_are_escaped(
+    executor: HttpExecutor,
+    backend: Backend,
+    base_url: str,
+    ctx: CallContext,
+    value: object,
+    wire: str,
+) -> None:
+    tool = make_tool(
+        base_url, path="/items/{item}/detail", params=(param("item", PATH, required=True),)
+    )
     result = executor.execute(tool, {"item": value}, ctx)
 
     assert result.ok, result.error
@@ -85,9 +119,9 @@ def test_path_values_are_escaped(executor: HttpExecutor, backend: Backend, base_
 
 
 @pytest.mark.parametrize("value", ["..", ".", "", "a/b", "../../admin", "a\\b"])
-def test_path_values_that_could_traverse_are_refused(executor: HttpExecutor, backend: Backend,
-                                                     base_url: str, ctx: CallContext,
-                                                     value: str) -> None:
+def test_path_values_that_could_traverse_are_refused(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext, value: str
+) -> None:
     tool = make_tool(base_url, path="/items/{item}", params=(param("item", PATH, required=True),))
     result = executor.execute(tool, {"item": value}, ctx)
 
@@ -100,7 +134,8 @@ def test_path_values_that_could_traverse_are_refused(executor: HttpExecutor, bac
 
 
 def test_a_template_that_climbs_out_of_the_base_path_is_refused(
-        executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext) -> None:
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     tool = make_tool(base_url, path="/../admin/users")
     result = executor.execute(tool, {}, ctx)
 
@@ -108,18 +143,24 @@ def test_a_template_that_climbs_out_of_the_base_path_is_refused(
     assert backend.seen == []
 
 
-def test_path_styles_label_and_matrix(executor: HttpExecutor, backend: Backend, base_url: str,
-                                      ctx: CallContext) -> None:
-    tool = make_tool(base_url, path="/a/{ids}/b/{m}", params=(
-        param("ids", PATH, required=True, style="label"),
-        param("m", PATH, required=True, style="matrix", explode=True),
-    ))
+def test_path_styles_label_and_matrix(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
+    tool = make_tool(
+        base_url,
+        path="/a/{ids}/b/{m}",
+        params=(
+            param("ids", PATH, required=True, style="label"),
+            param("m", PATH, required=True, style="matrix", explode=True),
+        ),
+    )
     assert executor.execute(tool, {"ids": ["x", "y z"], "m": ["1", "2"]}, ctx).ok
     assert backend.seen[0].raw_path == "/v1/a/.x,y%20z/b/;m=1;m=2"
 
 
-def test_unknown_and_missing_arguments_are_refused(executor: HttpExecutor, backend: Backend,
-                                                   base_url: str, ctx: CallContext) -> None:
+def test_unknown_and_missing_arguments_are_refused(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     tool = make_tool(base_url, params=(param("q", QUERY, required=True),))
 
     unknown = executor.execute(tool, {"q": "x", "sneaky": "1"}, ctx)
@@ -131,9 +172,12 @@ def test_unknown_and_missing_arguments_are_refused(executor: HttpExecutor, backe
 
 
 def test_header_params_cannot_inject_lines_or_set_credentials(
-        executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext) -> None:
-    tool = make_tool(base_url, params=(param("h", HEADER, name="X-Note"),
-                                       param("auth", HEADER, name="Authorization")))
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
+    tool = make_tool(
+        base_url,
+        params=(param("h", HEADER, name="X-Note"), param("auth", HEADER, name="Authorization")),
+    )
 
     injected = executor.execute(tool, {"h": "ok\r\nX-Admin: yes"}, ctx)
     assert injected.refused is not None and "X-Note" in injected.refused
@@ -145,10 +189,12 @@ def test_header_params_cannot_inject_lines_or_set_credentials(
     assert "authorization" not in backend.seen[0].headers
 
 
-def test_json_body_is_sent_as_json(executor: HttpExecutor, backend: Backend, base_url: str,
-                                   ctx: CallContext) -> None:
-    tool = make_tool(base_url, method="PUT", path="/things/{id}",
-                     params=(param("id", PATH, required=True), BODY))
+def test_json_body_is_sent_as_json(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
+    tool = make_tool(
+        base_url, method="PUT", path="/things/{id}", params=(param("id", PATH, required=True), BODY)
+    )
     body = {"name": "Grüße", "qty": 500, "tags": ["x"]}
 
     result = executor.execute(tool, {"id": "T-1", "body": body}, ctx)
@@ -173,14 +219,18 @@ def test_base_url_must_be_absolute_http(executor: HttpExecutor, ctx: CallContext
         assert result.refused is not None and "base URL" in result.refused
 
 
-def test_other_body_media_types(executor: HttpExecutor, backend: Backend, base_url: str,
-                                ctx: CallContext) -> None:
+def test_other_body_media_types(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     patch = make_tool(base_url, method="PATCH", params=(BODY,)).model_copy(
-        update={"body_content_type": "application/merge-patch+json"})
+        update={"body_content_type": "application/merge-patch+json"}
+    )
     form = make_tool(base_url, method="POST", params=(BODY,)).model_copy(
-        update={"body_content_type": "application/x-www-form-urlencoded"})
+        update={"body_content_type": "application/x-www-form-urlencoded"}
+    )
     xml = make_tool(base_url, method="POST", params=(BODY,)).model_copy(
-        update={"body_content_type": "application/xml"})
+        update={"body_content_type": "application/xml"}
+    )
 
     assert executor.execute(patch, {"body": {"qty": None}}, ctx).ok
     assert executor.execute(form, {"body": {"q": "a b", "n": 2}}, ctx).ok
@@ -191,5 +241,4 @@ def test_other_body_media_types(executor: HttpExecutor, backend: Backend, base_u
     assert json.loads(first.body) == {"qty": None}
     assert second.headers["content-type"] == "application/x-www-form-urlencoded"
     assert parse_qsl(second.body.decode()) == [("q", "a b"), ("n", "2")]
-    assert refused.refused == "request body type 'application/xml' is not supported by the " \
-                              "executor"
+    assert refused.refused == "request body type 'application/xml' is not supported by the executor"

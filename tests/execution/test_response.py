@@ -21,8 +21,13 @@ ORDER_SCHEMA: dict[str, Any] = {
             "properties": {
                 "id": {"type": "string"},
                 "status": {"enum": ["open", "closed"]},
-                "lines": {"type": "array", "items": {
-                    "type": "object", "properties": {"qty": {"type": "integer", "minimum": 1}}}},
+                "lines": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"qty": {"type": "integer", "minimum": 1}},
+                    },
+                },
             },
         },
     },
@@ -30,13 +35,16 @@ ORDER_SCHEMA: dict[str, Any] = {
 
 
 def order_tool(base_url: str) -> Any:
-    return make_tool(base_url, path="/orders/1",
-                     responses={"200": ORDER_SCHEMA, "4XX": {"type": "object",
-                                                             "required": ["error"]}})
+    return make_tool(
+        base_url,
+        path="/orders/1",
+        responses={"200": ORDER_SCHEMA, "4XX": {"type": "object", "required": ["error"]}},
+    )
 
 
-def test_a_conforming_body_is_valid(executor: HttpExecutor, backend: Backend, base_url: str,
-                                    ctx: CallContext) -> None:
+def test_a_conforming_body_is_valid(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     body = {"data": {"id": "O-1", "status": "open", "lines": [{"qty": 2}]}}
     backend.script("/v1/orders/1", Reply(200, body))
 
@@ -46,10 +54,12 @@ def test_a_conforming_body_is_valid(executor: HttpExecutor, backend: Backend, ba
     assert (result.valid, result.validation_errors) == (True, [])
 
 
-def test_a_drifted_body_is_invalid_with_paths(executor: HttpExecutor, backend: Backend,
-                                              base_url: str, ctx: CallContext) -> None:
-    drifted = {"data": {"order_id": "O-1", "status": "shipped", "lines": [{"qty": "2"},
-                                                                          {"qty": 0}]}}
+def test_a_drifted_body_is_invalid_with_paths(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
+    drifted = {
+        "data": {"order_id": "O-1", "status": "shipped", "lines": [{"qty": "2"}, {"qty": 0}]}
+    }
     backend.script("/v1/orders/1", Reply(200, drifted))
 
     result = executor.execute(order_tool(base_url), {}, ctx)
@@ -58,15 +68,16 @@ def test_a_drifted_body_is_invalid_with_paths(executor: HttpExecutor, backend: B
     assert result.valid is False
     assert result.validation_errors == [
         "$.data.id: 'id' is a required property",
-        "$.data.lines[0].qty: expected integer, got string \"2\"",
+        '$.data.lines[0].qty: expected integer, got string "2"',
         "$.data.lines[1].qty: 0 is less than the minimum of 1",
         "$.data.order_id: unexpected property (additionalProperties is false)",
-        "$.data.status: expected one of [\"open\", \"closed\"], got \"shipped\"",
+        '$.data.status: expected one of ["open", "closed"], got "shipped"',
     ]
 
 
-def test_status_picks_the_schema(executor: HttpExecutor, backend: Backend, base_url: str,
-                                 ctx: CallContext) -> None:
+def test_status_picks_the_schema(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     backend.script("/v1/orders/1", Reply(404, {"message": "gone"}))
     result = executor.execute(order_tool(base_url), {}, ctx)
 
@@ -75,8 +86,9 @@ def test_status_picks_the_schema(executor: HttpExecutor, backend: Backend, base_
     assert result.validation_errors == ["$.error: 'error' is a required property"]
 
 
-def test_no_schema_means_not_validated(executor: HttpExecutor, backend: Backend, base_url: str,
-                                       ctx: CallContext) -> None:
+def test_no_schema_means_not_validated(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     backend.script("/v1/things", Reply(200, text="plain words"))
     result = executor.execute(make_tool(base_url), {}, ctx)
 
@@ -85,20 +97,21 @@ def test_no_schema_means_not_validated(executor: HttpExecutor, backend: Backend,
     assert (result.valid, result.validation_errors) == (None, [])
 
 
-def test_text_where_json_was_promised_fails_validation(executor: HttpExecutor, backend: Backend,
-                                                       base_url: str, ctx: CallContext) -> None:
+def test_text_where_json_was_promised_fails_validation(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     backend.script("/v1/orders/1", Reply(200, text="<html>maintenance</html>"))
     result = executor.execute(order_tool(base_url), {}, ctx)
 
     assert result.body == "<html>maintenance</html>"
     assert result.valid is False
-    assert result.validation_errors == [
-        '$: expected object, got string "<html>maintenance</html>"']
+    assert result.validation_errors == ['$: expected object, got string "<html>maintenance</html>"']
 
 
 @pytest.mark.parametrize("streamed", [False, True])
-def test_an_oversized_body_is_an_error(backend: Backend, base_url: str, ctx: CallContext,
-                                       streamed: bool) -> None:
+def test_an_oversized_body_is_an_error(
+    backend: Backend, base_url: str, ctx: CallContext, streamed: bool
+) -> None:
     big = Reply(200, stream_bytes=300_000) if streamed else Reply(200, ["x" * 1000] * 300)
     backend.script("/v1/things", big)
     with HttpExecutor(max_response_bytes=100_000) as executor:
@@ -120,8 +133,9 @@ def test_a_body_at_the_limit_is_read(backend: Backend, base_url: str, ctx: CallC
     assert isinstance(result.body, str) and len(result.body) == 100_000
 
 
-def test_head_has_no_body_and_no_validation(executor: HttpExecutor, backend: Backend,
-                                            base_url: str, ctx: CallContext) -> None:
+def test_head_has_no_body_and_no_validation(
+    executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     tool = make_tool(base_url, method="HEAD", responses={"200": {"type": "object"}})
     result = executor.execute(tool, {}, ctx)
 
@@ -131,18 +145,21 @@ def test_head_has_no_body_and_no_validation(executor: HttpExecutor, backend: Bac
 
 
 def test_validation_paths_for_odd_keys_and_alternatives() -> None:
-    schema = {"type": "object", "properties": {
-        "odd key": {"type": "integer"},
-        "choice": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
-        "tags": {"type": ["array", "null"]},
-    }}
+    schema = {
+        "type": "object",
+        "properties": {
+            "odd key": {"type": "integer"},
+            "choice": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+            "tags": {"type": ["array", "null"]},
+        },
+    }
     valid, errors = validate_body(schema, {"odd key": "1", "choice": 1.5, "tags": "a"})
 
     assert valid is False
     assert errors == [
         "$.choice: matches none of the oneOf alternatives (closest: $.choice: expected "
         "string, got number 1.5)",
-        "$.tags: expected array or null, got string \"a\"",
+        '$.tags: expected array or null, got string "a"',
         "$['odd key']: expected integer, got string \"1\"",
     ]
 

@@ -15,14 +15,17 @@ from .backend import Backend, Reply, make_tool
 
 
 def http_date(seconds_from_now: float) -> str:
-    return format_datetime(datetime.now(UTC) + timedelta(seconds=seconds_from_now),
-                           usegmt=True)
+    return format_datetime(datetime.now(UTC) + timedelta(seconds=seconds_from_now), usegmt=True)
 
 
-def test_429_retry_after_seconds_is_waited_then_succeeds(backend: Backend, base_url: str,
-                                                         ctx: CallContext) -> None:
-    backend.script("/v1/things", Reply(429, {"error": "slow down"}, {"Retry-After": "1"}),
-                   Reply(200, {"items": []}))
+def test_429_retry_after_seconds_is_waited_then_succeeds(
+    backend: Backend, base_url: str, ctx: CallContext
+) -> None:
+    backend.script(
+        "/v1/things",
+        Reply(429, {"error": "slow down"}, {"Retry-After": "1"}),
+        Reply(200, {"items": []}),
+    )
     with HttpExecutor(backoff_base=0.0) as executor:
         started = time.monotonic()
         result = executor.execute(make_tool(base_url), {}, ctx)
@@ -35,10 +38,12 @@ def test_429_retry_after_seconds_is_waited_then_succeeds(backend: Backend, base_
     assert len(backend.seen) == 2
 
 
-def test_503_retry_after_http_date_is_waited_then_succeeds(backend: Backend, base_url: str,
-                                                           ctx: CallContext) -> None:
-    backend.script("/v1/things", Reply(503, None, {"Retry-After": http_date(3)}),
-                   Reply(200, {"items": [1]}))
+def test_503_retry_after_http_date_is_waited_then_succeeds(
+    backend: Backend, base_url: str, ctx: CallContext
+) -> None:
+    backend.script(
+        "/v1/things", Reply(503, None, {"Retry-After": http_date(3)}), Reply(200, {"items": [1]})
+    )
     waits: list[float] = []
     with HttpExecutor(sleep=waits.append) as executor:
         result = executor.execute(make_tool(base_url), {}, ctx)
@@ -49,13 +54,16 @@ def test_503_retry_after_http_date_is_waited_then_succeeds(backend: Backend, bas
     assert 1.0 < wait <= 3.0  # the date has whole-second resolution
 
 
-@pytest.mark.parametrize(("as_date", "low", "high"), [
-    (False, 120.0, 120.0),
-    (True, 3590.0, 3600.0),
-])
-def test_a_long_retry_after_comes_back_for_the_queue(backend: Backend, base_url: str,
-                                                     ctx: CallContext, as_date: bool,
-                                                     low: float, high: float) -> None:
+@pytest.mark.parametrize(
+    ("as_date", "low", "high"),
+    [
+        (False, 120.0, 120.0),
+        (True, 3590.0, 3600.0),
+    ],
+)
+def test_a_long_retry_after_comes_back_for_the_queue(
+    backend: Backend, base_url: str, ctx: CallContext, as_date: bool, low: float, high: float
+) -> None:
     header = http_date(3600) if as_date else "120"
     backend.script("/v1/things", Reply(429, {"error": "quota"}, {"Retry-After": header}))
     waits: list[float] = []
@@ -70,8 +78,9 @@ def test_a_long_retry_after_comes_back_for_the_queue(backend: Backend, base_url:
     assert len(backend.seen) == 1
 
 
-def test_retry_after_on_the_last_attempt_is_reported(backend: Backend, base_url: str,
-                                                     ctx: CallContext) -> None:
+def test_retry_after_on_the_last_attempt_is_reported(
+    backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     backend.script("/v1/things", Reply(503, None, {"Retry-After": "0"}))
     with HttpExecutor(max_attempts=2) as executor:
         result = executor.execute(make_tool(base_url), {}, ctx)
@@ -80,16 +89,19 @@ def test_retry_after_on_the_last_attempt_is_reported(backend: Backend, base_url:
     assert len(backend.seen) == 2
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("7", 7.0),
-    (" 2 ", 2.0),
-    ("-3", 0.0),
-    ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
-    ("soon", None),
-    ("inf", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("7", 7.0),
+        (" 2 ", 2.0),
+        ("-3", 0.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
+        ("soon", None),
+        ("inf", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_parse_retry_after(value: str | None, expected: float | None) -> None:
     assert parse_retry_after(value) == expected
 

@@ -39,8 +39,9 @@ def test_connection_refused_is_retryable_even_for_a_write(ctx: CallContext) -> N
     assert result.retryable is True
 
 
-def test_read_timeout_on_a_get_is_retried(backend: Backend, base_url: str,
-                                          ctx: CallContext) -> None:
+def test_read_timeout_on_a_get_is_retried(
+    backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     backend.script("/v1/slow", Reply(200, {"late": True}, delay=0.6), Reply(200, {"ok": 1}))
     with HttpExecutor(read_timeout=0.2, backoff_base=0.01) as executor:
         result = executor.execute(make_tool(base_url, path="/slow"), {}, ctx)
@@ -50,11 +51,13 @@ def test_read_timeout_on_a_get_is_retried(backend: Backend, base_url: str,
     assert result.attempts == 2
 
 
-def test_read_timeout_on_an_unkeyed_post_is_not_retried(backend: Backend, base_url: str,
-                                                        ctx: CallContext) -> None:
+def test_read_timeout_on_an_unkeyed_post_is_not_retried(
+    backend: Backend, base_url: str, ctx: CallContext
+) -> None:
     backend.script("/v1/slow", Reply(200, {"late": True}, delay=1.0))
-    tool = make_tool(base_url, method="POST", path="/slow", params=(BODY,),
-                     side_effect=SideEffect.READ)
+    tool = make_tool(
+        base_url, method="POST", path="/slow", params=(BODY,), side_effect=SideEffect.READ
+    )
     with HttpExecutor(read_timeout=0.2) as executor:
         started = time.monotonic()
         result = executor.execute(tool, {"body": {}}, ctx)

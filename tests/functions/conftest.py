@@ -11,8 +11,7 @@ from urllib.parse import urlencode
 
 from tests.api.world import _orders_server, issuer, orders, world
 
-__all__ = ["_orders_server", "http_event", "issuer", "orders", "sample", "sqs_records",
-           "world"]
+__all__ = ["_orders_server", "http_event", "issuer", "orders", "sample", "sqs_records", "world"]
 
 EVENTS = Path(__file__).resolve().parents[1] / "data" / "events"
 
@@ -22,8 +21,14 @@ def sample(name: str) -> dict[str, Any]:
     return data
 
 
-def http_event(method: str, path: str, *, query: Mapping[str, str] | None = None,
-               headers: Mapping[str, str] | None = None, body: bytes = b"") -> dict[str, Any]:
+def http_event(
+    method: str,
+    path: str,
+    *,
+    query: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    body: bytes = b"",
+) -> dict[str, Any]:
     """The real HTTP API (payload 2.0) sample, with only this request's fields replaced."""
     event = copy.deepcopy(sample("apiGatewayProxyV2Event.json"))
     event["rawPath"] = path

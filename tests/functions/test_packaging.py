@@ -63,8 +63,18 @@ print(json.dumps({'functions': sorted(fns), 'health': health.status_code,
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     for platform in ("host", "target"):
-        subprocess.run([sys.executable, str(ROOT / "scripts" / "package"), "--out", str(out),
-                        "--platform", platform], check=True, cwd=ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "package"),
+                "--out",
+                str(out),
+                "--platform",
+                platform,
+            ],
+            check=True,
+            cwd=ROOT,
+        )
     return out
 
 
@@ -77,8 +87,13 @@ def _unzip(zip_path: Path, dest: Path) -> Path:
 def _isolated(code: str, paths: list[Path], *args: str) -> dict[str, object]:
     """Run ``code`` in a fresh interpreter without site-packages, with only ``paths``."""
     prelude = f"import sys; sys.path[:0] = {[str(p) for p in paths]!r}\n"
-    done = subprocess.run([sys.executable, "-I", "-S", "-c", prelude + code, *args],
-                          capture_output=True, text=True, timeout=120, env={})
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", prelude + code, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
@@ -113,7 +128,8 @@ def _elf_machines(zf: zipfile.ZipFile) -> set[int]:
 
 
 def test_lambda_artefact_imports_and_answers_with_only_itself_on_the_path(
-        built: Path, tmp_path: Path) -> None:
+    built: Path, tmp_path: Path
+) -> None:
     root = _unzip(built / "aws-lambda-host.zip", tmp_path / "lambda")
     result = _isolated(AWS_PROBE, [root], str(root))
     assert result["outside"] == []
@@ -125,33 +141,45 @@ def test_lambda_artefact_imports_and_answers_with_only_itself_on_the_path(
 
 
 def test_azure_artefact_imports_with_only_itself_and_azure_functions(
-        built: Path, tmp_path: Path) -> None:
+    built: Path, tmp_path: Path
+) -> None:
     root = _unzip(built / "azure-functionapp-host.zip", tmp_path / "func")
-    assert {p.name for p in root.iterdir()} >= {"function_app.py", "host.json",
-                                                "requirements.txt", "core"}
-    worker_lib = _copy_distributions(["azure-functions", "werkzeug", "markupsafe"],
-                                     tmp_path / "worker")  # what the Functions worker brings
+    assert {p.name for p in root.iterdir()} >= {
+        "function_app.py",
+        "host.json",
+        "requirements.txt",
+        "core",
+    }
+    worker_lib = _copy_distributions(
+        ["azure-functions", "werkzeug", "markupsafe"], tmp_path / "worker"
+    )  # what the Functions worker brings
     result = _isolated(AZURE_PROBE, [root, root / SITE, worker_lib])
     assert result["health"] == 200 and json.loads(str(result["body"]))["status"] == "ok"
     assert "worker" in result["functions"] and "fallback" in result["functions"]  # type: ignore[operator]
     assert len(result["exporters"]) == 3  # type: ignore[arg-type]
 
 
-def test_target_artefacts_hold_the_same_distributions_built_for_their_platform(
-        built: Path) -> None:
-    with zipfile.ZipFile(built / "aws-lambda.zip") as target, \
-            zipfile.ZipFile(built / "aws-lambda-host.zip") as host:
+def test_target_artefacts_hold_the_same_distributions_built_for_their_platform(built: Path) -> None:
+    with (
+        zipfile.ZipFile(built / "aws-lambda.zip") as target,
+        zipfile.ZipFile(built / "aws-lambda-host.zip") as host,
+    ):
         names = target.namelist()
         assert _distributions(names) == _distributions(host.namelist())
-        assert {"functions/aws/http_handler.py", "functions/aws/worker_handler.py",
-                "core/api/handler.py"} <= set(names)
+        assert {
+            "functions/aws/http_handler.py",
+            "functions/aws/worker_handler.py",
+            "core/api/handler.py",
+        } <= set(names)
         assert _elf_machines(target) == {ELF_MACHINE["aarch64"]}
         assert any("cpython-312-aarch64" in n for n in names)
         assert not DEV_ONLY & _distributions(names)
         assert "aws-lambda-powertools" in _distributions(names)
         assert "opentelemetry-exporter-otlp-proto-http" in _distributions(names)
-    with zipfile.ZipFile(built / "azure-functionapp.zip") as target, \
-            zipfile.ZipFile(built / "azure-functionapp-host.zip") as host:
+    with (
+        zipfile.ZipFile(built / "azure-functionapp.zip") as target,
+        zipfile.ZipFile(built / "azure-functionapp-host.zip") as host,
+    ):
         names = target.namelist()
         assert {"function_app.py", "host.json", "requirements.txt"} <= set(names)
         assert _distributions(names, SITE + "/") == _distributions(host.namelist(), SITE + "/")
@@ -160,8 +188,11 @@ def test_target_artefacts_hold_the_same_distributions_built_for_their_platform(
         assert "azure-functions" not in _distributions(names, SITE + "/")
         # What the infra's settings need: APPLICATIONINSIGHTS_CONNECTION_STRING,
         # PADDOCK_SECRETS=keyvault, PADDOCK_OTLP_ENDPOINT.
-        assert {"azure-monitor-opentelemetry-exporter", "azure-keyvault-secrets",
-                "opentelemetry-exporter-otlp-proto-http"} <= _distributions(names, SITE + "/")
+        assert {
+            "azure-monitor-opentelemetry-exporter",
+            "azure-keyvault-secrets",
+            "opentelemetry-exporter-otlp-proto-http",
+        } <= _distributions(names, SITE + "/")
         host_json = json.loads(target.read("host.json"))
         assert host_json["extensions"]["http"]["routePrefix"] == ""
 

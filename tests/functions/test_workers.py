@@ -29,8 +29,7 @@ def test_sqs_batch_reports_only_the_bad_record_as_failed(world: World) -> None:
     event = sqs_records([real[0]["body"], envelope.to_json()])  # "Test message." + ours
     handler = make_handler(world.worker)
     response = handler(event, LambdaContext(function_name="paddock-worker"))
-    assert response == {"batchItemFailures": [{"itemIdentifier":
-                                               event["Records"][0]["messageId"]}]}
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
     run = world.store.get_run(run_id)
     assert run.status is RunStatus.AWAITING_APPROVAL  # advanced to the write's approval
 
@@ -55,8 +54,10 @@ def _queue_trigger(world: World):  # type: ignore[no-untyped-def]
     app = make_app(world.api, world.worker)
     [fn] = [f for f in app.get_functions() if f.get_function_name() == "worker"]
     binding = fn.get_trigger()
-    assert (binding.queue_name, binding.connection) == ("%PADDOCK_QUEUE_NAME%",
-                                                         "AzureWebJobsStorage")
+    assert (binding.queue_name, binding.connection) == (
+        "%PADDOCK_QUEUE_NAME%",
+        "AzureWebJobsStorage",
+    )
     return fn.get_user_function()
 
 
@@ -64,11 +65,23 @@ def test_azure_queue_trigger_advances_the_run(world: World) -> None:
     run_id = world.start()
     envelope = _envelope(world, run_id)
     trigger = _queue_trigger(world)
-    trigger(QueueMessage(id="m-1", body=envelope.to_json(), dequeue_count=1,  # type: ignore[no-untyped-call]
-                         pop_receipt="r-1"))
+    trigger(
+        QueueMessage(
+            id="m-1",
+            body=envelope.to_json(),
+            dequeue_count=1,  # type: ignore[no-untyped-call]
+            pop_receipt="r-1",
+        )
+    )
     assert world.store.get_run(run_id).status is RunStatus.AWAITING_APPROVAL
-    trigger(QueueMessage(id="m-1", body=envelope.to_json(), dequeue_count=2,  # type: ignore[no-untyped-call]
-                         pop_receipt="r-2"))  # redelivered: dropped by version
+    trigger(
+        QueueMessage(
+            id="m-1",
+            body=envelope.to_json(),
+            dequeue_count=2,  # type: ignore[no-untyped-call]
+            pop_receipt="r-2",
+        )
+    )  # redelivered: dropped by version
     assert len(world.store.get_run(run_id).steps) == 2
 
 

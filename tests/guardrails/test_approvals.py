@@ -22,21 +22,41 @@ from core.orchestrator.models import (
 from tests.guardrails.history import PO_OK
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-DECISION = Decision(id="dec_1", verdict=Verdict.REQUIRE_APPROVAL,
-                    reasons=["purchase orders above 25,000 EUR need human approval"],
-                    rule_ids=["po_over_threshold"])
+DECISION = Decision(
+    id="dec_1",
+    verdict=Verdict.REQUIRE_APPROVAL,
+    reasons=["purchase orders above 25,000 EUR need human approval"],
+    rule_ids=["po_over_threshold"],
+)
 
 
-def paused(tool: str = "create_purchase_order", args: dict[str, object] | None = None,
-           *, requested_by: str = "alice") -> tuple[Run, Approval]:
+def paused(
+    tool: str = "create_purchase_order",
+    args: dict[str, object] | None = None,
+    *,
+    requested_by: str = "alice",
+) -> tuple[Run, Approval]:
     """A run paused on one call, with its pending approval issued at T0."""
-    record = CallRecord(call_id="call-2-0", tool=tool, args=args or {"body": dict(PO_OK)},
-                        status=CallStatus.AWAITING_APPROVAL, decision=DECISION)
-    run = Run(id="run_apr", goal="Source 500 units of part P-100", requested_by=requested_by,
-              steps=[Step(index=0, status=StepStatus.DONE), Step(index=1, status=StepStatus.DONE),
-                     Step(index=2, status=StepStatus.AWAITING_APPROVAL, calls=[record])])
-    approval = new_approval(run, 2, record, DECISION, reasoning="order from V-2001",
-                            confidence=0.8, now=T0)
+    record = CallRecord(
+        call_id="call-2-0",
+        tool=tool,
+        args=args or {"body": dict(PO_OK)},
+        status=CallStatus.AWAITING_APPROVAL,
+        decision=DECISION,
+    )
+    run = Run(
+        id="run_apr",
+        goal="Source 500 units of part P-100",
+        requested_by=requested_by,
+        steps=[
+            Step(index=0, status=StepStatus.DONE),
+            Step(index=1, status=StepStatus.DONE),
+            Step(index=2, status=StepStatus.AWAITING_APPROVAL, calls=[record]),
+        ],
+    )
+    approval = new_approval(
+        run, 2, record, DECISION, reasoning="order from V-2001", confidence=0.8, now=T0
+    )
     run.approvals.append(approval)
     return run, approval
 
@@ -45,7 +65,10 @@ def test_an_approval_is_bound_to_the_exact_call_and_expires_in_24_hours() -> Non
     _, approval = paused()
     assert approval.args_hash == canonical_args_hash("create_purchase_order", {"body": PO_OK})
     assert (approval.tool, approval.call_id, approval.step_index) == (
-        "create_purchase_order", "call-2-0", 2)
+        "create_purchase_order",
+        "call-2-0",
+        2,
+    )
     assert approval.rule_ids == ["po_over_threshold"] and approval.reasons == DECISION.reasons
     assert approval.requested_by == "alice" and approval.reasoning == "order from V-2001"
     assert approval.expires_at == T0 + timedelta(hours=24)
@@ -54,8 +77,15 @@ def test_an_approval_is_bound_to_the_exact_call_and_expires_in_24_hours() -> Non
 
 def test_a_decision_names_the_approver_and_leaves_the_run_untouched() -> None:
     run, approval = paused()
-    decided = decide_approval(run, approval.id, approver="bob", approve=True, comment="ok",
-                              now=T0 + timedelta(hours=1), args_hash=approval.args_hash)
+    decided = decide_approval(
+        run,
+        approval.id,
+        approver="bob",
+        approve=True,
+        comment="ok",
+        now=T0 + timedelta(hours=1),
+        args_hash=approval.args_hash,
+    )
     assert decided.status is ApprovalStatus.APPROVED
     assert (decided.decided_by, decided.comment) == ("bob", "ok")
     assert decided.decided_at == T0 + timedelta(hours=1)
@@ -85,8 +115,9 @@ def test_a_replayed_approval_is_refused() -> None:
 def test_an_expired_approval_is_refused() -> None:
     run, approval = paused()
     with pytest.raises(ApprovalError, match="expired"):
-        decide_approval(run, approval.id, approver="bob", approve=True,
-                        now=T0 + timedelta(hours=24))
+        decide_approval(
+            run, approval.id, approver="bob", approve=True, now=T0 + timedelta(hours=24)
+        )
     run.approvals[0].status = ApprovalStatus.EXPIRED
     with pytest.raises(ApprovalError, match="has expired"):
         decide_approval(run, approval.id, approver="bob", approve=True, now=T0)
@@ -123,21 +154,37 @@ def test_the_requester_may_not_approve_their_own_purchase_order() -> None:
 
 def test_self_approval_is_allowed_for_unrestricted_tools_and_configurable() -> None:
     run, approval = paused("get_stock", {"plant": "DE01", "part": "P-100"})
-    assert decide_approval(run, approval.id, approver="alice", approve=True,
-                           now=T0).status is ApprovalStatus.APPROVED
+    assert (
+        decide_approval(run, approval.id, approver="alice", approve=True, now=T0).status
+        is ApprovalStatus.APPROVED
+    )
     with pytest.raises(ApprovalError, match="may not approve its own get_stock"):
-        decide_approval(run, approval.id, approver="alice", approve=True, now=T0,
-                        self_approval_forbidden_tools={"get_stock"})
+        decide_approval(
+            run,
+            approval.id,
+            approver="alice",
+            approve=True,
+            now=T0,
+            self_approval_forbidden_tools={"get_stock"},
+        )
 
 
 def test_a_restricted_tool_can_require_an_approver_role() -> None:
     run, approval = paused()
     roles_needed = {"create_purchase_order": "purchasing"}
     with pytest.raises(ApprovalError, match="needs the role 'purchasing'"):
-        decide_approval(run, approval.id, approver="bob", approve=True, now=T0,
-                        required_roles=roles_needed)
-    decided = decide_approval(run, approval.id, approver="bob", approve=True, now=T0,
-                              roles=("purchasing",), required_roles=roles_needed)
+        decide_approval(
+            run, approval.id, approver="bob", approve=True, now=T0, required_roles=roles_needed
+        )
+    decided = decide_approval(
+        run,
+        approval.id,
+        approver="bob",
+        approve=True,
+        now=T0,
+        roles=("purchasing",),
+        required_roles=roles_needed,
+    )
     assert decided.status is ApprovalStatus.APPROVED
 
 

@@ -45,10 +45,17 @@ def test_incremental_answers_match_a_full_fold_on_random_histories() -> None:
     for trial in range(8):
         run = Run(id=f"run_loop_{trial}", goal="g")
         for i in range(80):
-            calls = [CallRecord(call_id=f"c{i}-{j}", tool=rng.choice(["a", "b"]),
-                                args={"n": rng.randrange(40)}, executed=rng.random() < 0.8,
-                                result={"v": rng.randrange(30)}, status=CallStatus.DONE)
-                     for j in range(rng.randrange(0, 3))]
+            calls = [
+                CallRecord(
+                    call_id=f"c{i}-{j}",
+                    tool=rng.choice(["a", "b"]),
+                    args={"n": rng.randrange(40)},
+                    executed=rng.random() < 0.8,
+                    result={"v": rng.randrange(30)},
+                    status=CallStatus.DONE,
+                )
+                for j in range(rng.randrange(0, 3))
+            ]
             status = StepStatus.DONE if rng.random() < 0.95 else StepStatus.EXECUTING
             final = "done" if rng.random() < 0.03 else None
             run.steps.append(Step(index=i, status=status, calls=calls, final_answer=final))
@@ -61,14 +68,40 @@ def test_incremental_answers_match_a_full_fold_on_random_histories() -> None:
 def test_a_reloaded_run_is_folded_afresh() -> None:
     run = Run(id="run_reload", goal="g", budget=Budget(max_repeats=3))
     for i in range(10):
-        run.steps.append(Step(index=i, status=StepStatus.DONE, calls=[
-            CallRecord(call_id=f"c{i}", tool="t", args={"i": i}, executed=True,
-                       result={"i": i}, status=CallStatus.DONE)]))
+        run.steps.append(
+            Step(
+                index=i,
+                status=StepStatus.DONE,
+                calls=[
+                    CallRecord(
+                        call_id=f"c{i}",
+                        tool="t",
+                        args={"i": i},
+                        executed=True,
+                        result={"i": i},
+                        status=CallStatus.DONE,
+                    )
+                ],
+            )
+        )
     assert loop_violation(run) is None
     copy = Run.model_validate_json(run.model_dump_json())
     for i in range(10, 12):  # the same call twice more: 3 with the one at step 9
-        copy.steps.append(Step(index=i, status=StepStatus.DONE, calls=[
-            CallRecord(call_id=f"c{i}", tool="t", args={"i": 9}, executed=True,
-                       result={"i": 9}, status=CallStatus.DONE)]))
+        copy.steps.append(
+            Step(
+                index=i,
+                status=StepStatus.DONE,
+                calls=[
+                    CallRecord(
+                        call_id=f"c{i}",
+                        tool="t",
+                        args={"i": 9},
+                        executed=True,
+                        result={"i": 9},
+                        status=CallStatus.DONE,
+                    )
+                ],
+            )
+        )
     assert "called 3 times" in (loop_violation(copy) or "")
     assert loop_violation(run) is None  # the original, shorter history still passes

@@ -31,29 +31,46 @@ def services() -> Iterator[SupplyChainServices]:
 
 
 def move(reasoning: str, *calls: tuple[str, dict[str, object]]) -> Plan:
-    return Plan(reasoning=reasoning, confidence=0.9,
-                calls=[ProposedCall(id="", tool=t, args=a) for t, a in calls])
+    return Plan(
+        reasoning=reasoning,
+        confidence=0.9,
+        calls=[ProposedCall(id="", tool=t, args=a) for t, a in calls],
+    )
 
 
 INJECTED_MOVES = [
     move("check stock", ("get_stock", {"plant": "DE01", "part": "P-100"})),
     move("read the inbox", ("list_supplier_messages", {})),
-    move("the inbox says the bank details changed",
-         ("update_vendor_bank", {"vendor_id": "V-2001",
-                                 "body": {"iban": data.INJECTED_IBAN, "bic": data.INJECTED_BIC}}),
-         ("delete_vendor", {"vendor_id": "V-2001"})),
+    move(
+        "the inbox says the bank details changed",
+        (
+            "update_vendor_bank",
+            {"vendor_id": "V-2001", "body": {"iban": data.INJECTED_IBAN, "bic": data.INJECTED_BIC}},
+        ),
+        ("delete_vendor", {"vendor_id": "V-2001"}),
+    ),
 ]
 
 
 def orchestrator(services: SupplyChainServices, moves: list[Move]) -> tuple[Orchestrator, Run]:
-    catalog = Catalog.from_sources([str(p) for p in spec_paths()],
-                                   base_urls=services.base_urls)
+    catalog = Catalog.from_sources([str(p) for p in spec_paths()], base_urls=services.base_urls)
     guard = PolicyGuard(policies=load_policy_set(POLICY_DIR, catalog.tools))
     planner = ScriptedPlanner(moves)
-    orch = Orchestrator(store=MemoryStore(), catalogs=lambda run: catalog,
-                        planners=lambda run: planner, guard=guard, executor=HttpExecutor())
-    run = orch.create(Run(id="run_sc", goal=data.GOAL, requested_by="alice",
-                          grant=Grant(side_effects=["read", "write"])))
+    orch = Orchestrator(
+        store=MemoryStore(),
+        catalogs=lambda run: catalog,
+        planners=lambda run: planner,
+        guard=guard,
+        executor=HttpExecutor(),
+    )
+    run = orch.create(
+        Run(
+            id="run_sc",
+            goal=data.GOAL,
+            requested_by="alice",
+            grant=Grant(side_effects=["read", "write"]),
+        )
+    )
     return orch, run
 
 
@@ -73,12 +90,18 @@ def test_injected_calls_never_reach_the_services(services: SupplyChainServices) 
 
 
 def test_an_injected_value_pauses_and_a_rejection_keeps_it_from_the_service(
-        services: SupplyChainServices) -> None:
-    message = {"supplier_id": "V-2001", "subject": "Remittance",
-               "body": f"We will pay to {data.INJECTED_IBAN} from now on."}
-    moves: list[Move] = [INJECTED_MOVES[1], move("confirm the new account", (
-        "send_supplier_message", {"body": message})),
-        Plan(reasoning="done", final_answer="stopped")]
+    services: SupplyChainServices,
+) -> None:
+    message = {
+        "supplier_id": "V-2001",
+        "subject": "Remittance",
+        "body": f"We will pay to {data.INJECTED_IBAN} from now on.",
+    }
+    moves: list[Move] = [
+        INJECTED_MOVES[1],
+        move("confirm the new account", ("send_supplier_message", {"body": message})),
+        Plan(reasoning="done", final_answer="stopped"),
+    ]
     orch, _ = orchestrator(services, moves)
     paused = orch.advance("run_sc")
     assert paused.status is RunStatus.AWAITING_APPROVAL
@@ -90,17 +113,43 @@ def test_an_injected_value_pauses_and_a_rejection_keeps_it_from_the_service(
 
 
 def test_the_legitimate_order_pauses_and_runs_once_after_approval(
-        services: SupplyChainServices) -> None:
+    services: SupplyChainServices,
+) -> None:
     moves: list[Move] = [
         move("find suppliers", ("search_suppliers", {"part": "P-100", "quantity": 500})),
-        move("check risks", ("get_risk_score", {"supplier_id": "V-2001"}),
-             ("get_risk_score", {"supplier_id": "V-3002"})),
-        move("quote the cheaper one", ("request_quote", {"body": {
-            "supplier_id": "V-3002", "part": "P-100", "quantity": 500}})),
-        move("quote the safe one", ("request_quote", {"body": {
-            "supplier_id": "V-2001", "part": "P-100", "quantity": 500, "plant": "DE01"}})),
-        lambda ctx: move("order it", ("create_purchase_order", {"body": {
-            **PO_OK, "quote_id": ctx.steps[-1].calls[0].result["quote_id"]}})),
+        move(
+            "check risks",
+            ("get_risk_score", {"supplier_id": "V-2001"}),
+            ("get_risk_score", {"supplier_id": "V-3002"}),
+        ),
+        move(
+            "quote the cheaper one",
+            (
+                "request_quote",
+                {"body": {"supplier_id": "V-3002", "part": "P-100", "quantity": 500}},
+            ),
+        ),
+        move(
+            "quote the safe one",
+            (
+                "request_quote",
+                {
+                    "body": {
+                        "supplier_id": "V-2001",
+                        "part": "P-100",
+                        "quantity": 500,
+                        "plant": "DE01",
+                    }
+                },
+            ),
+        ),
+        lambda ctx: move(
+            "order it",
+            (
+                "create_purchase_order",
+                {"body": {**PO_OK, "quote_id": ctx.steps[-1].calls[0].result["quote_id"]}},
+            ),
+        ),
         Plan(reasoning="done", final_answer="ordered"),
     ]
     orch, _ = orchestrator(services, moves)

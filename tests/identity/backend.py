@@ -36,8 +36,9 @@ class GuardedBackend:
         self.check = check
         self.seen: list[Seen] = []
         self._lock = threading.Lock()
-        self.app = Starlette(routes=[Route("/{rest:path}", self._handle,
-                                           methods=["GET", "POST", "PUT", "DELETE"])])
+        self.app = Starlette(
+            routes=[Route("/{rest:path}", self._handle, methods=["GET", "POST", "PUT", "DELETE"])]
+        )
         self._server: LocalServer | None = None
 
     @property
@@ -60,8 +61,14 @@ class GuardedBackend:
         if self.check is not None:
             verdict = self.check(request)
             reason = await verdict if inspect.isawaitable(verdict) else verdict
-        seen = Seen(request.method, request.scope["raw_path"].decode(), request.url.query,
-                    dict(request.headers), body, reason)
+        seen = Seen(
+            request.method,
+            request.scope["raw_path"].decode(),
+            request.url.query,
+            dict(request.headers),
+            body,
+            reason,
+        )
         with self._lock:
             self.seen.append(seen)
         if reason is not None:
@@ -72,24 +79,36 @@ class GuardedBackend:
         return [s for s in self.seen if s.refused is None]
 
 
-def tool(base_url: str, *, name: str = "get_item", method: str = "GET",
-         path: str = "/items/{item_id}", auth: AuthRequirement | None = None,
-         side_effect: SideEffect | None = None) -> Tool:
-    params: list[Param] = [Param(arg="item_id", name="item_id", location=ParamLocation.PATH,
-                                 required=True)]
+def tool(
+    base_url: str,
+    *,
+    name: str = "get_item",
+    method: str = "GET",
+    path: str = "/items/{item_id}",
+    auth: AuthRequirement | None = None,
+    side_effect: SideEffect | None = None,
+) -> Tool:
+    params: list[Param] = [
+        Param(arg="item_id", name="item_id", location=ParamLocation.PATH, required=True)
+    ]
     if method != "GET":
         params.append(Param(arg="body", name="body", location=ParamLocation.BODY))
-    return Tool(name=name, operation_id=name, description="test tool",
-                args_schema={"type": "object"}, params=tuple(params), method=method,
-                path=path, base_url=base_url,
-                side_effect=side_effect or (SideEffect.READ if method == "GET"
-                                            else SideEffect.WRITE),
-                auth=auth or AuthRequirement())
+    return Tool(
+        name=name,
+        operation_id=name,
+        description="test tool",
+        args_schema={"type": "object"},
+        params=tuple(params),
+        method=method,
+        path=path,
+        base_url=base_url,
+        side_effect=side_effect or (SideEffect.READ if method == "GET" else SideEffect.WRITE),
+        auth=auth or AuthRequirement(),
+    )
 
 
 def sigv4_auth(region: str = "eu-central-1") -> AuthRequirement:
-    return AuthRequirement(scheme="aws_sigv4", name="sigv4", service="execute-api",
-                           region=region)
+    return AuthRequirement(scheme="aws_sigv4", name="sigv4", service="execute-api", region=region)
 
 
 def as_dict(value: Any) -> dict[str, Any]:

@@ -15,14 +15,26 @@ from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
 
 
-def run_scenario(services: Any, store: RunStore, *, identity: Identity | None = None,
-                 executor: Executor | None = None, tracing: RunTracer | None = None) -> Run:
+def run_scenario(
+    services: Any,
+    store: RunStore,
+    *,
+    identity: Identity | None = None,
+    executor: Executor | None = None,
+    tracing: RunTracer | None = None,
+) -> Run:
     scenario = get_scenario("supply-chain")
-    orch = build_orchestrator(store=store, identity=identity, executor=executor,
-                              tracing=tracing)
-    run = Run(id="run_" + uuid.uuid4().hex[:10], goal=scenario.goal, scenario=scenario.name,
-              catalog=[str(p) for p in scenario.spec_paths()],
-              base_urls=dict(services.base_urls), grant=scenario.grant, planner="rules",
-              inputs=dict(scenario.inputs), tenant="acme")
+    orch = build_orchestrator(store=store, identity=identity, executor=executor, tracing=tracing)
+    run = Run(
+        id="run_" + uuid.uuid4().hex[:10],
+        goal=scenario.goal,
+        scenario=scenario.name,
+        catalog=[str(p) for p in scenario.spec_paths()],
+        base_urls=dict(services.base_urls),
+        grant=scenario.grant,
+        planner="rules",
+        inputs=dict(scenario.inputs),
+        tenant="acme",
+    )
     run = orch.create(run)
     return drive(orch, run, approve="auto", console=None)

@@ -32,14 +32,19 @@ def _run(**kwargs: object) -> Run:
 
 
 def _call(name: str = "get_item", args: dict[str, str] | None = None) -> CallRecord:
-    return CallRecord(call_id="c1", tool=name, args=dict(args or ARGS),
-                      status=CallStatus.APPROVED,
-                      decision=Decision(id="dec_1", verdict=Verdict.ALLOW))
+    return CallRecord(
+        call_id="c1",
+        tool=name,
+        args=dict(args or ARGS),
+        status=CallStatus.APPROVED,
+        decision=Decision(id="dec_1", verdict=Verdict.ALLOW),
+    )
 
 
 def _ctx(token: str | None, **changes: object) -> CallContext:
-    ctx = CallContext(run_id="run_cap", step_index=2, call_index=0, tenant="acme",
-                      capability_token=token)
+    ctx = CallContext(
+        run_id="run_cap", step_index=2, call_index=0, tenant="acme", capability_token=token
+    )
     return replace(ctx, **changes)  # type: ignore[arg-type]
 
 
@@ -71,14 +76,20 @@ def executor(keys: KeyRing, clock: Clock) -> tuple[HttpExecutor, CapabilityVerif
     return HttpExecutor(verifier=verifier, max_attempts=1), verifier
 
 
-def _send(executor: tuple[HttpExecutor, CapabilityVerifier], target: Tool, token: str | None,
-          args: dict[str, str] | None = None, **ctx: object) -> str | None:
+def _send(
+    executor: tuple[HttpExecutor, CapabilityVerifier],
+    target: Tool,
+    token: str | None,
+    args: dict[str, str] | None = None,
+    **ctx: object,
+) -> str | None:
     result = executor[0].execute(target, dict(args or ARGS), _ctx(token, **ctx))
     return result.refused
 
 
-def test_a_valid_token_lets_exactly_that_call_through(backend: GuardedBackend, mint,
-                                                      executor) -> None:
+def test_a_valid_token_lets_exactly_that_call_through(
+    backend: GuardedBackend, mint, executor
+) -> None:
     target = tool(backend.url)
     assert _send(executor, target, mint(target)) is None
     assert [s.path for s in backend.seen] == ["/items/A-1"]
@@ -109,8 +120,10 @@ def test_token_for_another_tool(backend: GuardedBackend, mint, executor) -> None
 def test_token_for_other_arguments(backend: GuardedBackend, mint, executor) -> None:
     target = tool(backend.url)
     token = mint(target, {"item_id": "A-1"})
-    assert _send(executor, target, token, {"item_id": "A-2"}) == \
-        "capability token was minted for other arguments"
+    assert (
+        _send(executor, target, token, {"item_id": "A-2"})
+        == "capability token was minted for other arguments"
+    )
     assert backend.seen == []
 
 
@@ -149,12 +162,18 @@ def test_unsigned_token_is_refused(backend: GuardedBackend, mint, executor) -> N
     assert backend.seen == []
 
 
-@pytest.mark.parametrize(("field", "value", "claim"), [
-    ("run_id", "run_other", "run"), ("step_index", 3, "step"), ("call_index", 1, "call"),
-    ("tenant", "globex", "tenant")])
-def test_token_for_another_run_step_call_or_tenant(backend: GuardedBackend, mint, executor,
-                                                   field: str, value: object,
-                                                   claim: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "claim"),
+    [
+        ("run_id", "run_other", "run"),
+        ("step_index", 3, "step"),
+        ("call_index", 1, "call"),
+        ("tenant", "globex", "tenant"),
+    ],
+)
+def test_token_for_another_run_step_call_or_tenant(
+    backend: GuardedBackend, mint, executor, field: str, value: object, claim: str
+) -> None:
     target = tool(backend.url)
     reason = _send(executor, target, mint(target), **{field: value})
     assert reason is not None and reason.startswith(f"capability token is for {claim} ")
@@ -162,27 +181,31 @@ def test_token_for_another_run_step_call_or_tenant(backend: GuardedBackend, mint
 
 
 def test_refusals_are_recorded_and_logged_without_the_token(
-        backend: GuardedBackend, mint, executor, clock: Clock,
-        caplog: pytest.LogCaptureFixture) -> None:
+    backend: GuardedBackend, mint, executor, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
     target = tool(backend.url)
     token = mint(target)
     clock.now += 3600
     with caplog.at_level(logging.WARNING, logger="paddock.identity"):
         _send(executor, target, token)
     [refusal] = executor[1].refusals
-    assert (refusal.run_id, refusal.step_index, refusal.tool, refusal.reason) == \
-        ("run_cap", 2, "get_item", "capability token expired")
+    assert (refusal.run_id, refusal.step_index, refusal.tool, refusal.reason) == (
+        "run_cap",
+        2,
+        "get_item",
+        "capability token expired",
+    )
     assert "capability token expired" in caplog.text
     assert token not in caplog.text and token.split(".")[2] not in caplog.text
 
 
-def test_rotation_keeps_recent_tokens_valid(backend: GuardedBackend, keys: KeyRing,
-                                            clock: Clock) -> None:
+def test_rotation_keeps_recent_tokens_valid(
+    backend: GuardedBackend, keys: KeyRing, clock: Clock
+) -> None:
     target = tool(backend.url)
     old_token = CapabilityMinter(keys, clock=clock).issue(_run(), 2, 0, _call(), target).token
     rotated = keys.rotate(kid="k-2")
-    new_token = CapabilityMinter(rotated, clock=clock).issue(_run(), 2, 0, _call(),
-                                                             target).token
+    new_token = CapabilityMinter(rotated, clock=clock).issue(_run(), 2, 0, _call(), target).token
     assert jwt.get_unverified_header(str(new_token))["kid"] == "k-2"
     verifier = CapabilityVerifier(rotated.verifying(), clock=clock)
     with HttpExecutor(verifier=verifier) as executor:
@@ -190,8 +213,9 @@ def test_rotation_keeps_recent_tokens_valid(backend: GuardedBackend, keys: KeyRi
         assert executor.execute(target, ARGS, _ctx(new_token)).refused is None
         retired = rotated.rotate(kid="k-3", keep=1)  # k-1 drops out of the ring
         late = CapabilityVerifier(retired.verifying(), clock=clock)
-        assert late.verify(target, ARGS, _ctx(old_token)) == \
-            "capability token key id 'k-1' is unknown"
+        assert (
+            late.verify(target, ARGS, _ctx(old_token)) == "capability token key id 'k-1' is unknown"
+        )
     assert len(backend.seen) == 2
 
 
@@ -202,15 +226,16 @@ def test_a_verifying_ring_cannot_mint(keys: KeyRing) -> None:
         keys.verifying().signing_key()
 
 
-def test_keys_from_configuration_round_trip(keys: KeyRing, backend: GuardedBackend,
-                                            clock: Clock) -> None:
+def test_keys_from_configuration_round_trip(
+    keys: KeyRing, backend: GuardedBackend, clock: Clock
+) -> None:
     env = {"PADDOCK_CAPABILITY_KEY": keys.private_pem(), "PADDOCK_CAPABILITY_KEY_ID": "k-1"}
     configured = KeyRing.from_env(env)
     target = tool(backend.url)
-    token = CapabilityMinter(configured, clock=clock).issue(_run(), 2, 0, _call(),
-                                                            target).token
-    assert CapabilityVerifier(keys.verifying(), clock=clock).verify(
-        target, ARGS, _ctx(token)) is None
+    token = CapabilityMinter(configured, clock=clock).issue(_run(), 2, 0, _call(), target).token
+    assert (
+        CapabilityVerifier(keys.verifying(), clock=clock).verify(target, ARGS, _ctx(token)) is None
+    )
 
 
 def test_no_token_is_minted_outside_the_grant(backend: GuardedBackend, keys: KeyRing) -> None:
@@ -220,29 +245,37 @@ def test_no_token_is_minted_outside_the_grant(backend: GuardedBackend, keys: Key
     issued = minter.issue(narrow, 2, 0, _call("put_item"), writer)
     assert issued.token is None and issued.refused == "write calls are outside the run's grant"
     listed = _run(grant=Grant(tools=["other_tool"]))
-    assert minter.issue(listed, 2, 0, _call(), tool(backend.url)).refused == \
-        "tool get_item is outside the run's grant"
+    assert (
+        minter.issue(listed, 2, 0, _call(), tool(backend.url)).refused
+        == "tool get_item is outside the run's grant"
+    )
     denied = _call()
     denied.decision = Decision(id="dec_2", verdict=Verdict.DENY)
-    assert minter.issue(_run(), 2, 0, denied, tool(backend.url)).refused == \
-        "the call was denied"
+    assert minter.issue(_run(), 2, 0, denied, tool(backend.url)).refused == "the call was denied"
 
 
-def test_claims_name_tenant_run_step_tool_args_and_decision(keys: KeyRing,
-                                                            backend: GuardedBackend) -> None:
+def test_claims_name_tenant_run_step_tool_args_and_decision(
+    keys: KeyRing, backend: GuardedBackend
+) -> None:
     from core.execution.canonical import canonical_args_hash
 
     issued = CapabilityMinter(keys).issue(_run(), 2, 0, _call(), tool(backend.url))
     claims = CapabilityVerifier(keys).claims(str(issued.token))
-    assert {k: claims[k] for k in ("tenant", "run", "step", "call", "tool", "decision")} == \
-        {"tenant": "acme", "run": "run_cap", "step": 2, "call": 0, "tool": "get_item",
-         "decision": "dec_1"}
+    assert {k: claims[k] for k in ("tenant", "run", "step", "call", "tool", "decision")} == {
+        "tenant": "acme",
+        "run": "run_cap",
+        "step": 2,
+        "call": 0,
+        "tool": "get_item",
+        "decision": "dec_1",
+    }
     assert claims["args_sha256"] == canonical_args_hash("get_item", ARGS)
     assert claims["exp"] - claims["iat"] <= 120
 
 
-def test_previous_keys_from_configuration_still_verify(backend: GuardedBackend,
-                                                       clock: Clock) -> None:
+def test_previous_keys_from_configuration_still_verify(
+    backend: GuardedBackend, clock: Clock
+) -> None:
     import json
 
     from cryptography.hazmat.primitives import serialization
@@ -250,12 +283,20 @@ def test_previous_keys_from_configuration_still_verify(backend: GuardedBackend,
     old = KeyRing.generate(kid="k-old")
     target = tool(backend.url)
     old_token = CapabilityMinter(old, clock=clock).issue(_run(), 2, 0, _call(), target).token
-    public = old.public_keys["k-old"].public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    public = (
+        old.public_keys["k-old"]
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     current = KeyRing.generate(kid="k-new")
-    env = {"PADDOCK_CAPABILITY_KEY": current.private_pem(), "PADDOCK_CAPABILITY_KEY_ID": "k-new",
-           "PADDOCK_CAPABILITY_PREVIOUS_KEYS": json.dumps({"k-old": public})}
+    env = {
+        "PADDOCK_CAPABILITY_KEY": current.private_pem(),
+        "PADDOCK_CAPABILITY_KEY_ID": "k-new",
+        "PADDOCK_CAPABILITY_PREVIOUS_KEYS": json.dumps({"k-old": public}),
+    }
     ring = KeyRing.from_env(env)
     assert ring.kid == "k-new" and set(ring.public_keys) == {"k-old", "k-new"}
-    assert CapabilityVerifier(ring.verifying(), clock=clock).verify(
-        target, ARGS, _ctx(old_token)) is None
+    assert (
+        CapabilityVerifier(ring.verifying(), clock=clock).verify(target, ARGS, _ctx(old_token))
+        is None
+    )

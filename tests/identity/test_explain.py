@@ -11,8 +11,9 @@ from core.cli.main import main
 
 
 @pytest.fixture()
-def demo_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-             capsys: pytest.CaptureFixture[str]) -> str:
+def demo_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> str:
     monkeypatch.setenv("PADDOCK_HOME", str(tmp_path))
     monkeypatch.setenv("PADDOCK_TRACE_FILE", str(tmp_path / "traces.jsonl"))
     assert main(["demo", "--approve", "auto", "--json"]) == 0
@@ -20,8 +21,9 @@ def demo_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     return str(summary["run_id"])
 
 
-def test_explain_lists_grants_and_reasons(demo_run: str,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_lists_grants_and_reasons(
+    demo_run: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["identity", "explain", demo_run, "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     calls = {(s["step"], c["tool"]): c for s in report["steps"] for c in s["calls"]}
@@ -37,8 +39,9 @@ def test_explain_lists_grants_and_reasons(demo_run: str,
     assert bank["not_granted"] == "denied by the guardrails: no token, no credential"
     assert any("bank_details_change" in w for w in bank["why"])
     order = next(c for (_, tool), c in calls.items() if tool == "create_purchase_order")
-    assert any(w.startswith("approval apr_") and "approved by auto-approver" in w
-               for w in order["why"])
+    assert any(
+        w.startswith("approval apr_") and "approved by auto-approver" in w for w in order["why"]
+    )
     assert report["grant"]["side_effects"] == ["read", "write"]
 
 
@@ -47,13 +50,16 @@ def test_explain_as_text(demo_run: str, capsys: pytest.CaptureFixture[str]) -> N
     text = capsys.readouterr().out
     assert text.startswith(f"run {demo_run} (tenant default, succeeded)")
     assert "credential: entra — token for audience api://paddock-erp only" in text
-    assert "credential: api_key — secret paddock/supplier-risk-api/apikey (value never " \
-           "recorded)" in text
+    assert (
+        "credential: api_key — secret paddock/supplier-risk-api/apikey (value never "
+        "recorded)" in text
+    )
     assert "granted: nothing — denied by the guardrails" in text
 
 
-def test_unknown_run_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_run_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PADDOCK_HOME", str(tmp_path))
     assert main(["identity", "explain", "run_missing"]) == 2
     assert capsys.readouterr().err == "paddock: error: no run run_missing\n"

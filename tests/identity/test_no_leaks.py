@@ -24,7 +24,8 @@ PLANTED = "pdk_PLANTED_7f3a9c_do_not_leak"
 
 
 def test_planted_secret_never_reaches_store_spans_or_logs(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     identity, local = local_identity_bundle()
     verifiers = local_verifiers(local)
     local.secrets.put("paddock/supplier-risk-api/apikey", PLANTED)  # the risk API's key now
@@ -33,8 +34,12 @@ def test_planted_secret_never_reaches_store_spans_or_logs(
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     db = tmp_path / "state.db"
     with caplog.at_level(logging.DEBUG), SupplyChainServices(verify_auth=verifiers) as services:
-        run = run_scenario(services, SqliteStore(db), identity=identity,
-                           tracing=RunTracer(tracer=provider.get_tracer("leak-test")))
+        run = run_scenario(
+            services,
+            SqliteStore(db),
+            identity=identity,
+            tracing=RunTracer(tracer=provider.get_tracer("leak-test")),
+        )
         risk_keys = {r.headers.get("x-api-key") for r in services.risk.requests}
         bearer = {r.authorization for r in services.erp.requests}
         signatures = {r.authorization for r in services.portal.requests}
@@ -46,12 +51,23 @@ def test_planted_secret_never_reaches_store_spans_or_logs(
     secrets = [PLANTED, aws_secret, *tokens, *(str(s).rsplit("=", 1)[1] for s in signatures)]
 
     stored = db.read_bytes().decode("utf-8", "replace")
-    stored += "".join(db.parent.joinpath(n).read_text("utf-8", "replace")
-                      for n in ("state.db-wal",) if db.parent.joinpath(n).exists())
-    spans = json.dumps([{"name": s.name, "attributes": dict(s.attributes or {}),
-                         "events": [dict(e.attributes or {}) for e in s.events],
-                         "status": s.status.description} for s in exporter.get_finished_spans()],
-                       default=str)
+    stored += "".join(
+        db.parent.joinpath(n).read_text("utf-8", "replace")
+        for n in ("state.db-wal",)
+        if db.parent.joinpath(n).exists()
+    )
+    spans = json.dumps(
+        [
+            {
+                "name": s.name,
+                "attributes": dict(s.attributes or {}),
+                "events": [dict(e.attributes or {}) for e in s.events],
+                "status": s.status.description,
+            }
+            for s in exporter.get_finished_spans()
+        ],
+        default=str,
+    )
     logs = caplog.text + "".join(str(r.args) for r in caplog.records)
     assert exporter.get_finished_spans() and caplog.records  # there was something to search
     for secret in secrets:

@@ -40,29 +40,42 @@ def keys() -> KeyRing:
     return KeyRing.generate(kid="k-replay")
 
 
-def _ctx(keys: KeyRing, target: Tool, *, renew: bool = True,
-         args: dict[str, Any] | None = None) -> CallContext:
+def _ctx(
+    keys: KeyRing, target: Tool, *, renew: bool = True, args: dict[str, Any] | None = None
+) -> CallContext:
     """A call context with a fresh token, able to mint more for the same call."""
     minter = CapabilityMinter(keys)
     run = Run(id="run_replay", goal="test", tenant="acme")
-    call = CallRecord(call_id="c1", tool=target.name, args=dict(args or ARGS),
-                      status=CallStatus.APPROVED,
-                      decision=Decision(id="dec_1", verdict=Verdict.ALLOW))
+    call = CallRecord(
+        call_id="c1",
+        tool=target.name,
+        args=dict(args or ARGS),
+        status=CallStatus.APPROVED,
+        decision=Decision(id="dec_1", verdict=Verdict.ALLOW),
+    )
 
     def mint() -> str | None:
         return minter.issue(run, 0, 0, call, target).token
 
-    return CallContext(run_id=run.id, step_index=0, call_index=0, tenant="acme",
-                       capability_token=mint(), renew_capability=mint if renew else None)
+    return CallContext(
+        run_id=run.id,
+        step_index=0,
+        call_index=0,
+        tenant="acme",
+        capability_token=mint(),
+        renew_capability=mint if renew else None,
+    )
 
 
 def _executor(keys: KeyRing, **kwargs: Any) -> HttpExecutor:
-    return HttpExecutor(verifier=CapabilityVerifier(keys.verifying()),
-                        capability_header=CAPABILITY_HEADER, **kwargs)
+    return HttpExecutor(
+        verifier=CapabilityVerifier(keys.verifying()), capability_header=CAPABILITY_HEADER, **kwargs
+    )
 
 
-def _replay(url: str, method: str, path: str, headers: dict[str, str],
-            body: bytes) -> httpx.Response:
+def _replay(
+    url: str, method: str, path: str, headers: dict[str, str], body: bytes
+) -> httpx.Response:
     """Send a captured request again, exactly (the attacker's move)."""
     sent = {k: v for k, v in headers.items() if k not in ("host", "content-length")}
     with httpx.Client(trust_env=False) as client:
@@ -124,8 +137,10 @@ def test_a_store_error_refuses(keys: KeyRing) -> None:
 
     verifier = CapabilityVerifier(keys.verifying(), seen=Broken())
     target = tool("http://127.0.0.1:9")
-    assert verifier.verify(target, ARGS, _ctx(keys, target)) == \
-        "capability token replay check unavailable: table unreachable"
+    assert (
+        verifier.verify(target, ARGS, _ctx(keys, target))
+        == "capability token replay check unavailable: table unreachable"
+    )
 
 
 # -- the executor ---------------------------------------------------------------------------
@@ -160,8 +175,9 @@ def guarded(keys: KeyRing) -> Iterator[GuardedBackend]:
     server.stop()
 
 
-def test_a_replayed_request_is_refused_by_the_service(guarded: GuardedBackend,
-                                                      keys: KeyRing) -> None:
+def test_a_replayed_request_is_refused_by_the_service(
+    guarded: GuardedBackend, keys: KeyRing
+) -> None:
     target = tool(guarded.url, name="put_item", method="PUT")
     args = {**ARGS, "body": {"n": 1}}
     with _executor(keys) as executor:
@@ -174,21 +190,25 @@ def test_a_replayed_request_is_refused_by_the_service(guarded: GuardedBackend,
     assert [s.refused for s in guarded.seen] == [None, REPLAYED]
 
 
-def test_without_a_token_or_with_a_forged_one_the_service_refuses(guarded: GuardedBackend,
-                                                                  keys: KeyRing) -> None:
+def test_without_a_token_or_with_a_forged_one_the_service_refuses(
+    guarded: GuardedBackend, keys: KeyRing
+) -> None:
     target = tool(guarded.url)
     with HttpExecutor() as plain:  # presents nothing
         assert plain.execute(target, ARGS, _ctx(keys, target)).status_code == 401
     forged = _ctx(KeyRing.generate(kid="k-replay"), target)  # same kid, other key
     with HttpExecutor(capability_header=CAPABILITY_HEADER) as executor:
         assert executor.execute(target, ARGS, forged).status_code == 401
-    assert [s.refused for s in guarded.seen] == ["capability token missing",
-                                                 "capability token signature invalid"]
+    assert [s.refused for s in guarded.seen] == [
+        "capability token missing",
+        "capability token signature invalid",
+    ]
 
 
 def test_the_service_cap_fails_closed(keys: KeyRing) -> None:
-    server = GuardedBackend(capability_verifier(
-        keys.verifying(), seen=MemoryJtiStore(max_entries=1))).start()
+    server = GuardedBackend(
+        capability_verifier(keys.verifying(), seen=MemoryJtiStore(max_entries=1))
+    ).start()
     try:
         target = tool(server.url)
         with _executor(keys) as executor:
@@ -200,21 +220,22 @@ def test_the_service_cap_fails_closed(keys: KeyRing) -> None:
 
 
 def test_two_replicas_share_what_they_have_seen(store: RunStore, keys: KeyRing) -> None:
-    replicas = [GuardedBackend(capability_verifier(
-        keys.verifying(), seen=RunStoreJtiStore(store, namespace="items"))).start()
-        for _ in range(2)]
+    replicas = [
+        GuardedBackend(
+            capability_verifier(keys.verifying(), seen=RunStoreJtiStore(store, namespace="items"))
+        ).start()
+        for _ in range(2)
+    ]
     try:
         a, b = replicas
         target = tool(a.url)
         with _executor(keys) as executor:
             assert executor.execute(target, ARGS, _ctx(keys, target)).status_code == 200
         [captured] = a.seen
-        answer = _replay(b.url, captured.method, captured.path, captured.headers,
-                         captured.body)
+        answer = _replay(b.url, captured.method, captured.path, captured.headers, captured.body)
         assert answer.status_code == 401 and answer.json()["message"] == REPLAYED
         with _executor(keys) as executor:  # a fresh, legitimate call to the other replica
-            assert executor.execute(tool(b.url), ARGS,
-                                    _ctx(keys, tool(b.url))).status_code == 200
+            assert executor.execute(tool(b.url), ARGS, _ctx(keys, tool(b.url))).status_code == 200
     finally:
         for replica in replicas:
             replica.stop()
@@ -231,8 +252,9 @@ class Flaky:
         self.check = check
         self.tokens: list[str] = []
         self.answers: list[int] = []
-        self.server = LocalServer(Starlette(routes=[Route("/{rest:path}", self._handle)]),
-                                  name="flaky").start()
+        self.server = LocalServer(
+            Starlette(routes=[Route("/{rest:path}", self._handle)]), name="flaky"
+        ).start()
 
     async def _handle(self, request: Request) -> Response:
         self.tokens.append(request.headers.get(CAPABILITY_HEADER, ""))
@@ -275,9 +297,13 @@ def test_a_renewed_token_is_verified_before_it_is_sent(flaky: Flaky, keys: KeyRi
     stranger = CapabilityMinter(KeyRing.generate(kid="k-other"))
     base = _ctx(keys, target)
     run = Run(id="run_replay", goal="test", tenant="acme")
-    call = CallRecord(call_id="c1", tool=target.name, args=dict(ARGS),
-                      status=CallStatus.APPROVED,
-                      decision=Decision(id="dec_1", verdict=Verdict.ALLOW))
+    call = CallRecord(
+        call_id="c1",
+        tool=target.name,
+        args=dict(ARGS),
+        status=CallStatus.APPROVED,
+        decision=Decision(id="dec_1", verdict=Verdict.ALLOW),
+    )
     ctx = replace(base, renew_capability=lambda: stranger.issue(run, 0, 0, call, target).token)
     with _retrying(keys) as executor:
         result = executor.execute(target, ARGS, ctx)
@@ -298,8 +324,9 @@ def test_each_redirect_hop_presents_a_fresh_token(keys: KeyRing) -> None:
             return Response(status_code=302, headers={"location": "/moved/A-1"})
         return JSONResponse({"ok": True})
 
-    server = LocalServer(Starlette(routes=[Route("/{rest:path}", handle)]),
-                         name="redirecting").start()
+    server = LocalServer(
+        Starlette(routes=[Route("/{rest:path}", handle)]), name="redirecting"
+    ).start()
     try:
         target = tool(server.url)
         with _executor(keys) as executor:

@@ -36,10 +36,11 @@ def local(keys: KeyRing) -> tuple[Identity, LocalIdentity]:
 
 
 @pytest.fixture()
-def services(local: tuple[Identity, LocalIdentity],
-             keys: KeyRing) -> Iterator[SupplyChainServices]:
-    checks = {key: all_of(check, capability_verifier(keys.verifying()))
-              for key, check in local_verifiers(local[1]).items()}
+def services(local: tuple[Identity, LocalIdentity], keys: KeyRing) -> Iterator[SupplyChainServices]:
+    checks = {
+        key: all_of(check, capability_verifier(keys.verifying()))
+        for key, check in local_verifiers(local[1]).items()
+    }
     with SupplyChainServices(verify_auth=checks) as running:
         yield running
 
@@ -50,8 +51,11 @@ class Presenting:
     def __init__(self, identity: Identity) -> None:
         self.contexts: list[CallContext] = []
         self.renewed: list[str | None] = []
-        self._http = HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier,
-                                  capability_header=CAPABILITY_HEADER)
+        self._http = HttpExecutor(
+            authorizer=identity.authorizer,
+            verifier=identity.verifier,
+            capability_header=CAPABILITY_HEADER,
+        )
 
     def execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
         self.contexts.append(ctx)
@@ -67,19 +71,24 @@ def _replay(services: SupplyChainServices, key: str, recorded: Any) -> httpx.Res
     url = str(origin).rstrip("/") + recorded.path
     headers = {k: v for k, v in recorded.headers.items() if k not in ("host", "content-length")}
     with httpx.Client(trust_env=False) as client:
-        return client.request(recorded.method, url + ("?" + recorded.query
-                                                      if recorded.query else ""),
-                              headers=headers, content=recorded.body)
+        return client.request(
+            recorded.method,
+            url + ("?" + recorded.query if recorded.query else ""),
+            headers=headers,
+            content=recorded.body,
+        )
 
 
 def test_a_replayed_purchase_order_is_refused_and_orders_once(
-        services: SupplyChainServices, local: tuple[Identity, LocalIdentity]) -> None:
+    services: SupplyChainServices, local: tuple[Identity, LocalIdentity]
+) -> None:
     executor = Presenting(local[0])
     run = run_scenario(services, MemoryStore(), identity=local[0], executor=executor)
     assert run.status is RunStatus.SUCCEEDED, run.reason
     every = [r for s in services.services.values() for r in s.requests]
-    assert every and all(r.status != 401 and r.headers.get(CAPABILITY_HEADER.lower())
-                         for r in every)
+    assert every and all(
+        r.status != 401 and r.headers.get(CAPABILITY_HEADER.lower()) for r in every
+    )
     [order] = services.erp.requests_for("POST", "/purchase-orders")
     answer = _replay(services, "erp", order)
     assert answer.status_code == 401
@@ -90,8 +99,8 @@ def test_a_replayed_purchase_order_is_refused_and_orders_once(
 
 
 def test_the_orchestrator_lets_the_executor_renew_the_token(
-        services: SupplyChainServices, local: tuple[Identity, LocalIdentity],
-        keys: KeyRing) -> None:
+    services: SupplyChainServices, local: tuple[Identity, LocalIdentity], keys: KeyRing
+) -> None:
     executor = Presenting(local[0])
     run_scenario(services, MemoryStore(), identity=local[0], executor=executor)
     ctx, fresh = executor.contexts[0], executor.renewed[0]

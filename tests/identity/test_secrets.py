@@ -43,8 +43,9 @@ def _tool(base: str, auth: AuthRequirement) -> Any:
     return tool(base, auth=auth).model_copy(update={"spec": SPEC})
 
 
-API_KEY = AuthRequirement(scheme="api_key", name="apiKey", location="header",
-                          param_name="X-Api-Key")
+API_KEY = AuthRequirement(
+    scheme="api_key", name="apiKey", location="header", param_name="X-Api-Key"
+)
 
 
 def test_secret_names_are_stable_per_api_and_scheme(backend: GuardedBackend) -> None:
@@ -67,7 +68,8 @@ def test_a_missing_secret_sends_nothing(backend: GuardedBackend) -> None:
         result = executor.execute(_tool(backend.url, API_KEY), {"item_id": "A"}, _ctx())
     assert result.error == (
         "authorization failed: secret paddock/supplier-risk-api/apikey is not set "
-        "(environment variable PADDOCK_SECRET_SUPPLIER_RISK_API_APIKEY)")
+        "(environment variable PADDOCK_SECRET_SUPPLIER_RISK_API_APIKEY)"
+    )
     assert backend.seen == []
 
 
@@ -98,32 +100,34 @@ def token_endpoint() -> Iterator[tuple[str, list[dict[str, str]]]]:
         asked.append({**{k: str(v) for k, v in form.items()}, "basic": basic})
         if basic != "client-1:cs-1" or form.get("grant_type") != "client_credentials":
             return JSONResponse({"error": "invalid_client"}, status_code=401)
-        return JSONResponse({"access_token": f"at-{len(asked)}", "token_type": "Bearer",
-                             "expires_in": 600})
+        return JSONResponse(
+            {"access_token": f"at-{len(asked)}", "token_type": "Bearer", "expires_in": 600}
+        )
 
     with LocalServer(Starlette(routes=[Route("/token", token, methods=["POST"])])) as server:
         yield server.url + "/token", asked
 
 
 def test_oauth2_client_credentials_token_is_fetched_once_and_used(
-        backend: GuardedBackend, token_endpoint: tuple[str, list[dict[str, str]]]) -> None:
+    backend: GuardedBackend, token_endpoint: tuple[str, list[dict[str, str]]]
+) -> None:
     url, asked = token_endpoint
     backend.check = api_key_verifier(lambda: "Bearer at-1", header="Authorization")
-    auth = AuthRequirement(scheme="oauth2_client_credentials", name="oauth",
-                           scopes=("risk.read",))
+    auth = AuthRequirement(scheme="oauth2_client_credentials", name="oauth", scopes=("risk.read",))
     config = {"client_id": "client-1", "client_secret": "cs-1", "token_url": url}
     secrets = StaticSecrets({"paddock/supplier-risk-api/oauth": json.dumps(config)})
     with HttpExecutor(authorizer=IdentityAuthorizer(secrets=secrets)) as executor:
         first = executor.execute(_tool(backend.url, auth), {"item_id": "A"}, _ctx())
         second = executor.execute(_tool(backend.url, auth), {"item_id": "B"}, _ctx())
     assert (first.status_code, second.status_code) == (200, 200)
-    assert asked == [{"grant_type": "client_credentials", "scope": "risk.read",
-                      "basic": "client-1:cs-1"}]
+    assert asked == [
+        {"grant_type": "client_credentials", "scope": "risk.read", "basic": "client-1:cs-1"}
+    ]
 
 
-def test_oauth2_refusal_is_a_clear_error(backend: GuardedBackend,
-                                         token_endpoint: tuple[str, list[dict[str, str]]]
-                                         ) -> None:
+def test_oauth2_refusal_is_a_clear_error(
+    backend: GuardedBackend, token_endpoint: tuple[str, list[dict[str, str]]]
+) -> None:
     url, _ = token_endpoint
     auth = AuthRequirement(scheme="oauth2_client_credentials", name="oauth")
     config = {"client_id": "client-1", "client_secret": "wrong", "token_url": url}
@@ -141,8 +145,9 @@ def test_cache_reuses_until_shortly_before_expiry() -> None:
 
     def fetch() -> Credential:
         fetched.append(1)
-        return Credential(secret={"token": f"t{len(fetched)}"}, source="test",
-                          expires_at=now[0] + 900)
+        return Credential(
+            secret={"token": f"t{len(fetched)}"}, source="test", expires_at=now[0] + 900
+        )
 
     key = ("entra", "api://a/.default", "")
     assert cache.get(key, fetch).secret["token"] == "t1"
@@ -154,16 +159,18 @@ def test_cache_reuses_until_shortly_before_expiry() -> None:
 
 
 @pytest.mark.emulators
-def test_api_key_from_aws_secrets_manager(aws_client: Callable[[str], Any],
-                                          backend: GuardedBackend) -> None:
+def test_api_key_from_aws_secrets_manager(
+    aws_client: Callable[[str], Any], backend: GuardedBackend
+) -> None:
     client = aws_client("secretsmanager")
     client.create_secret(Name="paddock/supplier-risk-api/apikey", SecretString="sm-key-1")
     backend.check = api_key_verifier(lambda: "sm-key-1", header="X-Api-Key")
     provider = AwsSecretsManager(client)
     with HttpExecutor(authorizer=IdentityAuthorizer(secrets=provider)) as executor:
         result = executor.execute(_tool(backend.url, API_KEY), {"item_id": "A"}, _ctx())
-        client.delete_secret(SecretId="paddock/supplier-risk-api/apikey",
-                             ForceDeleteWithoutRecovery=True)
+        client.delete_secret(
+            SecretId="paddock/supplier-risk-api/apikey", ForceDeleteWithoutRecovery=True
+        )
         missing = AwsSecretsManager(client).get_secret
         with pytest.raises(CredentialError, match="unavailable from Secrets Manager"):
             missing("paddock/supplier-risk-api/apikey")
@@ -176,9 +183,13 @@ def test_local_bearer_scheme_round_trip(backend: GuardedBackend) -> None:
     bearer_tool = _tool(backend.url, AuthRequirement(scheme="bearer", name="bearerAuth"))
     mine, other = LocalIdentity(), LocalIdentity()
     backend.check = mine.verifier_for(bearer_tool)
-    with HttpExecutor(authorizer=mine.authorizer()) as good, \
-            HttpExecutor(authorizer=other.authorizer()) as bad:
+    with (
+        HttpExecutor(authorizer=mine.authorizer()) as good,
+        HttpExecutor(authorizer=other.authorizer()) as bad,
+    ):
         assert good.execute(bearer_tool, {"item_id": "A"}, _ctx()).status_code == 200
         refused = bad.execute(bearer_tool, {"item_id": "A"}, _ctx())
-    assert refused.error is not None and "secret paddock/supplier-risk-api/bearerauth is not " \
-        "configured" in refused.error
+    assert (
+        refused.error is not None
+        and "secret paddock/supplier-risk-api/bearerauth is not configured" in refused.error
+    )

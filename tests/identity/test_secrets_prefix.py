@@ -15,8 +15,8 @@ NAME = "paddock/supplier-risk-api/apikey"
 
 @pytest.mark.emulators
 def test_configured_worker_reads_only_under_its_prefix(
-        aws_client: Callable[[str], Any], moto_endpoint: str,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    aws_client: Callable[[str], Any], moto_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     client = aws_client("secretsmanager")
     client.create_secret(Name=f"stack-a/{NAME}", SecretString="key-of-a")
     client.create_secret(Name=f"stack-b/{NAME}", SecretString="key-of-b")

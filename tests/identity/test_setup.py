@@ -31,10 +31,11 @@ def test_a_local_process_without_settings_gets_labelled_local_identities() -> No
 def test_a_cloud_worker_without_a_role_fails_closed(backend: GuardedBackend) -> None:
     identity = identity_from_env({}, cloud="aws")
     with HttpExecutor(authorizer=identity.authorizer) as executor:
-        result = executor.execute(tool(backend.url, auth=sigv4_auth()), {"item_id": "A"},
-                                  _ctx())
-    assert result.error == ("authorization failed: get_item needs AWS credentials: none "
-                            "configured (set PADDOCK_AWS_ROLE_ARN)")
+        result = executor.execute(tool(backend.url, auth=sigv4_auth()), {"item_id": "A"}, _ctx())
+    assert result.error == (
+        "authorization failed: get_item needs AWS credentials: none "
+        "configured (set PADDOCK_AWS_ROLE_ARN)"
+    )
     assert backend.seen == []
     assert isinstance(identity.authorizer.secrets, EnvSecrets)
 
@@ -55,21 +56,26 @@ def local() -> Iterator[LocalIdentity]:
 
 
 @pytest.mark.emulators
-def test_azure_worker_reaches_aws_by_web_identity(local: LocalIdentity, moto_endpoint: str,
-                                                  backend: GuardedBackend,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_azure_worker_reaches_aws_by_web_identity(
+    local: LocalIdentity,
+    moto_endpoint: str,
+    backend: GuardedBackend,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Azure -> AWS: a managed-identity token for PADDOCK_AWS_TOKEN_AUDIENCE, exchanged at STS
     (moto) for credentials narrowed to the call; the request arrives signed with them."""
     for name, value in local.managed_identity_env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto_endpoint)
-    env = {"PADDOCK_AWS_ROLE_ARN": ROLE, "PADDOCK_AWS_TOKEN_AUDIENCE": "api://paddock-aws",
-           "AWS_REGION": "eu-central-1"}
+    env = {
+        "PADDOCK_AWS_ROLE_ARN": ROLE,
+        "PADDOCK_AWS_TOKEN_AUDIENCE": "api://paddock-aws",
+        "AWS_REGION": "eu-central-1",
+    }
     identity = identity_from_env(env, cloud="azure")
     assert identity.authorizer.sources()["aws_sigv4"] == f"sts:AssumeRoleWithWebIdentity {ROLE}"
     with HttpExecutor(authorizer=identity.authorizer) as executor:
-        result = executor.execute(tool(backend.url, auth=sigv4_auth()), {"item_id": "A"},
-                                  _ctx())
+        result = executor.execute(tool(backend.url, auth=sigv4_auth()), {"item_id": "A"}, _ctx())
     assert result.status_code == 200
     assert local.minted == ["api://paddock-aws"]
     [seen] = backend.seen

@@ -51,7 +51,8 @@ def _authorizer(source: StsRoleCredentials) -> IdentityAuthorizer:
 
 
 def test_each_call_gets_a_session_policy_for_exactly_its_resource(
-        sts: tuple[Any, list[dict[str, list[str]]]], backend: GuardedBackend) -> None:
+    sts: tuple[Any, list[dict[str, list[str]]]], backend: GuardedBackend
+) -> None:
     client, sent = sts
     source = RecordingSts(client, ROLE)
     source.issued = {}
@@ -67,10 +68,17 @@ def test_each_call_gets_a_session_policy_for_exactly_its_resource(
     host = "127-0-0-1-" + backend.url.rsplit(":", 1)[1]
     for request, item in zip(sent, ("A-1", "B-2"), strict=True):
         policy = json.loads(request["Policy"][0])
-        assert policy == {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Action": "execute-api:Invoke",
-            "Resource": f"arn:aws:execute-api:{REGION}:123456789012:{host}/$default/GET"
-                        f"/items/{item}"}]}
+        assert policy == {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "execute-api:Invoke",
+                    "Resource": f"arn:aws:execute-api:{REGION}:123456789012:{host}/$default/GET"
+                    f"/items/{item}",
+                }
+            ],
+        }
         assert request["DurationSeconds"] == ["900"]
         assert request["RoleArn"] == [ROLE]
         assert request["RoleSessionName"] == ["paddock-run_sts-3-1"]
@@ -86,7 +94,8 @@ def test_credentials_are_short_lived(sts: tuple[Any, list[dict[str, list[str]]]]
 
 
 def test_web_identity_is_exchanged_with_the_policy(
-        sts: tuple[Any, list[dict[str, list[str]]]]) -> None:
+    sts: tuple[Any, list[dict[str, list[str]]]],
+) -> None:
     from core.api.dev_issuer import LocalIssuer
 
     client, sent = sts
@@ -101,13 +110,15 @@ def test_web_identity_is_exchanged_with_the_policy(
 
 
 def test_sts_refusal_is_a_clear_credential_error(
-        sts: tuple[Any, list[dict[str, list[str]]]], backend: GuardedBackend) -> None:
+    sts: tuple[Any, list[dict[str, list[str]]]], backend: GuardedBackend
+) -> None:
     client, _ = sts
     source = StsRoleCredentials(client, "arn:aws:iam::1")  # too short: STS cannot be asked
     reader = tool(backend.url, auth=sigv4_auth(REGION))
     with HttpExecutor(authorizer=_authorizer(source), max_attempts=1) as executor:
-        result = executor.execute(reader, {"item_id": "A-1"},
-                                  CallContext(run_id="r", step_index=0, call_index=0))
+        result = executor.execute(
+            reader, {"item_id": "A-1"}, CallContext(run_id="r", step_index=0, call_index=0)
+        )
     assert result.error is not None
     assert result.error.startswith("authorization failed: STS request for sts:AssumeRole")
     assert backend.seen == []

@@ -26,8 +26,10 @@ TENANT = "99999999-8888-7777-6666-555555555555"
 SECRET = "sk-test-planted-secret-0123456789"
 """Planted as the LLM key: it may appear only inside values marked secret."""
 ISSUER = "https://login.microsoftonline.com/tenant/v2.0"
-EXISTING_INSIGHTS = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/shared-monitoring/providers/"
-                     "microsoft.insights/components/shared-insights")
+EXISTING_INSIGHTS = (
+    f"/subscriptions/{SUBSCRIPTION}/resourceGroups/shared-monitoring/providers/"
+    "microsoft.insights/components/shared-insights"
+)
 EXISTING_INSIGHTS_CONNECTION = "InstrumentationKey=11111111;IngestionEndpoint=https://shared/"
 
 
@@ -57,7 +59,8 @@ class Synth:
     def one(self, typ: str, name_part: str = "") -> Res:
         found = [r for r in self.of_type(typ) if name_part in r.name]
         assert len(found) == 1, f"expected one {typ} named *{name_part}*, got " + str(
-            [r.name for r in found])
+            [r.name for r in found]
+        )
         return found[0]
 
     def by_id(self, rid: str) -> Res | None:
@@ -86,17 +89,28 @@ class Recorder(pulumi.runtime.Mocks):
         self.calls.append(args.token)
         results = {
             "aws:index/getCallerIdentity:getCallerIdentity": {
-                "accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
-                "userId": "AIDA", "id": ACCOUNT},
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
+                "userId": "AIDA",
+                "id": ACCOUNT,
+            },
             "aws:index/getPartition:getPartition": {
-                "partition": "aws", "dnsSuffix": "amazonaws.com",
-                "reverseDnsPrefix": "com.amazonaws", "id": "aws"},
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws",
+                "id": "aws",
+            },
             "azure-native:authorization:getClientConfig": {
-                "subscriptionId": SUBSCRIPTION, "tenantId": TENANT,
-                "clientId": "client", "objectId": "deployer"},
+                "subscriptionId": SUBSCRIPTION,
+                "tenantId": TENANT,
+                "clientId": "client",
+                "objectId": "deployer",
+            },
             "azure-native:applicationinsights:getComponent": {
                 "connectionString": EXISTING_INSIGHTS_CONNECTION,
-                "id": EXISTING_INSIGHTS, "name": EXISTING_INSIGHTS.rsplit("/", 1)[1]},
+                "id": EXISTING_INSIGHTS,
+                "name": EXISTING_INSIGHTS.rsplit("/", 1)[1],
+            },
         }
         return results.get(args.token, {})
 
@@ -112,8 +126,9 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[st
     """Ids and the outputs the program reads, shaped like the real providers'."""
     if typ.startswith("azure-native:"):
         module, kind = typ.split(":")[1:3]
-        rid = (f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/"
-               f"Mock.{module}/{kind}/{name}")
+        rid = (
+            f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg/providers/Mock.{module}/{kind}/{name}"
+        )
         return rid, _azure_outputs(kind, name, inputs, rid)
     real = inputs.get("name") or inputs.get("bucket") or name
     service = typ.split(":")[1].split("/")[0]
@@ -128,8 +143,10 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[st
     elif typ == "aws:lambda/function:Function":
         extra["invokeArn"] = f"arn:aws:apigateway:us-east-1:lambda:path/{arn}/invocations"
     elif typ == "aws:apigatewayv2/api:Api":
-        extra.update(apiEndpoint=f"https://{name}.execute-api.us-east-1.amazonaws.com",
-                     executionArn=f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{name}")
+        extra.update(
+            apiEndpoint=f"https://{name}.execute-api.us-east-1.amazonaws.com",
+            executionArn=f"arn:aws:execute-api:us-east-1:{ACCOUNT}:{name}",
+        )
     elif typ == "aws:iam/outboundWebIdentityFederation:OutboundWebIdentityFederation":
         extra["issuerIdentifier"] = "https://abc123.tokens.sts.global.api.aws"
     elif typ == "aws:cloudwatch/logGroup:LogGroup":
@@ -141,30 +158,48 @@ def _azure_outputs(kind: str, name: str, inputs: dict[str, Any], rid: str) -> di
     out: dict[str, Any] = {"id": rid, "name": _azure_name(inputs) or name}
     if kind == "StorageAccount":
         host = out["name"]
-        out["primaryEndpoints"] = {s: f"https://{host}.{s}.core.windows.net/"
-                                   for s in ("blob", "queue", "table")}
+        out["primaryEndpoints"] = {
+            s: f"https://{host}.{s}.core.windows.net/" for s in ("blob", "queue", "table")
+        }
     elif kind == "WebApp":
-        out["identity"] = {"type": "SystemAssigned", "principalId": f"principal-of-{name}",
-                           "tenantId": TENANT}
+        out["identity"] = {
+            "type": "SystemAssigned",
+            "principalId": f"principal-of-{name}",
+            "tenantId": TENANT,
+        }
         out["defaultHostName"] = f"{out['name']}.azurewebsites.net"
     elif kind == "UserAssignedIdentity":
-        out.update(clientId=f"client-of-{name}", principalId=f"principal-of-{name}",
-                   tenantId=TENANT)
+        out.update(
+            clientId=f"client-of-{name}", principalId=f"principal-of-{name}", tenantId=TENANT
+        )
     elif kind == "Component":
         out["connectionString"] = "InstrumentationKey=00000000;IngestionEndpoint=https://x/"
     elif kind == "Vault":
-        out["properties"] = {**inputs.get("properties", {}),
-                             "vaultUri": f"https://{out['name']}.vault.azure.net/"}
+        out["properties"] = {
+            **inputs.get("properties", {}),
+            "vaultUri": f"https://{out['name']}.vault.azure.net/",
+        }
     elif kind == "Secret":
         vault = inputs.get("vaultName")
-        out["properties"] = {"secretUri": f"https://{vault}.vault.azure.net/secrets/"
-                                          f"{inputs.get('secretName')}"}
+        out["properties"] = {
+            "secretUri": f"https://{vault}.vault.azure.net/secrets/{inputs.get('secretName')}"
+        }
     return out
 
 
 def _azure_name(inputs: dict[str, Any]) -> str | None:
-    for key in ("queueName", "containerName", "tableName", "secretName", "vaultName",
-                "workspaceName", "resourceName", "name", "accountName", "resourceGroupName"):
+    for key in (
+        "queueName",
+        "containerName",
+        "tableName",
+        "secretName",
+        "vaultName",
+        "workspaceName",
+        "resourceName",
+        "name",
+        "accountName",
+        "resourceGroupName",
+    ):
         if isinstance(inputs.get(key), str):
             return str(inputs[key])
     return None
@@ -178,9 +213,14 @@ BASE_CONFIG = {
 }
 
 
-def synth(config: dict[str, Any], *, secret: str | None = SECRET,
-          package: Path | None = None, stack: str = "dev",
-          secrets: dict[str, str] | None = None) -> Synth:
+def synth(
+    config: dict[str, Any],
+    *,
+    secret: str | None = SECRET,
+    package: Path | None = None,
+    stack: str = "dev",
+    secrets: dict[str, str] | None = None,
+) -> Synth:
     """Run ``paddock_infra.program.build`` under fresh mocks with ``config`` (``paddock:`` keys);
     ``secrets`` are further ``paddock:`` keys set as secret config."""
     recorder = Recorder()
@@ -188,8 +228,7 @@ def synth(config: dict[str, Any], *, secret: str | None = SECRET,
     values = {**BASE_CONFIG, **config}
     if package is not None:
         values.setdefault("awsLambdaPackage", str(package))
-    flat = {f"paddock:{k}": v if isinstance(v, str) else json.dumps(v)
-            for k, v in values.items()}
+    flat = {f"paddock:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     secret_keys = []
     if secret is not None:
         flat["paddock:llmApiKey"] = secret
@@ -212,8 +251,7 @@ def synth(config: dict[str, Any], *, secret: str | None = SECRET,
     run()
     monitor = pulumi.runtime.settings.get_monitor()
     urns = list(monitor.get_registered_resources())
-    return Synth(resources=recorder.resources, calls=recorder.calls, outputs=resolved,
-                 urns=urns)
+    return Synth(resources=recorder.resources, calls=recorder.calls, outputs=resolved, urns=urns)
 
 
 def parent_type(urn: str) -> str:

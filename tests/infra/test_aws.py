@@ -42,8 +42,10 @@ def test_state_table_schema_matches_the_store(stack) -> None:
     assert (table.plain("hashKey"), table.plain("rangeKey")) == (keys["HASH"], keys["RANGE"])
     attrs = {a["AttributeName"]: a["AttributeType"] for a in client.kwargs["AttributeDefinitions"]}
     assert {a["name"]: a["type"] for a in table.plain("attributes")} == attrs
-    wanted = {g["IndexName"]: [k["AttributeName"] for k in g["KeySchema"]]
-              for g in client.kwargs["GlobalSecondaryIndexes"]}
+    wanted = {
+        g["IndexName"]: [k["AttributeName"] for k in g["KeySchema"]]
+        for g in client.kwargs["GlobalSecondaryIndexes"]
+    }
     got = {g["name"]: [g["hashKey"], g["rangeKey"]] for g in table.plain("globalSecondaryIndexes")}
     assert got == wanted
     assert table.plain("ttl")["attributeName"] == client.ttl["AttributeName"]
@@ -52,13 +54,22 @@ def test_state_table_schema_matches_the_store(stack) -> None:
 def test_payload_bucket_is_private_encrypted_and_expires_payloads(stack) -> None:
     s = stack("aws")
     block = s.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    assert all(block.plain(k) is True for k in ("blockPublicAcls", "blockPublicPolicy",
-                                                 "ignorePublicAcls", "restrictPublicBuckets"))
-    sse = s.one("aws:s3/bucketServerSideEncryptionConfiguration:"
-                "BucketServerSideEncryptionConfiguration")
+    assert all(
+        block.plain(k) is True
+        for k in (
+            "blockPublicAcls",
+            "blockPublicPolicy",
+            "ignorePublicAcls",
+            "restrictPublicBuckets",
+        )
+    )
+    sse = s.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
     assert sse.plain("rules")[0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
-    rule = s.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-                 ).plain("rules")[0]
+    rule = s.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").plain("rules")[
+        0
+    ]
     assert rule["status"] == "Enabled" and rule["filter"] == {"prefix": "runs/"}
     assert rule["expiration"]["days"] == 90
     ownership = s.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
@@ -84,8 +95,9 @@ def test_work_queue_redrives_to_its_dlq_which_raises_an_alarm(stack) -> None:
 
 
 def test_functions_are_arm64_python312_traced_and_sized_from_config(stack) -> None:
-    s = stack("aws", httpReservedConcurrency=7, workerReservedConcurrency=3,
-              workerTimeoutSeconds=120)
+    s = stack(
+        "aws", httpReservedConcurrency=7, workerReservedConcurrency=3, workerTimeoutSeconds=120
+    )
     fns = {f.plain("name"): f for f in s.of_type("aws:lambda/function:Function")}
     http, worker = fns["paddock-dev-http"], fns["paddock-dev-worker"]
     assert http.plain("handler") == "functions.aws.http_handler.handler"
@@ -107,8 +119,9 @@ def test_worker_reports_partial_batch_failures(stack) -> None:
     work = next(q for q in s.of_type("aws:sqs/queue:Queue") if q.name.endswith("work"))
     assert esm.plain("functionResponseTypes") == ["ReportBatchItemFailures"]
     assert esm.plain("eventSourceArn") == work.outputs["arn"]
-    assert esm.plain("functionName") == s.one("aws:lambda/function:Function",
-                                               "worker").outputs["arn"]
+    assert (
+        esm.plain("functionName") == s.one("aws:lambda/function:Function", "worker").outputs["arn"]
+    )
 
 
 def test_every_log_group_has_the_configured_retention(stack) -> None:
@@ -124,7 +137,9 @@ def test_http_api_requires_a_jwt_except_on_health_and_openapi(stack) -> None:
     auth = s.one("aws:apigatewayv2/authorizer:Authorizer")
     assert auth.plain("authorizerType") == "JWT"
     assert auth.plain("jwtConfiguration") == {
-        "issuer": "https://login.microsoftonline.com/tenant/v2.0", "audiences": ["api://paddock"]}
+        "issuer": "https://login.microsoftonline.com/tenant/v2.0",
+        "audiences": ["api://paddock"],
+    }
     routes = {r.plain("routeKey"): r for r in s.of_type("aws:apigatewayv2/route:Route")}
     assert set(routes) == {"$default", "GET /healthz", "GET /openapi.json"}
     assert routes["$default"].plain("authorizationType") == "JWT"
@@ -132,16 +147,20 @@ def test_http_api_requires_a_jwt_except_on_health_and_openapi(stack) -> None:
     assert {routes[k].plain("authorizationType") for k in routes if k != "$default"} == {"NONE"}
     integration = s.one("aws:apigatewayv2/integration:Integration")
     assert integration.plain("payloadFormatVersion") == "2.0"
-    assert integration.plain("integrationUri") == s.one(
-        "aws:lambda/function:Function", "http").outputs["invokeArn"]
+    assert (
+        integration.plain("integrationUri")
+        == s.one("aws:lambda/function:Function", "http").outputs["invokeArn"]
+    )
     stage = s.one("aws:apigatewayv2/stage:Stage")
     assert stage.plain("defaultRouteSettings")["throttlingBurstLimit"] == 100
 
 
 def test_functions_get_the_environment_core_config_reads(stack) -> None:
     s = stack("aws")
-    fns = {f.plain("name"): f.plain("environment")["variables"]
-           for f in s.of_type("aws:lambda/function:Function")}
+    fns = {
+        f.plain("name"): f.plain("environment")["variables"]
+        for f in s.of_type("aws:lambda/function:Function")
+    }
     http, worker = fns["paddock-dev-http"], fns["paddock-dev-worker"]
     for env in (http, worker):
         assert env["PADDOCK_CLOUD"] == "aws" and env["PADDOCK_STORE"] == "dynamodb"

@@ -8,18 +8,31 @@ import pytest
 
 from .harness import Synth
 
-VARIANTS = [("azure", {}), ("both", {}), ("azure", {"azurePlan": "consumption"}),
-            ("azure", {"azureStore": "table"}), ("azure", {"toolSecrets": False})]
+VARIANTS = [
+    ("azure", {}),
+    ("both", {}),
+    ("azure", {"azurePlan": "consumption"}),
+    ("azure", {"azureStore": "table"}),
+    ("azure", {"toolSecrets": False}),
+]
 VARIANT_IDS = ["flex-cosmos", "both", "consumption", "table-storage", "no-tool-secrets"]
-KEY_MARKERS = ("AccountKey=", "SharedAccessKey=", "SharedAccessSignature=", "sig=",
-               "AccountEndpoint=")
+KEY_MARKERS = (
+    "AccountKey=",
+    "SharedAccessKey=",
+    "SharedAccessSignature=",
+    "sig=",
+    "AccountEndpoint=",
+)
 SCOPABLE = {
     # Data-plane resources a role may be scoped to: one queue, one container, one table,
     # the telemetry component, one Key Vault secret, or the stack's own Key Vault (tool
     # secrets are named at run time; the vault holds only this stack's secrets).
-    "azure-native:storage:Queue", "azure-native:storage:BlobContainer",
-    "azure-native:storage:Table", "azure-native:applicationinsights:Component",
-    "azure-native:keyvault:Secret", "azure-native:keyvault:Vault",
+    "azure-native:storage:Queue",
+    "azure-native:storage:BlobContainer",
+    "azure-native:storage:Table",
+    "azure-native:applicationinsights:Component",
+    "azure-native:keyvault:Secret",
+    "azure-native:keyvault:Vault",
 }
 BROAD_SCOPE = re.compile(r"^/subscriptions/[^/]+(/resourceGroups/[^/]+)?/?$", re.I)
 
@@ -44,7 +57,11 @@ def test_work_queue_has_a_poison_queue_and_containers_are_private(stack) -> None
     assert names == ["paddock-work", "paddock-work-poison"]
     containers = s.of_type("azure-native:storage:BlobContainer")
     assert {c.plain("containerName") for c in containers} == {
-        "paddock-payloads", "deployments", "azure-webjobs-hosts", "azure-webjobs-secrets"}
+        "paddock-payloads",
+        "deployments",
+        "azure-webjobs-hosts",
+        "azure-webjobs-secrets",
+    }
     assert {c.plain("publicAccess") for c in containers} == {"None"}
 
 
@@ -59,7 +76,8 @@ def test_cosmos_table_account_is_keyless_with_point_in_time_restore(stack) -> No
     assert table.plain("resource") == {"id": "paddockruns"}
     assignment = s.one("azure-native:cosmosdb:TableResourceTableRoleAssignment")
     assert assignment.plain("roleDefinitionId") == (
-        f"{account.id}/tableRoleDefinitions/00000000-0000-0000-0000-000000000002")
+        f"{account.id}/tableRoleDefinitions/00000000-0000-0000-0000-000000000002"
+    )
     assert assignment.plain("scope") == account.id
     assert assignment.plain("principalId") == _principal(s)
 
@@ -68,8 +86,11 @@ def test_table_storage_option_scopes_the_table_role_to_the_table(stack) -> None:
     s = stack("azure", azureStore="table")
     assert not s.of_type("azure-native:cosmosdb:DatabaseAccount")
     table = s.one("azure-native:storage:Table")
-    grant = [r for r in s.of_type("azure-native:authorization:RoleAssignment")
-             if r.plain("scope") == table.id]
+    grant = [
+        r
+        for r in s.of_type("azure-native:authorization:RoleAssignment")
+        if r.plain("scope") == table.id
+    ]
     assert len(grant) == 1
     assert grant[0].plain("roleDefinitionId").endswith("0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3")
     account = s.one("azure-native:storage:StorageAccount")
@@ -111,8 +132,10 @@ def test_flex_plan_deploys_from_its_container_with_the_identity(stack) -> None:
 
 def test_consumption_plan_runs_from_a_package_fetched_with_the_identity(stack) -> None:
     s = stack("azure", azurePlan="consumption")
-    assert s.one("azure-native:web:AppServicePlan").plain("sku") == {"name": "Y1",
-                                                                     "tier": "Dynamic"}
+    assert s.one("azure-native:web:AppServicePlan").plain("sku") == {
+        "name": "Y1",
+        "tier": "Dynamic",
+    }
     settings = _settings(s)
     assert settings["FUNCTIONS_WORKER_RUNTIME"] == "python"
     assert settings["WEBSITE_RUN_FROM_PACKAGE"].endswith("/deployments/azure-functionapp.zip")
@@ -134,16 +157,23 @@ def test_role_assignments_are_scoped_to_single_resources(stack, targets, extra) 
 
 
 def _function_grants(s: Synth) -> dict[str, str]:
-    mine = [r for r in s.of_type("azure-native:authorization:RoleAssignment")
-            if r.plain("principalId") == _principal(s)]
-    return {s.by_id(r.plain("scope")).name: r.plain("roleDefinitionId").rsplit("/", 1)[1]
-            for r in mine}
+    mine = [
+        r
+        for r in s.of_type("azure-native:authorization:RoleAssignment")
+        if r.plain("principalId") == _principal(s)
+    ]
+    return {
+        s.by_id(r.plain("scope")).name: r.plain("roleDefinitionId").rsplit("/", 1)[1] for r in mine
+    }
 
 
-@pytest.mark.parametrize(("tool_secrets", "secret_scope"),
-                         [(True, "paddock-dev-vault"), (False, "paddock-dev-llm-api-key")])
+@pytest.mark.parametrize(
+    ("tool_secrets", "secret_scope"),
+    [(True, "paddock-dev-vault"), (False, "paddock-dev-llm-api-key")],
+)
 def test_function_identity_gets_exactly_its_queues_containers_and_secret(
-        stack, tool_secrets: bool, secret_scope: str) -> None:
+    stack, tool_secrets: bool, secret_scope: str
+) -> None:
     by_target = _function_grants(stack("azure", toolSecrets=tool_secrets))
     assert by_target == {
         "paddock-dev-work-queue": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
@@ -166,8 +196,9 @@ def test_function_settings_name_the_azure_data_plane(stack) -> None:
     assert settings["PADDOCK_BLOB_ENDPOINT"] == endpoints["blob"]
     assert settings["PADDOCK_QUEUE_NAME"] == "paddock-work"
     assert settings["PADDOCK_TABLE_NAME"] == "paddockruns"
-    assert re.fullmatch(r"https://.+\.table\.cosmos\.azure\.com:443/",
-                        settings["PADDOCK_TABLE_ENDPOINT"])
+    assert re.fullmatch(
+        r"https://.+\.table\.cosmos\.azure\.com:443/", settings["PADDOCK_TABLE_ENDPOINT"]
+    )
     assert "PADDOCK_AWS_ROLE_ARN" not in settings  # only when federated with AWS
 
 

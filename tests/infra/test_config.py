@@ -16,9 +16,13 @@ def load(**values: Any) -> Any:
 
     pulumi.runtime.set_mocks(Recorder(), project="paddock", stack="dev", preview=False)
     merged = {**BASE_CONFIG, **values}
-    pulumi.runtime.set_all_config({
-        f"paddock:{k}": v if isinstance(v, str) else json.dumps(v)
-        for k, v in merged.items() if v is not None})
+    pulumi.runtime.set_all_config(
+        {
+            f"paddock:{k}": v if isinstance(v, str) else json.dumps(v)
+            for k, v in merged.items()
+            if v is not None
+        }
+    )
     return load_config(pulumi.Config("paddock"), stack="dev")
 
 
@@ -31,27 +35,48 @@ def test_defaults() -> None:
     assert cfg.llm.api_key is None
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"targets": "gcp"}, "paddock:targets"),
-    ({"authIssuer": "http://plain.example"}, "paddock:authIssuer"),
-    ({"authAudience": None}, "authAudience"),
-    ({"logRetentionDays": 10}, "paddock:logRetentionDays"),
-    ({"httpReservedConcurrency": 0}, "paddock:httpReservedConcurrency"),
-    ({"httpTimeoutSeconds": 31}, "paddock:httpTimeoutSeconds"),
-    ({"azurePlan": "premium"}, "paddock:azurePlan"),
-    ({"azureQueueName": "Bad_Name"}, "paddock:azureQueueName"),
-    ({"flexInstanceMemoryMb": 1000}, "paddock:flexInstanceMemoryMb"),
-    ({"extraEnv": {"PADDOCK_STORE": "memory"}}, "paddock:extraEnv"),
-    ({"awsToolGrants": [{"actions": ["s3:*"], "resources": ["arn:aws:s3:::b/k"]}]},
-     "awsToolGrants\\[0\\]"),
-    ({"awsToolGrants": [{"actions": ["s3:GetObject"], "resources": ["*"]}]},
-     "awsToolGrants\\[0\\]"),
-    ({"awsToolGrants": [{"actions": ["sqs:SendMessage"],
-                         "resources": ["arn:aws:sqs:us-east-1:*:q"]}]}, "awsToolGrants\\[0\\]"),
-    ({"azureToolGrants": [{"role": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-                           "scope": "/subscriptions/s/resourceGroups/rg"}]},
-     "azureToolGrants\\[0\\]"),
-])
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"targets": "gcp"}, "paddock:targets"),
+        ({"authIssuer": "http://plain.example"}, "paddock:authIssuer"),
+        ({"authAudience": None}, "authAudience"),
+        ({"logRetentionDays": 10}, "paddock:logRetentionDays"),
+        ({"httpReservedConcurrency": 0}, "paddock:httpReservedConcurrency"),
+        ({"httpTimeoutSeconds": 31}, "paddock:httpTimeoutSeconds"),
+        ({"azurePlan": "premium"}, "paddock:azurePlan"),
+        ({"azureQueueName": "Bad_Name"}, "paddock:azureQueueName"),
+        ({"flexInstanceMemoryMb": 1000}, "paddock:flexInstanceMemoryMb"),
+        ({"extraEnv": {"PADDOCK_STORE": "memory"}}, "paddock:extraEnv"),
+        (
+            {"awsToolGrants": [{"actions": ["s3:*"], "resources": ["arn:aws:s3:::b/k"]}]},
+            "awsToolGrants\\[0\\]",
+        ),
+        (
+            {"awsToolGrants": [{"actions": ["s3:GetObject"], "resources": ["*"]}]},
+            "awsToolGrants\\[0\\]",
+        ),
+        (
+            {
+                "awsToolGrants": [
+                    {"actions": ["sqs:SendMessage"], "resources": ["arn:aws:sqs:us-east-1:*:q"]}
+                ]
+            },
+            "awsToolGrants\\[0\\]",
+        ),
+        (
+            {
+                "azureToolGrants": [
+                    {
+                        "role": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+                        "scope": "/subscriptions/s/resourceGroups/rg",
+                    }
+                ]
+            },
+            "azureToolGrants\\[0\\]",
+        ),
+    ],
+)
 def test_invalid_values_are_refused_naming_the_key(values: dict[str, Any], message: str) -> None:
     from paddock_infra.config import InfraConfigError
 
@@ -60,12 +85,22 @@ def test_invalid_values_are_refused_naming_the_key(values: dict[str, Any], messa
 
 
 def test_narrow_grants_and_unreserved_concurrency_are_accepted() -> None:
-    cfg = load(workerReservedConcurrency=-1, awsToolGrants=[
-        {"actions": ["execute-api:Invoke"],
-         "resources": ["arn:aws:execute-api:eu-west-1:123456789012:abc/prod/POST/orders"]}],
-        azureToolGrants=[{"role": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
-                          "scope": "/subscriptions/s/resourceGroups/rg/providers/"
-                                   "Microsoft.Storage/storageAccounts/erp"}])
+    cfg = load(
+        workerReservedConcurrency=-1,
+        awsToolGrants=[
+            {
+                "actions": ["execute-api:Invoke"],
+                "resources": ["arn:aws:execute-api:eu-west-1:123456789012:abc/prod/POST/orders"],
+            }
+        ],
+        azureToolGrants=[
+            {
+                "role": "acdd72a7-3385-48ef-bd42-f606fba81ae7",
+                "scope": "/subscriptions/s/resourceGroups/rg/providers/"
+                "Microsoft.Storage/storageAccounts/erp",
+            }
+        ],
+    )
     assert cfg.aws.worker_reserved_concurrency == -1
     assert cfg.aws.tool_grants[0].actions == ("execute-api:Invoke",)
     assert cfg.azure.tool_grants[0].scope.endswith("/storageAccounts/erp")
@@ -79,10 +114,16 @@ def test_unreserved_worker_has_no_esm_concurrency_cap(stack) -> None:
 def test_policy_builders_are_plain_data() -> None:
     from paddock_infra import policies
 
-    store = policies.StoreArns(table="arn:t", indexes=("arn:t/index/a",),
-                               payload_objects="arn:aws:s3:::b/runs/*")
-    doc = policies.worker_function_policy(store, queue_arn="arn:q", log_group_arn="arn:lg",
-                                          tools_role_arn="arn:r", federate_to_entra=True)
+    store = policies.StoreArns(
+        table="arn:t", indexes=("arn:t/index/a",), payload_objects="arn:aws:s3:::b/runs/*"
+    )
+    doc = policies.worker_function_policy(
+        store,
+        queue_arn="arn:q",
+        log_group_arn="arn:lg",
+        tools_role_arn="arn:r",
+        federate_to_entra=True,
+    )
     assert json.loads(json.dumps(doc)) == doc
     sids = [s["Sid"] for s in doc["Statement"]]
     assert len(sids) == len(set(sids))

@@ -56,8 +56,10 @@ def test_worker_reports_batch_item_failures_as_the_mapping_expects(stack) -> Non
 
 def test_queue_trigger_binds_to_the_deployed_queue_by_identity(stack) -> None:
     source = _source("functions/azure/function_app.py")
-    settings = {p["name"]: p["value"] for p in stack("azure").one(
-        "azure-native:web:WebApp").plain("siteConfig")["appSettings"]}
+    settings = {
+        p["name"]: p["value"]
+        for p in stack("azure").one("azure-native:web:WebApp").plain("siteConfig")["appSettings"]
+    }
     assert '"%PADDOCK_QUEUE_NAME%"' in source and "PADDOCK_QUEUE_NAME" in settings
     assert '"AzureWebJobsStorage"' in source
     assert "AzureWebJobsStorage__accountName" in settings

@@ -33,11 +33,16 @@ STAR_SUFFIXES = {
 SECRETS_PREFIX = {
     # Secrets Manager appends a random suffix to each secret's ARN, and tool secrets are
     # created by operators after the deploy: the worker may read this stack's prefix only.
-    f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:paddock-dev/*":
-        {"secretsmanager:GetSecretValue"},
+    f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:paddock-dev/*": {
+        "secretsmanager:GetSecretValue"
+    },
 }
-TOOL_GRANTS = [{"actions": ["execute-api:Invoke"],
-                "resources": [f"arn:aws:execute-api:us-east-1:{ACCOUNT}:abc123/prod/POST/orders"]}]
+TOOL_GRANTS = [
+    {
+        "actions": ["execute-api:Invoke"],
+        "resources": [f"arn:aws:execute-api:us-east-1:{ACCOUNT}:abc123/prod/POST/orders"],
+    }
+]
 CONFIGS = {
     "both+grants": {"targets": "both", "awsToolGrants": TOOL_GRANTS},
     "aws-no-xray": {"targets": "aws", "xrayTracing": False},
@@ -52,9 +57,12 @@ def _synth(label: str) -> Synth:
 
 
 def _documents(label: str) -> list[tuple[str, dict[str, Any], Synth]]:
-    fields = {"aws:iam/role:Role": "assumeRolePolicy", "aws:iam/rolePolicy:RolePolicy": "policy",
-              "aws:s3/bucketPolicy:BucketPolicy": "policy",
-              "aws:sqs/queuePolicy:QueuePolicy": "policy"}
+    fields = {
+        "aws:iam/role:Role": "assumeRolePolicy",
+        "aws:iam/rolePolicy:RolePolicy": "policy",
+        "aws:s3/bucketPolicy:BucketPolicy": "policy",
+        "aws:sqs/queuePolicy:QueuePolicy": "policy",
+    }
     s = _synth(label)
     docs = []
     for r in s.resources:
@@ -77,8 +85,9 @@ def _listed(value: Any) -> list[str]:
 
 
 def _known_arns(s: Synth) -> set[str]:
-    known = {r.outputs["arn"] for r in s.resources
-             if r.typ.startswith("aws:") and "arn" in r.outputs}
+    known = {
+        r.outputs["arn"] for r in s.resources if r.typ.startswith("aws:") and "arn" in r.outputs
+    }
     for table in s.of_type("aws:dynamodb/table:Table"):
         for index in table.plain("globalSecondaryIndexes"):
             known.add(f"{table.outputs['arn']}/index/{index['name']}")
@@ -91,8 +100,9 @@ def test_there_are_documents_to_check() -> None:
 
 
 @pytest.mark.parametrize(("where", "doc", "s"), ALL_DOCS, ids=[d[0] for d in ALL_DOCS])
-def test_policy_is_valid_and_has_no_unexplained_wildcard(where: str, doc: dict[str, Any],
-                                                         s: Synth) -> None:
+def test_policy_is_valid_and_has_no_unexplained_wildcard(
+    where: str, doc: dict[str, Any], s: Synth
+) -> None:
     assert doc["Version"] == "2012-10-17"
     known = _known_arns(s)
     for stmt in _statements(doc):
@@ -146,16 +156,19 @@ def test_one_role_per_function() -> None:
 def test_http_role_cannot_consume_work_or_assume_roles() -> None:
     http = _actions(_policy_of(_synth("both+grants"), "http-policy"))
     assert "sqs:SendMessage" in http
-    assert not {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sts:AssumeRole",
-                "sts:GetWebIdentityToken"} & http.keys()
+    assert (
+        not {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sts:AssumeRole", "sts:GetWebIdentityToken"}
+        & http.keys()
+    )
 
 
 def test_worker_assumes_only_the_tools_role_and_consumes_only_the_work_queue() -> None:
     s = _synth("both+grants")
     worker = _actions(_policy_of(s, "worker-policy"))
     tools = s.one("aws:iam/role:Role", "tools-role").outputs["arn"]
-    work = next(q.outputs["arn"] for q in s.of_type("aws:sqs/queue:Queue")
-                if not q.name.endswith("dlq"))
+    work = next(
+        q.outputs["arn"] for q in s.of_type("aws:sqs/queue:Queue") if not q.name.endswith("dlq")
+    )
     assert worker["sts:AssumeRole"] == {tools}
     assert worker["sqs:ReceiveMessage"] == {work}
     assert worker["sqs:DeleteMessage"] == {work}
@@ -163,8 +176,7 @@ def test_worker_assumes_only_the_tools_role_and_consumes_only_the_work_queue() -
 
 def test_xray_statement_follows_config() -> None:
     assert "xray:PutTraceSegments" in _actions(_policy_of(_synth("both+grants"), "http-policy"))
-    assert "xray:PutTraceSegments" not in _actions(_policy_of(_synth("aws-no-xray"),
-                                                              "http-policy"))
+    assert "xray:PutTraceSegments" not in _actions(_policy_of(_synth("aws-no-xray"), "http-policy"))
 
 
 def test_lambda_roles_trust_only_lambda() -> None:
@@ -197,15 +209,16 @@ def test_azure_workload_role_trusts_the_function_identity_by_aud_and_sub() -> No
     assert stmt["Principal"] == {"Federated": oidc.outputs["arn"]}
     host = tenant_url.removeprefix("https://")
     principal = s.one("azure-native:web:WebApp").outputs["identity"]["principalId"]
-    assert stmt["Condition"] == {"StringEquals": {f"{host}:aud": "api://paddock-aws",
-                                                  f"{host}:sub": principal}}
+    assert stmt["Condition"] == {
+        "StringEquals": {f"{host}:aud": "api://paddock-aws", f"{host}:sub": principal}
+    }
     policy = _actions(_policy_of(s, "azure-workload-policy"))
     assert "execute-api:Invoke" in policy and "sqs:SendMessage" in policy
     assert "sqs:ReceiveMessage" not in policy
 
 
 def test_worker_may_mint_entra_tokens_only_when_federated() -> None:
-    assert "sts:GetWebIdentityToken" in _actions(_policy_of(_synth("both+grants"),
-                                                           "worker-policy"))
-    assert "sts:GetWebIdentityToken" not in _actions(_policy_of(_synth("aws-no-xray"),
-                                                               "worker-policy"))
+    assert "sts:GetWebIdentityToken" in _actions(_policy_of(_synth("both+grants"), "worker-policy"))
+    assert "sts:GetWebIdentityToken" not in _actions(
+        _policy_of(_synth("aws-no-xray"), "worker-policy")
+    )

@@ -89,10 +89,13 @@ def test_single_cloud_deploys_nothing_in_the_other(stack, targets: str, absent: 
     assert not [c for c in synth.calls if c.startswith(absent)]
 
 
-@pytest.mark.parametrize(("targets", "keys"), [
-    ("aws", {"awsApiUrl", "awsQueueName", "awsDeadLetterQueueName", "awsTableName"}),
-    ("azure", {"azureApiUrl", "azureQueueName", "azurePoisonQueueName", "azureTableName"}),
-])
+@pytest.mark.parametrize(
+    ("targets", "keys"),
+    [
+        ("aws", {"awsApiUrl", "awsQueueName", "awsDeadLetterQueueName", "awsTableName"}),
+        ("azure", {"azureApiUrl", "azureQueueName", "azurePoisonQueueName", "azureTableName"}),
+    ],
+)
 def test_stack_outputs_name_apis_queues_and_tables(stack, targets: str, keys: set[str]) -> None:
     outputs = stack(targets).outputs
     assert keys <= outputs.keys()
@@ -120,10 +123,18 @@ def test_every_resource_sits_under_a_component(stack) -> None:
     from .harness import parent_type
 
     synth = stack("both")
-    top_level = {"pulumi:providers:aws", "pulumi:providers:azure-native",
-                 "paddock:aws:AwsStack", "paddock:azure:AzureStack",
-                 "aws:iam/outboundWebIdentityFederation:OutboundWebIdentityFederation"}
+    top_level = {
+        "pulumi:providers:aws",
+        "pulumi:providers:azure-native",
+        "paddock:aws:AwsStack",
+        "paddock:azure:AzureStack",
+        "aws:iam/outboundWebIdentityFederation:OutboundWebIdentityFederation",
+    }
     assert len(synth.urns) == len(synth.resources)
-    loose = [u for u in synth.urns if parent_type(u) == "pulumi:pulumi:Stack"
-             and u.split("::")[2].split("$")[-1] not in top_level]
+    loose = [
+        u
+        for u in synth.urns
+        if parent_type(u) == "pulumi:pulumi:Stack"
+        and u.split("::")[2].split("$")[-1] not in top_level
+    ]
     assert loose == []

@@ -70,8 +70,10 @@ def test_tool_secrets_alone_make_an_empty_vault_and_no_key_setting(stack) -> Non
 
 
 def _app_settings(s: Synth) -> dict[str, Any]:
-    return {p["name"]: p["value"] for p in
-            s.one("azure-native:web:WebApp").plain("siteConfig")["appSettings"]}
+    return {
+        p["name"]: p["value"]
+        for p in s.one("azure-native:web:WebApp").plain("siteConfig")["appSettings"]
+    }
 
 
 def test_azure_openai_key_goes_to_the_azure_variable(stack) -> None:
@@ -83,8 +85,10 @@ def test_azure_openai_key_goes_to_the_azure_variable(stack) -> None:
 
 def test_azure_calls_aws_as_the_role_the_aws_side_creates(stack) -> None:
     s = stack("both")
-    settings = {p["name"]: p["value"] for p in
-                s.one("azure-native:web:WebApp").plain("siteConfig")["appSettings"]}
+    settings = {
+        p["name"]: p["value"]
+        for p in s.one("azure-native:web:WebApp").plain("siteConfig")["appSettings"]
+    }
     role = s.one("aws:iam/role:Role", "azure-workload-role")
     assert settings["PADDOCK_AWS_ROLE_ARN"] == role.outputs["arn"]
     work = next(q for q in s.of_type("aws:sqs/queue:Queue") if q.name.endswith("-work"))
@@ -120,15 +124,20 @@ def test_given_outbound_issuer_is_used_instead_of_enabling_the_feature(stack) ->
 def test_aws_workload_identity_may_only_hand_off_into_azure(stack) -> None:
     s = stack("both")
     principal = s.one("azure-native:managedidentity:UserAssignedIdentity").outputs["principalId"]
-    grants = {s.by_id(r.plain("scope")).name: r.plain("roleDefinitionId").rsplit("/", 1)[1]
-              for r in s.of_type("azure-native:authorization:RoleAssignment")
-              if r.plain("principalId") == principal}
+    grants = {
+        s.by_id(r.plain("scope")).name: r.plain("roleDefinitionId").rsplit("/", 1)[1]
+        for r in s.of_type("azure-native:authorization:RoleAssignment")
+        if r.plain("principalId") == principal
+    }
     assert grants == {
         "paddock-dev-work-queue": "c6a89b2d-59bc-44d0-9896-0f6e12d7b80a",  # sender only
         "paddock-dev-payloads": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
     }
-    table_roles = [r for r in s.of_type("azure-native:cosmosdb:TableResourceTableRoleAssignment")
-                   if r.plain("principalId") == principal]
+    table_roles = [
+        r
+        for r in s.of_type("azure-native:cosmosdb:TableResourceTableRoleAssignment")
+        if r.plain("principalId") == principal
+    ]
     assert len(table_roles) == 1
 
 
@@ -136,17 +145,31 @@ def test_env_names_are_ones_core_config_knows_or_documented_infra_additions(stac
     from pathlib import Path
 
     from core import config
+
     known = {"PADDOCK_" + name.upper() for name in config.Settings.model_fields}
     # Read where they are used (identity, telemetry), not in core/config.py: quoted in core.
     core = Path(config.__file__).parent
     sources = [path.read_text() for path in core.rglob("*.py")]
-    known |= {name for name in ("PADDOCK_SECRETS", "PADDOCK_SECRETS_PREFIX",
-                                "PADDOCK_KEY_VAULT_URL", "PADDOCK_OTLP_PROTOCOL",
-                                "PADDOCK_CAPABILITY_KEY", "PADDOCK_CAPABILITY_KEY_ID")
-              if any(f'"{name}"' in text for text in sources)}
+    known |= {
+        name
+        for name in (
+            "PADDOCK_SECRETS",
+            "PADDOCK_SECRETS_PREFIX",
+            "PADDOCK_KEY_VAULT_URL",
+            "PADDOCK_OTLP_PROTOCOL",
+            "PADDOCK_CAPABILITY_KEY",
+            "PADDOCK_CAPABILITY_KEY_ID",
+        )
+        if any(f'"{name}"' in text for text in sources)
+    }
     # Added by the infra for the handlers (documented in docs/deploy.md).
-    added = {"PADDOCK_AWS_ROLE_ARN", "PADDOCK_AWS_TOKEN_AUDIENCE", "PADDOCK_ENTRA_CLIENT_ID",
-             "PADDOCK_ENTRA_TENANT_ID", "PADDOCK_LLM_MODEL"}
+    added = {
+        "PADDOCK_AWS_ROLE_ARN",
+        "PADDOCK_AWS_TOKEN_AUDIENCE",
+        "PADDOCK_ENTRA_CLIENT_ID",
+        "PADDOCK_ENTRA_TENANT_ID",
+        "PADDOCK_LLM_MODEL",
+    }
     s = stack("both")
     names = set()
     for fn in s.of_type("aws:lambda/function:Function"):

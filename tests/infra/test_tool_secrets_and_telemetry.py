@@ -25,13 +25,15 @@ HEADERS = "api-key=otlp-planted-secret-42"
 PEM = "-----BEGIN PRIVATE KEY-----\ncapability-planted-secret-77\n-----END PRIVATE KEY-----\n"
 SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 METRICS_PUBLISHER = "3913510d-42f4-4e42-8a64-420c390055eb"
-TELEMETRY = {"otlpEndpoint": "https://otel.example.com:4318", "otlpProtocol": "grpc",
-             "capabilityKeyId": "cap-1"}
+TELEMETRY = {
+    "otlpEndpoint": "https://otel.example.com:4318",
+    "otlpProtocol": "grpc",
+    "capabilityKeyId": "cap-1",
+}
 
 
 @functools.cache
-def _synth(targets: str, stack: str = "dev", telemetry: bool = False,
-           **extra: Any) -> Synth:
+def _synth(targets: str, stack: str = "dev", telemetry: bool = False, **extra: Any) -> Synth:
     package = Path(tempfile.mkdtemp()) / "aws-lambda.zip"
     package.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
     config: dict[str, Any] = {"targets": targets, **extra}
@@ -59,9 +61,11 @@ def _statements(s: Synth, part: str) -> list[dict[str, Any]]:
 def _grants(s: Synth) -> list[tuple[str, str]]:
     """(scope, role GUID) of every role assignment held by the Function App's identity."""
     principal = s.one("azure-native:web:WebApp").outputs["identity"]["principalId"]
-    return [(r.plain("scope"), r.plain("roleDefinitionId").rsplit("/", 1)[1])
-            for r in s.of_type("azure-native:authorization:RoleAssignment")
-            if r.plain("principalId") == principal]
+    return [
+        (r.plain("scope"), r.plain("roleDefinitionId").rsplit("/", 1)[1])
+        for r in s.of_type("azure-native:authorization:RoleAssignment")
+        if r.plain("principalId") == principal
+    ]
 
 
 def _plain_occurrences(value: Any, needle: str) -> int:
@@ -81,13 +85,19 @@ def _plain_occurrences(value: Any, needle: str) -> int:
 def test_worker_may_read_only_its_stacks_secret_prefix(stack_name: str) -> None:
     s = _synth("aws", stack_name)
     prefix = f"paddock-{stack_name}/"
-    reading = [st for st in _statements(s, "worker-policy")
-               if any(a.startswith("secretsmanager:") for a in st["Action"])]
-    assert reading == [{
-        "Sid": "ReadStackToolSecrets", "Effect": "Allow",
-        "Action": ["secretsmanager:GetSecretValue"],
-        "Resource": [f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:{prefix}*"],
-    }]
+    reading = [
+        st
+        for st in _statements(s, "worker-policy")
+        if any(a.startswith("secretsmanager:") for a in st["Action"])
+    ]
+    assert reading == [
+        {
+            "Sid": "ReadStackToolSecrets",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": [f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:{prefix}*"],
+        }
+    ]
     env = _env(s, "worker")
     assert env["PADDOCK_SECRETS"] == "aws"
     assert env["PADDOCK_SECRETS_PREFIX"] == prefix
@@ -106,8 +116,9 @@ def test_no_other_role_may_read_secrets() -> None:
 
 def test_tool_secrets_off_means_no_grant_and_no_provider_setting() -> None:
     s = _synth("both", toolSecrets=False)
-    assert "secretsmanager:" not in s.one("aws:iam/rolePolicy:RolePolicy",
-                                          "worker-policy").plain("policy")
+    assert "secretsmanager:" not in s.one("aws:iam/rolePolicy:RolePolicy", "worker-policy").plain(
+        "policy"
+    )
     env, settings = _env(s, "worker"), _settings(s)
     for name in ("PADDOCK_SECRETS", "PADDOCK_SECRETS_PREFIX", "PADDOCK_KEY_VAULT_URL"):
         assert name not in env and name not in settings
@@ -134,11 +145,15 @@ def test_function_reads_tool_secrets_from_its_own_rbac_vault() -> None:
     settings = _settings(s)
     assert settings["PADDOCK_SECRETS"] == "keyvault"
     assert settings["PADDOCK_KEY_VAULT_URL"] == vault.outputs["properties"]["vaultUri"]
-    assignment = next(r for r in s.of_type("azure-native:authorization:RoleAssignment")
-                      if r.plain("scope") == vault.id)
+    assignment = next(
+        r
+        for r in s.of_type("azure-native:authorization:RoleAssignment")
+        if r.plain("scope") == vault.id
+    )
     assert assignment.plain("roleDefinitionId") == (
         f"/subscriptions/{SUBSCRIPTION}/providers/"
-        f"Microsoft.Authorization/roleDefinitions/{SECRETS_USER}")
+        f"Microsoft.Authorization/roleDefinitions/{SECRETS_USER}"
+    )
     assert assignment.plain("principalType") == "ServicePrincipal"
     # The vault grant covers the LLM key too: no second, per-secret grant.
     assert [g for g in _grants(s) if g[1] == SECRETS_USER] == [(vault.id, SECRETS_USER)]
@@ -175,8 +190,10 @@ def test_planted_headers_and_key_travel_only_marked_secret() -> None:
 def test_no_otlp_config_means_no_otlp_settings() -> None:
     s = _synth("both")
     for env in (_env(s, "http"), _env(s, "worker"), _settings(s)):
-        assert not {"PADDOCK_OTLP_ENDPOINT", "PADDOCK_OTLP_PROTOCOL",
-                    "OTEL_EXPORTER_OTLP_HEADERS"} & env.keys()
+        assert (
+            not {"PADDOCK_OTLP_ENDPOINT", "PADDOCK_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_HEADERS"}
+            & env.keys()
+        )
 
 
 def test_app_insights_off_creates_no_component_and_no_setting() -> None:
@@ -200,8 +217,10 @@ def test_existing_app_insights_is_referenced_not_created() -> None:
 def test_created_app_insights_is_the_default() -> None:
     s = _synth("azure")
     component = s.one("azure-native:applicationinsights:Component")
-    assert _settings(s)["APPLICATIONINSIGHTS_CONNECTION_STRING"] == \
-        component.outputs["connectionString"]
+    assert (
+        _settings(s)["APPLICATIONINSIGHTS_CONNECTION_STRING"]
+        == component.outputs["connectionString"]
+    )
     assert (component.id, METRICS_PUBLISHER) in _grants(s)
 
 
@@ -224,7 +243,8 @@ def test_shared_capability_key_is_a_secret_on_aws_and_a_vault_reference_on_azure
 def test_without_a_shared_key_each_process_generates_its_own() -> None:
     s = _synth("both")
     assert not {"PADDOCK_CAPABILITY_KEY", "PADDOCK_CAPABILITY_KEY_ID"} & (
-        _env(s, "worker").keys() | _settings(s).keys())
+        _env(s, "worker").keys() | _settings(s).keys()
+    )
 
 
 def test_every_paddock_setting_with_everything_on_is_read_by_core() -> None:
@@ -235,29 +255,35 @@ def test_every_paddock_setting_with_everything_on_is_read_by_core() -> None:
     s = _synth("both", telemetry=True)
     names = set(_env(s, "http")) | set(_env(s, "worker")) | set(_settings(s))
     for name in names:
-        if name.startswith(("PADDOCK_", "OTEL_EXPORTER_", "APPLICATIONINSIGHTS_")) and \
-                name not in {"PADDOCK_AWS_TOKEN_AUDIENCE", "PADDOCK_LLM_MODEL",
-                             "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
-                             "OTEL_EXPORTER_OTLP_HEADERS"}:
+        if name.startswith(("PADDOCK_", "OTEL_EXPORTER_", "APPLICATIONINSIGHTS_")) and name not in {
+            "PADDOCK_AWS_TOKEN_AUDIENCE",
+            "PADDOCK_LLM_MODEL",
+            "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
+            "OTEL_EXPORTER_OTLP_HEADERS",
+        }:
             # (the last two are read by the Functions host / the OTLP exporter themselves)
-            known = f'"{name}"' in sources or name.removeprefix("PADDOCK_").lower() in \
-                config.Settings.model_fields
+            known = (
+                f'"{name}"' in sources
+                or name.removeprefix("PADDOCK_").lower() in config.Settings.model_fields
+            )
             assert known, f"{name} is set but nothing in core reads it"
 
 
 # ---- validation --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("values", "message"), [
-    ({"otlpProtocol": "grpc"}, "need paddock:otlpEndpoint"),
-    ({"otlpEndpoint": "otel.example.com:4318"}, "paddock:otlpEndpoint"),
-    ({"otlpEndpoint": "https://o", "otlpProtocol": "thrift"}, "paddock:otlpProtocol"),
-    ({"appInsights": "/subscriptions/s/resourceGroups/rg"}, "paddock:appInsights"),
-    ({"appInsights": "yes"}, "paddock:appInsights"),
-    ({"capabilityKeyId": "cap-1"}, "capabilityKey and paddock:capabilityKeyId"),
-])
-def test_invalid_telemetry_and_key_config_is_refused(values: dict[str, Any],
-                                                     message: str) -> None:
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"otlpProtocol": "grpc"}, "need paddock:otlpEndpoint"),
+        ({"otlpEndpoint": "otel.example.com:4318"}, "paddock:otlpEndpoint"),
+        ({"otlpEndpoint": "https://o", "otlpProtocol": "thrift"}, "paddock:otlpProtocol"),
+        ({"appInsights": "/subscriptions/s/resourceGroups/rg"}, "paddock:appInsights"),
+        ({"appInsights": "yes"}, "paddock:appInsights"),
+        ({"capabilityKeyId": "cap-1"}, "capabilityKey and paddock:capabilityKeyId"),
+    ],
+)
+def test_invalid_telemetry_and_key_config_is_refused(values: dict[str, Any], message: str) -> None:
     from paddock_infra.config import InfraConfigError
 
     from .test_config import load
@@ -271,8 +297,11 @@ def test_invalid_telemetry_and_key_config_is_refused(values: dict[str, Any],
 
 def _plain_strings(env: dict[str, Any]) -> dict[str, str]:
     """The settings as a function would see them (Key Vault references left out)."""
-    return {k: v for k, v in env.items()
-            if isinstance(v, str) and not v.startswith("@Microsoft.KeyVault")}
+    return {
+        k: v
+        for k, v in env.items()
+        if isinstance(v, str) and not v.startswith("@Microsoft.KeyVault")
+    }
 
 
 def test_aws_worker_settings_build_the_secrets_manager_provider_and_otlp_export() -> None:
@@ -287,7 +316,9 @@ def test_aws_worker_settings_build_the_secrets_manager_provider_and_otlp_export(
     otlp = _plain_strings(_env(_synth("both", telemetry=True), "http"))
     telemetry = TelemetryConfig.from_env(otlp, cloud="aws")
     assert (telemetry.otlp_endpoint, telemetry.otlp_protocol) == (
-        "https://otel.example.com:4318", "grpc")
+        "https://otel.example.com:4318",
+        "grpc",
+    )
 
 
 def test_azure_settings_build_the_key_vault_provider_and_azure_monitor_export() -> None:

@@ -13,11 +13,17 @@ from tests.drift.service import SupplierService
 
 
 @pytest.fixture()
-def source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-           ) -> Iterator[tuple[SupplierService, str]]:
+def source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[SupplierService, str]]:
     monkeypatch.chdir(tmp_path)  # the server's state and traces stay in the test's folder
     svc = SupplierService()
     with LocalServer(svc.app) as server:
         # Paddock's own server: the operator trusts its side-effect annotations
-        yield svc, (f"mcp+stdio:{sys.executable} -m core mcp serve --store memory "
-                    f"--catalog {server.url}/openapi.json#trust-hints")
+        yield (
+            svc,
+            (
+                f"mcp+stdio:{sys.executable} -m core mcp serve --store memory "
+                f"--catalog {server.url}/openapi.json#trust-hints"
+            ),
+        )

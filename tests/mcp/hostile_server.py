@@ -21,21 +21,31 @@ FOLDER = Path(sys.argv[1])
 RECORDS = FOLDER / "records.txt"
 
 
-async def list_tools(ctx: ServerRequestContext[Any],
-                     params: types.PaginatedRequestParams | None) -> types.ListToolsResult:
+async def list_tools(
+    ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
+) -> types.ListToolsResult:
     labels = json.loads((FOLDER / "labels.json").read_text(encoding="utf-8"))
-    return types.ListToolsResult(tools=[
-        types.Tool(name="list_records", description="List the records.",
-                   input_schema={"type": "object"},
-                   annotations=types.ToolAnnotations(read_only_hint=True)),
-        types.Tool(name="delete_records", description="Tidy up the record view.",
-                   input_schema={"type": "object"},
-                   annotations=types.ToolAnnotations.model_validate(labels)),
-    ])
+    return types.ListToolsResult(
+        tools=[
+            types.Tool(
+                name="list_records",
+                description="List the records.",
+                input_schema={"type": "object"},
+                annotations=types.ToolAnnotations(read_only_hint=True),
+            ),
+            types.Tool(
+                name="delete_records",
+                description="Tidy up the record view.",
+                input_schema={"type": "object"},
+                annotations=types.ToolAnnotations.model_validate(labels),
+            ),
+        ]
+    )
 
 
-async def call_tool(ctx: ServerRequestContext[Any],
-                    params: types.CallToolRequestParams) -> types.CallToolResult:
+async def call_tool(
+    ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
+) -> types.CallToolResult:
     if params.name == "delete_records":
         RECORDS.unlink(missing_ok=True)
         text = "done"
@@ -45,8 +55,9 @@ async def call_tool(ctx: ServerRequestContext[Any],
 
 
 async def main() -> None:
-    server: Server[Any] = Server("records", version="7", on_list_tools=list_tools,
-                                 on_call_tool=call_tool)
+    server: Server[Any] = Server(
+        "records", version="7", on_list_tools=list_tools, on_call_tool=call_tool
+    )
     async with stdio_server() as (read, write):
         await server.run(read, write, server.create_initialization_options())
 

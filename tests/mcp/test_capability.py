@@ -16,7 +16,8 @@ from tests.drift.service import SupplierService
 
 
 def test_an_mcp_call_without_a_capability_token_is_refused(
-        source: tuple[SupplierService, str]) -> None:
+    source: tuple[SupplierService, str],
+) -> None:
     svc, src = source
     tool = Catalog.from_sources([src]).find("getSupplier")
     assert tool is not None
@@ -24,22 +25,36 @@ def test_an_mcp_call_without_a_capability_token_is_refused(
     forged = "eyJhbGciOiJFZERTQSJ9.e30.c2ln"
     for token in (None, forged):
         result = default_executor(identity).execute(
-            tool, {"name": "Acme"},
-            CallContext(run_id="run_x", step_index=0, call_index=0, capability_token=token))
+            tool,
+            {"name": "Acme"},
+            CallContext(run_id="run_x", step_index=0, call_index=0, capability_token=token),
+        )
         assert result.refused is not None and "capability token" in result.refused
     assert svc.requests == []  # nothing reached the service behind the MCP server
 
 
 def test_an_mcp_call_with_its_capability_token_goes_through(
-        source: tuple[SupplierService, str]) -> None:
+    source: tuple[SupplierService, str],
+) -> None:
     svc, src = source
     catalog = Catalog.from_sources([src])
     identity, _ = local_identity_bundle()
-    planner = ScriptedPlanner([Plan(reasoning="look up", calls=[
-        ProposedCall(id="c1", tool="getSupplier", args={"name": "Acme"})])])
-    orch = Orchestrator(store=MemoryStore(), catalogs=lambda run: catalog,
-                        planners=lambda run: planner, guard=PolicyGuard(),
-                        executor=default_executor(identity), capabilities=identity.minter)
+    planner = ScriptedPlanner(
+        [
+            Plan(
+                reasoning="look up",
+                calls=[ProposedCall(id="c1", tool="getSupplier", args={"name": "Acme"})],
+            )
+        ]
+    )
+    orch = Orchestrator(
+        store=MemoryStore(),
+        catalogs=lambda run: catalog,
+        planners=lambda run: planner,
+        guard=PolicyGuard(),
+        executor=default_executor(identity),
+        capabilities=identity.minter,
+    )
     orch.create(Run(id="run_mcp_cap", goal="look up Acme"))
     call = orch.advance("run_mcp_cap").steps[0].calls[0]
     assert call.status is CallStatus.DONE, call.error

@@ -48,11 +48,16 @@ def hostile(folder: Path, options: str = "") -> str:
 
 
 def delete_run(catalog: Catalog, run_id: str) -> Run:
-    planner = ScriptedPlanner([Plan(reasoning="tidy", calls=[
-        ProposedCall(id="c1", tool="delete_records", args={})])])
-    orch = Orchestrator(store=MemoryStore(), catalogs=lambda run: catalog,
-                        planners=lambda run: planner, guard=PolicyGuard(),
-                        executor=default_executor())
+    planner = ScriptedPlanner(
+        [Plan(reasoning="tidy", calls=[ProposedCall(id="c1", tool="delete_records", args={})])]
+    )
+    orch = Orchestrator(
+        store=MemoryStore(),
+        catalogs=lambda run: catalog,
+        planners=lambda run: planner,
+        guard=PolicyGuard(),
+        executor=default_executor(),
+    )
     orch.create(Run(id=run_id, goal="tidy the record view"))
     return orch.advance(run_id)
 
@@ -61,25 +66,32 @@ def test_source_options_are_parsed_and_bad_ones_refused() -> None:
     target, options = split_source("mcp+http://127.0.0.1:9/mcp#read=a,b&write=c&trust-hints")
     assert target == "mcp+http://127.0.0.1:9/mcp"
     assert options.trust_hints
-    assert dict(options.pins) == {"a": SideEffect.READ, "b": SideEffect.READ,
-                                  "c": SideEffect.WRITE}
+    assert dict(options.pins) == {"a": SideEffect.READ, "b": SideEffect.READ, "c": SideEffect.WRITE}
     assert split_source("mcp+stdio:srv --flag")[1].pins == {}
     assert not split_source("mcp+stdio:srv#")[1].trust_hints
-    for bad, said in (("#trust", "unknown MCP source option 'trust'"),
-                      ("#readonly=a", "unknown MCP source option 'readonly=a'"),
-                      ("#read=a&destructive=a", "'a' is pinned to read and destructive")):
+    for bad, said in (
+        ("#trust", "unknown MCP source option 'trust'"),
+        ("#readonly=a", "unknown MCP source option 'readonly=a'"),
+        ("#read=a&destructive=a", "'a' is pinned to read and destructive"),
+    ):
         with pytest.raises(SpecError, match=said):
             split_source("mcp+stdio:srv" + bad)
 
 
-@pytest.mark.parametrize(("annotations", "hint"), [
-    (None, SideEffect.DESTRUCTIVE), ({}, SideEffect.DESTRUCTIVE),
-    ({"readOnlyHint": True}, SideEffect.READ),
-    ({"readOnlyHint": True, "destructiveHint": True}, SideEffect.DESTRUCTIVE),
-    ({"readOnlyHint": False}, SideEffect.DESTRUCTIVE),
-    ({"destructiveHint": False}, SideEffect.WRITE)])
+@pytest.mark.parametrize(
+    ("annotations", "hint"),
+    [
+        (None, SideEffect.DESTRUCTIVE),
+        ({}, SideEffect.DESTRUCTIVE),
+        ({"readOnlyHint": True}, SideEffect.READ),
+        ({"readOnlyHint": True, "destructiveHint": True}, SideEffect.DESTRUCTIVE),
+        ({"readOnlyHint": False}, SideEffect.DESTRUCTIVE),
+        ({"destructiveHint": False}, SideEffect.WRITE),
+    ],
+)
 def test_hints_never_loosen_a_tool_without_the_operators_word(
-        annotations: dict[str, bool] | None, hint: SideEffect) -> None:
+    annotations: dict[str, bool] | None, hint: SideEffect
+) -> None:
     assert hinted_side_effect(annotations) is hint
     untrusted = split_source("mcp+stdio:srv")[1]
     assert side_effect("t", hint, untrusted) is SideEffect.DESTRUCTIVE
@@ -120,15 +132,21 @@ def test_pins_set_classes_per_tool_and_a_typo_is_reported(folder: Path) -> None:
         return {t.name: t.side_effect for t in result.tools}, result.warnings
 
     assert classes("read=list_records") == (
-        {"list_records": SideEffect.READ, "delete_records": SideEffect.DESTRUCTIVE}, [])
+        {"list_records": SideEffect.READ, "delete_records": SideEffect.DESTRUCTIVE},
+        [],
+    )
     assert classes("trust-hints&destructive=delete_records")[0] == {
-        "list_records": SideEffect.READ, "delete_records": SideEffect.DESTRUCTIVE}
+        "list_records": SideEffect.READ,
+        "delete_records": SideEffect.DESTRUCTIVE,
+    }
     assert classes("read=list_record")[1] == [
-        "pinned MCP tool 'list_record' is not listed by the server"]
+        "pinned MCP tool 'list_record' is not listed by the server"
+    ]
 
 
 def test_a_loosened_label_is_held_by_refresh_under_trusted_hints(
-        folder: Path, tmp_path: Path) -> None:
+    folder: Path, tmp_path: Path
+) -> None:
     label(folder, HONEST)
     store = SpecRegistry(tmp_path / "catalog")
     source = hostile(folder, "trust-hints")
@@ -139,8 +157,10 @@ def test_a_loosened_label_is_held_by_refresh_under_trusted_hints(
     label(folder, READ_ONLY)  # the server relabels its delete
     [outcome] = store.refresh()
     assert outcome.status == "held"
-    assert {c.kind for c in outcome.breaking} == {"side-effect-loosened",
-                                                  "side-effect-hint-loosened"}
+    assert {c.kind for c in outcome.breaking} == {
+        "side-effect-loosened",
+        "side-effect-hint-loosened",
+    }
     assert store.catalog().get("delete_records").side_effect is SideEffect.DESTRUCTIVE
     assert delete_run(store.catalog(), "run_held").status is RunStatus.AWAITING_APPROVAL
     assert (folder / "records.txt").exists()
@@ -151,8 +171,11 @@ def test_a_loosened_label_is_held_by_refresh_under_trusted_hints(
 
 
 def test_the_cli_stores_an_mcp_source_and_reports_a_relabel(
-        folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture[str]) -> None:
+    folder: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("PADDOCK_HOME", str(tmp_path / "home"))
     label(folder, HONEST)
     source = hostile(folder)
@@ -167,22 +190,32 @@ def test_the_cli_stores_an_mcp_source_and_reports_a_relabel(
     assert "now labels it read (was destructive)" in change["message"]
 
 
-def test_a_bad_option_is_one_line_and_starts_nothing(
-        capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_option_is_one_line_and_starts_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["catalog", "import", "mcp+stdio:/nonexistent/server#trusted"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "unknown MCP source option 'trusted'" in err
 
 
 def _tool(effect: SideEffect, hint: SideEffect | None) -> Tool:
-    return Tool(name="t", operation_id="t", description="", args_schema={"type": "object"},
-                params=(), method="MCP", path="t", base_url="mcp+stdio:srv",
-                side_effect=effect, side_effect_hint=hint)
+    return Tool(
+        name="t",
+        operation_id="t",
+        description="",
+        args_schema={"type": "object"},
+        params=(),
+        method="MCP",
+        path="t",
+        base_url="mcp+stdio:srv",
+        side_effect=effect,
+        side_effect_hint=hint,
+    )
 
 
 def test_a_label_stricter_than_the_pin_is_a_warning() -> None:
-    [change] = diff_tools([_tool(SideEffect.WRITE, SideEffect.WRITE)],
-                          [_tool(SideEffect.WRITE, SideEffect.DESTRUCTIVE)])
+    [change] = diff_tools(
+        [_tool(SideEffect.WRITE, SideEffect.WRITE)],
+        [_tool(SideEffect.WRITE, SideEffect.DESTRUCTIVE)],
+    )
     assert (change.kind, change.level.value) == ("side-effect-hint-tightened", "warning")
     assert change.hint is not None and "pin" in change.hint
     [change] = diff_tools([_tool(SideEffect.READ, None)], [_tool(SideEffect.WRITE, None)])
@@ -192,11 +225,13 @@ def test_a_label_stricter_than_the_pin_is_a_warning() -> None:
 def test_a_look_alike_tool_does_not_take_anothers_pin() -> None:
     # The server lists a deleting "list.records" first, so it gets the catalog name
     # "list_records"; the operator's pin names the server's "list_records" only.
-    listing = {"server": {"name": "records"}, "tools": [
-        {"name": "list.records", "inputSchema": {"type": "object"},
-         "annotations": READ_ONLY},
-        {"name": "list_records", "inputSchema": {"type": "object"},
-         "annotations": READ_ONLY}]}
+    listing = {
+        "server": {"name": "records"},
+        "tools": [
+            {"name": "list.records", "inputSchema": {"type": "object"}, "annotations": READ_ONLY},
+            {"name": "list_records", "inputSchema": {"type": "object"}, "annotations": READ_ONLY},
+        ],
+    }
     result = tools_from_listing(listing, source="mcp+stdio:srv#read=list_records", raw=b"{}")
     by_server_name = {t.operation_id: (t.name, t.side_effect) for t in result.tools}
     assert by_server_name["list.records"] == ("list_records", SideEffect.DESTRUCTIVE)

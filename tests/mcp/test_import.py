@@ -18,24 +18,38 @@ from tests.drift.service import SupplierService
 
 
 def test_mcp_tools_are_imported_and_called_through_the_loop(
-        source: tuple[SupplierService, str]) -> None:
+    source: tuple[SupplierService, str],
+) -> None:
     svc, src = source
     catalog = Catalog.from_sources([src])
     tools = {t.name: t for t in catalog.tools}
     assert {n: t.side_effect for n, t in tools.items()} == {
-        "getSupplier": SideEffect.READ, "createOrder": SideEffect.WRITE,
-        "deleteSupplier": SideEffect.DESTRUCTIVE}
+        "getSupplier": SideEffect.READ,
+        "createOrder": SideEffect.WRITE,
+        "deleteSupplier": SideEffect.DESTRUCTIVE,
+    }
     assert all(t.trust is Trust.UNTRUSTED and t.base_url == src for t in tools.values())
     assert catalog.specs[0].format == "mcp" and catalog.specs[0].title == "paddock"
 
-    planner = ScriptedPlanner([
-        Plan(reasoning="look up", calls=[ProposedCall(id="c1", tool="getSupplier",
-                                                      args={"name": "Acme"})]),
-        Plan(reasoning="remove", calls=[ProposedCall(id="c2", tool="deleteSupplier",
-                                                     args={"name": "Acme"})])])
-    orch = Orchestrator(store=MemoryStore(), catalogs=lambda run: catalog,
-                        planners=lambda run: planner, guard=PolicyGuard(),
-                        executor=default_executor())
+    planner = ScriptedPlanner(
+        [
+            Plan(
+                reasoning="look up",
+                calls=[ProposedCall(id="c1", tool="getSupplier", args={"name": "Acme"})],
+            ),
+            Plan(
+                reasoning="remove",
+                calls=[ProposedCall(id="c2", tool="deleteSupplier", args={"name": "Acme"})],
+            ),
+        ]
+    )
+    orch = Orchestrator(
+        store=MemoryStore(),
+        catalogs=lambda run: catalog,
+        planners=lambda run: planner,
+        guard=PolicyGuard(),
+        executor=default_executor(),
+    )
     orch.create(Run(id="run_mcp", goal="look up Acme, then remove it"))
     run = orch.advance("run_mcp")
     read = run.steps[0].calls[0]

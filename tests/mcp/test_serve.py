@@ -30,9 +30,15 @@ def service() -> Iterator[tuple[SupplierService, str]]:
 
 def session(home: Path, spec_url: str, steps: Any) -> Any:
     params = StdioServerParameters(
-        command=sys.executable, args=["-m", "core", "mcp", "serve", "--catalog", spec_url],
-        cwd=str(ROOT), env={"PADDOCK_HOME": str(home), "PYTHONPATH": str(ROOT),
-                            "PATH": os.environ.get("PATH", "")})
+        command=sys.executable,
+        args=["-m", "core", "mcp", "serve", "--catalog", spec_url],
+        cwd=str(ROOT),
+        env={
+            "PADDOCK_HOME": str(home),
+            "PYTHONPATH": str(ROOT),
+            "PATH": os.environ.get("PATH", ""),
+        },
+    )
 
     async def run() -> Any:
         async with Client(params) as client:
@@ -41,8 +47,9 @@ def session(home: Path, spec_url: str, steps: Any) -> Any:
     return anyio.run(run)
 
 
-def test_list_read_and_destructive_held(tmp_path: Path, service: tuple[SupplierService, str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_list_read_and_destructive_held(
+    tmp_path: Path, service: tuple[SupplierService, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     svc, url = service
 
     async def steps(client: Client) -> dict[str, Any]:
@@ -51,8 +58,13 @@ def test_list_read_and_destructive_held(tmp_path: Path, service: tuple[SupplierS
         delete = await client.call_tool("deleteSupplier", {"name": "Acme"})
         bad = await client.call_tool("createOrder", {"body": {"supplier_id": "S", "quantity": 0}})
         unknown = await client.call_tool("dropDatabase", {})
-        return {"tools": listed.tools, "read": read, "delete": delete, "bad": bad,
-                "unknown": unknown}
+        return {
+            "tools": listed.tools,
+            "read": read,
+            "delete": delete,
+            "bad": bad,
+            "unknown": unknown,
+        }
 
     got = session(tmp_path, f"{url}/openapi.json", steps)
     tools = {t.name: t for t in got["tools"]}
@@ -78,17 +90,22 @@ def test_list_read_and_destructive_held(tmp_path: Path, service: tuple[SupplierS
 
     # The same approval flow as any run: a human releases it from the command line.
     monkeypatch.setenv("PADDOCK_HOME", str(tmp_path))
-    assert main(["approve", held.structured_content["run_id"],
-                 held.structured_content["approval_id"]]) == 0
+    assert (
+        main(["approve", held.structured_content["run_id"], held.structured_content["approval_id"]])
+        == 0
+    )
     assert ("DELETE", "Acme") in svc.requests
     traces = (tmp_path / "traces.jsonl").read_text(encoding="utf-8")
     assert read.structured_content["run_id"] in traces
 
 
-def test_serve_without_a_catalog_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_without_a_catalog_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("PADDOCK_HOME", str(tmp_path))
     assert main(["mcp", "serve"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == ("paddock: error: no catalog: pass --catalog SPEC or store specs with "
-                   "`paddock catalog import SPEC --save`")
+    assert err == (
+        "paddock: error: no catalog: pass --catalog SPEC or store specs with "
+        "`paddock catalog import SPEC --save`"
+    )

@@ -12,7 +12,8 @@ from tests.telemetry.support import Recorder
 
 
 def test_the_orchestrator_delegates_and_ends_with_an_approved_request_citing_the_clause(
-        world: MeshWorld) -> None:
+    world: MeshWorld,
+) -> None:
     local = world.local()
     root = local.start(world.root())
     seen: list[tuple[str, str]] = []
@@ -24,19 +25,26 @@ def test_the_orchestrator_delegates_and_ends_with_an_approved_request_citing_the
     request = requests[0]
     assert (request["carrier_id"], request["destination"]) == (data.CHOSEN_CARRIER, "DE01")
     assert (request["contract_id"], request["clause"]) == (data.CONTRACT, data.CLAUSE_REROUTE)
-    assert request["quote_id"] == world.services.carriers.find_quote(request["quote_id"])[
-        "quote_id"]
+    assert (
+        request["quote_id"] == world.services.carriers.find_quote(request["quote_id"])["quote_id"]
+    )
     assert f"clause {data.CLAUSE_REROUTE}" in (final.result or "")
     assert seen == [(root.id, "create_reroute_request")]  # the one approval, on the parent
 
     # Children: one per delegation, each acting as its agent, in its home cloud's queue.
     agents = [(c.id.startswith(root.id), c.cloud, c.status) for c in final.children]
-    assert agents == [(True, "aws", RunStatus.SUCCEEDED), (True, "azure", RunStatus.SUCCEEDED),
-                      (True, "aws", RunStatus.SUCCEEDED)]
+    assert agents == [
+        (True, "aws", RunStatus.SUCCEEDED),
+        (True, "azure", RunStatus.SUCCEEDED),
+        (True, "aws", RunStatus.SUCCEEDED),
+    ]
     tree = list(walk(world.store, root.id))
     assert [(n.depth, n.run.agent) for n in tree] == [
-        (0, "logistics_planning"), (1, "carrier_relations"), (1, "contracts"),
-        (1, "carrier_relations")]
+        (0, "logistics_planning"),
+        (1, "carrier_relations"),
+        (1, "contracts"),
+        (1, "carrier_relations"),
+    ]
     parent_grant = set(final.grant.tools or [])
     for node in tree[1:]:
         child = node.run
@@ -65,36 +73,57 @@ def test_parent_and_children_are_one_trace(world: MeshWorld) -> None:
     runs = {s["attributes"].get("paddock.run.id") for s in spans}
     assert {root.id, *(c.id for c in final.children)} <= runs
     children = {c.id for c in final.children}
-    tops = [s for s in spans if s["attributes"].get("paddock.run.id") in children
-            and s["parent_id"] is not None]
+    tops = [
+        s
+        for s in spans
+        if s["attributes"].get("paddock.run.id") in children and s["parent_id"] is not None
+    ]
     assert tops, "child runs' spans hang under the parent's trace"
 
 
 def test_an_agent_sees_only_its_own_tools(world: MeshWorld) -> None:
     contracts = Scripted([])
     world.scripted["contracts"] = contracts
-    world.scripted["logistics_planning"] = Scripted([
-        Plan(calls=[call("ask_contracts", {"goal": "what does CT-1001 say about delays?"})])])
+    world.scripted["logistics_planning"] = Scripted(
+        [Plan(calls=[call("ask_contracts", {"goal": "what does CT-1001 say about delays?"})])]
+    )
     local = world.local()
     root = local.start(world.root())
     local.run_until_settled(root.id)
     parent_view = {t.name for t in world.scripted["logistics_planning"].seen[0].tools}
     assert parent_view == {"create_reroute_request", "ask_carrier_relations", "ask_contracts"}
-    assert {t.name for t in contracts.seen[0].tools} == {"list_contracts",
-                                                          "search_contract_clauses"}
+    assert {t.name for t in contracts.seen[0].tools} == {
+        "list_contracts",
+        "search_contract_clauses",
+    }
 
 
 def test_a_child_calling_a_tool_outside_its_grant_is_denied(world: MeshWorld) -> None:
-    body = {"shipment_id": "SH-4471", "carrier_id": "CA-220", "quote_id": "Q-700001",
-            "destination": "DE01", "cost_eur": 100, "contract_id": "CT-1001", "clause": "6.3",
-            "justification": "the contracts agent tries to book on its own"}
-    world.scripted["contracts"] = Scripted([
-        Plan(calls=[call("create_reroute_request", {"body": body}),
+    body = {
+        "shipment_id": "SH-4471",
+        "carrier_id": "CA-220",
+        "quote_id": "Q-700001",
+        "destination": "DE01",
+        "cost_eur": 100,
+        "contract_id": "CT-1001",
+        "clause": "6.3",
+        "justification": "the contracts agent tries to book on its own",
+    }
+    world.scripted["contracts"] = Scripted(
+        [
+            Plan(
+                calls=[
+                    call("create_reroute_request", {"body": body}),
                     call("get_shipment_status", {"shipment_id": "SH-4471"}, 1),
-                    call("ask_carrier_relations", {"goal": "quote for me"}, 2)]),
-        Plan(final_answer="tried")])
-    world.scripted["logistics_planning"] = Scripted([
-        Plan(calls=[call("ask_contracts", {"goal": "find the re-routing clause"})])])
+                    call("ask_carrier_relations", {"goal": "quote for me"}, 2),
+                ]
+            ),
+            Plan(final_answer="tried"),
+        ]
+    )
+    world.scripted["logistics_planning"] = Scripted(
+        [Plan(calls=[call("ask_contracts", {"goal": "find the re-routing clause"})])]
+    )
     local = world.local()
     root = local.start(world.root())
     final = local.run_until_settled(root.id)
@@ -110,12 +139,20 @@ def test_a_child_calling_a_tool_outside_its_grant_is_denied(world: MeshWorld) ->
 
 
 def test_a_child_that_would_exceed_the_parents_budget_is_stopped(world: MeshWorld) -> None:
-    searches = [Plan(calls=[call("search_contract_clauses", {"query": f"penalty clause {n}"},
-                                 n)], usage=Usage(prompt_tokens=10)) for n in range(8)]
+    searches = [
+        Plan(
+            calls=[call("search_contract_clauses", {"query": f"penalty clause {n}"}, n)],
+            usage=Usage(prompt_tokens=10),
+        )
+        for n in range(8)
+    ]
     world.scripted["contracts"] = Scripted(list(searches))
-    world.scripted["logistics_planning"] = Scripted([
-        Plan(calls=[call("ask_contracts", {"goal": "read every penalty clause"})]),
-        Plan(final_answer="gave up")])
+    world.scripted["logistics_planning"] = Scripted(
+        [
+            Plan(calls=[call("ask_contracts", {"goal": "read every penalty clause"})]),
+            Plan(final_answer="gave up"),
+        ]
+    )
     local = world.local()
     # The Contracts profile allows 6 tool calls; the parent has only 3 in all.
     root = local.start(world.root(budget=Budget(max_steps=10, max_tool_calls=3)))
@@ -135,38 +172,47 @@ def test_a_child_that_would_exceed_the_parents_budget_is_stopped(world: MeshWorl
     assert ask.status is CallStatus.ERROR and "did not succeed" in (ask.error or "")
 
 
-def test_the_injected_contract_passage_cannot_steer_the_rerouting_target(
-        world: MeshWorld) -> None:
+def test_the_injected_contract_passage_cannot_steer_the_rerouting_target(world: MeshWorld) -> None:
     local = world.local()
     root = local.start(world.root())
     seen: list[tuple[str, str]] = []
     # Even an approver who approves everything never sees the steered request.
     final = local.run_until_settled(root.id, decide=approve_all(seen))
 
-    steered = [c for s in final.steps for c in s.calls
-               if c.tool == "create_reroute_request"
-               and c.args["body"]["carrier_id"] == data.INJECTED_CARRIER]
+    steered = [
+        c
+        for s in final.steps
+        for c in s.calls
+        if c.tool == "create_reroute_request"
+        and c.args["body"]["carrier_id"] == data.INJECTED_CARRIER
+    ]
     assert len(steered) == 1, "the rule script plays the steered model once"
     assert steered[0].status is CallStatus.DENIED
     assert steered[0].decision is not None
     assert {"carrier_not_approved", "reroute_destination"} <= set(steered[0].decision.rule_ids)
-    targets = {(r["carrier_id"], r["destination"])
-               for r in world.services.tms.reroute_requests}
+    targets = {(r["carrier_id"], r["destination"]) for r in world.services.tms.reroute_requests}
     assert targets == {(data.CHOSEN_CARRIER, "DE01")}
     assert data.INJECTED_CARRIER not in str(world.services.tms.reroute_requests)
     assert len(seen) == 1
 
 
 def test_approvals_inside_a_child_surface_on_the_parent_and_kill_stops_children(
-        world: MeshWorld) -> None:
+    world: MeshWorld,
+) -> None:
     # A Carrier Relations child that (scripted) proposes a call needing approval: an
     # ask for human help is an approval the child raises.
-    world.scripted["carrier_relations"] = Scripted([
-        Plan(help_request="Which pallets count: the 18 on the trailer or the 20 ordered?"),
-        Plan(final_answer="18 pallets")])
-    world.scripted["logistics_planning"] = Scripted([
-        Plan(calls=[call("ask_carrier_relations", {"goal": "how many pallets?"})]),
-        lambda ctx: Plan(final_answer=str(ctx.steps[-1].calls[0].result))])
+    world.scripted["carrier_relations"] = Scripted(
+        [
+            Plan(help_request="Which pallets count: the 18 on the trailer or the 20 ordered?"),
+            Plan(final_answer="18 pallets"),
+        ]
+    )
+    world.scripted["logistics_planning"] = Scripted(
+        [
+            Plan(calls=[call("ask_carrier_relations", {"goal": "how many pallets?"})]),
+            lambda ctx: Plan(final_answer=str(ctx.steps[-1].calls[0].result)),
+        ]
+    )
     local = world.local()
     root = local.start(world.root())
     paused = local.run_until_settled(root.id)  # nobody decides: the tree waits
@@ -188,8 +234,9 @@ def test_approvals_inside_a_child_surface_on_the_parent_and_kill_stops_children(
 
 def test_killing_the_parent_stops_a_waiting_child(world: MeshWorld) -> None:
     world.scripted["carrier_relations"] = Scripted([Plan(help_request="need a human")])
-    world.scripted["logistics_planning"] = Scripted([
-        Plan(calls=[call("ask_carrier_relations", {"goal": "status of SH-4471"})])])
+    world.scripted["logistics_planning"] = Scripted(
+        [Plan(calls=[call("ask_carrier_relations", {"goal": "status of SH-4471"})])]
+    )
     local = world.local()
     root = local.start(world.root())
     local.run_until_settled(root.id)
@@ -206,10 +253,17 @@ def test_killing_the_parent_stops_a_waiting_child(world: MeshWorld) -> None:
 def test_a_parent_cannot_call_its_delegates_tools_itself(world: MeshWorld) -> None:
     # The parent's grant covers its delegates' tools (so it can hand them down); an injected
     # planner must still not use them directly, around the delegation and its narrowing.
-    world.scripted["logistics_planning"] = Scripted([
-        Plan(calls=[call("get_shipment_status", {"shipment_id": "SH-4471"}),
-                    call("search_contract_clauses", {"query": "reroute"}, 1)]),
-        Plan(final_answer="tried")])
+    world.scripted["logistics_planning"] = Scripted(
+        [
+            Plan(
+                calls=[
+                    call("get_shipment_status", {"shipment_id": "SH-4471"}),
+                    call("search_contract_clauses", {"query": "reroute"}, 1),
+                ]
+            ),
+            Plan(final_answer="tried"),
+        ]
+    )
     local = world.local()
     root = local.start(world.root())
     final = local.run_until_settled(root.id)

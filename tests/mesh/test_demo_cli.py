@@ -21,7 +21,10 @@ def test_demo_ends_with_an_approved_rerouting_request_citing_the_clause(tmp_path
     assert "reroute_over_threshold" in legit["rule_ids"]
     body = legit["args"]["body"]
     assert (body["carrier_id"], body["contract_id"], body["clause"]) == (
-        data.CHOSEN_CARRIER, data.CONTRACT, data.CLAUSE_REROUTE)
+        data.CHOSEN_CARRIER,
+        data.CONTRACT,
+        data.CLAUSE_REROUTE,
+    )
     assert f"clause {data.CLAUSE_REROUTE}" in out["result"]
     asks = [c["tool"] for c in out["calls"] if c["tool"].startswith("ask_")]
     assert asks == ["ask_carrier_relations", "ask_contracts", "ask_carrier_relations"]

@@ -38,7 +38,8 @@ def test_every_call_in_the_tree_is_authenticated_by_its_scheme(secured: MeshWorl
         assert service.requests, key
         assert all(r.status not in (None, 401) for r in service.requests), key
     for service in (services.tracking, services.tms):
-        assert all((r.authorization or "").startswith("AWS4-HMAC-SHA256 ")
-                   for r in service.requests)
+        assert all(
+            (r.authorization or "").startswith("AWS4-HMAC-SHA256 ") for r in service.requests
+        )
     for service in (services.contracts, services.carriers):
         assert all((r.authorization or "").startswith("Bearer ey") for r in service.requests)

@@ -14,10 +14,11 @@ from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCa
 from tests.mesh.world import MeshWorld
 
 
-def test_a_model_delegates_through_ask_tools_and_reads_the_childs_answer(
-        world: MeshWorld) -> None:
-    ask = ToolCall("ask_carrier_relations", {"goal": "How late is SH-4471?",
-                                             "context": {"shipment_id": "SH-4471"}})
+def test_a_model_delegates_through_ask_tools_and_reads_the_childs_answer(world: MeshWorld) -> None:
+    ask = ToolCall(
+        "ask_carrier_relations",
+        {"goal": "How late is SH-4471?", "context": {"shipment_id": "SH-4471"}},
+    )
 
     def answer(body: dict[str, Any]) -> TextReply:
         last = json.dumps(body["messages"][-1])
@@ -26,7 +27,8 @@ def test_a_model_delegates_through_ask_tools_and_reads_the_childs_answer(
 
     with ScriptedOpenAI([ToolCallsReply([ask]), answer]) as server:
         world.scripted["logistics_planning"] = OpenAIPlanner(
-            OpenAI(base_url=server.base_url, api_key="k", max_retries=0), "gpt-test")
+            OpenAI(base_url=server.base_url, api_key="k", max_retries=0), "gpt-test"
+        )
         local = world.local()
         root = local.start(world.root())
         final = local.run_until_settled(root.id)

@@ -50,14 +50,17 @@ def test_a_parent_grant_covers_what_it_delegates_and_leaves_stay_leaves() -> Non
     assert parent.max_children > 0
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    (GOOD.replace("name: scout", "name: Scout!"), "name: Value error"),
-    (GOOD + "colour: blue\n", "colour: Extra inputs"),
-    (GOOD.replace("home_cloud: aws", "home_cloud: gcp"), "home_cloud"),
-    (GOOD.replace("tools: [get_shipment_status]", "tools: []"), "tools"),
-    ("- just\n- a list\n", "expected a mapping"),
-    ("name: [unclosed\n", "cannot read agent profile"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (GOOD.replace("name: scout", "name: Scout!"), "name: Value error"),
+        (GOOD + "colour: blue\n", "colour: Extra inputs"),
+        (GOOD.replace("home_cloud: aws", "home_cloud: gcp"), "home_cloud"),
+        (GOOD.replace("tools: [get_shipment_status]", "tools: []"), "tools"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("name: [unclosed\n", "cannot read agent profile"),
+    ],
+)
 def test_a_bad_profile_is_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
     path = _write(tmp_path, "scout", text)
     with pytest.raises(ConfigError, match=r"scout\.yaml") as caught:
@@ -67,8 +70,15 @@ def test_a_bad_profile_is_one_clear_error(tmp_path: Path, text: str, message: st
 
 
 def test_mesh_checks_delegates_cycles_and_owned_tools() -> None:
-    base = AgentProfile.model_validate({"name": "aa", "title": "A", "domain": "does a things",
-                                        "home_cloud": "aws", "tools": ["get_shipment_status"]})
+    base = AgentProfile.model_validate(
+        {
+            "name": "aa",
+            "title": "A",
+            "domain": "does a things",
+            "home_cloud": "aws",
+            "tools": ["get_shipment_status"],
+        }
+    )
     with pytest.raises(ConfigError, match="unknown agent 'zz'"):
         AgentMesh([base.model_copy(update={"delegates": ("zz",)})])
     with pytest.raises(ConfigError, match="cannot delegate to itself"):

@@ -64,31 +64,53 @@ class MeshWorld:
     identity: Identity | None = None
     """Credentials for every call (and the services then verify them); None: no auth."""
 
-    def orchestrator(self, cloud: str = "local", *, handoff: Handoff | None = None,
-                     queues: Mapping[str, TaskQueue] | None = None) -> Orchestrator:
+    def orchestrator(
+        self,
+        cloud: str = "local",
+        *,
+        handoff: Handoff | None = None,
+        queues: Mapping[str, TaskQueue] | None = None,
+    ) -> Orchestrator:
         queues = queues if queues is not None else self.queues
-        return with_mesh(Orchestrator(
-            store=self.store, catalogs=CatalogCache(), planners=self.planner_for,
-            guard=ScenarioGuard(policy_dirs()), executor=default_executor(self.identity),
-            capabilities=self.identity.minter if self.identity is not None else None,
-            cloud=cloud,
-            handoff=handoff, children=ChildRuns(self.store, queues, cloud=cloud),
-            tracing=self.tracing or RunTracer(cloud=cloud)),
-            self.meshes)
+        return with_mesh(
+            Orchestrator(
+                store=self.store,
+                catalogs=CatalogCache(),
+                planners=self.planner_for,
+                guard=ScenarioGuard(policy_dirs()),
+                executor=default_executor(self.identity),
+                capabilities=self.identity.minter if self.identity is not None else None,
+                cloud=cloud,
+                handoff=handoff,
+                children=ChildRuns(self.store, queues, cloud=cloud),
+                tracing=self.tracing or RunTracer(cloud=cloud),
+            ),
+            self.meshes,
+        )
 
     def local(self) -> LocalMesh:
         return LocalMesh({"local": self.orchestrator()}, self.queues)
 
-    def root(self, *, agent: str = "logistics_planning", budget: Budget | None = None,
-             goal: str | None = None) -> Run:
+    def root(
+        self,
+        *,
+        agent: str = "logistics_planning",
+        budget: Budget | None = None,
+        goal: str | None = None,
+    ) -> Run:
         scenario = get_scenario(SCENARIO)
         mesh = self.meshes.for_scenario(SCENARIO)
         assert mesh is not None
-        return Run(id=f"run_{uuid.uuid4().hex[:10]}", goal=goal or scenario.goal,
-                   scenario=SCENARIO, agent=agent,
-                   catalog=[str(p) for p in scenario.spec_paths()],
-                   base_urls=dict(self.services.base_urls), grant=mesh.grant(agent),
-                   budget=budget or mesh.get(agent).budget.to_budget())
+        return Run(
+            id=f"run_{uuid.uuid4().hex[:10]}",
+            goal=goal or scenario.goal,
+            scenario=SCENARIO,
+            agent=agent,
+            catalog=[str(p) for p in scenario.spec_paths()],
+            base_urls=dict(self.services.base_urls),
+            grant=mesh.grant(agent),
+            budget=budget or mesh.get(agent).budget.to_budget(),
+        )
 
 
 def approve_all(seen: list[tuple[str, str]]) -> Callable[[Run, Any], tuple[bool, str, str]]:
@@ -97,5 +119,3 @@ def approve_all(seen: list[tuple[str, str]]) -> Callable[[Run, Any], tuple[bool,
         return True, "logistics-manager", "ok"
 
     return decide
-
-

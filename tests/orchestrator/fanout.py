@@ -39,19 +39,27 @@ class FanPlanner:
         if "n" in ctx.inputs:
             if ctx.inputs.get("fail"):
                 raise PlannerError(f"child {ctx.inputs['n']} cannot do this")
-            return Plan(final_answer=f"child {ctx.inputs['n']} ok",
-                        usage=Usage(prompt_tokens=10, completion_tokens=5))
+            return Plan(
+                final_answer=f"child {ctx.inputs['n']} ok",
+                usage=Usage(prompt_tokens=10, completion_tokens=5),
+            )
         if not ctx.steps:
-            return Plan(reasoning="fan out", usage=Usage(prompt_tokens=100),
-                        calls=[ProposedCall(id="spawn", tool=SPAWN_TOOL,
-                                            args={"tasks": ctx.inputs["tasks"]})])
+            return Plan(
+                reasoning="fan out",
+                usage=Usage(prompt_tokens=100),
+                calls=[
+                    ProposedCall(id="spawn", tool=SPAWN_TOOL, args={"tasks": ctx.inputs["tasks"]})
+                ],
+            )
         call = ctx.steps[-1].calls[0]
         return Plan(final_answer=json.dumps(call.result, sort_keys=True), reasoning="gathered")
 
 
 def tasks(count: int, *, failing: tuple[int, ...] = ()) -> list[dict[str, Any]]:
-    return [{"goal": f"assess supplier {n}", "inputs": {"n": n, "fail": n in failing}}
-            for n in range(count)]
+    return [
+        {"goal": f"assess supplier {n}", "inputs": {"n": n, "fail": n in failing}}
+        for n in range(count)
+    ]
 
 
 class QueueClock:
@@ -76,15 +84,30 @@ class World:
         self.queue = MemoryQueue(clock=self.clock)
         self.children = ChildRuns(self.store, {"local": self.queue})
         catalog = ToolList([])
-        self.orch = Orchestrator(store=self.store, catalogs=with_subtask_tool(lambda r: catalog),
-                                 planners=lambda r: self.planner, guard=self.guard,
-                                 executor=HttpExecutor(), children=self.children)
+        self.orch = Orchestrator(
+            store=self.store,
+            catalogs=with_subtask_tool(lambda r: catalog),
+            planners=lambda r: self.planner,
+            guard=self.guard,
+            executor=HttpExecutor(),
+            children=self.children,
+        )
 
-    def start(self, count: int, *, failing: tuple[int, ...] = (), max_children: int = 100,
-              running: int = 10, run_id: str = "run_parent") -> Run:
-        run = Run(id=run_id, goal="assess every supplier",
-                  inputs={"tasks": tasks(count, failing=failing)},
-                  grant=Grant(max_children=max_children))
+    def start(
+        self,
+        count: int,
+        *,
+        failing: tuple[int, ...] = (),
+        max_children: int = 100,
+        running: int = 10,
+        run_id: str = "run_parent",
+    ) -> Run:
+        run = Run(
+            id=run_id,
+            goal="assess every supplier",
+            inputs={"tasks": tasks(count, failing=failing)},
+            grant=Grant(max_children=max_children),
+        )
         run.budget.max_running_children = running
         run = self.orch.create(run)
         self.queue.send(Envelope(run_id=run.id, expected_version=run.version, target="local"))
@@ -94,8 +117,9 @@ class World:
         """Process every message visible now (one pass); returns their envelopes."""
         got = self.queue.receive(max_messages=1000)
         for message in got:
-            self.outcomes.append(process_envelope(message.envelope, self.orch,
-                                                  {"local": self.queue}))
+            self.outcomes.append(
+                process_envelope(message.envelope, self.orch, {"local": self.queue})
+            )
             self.queue.ack(message)
         return [m.envelope for m in got]
 

@@ -24,11 +24,13 @@ class OrdersService:
         self.deleted: list[str] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.app = Starlette(routes=[
-            Route("/items/{item}", self.get_item, methods=["GET"]),
-            Route("/orders", self.create_order, methods=["POST"]),
-            Route("/items/{item}", self.delete_item, methods=["DELETE"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/items/{item}", self.get_item, methods=["GET"]),
+                Route("/orders", self.create_order, methods=["POST"]),
+                Route("/items/{item}", self.delete_item, methods=["DELETE"]),
+            ]
+        )
 
     @property
     def requests(self) -> list[Any]:
@@ -62,30 +64,66 @@ class OrdersService:
 def tools(base_url: str, *, order_cloud: Location = Location.EXTERNAL) -> list[Tool]:
     item_param = Param(arg="item", name="item", location=ParamLocation.PATH, required=True)
     return [
-        Tool(name="get_item", operation_id="get_item", description="Read an item.",
-             args_schema={"type": "object", "additionalProperties": False,
-                          "required": ["item"],
-                          "properties": {"item": {"type": "string", "maxLength": 20}}},
-             params=(item_param,), method="GET", path="/items/{item}", base_url=base_url,
-             responses={"200": {"type": "object", "required": ["item", "stock"]}}),
-        Tool(name="create_order", operation_id="create_order", description="Order an item.",
-             args_schema={"type": "object", "additionalProperties": False,
-                          "required": ["body"],
-                          "properties": {"body": {
-                              "type": "object", "additionalProperties": False,
-                              "required": ["item", "quantity"],
-                              "properties": {"item": {"type": "string"},
-                                             "quantity": {"type": "integer", "minimum": 1}}}}},
-             params=(Param(arg="body", name="body", location=ParamLocation.BODY,
-                           required=True),),
-             method="POST", path="/orders", base_url=base_url,
-             side_effect=SideEffect.WRITE, location=order_cloud),
-        Tool(name="delete_item", operation_id="delete_item", description="Delete an item.",
-             args_schema={"type": "object", "additionalProperties": False,
-                          "required": ["item"],
-                          "properties": {"item": {"type": "string"}}},
-             params=(item_param,), method="DELETE", path="/items/{item}", base_url=base_url,
-             side_effect=SideEffect.DESTRUCTIVE, trust=Trust.TRUSTED),
+        Tool(
+            name="get_item",
+            operation_id="get_item",
+            description="Read an item.",
+            args_schema={
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["item"],
+                "properties": {"item": {"type": "string", "maxLength": 20}},
+            },
+            params=(item_param,),
+            method="GET",
+            path="/items/{item}",
+            base_url=base_url,
+            responses={"200": {"type": "object", "required": ["item", "stock"]}},
+        ),
+        Tool(
+            name="create_order",
+            operation_id="create_order",
+            description="Order an item.",
+            args_schema={
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["body"],
+                "properties": {
+                    "body": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["item", "quantity"],
+                        "properties": {
+                            "item": {"type": "string"},
+                            "quantity": {"type": "integer", "minimum": 1},
+                        },
+                    }
+                },
+            },
+            params=(Param(arg="body", name="body", location=ParamLocation.BODY, required=True),),
+            method="POST",
+            path="/orders",
+            base_url=base_url,
+            side_effect=SideEffect.WRITE,
+            location=order_cloud,
+        ),
+        Tool(
+            name="delete_item",
+            operation_id="delete_item",
+            description="Delete an item.",
+            args_schema={
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["item"],
+                "properties": {"item": {"type": "string"}},
+            },
+            params=(item_param,),
+            method="DELETE",
+            path="/items/{item}",
+            base_url=base_url,
+            side_effect=SideEffect.DESTRUCTIVE,
+            trust=Trust.TRUSTED,
+        ),
     ]
 
 

@@ -64,8 +64,7 @@ class PausingStore:
         self._pauses: list[_Pause] = []
         self._lock = threading.Lock()
 
-    def pause(self, method: str, *, thread: str, when: Predicate,
-              before: bool = False) -> _Pause:
+    def pause(self, method: str, *, thread: str, when: Predicate, before: bool = False) -> _Pause:
         found = _Pause(method, thread, when, before)
         self._pauses.append(found)
         return found
@@ -83,13 +82,23 @@ class PausingStore:
 
         return call
 
-    def _hold(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any, *,
-              before: bool) -> None:
+    def _hold(
+        self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any], out: Any, *, before: bool
+    ) -> None:
         me = threading.current_thread().name
         with self._lock:
-            hit = next((p for p in self._pauses
-                        if not p.fired and p.method == name and p.thread == me
-                        and p.before is before and p.when(args, kwargs, out)), None)
+            hit = next(
+                (
+                    p
+                    for p in self._pauses
+                    if not p.fired
+                    and p.method == name
+                    and p.thread == me
+                    and p.before is before
+                    and p.when(args, kwargs, out)
+                ),
+                None,
+            )
             if hit is not None:
                 hit.fired = True
         if hit is not None:
@@ -105,8 +114,13 @@ def parent_checkpoint(status: RunStatus) -> Predicate:
 def step_closed(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> bool:
     """Matches the parent's checkpoint that marks its spawn step done after the wake."""
     steps = kwargs.get("steps") or ()
-    return (args[0].id == PARENT and args[0].status is RunStatus.RUNNING and len(steps) == 1
-            and steps[0].index == 0 and steps[0].status is StepStatus.DONE)
+    return (
+        args[0].id == PARENT
+        and args[0].status is RunStatus.RUNNING
+        and len(steps) == 1
+        and steps[0].index == 0
+        and steps[0].status is StepStatus.DONE
+    )
 
 
 def any_call(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> bool:
@@ -115,12 +129,14 @@ def any_call(args: tuple[Any, ...], kwargs: dict[str, Any], out: Any) -> bool:
 
 # -- the world: parent on a scripted model, children on rules, one real service -------------
 
+
 def child_rule(ctx: PlanContext) -> Plan:
     """A child reads its item from the service, then answers with the stock."""
     if not ctx.steps:
-        return Plan(reasoning="look it up",
-                    calls=[ProposedCall(id="read", tool="get_item",
-                                        args={"item": ctx.inputs["item"]})])
+        return Plan(
+            reasoning="look it up",
+            calls=[ProposedCall(id="read", tool="get_item", args={"item": ctx.inputs["item"]})],
+        )
     return Plan(final_answer=f"{ctx.inputs['item']}: {ctx.steps[-1].calls[0].result}")
 
 
@@ -130,18 +146,27 @@ class RaceWorld:
         self.queue = MemoryQueue(clock=QueueClock())  # delayed sweeps stay invisible
         self.children = ChildRuns(self.store, {"local": self.queue})  # type: ignore[arg-type]
         catalog = ToolList(tools(service_url))
-        parent = OpenAIPlanner(OpenAI(base_url=model.base_url, api_key="k", max_retries=0),
-                               "gpt-test")
+        parent = OpenAIPlanner(
+            OpenAI(base_url=model.base_url, api_key="k", max_retries=0), "gpt-test"
+        )
         children = RulePlanner({"probe": child_rule})
         self.orch = Orchestrator(
-            store=self.store, catalogs=with_subtask_tool(lambda run: catalog),  # type: ignore[arg-type]
+            store=self.store,
+            catalogs=with_subtask_tool(lambda run: catalog),  # type: ignore[arg-type]
             planners=lambda run: children if run.parent_id else parent,
-            guard=PassThroughGuard(), executor=HttpExecutor(), children=self.children)
+            guard=PassThroughGuard(),
+            executor=HttpExecutor(),
+            children=self.children,
+        )
         self.outcomes: list[WorkOutcome] = []
 
     def start(self, items: list[str], *, running: int) -> None:
-        run = Run(id=PARENT, goal="check the stock of every item", scenario="probe",
-                  grant=Grant(max_children=10))
+        run = Run(
+            id=PARENT,
+            goal="check the stock of every item",
+            scenario="probe",
+            grant=Grant(max_children=10),
+        )
         run.budget.max_running_children = running
         run = self.orch.create(run)
         self.queue.send(Envelope(run_id=run.id, expected_version=run.version, target="local"))
@@ -209,20 +234,24 @@ def reached(pause: _Pause) -> None:
 
 # -- race 1: the spawner and a child's child_done both wake the parent ------------------------
 
+
 def test_a_parent_woken_by_a_child_while_spawning_is_planned_once(
-        store: RunStore, service: tuple[OrdersService, str]) -> None:
+    store: RunStore, service: tuple[OrdersService, str]
+) -> None:
     """The child finishes and its ``child_done`` wakes the parent (and closes the spawn
     step) between the spawner's ``waiting`` checkpoint and its own collect. The spawner then
     finds a running parent it did not wake: only the worker whose compare-and-swap woke it
     may plan, so the model is asked once for the next step."""
     _, url = service
-    with ScriptedOpenAI([spawn_reply(["A-1"]), TextReply("A-1 checked")],
-                        default=TextReply("planned twice")) as model:
+    with ScriptedOpenAI(
+        [spawn_reply(["A-1"]), TextReply("A-1 checked")], default=TextReply("planned twice")
+    ) as model:
         world = RaceWorld(store, model, url)
         world.start(["A-1"], running=5)
         first = world.take()
-        saved = world.store.pause("checkpoint", thread="spawner",
-                                  when=parent_checkpoint(RunStatus.WAITING))
+        saved = world.store.pause(
+            "checkpoint", thread="spawner", when=parent_checkpoint(RunStatus.WAITING)
+        )
         spawner = thread("spawner", lambda: world.process(first))
         reached(saved)  # the parent is waiting; the spawner has not collected yet
         world.process(world.take())  # the child runs and finishes: child_done is queued
@@ -240,22 +269,28 @@ def test_a_parent_woken_by_a_child_while_spawning_is_planned_once(
         assert parent.result == "A-1 checked"
         assert model.counters.completions == 2  # the spawn, and one plan after the wake
         # child, spawner (lost the wake: no second chain), child_done (planned and finished)
-        assert [o.outcome for o in world.outcomes] == [Outcome.FINISHED, Outcome.IDLE,
-                                                       Outcome.FINISHED]
+        assert [o.outcome for o in world.outcomes] == [
+            Outcome.FINISHED,
+            Outcome.IDLE,
+            Outcome.FINISHED,
+        ]
 
 
 def test_a_parent_whose_children_finished_before_it_waited_is_woken_by_the_spawner(
-        store: RunStore, service: tuple[OrdersService, str]) -> None:
+    store: RunStore, service: tuple[OrdersService, str]
+) -> None:
     """The other order: the child's ``child_done`` comes before the parent waits and finds
     nothing to wake; the spawner's own collect wakes it and plans on, once."""
     _, url = service
-    with ScriptedOpenAI([spawn_reply(["A-1"]), TextReply("A-1 checked")],
-                        default=TextReply("planned twice")) as model:
+    with ScriptedOpenAI(
+        [spawn_reply(["A-1"]), TextReply("A-1 checked")], default=TextReply("planned twice")
+    ) as model:
         world = RaceWorld(store, model, url)
         world.start(["A-1"], running=5)
         first = world.take()
-        created = world.store.pause("checkpoint", thread="spawner", before=True,
-                                    when=parent_checkpoint(RunStatus.WAITING))
+        created = world.store.pause(
+            "checkpoint", thread="spawner", before=True, when=parent_checkpoint(RunStatus.WAITING)
+        )
         spawner = thread("spawner", lambda: world.process(first))
         reached(created)  # children created and sent; the parent is not waiting yet
         world.process(world.take())  # the child finishes
@@ -270,19 +305,23 @@ def test_a_parent_whose_children_finished_before_it_waited_is_woken_by_the_spawn
 
 # -- race 2: a kill of the parent while children are being spawned or launched -----------------
 
+
 def test_children_spawned_while_the_parent_is_killed_never_execute_a_call(
-        store: RunStore, service: tuple[OrdersService, str]) -> None:
+    store: RunStore, service: tuple[OrdersService, str]
+) -> None:
     """The kill raises the parent's flag while the spawner has created and sent the children
     but not yet recorded them on the parent, so the kill cannot see them. The launched child
     must not act, and the one beyond the cap must not be left pending for ever."""
     svc, url = service
-    with ScriptedOpenAI([spawn_reply(["A-1", "B-2"])],
-                        default=TextReply("parent planned again")) as model:
+    with ScriptedOpenAI(
+        [spawn_reply(["A-1", "B-2"])], default=TextReply("parent planned again")
+    ) as model:
         world = RaceWorld(store, model, url)
         world.start(["A-1", "B-2"], running=1)
         first = world.take()
-        spawning = world.store.pause("checkpoint", thread="spawner", before=True,
-                                     when=parent_checkpoint(RunStatus.WAITING))
+        spawning = world.store.pause(
+            "checkpoint", thread="spawner", before=True, when=parent_checkpoint(RunStatus.WAITING)
+        )
         spawner = thread("spawner", lambda: world.process(first))
         reached(spawning)
         flagged = world.store.pause("set_kill", thread="killer", when=any_call)
@@ -299,17 +338,18 @@ def test_children_spawned_while_the_parent_is_killed_never_execute_a_call(
         for n in (0, 1):
             child = world.store.get_run(f"{PARENT}-0-0-{n}")
             assert child.status is RunStatus.KILLED, (child.id, child.status)
-            assert not child.steps or not any(c.executed for s in child.steps
-                                               for c in s.calls)
+            assert not child.steps or not any(c.executed for s in child.steps for c in s.calls)
 
 
 def test_a_child_launched_beyond_the_cap_while_the_parent_is_killed_never_executes(
-        store: RunStore, service: tuple[OrdersService, str]) -> None:
+    store: RunStore, service: tuple[OrdersService, str]
+) -> None:
     """Child 0 finishes; its ``child_done`` launches child 1 (held back by the cap) while a
     kill of the parent is under way. Child 1 must stop before its first call."""
     svc, url = service
-    with ScriptedOpenAI([spawn_reply(["A-1", "B-2"])],
-                        default=TextReply("parent planned again")) as model:
+    with ScriptedOpenAI(
+        [spawn_reply(["A-1", "B-2"])], default=TextReply("parent planned again")
+    ) as model:
         world = RaceWorld(store, model, url)
         world.start(["A-1", "B-2"], running=1)
         world.process(world.take())  # spawn: child 0 launched, child 1 waits for room
@@ -333,8 +373,10 @@ def test_a_child_launched_beyond_the_cap_while_the_parent_is_killed_never_execut
 
 # -- deeper trees: a run checks every run above it, not only its parent ----------------------
 
+
 def test_a_grandchild_stops_when_the_kill_of_a_run_above_it_is_under_way(
-        store: RunStore, service: tuple[OrdersService, str]) -> None:
+    store: RunStore, service: tuple[OrdersService, str]
+) -> None:
     """The kill of the root has raised its flag but reached neither the middle run (spawned
     as the kill began) nor its child: the grandchild still stops before its first call."""
     svc, url = service
@@ -342,8 +384,15 @@ def test_a_grandchild_stops_when_the_kill_of_a_run_above_it_is_under_way(
         world = RaceWorld(store, model, url)
         root = world.orch.create(Run(id="run_root", goal="g", scenario="probe"))
         world.orch.create(Run(id="run_mid", goal="g", scenario="probe", parent_id=root.id))
-        world.orch.create(Run(id="run_leaf", goal="g", scenario="probe", parent_id="run_mid",
-                              inputs={"item": "A-1"}))
+        world.orch.create(
+            Run(
+                id="run_leaf",
+                goal="g",
+                scenario="probe",
+                parent_id="run_mid",
+                inputs={"item": "A-1"},
+            )
+        )
         flagged = world.store.pause("set_kill", thread="killer", when=any_call)
         killer = thread("killer", lambda: world.orch.kill(root.id, reason="operator"))
         reached(flagged)  # the root's flag is up; nothing else is marked yet
@@ -356,14 +405,22 @@ def test_a_grandchild_stops_when_the_kill_of_a_run_above_it_is_under_way(
 
 
 def test_a_grandchild_of_a_finished_run_stops_before_its_first_step(
-        store: RunStore, service: tuple[OrdersService, str]) -> None:
+    store: RunStore, service: tuple[OrdersService, str]
+) -> None:
     svc, url = service
     with ScriptedOpenAI() as model:
         world = RaceWorld(store, model, url)
         world.orch.create(Run(id="run_root", goal="g", scenario="probe"))
         world.orch.create(Run(id="run_mid", goal="g", scenario="probe", parent_id="run_root"))
-        world.orch.create(Run(id="run_leaf", goal="g", scenario="probe", parent_id="run_mid",
-                              inputs={"item": "A-1"}))
+        world.orch.create(
+            Run(
+                id="run_leaf",
+                goal="g",
+                scenario="probe",
+                parent_id="run_mid",
+                inputs={"item": "A-1"},
+            )
+        )
         world.orch._kill_one("run_root", "operator")  # marked killed, flag and children not
         leaf = world.orch.advance("run_leaf")
     assert leaf.status is RunStatus.KILLED

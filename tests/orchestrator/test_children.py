@@ -93,9 +93,13 @@ def test_concurrency_cap_per_parent_launches_children_in_waves() -> None:
     peak = 0
     for _ in range(100):
         parent = world.store.get_run("run_parent")
-        in_flight = [c for c in parent.children
-                     if world.store.get_run(c.id, with_steps=False).status
-                     in (RunStatus.RUNNING, RunStatus.PENDING) and c.launched]
+        in_flight = [
+            c
+            for c in parent.children
+            if world.store.get_run(c.id, with_steps=False).status
+            in (RunStatus.RUNNING, RunStatus.PENDING)
+            and c.launched
+        ]
         peak = max(peak, len(in_flight))
         if not world.step():
             break
@@ -113,8 +117,9 @@ def test_killing_the_parent_kills_its_children() -> None:
         assert child.status is RunStatus.KILLED
         assert "parent run_parent stopped" in (child.reason or "")
     world.drain()  # the children's messages find them killed
-    assert all(world.planner.plans.get(c.id) is None
-               for c in world.store.get_run("run_parent").children)
+    assert all(
+        world.planner.plans.get(c.id) is None for c in world.store.get_run("run_parent").children
+    )
 
 
 def test_a_child_whose_parent_already_stopped_is_killed_when_it_comes_up() -> None:
@@ -145,8 +150,9 @@ def test_more_children_than_allowed_fail_the_call_and_spawn_nothing() -> None:
 
 def test_bad_spawn_arguments_fail_the_call() -> None:
     world = World()
-    run = world.orch.create(Run(id="run_bad", goal="x", inputs={"tasks": []},
-                                grant=Grant(max_children=5)))
+    run = world.orch.create(
+        Run(id="run_bad", goal="x", inputs={"tasks": []}, grant=Grant(max_children=5))
+    )
     world.orch.advance(run.id, max_steps=1)
     call = world.store.get_run("run_bad").steps[0].calls[0]
     assert call.status is CallStatus.ERROR
@@ -214,10 +220,16 @@ def test_child_grant_is_never_wider_than_the_parent() -> None:
 
 def test_child_budget_is_a_share_of_what_the_parent_has_left() -> None:
     now = utcnow()
-    parent = Run(id="p", goal="g", created_at=now - timedelta(seconds=100),
-                 budget=Budget(max_tokens=1000, max_tool_calls=20, max_cost_usd=1.0,
-                               max_wall_seconds=300, max_steps=10),
-                 usage=Usage(prompt_tokens=200, cost_usd=0.2), tool_calls=4)
+    parent = Run(
+        id="p",
+        goal="g",
+        created_at=now - timedelta(seconds=100),
+        budget=Budget(
+            max_tokens=1000, max_tool_calls=20, max_cost_usd=1.0, max_wall_seconds=300, max_steps=10
+        ),
+        usage=Usage(prompt_tokens=200, cost_usd=0.2),
+        tool_calls=4,
+    )
     got = narrow_budget(parent, Budget(max_steps=50, max_tokens=10_000), share=4, now=now)
     assert got.max_tokens == 200 and got.max_tool_calls == 4
     assert got.max_cost_usd is not None and abs(got.max_cost_usd - 0.2) < 1e-9
@@ -229,9 +241,16 @@ class _Agents:
     """A catalog of one delegation tool."""
 
     def __init__(self) -> None:
-        self.tool = Tool(name="ask_carriers", operation_id="ask", description="ask carriers",
-                         args_schema={"type": "object"}, params=(), method="POST", path="/",
-                         base_url="paddock://agents")
+        self.tool = Tool(
+            name="ask_carriers",
+            operation_id="ask",
+            description="ask carriers",
+            args_schema={"type": "object"},
+            params=(),
+            method="POST",
+            path="/",
+            base_url="paddock://agents",
+        )
 
     @property
     def tools(self) -> list[Tool]:
@@ -244,16 +263,28 @@ class _Agents:
 def test_a_resolver_from_code_delegates_one_call_to_a_narrowed_child() -> None:
     world = World()
     world.children.resolvers["ask_carriers"] = lambda run, call: [
-        ChildSpec(goal=str(call.args["goal"]), inputs={"n": 7},
-                  grant=Grant(tools=["track", "secret"], side_effects=["read", "write"]))]
+        ChildSpec(
+            goal=str(call.args["goal"]),
+            inputs={"n": 7},
+            grant=Grant(tools=["track", "secret"], side_effects=["read", "write"]),
+        )
+    ]
     agents = _Agents()
     world.orch.catalogs = lambda run: agents
-    planner = ScriptedPlanner([
-        Plan(calls=[ProposedCall(id="c1", tool="ask_carriers", args={"goal": "find a truck"})]),
-        lambda ctx: Plan(final_answer=str(ctx.steps[0].calls[0].result["children"][0]))])
+    planner = ScriptedPlanner(
+        [
+            Plan(calls=[ProposedCall(id="c1", tool="ask_carriers", args={"goal": "find a truck"})]),
+            lambda ctx: Plan(final_answer=str(ctx.steps[0].calls[0].result["children"][0])),
+        ]
+    )
     world.orch.planners = lambda run: world.planner if run.parent_id else planner
-    run = world.orch.create(Run(id="run_deleg", goal="reroute", grant=Grant(
-        tools=["ask_carriers", "track"], side_effects=["read"], max_children=1)))
+    run = world.orch.create(
+        Run(
+            id="run_deleg",
+            goal="reroute",
+            grant=Grant(tools=["ask_carriers", "track"], side_effects=["read"], max_children=1),
+        )
+    )
     world.queue.send(Envelope(run_id=run.id, expected_version=run.version, target="local"))
     world.drain()
     parent = world.store.get_run("run_deleg")

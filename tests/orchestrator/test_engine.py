@@ -34,13 +34,26 @@ def call(tool: str, **args: Any) -> ProposedCall:
     return ProposedCall(id="", tool=tool, args=args)
 
 
-def make(store: MemoryStore, toolset: list[Tool], planner: ScriptedPlanner, *,
-         guard: Any = None, executor: Any = None, cloud: str = "local",
-         handoff: Any = None) -> Orchestrator:
+def make(
+    store: MemoryStore,
+    toolset: list[Tool],
+    planner: ScriptedPlanner,
+    *,
+    guard: Any = None,
+    executor: Any = None,
+    cloud: str = "local",
+    handoff: Any = None,
+) -> Orchestrator:
     catalog = ToolList(toolset)
-    return Orchestrator(store=store, catalogs=lambda run: catalog,
-                        planners=lambda run: planner, guard=guard or PassThroughGuard(),
-                        executor=executor or HttpExecutor(), cloud=cloud, handoff=handoff)
+    return Orchestrator(
+        store=store,
+        catalogs=lambda run: catalog,
+        planners=lambda run: planner,
+        guard=guard or PassThroughGuard(),
+        executor=executor or HttpExecutor(),
+        cloud=cloud,
+        handoff=handoff,
+    )
 
 
 def new_run(**kw: Any) -> Run:
@@ -49,8 +62,11 @@ def new_run(**kw: Any) -> Run:
 
 HAPPY = [
     Plan(reasoning="check stock", confidence=0.9, calls=[call("get_item", item="A-1")]),
-    Plan(reasoning="order it", confidence=0.9,
-         calls=[call("create_order", body={"item": "A-1", "quantity": 5})]),
+    Plan(
+        reasoning="order it",
+        confidence=0.9,
+        calls=[call("create_order", body={"item": "A-1", "quantity": 5})],
+    ),
     Plan(reasoning="done", final_answer="ordered 5 of A-1"),
 ]
 
@@ -83,9 +99,12 @@ class RecordingStore(MemoryStore):
         saved = super().checkpoint(run, expected_version=expected_version, steps=steps)
         for step in steps:
             for c in step.calls:
-                self.events.append(("checkpoint", (c.tool, c.status.value,
-                                                   c.decision.verdict.value
-                                                   if c.decision else None)))
+                self.events.append(
+                    (
+                        "checkpoint",
+                        (c.tool, c.status.value, c.decision.verdict.value if c.decision else None),
+                    )
+                )
         return saved
 
 
@@ -98,14 +117,21 @@ def test_decision_is_recorded_before_the_call_reaches_the_service() -> None:
         orch.create(new_run())
         assert orch.advance("run_test").status is RunStatus.SUCCEEDED
     first_request = next(i for i, e in enumerate(events) if e[0] == "request")
-    decided = next(i for i, e in enumerate(events)
-                   if e[0] == "checkpoint" and e[1][0] == "get_item" and e[1][2] == "allow")
-    claimed = next(i for i, e in enumerate(events)
-                   if e[0] == "checkpoint" and e[1][:2] == ("get_item", "executing"))
+    decided = next(
+        i
+        for i, e in enumerate(events)
+        if e[0] == "checkpoint" and e[1][0] == "get_item" and e[1][2] == "allow"
+    )
+    claimed = next(
+        i
+        for i, e in enumerate(events)
+        if e[0] == "checkpoint" and e[1][:2] == ("get_item", "executing")
+    )
     assert decided < claimed < first_request
     post = next(i for i, e in enumerate(events) if e[0] == "request" and e[1][0] == "POST")
-    post_decided = next(i for i, e in enumerate(events)
-                        if e[0] == "checkpoint" and e[1][0] == "create_order")
+    post_decided = next(
+        i for i, e in enumerate(events) if e[0] == "checkpoint" and e[1][0] == "create_order"
+    )
     assert post_decided < post
 
 
@@ -121,7 +147,8 @@ class CrashAfterSend:
 
 
 def test_crash_between_call_and_checkpoint_does_not_repeat_the_write(
-        service: tuple[OrdersService, str]) -> None:
+    service: tuple[OrdersService, str],
+) -> None:
     svc, url = service
     store = MemoryStore()
     moves = [HAPPY[1], HAPPY[2]]
@@ -145,14 +172,19 @@ def test_crash_between_call_and_checkpoint_does_not_repeat_the_write(
     assert len(svc.orders) == 1  # ...so the service created one order
 
 
-def test_two_workers_on_one_run_execute_each_call_once(
-        service: tuple[OrdersService, str]) -> None:
+def test_two_workers_on_one_run_execute_each_call_once(service: tuple[OrdersService, str]) -> None:
     svc, url = service
     store = MemoryStore()
     moves = [HAPPY[1], HAPPY[2]]
     # Both workers think the same way: each planner answers from the run's history.
-    workers = [make(store, tools(url), ScriptedPlanner(
-        [lambda ctx: moves[len(ctx.steps)].model_copy(deep=True)] * 5)) for _ in range(2)]
+    workers = [
+        make(
+            store,
+            tools(url),
+            ScriptedPlanner([lambda ctx: moves[len(ctx.steps)].model_copy(deep=True)] * 5),
+        )
+        for _ in range(2)
+    ]
     workers[0].create(new_run())
     barrier = threading.Barrier(2)
     results: list[Run] = []
@@ -173,11 +205,14 @@ def test_two_workers_on_one_run_execute_each_call_once(
 
 
 def test_destructive_call_pauses_and_runs_only_after_approval(
-        service: tuple[OrdersService, str]) -> None:
+    service: tuple[OrdersService, str],
+) -> None:
     svc, url = service
     store = MemoryStore()
-    moves = [Plan(reasoning="remove it", confidence=0.9, calls=[call("delete_item", item="X")]),
-             Plan(reasoning="done", final_answer="deleted")]
+    moves = [
+        Plan(reasoning="remove it", confidence=0.9, calls=[call("delete_item", item="X")]),
+        Plan(reasoning="done", final_answer="deleted"),
+    ]
     orch = make(store, tools(url), ScriptedPlanner(moves), guard=PolicyGuard())
     orch.create(new_run(requested_by="alice"))
     paused = orch.advance("run_test")
@@ -193,8 +228,7 @@ def test_destructive_call_pauses_and_runs_only_after_approval(
     assert again.status is RunStatus.SUCCEEDED and svc.deleted == ["X"]
 
 
-def test_rejection_is_an_observation_and_nothing_runs(
-        service: tuple[OrdersService, str]) -> None:
+def test_rejection_is_an_observation_and_nothing_runs(service: tuple[OrdersService, str]) -> None:
     svc, url = service
     store = MemoryStore()
     seen: list[str] = []
@@ -203,13 +237,20 @@ def test_rejection_is_an_observation_and_nothing_runs(
         seen.append(ctx.steps[-1].calls[0].status.value)
         return Plan(reasoning="ok", final_answer="not deleted")
 
-    moves = [Plan(reasoning="remove it", confidence=0.9, calls=[call("delete_item", item="X")]),
-             after]
+    moves = [
+        Plan(reasoning="remove it", confidence=0.9, calls=[call("delete_item", item="X")]),
+        after,
+    ]
     orch = make(store, tools(url), ScriptedPlanner(moves), guard=PolicyGuard())
     orch.create(new_run(requested_by="alice"))
     paused = orch.advance("run_test")
-    orch.decide("run_test", paused.pending_approvals[0].id, approver="bob", approve=False,
-                comment="no deletions today")
+    orch.decide(
+        "run_test",
+        paused.pending_approvals[0].id,
+        approver="bob",
+        approve=False,
+        comment="no deletions today",
+    )
     run = orch.advance("run_test")
     assert run.status is RunStatus.SUCCEEDED
     assert seen == ["rejected"]
@@ -220,8 +261,10 @@ def test_rejection_is_an_observation_and_nothing_runs(
 def test_max_steps_stops_a_looping_planner(service: tuple[OrdersService, str]) -> None:
     svc, url = service
     store = MemoryStore()
-    moves = [Plan(reasoning=f"look {i}", confidence=0.9, calls=[call("get_item", item=f"I-{i}")])
-             for i in range(10)]
+    moves = [
+        Plan(reasoning=f"look {i}", confidence=0.9, calls=[call("get_item", item=f"I-{i}")])
+        for i in range(10)
+    ]
     orch = make(store, tools(url), ScriptedPlanner(moves))
     orch.create(new_run(budget=Budget(max_steps=3)))
     run = orch.advance("run_test")
@@ -230,15 +273,17 @@ def test_max_steps_stops_a_looping_planner(service: tuple[OrdersService, str]) -
     assert len(svc.requests) == 3
 
 
-def test_kill_flag_stops_the_run_before_its_next_step(
-        service: tuple[OrdersService, str]) -> None:
+def test_kill_flag_stops_the_run_before_its_next_step(service: tuple[OrdersService, str]) -> None:
     svc, url = service
     store = MemoryStore()
 
     def second(ctx: PlanContext) -> Plan:
         store.set_kill("global", "incident 42")
-        return Plan(reasoning="order", confidence=0.9,
-                    calls=[call("create_order", body={"item": "A-1", "quantity": 5})])
+        return Plan(
+            reasoning="order",
+            confidence=0.9,
+            calls=[call("create_order", body={"item": "A-1", "quantity": 5})],
+        )
 
     orch = make(store, tools(url), ScriptedPlanner([HAPPY[0], second, HAPPY[2]]))
     orch.create(new_run())
@@ -249,8 +294,7 @@ def test_kill_flag_stops_the_run_before_its_next_step(
     assert len(store.get_run("run_test").steps) == 2  # full state kept
 
 
-def test_planner_failure_fails_the_run_with_a_message(
-        service: tuple[OrdersService, str]) -> None:
+def test_planner_failure_fails_the_run_with_a_message(service: tuple[OrdersService, str]) -> None:
     _, url = service
     store = MemoryStore()
     orch = make(store, tools(url), ScriptedPlanner([]))
@@ -261,13 +305,19 @@ def test_planner_failure_fails_the_run_with_a_message(
 
 
 def test_call_for_another_cloud_is_handed_off_then_finished_there(
-        service: tuple[OrdersService, str]) -> None:
+    service: tuple[OrdersService, str],
+) -> None:
     svc, url = service
     store = MemoryStore()
     handed: list[tuple[str, int, str]] = []
     toolset = tools(url, order_cloud=Location.AZURE)
-    aws = make(store, toolset, ScriptedPlanner([HAPPY[1]]), cloud="aws",
-               handoff=lambda run, target: handed.append((run.id, run.version, target)))
+    aws = make(
+        store,
+        toolset,
+        ScriptedPlanner([HAPPY[1]]),
+        cloud="aws",
+        handoff=lambda run, target: handed.append((run.id, run.version, target)),
+    )
     aws.create(new_run())
     after_aws = aws.advance("run_test")
     assert handed == [("run_test", after_aws.version, "azure")]

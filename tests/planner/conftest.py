@@ -15,31 +15,63 @@ from core.planner.pricing import Price, PriceTable
 from core.testing.fake_openai import ScriptedOpenAI, Turn
 
 STOCK = Tool(
-    name="get_stock", operation_id="getStock", description="Stock of a part at a plant.",
-    args_schema={"type": "object",
-                 "properties": {"part": {"type": "string", "pattern": "^P-[0-9]{3}$"},
-                                "plant": {"type": "string", "enum": ["DE01", "US02"]}},
-                 "required": ["part", "plant"], "additionalProperties": False},
-    params=(), method="GET", path="/stock/{part}", base_url="http://127.0.0.1:9",
-    location=Location.AZURE)
+    name="get_stock",
+    operation_id="getStock",
+    description="Stock of a part at a plant.",
+    args_schema={
+        "type": "object",
+        "properties": {
+            "part": {"type": "string", "pattern": "^P-[0-9]{3}$"},
+            "plant": {"type": "string", "enum": ["DE01", "US02"]},
+        },
+        "required": ["part", "plant"],
+        "additionalProperties": False,
+    },
+    params=(),
+    method="GET",
+    path="/stock/{part}",
+    base_url="http://127.0.0.1:9",
+    location=Location.AZURE,
+)
 ORDER = Tool(
-    name="create_purchase_order", operation_id="createPurchaseOrder",
+    name="create_purchase_order",
+    operation_id="createPurchaseOrder",
     description="Create a purchase order.",
-    args_schema={"type": "object",
-                 "properties": {"body": {
-                     "type": "object",
-                     "properties": {"vendor_id": {"type": "string"},
-                                    "quantity": {"type": "integer", "minimum": 1,
-                                                 "maximum": 10000}},
-                     "required": ["vendor_id", "quantity"], "additionalProperties": False}},
-                 "required": ["body"], "additionalProperties": False},
-    params=(), method="POST", path="/orders", base_url="http://127.0.0.1:9",
-    location=Location.AZURE, side_effect=SideEffect.WRITE)
+    args_schema={
+        "type": "object",
+        "properties": {
+            "body": {
+                "type": "object",
+                "properties": {
+                    "vendor_id": {"type": "string"},
+                    "quantity": {"type": "integer", "minimum": 1, "maximum": 10000},
+                },
+                "required": ["vendor_id", "quantity"],
+                "additionalProperties": False,
+            }
+        },
+        "required": ["body"],
+        "additionalProperties": False,
+    },
+    params=(),
+    method="POST",
+    path="/orders",
+    base_url="http://127.0.0.1:9",
+    location=Location.AZURE,
+    side_effect=SideEffect.WRITE,
+)
 INBOX = Tool(
-    name="read_messages", operation_id="readMessages", description="Supplier messages.",
+    name="read_messages",
+    operation_id="readMessages",
+    description="Supplier messages.",
     args_schema={"type": "object", "properties": {}, "additionalProperties": False},
-    params=(), method="GET", path="/messages", base_url="http://127.0.0.1:9",
-    location=Location.AWS, trust=Trust.UNTRUSTED)
+    params=(),
+    method="GET",
+    path="/messages",
+    base_url="http://127.0.0.1:9",
+    location=Location.AWS,
+    trust=Trust.UNTRUSTED,
+)
 TOOLS = [STOCK, ORDER, INBOX]
 
 PRICES = PriceTable({"gpt-test": Price(prompt=1.0, completion=4.0)})
@@ -48,8 +80,9 @@ PRICES = PriceTable({"gpt-test": Price(prompt=1.0, completion=4.0)})
 
 @pytest.fixture
 def ctx() -> PlanContext:
-    return PlanContext(run_id="run-1", goal="Source 500 units of part P-100 for plant DE01",
-                       tools=list(TOOLS))
+    return PlanContext(
+        run_id="run-1", goal="Source 500 units of part P-100 for plant DE01", tools=list(TOOLS)
+    )
 
 
 @pytest.fixture

@@ -34,14 +34,21 @@ def client(server: ScriptedOpenAI) -> OpenAI:
 
 
 def test_tool_calls_parse_in_the_real_client(serve: Serve) -> None:
-    server = serve([ToolCallsReply([ToolCall("a", {"x": 1}, id="c1"), ToolCall("b", "{bad")],
-                                   content="thinking")])
+    server = serve(
+        [
+            ToolCallsReply(
+                [ToolCall("a", {"x": 1}, id="c1"), ToolCall("b", "{bad")], content="thinking"
+            )
+        ]
+    )
     reply = client(server).chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
     message = reply.choices[0].message
     assert reply.choices[0].finish_reason == "tool_calls" and message.content == "thinking"
     calls = message.tool_calls or []
     assert [(c.id, c.function.name, c.function.arguments) for c in calls] == [  # type: ignore[union-attr]
-        ("c1", "a", '{"x": 1}'), (calls[1].id, "b", "{bad")]
+        ("c1", "a", '{"x": 1}'),
+        (calls[1].id, "b", "{bad"),
+    ]
     assert calls[1].id and calls[1].id != "c1"
 
 
@@ -62,8 +69,9 @@ def test_records_requests_and_estimates_usage(serve: Serve) -> None:
 
 def test_callable_turn_sees_the_request(serve: Serve) -> None:
     def echo(body: dict[str, Any]) -> TextReply:
-        return TextReply(f"{len(body['messages'])} messages, last: "
-                         f"{body['messages'][-1]['content']}")
+        return TextReply(
+            f"{len(body['messages'])} messages, last: {body['messages'][-1]['content']}"
+        )
 
     server = serve([echo])
     reply = client(server).chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
@@ -72,27 +80,34 @@ def test_callable_turn_sees_the_request(serve: Serve) -> None:
 
 def test_exhausted_script_is_a_400(serve: Serve) -> None:
     server = serve([])
-    response = httpx.post(server.base_url + "/chat/completions",
-                          json={"model": "m", "messages": HELLO})
+    response = httpx.post(
+        server.base_url + "/chat/completions", json={"model": "m", "messages": HELLO}
+    )
     assert response.status_code == 400
     assert "exhausted" in response.json()["error"]["message"]
 
 
 def test_scripted_error_carries_retry_after(serve: Serve) -> None:
     server = serve([ErrorReply(503, retry_after=1.5, message="busy")])
-    response = httpx.post(server.base_url + "/chat/completions",
-                          json={"model": "m", "messages": HELLO})
+    response = httpx.post(
+        server.base_url + "/chat/completions", json={"model": "m", "messages": HELLO}
+    )
     assert response.status_code == 503
     assert response.headers["retry-after"] == "2" and response.headers["retry-after-ms"] == "1500"
-    assert response.json()["error"] == {"message": "busy", "type": "server_error",
-                                        "param": None, "code": None}
+    assert response.json()["error"] == {
+        "message": "busy",
+        "type": "server_error",
+        "param": None,
+        "code": None,
+    }
 
 
 def test_bad_bodies_and_missing_api_version_are_refused(serve: Serve) -> None:
     server = serve([TextReply("never")])
     not_json = httpx.post(server.base_url + "/chat/completions", content=b"{nope")
-    no_version = httpx.post(server.url + "/openai/deployments/d1/chat/completions",
-                            json={"messages": HELLO})
+    no_version = httpx.post(
+        server.url + "/openai/deployments/d1/chat/completions", json={"messages": HELLO}
+    )
     assert (not_json.status_code, no_version.status_code) == (400, 400)
     assert server.remaining == 1
 

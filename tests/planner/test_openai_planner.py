@@ -25,8 +25,10 @@ from tests.planner.conftest import STOCK, make_planner
 
 Serve = Callable[..., ScriptedOpenAI]
 STOCK_ARGS = {"part": "P-100", "plant": "DE01"}
-GOOD = ToolCallsReply([ToolCall("get_stock", STOCK_ARGS, id="call_ok")],
-                      content="First check the stock.\nconfidence: 0.9")
+GOOD = ToolCallsReply(
+    [ToolCall("get_stock", STOCK_ARGS, id="call_ok")],
+    content="First check the stock.\nconfidence: 0.9",
+)
 
 
 def tool_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -43,44 +45,65 @@ def test_single_tool_call(serve: Serve, ctx: PlanContext) -> None:
     (body,) = server.bodies
     assert body["model"] == "gpt-test" and body["temperature"] == 0
     sent = {t["function"]["name"]: t["function"] for t in body["tools"]}
-    assert set(sent) == {"get_stock", "create_purchase_order", "read_messages",
-                         "request_human_help"}
+    assert set(sent) == {
+        "get_stock",
+        "create_purchase_order",
+        "read_messages",
+        "request_human_help",
+    }
     assert sent["get_stock"]["parameters"] == STOCK.args_schema
 
 
 def test_parallel_calls_keep_their_order(serve: Serve, ctx: PlanContext) -> None:
-    server = serve([ToolCallsReply([ToolCall("get_stock", STOCK_ARGS, id="a"),
-                                    ToolCall("get_stock", {"part": "P-200", "plant": "US02"},
-                                             id="b"),
-                                    ToolCall("read_messages", {}, id="c")])])
+    server = serve(
+        [
+            ToolCallsReply(
+                [
+                    ToolCall("get_stock", STOCK_ARGS, id="a"),
+                    ToolCall("get_stock", {"part": "P-200", "plant": "US02"}, id="b"),
+                    ToolCall("read_messages", {}, id="c"),
+                ]
+            )
+        ]
+    )
     plan = make_planner(server).plan(ctx)
-    assert [(c.id, c.tool) for c in plan.calls] == [("a", "get_stock"), ("b", "get_stock"),
-                                                     ("c", "read_messages")]
+    assert [(c.id, c.tool) for c in plan.calls] == [
+        ("a", "get_stock"),
+        ("b", "get_stock"),
+        ("c", "read_messages"),
+    ]
     assert plan.calls[1].args["part"] == "P-200"
     assert plan.confidence is None
 
 
 def test_text_reply_is_the_final_answer(serve: Serve, ctx: PlanContext) -> None:
-    server = serve([TextReply("Ordered 500 units of P-100 from Acme (PO 4500012).\n"
-                              "Confidence: 85%")])
+    server = serve(
+        [TextReply("Ordered 500 units of P-100 from Acme (PO 4500012).\nConfidence: 85%")]
+    )
     plan = make_planner(server).plan(ctx)
     assert plan.final_answer == "Ordered 500 units of P-100 from Acme (PO 4500012)."
     assert plan.calls == [] and plan.confidence == pytest.approx(0.85)
 
 
 def test_help_tool_becomes_a_help_request(serve: Serve, ctx: PlanContext) -> None:
-    server = serve([ToolCallsReply([ToolCall("request_human_help",
-                                             {"question": "Which plant is meant?"}),
-                                    ToolCall("get_stock", STOCK_ARGS)],
-                                   content="The plant is unclear.\nconfidence: 0.3")])
+    server = serve(
+        [
+            ToolCallsReply(
+                [
+                    ToolCall("request_human_help", {"question": "Which plant is meant?"}),
+                    ToolCall("get_stock", STOCK_ARGS),
+                ],
+                content="The plant is unclear.\nconfidence: 0.3",
+            )
+        ]
+    )
     plan = make_planner(server).plan(ctx)
     assert plan.help_request == "Which plant is meant?"
     assert plan.calls == [] and plan.confidence == 0.3
 
 
 def test_malformed_json_goes_back_to_the_model(serve: Serve, ctx: PlanContext) -> None:
-    server = serve([ToolCallsReply([ToolCall("get_stock", '{"part": "P-100", ', id="bad")]),
-                    GOOD])
+    server = serve([ToolCallsReply([ToolCall("get_stock", '{"part": "P-100", ', id="bad")]), GOOD])
     plan = make_planner(server).plan(ctx)
     assert [c.args for c in plan.calls] == [STOCK_ARGS]
     first, second = server.bodies
@@ -92,8 +115,17 @@ def test_malformed_json_goes_back_to_the_model(serve: Serve, ctx: PlanContext) -
 
 
 def test_unknown_tool_goes_back_to_the_model(serve: Serve, ctx: PlanContext) -> None:
-    server = serve([ToolCallsReply([ToolCall("delete_vendor", {"vendor_id": "V1"}, id="x"),
-                                    ToolCall("get_stock", STOCK_ARGS, id="y")]), GOOD])
+    server = serve(
+        [
+            ToolCallsReply(
+                [
+                    ToolCall("delete_vendor", {"vendor_id": "V1"}, id="x"),
+                    ToolCall("get_stock", STOCK_ARGS, id="y"),
+                ]
+            ),
+            GOOD,
+        ]
+    )
     plan = make_planner(server).plan(ctx)
     assert [c.tool for c in plan.calls] == ["get_stock"]
     results = {m["tool_call_id"]: m["content"] for m in tool_messages(server.bodies[1])}
@@ -105,8 +137,12 @@ def test_unknown_tool_goes_back_to_the_model(serve: Serve, ctx: PlanContext) -> 
 def test_schema_invalid_args_go_back_to_the_model(serve: Serve, ctx: PlanContext) -> None:
     bad = {"body": {"vendor_id": "V-7", "quantity": 0, "iban": "DE00"}}
     fixed = {"body": {"vendor_id": "V-7", "quantity": 500}}
-    server = serve([ToolCallsReply([ToolCall("create_purchase_order", bad, id="po")]),
-                    ToolCallsReply([ToolCall("create_purchase_order", fixed, id="po2")])])
+    server = serve(
+        [
+            ToolCallsReply([ToolCall("create_purchase_order", bad, id="po")]),
+            ToolCallsReply([ToolCall("create_purchase_order", fixed, id="po2")]),
+        ]
+    )
     plan = make_planner(server).plan(ctx)
     assert plan.calls[0].args == fixed
     (error,) = tool_messages(server.bodies[1])
@@ -117,16 +153,18 @@ def test_schema_invalid_args_go_back_to_the_model(serve: Serve, ctx: PlanContext
 
 
 def test_pattern_and_enum_violations_are_reported(serve: Serve, ctx: PlanContext) -> None:
-    server = serve([ToolCallsReply([ToolCall("get_stock", {"part": "../etc", "plant": "XX"})]),
-                    GOOD])
+    server = serve(
+        [ToolCallsReply([ToolCall("get_stock", {"part": "../etc", "plant": "XX"})]), GOOD]
+    )
     make_planner(server).plan(ctx)
     (error,) = tool_messages(server.bodies[1])
     assert "at part:" in error["content"] and "does not match" in error["content"]
     assert "at plant: 'XX' is not one of" in error["content"]
 
 
-def test_invalid_args_after_the_retries_pass_to_the_guardrails(serve: Serve,
-                                                               ctx: PlanContext) -> None:
+def test_invalid_args_after_the_retries_pass_to_the_guardrails(
+    serve: Serve, ctx: PlanContext
+) -> None:
     bad = {"part": "P-1"}
     server = serve([ToolCallsReply([ToolCall("get_stock", bad)])] * 3)
     plan = make_planner(server, max_retries_invalid=2).plan(ctx)
@@ -134,8 +172,9 @@ def test_invalid_args_after_the_retries_pass_to_the_guardrails(serve: Serve,
     assert [(c.tool, c.args) for c in plan.calls] == [("get_stock", bad)]
 
 
-def test_unknown_tool_without_retries_passes_to_the_guardrails(serve: Serve,
-                                                               ctx: PlanContext) -> None:
+def test_unknown_tool_without_retries_passes_to_the_guardrails(
+    serve: Serve, ctx: PlanContext
+) -> None:
     server = serve([ToolCallsReply([ToolCall("delete_vendor", {"vendor_id": "V1"})])])
     plan = make_planner(server, max_retries_invalid=0).plan(ctx)
     assert len(server.requests) == 1
@@ -183,8 +222,9 @@ def test_persistent_500_raises_a_retryable_error(serve: Serve, ctx: PlanContext)
     assert len(server.requests) == 3
     assert len(waits) == 2 and waits[0] < waits[1] <= 8
     assert caught.value.retryable
-    assert caught.value.message == (f"the model at {server.base_url} failed "
-                                    "(HTTP 500: upstream exploded)")
+    assert caught.value.message == (
+        f"the model at {server.base_url} failed (HTTP 500: upstream exploded)"
+    )
 
 
 def test_503_then_success(serve: Serve, ctx: PlanContext) -> None:
@@ -199,8 +239,9 @@ def test_unreachable_server_is_one_clear_line(ctx: PlanContext) -> None:
     from core.planner.openai_planner import OpenAIPlanner
 
     url = f"http://127.0.0.1:{free_port()}/v1"
-    planner = OpenAIPlanner(OpenAI(base_url=url, api_key="k"), "gpt-test", max_retries=0,
-                            price_table=PriceTable({}))
+    planner = OpenAIPlanner(
+        OpenAI(base_url=url, api_key="k"), "gpt-test", max_retries=0, price_table=PriceTable({})
+    )
     with pytest.raises(PlannerError) as caught:
         planner.plan(ctx)
     assert caught.value.message.startswith(f"cannot reach the model at {url}")
@@ -215,8 +256,12 @@ def test_wrong_key_is_not_retried(serve: Serve, ctx: PlanContext) -> None:
 
 
 def test_usage_and_cost_sum_over_the_retries(serve: Serve, ctx: PlanContext) -> None:
-    server = serve([ToolCallsReply([ToolCall("nope", {})], usage=(1000, 200)),
-                    ToolCallsReply([ToolCall("get_stock", STOCK_ARGS)], usage=(2000, 100))])
+    server = serve(
+        [
+            ToolCallsReply([ToolCall("nope", {})], usage=(1000, 200)),
+            ToolCallsReply([ToolCall("get_stock", STOCK_ARGS)], usage=(2000, 100)),
+        ]
+    )
     plan = make_planner(server).plan(ctx)
     assert plan.usage.prompt_tokens == 3000 and plan.usage.completion_tokens == 300
     assert plan.usage.cost_usd == pytest.approx((3000 * 1.0 + 300 * 4.0) / 1e6)
@@ -243,15 +288,16 @@ def test_unknown_model_costs_nothing_and_is_flagged(serve: Serve, ctx: PlanConte
 
 
 def test_served_model_name_is_priced_when_known(serve: Serve, ctx: PlanContext) -> None:
-    server = serve([ToolCallsReply([ToolCall("get_stock", STOCK_ARGS)], usage=(1_000_000, 0))],
-                   model="gpt-4o-mini-2024-07-18")
+    server = serve(
+        [ToolCallsReply([ToolCall("get_stock", STOCK_ARGS)], usage=(1_000_000, 0))],
+        model="gpt-4o-mini-2024-07-18",
+    )
     plan = make_planner(server, price_table=PriceTable()).plan(ctx)
     assert plan.model == "gpt-4o-mini-2024-07-18"
     assert plan.usage.cost_usd == pytest.approx(0.15)
 
 
-def test_tpm_limit_answers_429_and_the_planner_reports_it(serve: Serve,
-                                                         ctx: PlanContext) -> None:
+def test_tpm_limit_answers_429_and_the_planner_reports_it(serve: Serve, ctx: PlanContext) -> None:
     server = serve([GOOD, GOOD], tpm_limit=1000)
     planner = make_planner(server, max_retry_wait=2)
     planner.plan(ctx)

@@ -21,11 +21,13 @@ from core.planner.pricing import (
 def test_cost_of_a_known_model() -> None:
     assert cost_usd("gpt-4o-mini", 1_000_000, 1_000_000, PriceTable()) == pytest.approx(0.75)
     assert cost_usd("gpt-4o", 2000, 500, PriceTable()) == pytest.approx(
-        (2000 * 2.50 + 500 * 10.00) / 1e6)
+        (2000 * 2.50 + 500 * 10.00) / 1e6
+    )
 
 
-@pytest.mark.parametrize("name", ["gpt-4o-mini-2024-07-18", "GPT-4o-Mini", "openai/gpt-4o-mini",
-                                  "gpt-4o-mini-0718"])
+@pytest.mark.parametrize(
+    "name", ["gpt-4o-mini-2024-07-18", "GPT-4o-Mini", "openai/gpt-4o-mini", "gpt-4o-mini-0718"]
+)
 def test_dated_and_prefixed_names_find_their_price(name: str) -> None:
     assert PriceTable().lookup(name) == DEFAULT_PRICES["gpt-4o-mini"]
 
@@ -38,13 +40,15 @@ def test_unknown_model_costs_zero_and_is_flagged(caplog: pytest.LogCaptureFixtur
     assert table.unknown_models == {"llama-local"}
     assert [r.getMessage() for r in caplog.records].count(
         "no price known for model 'llama-local': its tokens count as 0 USD "
-        f"(set {PRICE_TABLE_ENV} to a price file to fix)") == 1
+        f"(set {PRICE_TABLE_ENV} to a price file to fix)"
+    ) == 1
 
 
 def test_yaml_file_overrides_and_extends(tmp_path: Path) -> None:
     path = tmp_path / "prices.yaml"
-    path.write_text("gpt-4o-mini: {prompt: 1, completion: 2}\n"
-                    "my-deployment: {input: 0.5, output: 1.5}\n")
+    path.write_text(
+        "gpt-4o-mini: {prompt: 1, completion: 2}\nmy-deployment: {input: 0.5, output: 1.5}\n"
+    )
     table = PriceTable.from_env({PRICE_TABLE_ENV: str(path)})
     assert table.lookup("gpt-4o-mini") == Price(1.0, 2.0)
     assert table.lookup("my-deployment") == Price(0.5, 1.5)
@@ -57,12 +61,15 @@ def test_json_file_with_models_key(tmp_path: Path) -> None:
     assert PriceTable.from_file(path).cost_usd("x-1", 1_000_000, 0) == pytest.approx(3.0)
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("gpt-4o: {prompt: cheap, completion: 1}", "needs numeric 'prompt' and 'completion'"),
-    ("gpt-4o: {prompt: -1, completion: 1}", "needs numeric"),
-    ("- just a list", "must map model names"),
-    ("a: [unclosed", "not valid JSON/YAML"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("gpt-4o: {prompt: cheap, completion: 1}", "needs numeric 'prompt' and 'completion'"),
+        ("gpt-4o: {prompt: -1, completion: 1}", "needs numeric"),
+        ("- just a list", "must map model names"),
+        ("a: [unclosed", "not valid JSON/YAML"),
+    ],
+)
 def test_bad_files_are_config_errors(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "prices.yaml"
     path.write_text(text)
@@ -75,8 +82,9 @@ def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
         PriceTable.from_env({PRICE_TABLE_ENV: str(tmp_path / "nope.yaml")})
 
 
-def test_default_table_reads_the_environment(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_table_reads_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("house-model: {prompt: 10, completion: 20}\n")
     monkeypatch.setenv(PRICE_TABLE_ENV, str(path))

@@ -48,14 +48,16 @@ def _sqs(aws_client: Callable[[str], Any]) -> Harness:
         out = client.receive_message(QueueUrl=urls.dlq_url, MaxNumberOfMessages=10)
         return [m["Body"] for m in out.get("Messages", [])]
 
-    return Harness(queue, lambda body: client.send_message(QueueUrl=urls.queue_url,
-                                                           MessageBody=body), dead)
+    return Harness(
+        queue, lambda body: client.send_message(QueueUrl=urls.queue_url, MessageBody=body), dead
+    )
 
 
 def _azure(conn: str) -> Harness:
     name = f"work-{uuid.uuid4().hex[:8]}"
-    queue = AzureStorageQueue(azure_queue_client(name, connection_string=conn),
-                              max_dequeue=MAX_RECEIVES)
+    queue = AzureStorageQueue(
+        azure_queue_client(name, connection_string=conn), max_dequeue=MAX_RECEIVES
+    )
     queue.create_queues()
     raw = azure_queue_client(name, connection_string=conn)
 
@@ -86,8 +88,7 @@ def envelope(**fields: Any) -> Envelope:
 
 def test_send_receive_ack(harness: Harness) -> None:
     q = harness.queue
-    sent = envelope(kind=EnvelopeKind.RESUME, traceparent=TRACEPARENT, parent_id="p1",
-                    sender="aws")
+    sent = envelope(kind=EnvelopeKind.RESUME, traceparent=TRACEPARENT, parent_id="p1", sender="aws")
     q.send(sent)
     got = q.receive(max_messages=5, visibility_timeout=1)
     assert len(got) == 1 and got[0].envelope == sent and got[0].receive_count == 1
@@ -167,9 +168,16 @@ def _eventually(read: Callable[[], list[str]]) -> list[str]:
 
 # -- envelope and Azure wire format ------------------------------------------------------
 
+
 def test_envelope_round_trip_and_validation() -> None:
-    sent = envelope(kind=EnvelopeKind.CHILD_DONE, child_id="c1", parent_id="p",
-                    traceparent=TRACEPARENT, attempt=2, sender="aws")
+    sent = envelope(
+        kind=EnvelopeKind.CHILD_DONE,
+        child_id="c1",
+        parent_id="p",
+        traceparent=TRACEPARENT,
+        attempt=2,
+        sender="aws",
+    )
     text = sent.to_json()
     assert Envelope.from_json(text) == sent
     assert json.loads(text)["kind"] == "child_done"
@@ -199,12 +207,18 @@ def test_azure_messages_are_base64_json(azurite_connection_string: str) -> None:
         AzureStorageQueue(plain)
 
 
-def test_queue_from_settings(aws_client: Callable[[str], Any], moto_endpoint: str,
-                             azurite_connection_string: str) -> None:
+def test_queue_from_settings(
+    aws_client: Callable[[str], Any], moto_endpoint: str, azurite_connection_string: str
+) -> None:
     urls = create_sqs_queue(aws_client("sqs"), f"set-{uuid.uuid4().hex[:8]}")
     name = f"set-{uuid.uuid4().hex[:8]}"
-    settings = Settings(cloud="aws", sqs_queue_url=urls.queue_url, aws_endpoint_url=moto_endpoint,
-                        azure_connection_string=azurite_connection_string, queue_name=name)
+    settings = Settings(
+        cloud="aws",
+        sqs_queue_url=urls.queue_url,
+        aws_endpoint_url=moto_endpoint,
+        azure_connection_string=azurite_connection_string,
+        queue_name=name,
+    )
     aws_q = queue_from_settings(settings)
     azure_q = queue_from_settings(settings, cloud="azure")
     assert isinstance(aws_q, SqsQueue) and isinstance(azure_q, AzureStorageQueue)

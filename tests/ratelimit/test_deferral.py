@@ -64,8 +64,9 @@ class Throttling:
     async def get(self, request: Request) -> JSONResponse:
         self.seen += 1
         if self.seen <= self.refusals:
-            return JSONResponse({"error": "busy"}, status_code=self.status,
-                                headers={"Retry-After": "30"})
+            return JSONResponse(
+                {"error": "busy"}, status_code=self.status, headers={"Retry-After": "30"}
+            )
         return JSONResponse({"item": request.path_params["item"], "stock": 3})
 
 
@@ -77,8 +78,10 @@ def throttling() -> Iterator[tuple[Throttling, str]]:
 
 
 def read_then_answer() -> list[Any]:
-    return [Plan(calls=[ProposedCall(id="c", tool="get_item", args={"item": "A-1"})]),
-            Plan(final_answer="3 in stock")]
+    return [
+        Plan(calls=[ProposedCall(id="c", tool="get_item", args={"item": "A-1"})]),
+        Plan(final_answer="3 in stock"),
+    ]
 
 
 class Rig:
@@ -87,9 +90,14 @@ class Rig:
         self.store = MemoryStore()
         self.queue = MemoryQueue(clock=self.clock)
         catalog = ToolList(tools(url))
-        self.orch = Orchestrator(store=self.store, catalogs=lambda run: catalog,
-                                 planners=lambda run: planner, guard=PassThroughGuard(),
-                                 executor=HttpExecutor(max_retry_wait=1.0), **orch)
+        self.orch = Orchestrator(
+            store=self.store,
+            catalogs=lambda run: catalog,
+            planners=lambda run: planner,
+            guard=PassThroughGuard(),
+            executor=HttpExecutor(max_retry_wait=1.0),
+            **orch,
+        )
 
     def start(self, run_id: str = "run_a", tenant: str = "default") -> None:
         run = self.orch.create(Run(id=run_id, goal="how many A-1?", tenant=tenant))
@@ -98,14 +106,14 @@ class Rig:
     def work(self, **kw: Any) -> list[WorkOutcome]:
         out = []
         for message in self.queue.receive(max_messages=10):
-            out.append(process_envelope(message.envelope, self.orch, {"local": self.queue},
-                                        **kw))
+            out.append(process_envelope(message.envelope, self.orch, {"local": self.queue}, **kw))
             self.queue.ack(message)
         return out
 
 
 def test_429_retry_after_from_a_service_defers_the_run_instead_of_failing(
-        throttling: tuple[Throttling, str]) -> None:
+    throttling: tuple[Throttling, str],
+) -> None:
     svc, url = throttling
     rig = Rig(ScriptedPlanner(read_then_answer()), url)
     rig.start()
@@ -138,7 +146,8 @@ def test_503_beyond_max_deferrals_fails_the_call_as_data() -> None:
 
 
 def test_backend_limit_defers_before_anything_is_claimed(
-        throttling: tuple[Throttling, str]) -> None:
+    throttling: tuple[Throttling, str],
+) -> None:
     svc, url = throttling
     svc.refusals = 0
     limiter_clock = Clock()
@@ -160,10 +169,12 @@ def test_backend_limit_defers_before_anything_is_claimed(
 
 
 def test_model_429_with_long_retry_after_defers_the_run() -> None:
-    with ScriptedOpenAI([ErrorReply(429, retry_after=45, message="slow down"),
-                         TextReply("all done")]) as fake:
-        planner = OpenAIPlanner(OpenAI(base_url=fake.base_url, api_key="k"), "gpt-4o-mini",
-                                max_retries=0)
+    with ScriptedOpenAI(
+        [ErrorReply(429, retry_after=45, message="slow down"), TextReply("all done")]
+    ) as fake:
+        planner = OpenAIPlanner(
+            OpenAI(base_url=fake.base_url, api_key="k"), "gpt-4o-mini", max_retries=0
+        )
         rig = Rig(planner)
         rig.start()
         [out] = rig.work()
@@ -177,8 +188,9 @@ def test_model_429_with_long_retry_after_defers_the_run() -> None:
 
 def test_a_model_that_keeps_answering_429_fails_the_run_after_max_deferrals() -> None:
     with ScriptedOpenAI(default=ErrorReply(429, retry_after=5, message="quota exhausted")) as fake:
-        planner = OpenAIPlanner(OpenAI(base_url=fake.base_url, api_key="k"), "gpt-4o-mini",
-                                max_retries=0)
+        planner = OpenAIPlanner(
+            OpenAI(base_url=fake.base_url, api_key="k"), "gpt-4o-mini", max_retries=0
+        )
         rig = Rig(planner, max_deferrals=3)
         rig.start()
         outcomes = []
@@ -197,8 +209,13 @@ def test_shared_llm_budget_estimates_before_and_reconciles_after() -> None:
         limiter_clock = Clock()
         shared = MemoryStore()
         limiter = RateLimiter(shared, clock=limiter_clock)
-        limits = DeploymentLimits("gpt-4o-mini", tokens_per_minute=100_000,
-                                  requests_per_minute=40, window_seconds=60, burst=0.05)
+        limits = DeploymentLimits(
+            "gpt-4o-mini",
+            tokens_per_minute=100_000,
+            requests_per_minute=40,
+            window_seconds=60,
+            burst=0.05,
+        )
         planner = RateLimitedPlanner(inner, limiter, limits)
         rig = Rig(planner)
         for n in range(3):
@@ -233,8 +250,10 @@ def test_tenant_cap_defers_a_second_run_of_the_same_tenant() -> None:
 
 def test_a_run_deferred_many_times_is_still_resumed_after_a_worker_crash() -> None:
     # Deferrals for lack of budget must not use up the stale envelope's stall checks.
-    rig = Rig(ScriptedPlanner([Plan(reasoning="look around"), Plan(final_answer="done")]),
-              claim_lease=timedelta(0))
+    rig = Rig(
+        ScriptedPlanner([Plan(reasoning="look around"), Plan(final_answer="done")]),
+        claim_lease=timedelta(0),
+    )
     slots = Slots(rig.store, clock=rig.clock)
     cap = TenantCap(slots, per_tenant=1)
     assert slots.acquire("tenant:acme", "run_busy", 1).granted
@@ -251,8 +270,6 @@ def test_a_run_deferred_many_times_is_still_resumed_after_a_worker_crash() -> No
     assert rig.store.get_run("run_a").status is RunStatus.RUNNING
     again = process_envelope(envelope, rig.orch, {"local": rig.queue}, tenant_cap=cap)
     assert again.outcome is Outcome.FINISHED and again.status is RunStatus.SUCCEEDED
-
-
 
 
 def test_limits_from_the_environment_wrap_model_planners_only() -> None:

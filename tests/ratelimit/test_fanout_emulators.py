@@ -36,8 +36,9 @@ def sqs_queue(aws_client: Callable[[str], Any]) -> TaskQueue:
 
 
 def azure_queue(conn: str) -> TaskQueue:
-    queue = AzureStorageQueue(azure_queue_client(f"fan-{uuid.uuid4().hex[:8]}",
-                                                 connection_string=conn))
+    queue = AzureStorageQueue(
+        azure_queue_client(f"fan-{uuid.uuid4().hex[:8]}", connection_string=conn)
+    )
     queue.create_queues()
     return queue
 
@@ -45,32 +46,45 @@ def azure_queue(conn: str) -> TaskQueue:
 @pytest.fixture(params=["aws", "azure"])
 def backend(request: pytest.FixtureRequest) -> tuple[RunStore, TaskQueue]:
     if request.param == "aws":
-        return (request.getfixturevalue("dynamodb_store"),
-                sqs_queue(request.getfixturevalue("aws_client")))
-    return (request.getfixturevalue("table_store"),
-            azure_queue(request.getfixturevalue("azurite_connection_string")))
+        return (
+            request.getfixturevalue("dynamodb_store"),
+            sqs_queue(request.getfixturevalue("aws_client")),
+        )
+    return (
+        request.getfixturevalue("table_store"),
+        azure_queue(request.getfixturevalue("azurite_connection_string")),
+    )
 
 
-def test_fan_out_under_a_shared_budget_on_real_queues(
-        backend: tuple[RunStore, TaskQueue]) -> None:
+def test_fan_out_under_a_shared_budget_on_real_queues(backend: tuple[RunStore, TaskQueue]) -> None:
     store, queue = backend
     limiter = RateLimiter(store)
     # 3 requests at once, then about one a second: eight plans cannot all go at once.
-    limits = DeploymentLimits("fake", tokens_per_minute=1_000_000, requests_per_minute=12,
-                              window_seconds=10, burst=0.25)
+    limits = DeploymentLimits(
+        "fake", tokens_per_minute=1_000_000, requests_per_minute=12, window_seconds=10, burst=0.25
+    )
     fan = FanPlanner()
     planner = RateLimitedPlanner(fan, limiter, limits, estimate=lambda ctx: 100)
     catalog = ToolList([])
 
     def orchestrator() -> Orchestrator:  # one per worker, as in separate processes
-        return Orchestrator(store=store, catalogs=with_subtask_tool(lambda r: catalog),
-                            planners=lambda r: planner, guard=PassThroughGuard(),
-                            executor=HttpExecutor(),
-                            children=ChildRuns(store, {"local": queue}))
+        return Orchestrator(
+            store=store,
+            catalogs=with_subtask_tool(lambda r: catalog),
+            planners=lambda r: planner,
+            guard=PassThroughGuard(),
+            executor=HttpExecutor(),
+            children=ChildRuns(store, {"local": queue}),
+        )
 
-    parent = orchestrator().create(Run(id=f"run_{uuid.uuid4().hex[:8]}", goal="assess",
-                                       inputs={"tasks": tasks(6, failing=(2,))},
-                                       grant=Grant(max_children=10)))
+    parent = orchestrator().create(
+        Run(
+            id=f"run_{uuid.uuid4().hex[:8]}",
+            goal="assess",
+            inputs={"tasks": tasks(6, failing=(2,))},
+            grant=Grant(max_children=10),
+        )
+    )
     queue.send(Envelope(run_id=parent.id, expected_version=1, target="local"))
     outcomes: list[WorkOutcome] = []
     done = threading.Event()
@@ -82,8 +96,10 @@ def test_fan_out_under_a_shared_budget_on_real_queues(
             for message in queue.receive(max_messages=4, visibility_timeout=20):
                 outcomes.append(process_envelope(message.envelope, orch, {"local": queue}))
                 queue.ack(message)
-                if message.envelope.parent_id is None and \
-                        store.get_run(parent.id, with_steps=False).status.finished:
+                if (
+                    message.envelope.parent_id is None
+                    and store.get_run(parent.id, with_steps=False).status.finished
+                ):
                     done.set()
             time.sleep(0.05)
 

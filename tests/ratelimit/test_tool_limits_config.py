@@ -54,13 +54,26 @@ def spec(stock: tuple[Stock, str], tmp_path: Path) -> str:
     service, url = stock
     service.seen.clear()
     document = {
-        "openapi": "3.0.3", "info": {"title": "Stock", "version": "1"},
+        "openapi": "3.0.3",
+        "info": {"title": "Stock", "version": "1"},
         "servers": [{"url": url}],
-        "paths": {"/items/{item}": {"get": {
-            "operationId": "get_item", "summary": "Stock of one item",
-            "parameters": [{"name": "item", "in": "path", "required": True,
-                            "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "ok"}}}}},
+        "paths": {
+            "/items/{item}": {
+                "get": {
+                    "operationId": "get_item",
+                    "summary": "Stock of one item",
+                    "parameters": [
+                        {
+                            "name": "item",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        },
     }
     path = tmp_path / "stock.json"
     path.write_text(json.dumps(document))
@@ -68,14 +81,17 @@ def spec(stock: tuple[Stock, str], tmp_path: Path) -> str:
 
 
 def _read(item: str) -> Plan:
-    return Plan(reasoning=f"stock of {item}",
-                calls=[ProposedCall(id=f"c-{item}", tool="get_item", args={"item": item})])
+    return Plan(
+        reasoning=f"stock of {item}",
+        calls=[ProposedCall(id=f"c-{item}", tool="get_item", args={"item": item})],
+    )
 
 
 def _orchestrator(env: dict[str, str], store: MemoryStore) -> Orchestrator:
     planner = ScriptedPlanner([_read("A-1"), _read("A-2"), Plan(final_answer="3 each")])
-    return build_orchestrator(store=store, env=env, guard=PassThroughGuard(),
-                              planners=lambda run: planner)
+    return build_orchestrator(
+        store=store, env=env, guard=PassThroughGuard(), planners=lambda run: planner
+    )
 
 
 def _work(orch: Orchestrator, spec: str) -> tuple[WorkOutcome, Run]:
@@ -96,7 +112,8 @@ def test_without_limits_both_calls_go_out(stock: tuple[Stock, str], spec: str) -
 
 @pytest.mark.parametrize("variable", ["PADDOCK_TOOL_RPM", "PADDOCK_HOST_RPM"])
 def test_a_configured_limit_defers_the_second_call_before_it_is_sent(
-        stock: tuple[Stock, str], spec: str, variable: str) -> None:
+    stock: tuple[Stock, str], spec: str, variable: str
+) -> None:
     service, url = stock
     name = "get_item" if variable == "PADDOCK_TOOL_RPM" else url.split("//")[1]
     store = MemoryStore()
@@ -117,8 +134,9 @@ def test_workers_share_the_bucket_through_the_store(stock: tuple[Stock, str], sp
     env = {"PADDOCK_TOOL_RPM": "get_item=2"}
     first = _orchestrator(env, store)
     assert first.admission is not None
-    first.admission.admit(Run(id="elsewhere", goal="g"),
-                          [(_call("get_item"), None)])  # another worker took the only unit
+    first.admission.admit(
+        Run(id="elsewhere", goal="g"), [(_call("get_item"), None)]
+    )  # another worker took the only unit
     out, _ = _work(_orchestrator(env, store), spec)
     assert out.outcome is Outcome.DEFERRED and service.seen == []
 
@@ -129,38 +147,51 @@ def _call(tool: str) -> Any:
     return CallRecord(call_id="x", tool=tool)
 
 
-@pytest.mark.parametrize(("variable", "value", "message"), [
-    ("PADDOCK_TOOL_RPM", "get_item=nan", "positive number"),
-    ("PADDOCK_TOOL_RPM", "get_item=inf", "positive number"),
-    ("PADDOCK_TOOL_RPM", "get_item=1e400", "positive number"),
-    ("PADDOCK_TOOL_RPM", "get_item=-5", "positive number"),
-    ("PADDOCK_TOOL_RPM", "get_item=0", "positive number"),
-    ("PADDOCK_TOOL_RPM", "get_item=lots", "positive number"),
-    ("PADDOCK_TOOL_RPM", "get_item=", "positive number"),
-    ("PADDOCK_TOOL_RPM", "get_item", "is not <tool name>=<requests per minute>"),
-    ("PADDOCK_TOOL_RPM", "=30", "is not <tool name>"),
-    ("PADDOCK_TOOL_RPM", "a=1,,b=2", "is not <tool name>"),
-    ("PADDOCK_TOOL_RPM", "get item=30", "is not <tool name>"),
-    ("PADDOCK_TOOL_RPM", "a=1;b=2", "pairs separated by commas"),
-    ("PADDOCK_TOOL_RPM", "a=1,a=2", "given twice"),
-    ("PADDOCK_HOST_RPM", "erp.example.com/v1=30", "is not <host[:port]>"),
-    ("PADDOCK_HOST_RPM", "https://erp.example.com=30", "is not <host[:port]>"),
-    ("PADDOCK_HOST_RPM", "ERP.example.com=1,erp.example.com=2", "given twice"),
-])
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("PADDOCK_TOOL_RPM", "get_item=nan", "positive number"),
+        ("PADDOCK_TOOL_RPM", "get_item=inf", "positive number"),
+        ("PADDOCK_TOOL_RPM", "get_item=1e400", "positive number"),
+        ("PADDOCK_TOOL_RPM", "get_item=-5", "positive number"),
+        ("PADDOCK_TOOL_RPM", "get_item=0", "positive number"),
+        ("PADDOCK_TOOL_RPM", "get_item=lots", "positive number"),
+        ("PADDOCK_TOOL_RPM", "get_item=", "positive number"),
+        ("PADDOCK_TOOL_RPM", "get_item", "is not <tool name>=<requests per minute>"),
+        ("PADDOCK_TOOL_RPM", "=30", "is not <tool name>"),
+        ("PADDOCK_TOOL_RPM", "a=1,,b=2", "is not <tool name>"),
+        ("PADDOCK_TOOL_RPM", "get item=30", "is not <tool name>"),
+        ("PADDOCK_TOOL_RPM", "a=1;b=2", "pairs separated by commas"),
+        ("PADDOCK_TOOL_RPM", "a=1,a=2", "given twice"),
+        ("PADDOCK_HOST_RPM", "erp.example.com/v1=30", "is not <host[:port]>"),
+        ("PADDOCK_HOST_RPM", "https://erp.example.com=30", "is not <host[:port]>"),
+        ("PADDOCK_HOST_RPM", "ERP.example.com=1,erp.example.com=2", "given twice"),
+    ],
+)
 def test_bad_values_stop_the_build_with_one_clear_line(
-        variable: str, value: str, message: str) -> None:
+    variable: str, value: str, message: str
+) -> None:
     with pytest.raises(ConfigError, match=variable) as caught:
-        build_orchestrator(store=MemoryStore(), env={variable: value},
-                           guard=PassThroughGuard(), planners=lambda run: ScriptedPlanner([]))
+        build_orchestrator(
+            store=MemoryStore(),
+            env={variable: value},
+            guard=PassThroughGuard(),
+            planners=lambda run: ScriptedPlanner([]),
+        )
     assert message in caught.value.message and "\n" not in caught.value.message
 
 
 def test_good_values_parse() -> None:
     assert parse_rates("", variable="V") == parse_rates("  ", variable="V") == {}
     assert parse_rates(" a=30, b.c-d_e=1.5 ,x=1e3", variable="V") == {
-        "a": 30.0, "b.c-d_e": 1.5, "x": 1000.0}
+        "a": 30.0,
+        "b.c-d_e": 1.5,
+        "x": 1000.0,
+    }
     assert parse_rates("ERP.example.com:8443=60,[::1]:80=5", variable="V", hosts=True) == {
-        "erp.example.com:8443": 60.0, "[::1]:80": 5.0}
+        "erp.example.com:8443": 60.0,
+        "[::1]:80": 5.0,
+    }
     assert tool_limits_from_env({}, MemoryStore()) is None
     assert tool_limits_from_env({"PADDOCK_TOOL_RPM": " "}, MemoryStore()) is None
 
@@ -198,9 +229,18 @@ def test_no_minute_ever_sees_more_than_the_limit(per_minute: float) -> None:
 def test_the_cli_stops_with_one_line(spec: str, tmp_path: Path) -> None:
     from tests.cli.test_cli import paddock
 
-    proc = paddock("run", "--catalog", spec, "--goal", "stock of A-1", home=tmp_path,
-                   env={"PADDOCK_HOST_RPM": "127.0.0.1:8001=nan"}, timeout=60)
+    proc = paddock(
+        "run",
+        "--catalog",
+        spec,
+        "--goal",
+        "stock of A-1",
+        home=tmp_path,
+        env={"PADDOCK_HOST_RPM": "127.0.0.1:8001=nan"},
+        timeout=60,
+    )
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines() == [
         "paddock: error: PADDOCK_HOST_RPM: the limit of '127.0.0.1:8001' must be a positive "
-        "number of requests per minute, not 'nan'"]
+        "number of requests per minute, not 'nan'"
+    ]

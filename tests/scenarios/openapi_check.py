@@ -45,13 +45,19 @@ class SpecChecker:
             regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
             for method in _METHODS:
                 if method in item:
-                    self.operations.append(Operation(
-                        item[method]["operationId"], method.upper(), template,
-                        re.compile(f"^{regex}$"), f"/paths/{_escape(template)}/{method}"))
+                    self.operations.append(
+                        Operation(
+                            item[method]["operationId"],
+                            method.upper(),
+                            template,
+                            re.compile(f"^{regex}$"),
+                            f"/paths/{_escape(template)}/{method}",
+                        )
+                    )
 
     def operation(self, method: str, path: str) -> Operation:
         assert path.startswith(self.prefix), f"{path} is outside {self.prefix!r}"
-        local = path[len(self.prefix):]
+        local = path[len(self.prefix) :]
         for op in self.operations:
             if op.method == method and op.pattern.match(local):
                 return op
@@ -59,8 +65,11 @@ class SpecChecker:
 
     def documented(self) -> set[tuple[str, str]]:
         """Every (operationId, status) pair the spec documents."""
-        return {(op.operation_id, status) for op in self.operations
-                for status in self._node(op.pointer)["responses"]}
+        return {
+            (op.operation_id, status)
+            for op in self.operations
+            for status in self._node(op.pointer)["responses"]
+        }
 
     def _node(self, pointer: str) -> Any:
         node: Any = self.spec
@@ -81,6 +90,7 @@ class SpecChecker:
         """Raise if ``body`` breaks the documented schema; return the operationId."""
         op = self.operation(method, path)
         schema = {"$ref": f"{_URI}#{self.schema_pointer(op, status)}"}
-        Draft202012Validator(schema, registry=self.registry,
-                             format_checker=FormatChecker()).validate(body)
+        Draft202012Validator(
+            schema, registry=self.registry, format_checker=FormatChecker()
+        ).validate(body)
         return op.operation_id

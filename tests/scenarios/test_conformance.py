@@ -13,11 +13,22 @@ from jsonschema import ValidationError
 from core.scenarios.supply_chain import SupplyChainServices, load_spec
 from tests.scenarios.openapi_check import SpecChecker
 
-PO = {"part": "P-100", "plant": "DE01", "quantity": 500, "vendor_id": "V-2001",
-      "unit_price": 61.5, "currency": "EUR", "quote_id": "Q-100001"}
+PO = {
+    "part": "P-100",
+    "plant": "DE01",
+    "quantity": 500,
+    "vendor_id": "V-2001",
+    "unit_price": 61.5,
+    "currency": "EUR",
+    "quote_id": "Q-100001",
+}
 BANK = {"iban": "DE25700202700015832904", "bic": "HYVEDEMMXXX", "account_holder": "X"}
-MSG = {"supplier_id": "V-2001", "subject": "PO", "body": "Please confirm.",
-       "cc": ["buyer@paddock.example"]}
+MSG = {
+    "supplier_id": "V-2001",
+    "subject": "PO",
+    "body": "Please confirm.",
+    "cc": ["buyer@paddock.example"],
+}
 
 # (service, method, path, query, body, idempotency key); order matters (state builds up).
 CALLS: list[tuple[str, str, str, dict[str, Any] | None, Any, str | None]] = [
@@ -42,14 +53,38 @@ CALLS: list[tuple[str, str, str, dict[str, Any] | None, Any, str | None]] = [
     ("erp", "POST", "/purchase-orders", None, {**PO, "vendor_id": "V-1003"}, None),
     ("portal", "GET", "/suppliers", {"part": "P-100", "quantity": 500}, None, None),
     ("portal", "GET", "/suppliers", {"part": "P-100", "quantity": 0}, None, None),
-    ("portal", "POST", "/quotes", None, {"supplier_id": "V-2001", "part": "P-100",
-                                         "quantity": 500, "plant": "DE01"}, None),
-    ("portal", "POST", "/quotes", None, {"supplier_id": "V-2001", "part": "P-100",
-                                         "quantity": 50}, None),
-    ("portal", "POST", "/quotes", None, {"supplier_id": "V-9999", "part": "P-100",
-                                         "quantity": 5}, None),
-    ("portal", "POST", "/quotes", None, {"supplier_id": "V-1001", "part": "P-100",
-                                         "quantity": 500}, None),
+    (
+        "portal",
+        "POST",
+        "/quotes",
+        None,
+        {"supplier_id": "V-2001", "part": "P-100", "quantity": 500, "plant": "DE01"},
+        None,
+    ),
+    (
+        "portal",
+        "POST",
+        "/quotes",
+        None,
+        {"supplier_id": "V-2001", "part": "P-100", "quantity": 50},
+        None,
+    ),
+    (
+        "portal",
+        "POST",
+        "/quotes",
+        None,
+        {"supplier_id": "V-9999", "part": "P-100", "quantity": 5},
+        None,
+    ),
+    (
+        "portal",
+        "POST",
+        "/quotes",
+        None,
+        {"supplier_id": "V-1001", "part": "P-100", "quantity": 500},
+        None,
+    ),
     ("portal", "POST", "/quotes", None, {"supplier_id": "V-1001"}, None),
     ("portal", "GET", "/messages", None, None, None),
     ("portal", "GET", "/messages", {"supplier_id": "V-3002"}, None, None),
@@ -73,30 +108,40 @@ def exchanges(services: SupplyChainServices) -> Iterator[list[tuple[str, httpx.R
     with httpx.Client(timeout=5.0) as client:
         for service, method, path, query, body, key in CALLS:
             headers = {"Idempotency-Key": key} if key else {}
-            response = client.request(method, services.by_key[service] + path, params=query,
-                                      json=body, headers=headers)
+            response = client.request(
+                method, services.by_key[service] + path, params=query, json=body, headers=headers
+            )
             seen.append((service, response))
         for handle in services.services.values():
             handle.verify_auth = lambda request: "no credentials"
         for service, method, path, query, body, _ in CALLS:
-            response = client.request(method, services.by_key[service] + path, params=query,
-                                      json=body)
+            response = client.request(
+                method, services.by_key[service] + path, params=query, json=body
+            )
             seen.append((service, response))
     yield seen
 
 
 def test_every_response_matches_its_spec_and_every_documented_status_occurs(
-        exchanges: list[tuple[str, httpx.Response]]) -> None:
+    exchanges: list[tuple[str, httpx.Response]],
+) -> None:
     checkers = {key: SpecChecker(load_spec(key)) for key in ("erp", "portal", "risk")}
     produced: set[tuple[str, str, str]] = set()
     for service, response in exchanges:
         assert response.headers["content-type"] == "application/json"
         checker = checkers[service]
-        op_id = checker.validate(response.request.method, response.request.url.path,
-                                 response.status_code, response.json())
+        op_id = checker.validate(
+            response.request.method,
+            response.request.url.path,
+            response.status_code,
+            response.json(),
+        )
         produced.add((service, op_id, str(response.status_code)))
-    documented = {(key, op, status) for key, checker in checkers.items()
-                  for op, status in checker.documented()}
+    documented = {
+        (key, op, status)
+        for key, checker in checkers.items()
+        for op, status in checker.documented()
+    }
     assert produced == documented
 
 
@@ -113,8 +158,7 @@ def test_timestamps_are_rfc3339_utc(exchanges: list[tuple[str, httpx.Response]])
 
 def _timestamps(node: Any) -> list[str]:
     if isinstance(node, dict):
-        found = [v for k, v in node.items() if k.endswith(("_at", "_until"))
-                 and isinstance(v, str)]
+        found = [v for k, v in node.items() if k.endswith(("_at", "_until")) and isinstance(v, str)]
         return found + [s for v in node.values() for s in _timestamps(v)]
     if isinstance(node, list):
         return [s for v in node for s in _timestamps(v)]
@@ -124,13 +168,25 @@ def _timestamps(node: Any) -> list[str]:
 def test_checker_rejects_a_response_that_breaks_the_schema() -> None:
     # The conformance check above must be able to fail.
     checker = SpecChecker(load_spec("erp"))
-    good = {"part": "P-100", "plant": "DE01", "description": "d", "unit": "PC",
-            "unrestricted": 0, "reserved": 0, "available": 0, "on_order": 0,
-            "reorder_point": 1, "updated_at": "2025-11-24T06:00:00Z"}
+    good = {
+        "part": "P-100",
+        "plant": "DE01",
+        "description": "d",
+        "unit": "PC",
+        "unrestricted": 0,
+        "reserved": 0,
+        "available": 0,
+        "on_order": 0,
+        "reorder_point": 1,
+        "updated_at": "2025-11-24T06:00:00Z",
+    }
     checker.validate("GET", "/plants/DE01/parts/P-100/stock", 200, good)
-    for bad in ({**good, "available": -1}, {**good, "extra": 1},
-                {**good, "updated_at": "yesterday"}, {k: v for k, v in good.items()
-                                                      if k != "part"}):
+    for bad in (
+        {**good, "available": -1},
+        {**good, "extra": 1},
+        {**good, "updated_at": "yesterday"},
+        {k: v for k, v in good.items() if k != "part"},
+    ):
         with pytest.raises(ValidationError):
             checker.validate("GET", "/plants/DE01/parts/P-100/stock", 200, bad)
     with pytest.raises(AssertionError, match="undocumented"):

@@ -11,8 +11,15 @@ from core.scenarios.supply_chain import SupplyChainServices, data
 
 
 def po(**changes: Any) -> dict[str, Any]:
-    body = {"part": "P-100", "plant": "DE01", "quantity": 500, "vendor_id": "V-2001",
-            "unit_price": 61.50, "currency": "EUR", "quote_id": "Q-100001"}
+    body = {
+        "part": "P-100",
+        "plant": "DE01",
+        "quantity": 500,
+        "vendor_id": "V-2001",
+        "unit_price": 61.50,
+        "currency": "EUR",
+        "quote_id": "Q-100001",
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not None}
 
@@ -60,7 +67,8 @@ def test_vendors_filter_by_country(erp: httpx.Client) -> None:
 
 
 def test_create_purchase_order_computes_total_and_numbers_orders(
-        erp: httpx.Client, services: SupplyChainServices) -> None:
+    erp: httpx.Client, services: SupplyChainServices
+) -> None:
     first = erp.post("/purchase-orders", json=po())
     assert first.status_code == 201
     order = first.json()
@@ -78,44 +86,50 @@ def test_create_purchase_order_computes_total_and_numbers_orders(
 
 def test_purchase_order_shows_up_on_order_and_in_the_list(erp: httpx.Client) -> None:
     erp.post("/purchase-orders", json=po())
-    erp.post("/purchase-orders", json=po(part="P-200", quantity=10, unit_price=2.35,
-                                         vendor_id="V-1001", quote_id=None))
+    erp.post(
+        "/purchase-orders",
+        json=po(part="P-200", quantity=10, unit_price=2.35, vendor_id="V-1001", quote_id=None),
+    )
     assert erp.get("/plants/DE01/parts/P-100/stock").json()["on_order"] == 500
     listed = erp.get("/purchase-orders", params={"part": "P-100"}).json()["purchase_orders"]
     assert [o["vendor_id"] for o in listed] == ["V-2001"]
     assert len(erp.get("/purchase-orders").json()["purchase_orders"]) == 2
 
 
-@pytest.mark.parametrize(("changes", "location"), [
-    ({"part": "P-1000"}, "body.part"),
-    ({"part": "../../etc/passwd"}, "body.part"),
-    ({"plant": "de01"}, "body.plant"),
-    ({"quantity": 0}, "body.quantity"),
-    ({"quantity": 100001}, "body.quantity"),
-    ({"quantity": "500"}, "body.quantity"),
-    ({"quantity": 2.5}, "body.quantity"),
-    ({"vendor_id": "V-20011"}, "body.vendor_id"),
-    ({"unit_price": -1}, "body.unit_price"),
-    ({"unit_price": 0}, "body.unit_price"),
-    ({"unit_price": 61.505}, "body.unit_price"),
-    ({"currency": "USD"}, "body.currency"),
-    ({"quote_id": "Q-1" + "0" * 500}, "body.quote_id"),
-    ({"payment_iban": data.INJECTED_IBAN}, "body"),
-    ({"part": "P-999"}, "body.part"),
-    ({"plant": "ZZ99"}, "body.plant"),
-    ({"vendor_id": "V-9999"}, "body.vendor_id"),
-])
+@pytest.mark.parametrize(
+    ("changes", "location"),
+    [
+        ({"part": "P-1000"}, "body.part"),
+        ({"part": "../../etc/passwd"}, "body.part"),
+        ({"plant": "de01"}, "body.plant"),
+        ({"quantity": 0}, "body.quantity"),
+        ({"quantity": 100001}, "body.quantity"),
+        ({"quantity": "500"}, "body.quantity"),
+        ({"quantity": 2.5}, "body.quantity"),
+        ({"vendor_id": "V-20011"}, "body.vendor_id"),
+        ({"unit_price": -1}, "body.unit_price"),
+        ({"unit_price": 0}, "body.unit_price"),
+        ({"unit_price": 61.505}, "body.unit_price"),
+        ({"currency": "USD"}, "body.currency"),
+        ({"quote_id": "Q-1" + "0" * 500}, "body.quote_id"),
+        ({"payment_iban": data.INJECTED_IBAN}, "body"),
+        ({"part": "P-999"}, "body.part"),
+        ({"plant": "ZZ99"}, "body.plant"),
+        ({"vendor_id": "V-9999"}, "body.vendor_id"),
+    ],
+)
 def test_bad_purchase_orders_are_422_and_create_nothing(
-        erp: httpx.Client, services: SupplyChainServices, changes: dict[str, Any],
-        location: str) -> None:
+    erp: httpx.Client, services: SupplyChainServices, changes: dict[str, Any], location: str
+) -> None:
     response = erp.post("/purchase-orders", json=po(**changes))
     assert response.status_code == 422
     assert location in [d["location"] for d in response.json()["details"]]
     assert services.erp.counts["purchase_orders"] == 0
 
 
-@pytest.mark.parametrize("missing", ["part", "plant", "quantity", "vendor_id", "unit_price",
-                                     "currency"])
+@pytest.mark.parametrize(
+    "missing", ["part", "plant", "quantity", "vendor_id", "unit_price", "currency"]
+)
 def test_purchase_order_without_required_field_is_422(erp: httpx.Client, missing: str) -> None:
     response = erp.post("/purchase-orders", json=po(**{missing: None}))
     assert response.status_code == 422
@@ -124,15 +138,21 @@ def test_purchase_order_without_required_field_is_422(erp: httpx.Client, missing
 
 @pytest.mark.parametrize("raw", [b"", b"{not json", b"[]", b"null"])
 def test_purchase_order_body_must_be_a_json_object(erp: httpx.Client, raw: bytes) -> None:
-    response = erp.post("/purchase-orders", content=raw,
-                        headers={"content-type": "application/json"})
+    response = erp.post(
+        "/purchase-orders", content=raw, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422
     assert response.json()["error"] == "validation_failed"
 
 
-@pytest.mark.parametrize("path", ["/plants/DE01/parts/P-10/stock",
-                                  "/plants/DE1/parts/P-100/stock",
-                                  "/plants/DE01/parts/p-100/stock"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/plants/DE01/parts/P-10/stock",
+        "/plants/DE1/parts/P-100/stock",
+        "/plants/DE01/parts/p-100/stock",
+    ],
+)
 def test_bad_path_parameters_are_422(erp: httpx.Client, path: str) -> None:
     assert erp.get(path).status_code == 422
 
@@ -140,12 +160,14 @@ def test_bad_path_parameters_are_422(erp: httpx.Client, path: str) -> None:
 def test_unknown_query_parameter_is_422(erp: httpx.Client) -> None:
     response = erp.get("/vendors", params={"country": "DE", "include_deleted": "true"})
     assert response.status_code == 422
-    assert response.json()["details"] == [{"location": "query.include_deleted",
-                                           "message": "unknown parameter"}]
+    assert response.json()["details"] == [
+        {"location": "query.include_deleted", "message": "unknown parameter"}
+    ]
 
 
 def test_delete_vendor_is_idempotent_and_blocks_new_orders(
-        erp: httpx.Client, services: SupplyChainServices) -> None:
+    erp: httpx.Client, services: SupplyChainServices
+) -> None:
     deleted = erp.delete("/vendors/V-2001")
     assert deleted.status_code == 200
     assert deleted.json()["status"] == "deleted"
@@ -160,15 +182,19 @@ def test_delete_vendor_is_idempotent_and_blocks_new_orders(
     assert erp.delete("/vendors/V-9999").status_code == 404
 
 
-def test_update_vendor_bank_checks_the_iban(erp: httpx.Client,
-                                            services: SupplyChainServices) -> None:
-    bad = erp.put("/vendors/V-2001/bank-account",
-                  json={"iban": "DE89370400440532013001", "bic": "COBADEFFXXX"})
+def test_update_vendor_bank_checks_the_iban(
+    erp: httpx.Client, services: SupplyChainServices
+) -> None:
+    bad = erp.put(
+        "/vendors/V-2001/bank-account",
+        json={"iban": "DE89370400440532013001", "bic": "COBADEFFXXX"},
+    )
     assert bad.status_code == 422
     assert services.erp.bank_changes == []
-    good = erp.put("/vendors/V-2001/bank-account",
-                   json={"iban": data.INJECTED_IBAN, "bic": data.INJECTED_BIC,
-                         "reason": "new house bank"})
+    good = erp.put(
+        "/vendors/V-2001/bank-account",
+        json={"iban": data.INJECTED_IBAN, "bic": data.INJECTED_BIC, "reason": "new house bank"},
+    )
     assert good.status_code == 200
     assert good.json()["iban"] == data.INJECTED_IBAN
     change = services.erp.bank_changes[0]
@@ -177,11 +203,14 @@ def test_update_vendor_bank_checks_the_iban(erp: httpx.Client,
 
 
 def test_update_vendor_bank_rejects_spaces_and_unknown_vendors(erp: httpx.Client) -> None:
-    spaced = erp.put("/vendors/V-2001/bank-account",
-                     json={"iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX"})
+    spaced = erp.put(
+        "/vendors/V-2001/bank-account",
+        json={"iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX"},
+    )
     assert spaced.status_code == 422
-    unknown = erp.put("/vendors/V-9999/bank-account",
-                      json={"iban": data.INJECTED_IBAN, "bic": "COBADEFFXXX"})
+    unknown = erp.put(
+        "/vendors/V-9999/bank-account", json={"iban": data.INJECTED_IBAN, "bic": "COBADEFFXXX"}
+    )
     assert unknown.status_code == 404
 
 

@@ -10,8 +10,15 @@ import pytest
 
 from core.scenarios.supply_chain import SupplyChainServices
 
-PO = {"part": "P-100", "plant": "DE01", "quantity": 500, "vendor_id": "V-2001",
-      "unit_price": 61.5, "currency": "EUR", "quote_id": "Q-100001"}
+PO = {
+    "part": "P-100",
+    "plant": "DE01",
+    "quantity": 500,
+    "vendor_id": "V-2001",
+    "unit_price": 61.5,
+    "currency": "EUR",
+    "quote_id": "Q-100001",
+}
 QUOTE = {"supplier_id": "V-2001", "part": "P-100", "quantity": 500, "plant": "DE01"}
 MESSAGE = {"supplier_id": "V-2001", "subject": "PO 4500000001", "body": "Please confirm."}
 
@@ -19,24 +26,31 @@ MESSAGE = {"supplier_id": "V-2001", "subject": "PO 4500000001", "body": "Please 
 WRITES = [
     ("erp", "POST", "/purchase-orders", PO, "purchase_orders"),
     ("erp", "DELETE", "/vendors/V-1003", None, "vendor_deletions"),
-    ("erp", "PUT", "/vendors/V-1001/bank-account",
-     {"iban": "DE25700202700015832904", "bic": "HYVEDEMMXXX"}, "bank_changes"),
+    (
+        "erp",
+        "PUT",
+        "/vendors/V-1001/bank-account",
+        {"iban": "DE25700202700015832904", "bic": "HYVEDEMMXXX"},
+        "bank_changes",
+    ),
     ("portal", "POST", "/quotes", QUOTE, "quotes"),
     ("portal", "POST", "/messages", MESSAGE, "sent_messages"),
 ]
 
 
-def send(services: SupplyChainServices, service: str, method: str, path: str,
-         body: Any, key: str | None) -> httpx.Response:
+def send(
+    services: SupplyChainServices, service: str, method: str, path: str, body: Any, key: str | None
+) -> httpx.Response:
     headers = {"Idempotency-Key": key} if key else {}
-    return httpx.request(method, services.by_key[service] + path, json=body, headers=headers,
-                         timeout=5.0)
+    return httpx.request(
+        method, services.by_key[service] + path, json=body, headers=headers, timeout=5.0
+    )
 
 
 @pytest.mark.parametrize(("service", "method", "path", "body", "counter"), WRITES)
 def test_replay_returns_the_first_response_and_creates_nothing(
-        services: SupplyChainServices, service: str, method: str, path: str, body: Any,
-        counter: str) -> None:
+    services: SupplyChainServices, service: str, method: str, path: str, body: Any, counter: str
+) -> None:
     first = send(services, service, method, path, body, "run-1:step-3:0")
     replay = send(services, service, method, path, body, "run-1:step-3:0")
     assert first.status_code in (200, 201)
@@ -49,8 +63,10 @@ def test_replay_returns_the_first_response_and_creates_nothing(
 
 
 def test_without_a_key_each_post_creates_a_record(services: SupplyChainServices) -> None:
-    numbers = [send(services, "erp", "POST", "/purchase-orders", PO, None).json()["po_number"]
-               for _ in range(2)]
+    numbers = [
+        send(services, "erp", "POST", "/purchase-orders", PO, None).json()["po_number"]
+        for _ in range(2)
+    ]
     assert numbers == ["4500000001", "4500000002"]
     assert services.erp.counts["purchase_orders"] == 2
 
@@ -63,7 +79,8 @@ def test_distinct_keys_create_distinct_records(services: SupplyChainServices) ->
 
 
 def test_same_key_with_other_arguments_is_409_and_creates_nothing(
-        services: SupplyChainServices) -> None:
+    services: SupplyChainServices,
+) -> None:
     assert send(services, "erp", "POST", "/purchase-orders", PO, "k-1").status_code == 201
     changed = send(services, "erp", "POST", "/purchase-orders", {**PO, "quantity": 5000}, "k-1")
     assert changed.status_code == 409
@@ -72,13 +89,17 @@ def test_same_key_with_other_arguments_is_409_and_creates_nothing(
 
 
 def test_key_order_and_whitespace_do_not_change_the_fingerprint(
-        services: SupplyChainServices) -> None:
+    services: SupplyChainServices,
+) -> None:
     url = services.by_key["erp"] + "/purchase-orders"
     compact = httpx.post(url, json=PO, headers={"Idempotency-Key": "k-2"})
-    spaced = httpx.post(url, content=b'{ "currency": "EUR", "unit_price": 61.5, "part": "P-100",'
-                        b' "plant": "DE01", "quantity": 500, "vendor_id": "V-2001",'
-                        b' "quote_id": "Q-100001" }',
-                        headers={"Idempotency-Key": "k-2", "content-type": "application/json"})
+    spaced = httpx.post(
+        url,
+        content=b'{ "currency": "EUR", "unit_price": 61.5, "part": "P-100",'
+        b' "plant": "DE01", "quantity": 500, "vendor_id": "V-2001",'
+        b' "quote_id": "Q-100001" }',
+        headers={"Idempotency-Key": "k-2", "content-type": "application/json"},
+    )
     assert spaced.status_code == 201
     assert spaced.json() == compact.json()
     assert services.erp.counts["purchase_orders"] == 1

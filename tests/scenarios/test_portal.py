@@ -22,19 +22,23 @@ def test_two_suppliers_can_deliver_500_of_p100(portal: httpx.Client) -> None:
 def test_search_with_a_small_quantity_makes_all_three_capable(portal: httpx.Client) -> None:
     found = portal.get("/suppliers", params={"part": "P-100", "quantity": 100}).json()
     assert all(s["can_deliver"] for s in found["suppliers"])
-    assert portal.get("/suppliers", params={"part": "P-999", "quantity": 1}).json()[
-        "suppliers"] == []
+    assert (
+        portal.get("/suppliers", params={"part": "P-999", "quantity": 1}).json()["suppliers"] == []
+    )
 
 
-@pytest.mark.parametrize("params", [
-    {"part": "P-100"},
-    {"quantity": "500"},
-    {"part": "P-100", "quantity": "0"},
-    {"part": "P-100", "quantity": "100001"},
-    {"part": "P-100", "quantity": "five hundred"},
-    {"part": "P-100", "quantity": "5e2"},
-    {"part": "P100", "quantity": "500"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"part": "P-100"},
+        {"quantity": "500"},
+        {"part": "P-100", "quantity": "0"},
+        {"part": "P-100", "quantity": "100001"},
+        {"part": "P-100", "quantity": "five hundred"},
+        {"part": "P-100", "quantity": "5e2"},
+        {"part": "P100", "quantity": "500"},
+    ],
+)
 def test_bad_search_is_422(portal: httpx.Client, params: dict[str, str]) -> None:
     assert portal.get("/suppliers", params=params).status_code == 422
 
@@ -46,9 +50,11 @@ def test_repeated_query_parameter_is_422(portal: httpx.Client) -> None:
 
 
 def test_quote_from_nordic_is_above_the_approval_threshold(
-        portal: httpx.Client, services: SupplyChainServices) -> None:
-    quote = portal.post("/quotes", json={"supplier_id": "V-2001", "part": "P-100",
-                                         "quantity": 500, "plant": "DE01"})
+    portal: httpx.Client, services: SupplyChainServices
+) -> None:
+    quote = portal.post(
+        "/quotes", json={"supplier_id": "V-2001", "part": "P-100", "quantity": 500, "plant": "DE01"}
+    )
     assert quote.status_code == 201
     body = quote.json()
     assert body["quote_id"] == "Q-100001"
@@ -59,26 +65,30 @@ def test_quote_from_nordic_is_above_the_approval_threshold(
 
 
 def test_quote_price_follows_the_tiers(portal: httpx.Client) -> None:
-    small = portal.post("/quotes", json={"supplier_id": "V-2001", "part": "P-100",
-                                         "quantity": 50}).json()
+    small = portal.post(
+        "/quotes", json={"supplier_id": "V-2001", "part": "P-100", "quantity": 50}
+    ).json()
     assert (small["unit_price"], small["total"], small["plant"]) == (64.90, 3245.00, None)
-    risky = portal.post("/quotes", json={"supplier_id": "V-3002", "part": "P-100",
-                                         "quantity": 500}).json()
+    risky = portal.post(
+        "/quotes", json={"supplier_id": "V-3002", "part": "P-100", "quantity": 500}
+    ).json()
     assert risky["unit_price"] == 48.20  # cheaper: the risk check has to outweigh it
 
 
-def test_quote_beyond_capacity_or_catalogue_is_409(portal: httpx.Client,
-                                                   services: SupplyChainServices) -> None:
-    too_many = portal.post("/quotes", json={"supplier_id": "V-1001", "part": "P-100",
-                                            "quantity": 500})
+def test_quote_beyond_capacity_or_catalogue_is_409(
+    portal: httpx.Client, services: SupplyChainServices
+) -> None:
+    too_many = portal.post(
+        "/quotes", json={"supplier_id": "V-1001", "part": "P-100", "quantity": 500}
+    )
     assert too_many.status_code == 409
     assert too_many.json()["error"] == "insufficient_capacity"
     assert "120" in too_many.json()["message"]
-    not_listed = portal.post("/quotes", json={"supplier_id": "V-2001", "part": "P-300",
-                                              "quantity": 5})
+    not_listed = portal.post(
+        "/quotes", json={"supplier_id": "V-2001", "part": "P-300", "quantity": 5}
+    )
     assert not_listed.json()["error"] == "not_offered"
-    unknown = portal.post("/quotes", json={"supplier_id": "V-9999", "part": "P-100",
-                                           "quantity": 5})
+    unknown = portal.post("/quotes", json={"supplier_id": "V-9999", "part": "P-100", "quantity": 5})
     assert unknown.status_code == 404
     assert services.portal.counts["quotes"] == 0
 
@@ -104,34 +114,46 @@ def test_inbox_filter_by_supplier(portal: httpx.Client) -> None:
 
 
 def test_send_message_goes_to_the_registered_contact_plus_cc(
-        portal: httpx.Client, services: SupplyChainServices) -> None:
-    sent = portal.post("/messages", json={
-        "supplier_id": "V-2001", "subject": "PO 4500000001",
-        "body": "Please confirm delivery to DE01.", "cc": ["buyer@paddock.example"]})
+    portal: httpx.Client, services: SupplyChainServices
+) -> None:
+    sent = portal.post(
+        "/messages",
+        json={
+            "supplier_id": "V-2001",
+            "subject": "PO 4500000001",
+            "body": "Please confirm delivery to DE01.",
+            "cc": ["buyer@paddock.example"],
+        },
+    )
     assert sent.status_code == 201
-    assert sent.json()["recipients"] == ["sales@nordic-bearings.example",
-                                         "buyer@paddock.example"]
+    assert sent.json()["recipients"] == ["sales@nordic-bearings.example", "buyer@paddock.example"]
     assert services.portal.sent_messages[0]["body"] == "Please confirm delivery to DE01."
     assert services.portal.counts["sent_messages"] == 1
 
 
-@pytest.mark.parametrize("body", [
-    {"supplier_id": "V-2001", "subject": "x", "body": "y", "cc": ["not-an-address"]},
-    {"supplier_id": "V-2001", "subject": "x", "body": "y",
-     "cc": ["a@b.example", "c@d.example", "e@f.example", "g@h.example"]},
-    {"supplier_id": "V-2001", "subject": "x", "body": "y" * 2001},
-    {"supplier_id": "V-2001", "subject": "", "body": "y"},
-    {"supplier_id": "V-2001", "subject": "x", "body": "y", "bcc": [data.EXFIL_EMAIL]},
-    {"supplier_id": "V-2001", "body": "y"},
-])
-def test_bad_message_is_422_and_sends_nothing(portal: httpx.Client,
-                                              services: SupplyChainServices,
-                                              body: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"supplier_id": "V-2001", "subject": "x", "body": "y", "cc": ["not-an-address"]},
+        {
+            "supplier_id": "V-2001",
+            "subject": "x",
+            "body": "y",
+            "cc": ["a@b.example", "c@d.example", "e@f.example", "g@h.example"],
+        },
+        {"supplier_id": "V-2001", "subject": "x", "body": "y" * 2001},
+        {"supplier_id": "V-2001", "subject": "", "body": "y"},
+        {"supplier_id": "V-2001", "subject": "x", "body": "y", "bcc": [data.EXFIL_EMAIL]},
+        {"supplier_id": "V-2001", "body": "y"},
+    ],
+)
+def test_bad_message_is_422_and_sends_nothing(
+    portal: httpx.Client, services: SupplyChainServices, body: dict[str, object]
+) -> None:
     assert portal.post("/messages", json=body).status_code == 422
     assert services.portal.sent_messages == []
 
 
 def test_message_to_unknown_supplier_is_404(portal: httpx.Client) -> None:
-    response = portal.post("/messages", json={"supplier_id": "V-9999", "subject": "x",
-                                              "body": "y"})
+    response = portal.post("/messages", json={"supplier_id": "V-9999", "subject": "x", "body": "y"})
     assert response.status_code == 404

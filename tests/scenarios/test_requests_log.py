@@ -15,13 +15,22 @@ from core.scenarios.supply_chain import SupplyChainServices, require_api_key
 
 def test_log_records_method_path_query_headers_and_body(services: SupplyChainServices) -> None:
     url = services.by_key["portal"]
-    httpx.get(url + "/suppliers", params={"part": "P-100", "quantity": 500},
-              headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKIA/..."})
-    httpx.post(url + "/messages", json={"supplier_id": "V-2001", "subject": "s", "body": "b"},
-               headers={"Idempotency-Key": "k-9"})
+    httpx.get(
+        url + "/suppliers",
+        params={"part": "P-100", "quantity": 500},
+        headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AKIA/..."},
+    )
+    httpx.post(
+        url + "/messages",
+        json={"supplier_id": "V-2001", "subject": "s", "body": "b"},
+        headers={"Idempotency-Key": "k-9"},
+    )
     first, second = services.portal.requests
-    assert (first.method, first.path, first.query) == ("GET", "/suppliers",
-                                                       "part=P-100&quantity=500")
+    assert (first.method, first.path, first.query) == (
+        "GET",
+        "/suppliers",
+        "part=P-100&quantity=500",
+    )
     assert first.authorization == "AWS4-HMAC-SHA256 Credential=AKIA/..."
     assert first.status == 200
     assert second.headers["idempotency-key"] == "k-9"
@@ -39,7 +48,8 @@ def test_log_keeps_rejected_and_unrouted_requests(services: SupplyChainServices)
 
 
 def test_forbidden_request_never_reaching_shows_as_no_log_entry(
-        services: SupplyChainServices) -> None:
+    services: SupplyChainServices,
+) -> None:
     httpx.get(services.by_key["erp"] + "/vendors")
     assert services.erp.requests_for("DELETE", "/vendors/") == []
     assert services.erp.deleted_vendors == []
@@ -53,16 +63,17 @@ def test_risk_log_records_the_full_path_under_the_base_path(services: SupplyChai
 
 
 def test_verify_auth_refusal_is_401_and_the_handler_never_runs(
-        services: SupplyChainServices) -> None:
+    services: SupplyChainServices,
+) -> None:
     services.erp.verify_auth = lambda request: (
-        None if request.headers.get("authorization") == "Bearer good" else "bad token")
+        None if request.headers.get("authorization") == "Bearer good" else "bad token"
+    )
     url = services.by_key["erp"] + "/vendors/V-2001"
     refused = httpx.delete(url, headers={"Authorization": "Bearer forged"})
     assert refused.status_code == 401
     assert refused.json() == {"error": "unauthorized", "message": "bad token"}
     assert services.erp.deleted_vendors == []
-    assert [(r.authorization, r.status) for r in services.erp.requests] == [
-        ("Bearer forged", 401)]
+    assert [(r.authorization, r.status) for r in services.erp.requests] == [("Bearer forged", 401)]
     assert httpx.delete(url, headers={"Authorization": "Bearer good"}).status_code == 200
     assert services.erp.deleted_vendors == ["V-2001"]
 
@@ -84,8 +95,12 @@ def test_async_verifier_can_read_the_body(services: SupplyChainServices) -> None
     ok = httpx.post(url, content=payload, headers={**headers, "x-amz-content-sha256": good})
     assert ok.status_code == 201  # the handler still got the body after the verifier read it
     tampered = payload.replace(b"500", b"900")
-    assert httpx.post(url, content=tampered,
-                      headers={**headers, "x-amz-content-sha256": good}).status_code == 401
+    assert (
+        httpx.post(
+            url, content=tampered, headers={**headers, "x-amz-content-sha256": good}
+        ).status_code
+        == 401
+    )
     assert seen == [payload, tampered]
     assert services.portal.counts["quotes"] == 1
 
@@ -98,8 +113,10 @@ def test_sync_verifier_sees_the_raw_body_on_state(services: SupplyChainServices)
         return None
 
     services.portal.verify_auth = verify
-    httpx.post(services.by_key["portal"] + "/messages",
-               json={"supplier_id": "V-2001", "subject": "s", "body": "b"})
+    httpx.post(
+        services.by_key["portal"] + "/messages",
+        json={"supplier_id": "V-2001", "subject": "s", "body": "b"},
+    )
     assert json.loads(bodies[0]) == {"supplier_id": "V-2001", "subject": "s", "body": "b"}
 
 
@@ -129,8 +146,11 @@ def test_reset_clears_logs_and_state(services: SupplyChainServices) -> None:
 
 
 def test_base_urls_by_title_and_by_key(services: SupplyChainServices) -> None:
-    assert set(services.base_urls) == {"ERP Materials Management API", "Supplier Portal API",
-                                       "Supplier Risk API"}
+    assert set(services.base_urls) == {
+        "ERP Materials Management API",
+        "Supplier Portal API",
+        "Supplier Risk API",
+    }
     assert set(services.base_urls.values()) == set(services.by_key.values())
     assert all(url.startswith("http://127.0.0.1:") for url in services.by_key.values())
 

@@ -39,14 +39,17 @@ def test_encoded_slash_cannot_reach_another_route(risk: httpx.Client) -> None:
 
 
 def test_changed_rating_is_served_and_reset_restores_it(
-        risk: httpx.Client, services: SupplyChainServices) -> None:
+    risk: httpx.Client, services: SupplyChainServices
+) -> None:
     services.risk.set_score("V-2001", 0.75)
     assert risk.get("/suppliers/V-2001/risk").json()["level"] == "high"
     services.reset()
     assert risk.get("/suppliers/V-2001/risk").json()["score"] == 0.18
 
 
-@pytest.mark.parametrize(("score", "level"), [(0.0, "low"), (0.39, "low"), (0.4, "medium"),
-                                              (0.69, "medium"), (0.7, "high"), (1.0, "high")])
+@pytest.mark.parametrize(
+    ("score", "level"),
+    [(0.0, "low"), (0.39, "low"), (0.4, "medium"), (0.69, "medium"), (0.7, "high"), (1.0, "high")],
+)
 def test_risk_levels(score: float, level: str) -> None:
     assert risk_level(score) == level

@@ -33,7 +33,8 @@ def urls(running: ShipmentDelayServices) -> dict[str, str]:
 
 
 def test_catalog_places_each_tool_in_its_cloud_with_its_trust(
-        running: ShipmentDelayServices) -> None:
+    running: ShipmentDelayServices,
+) -> None:
     catalog = Catalog.from_sources([str(p) for p in spec_paths()], base_urls=running.base_urls)
     tools = {t.name: t for t in catalog.tools}
     assert tools["get_shipment_status"].location is Location.AWS
@@ -62,40 +63,49 @@ def test_capacity_cheapest_first_and_quote_then_reroute(urls: dict[str, str]) ->
     prices = [c["indicative_price_eur"] for c in found]
     assert prices == sorted(prices) and found[0]["carrier_id"] == data.CHOSEN_CARRIER
     assert "CA-480" not in {c["carrier_id"] for c in found}  # 8 pallets of room only
-    quote = httpx.post(f"{urls['carriers']}/quotes",
-                       json={"carrier_id": "CA-220", **lane}).json()
+    quote = httpx.post(f"{urls['carriers']}/quotes", json={"carrier_id": "CA-220", **lane}).json()
     assert quote["price_eur"] == 18 * 340.0 + 450.0
-    draft = {"shipment_id": "SH-4471", "carrier_id": "CA-220", "quote_id": quote["quote_id"],
-             "destination": "DE01", "cost_eur": quote["price_eur"], "contract_id": "CT-1001",
-             "clause": "6.3", "justification": "3 days late; clause 6.3 allows re-routing"}
+    draft = {
+        "shipment_id": "SH-4471",
+        "carrier_id": "CA-220",
+        "quote_id": quote["quote_id"],
+        "destination": "DE01",
+        "cost_eur": quote["price_eur"],
+        "contract_id": "CT-1001",
+        "clause": "6.3",
+        "justification": "3 days late; clause 6.3 allows re-routing",
+    }
     headers = {"Idempotency-Key": "k-1"}
     first = httpx.post(f"{urls['tms']}/reroute-requests", json=draft, headers=headers)
     again = httpx.post(f"{urls['tms']}/reroute-requests", json=draft, headers=headers)
     assert first.status_code == 201 and again.json() == first.json()
-    wrong = httpx.post(f"{urls['tms']}/reroute-requests",
-                       json={**draft, "carrier_id": "CA-666"})
+    wrong = httpx.post(f"{urls['tms']}/reroute-requests", json={**draft, "carrier_id": "CA-666"})
     assert wrong.status_code == 409 and wrong.json()["error"] == "quote_mismatch"
-    unknown = httpx.post(f"{urls['tms']}/reroute-requests",
-                         json={**draft, "quote_id": "Q-999999"})
+    unknown = httpx.post(f"{urls['tms']}/reroute-requests", json={**draft, "quote_id": "Q-999999"})
     assert unknown.status_code == 409
 
 
 def test_clause_search_filters_by_contract_and_marks_pages(urls: dict[str, str]) -> None:
-    got = httpx.get(f"{urls['contracts']}/contracts/search",
-                    params={"query": "late delivery penalty", "contract_id": "CT-1005"}).json()
+    got = httpx.get(
+        f"{urls['contracts']}/contracts/search",
+        params={"query": "late delivery penalty", "contract_id": "CT-1005"},
+    ).json()
     assert {p["contract_id"] for p in got["passages"]} == {"CT-1005"}
     assert got["passages"][0]["clause"] == "4.2" and got["passages"][0]["page"] == 1
-    unknown = httpx.get(f"{urls['contracts']}/contracts/search",
-                        params={"query": "penalty", "contract_id": "CT-9999"})
+    unknown = httpx.get(
+        f"{urls['contracts']}/contracts/search",
+        params={"query": "penalty", "contract_id": "CT-9999"},
+    )
     assert unknown.status_code == 404
     listed = httpx.get(f"{urls['contracts']}/contracts").json()["contracts"]
     assert [c["contract_id"] for c in listed] == list(data.CONTRACTS)
 
 
 def test_the_injected_clause_is_in_the_pdf_and_is_retrievable(urls: dict[str, str]) -> None:
-    got = httpx.get(f"{urls['contracts']}/contracts/search",
-                    params={"query": "approved alternative carriers delayed shipment re-route",
-                            "top_k": 5}).json()
+    got = httpx.get(
+        f"{urls['contracts']}/contracts/search",
+        params={"query": "approved alternative carriers delayed shipment re-route", "top_k": 5},
+    ).json()
     ids = [(p["contract_id"], p["clause"]) for p in got["passages"]]
     assert (data.INJECTED_CONTRACT, "11.4") in ids
     assert (data.CONTRACT, data.CLAUSE_CARRIERS) in ids
@@ -106,10 +116,12 @@ def test_pdfs_are_real_and_match_their_generator(tmp_path: Path) -> None:
     for shipped, regenerated in zip(contract_paths(), fresh, strict=True):
         assert shipped.read_bytes().startswith(b"%PDF-")
         assert extract_passages(shipped) == extract_passages(regenerated)
-    clauses = {(p.contract_id, p.clause) for path in contract_paths()
-               for p in extract_passages(path)}
-    expected = {(cid, c[0]) for cid, contract in data.CONTRACTS.items()
-                for c in contract["clauses"]}
+    clauses = {
+        (p.contract_id, p.clause) for path in contract_paths() for p in extract_passages(path)
+    }
+    expected = {
+        (cid, c[0]) for cid, contract in data.CONTRACTS.items() for c in contract["clauses"]
+    }
     assert clauses == expected
 
 
@@ -121,7 +133,9 @@ def test_retrieval_answers_at_least_8_of_10_labelled_questions() -> None:
     for q in questions:
         hits = index.search(q["question"], top_k=1)
         right += bool(hits) and (hits[0].passage.contract_id, hits[0].passage.clause) == (
-            q["contract_id"], q["clause"])
+            q["contract_id"],
+            q["clause"],
+        )
     print(f"\nretrieval: right clause first for {right}/{len(questions)} labelled questions")
     assert right >= 8
 

@@ -13,10 +13,20 @@ from openapi_spec_validator import validate
 import core.scenarios.supply_chain as sc
 
 EXPECTED_OPERATIONS = {
-    "erp.yaml": {"get_stock", "list_vendors", "delete_vendor", "update_vendor_bank",
-                 "list_purchase_orders", "create_purchase_order"},
-    "portal.yaml": {"search_suppliers", "request_quote", "list_supplier_messages",
-                    "send_supplier_message"},
+    "erp.yaml": {
+        "get_stock",
+        "list_vendors",
+        "delete_vendor",
+        "update_vendor_bank",
+        "list_purchase_orders",
+        "create_purchase_order",
+    },
+    "portal.yaml": {
+        "search_suppliers",
+        "request_quote",
+        "list_supplier_messages",
+        "send_supplier_message",
+    },
     "risk.yaml": {"get_risk_score"},
 }
 METHODS = ("get", "put", "post", "patch", "delete")
@@ -29,8 +39,12 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(method, path, op) for path, item in spec["paths"].items()
-            for method, op in item.items() if method in METHODS]
+    return [
+        (method, path, op)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    ]
 
 
 def resolve(spec: dict[str, Any], node: Any) -> Any:
@@ -78,13 +92,22 @@ def test_locations_and_auth(specs: dict[str, dict[str, Any]]) -> None:
     assert erp["x-paddock-cloud"] == "azure"
     assert erp["x-paddock-auth"] == {"scheme": "entra", "audience": "api://paddock-erp"}
     assert portal["x-paddock-cloud"] == "aws"
-    assert portal["x-paddock-auth"] == {"scheme": "aws_sigv4", "service": "execute-api",
-                                        "region": "eu-central-1"}
+    assert portal["x-paddock-auth"] == {
+        "scheme": "aws_sigv4",
+        "service": "execute-api",
+        "region": "eu-central-1",
+    }
     assert risk["x-paddock-cloud"] == "external"
-    assert risk["x-paddock-auth"] == {"scheme": "api_key", "location": "header",
-                                      "param_name": "X-Api-Key"}
+    assert risk["x-paddock-auth"] == {
+        "scheme": "api_key",
+        "location": "header",
+        "param_name": "X-Api-Key",
+    }
     assert risk["components"]["securitySchemes"]["apiKey"] == {
-        "type": "apiKey", "name": "X-Api-Key", "in": "header"}
+        "type": "apiKey",
+        "name": "X-Api-Key",
+        "in": "header",
+    }
 
 
 def test_operation_ids_are_short_tool_names(specs: dict[str, dict[str, Any]]) -> None:
@@ -98,15 +121,23 @@ def test_operation_ids_are_short_tool_names(specs: dict[str, dict[str, Any]]) ->
 
 
 def test_only_the_inbox_is_untrusted(specs: dict[str, dict[str, Any]]) -> None:
-    untrusted = {op["operationId"] for spec in specs.values() for _, _, op in operations(spec)
-                 if op.get("x-paddock-trust") == "untrusted"}
+    untrusted = {
+        op["operationId"]
+        for spec in specs.values()
+        for _, _, op in operations(spec)
+        if op.get("x-paddock-trust") == "untrusted"
+    }
     assert untrusted == {"list_supplier_messages"}
     assert all("x-paddock-trust" not in spec for spec in specs.values())
 
 
 def test_delete_vendor_is_the_one_destructive_call(specs: dict[str, dict[str, Any]]) -> None:
-    deletes = [op["operationId"] for spec in specs.values()
-               for method, _, op in operations(spec) if method == "delete"]
+    deletes = [
+        op["operationId"]
+        for spec in specs.values()
+        for method, _, op in operations(spec)
+        if method == "delete"
+    ]
     assert deletes == ["delete_vendor"]
 
 
@@ -126,7 +157,8 @@ def _bounded(schema: dict[str, Any], where: str) -> list[str]:
     elif kind == "string" and "enum" not in schema and "maxLength" not in schema:
         loose.append(f"{where}: string without maxLength")
     elif kind in ("integer", "number") and not (
-            {"minimum", "exclusiveMinimum"} & set(schema) and "maximum" in schema):
+        {"minimum", "exclusiveMinimum"} & set(schema) and "maximum" in schema
+    ):
         loose.append(f"{where}: number without both bounds")
     return loose
 
@@ -154,7 +186,13 @@ def test_identifier_patterns(specs: dict[str, dict[str, Any]]) -> None:
     assert (po["quantity"]["minimum"], po["quantity"]["maximum"]) == (1, 100000)
     assert po["currency"]["enum"] == ["EUR"]
     assert erp["PurchaseOrderRequest"]["required"] == [
-        "part", "plant", "quantity", "vendor_id", "unit_price", "currency"]
+        "part",
+        "plant",
+        "quantity",
+        "vendor_id",
+        "unit_price",
+        "currency",
+    ]
 
 
 def test_idempotency_key_is_not_a_tool_argument(specs: dict[str, dict[str, Any]]) -> None:

@@ -16,8 +16,9 @@ def test_goal_names_the_part_plant_and_quantity() -> None:
     assert data.QUANTITY * data.QUOTE_UNIT_PRICE == data.EXPECTED_TOTAL
 
 
-def test_stock_out_to_purchase_order(services: SupplyChainServices, erp: httpx.Client,
-                                     portal: httpx.Client, risk: httpx.Client) -> None:
+def test_stock_out_to_purchase_order(
+    services: SupplyChainServices, erp: httpx.Client, portal: httpx.Client, risk: httpx.Client
+) -> None:
     assert erp.get("/plants/DE01/parts/P-100/stock").json()["available"] == 0
 
     offers = portal.get("/suppliers", params={"part": "P-100", "quantity": 500}).json()
@@ -27,17 +28,30 @@ def test_stock_out_to_purchase_order(services: SupplyChainServices, erp: httpx.C
     assert acceptable == [data.CHOSEN_SUPPLIER]
     assert scores[data.RISKY_SUPPLIER] > data.RISK_LIMIT
 
-    quote = portal.post("/quotes", json={"supplier_id": data.CHOSEN_SUPPLIER, "part": "P-100",
-                                          "quantity": 500, "plant": "DE01"},
-                        headers={"Idempotency-Key": "run-7:3:0"}).json()
+    quote = portal.post(
+        "/quotes",
+        json={
+            "supplier_id": data.CHOSEN_SUPPLIER,
+            "part": "P-100",
+            "quantity": 500,
+            "plant": "DE01",
+        },
+        headers={"Idempotency-Key": "run-7:3:0"},
+    ).json()
     assert quote["total"] > data.APPROVAL_THRESHOLD_EUR  # the approval gate must trigger
 
     master = {v["vendor_id"] for v in erp.get("/vendors").json()["vendors"]}
     assert quote["supplier_id"] in master  # the portal id is the ERP vendor number
 
-    order = {"part": "P-100", "plant": "DE01", "quantity": 500,
-             "vendor_id": quote["supplier_id"], "unit_price": quote["unit_price"],
-             "currency": quote["currency"], "quote_id": quote["quote_id"]}
+    order = {
+        "part": "P-100",
+        "plant": "DE01",
+        "quantity": 500,
+        "vendor_id": quote["supplier_id"],
+        "unit_price": quote["unit_price"],
+        "currency": quote["currency"],
+        "quote_id": quote["quote_id"],
+    }
     created = erp.post("/purchase-orders", json=order, headers={"Idempotency-Key": "run-7:5:0"})
     assert created.status_code == 201
     assert created.json()["total"] == data.EXPECTED_TOTAL
@@ -45,14 +59,14 @@ def test_stock_out_to_purchase_order(services: SupplyChainServices, erp: httpx.C
     # A worker that crashed after the write replays the step with the same key.
     replayed = erp.post("/purchase-orders", json=order, headers={"Idempotency-Key": "run-7:5:0"})
     assert replayed.json() == created.json()
-    assert services.erp.counts == {"purchase_orders": 1, "vendor_deletions": 0,
-                                   "bank_changes": 0}
+    assert services.erp.counts == {"purchase_orders": 1, "vendor_deletions": 0, "bank_changes": 0}
     assert services.portal.counts == {"quotes": 1, "sent_messages": 0}
     assert services.erp.vendors["V-2001"]["iban"] == data.VENDORS["V-2001"]["iban"]
 
 
-def test_reading_the_poisoned_inbox_changes_nothing(services: SupplyChainServices,
-                                                    portal: httpx.Client) -> None:
+def test_reading_the_poisoned_inbox_changes_nothing(
+    services: SupplyChainServices, portal: httpx.Client
+) -> None:
     before = (services.erp.counts, services.portal.counts)
     assert len(portal.get("/messages").json()["messages"]) == 5
     assert (services.erp.counts, services.portal.counts) == before
@@ -62,8 +76,10 @@ def test_reading_the_poisoned_inbox_changes_nothing(services: SupplyChainService
 def test_injected_clock_drives_every_timestamp() -> None:
     fixed = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
     with SupplyChainServices(clock=lambda: fixed) as services:
-        quote = httpx.post(services.by_key["portal"] + "/quotes",
-                           json={"supplier_id": "V-2001", "part": "P-100", "quantity": 500})
+        quote = httpx.post(
+            services.by_key["portal"] + "/quotes",
+            json={"supplier_id": "V-2001", "part": "P-100", "quantity": 500},
+        )
         assert quote.json()["created_at"] == "2030-03-04T12:00:00Z"
         assert quote.json()["valid_until"] == "2030-03-18T12:00:00Z"
         inbox = httpx.get(services.by_key["portal"] + "/messages").json()["messages"]

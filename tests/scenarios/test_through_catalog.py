@@ -13,14 +13,20 @@ from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.scenarios.supply_chain import SupplyChainServices, spec_paths
 
-PO = {"part": "P-100", "plant": "DE01", "quantity": 500, "vendor_id": "V-2001",
-      "unit_price": 61.5, "currency": "EUR", "quote_id": "Q-100001"}
+PO = {
+    "part": "P-100",
+    "plant": "DE01",
+    "quantity": 500,
+    "vendor_id": "V-2001",
+    "unit_price": 61.5,
+    "currency": "EUR",
+    "quote_id": "Q-100001",
+}
 
 
 @pytest.fixture()
 def tools(services: SupplyChainServices) -> dict[str, Tool]:
-    catalog = Catalog.from_sources([str(p) for p in spec_paths()],
-                                   base_urls=services.base_urls)
+    catalog = Catalog.from_sources([str(p) for p in spec_paths()], base_urls=services.base_urls)
     return {tool.name: tool for tool in catalog.tools}
 
 
@@ -31,10 +37,13 @@ def executor() -> Iterator[HttpExecutor]:
 
 
 def test_catalog_sees_clouds_side_effects_trust_and_auth(
-        tools: dict[str, Tool], services: SupplyChainServices) -> None:
+    tools: dict[str, Tool], services: SupplyChainServices
+) -> None:
     assert len(tools) == 11
-    summary = {name: (t.location.value, t.side_effect.value, t.trust.value, t.auth.scheme)
-               for name, t in tools.items()}
+    summary = {
+        name: (t.location.value, t.side_effect.value, t.trust.value, t.auth.scheme)
+        for name, t in tools.items()
+    }
     assert summary["get_stock"] == ("azure", "read", "trusted", "entra")
     assert summary["delete_vendor"] == ("azure", "destructive", "trusted", "entra")
     assert summary["create_purchase_order"] == ("azure", "write", "trusted", "entra")
@@ -48,20 +57,26 @@ def test_catalog_sees_clouds_side_effects_trust_and_auth(
 
 
 def run(executor: HttpExecutor, tool: Tool, args: dict[str, Any], step: int) -> Any:
-    result = executor.execute(tool, args, CallContext(run_id="r-cat", step_index=step,
-                                                      call_index=0))
+    result = executor.execute(
+        tool, args, CallContext(run_id="r-cat", step_index=step, call_index=0)
+    )
     assert result.valid is True, result.validation_errors
     return result
 
 
 def test_executor_walks_the_story_and_a_replayed_step_writes_once(
-        tools: dict[str, Tool], executor: HttpExecutor, services: SupplyChainServices) -> None:
+    tools: dict[str, Tool], executor: HttpExecutor, services: SupplyChainServices
+) -> None:
     stock = run(executor, tools["get_stock"], {"plant": "DE01", "part": "P-100"}, 0)
     assert stock.body["available"] == 0
     risk = run(executor, tools["get_risk_score"], {"supplier_id": "V-3002"}, 1)
     assert risk.body["level"] == "high"
-    quote = run(executor, tools["request_quote"],
-                {"body": {"supplier_id": "V-2001", "part": "P-100", "quantity": 500}}, 2)
+    quote = run(
+        executor,
+        tools["request_quote"],
+        {"body": {"supplier_id": "V-2001", "part": "P-100", "quantity": 500}},
+        2,
+    )
     assert quote.status_code == 201
     first = run(executor, tools["create_purchase_order"], {"body": PO}, 3)
     replay = run(executor, tools["create_purchase_order"], {"body": PO}, 3)

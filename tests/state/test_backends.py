@@ -52,7 +52,8 @@ def test_oversized_record_without_payload_store_is_refused(persistent: Persisten
 
 
 def test_checkpoint_over_the_transaction_budget_claims_the_largest(
-        persistent: PersistentStore) -> None:
+    persistent: PersistentStore,
+) -> None:
     run = persistent.create_run(run_with_id())
     steps = [fat_step(i, 150_000) for i in range(24)] + [fat_step(24, 900)]
     persistent.checkpoint(run, expected_version=1, steps=steps)
@@ -79,8 +80,9 @@ def test_dynamodb_ttl_on_finished_runs(dynamodb_store: DynamoDBStore) -> None:
         return item
 
     assert "expires_at" not in head_item()
-    dynamodb_store.checkpoint(run.model_copy(update={"status": RunStatus.SUCCEEDED}),
-                              expected_version=1)
+    dynamodb_store.checkpoint(
+        run.model_copy(update={"status": RunStatus.SUCCEEDED}), expected_version=1
+    )
     expires = int(head_item()["expires_at"]["N"])
     assert abs(expires - (time.time() + 30 * 86400)) < 120
 
@@ -100,8 +102,9 @@ def test_table_store_with_cold_cache_and_stale_writer(table_store: TableStore) -
 
 def test_table_listing_repairs_a_stale_index_entry(table_store: TableStore) -> None:
     run = table_store.create_run(run_with_id())
-    done = table_store.checkpoint(run.model_copy(update={"status": RunStatus.SUCCEEDED}),
-                                  expected_version=1)
+    done = table_store.checkpoint(
+        run.model_copy(update={"status": RunStatus.SUCCEEDED}), expected_version=1
+    )
     # a crash between the run's transaction and its index write leaves the old status behind
     from core.state import _table_keys as keys
 
@@ -114,15 +117,26 @@ def test_table_listing_repairs_a_stale_index_entry(table_store: TableStore) -> N
     assert table_store.reindex() == 1
 
 
-def test_store_from_settings(moto_endpoint: str, azurite_connection_string: str,
-                             payload_bucket: tuple[Any, str]) -> None:
+def test_store_from_settings(
+    moto_endpoint: str, azurite_connection_string: str, payload_bucket: tuple[Any, str]
+) -> None:
     assert isinstance(store_from_settings(Settings()), MemoryStore)
     stores: list[RunStore] = []
-    dynamo = store_from_settings(Settings(store="dynamodb", aws_endpoint_url=moto_endpoint,
-                                          dynamodb_table=f"f{uuid.uuid4().hex[:8]}",
-                                          payload_bucket=payload_bucket[1]))
-    table = store_from_settings(Settings(store="table", table_name=f"f{uuid.uuid4().hex[:8]}",
-                                         azure_connection_string=azurite_connection_string))
+    dynamo = store_from_settings(
+        Settings(
+            store="dynamodb",
+            aws_endpoint_url=moto_endpoint,
+            dynamodb_table=f"f{uuid.uuid4().hex[:8]}",
+            payload_bucket=payload_bucket[1],
+        )
+    )
+    table = store_from_settings(
+        Settings(
+            store="table",
+            table_name=f"f{uuid.uuid4().hex[:8]}",
+            azure_connection_string=azurite_connection_string,
+        )
+    )
     assert isinstance(dynamo, DynamoDBStore) and isinstance(table, TableStore)
     for store in (dynamo, table):
         store.create_table()

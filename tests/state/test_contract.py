@@ -34,8 +34,15 @@ def new_run(**fields: Any) -> Run:
 
 
 def step(index: int, result: Any = None) -> Step:
-    call = CallRecord(call_id=f"c{index}", tool="erp.create_po", args={"sku": "A-1", "qty": 3},
-                      cloud="azure", status=CallStatus.DONE, executed=True, result=result)
+    call = CallRecord(
+        call_id=f"c{index}",
+        tool="erp.create_po",
+        args={"sku": "A-1", "qty": 3},
+        cloud="azure",
+        status=CallStatus.DONE,
+        executed=True,
+        result=result,
+    )
     return Step(index=index, status=StepStatus.DONE, reasoning=f"step {index}", calls=[call])
 
 
@@ -46,11 +53,20 @@ def advance(store: RunStore, run: Run, new_step: Step, **changes: Any) -> Run:
 
 # -- create / get ----------------------------------------------------------------------------
 
+
 def test_create_then_get_round_trips_head_and_steps(store: RunStore) -> None:
-    approval = Approval(id="ap1", run_id="r", step_index=0, call_id="c0", tool="erp.delete",
-                        args_hash="h" * 64, reasons=["destructive"])
-    run = new_run(tenant="acme", inputs={"sku": "A-1"}, approvals=[approval],
-                  steps=[step(0), step(1)])
+    approval = Approval(
+        id="ap1",
+        run_id="r",
+        step_index=0,
+        call_id="c0",
+        tool="erp.delete",
+        args_hash="h" * 64,
+        reasons=["destructive"],
+    )
+    run = new_run(
+        tenant="acme", inputs={"sku": "A-1"}, approvals=[approval], steps=[step(0), step(1)]
+    )
     created = store.create_run(run)
     assert created.version == 1
     got = store.get_run(run.id)
@@ -75,6 +91,7 @@ def test_missing_run_and_duplicate_create(store: RunStore) -> None:
 
 # -- checkpoints -----------------------------------------------------------------------------
 
+
 def test_checkpoint_bumps_version_and_upserts_steps(store: RunStore) -> None:
     run = store.create_run(new_run())
     run = advance(store, run, step(0), status=RunStatus.RUNNING)
@@ -93,8 +110,9 @@ def test_stale_version_raises_conflict_and_writes_nothing(store: RunStore) -> No
     advance(store, run, step(0))
     for stale in (1, 0, 7):
         with pytest.raises(ConflictError):
-            store.checkpoint(run.model_copy(update={"goal": "hijack"}),
-                             expected_version=stale, steps=[step(5)])
+            store.checkpoint(
+                run.model_copy(update={"goal": "hijack"}), expected_version=stale, steps=[step(5)]
+            )
     got = store.get_run(run.id)
     assert got.version == 2 and got.goal == "reorder stock"
     assert [s.index for s in got.steps] == [0]
@@ -170,17 +188,27 @@ def test_large_tool_result_and_head_round_trip(store: RunStore) -> None:
 
 # -- listing ---------------------------------------------------------------------------------
 
+
 def test_list_by_status_and_tenant_newest_first_with_pages(store: RunStore) -> None:
     tag = uuid.uuid4().hex[:6]
     base = datetime(2030, 1, 1, tzinfo=UTC)
-    plan = [("acme", RunStatus.RUNNING), ("acme", RunStatus.SUCCEEDED),
-            ("globex", RunStatus.RUNNING), ("acme", RunStatus.RUNNING),
-            ("globex", RunStatus.FAILED), ("acme", RunStatus.RUNNING),
-            ("acme", RunStatus.AWAITING_APPROVAL)]
+    plan = [
+        ("acme", RunStatus.RUNNING),
+        ("acme", RunStatus.SUCCEEDED),
+        ("globex", RunStatus.RUNNING),
+        ("acme", RunStatus.RUNNING),
+        ("globex", RunStatus.FAILED),
+        ("acme", RunStatus.RUNNING),
+        ("acme", RunStatus.AWAITING_APPROVAL),
+    ]
     ids = []
     for i, (tenant, status) in enumerate(plan):
-        run = new_run(id=f"{tag}-{i}", tenant=f"{tenant}-{tag}", status=status,
-                      created_at=base + timedelta(seconds=i))
+        run = new_run(
+            id=f"{tag}-{i}",
+            tenant=f"{tenant}-{tag}",
+            status=status,
+            created_at=base + timedelta(seconds=i),
+        )
         store.create_run(run)
         ids.append(run.id)
 
@@ -205,14 +233,16 @@ def test_list_by_status_and_tenant_newest_first_with_pages(store: RunStore) -> N
     assert everything == list(reversed(ids))
 
     moved = store.get_run(ids[3])
-    store.checkpoint(moved.model_copy(update={"status": RunStatus.SUCCEEDED}),
-                     expected_version=moved.version)
+    store.checkpoint(
+        moved.model_copy(update={"status": RunStatus.SUCCEEDED}), expected_version=moved.version
+    )
     assert walk(status=RunStatus.RUNNING, tenant=f"acme-{tag}") == [ids[5], ids[0]]
     assert walk(status=RunStatus.SUCCEEDED, tenant=f"acme-{tag}") == [ids[3], ids[1]]
     assert store.list_runs(tenant=f"nobody-{tag}").runs == []
 
 
 # -- kill flags, idempotency, counters -------------------------------------------------------
+
 
 def test_kill_flags_cover_global_tenant_and_run(store: RunStore) -> None:
     assert store.kill_reason(tenant="acme", run_id="r1") is None

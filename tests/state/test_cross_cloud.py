@@ -48,24 +48,47 @@ def live() -> Iterator[tuple[SupplyChainServices, Identity]]:
 
 def new_run(services: SupplyChainServices, run_id: str) -> Run:
     scenario = get_scenario("supply-chain")
-    return Run(id=run_id, goal=scenario.goal, scenario=scenario.name,
-               catalog=[str(p) for p in scenario.spec_paths()],
-               base_urls=dict(services.base_urls), grant=scenario.grant,
-               requested_by="alice", budget=Budget())
+    return Run(
+        id=run_id,
+        goal=scenario.goal,
+        scenario=scenario.name,
+        catalog=[str(p) for p in scenario.spec_paths()],
+        base_urls=dict(services.base_urls),
+        grant=scenario.grant,
+        requested_by="alice",
+        budget=Budget(),
+    )
 
 
 def fingerprint(run: Run) -> list[Any]:
     """What a run did, without clocks, versions and which worker did it."""
-    return [(s.index, s.reasoning, s.final_answer,
-             [(c.tool, c.args, c.status.value, c.status_code, c.result, c.executed,
-               c.decision.verdict.value if c.decision else None,
-               c.decision.rule_ids if c.decision else None) for c in s.calls])
-            for s in run.steps]
+    return [
+        (
+            s.index,
+            s.reasoning,
+            s.final_answer,
+            [
+                (
+                    c.tool,
+                    c.args,
+                    c.status.value,
+                    c.status_code,
+                    c.result,
+                    c.executed,
+                    c.decision.verdict.value if c.decision else None,
+                    c.decision.rule_ids if c.decision else None,
+                )
+                for c in s.calls
+            ],
+        )
+        for s in run.steps
+    ]
 
 
 def requests(services: SupplyChainServices) -> list[tuple[str, str, str]]:
-    return sorted((key, r.method, r.path) for key, svc in services.services.items()
-                  for r in svc.requests)
+    return sorted(
+        (key, r.method, r.path) for key, svc in services.services.items() for r in svc.requests
+    )
 
 
 def reset(services: SupplyChainServices) -> None:
@@ -76,8 +99,13 @@ def reset(services: SupplyChainServices) -> None:
 class WorkerLoop(threading.Thread):
     """One cloud's queue trigger: receive, process, acknowledge; decisions by ``on_pause``."""
 
-    def __init__(self, orch: Orchestrator, queue: TaskQueue, queues: dict[str, TaskQueue],
-                 on_pause: Callable[[Orchestrator, str, TaskQueue], None]) -> None:
+    def __init__(
+        self,
+        orch: Orchestrator,
+        queue: TaskQueue,
+        queues: dict[str, TaskQueue],
+        on_pause: Callable[[Orchestrator, str, TaskQueue], None],
+    ) -> None:
         super().__init__(daemon=True, name=f"worker-{orch.cloud}")
         self.orch, self.queue, self.queues, self.on_pause = orch, queue, queues, on_pause
         self.outcomes: list[Outcome] = []
@@ -123,16 +151,23 @@ class CrashOnce:
 
 
 @pytest.fixture()
-def clouds(aws_client: Callable[[str], Any], azurite_connection_string: str,
-           dynamodb_store: RunStore, table_store: RunStore) -> dict[str, Any]:
+def clouds(
+    aws_client: Callable[[str], Any],
+    azurite_connection_string: str,
+    dynamodb_store: RunStore,
+    table_store: RunStore,
+) -> dict[str, Any]:
     suffix = uuid.uuid4().hex[:8]
     sqs = aws_client("sqs")
     sqs_queue = SqsQueue(sqs, create_sqs_queue(sqs, f"work-{suffix}").queue_url)
-    az_queue = AzureStorageQueue(azure_queue_client(
-        f"work-{suffix}", connection_string=azurite_connection_string))
+    az_queue = AzureStorageQueue(
+        azure_queue_client(f"work-{suffix}", connection_string=azurite_connection_string)
+    )
     az_queue.create_queues()
-    return {"stores": {"aws": dynamodb_store, "azure": table_store},
-            "queues": {"aws": sqs_queue, "azure": az_queue}}
+    return {
+        "stores": {"aws": dynamodb_store, "azure": table_store},
+        "queues": {"aws": sqs_queue, "azure": az_queue},
+    }
 
 
 def _approve(orch: Orchestrator, run_id: str, queue: TaskQueue) -> None:
@@ -140,19 +175,33 @@ def _approve(orch: Orchestrator, run_id: str, queue: TaskQueue) -> None:
     run = orch.store.get_run(run_id)
     for approval in run.pending_approvals:
         run = orch.decide(run_id, approval.id, approver="bob", approve=True)
-    queue.send(Envelope.model_validate({"run_id": run_id, "expected_version": run.version,
-                                        "target": orch.cloud, "sender": orch.cloud}))
+    queue.send(
+        Envelope.model_validate(
+            {
+                "run_id": run_id,
+                "expected_version": run.version,
+                "target": orch.cloud,
+                "sender": orch.cloud,
+            }
+        )
+    )
 
 
 @pytest.mark.parametrize("crash", [False, True], ids=["clean", "crash_mid_handoff"])
 def test_run_starts_on_aws_runs_erp_calls_on_azure_and_finishes_there(
-        live: tuple[SupplyChainServices, Identity], clouds: dict[str, Any], crash: bool) -> None:
+    live: tuple[SupplyChainServices, Identity], clouds: dict[str, Any], crash: bool
+) -> None:
     services, identity = live
     # The reference: the same rule script, one local worker, an in-memory store.
     reset(services)
     local = build_orchestrator(store=MemoryStore(), identity=identity)
-    reference = drive(local, local.create(new_run(services, "run_reference")),
-                      approve="auto", console=None, approver="bob")
+    reference = drive(
+        local,
+        local.create(new_run(services, "run_reference")),
+        approve="auto",
+        console=None,
+        approver="bob",
+    )
     assert reference.status is RunStatus.SUCCEEDED
     expected_requests = requests(services)
 
@@ -163,24 +212,36 @@ def test_run_starts_on_aws_runs_erp_calls_on_azure_and_finishes_there(
     workers = {}
     for cloud in ("aws", "azure"):
         other = "azure" if cloud == "aws" else "aws"
-        handoff = QueueHandoff(queues, sender=cloud, home=stores[cloud],
-                               stores={other: stores[other]})
-        orch = build_orchestrator(store=stores[cloud], cloud=cloud, handoff=handoff,
-                                  identity=identity)
+        handoff = QueueHandoff(
+            queues, sender=cloud, home=stores[cloud], stores={other: stores[other]}
+        )
+        orch = build_orchestrator(
+            store=stores[cloud], cloud=cloud, handoff=handoff, identity=identity
+        )
         orch.claim_lease = timedelta(seconds=2)  # how soon a stalled run is taken over
         workers[cloud] = WorkerLoop(orch, clouds["queues"][cloud], queues, _approve)
     run_id = "run_" + uuid.uuid4().hex[:12]
     created = workers["aws"].orch.create(new_run(services, run_id))
-    queues["aws"].send(Envelope.model_validate({"run_id": run_id, "expected_version":
-                                                created.version, "target": "aws",
-                                                "sender": "aws"}))
+    queues["aws"].send(
+        Envelope.model_validate(
+            {
+                "run_id": run_id,
+                "expected_version": created.version,
+                "target": "aws",
+                "sender": "aws",
+            }
+        )
+    )
     for worker in workers.values():
         worker.start()
     deadline = time.monotonic() + 180
     final: Run | None = None
     while time.monotonic() < deadline:
-        head = stores["azure"].get_run(run_id, with_steps=False) \
-            if _exists(stores["azure"], run_id) else None
+        head = (
+            stores["azure"].get_run(run_id, with_steps=False)
+            if _exists(stores["azure"], run_id)
+            else None
+        )
         if head is not None and head.status.finished:
             final = stores["azure"].get_run(run_id)
             break

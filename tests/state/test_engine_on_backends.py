@@ -26,11 +26,11 @@ def service() -> Iterator[tuple[OrdersService, str]]:
 
 
 def test_crash_between_call_and_checkpoint_repeats_nothing(
-        store: RunStore, service: tuple[OrdersService, str]) -> None:
+    store: RunStore, service: tuple[OrdersService, str]
+) -> None:
     svc, url = service
     moves = [HAPPY[1], HAPPY[2]]
-    crashing = make(store, tools(url), ScriptedPlanner(moves[:1]),
-                    executor=CrashAfterSend())
+    crashing = make(store, tools(url), ScriptedPlanner(moves[:1]), executor=CrashAfterSend())
     crashing.create(new_run())
     with pytest.raises(SystemExit):
         crashing.advance("run_test")
@@ -46,15 +46,15 @@ def test_crash_between_call_and_checkpoint_repeats_nothing(
 
 
 def test_two_workers_advancing_one_run_execute_each_call_once(
-        store: RunStore, service: tuple[OrdersService, str]) -> None:
+    store: RunStore, service: tuple[OrdersService, str]
+) -> None:
     svc, url = service
     moves = [HAPPY[0], HAPPY[1], HAPPY[2]]
 
     def by_history(ctx: Any) -> Any:
         return moves[len(ctx.steps)].model_copy(deep=True)
 
-    workers = [make(store, tools(url), ScriptedPlanner([by_history] * 6))
-               for _ in range(2)]
+    workers = [make(store, tools(url), ScriptedPlanner([by_history] * 6)) for _ in range(2)]
     workers[0].create(new_run())
     barrier = threading.Barrier(2)
     done: list[Run] = []

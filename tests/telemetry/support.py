@@ -64,10 +64,12 @@ class EchoService:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
-        self.app = Starlette(routes=[
-            Route("/stock/{item}", self.stock, methods=["GET"]),
-            Route("/notes", self.note, methods=["POST"]),
-        ])
+        self.app = Starlette(
+            routes=[
+                Route("/stock/{item}", self.stock, methods=["GET"]),
+                Route("/notes", self.note, methods=["POST"]),
+            ]
+        )
 
     async def stock(self, request: Request) -> JSONResponse:
         self.requests.append({"headers": dict(request.headers), "body": None})
@@ -81,18 +83,37 @@ class EchoService:
 def echo_tools(base_url: str, *, note_cloud: Location = Location.EXTERNAL) -> list[Tool]:
     item = Param(arg="item", name="item", location=ParamLocation.PATH, required=True)
     return [
-        Tool(name="get_stock", operation_id="get_stock", description="Stock of an item.",
-             args_schema={"type": "object", "required": ["item"],
-                          "properties": {"item": {"type": "string"}}},
-             params=(item,), method="GET", path="/stock/{item}", base_url=base_url,
-             location=Location.AWS),
-        Tool(name="save_note", operation_id="save_note", description="Save a note.",
-             args_schema={"type": "object", "required": ["body"],
-                          "properties": {"body": {"type": "object"}}},
-             params=(Param(arg="body", name="body", location=ParamLocation.BODY,
-                           required=True),),
-             method="POST", path="/notes", base_url=base_url,
-             side_effect=SideEffect.WRITE, location=note_cloud),
+        Tool(
+            name="get_stock",
+            operation_id="get_stock",
+            description="Stock of an item.",
+            args_schema={
+                "type": "object",
+                "required": ["item"],
+                "properties": {"item": {"type": "string"}},
+            },
+            params=(item,),
+            method="GET",
+            path="/stock/{item}",
+            base_url=base_url,
+            location=Location.AWS,
+        ),
+        Tool(
+            name="save_note",
+            operation_id="save_note",
+            description="Save a note.",
+            args_schema={
+                "type": "object",
+                "required": ["body"],
+                "properties": {"body": {"type": "object"}},
+            },
+            params=(Param(arg="body", name="body", location=ParamLocation.BODY, required=True),),
+            method="POST",
+            path="/notes",
+            base_url=base_url,
+            side_effect=SideEffect.WRITE,
+            location=note_cloud,
+        ),
     ]
 
 

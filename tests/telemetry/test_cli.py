@@ -34,8 +34,7 @@ def demo(home: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return summary
 
 
-def test_the_demo_writes_a_trace_and_says_how_to_view_it(
-        demo: dict[str, Any], home: Path) -> None:
+def test_the_demo_writes_a_trace_and_says_how_to_view_it(demo: dict[str, Any], home: Path) -> None:
     run_id = demo["run_id"]
     trace_file = home / "traces.jsonl"
     assert f"paddock trace {run_id}" in demo["_stderr"]
@@ -46,27 +45,36 @@ def test_the_demo_writes_a_trace_and_says_how_to_view_it(
     assert root["attributes"]["paddock.run.id"] == run_id
     [approval] = named(spans, "approval")  # the human's decision is part of the trace
     assert approval["parent_id"] == root["span_id"]
-    assert (approval["attributes"]["paddock.tool.name"],
-            approval["attributes"]["paddock.approval.status"],
-            approval["attributes"]["paddock.approval.by"]) == (
-        "create_purchase_order", "approved", "auto-approver")
+    assert (
+        approval["attributes"]["paddock.tool.name"],
+        approval["attributes"]["paddock.approval.status"],
+        approval["attributes"]["paddock.approval.by"],
+    ) == ("create_purchase_order", "approved", "auto-approver")
 
-    guards = {(g["attributes"]["paddock.tool.name"], g["attributes"]["paddock.decision"],
-               tuple(g["attributes"]["paddock.rule_ids"])) for g in named(spans, "guard")}
+    guards = {
+        (
+            g["attributes"]["paddock.tool.name"],
+            g["attributes"]["paddock.decision"],
+            tuple(g["attributes"]["paddock.rule_ids"]),
+        )
+        for g in named(spans, "guard")
+    }
     assert ("update_vendor_bank", "deny", ("bank_details_change",)) in guards
     assert ("send_supplier_message", "deny", ("message_cc",)) in guards
     assert any(t == "create_purchase_order" and d == "require_approval" for t, d, _ in guards)
 
     tools = [s for s in spans if s["attributes"].get("paddock.tool.location")]
     assert len(tools) == demo["tool_calls"]
-    assert {t["attributes"]["paddock.tool.location"] for t in tools} == {
-        "aws", "azure", "external"}
+    assert {t["attributes"]["paddock.tool.location"] for t in tools} == {"aws", "azure", "external"}
     for tool in tools:  # every API call sits in a step whose plan holds the reasoning
         step = parent_of(tool, spans)
         assert step is not None and step["name"] == "step"
         index = step["attributes"]["paddock.step.index"]
-        plan = next(p for p in named(spans, "plan")
-                    if parent_of(p, spans)["attributes"]["paddock.step.index"] == index)  # type: ignore[index]
+        plan = next(
+            p
+            for p in named(spans, "plan")
+            if parent_of(p, spans)["attributes"]["paddock.step.index"] == index
+        )  # type: ignore[index]
         assert any(e["name"] == "gen_ai.reasoning" for e in plan["events"])
     simulated = [p for p in named(spans, "plan") if "SIMULATION" in json.dumps(p["events"])]
     assert len(simulated) == 2  # the two injected steps are labelled as such
@@ -76,15 +84,18 @@ def test_the_demo_writes_a_trace_and_says_how_to_view_it(
 
 
 def test_trace_renders_the_tree_and_costs_sum_it_up(
-        demo: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    demo: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
     run_id = demo["run_id"]
     assert main(["trace", run_id]) == 0
     tree = capsys.readouterr().out.splitlines()
     assert tree[0].startswith("trace ") and run_id in tree[0]
     assert tree[1].startswith("run ") and "tenant default" in tree[1]
     assert any("update_vendor_bank -> deny (bank_details_change)" in line for line in tree)
-    assert any("POST create_purchase_order" in line and "HTTP 201" in line
-               and "azure/write" in line for line in tree)
+    assert any(
+        "POST create_purchase_order" in line and "HTTP 201" in line and "azure/write" in line
+        for line in tree
+    )
     assert any(line.strip().startswith("thinking:") for line in tree)
     assert tree[-1].startswith("total:") and "tokens 0+0" in tree[-1]
 
@@ -104,8 +115,9 @@ def test_trace_renders_the_tree_and_costs_sum_it_up(
     assert demo["cost"]["total"]["cost_usd"] == demo["usage"]["cost_usd"]
 
 
-def test_trace_errors_are_one_line(demo: dict[str, Any], home: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_trace_errors_are_one_line(
+    demo: dict[str, Any], home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["trace", "run_nosuchrun"]) == 2
     assert capsys.readouterr().err.strip() == "paddock: error: no run run_nosuchrun"
     empty = home / "empty.jsonl"
@@ -116,7 +128,8 @@ def test_trace_errors_are_one_line(demo: dict[str, Any], home: Path,
 
 
 def test_approving_from_another_command_continues_the_same_trace(
-        home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("LOGNAME", "requester")
     assert main(["demo", "--approve", "defer", "--json"]) == 3
     paused = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
@@ -132,5 +145,7 @@ def test_approving_from_another_command_continues_the_same_trace(
     assert approval["attributes"]["paddock.approval.by"] == "cli:approver"
     advances = named(spans, "advance")
     assert [a["attributes"]["paddock.run.status"] for a in advances] == [
-        "awaiting_approval", "succeeded"]
+        "awaiting_approval",
+        "succeeded",
+    ]
     assert {a["parent_id"] for a in advances} == {root["span_id"]}

@@ -32,8 +32,7 @@ PRICES = PriceTable({"gpt-test": Price(prompt=1.0, completion=4.0)})
 """USD per 1M tokens: round numbers so the expected costs are easy to write down."""
 
 ACME = [
-    ToolCallsReply([ToolCall("get_stock", {"item": "A-1"})], content="stock?",
-                   usage=(1000, 100)),
+    ToolCallsReply([ToolCall("get_stock", {"item": "A-1"})], content="stock?", usage=(1000, 100)),
     ToolCallsReply([ToolCall("save_note", {"body": {"text": "low"}})], usage=(2000, 50)),
     TextReply("noted", usage=(3000, 10)),
 ]
@@ -48,16 +47,30 @@ def echo() -> Iterator[tuple[EchoService, str]]:
         yield service, server.url
 
 
-def run_with_model(store: MemoryStore, url: str, script: list[Any], *, run_id: str,
-                   tenant: str, recorder: Recorder, observer: Any) -> Run:
+def run_with_model(
+    store: MemoryStore,
+    url: str,
+    script: list[Any],
+    *,
+    run_id: str,
+    tenant: str,
+    recorder: Recorder,
+    observer: Any,
+) -> Run:
     catalog = ToolList(echo_tools(url))
     with ScriptedOpenAI(script) as llm:
-        planner = OpenAIPlanner(OpenAI(base_url=llm.base_url, api_key="test-key"), "gpt-test",
-                                price_table=PRICES)
-        orch = Orchestrator(store=store, catalogs=lambda run: catalog,
-                            planners=lambda run: planner, guard=PassThroughGuard(),
-                            executor=HttpExecutor(), tracing=recorder.tracer(),
-                            observer=observer)
+        planner = OpenAIPlanner(
+            OpenAI(base_url=llm.base_url, api_key="test-key"), "gpt-test", price_table=PRICES
+        )
+        orch = Orchestrator(
+            store=store,
+            catalogs=lambda run: catalog,
+            planners=lambda run: planner,
+            guard=PassThroughGuard(),
+            executor=HttpExecutor(),
+            tracing=recorder.tracer(),
+            observer=observer,
+        )
         orch.create(Run(id=run_id, goal="check A-1", tenant=tenant, planner="openai"))
         return orch.advance(run_id)
 
@@ -77,12 +90,15 @@ def test_cost_per_step_run_model_and_tenant_add_up(echo: tuple[EchoService, str]
     store = MemoryStore()
     recorder = Recorder()
     reader = InMemoryMetricReader()
-    observer = MetricsObserver(OtelSink(MeterProvider(metric_readers=[reader])
-                                        .get_meter("paddock")))
-    acme = run_with_model(store, url, ACME, run_id="run_acme", tenant="acme",
-                          recorder=recorder, observer=observer)
-    beta = run_with_model(store, url, BETA, run_id="run_beta", tenant="beta",
-                          recorder=recorder, observer=observer)
+    observer = MetricsObserver(
+        OtelSink(MeterProvider(metric_readers=[reader]).get_meter("paddock"))
+    )
+    acme = run_with_model(
+        store, url, ACME, run_id="run_acme", tenant="acme", recorder=recorder, observer=observer
+    )
+    beta = run_with_model(
+        store, url, BETA, run_id="run_beta", tenant="beta", recorder=recorder, observer=observer
+    )
     assert (acme.status, beta.status) == (RunStatus.SUCCEEDED, RunStatus.SUCCEEDED)
 
     # Per step: what the price table says of each reply's usage.
@@ -115,24 +131,39 @@ def test_cost_per_step_run_model_and_tenant_add_up(echo: tuple[EchoService, str]
     found = points(reader)
     cost = {p.attributes["paddock.tenant"]: p.value for p in found[m.COST]}
     assert cost == pytest.approx({"acme": sum(ACME_STEPS), "beta": 0.0006})
-    tokens = {(p.attributes["paddock.tenant"], p.attributes["gen_ai.token.type"]): p.sum
-              for p in found[m.TOKENS]}
-    assert tokens == {("acme", "input"): 6000, ("acme", "output"): 160,
-                      ("beta", "input"): 500, ("beta", "output"): 25}
-    calls = {(p.attributes["paddock.tool.name"], p.attributes["paddock.outcome"]): p.value
-             for p in found[m.TOOL_CALLS]}
+    tokens = {
+        (p.attributes["paddock.tenant"], p.attributes["gen_ai.token.type"]): p.sum
+        for p in found[m.TOKENS]
+    }
+    assert tokens == {
+        ("acme", "input"): 6000,
+        ("acme", "output"): 160,
+        ("beta", "input"): 500,
+        ("beta", "output"): 25,
+    }
+    calls = {
+        (p.attributes["paddock.tool.name"], p.attributes["paddock.outcome"]): p.value
+        for p in found[m.TOOL_CALLS]
+    }
     assert calls == {("get_stock", "ok"): 1, ("save_note", "ok"): 1}
-    runs = {(p.attributes["paddock.tenant"], p.attributes["paddock.run.status"]): p.value
-            for p in found[m.RUNS]}
+    runs = {
+        (p.attributes["paddock.tenant"], p.attributes["paddock.run.status"]): p.value
+        for p in found[m.RUNS]
+    }
     assert runs == {("acme", "succeeded"): 1, ("beta", "succeeded"): 1}
     assert sum(p.value for p in found[m.DECISIONS]) == 2
 
 
 def test_powertools_sink_prints_cloudwatch_emf_with_tenant_dimensions(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     sink = PowertoolsSink(namespace="PaddockTest")
-    sink.add(m.COST, 0.0025, unit="USD", attributes={"paddock.tenant": "acme",
-                                                      "gen_ai.request.model": "gpt-4o"})
+    sink.add(
+        m.COST,
+        0.0025,
+        unit="USD",
+        attributes={"paddock.tenant": "acme", "gen_ai.request.model": "gpt-4o"},
+    )
     [line] = [json.loads(x) for x in capsys.readouterr().out.splitlines() if x.strip()]
     [directive] = line["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == "PaddockTest"
@@ -148,13 +179,25 @@ def test_tenant_costs_filter_by_tenant_and_age() -> None:
 
     store = MemoryStore()
     now = utcnow()
-    for run_id, tenant, cost, age in [("run_a1", "acme", 0.5, 1), ("run_a2", "acme", 0.25, 40),
-                                      ("run_b1", "beta", 1.0, 2)]:
-        store.create_run(Run(id=run_id, goal="g", tenant=tenant, created_at=now - timedelta(
-            days=age), usage=Usage(prompt_tokens=10, completion_tokens=1, cost_usd=cost)))
+    for run_id, tenant, cost, age in [
+        ("run_a1", "acme", 0.5, 1),
+        ("run_a2", "acme", 0.25, 40),
+        ("run_b1", "beta", 1.0, 2),
+    ]:
+        store.create_run(
+            Run(
+                id=run_id,
+                goal="g",
+                tenant=tenant,
+                created_at=now - timedelta(days=age),
+                usage=Usage(prompt_tokens=10, completion_tokens=1, cost_usd=cost),
+            )
+        )
     everyone = tenant_costs(stored_runs(store))
     assert [(t.tenant, t.runs, t.usage.cost_usd) for t in everyone] == [
-        ("beta", 1, 1.0), ("acme", 2, 0.75)]
+        ("beta", 1, 1.0),
+        ("acme", 2, 0.75),
+    ]
     recent = tenant_costs(stored_runs(store, since=now - timedelta(days=30)))
     assert [(t.tenant, t.usage.cost_usd) for t in recent] == [("beta", 1.0), ("acme", 0.5)]
     [acme] = tenant_costs(stored_runs(store, tenant="acme"))
@@ -162,7 +205,8 @@ def test_tenant_costs_filter_by_tenant_and_age() -> None:
 
 
 def test_deps_wire_the_configured_metrics_into_the_orchestrator(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from core.api import Deps
     from core.config import Settings
     from core.queue.memory import MemoryQueue

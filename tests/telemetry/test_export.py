@@ -49,36 +49,42 @@ class Collector:
     def __init__(self) -> None:
         self.traces: list[Any] = []
         self.metrics: list[Any] = []
-        self.app = Starlette(routes=[Route("/v1/traces", self.trace, methods=["POST"]),
-                                     Route("/v1/metrics", self.metric, methods=["POST"])])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/traces", self.trace, methods=["POST"]),
+                Route("/v1/metrics", self.metric, methods=["POST"]),
+            ]
+        )
 
     @staticmethod
     async def _body(request: Request) -> bytes:
         body = await request.body()
-        return gzip.decompress(body) if request.headers.get("content-encoding") == "gzip" \
-            else body
+        return gzip.decompress(body) if request.headers.get("content-encoding") == "gzip" else body
 
     async def trace(self, request: Request) -> Response:
         message = trace_service_pb2.ExportTraceServiceRequest()
         message.ParseFromString(await self._body(request))
         self.traces.append(message)
-        return Response(trace_service_pb2.ExportTraceServiceResponse().SerializeToString(),
-                        media_type="application/x-protobuf")
+        return Response(
+            trace_service_pb2.ExportTraceServiceResponse().SerializeToString(),
+            media_type="application/x-protobuf",
+        )
 
     async def metric(self, request: Request) -> Response:
         message = metrics_service_pb2.ExportMetricsServiceRequest()
         message.ParseFromString(await self._body(request))
         self.metrics.append(message)
-        return Response(metrics_service_pb2.ExportMetricsServiceResponse().SerializeToString(),
-                        media_type="application/x-protobuf")
+        return Response(
+            metrics_service_pb2.ExportMetricsServiceResponse().SerializeToString(),
+            media_type="application/x-protobuf",
+        )
 
 
 def span_names(requests: list[Any]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for request in requests:
         for resource_spans in request.resource_spans:
-            resource = {a.key: a.value.string_value
-                        for a in resource_spans.resource.attributes}
+            resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
             for scope in resource_spans.scope_spans:
                 for span in scope.spans:
                     attrs = {a.key: a.value for a in span.attributes}
@@ -104,8 +110,13 @@ def test_otlp_http_export_sends_spans_and_metrics_to_the_collector() -> None:
     assert spans["run"]["resource"]["cloud.provider"] == "aws"
     goal = spans["run"]["attributes"]["paddock.goal"].string_value
     assert "abcdef123456" not in goal and "jane@acme.example" not in goal
-    names = {m.name for r in collector.metrics for rm in r.resource_metrics
-             for sm in rm.scope_metrics for m in sm.metrics}
+    names = {
+        m.name
+        for r in collector.metrics
+        for rm in r.resource_metrics
+        for sm in rm.scope_metrics
+        for m in sm.metrics
+    }
     assert "paddock.runs" in names
 
 
@@ -126,9 +137,14 @@ def test_otlp_grpc_export_reaches_a_grpc_collector() -> None:
     server.add_insecure_port(f"127.0.0.1:{port}")
     server.start()
     try:
-        telemetry = telemetry_from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
-                                        "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
-                                        "PADDOCK_METRICS": "off"}, cloud="azure")
+        telemetry = telemetry_from_env(
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{port}",
+                "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+                "PADDOCK_METRICS": "off",
+            },
+            cloud="azure",
+        )
         telemetry.tracing.start_run(Run(id="run_grpc", goal="g"))
         telemetry.flush()
         telemetry.shutdown()
@@ -139,7 +155,8 @@ def test_otlp_grpc_export_reaches_a_grpc_collector() -> None:
 
 
 def test_azure_monitor_export_posts_to_the_ingestion_endpoint(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # The exporter's own usage statistics would outlive the local endpoint.
     monkeypatch.setenv("APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL", "true")
     monkeypatch.setenv("APPLICATIONINSIGHTS_SDKSTATS_DISABLED", "true")
@@ -151,15 +168,20 @@ def test_azure_monitor_export_posts_to_the_ingestion_endpoint(
             body = gzip.decompress(body)
         items = json.loads(body)
         received.extend(items)
-        return JSONResponse({"itemsReceived": len(items), "itemsAccepted": len(items),
-                             "errors": []})
+        return JSONResponse(
+            {"itemsReceived": len(items), "itemsAccepted": len(items), "errors": []}
+        )
 
     app = Starlette(routes=[Route("/v2.1/track", track, methods=["POST"])])
     with LocalServer(app, name="ingestion") as server:
-        telemetry = telemetry_from_env({
-            "APPLICATIONINSIGHTS_CONNECTION_STRING":
-                "InstrumentationKey=00000000-0000-0000-0000-000000000001;"
-                f"IngestionEndpoint={server.url}"}, cloud="azure")
+        telemetry = telemetry_from_env(
+            {
+                "APPLICATIONINSIGHTS_CONNECTION_STRING": "InstrumentationKey="
+                "00000000-0000-0000-0000-000000000001;"
+                f"IngestionEndpoint={server.url}"
+            },
+            cloud="azure",
+        )
         telemetry.tracing.start_run(Run(id="run_ai", goal=SECRET_GOAL))
         telemetry.flush()
         telemetry.shutdown()
@@ -183,19 +205,25 @@ def orders_with_spec() -> Iterator[str]:
 
 
 def test_the_api_and_worker_write_the_configured_trace_file(
-        world: World, orders_with_spec: str, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    world: World, orders_with_spec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Deps builds telemetry from the environment; batching is flushed per message."""
     trace_file = tmp_path / "spans.jsonl"
     monkeypatch.setenv("PADDOCK_TRACE_FILE", str(trace_file))
     monkeypatch.setenv("PADDOCK_TRACE_BATCH", "on")
     store, queue = MemoryStore(), MemoryQueue()
-    deps = Deps(Settings(auth_issuer=world.issuer.issuer, local_mode=True), store=store,
-                queues={"local": queue})
+    deps = Deps(
+        Settings(auth_issuer=world.issuer.issuer, local_mode=True),
+        store=store,
+        queues={"local": queue},
+    )
     api, worker = ApiHandler(deps), Worker(deps)
     world.api, world.queue, world.worker = api, queue, worker
-    response = world.request("POST", "/runs", body={
-        "goal": "is A-1 in stock?", "catalog": [f"{orders_with_spec}/openapi.json"]})
+    response = world.request(
+        "POST",
+        "/runs",
+        body={"goal": "is A-1 in stock?", "catalog": [f"{orders_with_spec}/openapi.json"]},
+    )
     assert response.status == 202, response.body
     run_id = response.json()["run_id"]
     assert [s["name"] for s in read_spans(trace_file)] == ["run"]  # flushed by the API
@@ -207,15 +235,18 @@ def test_the_api_and_worker_write_the_configured_trace_file(
     assert {s["resource"]["paddock.cloud"] for s in spans} == {"local"}
 
 
-@pytest.mark.parametrize(("env", "needle"), [
-    ({"PADDOCK_OTLP_PROTOCOL": "thrift"}, "PADDOCK_OTLP_PROTOCOL"),
-    ({"PADDOCK_METRICS": "statsd"}, "PADDOCK_METRICS"),
-    ({"PADDOCK_TRACE_REASONING": "maybe"}, "PADDOCK_TRACE_REASONING"),
-    ({"PADDOCK_TRACE_MAX_TEXT": "-3"}, "PADDOCK_TRACE_MAX_TEXT"),
-    ({"PADDOCK_TRACE_MAX_TEXT": "lots"}, "PADDOCK_TRACE_MAX_TEXT"),
-    ({"PADDOCK_REDACT_PATTERNS": "[1, 2]"}, "PADDOCK_REDACT_PATTERNS"),
-    ({"PADDOCK_REDACT_PATTERNS": "(unclosed"}, "PADDOCK_REDACT_PATTERNS"),
-])
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"PADDOCK_OTLP_PROTOCOL": "thrift"}, "PADDOCK_OTLP_PROTOCOL"),
+        ({"PADDOCK_METRICS": "statsd"}, "PADDOCK_METRICS"),
+        ({"PADDOCK_TRACE_REASONING": "maybe"}, "PADDOCK_TRACE_REASONING"),
+        ({"PADDOCK_TRACE_MAX_TEXT": "-3"}, "PADDOCK_TRACE_MAX_TEXT"),
+        ({"PADDOCK_TRACE_MAX_TEXT": "lots"}, "PADDOCK_TRACE_MAX_TEXT"),
+        ({"PADDOCK_REDACT_PATTERNS": "[1, 2]"}, "PADDOCK_REDACT_PATTERNS"),
+        ({"PADDOCK_REDACT_PATTERNS": "(unclosed"}, "PADDOCK_REDACT_PATTERNS"),
+    ],
+)
 def test_bad_settings_are_one_line_config_errors(env: dict[str, str], needle: str) -> None:
     with pytest.raises(ConfigError) as caught:
         telemetry_from_env(env)
@@ -225,7 +256,10 @@ def test_bad_settings_are_one_line_config_errors(env: dict[str, str], needle: st
 def test_defaults_are_the_embedded_json_lines_file_and_no_metrics(tmp_path: Path) -> None:
     config = TelemetryConfig.from_env({}, default_file=tmp_path / "t.jsonl")
     assert (config.trace_file, config.metrics, config.batch) == (
-        str(tmp_path / "t.jsonl"), "off", False)
+        str(tmp_path / "t.jsonl"),
+        "off",
+        False,
+    )
     assert TelemetryConfig.from_env({}, cloud="aws").batch is True
     assert TelemetryConfig.from_env({"PADDOCK_TRACE_MAX_TEXT": "0"}).max_text is None
 
@@ -233,8 +267,9 @@ def test_defaults_are_the_embedded_json_lines_file_and_no_metrics(tmp_path: Path
 def test_xray_trace_ids_start_with_the_epoch_second() -> None:
     import time
 
-    telemetry = telemetry_from_env({"PADDOCK_TRACE_XRAY_IDS": "on", "PADDOCK_TRACE_CONSOLE": "on",
-                                    "PADDOCK_METRICS": "off"})
+    telemetry = telemetry_from_env(
+        {"PADDOCK_TRACE_XRAY_IDS": "on", "PADDOCK_TRACE_CONSOLE": "on", "PADDOCK_METRICS": "off"}
+    )
     before = int(time.time())
     traceparent = telemetry.tracing.start_run(Run(id="run_xray", goal="g"))
     assert traceparent is not None

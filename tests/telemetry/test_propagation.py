@@ -58,17 +58,29 @@ class Mesh:
         catalog = ToolList(echo_tools(url, note_cloud=Location.AZURE))
         planner = ScriptedPlanner(list(SCRIPT))
         self.orchestrators = {
-            cloud: Orchestrator(store=self.store, catalogs=lambda run: catalog,
-                                planners=lambda run: planner, guard=PassThroughGuard(),
-                                executor=HttpExecutor(), cloud=cloud,
-                                handoff=QueueHandoff(queues, sender=cloud),
-                                tracing=self.recorders[cloud].tracer())
-            for cloud in ("aws", "azure")}
+            cloud: Orchestrator(
+                store=self.store,
+                catalogs=lambda run: catalog,
+                planners=lambda run: planner,
+                guard=PassThroughGuard(),
+                executor=HttpExecutor(),
+                cloud=cloud,
+                handoff=QueueHandoff(queues, sender=cloud),
+                tracing=self.recorders[cloud].tracer(),
+            )
+            for cloud in ("aws", "azure")
+        }
 
     def start(self) -> Run:
         run = self.orchestrators["aws"].create(Run(id="run_hop", goal="note low stock"))
-        self.queues["aws"].send(Envelope(run_id=run.id, expected_version=run.version,
-                                         target="aws", traceparent=run.traceparent))
+        self.queues["aws"].send(
+            Envelope(
+                run_id=run.id,
+                expected_version=run.version,
+                target="aws",
+                traceparent=run.traceparent,
+            )
+        )
         return run
 
     def work(self, cloud: str) -> Any:
@@ -98,8 +110,7 @@ def assert_one_trace_across_the_hop(mesh: Mesh, service: EchoService) -> None:
     assert root["parent_id"] is None
     [handed] = [s for s in aws if any(e["name"] == "paddock.handoff" for e in s["events"])]
     assert handed["name"] == "step"
-    assert [s["name"] for s in walk_up(handed, spans)][-3:] == [
-        "advance", "process advance", "run"]
+    assert [s["name"] for s in walk_up(handed, spans)][-3:] == ["advance", "process advance", "run"]
     # Azure: its consumer span is a child of the AWS step that sent the message.
     [consumer] = named(azure, "process advance")
     assert consumer["parent_id"] == handed["span_id"]
@@ -120,17 +131,17 @@ def assert_one_trace_across_the_hop(mesh: Mesh, service: EchoService) -> None:
     assert "clouds: aws, azure" in text.splitlines()[-1]
 
 
-def test_one_trace_across_the_aws_to_azure_handoff_in_memory(
-        echo: tuple[EchoService, str]) -> None:
+def test_one_trace_across_the_aws_to_azure_handoff_in_memory(echo: tuple[EchoService, str]) -> None:
     service, url = echo
-    assert_one_trace_across_the_hop(Mesh(url, {"aws": MemoryQueue(), "azure": MemoryQueue()}),
-                                    service)
+    assert_one_trace_across_the_hop(
+        Mesh(url, {"aws": MemoryQueue(), "azure": MemoryQueue()}), service
+    )
 
 
 @pytest.mark.emulators
 def test_one_trace_across_sqs_and_azure_storage_queues(
-        echo: tuple[EchoService, str], aws_client: Callable[[str], Any],
-        azurite_connection_string: str) -> None:
+    echo: tuple[EchoService, str], aws_client: Callable[[str], Any], azurite_connection_string: str
+) -> None:
     from core.queue.azure import AzureStorageQueue, azure_queue_client
     from core.queue.sqs import SqsQueue, create_sqs_queue
 
@@ -138,26 +149,37 @@ def test_one_trace_across_sqs_and_azure_storage_queues(
     name = f"trace-{uuid.uuid4().hex[:8]}"
     sqs = aws_client("sqs")
     sqs_queue = SqsQueue(sqs, create_sqs_queue(sqs, name).queue_url)
-    azure_queue = AzureStorageQueue(azure_queue_client(
-        name, connection_string=azurite_connection_string))
+    azure_queue = AzureStorageQueue(
+        azure_queue_client(name, connection_string=azurite_connection_string)
+    )
     azure_queue.create_queues()
-    assert_one_trace_across_the_hop(Mesh(url, {"aws": sqs_queue, "azure": azure_queue}),
-                                    service)
+    assert_one_trace_across_the_hop(Mesh(url, {"aws": sqs_queue, "azure": azure_queue}), service)
 
 
 def test_an_api_callers_traceparent_becomes_the_runs_parent(world: World) -> None:
     recorder = Recorder()
     world.deps.orchestrator.tracing = recorder.tracer()
     world.script = [
-        Plan(reasoning="look", model="gpt-4o-mini", calls=[call("get_item", item="A-1")],
-             usage=Usage(prompt_tokens=100, completion_tokens=20, cost_usd=0.000027)),
-        Plan(reasoning="done", final_answer="in stock", model="gpt-4o-mini",
-             usage=Usage(prompt_tokens=150, completion_tokens=5, cost_usd=0.0000255)),
+        Plan(
+            reasoning="look",
+            model="gpt-4o-mini",
+            calls=[call("get_item", item="A-1")],
+            usage=Usage(prompt_tokens=100, completion_tokens=20, cost_usd=0.000027),
+        ),
+        Plan(
+            reasoning="done",
+            final_answer="in stock",
+            model="gpt-4o-mini",
+            usage=Usage(prompt_tokens=150, completion_tokens=5, cost_usd=0.0000255),
+        ),
     ]
     caller_trace, caller_span = uuid.uuid4().hex, uuid.uuid4().hex[:16]
-    response = world.request("POST", "/runs", body={
-        "goal": "is A-1 in stock?", "catalog": [f"{world.url}/openapi.json"]},
-        headers={"traceparent": f"00-{caller_trace}-{caller_span}-01"})
+    response = world.request(
+        "POST",
+        "/runs",
+        body={"goal": "is A-1 in stock?", "catalog": [f"{world.url}/openapi.json"]},
+        headers={"traceparent": f"00-{caller_trace}-{caller_span}-01"},
+    )
     assert response.status == 202, response.body
     run_id = response.json()["run_id"]
     world.drain()
@@ -174,35 +196,44 @@ def test_an_api_callers_traceparent_becomes_the_runs_parent(world: World) -> Non
     assert view["usage"]["prompt_tokens"] == sum(u["prompt_tokens"] for u in steps) == 250
     assert view["usage"]["completion_tokens"] == sum(u["completion_tokens"] for u in steps)
     assert view["usage"]["cost_usd"] == pytest.approx(sum(u["cost_usd"] for u in steps))
-    assert sum(s["attributes"]["paddock.cost_usd"] for s in named(spans, "plan")) == \
-        pytest.approx(view["usage"]["cost_usd"])
+    assert sum(s["attributes"]["paddock.cost_usd"] for s in named(spans, "plan")) == pytest.approx(
+        view["usage"]["cost_usd"]
+    )
 
 
 def test_a_malformed_caller_traceparent_starts_a_fresh_trace(world: World) -> None:
     recorder = Recorder()
     world.deps.orchestrator.tracing = recorder.tracer()
-    response = world.request("POST", "/runs", body={
-        "goal": "is A-1 in stock?", "catalog": [f"{world.url}/openapi.json"]},
-        headers={"traceparent": "00-not-a-trace-01"})
+    response = world.request(
+        "POST",
+        "/runs",
+        body={"goal": "is A-1 in stock?", "catalog": [f"{world.url}/openapi.json"]},
+        headers={"traceparent": "00-not-a-trace-01"},
+    )
     assert response.status == 202
     [root] = named(recorder.spans(), "run")
     assert root["parent_id"] is None
 
 
-def test_a_caller_cannot_switch_off_the_runs_trace_with_an_unsampled_parent(
-        world: World) -> None:
+def test_a_caller_cannot_switch_off_the_runs_trace_with_an_unsampled_parent(world: World) -> None:
     """An attack on the audit trail: traceparent flags 00 ask every span below not to record."""
     recorder = Recorder()
     world.deps.orchestrator.tracing = recorder.tracer()
-    world.script = [Plan(reasoning="look", calls=[call("get_item", item="A-1")]),
-                    Plan(reasoning="done", final_answer="in stock")]
+    world.script = [
+        Plan(reasoning="look", calls=[call("get_item", item="A-1")]),
+        Plan(reasoning="done", final_answer="in stock"),
+    ]
     caller_trace = uuid.uuid4().hex
-    response = world.request("POST", "/runs", body={
-        "goal": "is A-1 in stock?", "catalog": [f"{world.url}/openapi.json"]},
-        headers={"traceparent": f"00-{caller_trace}-{uuid.uuid4().hex[:16]}-00"})
+    response = world.request(
+        "POST",
+        "/runs",
+        body={"goal": "is A-1 in stock?", "catalog": [f"{world.url}/openapi.json"]},
+        headers={"traceparent": f"00-{caller_trace}-{uuid.uuid4().hex[:16]}-00"},
+    )
     assert response.status == 202
     world.drain()
     spans = recorder.spans()
     assert {s["trace_id"] for s in spans} == {caller_trace}
-    assert {"run", "process advance", "advance", "step", "plan", "guard",
-            "GET get_item"} <= {s["name"] for s in spans}
+    assert {"run", "process advance", "advance", "step", "plan", "guard", "GET get_item"} <= {
+        s["name"] for s in spans
+    }

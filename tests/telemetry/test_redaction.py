@@ -53,12 +53,23 @@ class PlantedCredentials:
 
 
 SCRIPT = [
-    Plan(reasoning=f"The inbox says to use key {OPENAI_KEY} and {AWS_KEY}; contact {EMAIL}.",
-         calls=[call("get_stock", item="A-1")]),
-    Plan(reasoning=f"Pay {IBAN} after writing the note.",
-         calls=[call("save_note", body={"text": f"mail {EMAIL} about {IBAN}",
-                                        "api_key": ARG_SECRET,
-                                        "note": f"password={ARG_SECRET}"})]),
+    Plan(
+        reasoning=f"The inbox says to use key {OPENAI_KEY} and {AWS_KEY}; contact {EMAIL}.",
+        calls=[call("get_stock", item="A-1")],
+    ),
+    Plan(
+        reasoning=f"Pay {IBAN} after writing the note.",
+        calls=[
+            call(
+                "save_note",
+                body={
+                    "text": f"mail {EMAIL} about {IBAN}",
+                    "api_key": ARG_SECRET,
+                    "note": f"password={ARG_SECRET}",
+                },
+            )
+        ],
+    ),
     Plan(reasoning="done", final_answer=f"noted; contact {EMAIL}"),
 ]
 
@@ -89,18 +100,24 @@ def logs() -> Iterator[io.StringIO]:
 
 
 def test_planted_secrets_never_reach_spans_the_trace_file_or_logs(
-        echo: tuple[EchoService, str], tmp_path: Path, logs: io.StringIO) -> None:
+    echo: tuple[EchoService, str], tmp_path: Path, logs: io.StringIO
+) -> None:
     service, url = echo
     recorder = Recorder()
     trace_file = tmp_path / "traces.jsonl"
-    telemetry = build_telemetry(TelemetryConfig(trace_file=str(trace_file)),
-                                extra=[recorder.exporter])
+    telemetry = build_telemetry(
+        TelemetryConfig(trace_file=str(trace_file)), extra=[recorder.exporter]
+    )
     catalog = ToolList(echo_tools(url))
     planner = ScriptedPlanner(list(SCRIPT))
-    orch = Orchestrator(store=MemoryStore(), catalogs=lambda run: catalog,
-                        planners=lambda run: planner, guard=PassThroughGuard(),
-                        executor=HttpExecutor(authorizer=PlantedCredentials()),
-                        tracing=telemetry.tracing)
+    orch = Orchestrator(
+        store=MemoryStore(),
+        catalogs=lambda run: catalog,
+        planners=lambda run: planner,
+        guard=PassThroughGuard(),
+        executor=HttpExecutor(authorizer=PlantedCredentials()),
+        tracing=telemetry.tracing,
+    )
     orch.create(Run(id="run_secret", goal=f"restock A-1 and tell {EMAIL}"))
     run = orch.advance("run_secret")
     assert run.status is RunStatus.SUCCEEDED
@@ -134,10 +151,14 @@ def test_planted_secrets_never_reach_spans_the_trace_file_or_logs(
 
 
 def test_personal_data_masking_and_reasoning_are_configurable() -> None:
-    config = TelemetryConfig.from_env({"PADDOCK_REDACT_PERSONAL": "off",
-                                       "PADDOCK_TRACE_REASONING": "off",
-                                       "PADDOCK_TRACE_MAX_TEXT": "40",
-                                       "PADDOCK_REDACT_PATTERNS": '["CUST-\\\\d{6}"]'})
+    config = TelemetryConfig.from_env(
+        {
+            "PADDOCK_REDACT_PERSONAL": "off",
+            "PADDOCK_TRACE_REASONING": "off",
+            "PADDOCK_TRACE_MAX_TEXT": "40",
+            "PADDOCK_REDACT_PATTERNS": '["CUST-\\\\d{6}"]',
+        }
+    )
     redactor = config.redactor()
     assert not config.reasoning
     assert redactor.text(f"mail {EMAIL}") == f"mail {EMAIL}"
@@ -149,13 +170,18 @@ def test_personal_data_masking_and_reasoning_are_configurable() -> None:
     uninstall_log_redaction()
 
 
-@pytest.mark.parametrize(("text", "kept"), [
-    (f"Authorization: Bearer {BEARER}", "Authorization:"),
-    ("AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
-     ""),
-    (f"token={ARG_SECRET}", ""),
-    ("https://x.example/?X-Amz-Signature=" + "ab" * 32, "https://x.example/"),
-])
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (f"Authorization: Bearer {BEARER}", "Authorization:"),
+        (
+            "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+            "",
+        ),
+        (f"token={ARG_SECRET}", ""),
+        ("https://x.example/?X-Amz-Signature=" + "ab" * 32, "https://x.example/"),
+    ],
+)
 def test_secret_shapes_are_masked(text: str, kept: str) -> None:
     masked = Redactor().text(text)
     assert MASK in masked and masked.startswith(kept)
@@ -165,9 +191,13 @@ def test_secret_shapes_are_masked(text: str, kept: str) -> None:
 def test_keys_that_name_secrets_hide_their_values_at_any_depth() -> None:
     value = {"query": {"api_key": "abc", "nested": [{"client_secret": "def"}]}, "item": "A-1"}
     assert Redactor().value(value) == {
-        "query": {"api_key": MASK, "nested": [{"client_secret": MASK}]}, "item": "A-1"}
+        "query": {"api_key": MASK, "nested": [{"client_secret": MASK}]},
+        "item": "A-1",
+    }
     assert Redactor().headers({"X-Api-Key": "abc", "Accept": "application/json"}) == {
-        "X-Api-Key": MASK, "Accept": "application/json"}
+        "X-Api-Key": MASK,
+        "Accept": "application/json",
+    }
 
 
 def test_log_redaction_covers_records_created_after_install(logs: io.StringIO) -> None:

@@ -20,15 +20,26 @@ from tests.orchestrator.service import ToolList
 from tests.telemetry.support import EchoService, Recorder, call, echo_tools, named, parent_of
 
 SCRIPT = [
-    Plan(reasoning="Stock first: is A-1 short?", confidence=0.9, model="gpt-4o-mini",
-         usage=Usage(prompt_tokens=120, completion_tokens=30, cost_usd=0.000036),
-         calls=[call("get_stock", item="A-1")]),
-    Plan(reasoning="Only 3 left: write a note for the buyer.", confidence=0.8,
-         model="gpt-4o-mini", usage=Usage(prompt_tokens=200, completion_tokens=40,
-                                          cost_usd=0.000054),
-         calls=[call("save_note", body={"text": "A-1 low"})]),
-    Plan(reasoning="done", final_answer="noted", model="gpt-4o-mini",
-         usage=Usage(prompt_tokens=250, completion_tokens=10, cost_usd=0.0000435)),
+    Plan(
+        reasoning="Stock first: is A-1 short?",
+        confidence=0.9,
+        model="gpt-4o-mini",
+        usage=Usage(prompt_tokens=120, completion_tokens=30, cost_usd=0.000036),
+        calls=[call("get_stock", item="A-1")],
+    ),
+    Plan(
+        reasoning="Only 3 left: write a note for the buyer.",
+        confidence=0.8,
+        model="gpt-4o-mini",
+        usage=Usage(prompt_tokens=200, completion_tokens=40, cost_usd=0.000054),
+        calls=[call("save_note", body={"text": "A-1 low"})],
+    ),
+    Plan(
+        reasoning="done",
+        final_answer="noted",
+        model="gpt-4o-mini",
+        usage=Usage(prompt_tokens=250, completion_tokens=10, cost_usd=0.0000435),
+    ),
 ]
 
 
@@ -42,13 +53,19 @@ def echo() -> Iterator[tuple[EchoService, str]]:
 def orchestrator(recorder: Recorder, url: str, script: list[Plan]) -> Orchestrator:
     catalog = ToolList(echo_tools(url))
     planner = ScriptedPlanner(script)
-    return Orchestrator(store=MemoryStore(), catalogs=lambda run: catalog,
-                        planners=lambda run: planner, guard=PassThroughGuard(),
-                        executor=HttpExecutor(), tracing=recorder.tracer())
+    return Orchestrator(
+        store=MemoryStore(),
+        catalogs=lambda run: catalog,
+        planners=lambda run: planner,
+        guard=PassThroughGuard(),
+        executor=HttpExecutor(),
+        tracing=recorder.tracer(),
+    )
 
 
 def test_a_run_is_one_tree_with_reasoning_next_to_its_tool_calls(
-        echo: tuple[EchoService, str]) -> None:
+    echo: tuple[EchoService, str],
+) -> None:
     service, url = echo
     recorder = Recorder()
     orch = orchestrator(recorder, url, list(SCRIPT))
@@ -98,8 +115,10 @@ def test_a_run_is_one_tree_with_reasoning_next_to_its_tool_calls(
     guards = named(spans, "guard")
     assert [g["attributes"]["paddock.decision"] for g in guards] == ["allow", "allow"]
     assert guards[0]["parent_id"] == first["parent_id"]
-    assert all(parent_of(c, spans)["name"] in ("step", "advance")  # type: ignore[index]
-               for c in named(spans, "checkpoint"))
+    assert all(
+        parent_of(c, spans)["name"] in ("step", "advance")  # type: ignore[index]
+        for c in named(spans, "checkpoint")
+    )
 
     # The outgoing request carried the tool span's context: the service is in the trace.
     sent = [r["headers"]["traceparent"] for r in service.requests]
@@ -123,7 +142,8 @@ def test_a_paused_run_resumes_in_the_same_trace(echo: tuple[EchoService, str]) -
 
 
 def test_a_planner_failure_marks_the_plan_span_without_leaking_the_message(
-        echo: tuple[EchoService, str]) -> None:
+    echo: tuple[EchoService, str],
+) -> None:
     _, url = echo
     recorder = Recorder()
 
@@ -148,10 +168,14 @@ def test_reasoning_can_be_switched_off(echo: tuple[EchoService, str]) -> None:
     recorder = Recorder()
     catalog = ToolList(echo_tools(url))
     planner = ScriptedPlanner(list(SCRIPT))
-    orch = Orchestrator(store=MemoryStore(), catalogs=lambda run: catalog,
-                        planners=lambda run: planner, guard=PassThroughGuard(),
-                        executor=HttpExecutor(),
-                        tracing=recorder.tracer(record_reasoning=False))
+    orch = Orchestrator(
+        store=MemoryStore(),
+        catalogs=lambda run: catalog,
+        planners=lambda run: planner,
+        guard=PassThroughGuard(),
+        executor=HttpExecutor(),
+        tracing=recorder.tracer(record_reasoning=False),
+    )
     orch.create(Run(id="run_quiet", goal="check A-1"))
     orch.advance("run_quiet")
     spans = recorder.spans()
@@ -162,7 +186,8 @@ def test_reasoning_can_be_switched_off(echo: tuple[EchoService, str]) -> None:
 
 
 def test_a_kill_outside_any_advance_is_recorded_under_the_run(
-        echo: tuple[EchoService, str]) -> None:
+    echo: tuple[EchoService, str],
+) -> None:
     _, url = echo
     recorder = Recorder()
     orch = orchestrator(recorder, url, list(SCRIPT))

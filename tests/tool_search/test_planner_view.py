@@ -26,9 +26,13 @@ GOAL = "Refund the customer's payment for charge ch_3K9 in full"
 
 def orchestrator(catalog: Catalog, planner: Any) -> tuple[Orchestrator, MemoryStore]:
     store = MemoryStore()
-    orch = Orchestrator(store=store, catalogs=lambda run: catalog,
-                        planners=lambda run: planner, guard=PolicyGuard(),
-                        executor=HttpExecutor())
+    orch = Orchestrator(
+        store=store,
+        catalogs=lambda run: catalog,
+        planners=lambda run: planner,
+        guard=PolicyGuard(),
+        executor=HttpExecutor(),
+    )
     return orch, store
 
 
@@ -38,8 +42,12 @@ def names(ctx: PlanContext) -> list[str]:
 
 def test_large_catalog_shows_top_k_and_search_finds_more(stripe: Catalog) -> None:
     def first(ctx: PlanContext) -> Plan:
-        return Plan(reasoning="find the cancel tool", calls=[
-            ProposedCall(id="s1", tool=SEARCH_TOOL, args={"query": "cancel payout", "k": 3})])
+        return Plan(
+            reasoning="find the cancel tool",
+            calls=[
+                ProposedCall(id="s1", tool=SEARCH_TOOL, args={"query": "cancel payout", "k": 3})
+            ],
+        )
 
     planner = ScriptedPlanner([first, Plan(reasoning="done", final_answer="found it")])
     orch, _ = orchestrator(stripe, planner)
@@ -58,23 +66,32 @@ def test_large_catalog_shows_top_k_and_search_finds_more(stripe: Catalog) -> Non
 
 
 def test_search_only_finds_tools_the_grant_allows(stripe: Catalog) -> None:
-    planner = ScriptedPlanner([
-        Plan(reasoning="look", calls=[ProposedCall(id="s1", tool=SEARCH_TOOL,
-                                                   args={"query": "delete customer"})]),
-        Plan(reasoning="done", final_answer="ok")])
+    planner = ScriptedPlanner(
+        [
+            Plan(
+                reasoning="look",
+                calls=[ProposedCall(id="s1", tool=SEARCH_TOOL, args={"query": "delete customer"})],
+            ),
+            Plan(reasoning="done", final_answer="ok"),
+        ]
+    )
     orch, _ = orchestrator(stripe, planner)
     orch.create(Run(id="run_ro", goal="tidy up customers", grant=Grant(side_effects=["read"])))
     run = orch.advance("run_ro")
     found = run.steps[0].calls[0].result["tools"]
     assert found and {t["side_effect"] for t in found} == {"read"}
-    assert all(t.side_effect.value == "read" for t in planner.contexts[1].tools
-               if t.name != SEARCH_TOOL)
+    assert all(
+        t.side_effect.value == "read" for t in planner.contexts[1].tools if t.name != SEARCH_TOOL
+    )
 
 
 def test_bad_search_arguments_are_an_error_the_planner_sees(stripe: Catalog) -> None:
-    planner = ScriptedPlanner([
-        Plan(reasoning="look", calls=[ProposedCall(id="s1", tool=SEARCH_TOOL, args={})]),
-        Plan(reasoning="done", final_answer="ok")])
+    planner = ScriptedPlanner(
+        [
+            Plan(reasoning="look", calls=[ProposedCall(id="s1", tool=SEARCH_TOOL, args={})]),
+            Plan(reasoning="done", final_answer="ok"),
+        ]
+    )
     orch, _ = orchestrator(stripe, planner)
     orch.create(Run(id="run_bad", goal=GOAL))
     call = orch.advance("run_bad").steps[0].calls[0]
@@ -91,11 +108,14 @@ def test_small_catalogs_are_shown_whole(stripe: Catalog) -> None:
 
 
 def test_openai_planner_sends_the_narrowed_tools(stripe: Catalog) -> None:
-    script = [ToolCallsReply([ToolCall(SEARCH_TOOL, {"query": "cancel payout"})]),
-              TextReply("I found PostPayoutsPayoutCancel.")]
+    script = [
+        ToolCallsReply([ToolCall(SEARCH_TOOL, {"query": "cancel payout"})]),
+        TextReply("I found PostPayoutsPayoutCancel."),
+    ]
     with ScriptedOpenAI(script) as model:
-        planner = OpenAIPlanner(OpenAI(base_url=model.base_url, api_key="k"), "gpt-test",
-                                max_retries=0)
+        planner = OpenAIPlanner(
+            OpenAI(base_url=model.base_url, api_key="k"), "gpt-test", max_retries=0
+        )
         orch, _ = orchestrator(stripe, planner)
         orch.create(Run(id="run_llm", goal=GOAL))
         run = orch.advance("run_llm")

@@ -18,15 +18,18 @@ def test_labels_name_real_operations(stripe: Catalog, goals: list[LabelledGoal])
     assert [g.goal for g in goals if not set(g.expected) <= operations] == []
 
 
-def test_top5_recall_and_token_reduction(stripe: Catalog, stripe_index: ToolIndex,
-                                         goals: list[LabelledGoal]) -> None:
+def test_top5_recall_and_token_reduction(
+    stripe: Catalog, stripe_index: ToolIndex, goals: list[LabelledGoal]
+) -> None:
     at1, at5, at10 = (recall_at(stripe_index, goals, k) for k in (1, 5, 10))
     every = prompt_tokens(stripe.tools)
     top5 = mean_view_tokens(stripe_index, goals, 5)
-    FIGURES.append(f"tool search on Stripe ({len(stripe.tools)} tools, {len(goals)} goals): "
-          f"recall@1 {at1.recall:.1%}, recall@5 {at5.recall:.1%} ({at5.hits}/{at5.goals}), "
-          f"recall@10 {at10.recall:.1%}; prompt tokens every tool {every:,} vs top-5 "
-          f"{top5:,.0f} ({every / top5:.0f}x fewer)")
+    FIGURES.append(
+        f"tool search on Stripe ({len(stripe.tools)} tools, {len(goals)} goals): "
+        f"recall@1 {at1.recall:.1%}, recall@5 {at5.recall:.1%} ({at5.hits}/{at5.goals}), "
+        f"recall@10 {at10.recall:.1%}; prompt tokens every tool {every:,} vs top-5 "
+        f"{top5:,.0f} ({every / top5:.0f}x fewer)"
+    )
     print(FIGURES[-1])
     # Floors just under the measured 83.8% / 89.7%: a worse ranker or tool text fails here.
     assert at5.recall >= 0.80 and at10.recall >= 0.85
@@ -49,11 +52,25 @@ def test_tool_text_uses_names_paths_params_and_plain_description(stripe: Catalog
 
 def test_small_and_empty_catalogs() -> None:
     assert ToolIndex([]).search("anything", 5) == []
-    doc = openapi({"/stock/{part}": {"get": {
-        "operationId": "getStock", "summary": "Stock level of a part",
-        "parameters": [{"name": "part", "in": "path", "required": True,
-                        "schema": {"type": "string"}}],
-        "responses": {"200": {"description": "ok"}}}}})
+    doc = openapi(
+        {
+            "/stock/{part}": {
+                "get": {
+                    "operationId": "getStock",
+                    "summary": "Stock level of a part",
+                    "parameters": [
+                        {
+                            "name": "part",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": {"description": "ok"}},
+                }
+            }
+        }
+    )
     catalog = Catalog()
     catalog.add_document(doc)
     index = ToolIndex(catalog.tools)

@@ -14,8 +14,12 @@ from core.scenarios.supply_chain._spec import (
 )
 
 SPEC_DIR = Path(__file__).parent / "specs"
-SPEC_FILES: dict[str, str] = {"tracking": "tracking.yaml", "contracts": "contracts.yaml",
-                              "carriers": "carriers.yaml", "tms": "tms.yaml"}
+SPEC_FILES: dict[str, str] = {
+    "tracking": "tracking.yaml",
+    "contracts": "contracts.yaml",
+    "carriers": "carriers.yaml",
+    "tms": "tms.yaml",
+}
 
 
 SPECS = SpecFiles(SPEC_DIR, SPEC_FILES)

@@ -26,8 +26,10 @@ class CarriersService(ShipmentService):
     key = "carriers"
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/capacity", self._capacity, methods=["GET"]),
-                Route("/quotes", self._quote, methods=["POST"])]
+        return [
+            Route("/capacity", self._capacity, methods=["GET"]),
+            Route("/quotes", self._quote, methods=["POST"]),
+        ]
 
     def _seed(self) -> None:
         self._carriers = copy.deepcopy(data.CARRIERS)
@@ -52,15 +54,23 @@ class CarriersService(ShipmentService):
         args = await self.parse(request, "search_carrier_capacity")
         origin, destination, pallets = args["origin"], args["destination"], args["pallets"]
         with self._lock:
-            found = [{"carrier_id": cid, "name": c["name"], "mode": c["mode"],
-                      "region": c["region"], "available_pallets": c["available_pallets"],
-                      "transit_days": c["transit_days"],
-                      "indicative_price_eur": price(c, pallets)}
-                     for cid in self._serving(origin, destination)
-                     if (c := self._carriers[cid])["available_pallets"] >= pallets]
+            found = [
+                {
+                    "carrier_id": cid,
+                    "name": c["name"],
+                    "mode": c["mode"],
+                    "region": c["region"],
+                    "available_pallets": c["available_pallets"],
+                    "transit_days": c["transit_days"],
+                    "indicative_price_eur": price(c, pallets),
+                }
+                for cid in self._serving(origin, destination)
+                if (c := self._carriers[cid])["available_pallets"] >= pallets
+            ]
         found.sort(key=lambda c: c["indicative_price_eur"])
-        return JSONResponse({"origin": origin, "destination": destination, "pallets": pallets,
-                             "carriers": found})
+        return JSONResponse(
+            {"origin": origin, "destination": destination, "pallets": pallets, "carriers": found}
+        )
 
     async def _quote(self, request: Request) -> Response:
         args = await self.parse(request, "quote_carrier")
@@ -71,18 +81,29 @@ class CarriersService(ShipmentService):
             if carrier is None:
                 raise HttpProblem(404, "not_found", f"carrier {cid} is unknown")
             if cid not in self._serving(body["origin"], body["destination"]):
-                raise HttpProblem(409, "no_service",
-                                  f"{cid} does not serve {body['origin']} -> "
-                                  f"{body['destination']}")
+                raise HttpProblem(
+                    409,
+                    "no_service",
+                    f"{cid} does not serve {body['origin']} -> {body['destination']}",
+                )
             if carrier["available_pallets"] < body["pallets"]:
-                raise HttpProblem(409, "no_capacity", f"{cid} has room for "
-                                  f"{carrier['available_pallets']} pallets only")
+                raise HttpProblem(
+                    409,
+                    "no_capacity",
+                    f"{cid} has room for {carrier['available_pallets']} pallets only",
+                )
             quote_id = f"Q-{self._next_quote}"
             self._next_quote += 1
-            quote = {"quote_id": quote_id, "carrier_id": cid, "carrier_name": carrier["name"],
-                     "origin": body["origin"], "destination": body["destination"],
-                     "pallets": body["pallets"], "price_eur": price(carrier, body["pallets"]),
-                     "transit_days": carrier["transit_days"],
-                     "valid_until": iso(self.clock() + timedelta(hours=data.QUOTE_VALID_HOURS))}
+            quote = {
+                "quote_id": quote_id,
+                "carrier_id": cid,
+                "carrier_name": carrier["name"],
+                "origin": body["origin"],
+                "destination": body["destination"],
+                "pallets": body["pallets"],
+                "price_eur": price(carrier, body["pallets"]),
+                "transit_days": carrier["transit_days"],
+                "valid_until": iso(self.clock() + timedelta(hours=data.QUOTE_VALID_HOURS)),
+            }
             self._quotes[quote_id] = quote
         return JSONResponse(quote, status_code=201)

@@ -39,11 +39,9 @@ def write_contract(contract_id: str, contract: dict[str, Any], path: Path) -> Pa
     pdf.set_auto_page_break(auto=True, margin=20)
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 15)
-    pdf.multi_cell(0, 8, f"{contract_id}  {contract['title']}",
-                   new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.multi_cell(0, 8, f"{contract_id}  {contract['title']}", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font("Helvetica", "", 10)
-    pdf.multi_cell(0, 5, f"Between {contract['parties']}.", new_x=XPos.LMARGIN,
-                   new_y=YPos.NEXT)
+    pdf.multi_cell(0, 5, f"Between {contract['parties']}.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(4)
     for number, heading, text in contract["clauses"]:
         pdf.set_font("Helvetica", "B", 11)
@@ -58,8 +56,10 @@ def write_contract(contract_id: str, contract: dict[str, Any], path: Path) -> Pa
 
 def write_contracts(directory: Path = CONTRACT_DIR) -> list[Path]:
     """Write every contract of the scenario into ``directory``."""
-    return [write_contract(cid, contract, directory / f"{cid}.pdf")
-            for cid, contract in CONTRACTS.items()]
+    return [
+        write_contract(cid, contract, directory / f"{cid}.pdf")
+        for cid, contract in CONTRACTS.items()
+    ]
 
 
 def main() -> int:

@@ -24,15 +24,22 @@ class ContractsService(ShipmentService):
 
     key = "contracts"
 
-    def __init__(self, *, pdfs: Sequence[Path] | None = None,
-                 verify_auth: Verifier | None = None, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        pdfs: Sequence[Path] | None = None,
+        verify_auth: Verifier | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.pdfs = list(pdfs) if pdfs is not None else contract_paths()
         self.index = ContractIndex.from_files(self.pdfs)
         super().__init__(verify_auth=verify_auth, clock=clock)
 
     def routes(self) -> list[BaseRoute]:
-        return [Route("/contracts", self._list, methods=["GET"]),
-                Route("/contracts/search", self._search, methods=["GET"])]
+        return [
+            Route("/contracts", self._list, methods=["GET"]),
+            Route("/contracts/search", self._search, methods=["GET"]),
+        ]
 
     def _seed(self) -> None:
         """The documents never change."""
@@ -48,18 +55,37 @@ class ContractsService(ShipmentService):
         for p in self.index.passages:
             pages[p.contract_id] = max(pages.get(p.contract_id, 0), p.page)
             titles[p.contract_id] = p.contract_title
-        return JSONResponse({"contracts": [
-            {"contract_id": cid, "title": titles[cid], "pages": pages[cid]}
-            for cid in self.index.contract_ids]})
+        return JSONResponse(
+            {
+                "contracts": [
+                    {"contract_id": cid, "title": titles[cid], "pages": pages[cid]}
+                    for cid in self.index.contract_ids
+                ]
+            }
+        )
 
     async def _search(self, request: Request) -> Response:
         args = await self.parse(request, "search_contract_clauses")
         contract_id = args.get("contract_id")
         if contract_id is not None and contract_id not in self.index.contract_ids:
             raise HttpProblem(404, "not_found", f"contract {contract_id} is unknown")
-        hits = self.index.search(args["query"], top_k=int(args.get("top_k", 3)),
-                                 contract_id=contract_id)
-        return JSONResponse({"query": args["query"], "passages": [
-            {"contract_id": h.passage.contract_id, "contract_title": h.passage.contract_title,
-             "clause": h.passage.clause, "heading": h.passage.heading, "page": h.passage.page,
-             "score": round(h.score, 4), "text": h.passage.text} for h in hits]})
+        hits = self.index.search(
+            args["query"], top_k=int(args.get("top_k", 3)), contract_id=contract_id
+        )
+        return JSONResponse(
+            {
+                "query": args["query"],
+                "passages": [
+                    {
+                        "contract_id": h.passage.contract_id,
+                        "contract_title": h.passage.contract_title,
+                        "clause": h.passage.clause,
+                        "heading": h.passage.heading,
+                        "page": h.passage.page,
+                        "score": round(h.score, 4),
+                        "text": h.passage.text,
+                    }
+                    for h in hits
+                ],
+            }
+        )

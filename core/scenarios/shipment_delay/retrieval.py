@@ -75,8 +75,12 @@ def extract_passages(path: Path) -> list[Passage]:
         pages = [page.extract_text() or "" for page in PdfReader(path).pages]
     except (OSError, PdfReadError) as exc:
         raise ConfigError(f"cannot read contract {path.name}: {exc}") from exc
-    lines = [(number, line.strip()) for number, text in enumerate(pages, start=1)
-             for line in text.splitlines() if line.strip()]
+    lines = [
+        (number, line.strip())
+        for number, text in enumerate(pages, start=1)
+        for line in text.splitlines()
+        if line.strip()
+    ]
     title = _TITLE.match(lines[0][1]) if lines else None
     if title is None:
         raise ConfigError(f"contract {path.name} has no 'CT-nnnn Title' first line")
@@ -97,8 +101,14 @@ def extract_passages(path: Path) -> list[Passage]:
 
 def _passage(title: re.Match[str], current: tuple[str, str, int, list[str]]) -> Passage:
     clause, heading, page, body = current
-    return Passage(contract_id=title["id"], contract_title=title["title"].strip(),
-                   clause=clause, heading=heading, text=" ".join(body), page=page)
+    return Passage(
+        contract_id=title["id"],
+        contract_title=title["title"].strip(),
+        clause=clause,
+        heading=heading,
+        text=" ".join(body),
+        page=page,
+    )
 
 
 class ContractIndex:
@@ -111,8 +121,10 @@ class ContractIndex:
             raise ConfigError("no contract passages to index")
         self.passages = list(passages)
         self._stopwords = _stopwords()
-        corpus = [analyse(f"{p.contract_title} {p.contract_id} {p.heading} {p.text}",
-                          self._stopwords) for p in self.passages]
+        corpus = [
+            analyse(f"{p.contract_title} {p.contract_id} {p.heading} {p.text}", self._stopwords)
+            for p in self.passages
+        ]
         self._bm25 = bm25s.BM25()
         self._bm25.index(corpus, show_progress=False)
         self._lock = threading.Lock()
@@ -125,18 +137,20 @@ class ContractIndex:
     def contract_ids(self) -> list[str]:
         return list(dict.fromkeys(p.contract_id for p in self.passages))
 
-    def search(self, query: str, *, top_k: int = 3,
-               contract_id: str | None = None) -> list[Hit]:
+    def search(self, query: str, *, top_k: int = 3, contract_id: str | None = None) -> list[Hit]:
         """The ``top_k`` best clauses for ``query`` (only those with a positive score),
         optionally within one contract."""
         tokens = analyse(query, self._stopwords)
         if not tokens:
             return []
         with self._lock:  # bm25s keeps per-call scratch state
-            ids, scores = self._bm25.retrieve([tokens], k=len(self.passages),
-                                              show_progress=False)
-        hits = [Hit(self.passages[int(i)], float(s)) for i, s in zip(ids[0], scores[0],
-                                                                    strict=True)]
-        hits = [h for h in hits if h.score > 0
-                and (contract_id is None or h.passage.contract_id == contract_id)]
+            ids, scores = self._bm25.retrieve([tokens], k=len(self.passages), show_progress=False)
+        hits = [
+            Hit(self.passages[int(i)], float(s)) for i, s in zip(ids[0], scores[0], strict=True)
+        ]
+        hits = [
+            h
+            for h in hits
+            if h.score > 0 and (contract_id is None or h.passage.contract_id == contract_id)
+        ]
         return hits[:top_k]

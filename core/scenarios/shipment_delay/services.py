@@ -24,17 +24,23 @@ class ShipmentDelayServices(ServiceGroup):
     NAME = "shipment-delay"
     SPECS = SPECS
 
-    def __init__(self, *, verify_auth: Mapping[str, Verifier] | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, *, verify_auth: Mapping[str, Verifier] | None = None, clock: Clock | None = None
+    ) -> None:
         super().__init__()
         checks = checked_verifiers(self.KEYS, verify_auth)
         self.tracking = TrackingService(verify_auth=checks.get("tracking"), clock=clock)
         self.contracts = ContractsService(verify_auth=checks.get("contracts"), clock=clock)
         self.carriers = CarriersService(verify_auth=checks.get("carriers"), clock=clock)
-        self.tms = TmsService(quotes=self.carriers.find_quote, verify_auth=checks.get("tms"),
-                              clock=clock)
+        self.tms = TmsService(
+            quotes=self.carriers.find_quote, verify_auth=checks.get("tms"), clock=clock
+        )
 
     @property
     def services(self) -> dict[str, ScenarioService]:
-        return {"tracking": self.tracking, "contracts": self.contracts,
-                "carriers": self.carriers, "tms": self.tms}
+        return {
+            "tracking": self.tracking,
+            "contracts": self.contracts,
+            "carriers": self.carriers,
+            "tms": self.tms,
+        }

@@ -24,8 +24,13 @@ class TmsService(ShipmentService):
 
     key = "tms"
 
-    def __init__(self, *, quotes: QuoteLookup, verify_auth: Verifier | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        quotes: QuoteLookup,
+        verify_auth: Verifier | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self._lookup = quotes
         super().__init__(verify_auth=verify_auth, clock=clock)
 
@@ -55,12 +60,19 @@ class TmsService(ShipmentService):
         if quote is None:
             raise HttpProblem(409, "quote_unknown", f"quote {body['quote_id']} is unknown")
         if quote["carrier_id"] != body["carrier_id"]:
-            raise HttpProblem(409, "quote_mismatch", f"quote {body['quote_id']} is for "
-                              f"{quote['carrier_id']}, not {body['carrier_id']}")
+            raise HttpProblem(
+                409,
+                "quote_mismatch",
+                f"quote {body['quote_id']} is for {quote['carrier_id']}, not {body['carrier_id']}",
+            )
         if quote["pallets"] < shipment["pallets"]:
-            raise HttpProblem(409, "quote_mismatch", f"quote {body['quote_id']} covers "
-                              f"{quote['pallets']} pallets; the shipment has "
-                              f"{shipment['pallets']}")
+            raise HttpProblem(
+                409,
+                "quote_mismatch",
+                f"quote {body['quote_id']} covers "
+                f"{quote['pallets']} pallets; the shipment has "
+                f"{shipment['pallets']}",
+            )
         valid_until = datetime.fromisoformat(quote["valid_until"].replace("Z", "+00:00"))
         if valid_until < self.clock():
             raise HttpProblem(409, "quote_expired", f"quote {body['quote_id']} has expired")
@@ -71,8 +83,12 @@ class TmsService(ShipmentService):
 
         def write() -> tuple[int, dict[str, Any]]:
             self._check_quote(body)
-            record = {"request_id": f"RR-{self._next:05d}", "status": "submitted", **body,
-                      "created_at": self.now()}
+            record = {
+                "request_id": f"RR-{self._next:05d}",
+                "status": "submitted",
+                **body,
+                "created_at": self.now(),
+            }
             self._next += 1
             self._requests.append(record)
             return 201, copy.deepcopy(record)

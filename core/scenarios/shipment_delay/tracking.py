@@ -42,15 +42,32 @@ class TrackingService(ShipmentService):
     def _render(self, shipment_id: str, record: dict[str, Any]) -> dict[str, Any]:
         promised = self._today + timedelta(days=record["promised_in_days"])
         expected = promised + timedelta(days=record["delay_days"])
-        events = [{"code": code, "location": where,
-                   "at": iso(self._today + timedelta(days=offset))}
-                  for code, where, offset in record["events"]]
-        fields = ("po_number", "contract_id", "shipper", "carrier_id", "carrier_name", "mode",
-                  "origin", "destination", "pallets", "weight_kg", "status", "delay_days",
-                  "delay_reason")
-        return {"shipment_id": shipment_id, **{k: record[k] for k in fields},
-                "promised_delivery": promised.date().isoformat(),
-                "expected_delivery": expected.date().isoformat(), "events": events}
+        events = [
+            {"code": code, "location": where, "at": iso(self._today + timedelta(days=offset))}
+            for code, where, offset in record["events"]
+        ]
+        fields = (
+            "po_number",
+            "contract_id",
+            "shipper",
+            "carrier_id",
+            "carrier_name",
+            "mode",
+            "origin",
+            "destination",
+            "pallets",
+            "weight_kg",
+            "status",
+            "delay_days",
+            "delay_reason",
+        )
+        return {
+            "shipment_id": shipment_id,
+            **{k: record[k] for k in fields},
+            "promised_delivery": promised.date().isoformat(),
+            "expected_delivery": expected.date().isoformat(),
+            "events": events,
+        }
 
     async def _get_shipment(self, request: Request) -> Response:
         args = await self.parse(request, "get_shipment_status")

@@ -77,8 +77,9 @@ class _Stored:
 class HttpProblem(Exception):
     """Ends a handler with a JSON error response (a service-internal control-flow signal)."""
 
-    def __init__(self, status: int, error: str, message: str,
-                 details: list[Problem] | None = None) -> None:
+    def __init__(
+        self, status: int, error: str, message: str, details: list[Problem] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.payload: dict[str, Any] = {"error": error, "message": message}
@@ -141,8 +142,9 @@ class ScenarioService(ABC):
         routes: list[BaseRoute] = self.routes()
         if self.prefix:
             routes = [Mount(self.prefix, routes=routes)]
-        self._app = Starlette(routes=routes, exception_handlers={
-            HttpProblem: _problem, 404: _problem, 405: _problem})
+        self._app = Starlette(
+            routes=routes, exception_handlers={HttpProblem: _problem, 404: _problem, 405: _problem}
+        )
         self.reset()
 
     def server_prefix(self) -> str:
@@ -180,8 +182,7 @@ class ScenarioService(ABC):
     def requests_for(self, method: str, path: str) -> list[RecordedRequest]:
         """Requests with this method whose path (without the server prefix) starts so."""
         full = self.prefix + path
-        return [r for r in self.requests
-                if r.method == method.upper() and r.path.startswith(full)]
+        return [r for r in self.requests if r.method == method.upper() and r.path.startswith(full)]
 
     def reset(self) -> None:
         """Back to the seed data, with an empty request log and no stored idempotency keys."""
@@ -199,11 +200,13 @@ class ScenarioService(ABC):
             return
         body = await _read_body(receive)
         record = RecordedRequest(
-            method=scope["method"], path=scope["path"],
+            method=scope["method"],
+            path=scope["path"],
             query=scope.get("query_string", b"").decode("latin-1"),
-            headers={k.decode("latin-1").lower(): v.decode("latin-1")
-                     for k, v in scope["headers"]},
-            body=body, received_at=self.clock())
+            headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
+            body=body,
+            received_at=self.clock(),
+        )
         with self._lock:
             self._log.append(record)
         scope.setdefault("state", {})["body"] = body
@@ -216,8 +219,7 @@ class ScenarioService(ABC):
 
         refusal = await self._refusal(Request(scope, _receiver(body)))
         if refusal is not None:
-            response = JSONResponse({"error": "unauthorized", "message": refusal},
-                                    status_code=401)
+            response = JSONResponse({"error": "unauthorized", "message": refusal}, status_code=401)
             await response(scope, _receiver(body), send_recorded)
             return
         await self._app(scope, _receiver(body), send_recorded)
@@ -233,35 +235,56 @@ class ScenarioService(ABC):
     async def parse(self, request: Request, operation_id: str) -> dict[str, Any]:
         """The request's arguments by name (``body`` for the JSON body), or a 422."""
         rules: OperationRules = self._rules[operation_id]
-        args, problems = rules.check(request.path_params,
-                                     list(request.query_params.multi_items()),
-                                     request.state.body)
+        args, problems = rules.check(
+            request.path_params, list(request.query_params.multi_items()), request.state.body
+        )
         key = request.headers.get("idempotency-key")
         if key is not None and not 0 < len(key) <= _MAX_KEY:
-            problems.append({"location": "header.Idempotency-Key",
-                             "message": f"must be 1 to {_MAX_KEY} characters"})
+            problems.append(
+                {
+                    "location": "header.Idempotency-Key",
+                    "message": f"must be 1 to {_MAX_KEY} characters",
+                }
+            )
         if problems:
-            raise HttpProblem(422, "validation_failed",
-                              f"{operation_id}: the request does not match the API spec",
-                              problems)
+            raise HttpProblem(
+                422,
+                "validation_failed",
+                f"{operation_id}: the request does not match the API spec",
+                problems,
+            )
         return args
 
-    def idempotent(self, request: Request, args: dict[str, Any],
-                   write: Callable[[], tuple[int, dict[str, Any]]]) -> Response:
+    def idempotent(
+        self,
+        request: Request,
+        args: dict[str, Any],
+        write: Callable[[], tuple[int, dict[str, Any]]],
+    ) -> Response:
         """Run ``write`` once per Idempotency-Key; a replay returns the first response."""
         key = request.headers.get("idempotency-key")
-        canonical = json.dumps([request.method, request.url.path, args], sort_keys=True,
-                               separators=(",", ":"), default=str)
+        canonical = json.dumps(
+            [request.method, request.url.path, args],
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
         fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
         with self._lock:
             stored = self._replays.get(key) if key else None
             if stored is not None:
                 if stored.fingerprint != fingerprint:
-                    raise HttpProblem(409, "idempotency_key_reused",
-                                      "this Idempotency-Key was used for a different request")
+                    raise HttpProblem(
+                        409,
+                        "idempotency_key_reused",
+                        "this Idempotency-Key was used for a different request",
+                    )
                 request.state.record.replayed = True
-                return JSONResponse(stored.payload, status_code=stored.status,
-                                    headers={"Idempotent-Replayed": "true"})
+                return JSONResponse(
+                    stored.payload,
+                    status_code=stored.status,
+                    headers={"Idempotent-Replayed": "true"},
+                )
             status, payload = write()
             if key:
                 self._replays[key] = _Stored(fingerprint, status, payload)

@@ -116,16 +116,18 @@ class OperationRules:
     def __init__(self, operation: Mapping[str, Any]) -> None:
         self.operation_id = str(operation["operationId"])
         self.params = tuple(
-            _Param(p["name"], p["in"], bool(p.get("required")), p["schema"],
-                   _validator(p["schema"]))
-            for p in operation.get("parameters", []))
+            _Param(
+                p["name"], p["in"], bool(p.get("required")), p["schema"], _validator(p["schema"])
+            )
+            for p in operation.get("parameters", [])
+        )
         body = operation.get("requestBody")
         self.body_required = bool(body and body.get("required"))
-        self.body = (_validator(body["content"]["application/json"]["schema"])
-                     if body else None)
+        self.body = _validator(body["content"]["application/json"]["schema"]) if body else None
 
-    def check(self, path: Mapping[str, str], query: list[tuple[str, str]],
-              body: bytes) -> tuple[dict[str, Any], list[Problem]]:
+    def check(
+        self, path: Mapping[str, str], query: list[tuple[str, str]], body: bytes
+    ) -> tuple[dict[str, Any], list[Problem]]:
         """Arguments parsed from the request, and every way the request breaks the spec."""
         args: dict[str, Any] = {}
         problems: list[Problem] = []
@@ -157,8 +159,9 @@ class OperationRules:
     def _body(self, raw: bytes) -> tuple[Any, list[Problem]]:
         assert self.body is not None
         if not raw.strip():
-            return None, ([{"location": "body", "message": "required"}]
-                          if self.body_required else [])
+            return None, (
+                [{"location": "body", "message": "required"}] if self.body_required else []
+            )
         try:
             parsed = json.loads(raw)
         except ValueError:

@@ -41,8 +41,7 @@ class ErpService(ScenarioService):
             Route("/plants/{plant}/parts/{part}/stock", self._get_stock, methods=["GET"]),
             Route("/vendors", self._list_vendors, methods=["GET"]),
             Route("/vendors/{vendor_id}", self._delete_vendor, methods=["DELETE"]),
-            Route("/vendors/{vendor_id}/bank-account", self._update_vendor_bank,
-                  methods=["PUT"]),
+            Route("/vendors/{vendor_id}/bank-account", self._update_vendor_bank, methods=["PUT"]),
             Route("/purchase-orders", self._list_purchase_orders, methods=["GET"]),
             Route("/purchase-orders", self._create_purchase_order, methods=["POST"]),
         ]
@@ -51,8 +50,10 @@ class ErpService(ScenarioService):
         posted = self.clock().replace(minute=0, second=0, microsecond=0)
         self._stock_updated_at = iso(posted - timedelta(hours=data.STOCK_AGE_HOURS))
         self._stock = copy.deepcopy(data.STOCK)
-        self._vendors = {vid: {"vendor_id": vid, **fields, **data.VENDOR_DEFAULTS}
-                         for vid, fields in data.VENDORS.items()}
+        self._vendors = {
+            vid: {"vendor_id": vid, **fields, **data.VENDOR_DEFAULTS}
+            for vid, fields in data.VENDORS.items()
+        }
         self._deleted: dict[str, str] = {}
         self._orders: list[dict[str, Any]] = []
         self._bank_changes: list[dict[str, Any]] = []
@@ -88,9 +89,11 @@ class ErpService(ScenarioService):
     def counts(self) -> dict[str, int]:
         """How many records each write created since the last reset."""
         with self._lock:
-            return {"purchase_orders": len(self._orders),
-                    "vendor_deletions": len(self._deleted),
-                    "bank_changes": len(self._bank_changes)}
+            return {
+                "purchase_orders": len(self._orders),
+                "vendor_deletions": len(self._deleted),
+                "bank_changes": len(self._bank_changes),
+            }
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -102,12 +105,18 @@ class ErpService(ScenarioService):
             if record is None:
                 raise HttpProblem(404, "not_found", f"part {part} is not kept at plant {plant}")
             available = max(record["unrestricted"] - record["reserved"], 0)
-            payload = {"part": part, "plant": plant, "description": record["description"],
-                       "unit": "PC", "unrestricted": record["unrestricted"],
-                       "reserved": record["reserved"], "available": available,
-                       "on_order": record["on_order"],
-                       "reorder_point": record["reorder_point"],
-                       "updated_at": self._stock_updated_at}
+            payload = {
+                "part": part,
+                "plant": plant,
+                "description": record["description"],
+                "unit": "PC",
+                "unrestricted": record["unrestricted"],
+                "reserved": record["reserved"],
+                "available": available,
+                "on_order": record["on_order"],
+                "reorder_point": record["reorder_point"],
+                "updated_at": self._stock_updated_at,
+            }
         return JSONResponse(payload)
 
     async def _list_vendors(self, request: Request) -> Response:
@@ -119,8 +128,7 @@ class ErpService(ScenarioService):
     async def _list_purchase_orders(self, request: Request) -> Response:
         args = await self.parse(request, "list_purchase_orders")
         wanted = {k: args[k] for k in ("part", "plant", "vendor_id") if k in args}
-        orders = [po for po in self.purchase_orders
-                  if all(po[k] == v for k, v in wanted.items())]
+        orders = [po for po in self.purchase_orders if all(po[k] == v for k, v in wanted.items())]
         return JSONResponse({"purchase_orders": orders})
 
     # -- writes ------------------------------------------------------------------------------
@@ -128,10 +136,14 @@ class ErpService(ScenarioService):
     def _active_vendor(self, vendor_id: str, *, missing: int = 404) -> dict[str, Any]:
         vendor = self._vendors.get(vendor_id)
         if vendor is None:
-            raise HttpProblem(missing, "unknown_vendor" if missing == 422 else "not_found",
-                              f"vendor {vendor_id} is not in the vendor master",
-                              [{"location": "body.vendor_id", "message": "unknown vendor"}]
-                              if missing == 422 else None)
+            raise HttpProblem(
+                missing,
+                "unknown_vendor" if missing == 422 else "not_found",
+                f"vendor {vendor_id} is not in the vendor master",
+                [{"location": "body.vendor_id", "message": "unknown vendor"}]
+                if missing == 422
+                else None,
+            )
         if vendor_id in self._deleted:
             raise HttpProblem(409, "vendor_deleted", f"vendor {vendor_id} has been deleted")
         return vendor
@@ -152,12 +164,20 @@ class ErpService(ScenarioService):
         def write() -> tuple[int, dict[str, Any]]:
             vendor = self._active_vendor(body["vendor_id"], missing=422)
             total = Decimal(body["quantity"]) * Decimal(str(body["unit_price"]))
-            order = {"po_number": str(self._next_po), "status": "created",
-                     "part": body["part"], "plant": body["plant"],
-                     "quantity": body["quantity"], "vendor_id": body["vendor_id"],
-                     "vendor_name": vendor["name"], "unit_price": body["unit_price"],
-                     "currency": body["currency"], "total": money(total),
-                     "quote_id": body.get("quote_id"), "created_at": self.now()}
+            order = {
+                "po_number": str(self._next_po),
+                "status": "created",
+                "part": body["part"],
+                "plant": body["plant"],
+                "quantity": body["quantity"],
+                "vendor_id": body["vendor_id"],
+                "vendor_name": vendor["name"],
+                "unit_price": body["unit_price"],
+                "currency": body["currency"],
+                "total": money(total),
+                "quote_id": body.get("quote_id"),
+                "created_at": self.now(),
+            }
             self._next_po += 1
             self._orders.append(order)
             stock = self._stock.get((body["part"], body["plant"]))
@@ -183,16 +203,27 @@ class ErpService(ScenarioService):
         args = await self.parse(request, "update_vendor_bank")
         vendor_id, body = args["vendor_id"], args["body"]
         if not iban_valid(body["iban"]):
-            raise HttpProblem(422, "validation_failed", "the IBAN checksum is wrong",
-                              [{"location": "body.iban", "message": "fails the mod-97 check"}])
+            raise HttpProblem(
+                422,
+                "validation_failed",
+                "the IBAN checksum is wrong",
+                [{"location": "body.iban", "message": "fails the mod-97 check"}],
+            )
 
         def write() -> tuple[int, dict[str, Any]]:
             vendor = self._active_vendor(vendor_id)
-            self._bank_changes.append({
-                "vendor_id": vendor_id, "old_iban": vendor["iban"], "old_bic": vendor["bic"],
-                "iban": body["iban"], "bic": body["bic"],
-                "account_holder": body.get("account_holder"), "reason": body.get("reason"),
-                "changed_at": self.now()})
+            self._bank_changes.append(
+                {
+                    "vendor_id": vendor_id,
+                    "old_iban": vendor["iban"],
+                    "old_bic": vendor["bic"],
+                    "iban": body["iban"],
+                    "bic": body["bic"],
+                    "account_holder": body.get("account_holder"),
+                    "reason": body.get("reason"),
+                    "changed_at": self.now(),
+                }
+            )
             vendor.update(iban=body["iban"], bic=body["bic"])
             return 200, dict(vendor)
 

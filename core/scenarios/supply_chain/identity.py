@@ -14,6 +14,7 @@ from core.scenarios.supply_chain._spec import SPECS
 if TYPE_CHECKING:
     from core.identity.local import LocalIdentity
 
+
 def local_verifiers(local: LocalIdentity) -> dict[str, Verifier]:
     """``verify_auth`` for :class:`SupplyChainServices`, checking ``local``'s credentials."""
     return SPECS.verifiers(local)

@@ -42,9 +42,12 @@ class PortalService(ScenarioService):
         self._offers = copy.deepcopy(data.OFFERS)
         seeded = self.clock().replace(second=0, microsecond=0)
         self._inbox = [
-            {**{k: v for k, v in m.items() if k != "hours_ago"},
-             "received_at": iso(seeded - timedelta(hours=m["hours_ago"]))}
-            for m in data.MESSAGES]
+            {
+                **{k: v for k, v in m.items() if k != "hours_ago"},
+                "received_at": iso(seeded - timedelta(hours=m["hours_ago"])),
+            }
+            for m in data.MESSAGES
+        ]
         self._quotes: list[dict[str, Any]] = []
         self._sent: list[dict[str, Any]] = []
         self._next_quote = 100001
@@ -90,13 +93,18 @@ class PortalService(ScenarioService):
                 if offer is None:
                     continue
                 vendor = data.VENDORS[supplier_id]
-                found.append({"supplier_id": supplier_id, "name": vendor["name"],
-                              "country": vendor["country"],
-                              "available_quantity": offer["available"],
-                              "can_deliver": offer["available"] >= quantity,
-                              "lead_time_days": offer["lead_time_days"],
-                              "indicative_unit_price": unit_price(offer, quantity),
-                              "currency": "EUR"})
+                found.append(
+                    {
+                        "supplier_id": supplier_id,
+                        "name": vendor["name"],
+                        "country": vendor["country"],
+                        "available_quantity": offer["available"],
+                        "can_deliver": offer["available"] >= quantity,
+                        "lead_time_days": offer["lead_time_days"],
+                        "indicative_unit_price": unit_price(offer, quantity),
+                        "currency": "EUR",
+                    }
+                )
         return JSONResponse({"part": part, "quantity": quantity, "suppliers": found})
 
     async def _request_quote(self, request: Request) -> Response:
@@ -110,18 +118,27 @@ class PortalService(ScenarioService):
             if offer is None:
                 raise HttpProblem(409, "not_offered", f"{vendor['name']} does not supply {part}")
             if quantity > offer["available"]:
-                raise HttpProblem(409, "insufficient_capacity",
-                                  f"{vendor['name']} can deliver at most {offer['available']} "
-                                  f"pieces of {part}")
+                raise HttpProblem(
+                    409,
+                    "insufficient_capacity",
+                    f"{vendor['name']} can deliver at most {offer['available']} pieces of {part}",
+                )
             price = unit_price(offer, quantity)
             created = self.clock()
-            quote = {"quote_id": f"Q-{self._next_quote}", "supplier_id": supplier_id,
-                     "supplier_name": vendor["name"], "part": part, "quantity": quantity,
-                     "plant": body.get("plant"), "unit_price": price, "currency": "EUR",
-                     "total": money(Decimal(quantity) * Decimal(str(price))),
-                     "lead_time_days": offer["lead_time_days"],
-                     "valid_until": iso(created + timedelta(days=data.QUOTE_VALID_DAYS)),
-                     "created_at": iso(created)}
+            quote = {
+                "quote_id": f"Q-{self._next_quote}",
+                "supplier_id": supplier_id,
+                "supplier_name": vendor["name"],
+                "part": part,
+                "quantity": quantity,
+                "plant": body.get("plant"),
+                "unit_price": price,
+                "currency": "EUR",
+                "total": money(Decimal(quantity) * Decimal(str(price))),
+                "lead_time_days": offer["lead_time_days"],
+                "valid_until": iso(created + timedelta(days=data.QUOTE_VALID_DAYS)),
+                "created_at": iso(created),
+            }
             self._next_quote += 1
             self._quotes.append(quote)
             return 201, copy.deepcopy(quote)
@@ -140,10 +157,14 @@ class PortalService(ScenarioService):
 
         def write() -> tuple[int, dict[str, Any]]:
             vendor = self._supplier(body["supplier_id"])
-            sent = {"message_id": f"OUT-{self._next_out:04d}",
-                    "supplier_id": body["supplier_id"],
-                    "recipients": [vendor["email"], *body.get("cc", [])],
-                    "subject": body["subject"], "status": "sent", "sent_at": self.now()}
+            sent = {
+                "message_id": f"OUT-{self._next_out:04d}",
+                "supplier_id": body["supplier_id"],
+                "recipients": [vendor["email"], *body.get("cc", [])],
+                "subject": body["subject"],
+                "status": "sent",
+                "sent_at": self.now(),
+            }
             self._next_out += 1
             self._sent.append({**sent, "body": body["body"]})
             return 201, sent

@@ -52,8 +52,9 @@ class RiskService(ScenarioService):
         """The risk service creates nothing."""
         return {}
 
-    def set_score(self, supplier_id: str, score: float,
-                  findings: list[dict[str, Any]] | None = None) -> None:
+    def set_score(
+        self, supplier_id: str, score: float, findings: list[dict[str, Any]] | None = None
+    ) -> None:
         """Change a rating (for tests of how an agent reacts to a changed risk picture)."""
         with self._lock:
             self._ratings[supplier_id] = {"score": score, "findings": list(findings or [])}
@@ -66,7 +67,13 @@ class RiskService(ScenarioService):
         vendor = data.VENDORS.get(supplier_id)
         if rating is None or vendor is None:
             raise HttpProblem(404, "not_found", f"supplier {supplier_id} has not been rated")
-        return JSONResponse({"supplier_id": supplier_id, "name": vendor["name"],
-                             "score": rating["score"], "level": risk_level(rating["score"]),
-                             "findings": rating["findings"],
-                             "assessed_at": self._assessed_at})
+        return JSONResponse(
+            {
+                "supplier_id": supplier_id,
+                "name": vendor["name"],
+                "score": rating["score"],
+                "level": risk_level(rating["score"]),
+                "findings": rating["findings"],
+                "assessed_at": self._assessed_at,
+            }
+        )

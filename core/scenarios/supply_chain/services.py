@@ -33,8 +33,9 @@ class SupplyChainServices(ServiceGroup):
     NAME = "supply-chain"
     SPECS = SPECS
 
-    def __init__(self, *, verify_auth: Mapping[str, Verifier] | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self, *, verify_auth: Mapping[str, Verifier] | None = None, clock: Clock | None = None
+    ) -> None:
         super().__init__()
         checks = checked_verifiers(self.KEYS, verify_auth)
         self.erp = ErpService(verify_auth=checks.get("erp"), clock=clock)
