@@ -23,13 +23,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.catalog.models import Tool  # noqa: E402
-from core.execution.base import CallContext, ExecutionResult  # noqa: E402
-from core.guardrails.base import Guard, PassThroughGuard  # noqa: E402
-from core.orchestrator.engine import Orchestrator  # noqa: E402
-from core.orchestrator.models import Budget, Run, RunStatus  # noqa: E402
-from core.planner.base import Plan, PlanContext, ProposedCall  # noqa: E402
-from core.state.base import RunStore  # noqa: E402
+from core.domain import Budget, Plan, ProposedCall, Run, RunStatus, Tool
+from core.execution.base import CallContext, ExecutionResult
+from core.guardrails.base import Guard, PassThroughGuard
+from core.orchestrator.engine import Orchestrator
+from core.planner.base import PlanContext
+from core.state.base import RunStore
 
 LOOKUP_SCHEMA = {
     "type": "object",

@@ -32,9 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from store_cost import emulators  # noqa: E402
+from store_cost import emulators
 
-from core.orchestrator.models import Budget, Grant, Run, RunStatus  # noqa: E402
+from core.domain import Budget, Grant, Run, RunStatus
 
 REGION = "eu-central-1"
 DEPLOYMENT = "gpt-4o-mini"

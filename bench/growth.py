@@ -22,8 +22,8 @@ from pathlib import Path
 
 import _workflow as wf
 
+from core.domain import Run, Step
 from core.guardrails import PolicyGuard
-from core.orchestrator.models import Run, Step
 from core.state.sqlite import SqliteStore
 
 

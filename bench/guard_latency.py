@@ -27,12 +27,10 @@ from jsonschema import Draft202012Validator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.catalog import Catalog  # noqa: E402
-from core.catalog.models import Tool, Trust  # noqa: E402
-from core.guardrails import PolicyGuard, PolicySet  # noqa: E402
-from core.orchestrator.models import CallRecord, CallStatus, Run, Step, StepStatus  # noqa: E402
-from core.planner.base import ProposedCall  # noqa: E402
-from core.scenarios.supply_chain import data, spec_paths  # noqa: E402
+from core.catalog import Catalog
+from core.domain import CallRecord, CallStatus, ProposedCall, Run, Step, StepStatus, Tool, Trust
+from core.guardrails import PolicyGuard, PolicySet
+from core.scenarios.supply_chain import data, spec_paths
 
 POLICY_DIR = ROOT / "core/scenarios/supply_chain/policy"
 RULES = 20

@@ -20,16 +20,26 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
-from starlette.applications import Starlette  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import JSONResponse  # noqa: E402
-from starlette.routing import Route  # noqa: E402
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from core.catalog.models import AuthRequirement, Param, ParamLocation, Tool  # noqa: E402
-from core.execution.base import CallContext  # noqa: E402
-from core.execution.http import HttpExecutor  # noqa: E402
-from core.identity import (  # noqa: E402
+from core.domain import (
+    AuthRequirement,
+    CallRecord,
+    CallStatus,
+    Decision,
+    Param,
+    ParamLocation,
+    Run,
+    Tool,
+    Verdict,
+)
+from core.execution.base import CallContext
+from core.execution.http import HttpExecutor
+from core.identity import (
     CapabilityMinter,
     CapabilityVerifier,
     IdentityAuthorizer,
@@ -37,9 +47,8 @@ from core.identity import (  # noqa: E402
     StaticAwsCredentials,
     sign_sigv4,
 )
-from core.identity.verify import verify_sigv4  # noqa: E402
-from core.orchestrator.models import CallRecord, CallStatus, Decision, Run, Verdict  # noqa: E402
-from core.testing.servers import LocalServer  # noqa: E402
+from core.identity.verify import verify_sigv4
+from core.testing.servers import LocalServer
 
 ARGS = {"item_id": "A-1"}
 

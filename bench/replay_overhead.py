@@ -21,19 +21,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.catalog.models import Param, ParamLocation, Tool  # noqa: E402
-from core.execution.base import CallContext  # noqa: E402
-from core.identity import CapabilityMinter, CapabilityVerifier, KeyRing  # noqa: E402
-from core.identity.replay import (  # noqa: E402
+from core.domain import CallRecord, CallStatus, Decision, Param, ParamLocation, Run, Tool, Verdict
+from core.execution.base import CallContext
+from core.identity import CapabilityMinter, CapabilityVerifier, KeyRing
+from core.identity.replay import (
     DEFAULT_MAX_ENTRIES,
     JtiUse,
     MemoryJtiStore,
     RunStoreJtiStore,
     SeenJtiStore,
 )
-from core.orchestrator.models import CallRecord, CallStatus, Decision, Run, Verdict  # noqa: E402
-from core.state.memory import MemoryStore  # noqa: E402
-from core.state.sqlite import SqliteStore  # noqa: E402
+from core.state.memory import MemoryStore
+from core.state.sqlite import SqliteStore
 
 ARGS = {"item_id": "A-1"}
 KEYS = KeyRing.generate()

@@ -20,9 +20,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.catalog import tools_from_document  # noqa: E402
-from core.drift.spec_diff import diff_tools  # noqa: E402
-from core.drift.specs import sunsets  # noqa: E402
+from core.catalog import tools_from_document
+from core.drift.spec_diff import diff_tools
+from core.drift.specs import sunsets
 
 SPEC = ROOT / "tests/data/specs/stripe_spec3.json.gz"
 

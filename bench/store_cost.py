@@ -27,16 +27,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.orchestrator.models import (  # noqa: E402
-    CallRecord,
-    CallStatus,
-    Run,
-    RunStatus,
-    Step,
-    StepStatus,
-    Usage,
-)
-from core.state.base import RunStore  # noqa: E402
+from core.domain import CallRecord, CallStatus, Run, RunStatus, Step, StepStatus, Usage
+from core.state.base import RunStore
 
 REGION = "eu-central-1"
 

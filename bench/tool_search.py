@@ -21,15 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.catalog import Catalog  # noqa: E402
-from core.catalog.search import ToolIndex  # noqa: E402
-from core.catalog.search_eval import (  # noqa: E402
+from core.catalog import Catalog
+from core.catalog.search import ToolIndex
+from core.catalog.search_eval import (
     load_goals,
     mean_view_tokens,
     prompt_tokens,
     recall_at,
 )
-from core.orchestrator.tool_search import DEFAULT_TOP_K, SEARCH_TOOL_DEF  # noqa: E402
+from core.orchestrator.tool_search import DEFAULT_TOP_K, SEARCH_TOOL_DEF
 
 SPEC = ROOT / "tests/data/specs/stripe_spec3.json.gz"
 GOALS = ROOT / "tests/data/tool_search/stripe_goals.yaml"

@@ -34,19 +34,18 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import (  # noqa: E402
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
-from core.catalog.models import Tool  # noqa: E402
-from core.cli.common import drive  # noqa: E402
-from core.execution.base import CallContext, ExecutionResult, Executor  # noqa: E402
-from core.orchestrator.models import Run, RunStatus  # noqa: E402
-from core.runtime import build_orchestrator  # noqa: E402
-from core.scenarios import get_scenario  # noqa: E402
-from core.state.memory import MemoryStore  # noqa: E402
-from core.telemetry.setup import build_provider  # noqa: E402
-from core.telemetry.tracing import RunTracer  # noqa: E402
+from core.cli.common import drive
+from core.domain import Run, RunStatus, Tool
+from core.execution.base import CallContext, ExecutionResult, Executor
+from core.runtime import build_orchestrator
+from core.scenarios import get_scenario
+from core.state.memory import MemoryStore
+from core.telemetry.setup import build_provider
+from core.telemetry.tracing import RunTracer
 
 MODES = ("off", "jsonl", "jsonl-batch", "batch")
 

@@ -1,7 +1,7 @@
 """One error root for Paddock, with a few families that carry structured fields.
 
 Control-flow signals (approval required, retry the model) are not errors; they are data
-on the step (see ``core.orchestrator.models``).
+on the step (see ``core.domain``).
 """
 
 from __future__ import annotations

@@ -8,15 +8,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.catalog.models import Tool
+from core.domain import Decision, ProposedCall, Run, Tool
 from core.errors import ConfigError
 from core.execution.base import Executor
 from core.guardrails.base import Guard
 from core.orchestrator.children import ChildRuns, with_subtask_tool
 from core.orchestrator.engine import Handoff, Orchestrator, ToolSource
-from core.orchestrator.models import Decision, Run
 from core.orchestrator.observer import NullObserver, RunObserver
-from core.planner.base import Planner, ProposedCall
+from core.planner.base import Planner
 from core.ratelimit.llm import limited_planners
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from core.orchestrator.models import ApprovalStatus, RunStatus, Usage
+from core.domain import ApprovalStatus, RunStatus, Usage
 
 MAX_BODY_BYTES = 256 * 1024
 """Request bodies above this size are refused with 413 before they are parsed."""

@@ -30,8 +30,8 @@ from core.api.models import (
 )
 from core.api.router import Reply, RequestContext
 from core.api.views import approval_view, run_head, run_view
+from core.domain import Budget, Run, RunStatus
 from core.errors import ConflictError, NotFoundError, PaddockError, SpecError
-from core.orchestrator.models import Budget, Run, RunStatus
 from core.state.base import KILL_GLOBAL, kill_scope_tenant
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from core.api.models import (
     RunView,
     StepView,
 )
-from core.orchestrator.models import Approval, CallRecord, Run, Step
+from core.domain import Approval, CallRecord, Run, Step
 
 
 def run_head(run: Run) -> RunHead:

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from core.domain import Run, RunStatus, utcnow
 from core.errors import ConfigError, NotFoundError, Throttled
-from core.orchestrator.models import Run, RunStatus, utcnow
 from core.queue.base import Envelope, EnvelopeKind, TaskQueue
 
 if TYPE_CHECKING:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from core.catalog import models
 from core.catalog.catalog import Catalog
 from core.catalog.export import short_description, to_openai_tools
 from core.catalog.loader import detect_format, load_document
-from core.catalog.models import (
+from core.catalog.openapi import ImportResult, import_document, import_spec, tools_from_document
+from core.domain import (
     AuthRequirement,
     Location,
     Param,
@@ -16,7 +16,6 @@ from core.catalog.models import (
     Tool,
     Trust,
 )
-from core.catalog.openapi import ImportResult, import_document, import_spec, tools_from_document
 
 __all__ = [
     "AuthRequirement",
@@ -33,7 +32,6 @@ __all__ = [
     "import_document",
     "import_spec",
     "load_document",
-    "models",
     "short_description",
     "to_openai_tools",
     "tools_from_document",

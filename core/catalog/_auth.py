@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.catalog.models import AuthRequirement
+from core.domain import AuthRequirement
 
 KNOWN = frozenset({"none", "aws_sigv4", "entra", "api_key", "bearer", "oauth2_client_credentials"})
 _ALIASES = {

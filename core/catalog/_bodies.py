@@ -8,7 +8,7 @@ from typing import Any
 from core.catalog._params import Args, Located
 from core.catalog._refs import RefError
 from core.catalog._schema import REQUEST, RESPONSE, Collector, SchemaConverter
-from core.catalog.models import Param, ParamLocation
+from core.domain import Param, ParamLocation
 
 
 def is_json(media_type: str) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 
 from core.catalog._refs import Documents, RefError
 from core.catalog._schema import REQUEST, Collector, SchemaConverter
-from core.catalog.models import Param, ParamLocation
+from core.domain import Param, ParamLocation
 
 _ORDER = {"path": 0, "query": 1, "header": 2}
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})

@@ -9,8 +9,8 @@ import httpx
 
 from core.catalog._naming import sanitize, slug, unique
 from core.catalog.loader import load_document
-from core.catalog.models import SpecRef, Tool
 from core.catalog.openapi import ImportResult, import_document
+from core.domain import SpecRef, Tool
 from core.errors import NotFoundError
 
 

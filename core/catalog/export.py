@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from core.catalog.models import Tool
+from core.domain import Tool
 
 MAX_DESCRIPTION = 1024
 

@@ -19,7 +19,7 @@ from core.catalog._refs import Documents, RefError
 from core.catalog._schema import REQUEST, SchemaConverter
 from core.catalog._servers import openapi_base_url, swagger_base_url
 from core.catalog.loader import detect_format, load_document
-from core.catalog.models import AuthRequirement, Location, SideEffect, SpecRef, Tool, Trust
+from core.domain import AuthRequirement, Location, SideEffect, SpecRef, Tool, Trust
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _SIDE_EFFECTS = {

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from core.catalog.models import Tool
+from core.domain import Tool
 from core.errors import ConfigError
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[_\-/{}.]+")

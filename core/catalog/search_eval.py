@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 
 from core.catalog.export import to_openai_tools
-from core.catalog.models import Tool
 from core.catalog.search import ToolIndex
+from core.domain import Tool
 from core.errors import ConfigError
 
 

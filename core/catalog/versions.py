@@ -26,8 +26,8 @@ from pydantic import BaseModel, Field
 
 from core.catalog.catalog import Catalog
 from core.catalog.loader import detect_format, load_document, parse_bytes
-from core.catalog.models import Tool
 from core.catalog.openapi import ImportResult, import_document
+from core.domain import Tool
 from core.drift.changes import Change, Level
 from core.drift.spec_diff import diff_tools, op_key
 from core.drift.specs import sunsets

@@ -9,8 +9,8 @@ from typing import Any, TextIO
 
 from core.cli.common import AUTO_APPROVER, current_user, finish, open_store, run_tracer, trace_file
 from core.cli.render import LiveConsole, short
+from core.domain import Approval, CallRecord, Run, Step
 from core.errors import ConfigError
-from core.orchestrator.models import Approval, CallRecord, Run, Step
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

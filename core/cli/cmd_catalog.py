@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.catalog.export import short_description
-from core.catalog.models import Tool
 from core.cli.render import short
+from core.domain import Tool
 from core.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ import argparse
 from typing import Any
 
 from core.cli.common import add_store_flag, open_store, run_tracer
+from core.domain import Budget, Run
 from core.errors import ConfigError
-from core.orchestrator.models import Budget, Run
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

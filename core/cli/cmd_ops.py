@@ -18,7 +18,7 @@ from core.cli.common import (
     run_tracer,
 )
 from core.cli.render import LiveConsole, format_args
-from core.orchestrator.models import RunStatus
+from core.domain import RunStatus
 from core.orchestrator.summary import run_summary
 from core.runtime import build_orchestrator
 from core.state.base import KILL_GLOBAL, kill_scope_tenant

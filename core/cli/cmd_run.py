@@ -19,8 +19,8 @@ from core.cli.common import (
     trace_file,
 )
 from core.cli.render import LiveConsole
+from core.domain import Budget, Run
 from core.errors import ConfigError
-from core.orchestrator.models import Budget, Run
 from core.runtime import LLM_CHOICES, PlannerChoice, build_orchestrator
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ import json
 from datetime import timedelta
 
 from core.cli.common import add_store_flag, home, open_store, trace_file
+from core.domain import utcnow
 from core.errors import ConfigError, NotFoundError
-from core.orchestrator.models import utcnow
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from core.cli.render import LiveConsole, print_summary
+from core.domain import Approval, Run, RunStatus
 from core.errors import ConfigError, PaddockError
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Approval, Run, RunStatus
 from core.orchestrator.summary import run_summary
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer

@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from core.orchestrator.models import CallRecord, CallStatus, Run, Step
+from core.domain import CallRecord, CallStatus, Run, Step
 
 _CLOUD = {"aws": "AWS", "azure": "Azure", "external": "external"}
 _MARK = {

@@ -38,7 +38,7 @@ from core.console.session import (
     signin_token,
 )
 from core.console.views import inbox_items, locate
-from core.orchestrator.models import RunStatus
+from core.domain import RunStatus
 
 M = TypeVar("M", bound=BaseModel)
 STATUSES = tuple(s.value for s in RunStatus)

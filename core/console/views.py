@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from core.api.deps import Deps
     from core.api.models import ApprovalView
     from core.console.redaction import ConsoleRedactor
-    from core.orchestrator.models import CallRecord, Run
+    from core.domain import CallRecord, Run
 
 MAX_SHOWN = 4000
 CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "external": "external", "local": "local"}

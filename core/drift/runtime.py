@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.catalog.models import Tool
+from core.domain import Tool
 from core.execution.base import ExecutionResult
 
 _FIELD_KEYS = ("loc", "field", "fields", "param", "parameter", "path", "property", "name")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from core.catalog.models import ParamLocation, SideEffect, Tool
+from core.domain import ParamLocation, SideEffect, Tool
 from core.drift.changes import Change, Level
 from core.drift.schema_diff import RefPairs, diff_schema
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.domain import canonical_args_hash, canonical_json, idempotency_key
 from core.execution._schema import validate_body
 from core.execution.base import CallContext, ExecutionResult, Executor
-from core.execution.canonical import canonical_args_hash, canonical_json, idempotency_key
 from core.execution.hooks import (
     AcceptAllVerifier,
     CallVerifier,

@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote
 
 import httpx
 
-from core.catalog.models import Param, ParamLocation, Tool
+from core.domain import Param, ParamLocation, Tool
 from core.errors import ExecutionError
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")

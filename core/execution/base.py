@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
-from core.catalog.models import Tool
+from core.domain import Tool
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from core.catalog.models import Tool
+from core.domain import Tool
 from core.execution.base import CallContext
 
 CAPABILITY_HEADER = "Paddock-Capability"

@@ -11,7 +11,7 @@ Behaviour in short:
   followed and the result carries ``redirect to <target> refused``; a redirect answering any
   other method is returned as an error, never re-sent.
 * Writes (tools whose side effect is not ``read``) always carry ``Idempotency-Key`` (the
-  context's, else :func:`~core.execution.canonical.idempotency_key`); any call carrying one
+  context's, else :func:`~core.domain.idempotency_key`); any call carrying one
   is safe to retry, as are ``GET``/``HEAD``. Safe calls are retried with exponential backoff
   on timeouts, connection errors, 408/429/500/502/503/504. A connection that could not be
   made is retried for every call, since nothing was sent.
@@ -38,7 +38,7 @@ from typing import Any
 
 import httpx
 
-from core.catalog.models import SideEffect, Tool
+from core.domain import SideEffect, Tool, idempotency_key
 from core.errors import ConfigError, ExecutionError, PaddockError
 from core.execution._response import parse_body, read_bounded, response_headers
 from core.execution._retry import (
@@ -58,7 +58,6 @@ from core.execution._wire import (
     target_refusal,
 )
 from core.execution.base import CallContext, ExecutionResult
-from core.execution.canonical import idempotency_key
 from core.execution.hooks import AcceptAllVerifier, CallVerifier, NoAuthorizer, RequestAuthorizer
 
 _FOLLOWABLE = frozenset({"GET", "HEAD"})

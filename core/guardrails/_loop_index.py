@@ -15,7 +15,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.orchestrator.models import CallRecord, Run, Step, StepStatus
+from core.domain import CallRecord, Run, Step, StepStatus
 
 MAX_RUNS = 512
 UNSETTLED = 2

@@ -12,16 +12,16 @@ import uuid
 from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 
-from core.errors import PaddockError
-from core.execution.canonical import canonical_args_hash
-from core.orchestrator.models import (
+from core.domain import (
     Approval,
     ApprovalStatus,
     CallRecord,
     Decision,
     Run,
+    canonical_args_hash,
     utcnow,
 )
+from core.errors import PaddockError
 
 DEFAULT_TTL = timedelta(hours=24)
 SELF_APPROVAL_FORBIDDEN_TOOLS = frozenset({"create_purchase_order"})

@@ -5,9 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Protocol
 
-from core.catalog.models import Tool
-from core.orchestrator.models import Decision, Run, Verdict
-from core.planner.base import ProposedCall
+from core.domain import Decision, ProposedCall, Run, Tool, Verdict
 
 
 def new_decision_id() -> str:

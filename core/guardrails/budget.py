@@ -7,9 +7,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.execution.canonical import canonical_args_hash, canonical_json
+from core.domain import (
+    CallRecord,
+    CallStatus,
+    Run,
+    Step,
+    StepStatus,
+    canonical_args_hash,
+    canonical_json,
+)
 from core.guardrails._loop_index import loop_state
-from core.orchestrator.models import CallRecord, CallStatus, Run, Step, StepStatus
 
 
 def budget_violation(run: Run, *, now: datetime) -> str | None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from core.catalog.models import SideEffect, Tool
+from core.domain import CallRecord, CallStatus, Run, SideEffect, Tool
 from core.guardrails.cedar_types import (
     DECIMAL,
     LONG,
@@ -22,7 +22,6 @@ from core.guardrails.cedar_types import (
     record,
 )
 from core.guardrails.policy_config import AmountSpec, FactSpec, PolicyConfig
-from core.orchestrator.models import CallRecord, CallStatus, Run
 
 _COUNTED = (CallStatus.APPROVED, CallStatus.EXECUTING, CallStatus.DONE)
 _WRITES = (SideEffect.WRITE.value, SideEffect.DESTRUCTIVE.value)

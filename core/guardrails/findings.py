@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from core.domain import Decision, Verdict
 from core.guardrails.base import new_decision_id
-from core.orchestrator.models import Decision, Verdict
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,11 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.catalog.models import SideEffect, Tool
+from core.domain import Decision, ProposedCall, Run, SideEffect, Tool
 from core.guardrails.findings import Finding, deny, fold, has_deny, needs_approval
 from core.guardrails.policy_set import PolicySet
 from core.guardrails.provenance import IndexCache, host_of, provenance_findings
 from core.guardrails.schema_check import ArgsValidator
-from core.orchestrator.models import Decision, Run
-from core.planner.base import ProposedCall
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.catalog.models import Tool, Trust
+from core.domain import Tool, Trust
 from core.errors import ConfigError
 from core.guardrails.cedar_types import SCALARS
 

@@ -23,14 +23,13 @@ from typing import Any
 import cedarpy
 import yaml
 
-from core.catalog.models import Tool
+from core.domain import Run, Tool
 from core.errors import ConfigError
 from core.guardrails.cedar_types import CType, from_json_schema, record
 from core.guardrails.context import build_context, context_type
 from core.guardrails.findings import Finding, deny, needs_approval
 from core.guardrails.policy_config import PolicyConfig, parse_config
 from core.guardrails.policy_lint import check_attribute_paths, context_needs, project
-from core.orchestrator.models import Run
 
 GROUPS = ("call", "read", "write", "destructive")
 EFFECTS = ("deny", "require_approval")

@@ -24,10 +24,9 @@ from functools import cached_property, lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from core.catalog.models import SideEffect, Tool
+from core.domain import Run, SideEffect, Tool
 from core.guardrails.findings import Finding, deny, needs_approval
 from core.guardrails.schema_check import arg_path, shown
-from core.orchestrator.models import Run
 
 MIN_TEXT_MATCH = 8
 """A whole string value this long counts as copied when it occurs inside untrusted text."""

@@ -11,7 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
-from core.catalog.models import ParamLocation, Tool
+from core.domain import ParamLocation, Tool
 from core.guardrails.findings import Finding, deny
 
 MAX_MESSAGES = 8

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import httpx
 import jwt
 
-from core.catalog.models import Tool
+from core.domain import Tool
 from core.execution.base import CallContext
 from core.identity.aws import AwsCredentialSource, session_name, sign_sigv4
 from core.identity.base import Credential, CredentialCache, CredentialError

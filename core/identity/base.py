@@ -8,9 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from core.catalog.models import Tool
+from core.domain import CallRecord, Run, Tool
 from core.errors import PaddockError
-from core.orchestrator.models import CallRecord, Run
 
 
 class CredentialError(PaddockError):

@@ -21,16 +21,14 @@ from typing import Any
 
 import jwt
 
-from core.catalog.models import Tool
+from core.domain import CallRecord, CallStatus, Run, Tool, Verdict, canonical_args_hash
 from core.errors import ExecutionError
 from core.execution._wire import build_wire
 from core.execution.base import CallContext
-from core.execution.canonical import canonical_args_hash
 from core.identity.base import Issued
 from core.identity.keys import ALGORITHM, KeyRing
 from core.identity.replay import MemoryJtiStore, SeenJtiStore, replay_refusal
 from core.identity.scope import AwsTarget, credential_scope
-from core.orchestrator.models import CallRecord, CallStatus, Run, Verdict
 
 ISSUER = "paddock-orchestrator"
 AUDIENCE = "paddock-executor"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from core.orchestrator.models import Approval, CallRecord, CallStatus, Run
+from core.domain import Approval, CallRecord, CallStatus, Run
 
 
 def _when(seconds: Any) -> str | None:

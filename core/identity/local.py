@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from core.api.dev_issuer import LocalIssuer
-from core.catalog.models import Tool
+from core.domain import Tool
 from core.identity.authorizer import IdentityAuthorizer
 from core.identity.aws import StaticAwsCredentials
 from core.identity.base import CredentialError

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from core.catalog.models import Tool
+from core.domain import Tool
 from core.identity.base import CredentialError
 
 EXECUTE_API = "execute-api"

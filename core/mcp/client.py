@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 
 from core.catalog._naming import sanitize, unique
-from core.catalog.models import SideEffect, SpecRef, Tool, Trust
 from core.catalog.openapi import ImportResult
+from core.domain import SideEffect, SpecRef, Tool, Trust
 from core.errors import SpecError
 from core.execution._schema import validate_body
 from core.execution.base import CallContext, ExecutionResult

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from core.orchestrator.models import Run
-from core.planner.base import Plan, PlanContext, ProposedCall, observation
+from core.domain import Plan, ProposedCall, Run
+from core.planner.base import PlanContext, observation
 
 
 class DirectCalls:

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.catalog.models import SideEffect
+from core.domain import SideEffect
 from core.errors import SpecError
 
 TRUST_HINTS = "trust-hints"

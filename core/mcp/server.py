@@ -19,11 +19,9 @@ from mcp.server import Server, ServerRequestContext
 
 from core.catalog.catalog import Catalog
 from core.catalog.export import short_description
-from core.catalog.models import SideEffect, Tool
+from core.domain import CallRecord, CallStatus, ProposedCall, Run, RunStatus, SideEffect, Tool
 from core.mcp.direct import DirectCalls
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import CallRecord, CallStatus, Run, RunStatus
-from core.planner.base import ProposedCall
 
 SERVER_NAME = "paddock"
 

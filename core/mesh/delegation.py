@@ -21,14 +21,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from core.catalog.models import Location, SideEffect, Tool
+from core.domain import CallRecord, Decision, Location, ProposedCall, Run, SideEffect, Tool
 from core.guardrails.base import Guard
 from core.guardrails.findings import deny, fold
 from core.guardrails.provenance import ProvenanceIndex, untrusted_origin
 from core.mesh.profiles import ASK_PREFIX, AgentMesh, AgentProfile, load_mesh
 from core.orchestrator.children import ChildSpec, ChildSpecError, Resolver
-from core.orchestrator.models import CallRecord, Decision, Run
-from core.planner.base import ProposedCall
 
 MeshLookup = Callable[[Run], "AgentMesh | None"]
 

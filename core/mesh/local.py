@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from core.api.worker import process_envelope
+from core.domain import Approval, Run, RunStatus
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Approval, Run, RunStatus
 from core.queue.base import Envelope, TaskQueue
 from core.queue.memory import MemoryQueue
 

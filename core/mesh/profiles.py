@@ -16,8 +16,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from core.domain import Budget, Grant, Run
 from core.errors import ConfigError
-from core.orchestrator.models import Budget, Grant, Run
 
 ASK_PREFIX = "ask_"
 _NAME = re.compile(r"^[a-z][a-z0-9_]{1,40}$")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from core.domain import Approval, CallRecord, Run, RunStatus, Step
 from core.errors import ConflictError, NotFoundError
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Approval, CallRecord, Run, RunStatus, Step
 from core.orchestrator.observer import RunObserver
 from core.state.base import RunStore
 

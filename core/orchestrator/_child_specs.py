@@ -8,9 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from core.catalog.models import Tool
+from core.domain import Budget, CallRecord, Grant, Run, Tool
 from core.errors import PaddockError
-from core.orchestrator.models import Budget, CallRecord, Grant, Run
 
 SPAWN_TOOL = "spawn_subtasks"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.domain import Run
 from core.errors import NotFoundError
-from core.orchestrator.models import Run
 from core.state.base import RunStore
 
 MAX_DEPTH = 32

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.orchestrator.models import Budget, Grant, Run
+from core.domain import Budget, Grant, Run
 
 
 def narrow_grant(parent: Grant, requested: Grant | None) -> Grant:

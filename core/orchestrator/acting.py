@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from core.catalog.models import Tool
+from core.domain import CallRecord, CallStatus, Tool
 from core.drift.runtime import response_drift
 from core.execution.base import ExecutionResult
-from core.orchestrator.models import CallRecord, CallStatus
 
 
 def apply_result(call: CallRecord, tool: Tool, result: ExecutionResult, now: datetime) -> None:

@@ -54,6 +54,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from core.domain import CallRecord, CallStatus, ChildRef, Run, RunStatus, Step, StepStatus, utcnow
 from core.errors import ConflictError, NotFoundError
 from core.orchestrator._child_specs import (
     SPAWN_TOOL,
@@ -65,16 +66,6 @@ from core.orchestrator._child_specs import (
     with_subtask_tool,
 )
 from core.orchestrator._narrowing import narrow_budget, narrow_grant
-from core.orchestrator.models import (
-    CallRecord,
-    CallStatus,
-    ChildRef,
-    Run,
-    RunStatus,
-    Step,
-    StepStatus,
-    utcnow,
-)
 from core.queue.base import Envelope, EnvelopeKind, TaskQueue
 from core.ratelimit.bucket import RateLimitContention
 from core.state.base import RunStore

@@ -14,16 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from core.catalog.models import Tool
-from core.drift.runtime import blocking
-from core.errors import ConflictError, NotFoundError, PlannerError, Throttled
-from core.execution.base import CallContext, ExecutionResult, Executor
-from core.guardrails.approvals import decide_approval, new_approval
-from core.guardrails.base import Guard, new_decision_id
-from core.guardrails.budget import budget_violation, loop_violation
-from core.orchestrator._lineage import Lineage, ancestor_killed, lineage
-from core.orchestrator.acting import apply_result, failed_result
-from core.orchestrator.models import (
+from core.domain import (
     Approval,
     ApprovalStatus,
     CallRecord,
@@ -33,9 +24,18 @@ from core.orchestrator.models import (
     RunStatus,
     Step,
     StepStatus,
+    Tool,
     Verdict,
     utcnow,
 )
+from core.drift.runtime import blocking
+from core.errors import ConflictError, NotFoundError, PlannerError, Throttled
+from core.execution.base import CallContext, ExecutionResult, Executor
+from core.guardrails.approvals import decide_approval, new_approval
+from core.guardrails.base import Guard, new_decision_id
+from core.guardrails.budget import budget_violation, loop_violation
+from core.orchestrator._lineage import Lineage, ancestor_killed, lineage
+from core.orchestrator.acting import apply_result, failed_result
 from core.orchestrator.observer import NullObserver, RunObserver
 from core.orchestrator.planning import HELP_TOOL, plan_step
 from core.planner.base import Planner

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from core.orchestrator.models import CallRecord, Run, Step
+from core.domain import CallRecord, Run, Step
 
 
 class RunObserver(Protocol):

@@ -6,23 +6,27 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from core.catalog.models import SideEffect, Tool, Trust
-from core.execution.canonical import idempotency_key
-from core.guardrails.approvals import new_approval
-from core.guardrails.base import Guard, new_decision_id
-from core.guardrails.budget import loop_violation
-from core.orchestrator.models import (
+from core.domain import (
     Approval,
     CallRecord,
     CallStatus,
     Decision,
+    Plan,
+    ProposedCall,
     Run,
+    SideEffect,
     Step,
     StepStatus,
+    Tool,
+    Trust,
     Verdict,
+    idempotency_key,
 )
+from core.guardrails.approvals import new_approval
+from core.guardrails.base import Guard, new_decision_id
+from core.guardrails.budget import loop_violation
 from core.orchestrator.tool_search import SEARCH_TOOL, ToolSearch, default_tool_search
-from core.planner.base import Plan, PlanContext, Planner, ProposedCall
+from core.planner.base import PlanContext, Planner
 from core.telemetry.tracing import RunTracer
 
 HELP_TOOL = "request_human_help"

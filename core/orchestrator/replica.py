@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import logging
 
+from core.domain import Run
 from core.errors import ConflictError, NotFoundError
-from core.orchestrator.models import Run
 from core.state.base import RunStore
 
 log = logging.getLogger("paddock.replica")

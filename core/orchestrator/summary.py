@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.orchestrator.models import Run
+from core.domain import Run
 from core.telemetry.cost import cost_breakdown
 
 

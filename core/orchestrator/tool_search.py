@@ -18,12 +18,20 @@ from datetime import datetime
 from typing import Any
 
 from core.catalog.export import short_description
-from core.catalog.models import Param, ParamLocation, Tool
 from core.catalog.search import ToolIndex
+from core.domain import (
+    CallRecord,
+    CallStatus,
+    Decision,
+    Param,
+    ParamLocation,
+    ProposedCall,
+    Run,
+    Tool,
+    Verdict,
+)
 from core.errors import ConfigError
 from core.guardrails.base import new_decision_id
-from core.orchestrator.models import CallRecord, CallStatus, Decision, Run, Verdict
-from core.planner.base import ProposedCall
 
 SEARCH_TOOL = "search_tools"
 DEFAULT_THRESHOLD = 64

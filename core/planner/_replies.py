@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from referencing.exceptions import Unresolvable
 
-from core.catalog.models import Tool
+from core.domain import Tool
 from core.planner.messages import HELP_TOOL_NAME, help_tool
 
 _MAX_ERRORS = 5

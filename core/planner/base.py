@@ -6,30 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pydantic import BaseModel, Field
-
-from core.catalog.models import Tool
-from core.orchestrator.models import CallRecord, CallStatus, Step, Usage
-
-
-class ProposedCall(BaseModel):
-    """One tool call the planner wants to make."""
-
-    id: str
-    tool: str
-    args: dict[str, Any] = Field(default_factory=dict)
-
-
-class Plan(BaseModel):
-    """What the planner decided this turn: calls, a final answer, or a request for help."""
-
-    reasoning: str = ""
-    confidence: float | None = None
-    calls: list[ProposedCall] = Field(default_factory=list)
-    final_answer: str | None = None
-    help_request: str | None = None
-    usage: Usage = Field(default_factory=Usage)
-    model: str | None = None
+from core.domain import CallRecord, CallStatus, Plan, Step, Tool
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from core.orchestrator.models import CallRecord, CallStatus, Step
+from core.domain import CallRecord, CallStatus, Step
 from core.planner.base import UNTRUSTED_CLOSE, UNTRUSTED_OPEN, PlanContext, observation
 
 __all__ = [

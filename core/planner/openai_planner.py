@@ -24,12 +24,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from core.catalog.export import to_openai_tools
-from core.catalog.models import Tool
+from core.domain import Plan, ProposedCall, Tool, Usage
 from core.errors import ConfigError, PlannerError
-from core.orchestrator.models import Usage
 from core.planner._openai_calls import complete
 from core.planner._replies import CheckedCall, check_calls
-from core.planner.base import Plan, PlanContext, ProposedCall
+from core.planner.base import PlanContext
 from core.planner.messages import (
     HELP_TOOL_NAME,
     SYSTEM_PROMPT,

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from core.domain import CallRecord, CallStatus, Plan
 from core.errors import PlannerError
-from core.orchestrator.models import CallRecord, CallStatus
-from core.planner.base import Plan, PlanContext
+from core.planner.base import PlanContext
 
 RuleScript = Callable[[PlanContext], Plan]
 

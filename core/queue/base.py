@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from core.orchestrator.models import utcnow
+from core.domain import utcnow
 
 log = logging.getLogger(__name__)
 Cloud = Literal["aws", "azure", "local"]

@@ -12,9 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from core.catalog.models import Tool
+from core.domain import CallRecord, Run, Tool
 from core.errors import Throttled
-from core.orchestrator.models import CallRecord, Run
 from core.ratelimit.bucket import Limit, RateLimiter
 
 

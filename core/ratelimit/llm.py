@@ -14,9 +14,9 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from core.domain import Plan, Run
 from core.errors import ConfigError, PlannerError, Throttled
-from core.orchestrator.models import Run
-from core.planner.base import Plan, PlanContext, Planner
+from core.planner.base import PlanContext, Planner
 from core.ratelimit.bucket import Limit, RateLimiter
 from core.ratelimit.window import window_limit
 from core.state.base import RunStore

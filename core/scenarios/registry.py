@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.domain import Grant
 from core.errors import ConfigError
-from core.orchestrator.models import Grant
 
 
 class Services(Protocol):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from core.orchestrator.models import RunStatus
+from core.domain import RunStatus
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, unquote
 
-from core.orchestrator.models import RunStatus
+from core.domain import RunStatus
 from core.state._records import Body, HeadRecord, StepRecord, epoch_micros
 
 HEAD_RK = "head"

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from core.orchestrator.models import Run, RunStatus, Step
+from core.domain import Run, RunStatus, Step
 
 
 @dataclass(frozen=True)

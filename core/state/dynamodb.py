@@ -25,8 +25,8 @@ import time
 import uuid
 from typing import Any
 
+from core.domain import RunStatus
 from core.errors import BackendError, ConflictError, NotFoundError
-from core.orchestrator.models import RunStatus
 from core.state._records import Body, HeadRecord, StepRecord
 from core.state.payloads import PayloadStore, S3Payloads
 from core.state.persistent import PersistentStore

@@ -7,8 +7,8 @@ import time
 import uuid
 from collections.abc import Sequence
 
+from core.domain import Run, RunStatus, Step, utcnow
 from core.errors import ConflictError, NotFoundError
-from core.orchestrator.models import Run, RunStatus, Step, utcnow
 from core.state.base import KILL_GLOBAL, Counter, RunPage, kill_scope_run, kill_scope_tenant
 
 

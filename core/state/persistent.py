@@ -15,8 +15,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import ClassVar
 
+from core.domain import Run, RunStatus, Step, utcnow
 from core.errors import BackendError
-from core.orchestrator.models import Run, RunStatus, Step, utcnow
 from core.state._records import Body, HeadRecord, StepRecord, sortable_time
 from core.state.base import KILL_GLOBAL, Counter, RunPage, kill_scope_run, kill_scope_tenant
 from core.state.payloads import PayloadStore

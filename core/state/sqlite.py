@@ -15,8 +15,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from core.domain import Run, RunStatus, Step, utcnow
 from core.errors import ConflictError, NotFoundError
-from core.orchestrator.models import Run, RunStatus, Step, utcnow
 from core.state.base import KILL_GLOBAL, Counter, RunPage, kill_scope_run, kill_scope_tenant
 
 _SCHEMA = """

@@ -20,8 +20,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+from core.domain import RunStatus
 from core.errors import BackendError, ConflictError, NotFoundError
-from core.orchestrator.models import RunStatus
 from core.state import _table_keys as keys
 from core.state._records import HeadRecord, StepRecord
 from core.state.payloads import BlobPayloads, PayloadStore

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.orchestrator.models import Run, RunStatus, Usage
+from core.domain import Run, RunStatus, Usage
 from core.state.base import RunStore
 
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from core.orchestrator.models import CallRecord, Run, Step
+from core.domain import CallRecord, Run, Step
 
 if TYPE_CHECKING:
     from core.telemetry.setup import TelemetryConfig

@@ -23,9 +23,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from core.catalog.models import Tool
-from core.orchestrator.models import Approval, CallRecord, Decision, Run
-from core.planner.base import Plan
+from core.domain import Approval, CallRecord, Decision, Plan, Run, Tool
 from core.telemetry.redact import DEFAULT_REDACTOR, Redactor
 
 _PROPAGATOR = TraceContextTextMapPropagator()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from core.domain import Plan
 from core.errors import PlannerError
-from core.planner.base import Plan, PlanContext
+from core.planner.base import PlanContext
 
 Move = Plan | Callable[[PlanContext], Plan]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.orchestrator.models import RunStatus
+from core.domain import RunStatus
 from core.queue.base import EnvelopeKind
 from tests.api.world import World
 

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from core.api import MAX_BODY_BYTES
+from core.domain import Run
 from core.errors import NotFoundError
-from core.orchestrator.models import Run
 from core.state.memory import MemoryStore
 from tests.api.world import World, build_world
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from core.api.worker import Outcome, process_envelope
+from core.domain import Plan, Run
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Run
-from core.planner.base import Plan, PlanContext
+from core.planner.base import PlanContext
 from core.queue.base import Envelope
 from core.queue.memory import MemoryQueue
 from core.state.memory import MemoryStore

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from core.api.devserver import DevServer
-from core.orchestrator.models import Run
+from core.domain import Run
 
 
 @pytest.fixture(scope="module")

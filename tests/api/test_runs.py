@@ -6,7 +6,7 @@ import hashlib
 import json
 
 from core.api.service import IDEMPOTENCY_TTL_SECONDS
-from core.orchestrator.models import RunStatus
+from core.domain import RunStatus
 from core.queue.base import EnvelopeKind
 from tests.api.world import TENANT, World
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from core.api.worker import Outcome, QueueHandoff, process_envelope
-from core.catalog.models import Location
+from core.domain import CallStatus, Location, Run, RunStatus
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import CallStatus, Run, RunStatus
 from core.queue.base import Envelope
 from core.queue.memory import MemoryQueue
 from core.state.memory import MemoryStore

@@ -14,13 +14,11 @@ import pytest
 from core.api import ApiHandler, ApiRequest, ApiResponse, Deps, Worker, WorkOutcome
 from core.api.dev_issuer import LocalIssuer
 from core.api.worker import QueueHandoff
-from core.catalog.models import SideEffect, Tool
 from core.config import Settings
+from core.domain import Decision, Plan, ProposedCall, Run, SideEffect, Tool, Verdict
 from core.execution.http import HttpExecutor
 from core.guardrails.base import new_decision_id
 from core.orchestrator.engine import Orchestrator, ToolSource
-from core.orchestrator.models import Decision, Run, Verdict
-from core.planner.base import Plan, ProposedCall
 from core.queue.memory import MemoryQueue
 from core.runtime import CatalogCache
 from core.state.memory import MemoryStore

@@ -8,7 +8,8 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from core.catalog import ImportResult, Tool, import_document
+from core.catalog import ImportResult, import_document
+from core.domain import Tool
 
 SPECS = Path(__file__).resolve().parents[1] / "data" / "specs"
 

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from core.catalog import Location, ParamLocation, SideEffect, Trust, import_document
+from core.catalog import import_document
+from core.domain import Location, ParamLocation, SideEffect, Trust
 from tests.catalog.helpers import (
     accepts,
     assert_consistent,

@@ -11,7 +11,8 @@ from functools import cache
 
 import pytest
 
-from core.catalog import Catalog, ImportResult, ParamLocation, import_spec, to_openai_tools
+from core.catalog import Catalog, ImportResult, import_spec, to_openai_tools
+from core.domain import ParamLocation
 from tests.catalog.helpers import SPECS, assert_consistent, check_schemas
 
 EXPECTED = {  # operations (path x method), from the shared INDEX

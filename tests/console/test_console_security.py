@@ -17,7 +17,7 @@ from core.api.devserver import DevServer
 from core.api.handler import ApiHandler
 from core.api.http import ApiRequest
 from core.config import Settings
-from core.orchestrator.models import ApprovalStatus, Decision, Run, RunStatus, Verdict
+from core.domain import ApprovalStatus, Decision, Run, RunStatus, Verdict
 from core.state.base import kill_scope_tenant
 from tests.console.conftest import sign_in, signin_page
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.catalog.models import Tool
+from core.domain import Tool
 from core.drift import response_drift
 from core.execution._schema import validate_body
 from core.execution.base import ExecutionResult

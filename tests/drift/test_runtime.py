@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 from core.catalog import Catalog
+from core.domain import CallStatus, Plan, ProposedCall, Run, RunStatus
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import CallStatus, Run, RunStatus
-from core.planner.base import Plan, ProposedCall, observation
+from core.planner.base import observation
 from core.state.memory import MemoryStore
 from core.testing.planner import ScriptedPlanner
 from core.testing.servers import LocalServer

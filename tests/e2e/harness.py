@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.cli.common import drive
+from core.domain import Budget, CallRecord, Plan, ProposedCall, Run, Usage
 from core.identity.setup import Identity, local_identity_bundle
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Budget, CallRecord, Run, Usage
-from core.planner.base import Plan, PlanContext, Planner, ProposedCall
+from core.planner.base import PlanContext, Planner
 from core.planner.openai_planner import from_env
 from core.runtime import build_orchestrator
 from core.scenarios import get_scenario

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from core.domain import Budget, CallStatus, Run, RunStatus
 from core.guardrails.approvals import ApprovalError
 from core.identity.setup import Identity
-from core.orchestrator.models import Budget, CallStatus, Run, RunStatus
 from core.scenarios.supply_chain import SupplyChainServices
 from core.scenarios.supply_chain import data as sc
 from core.state.base import KILL_GLOBAL, kill_scope_run

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from core.catalog.models import Param, ParamLocation, SideEffect, Tool
+from core.domain import Param, ParamLocation, SideEffect, Tool
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from core.catalog.models import ParamLocation, Tool
+from core.domain import ParamLocation, Tool
 from core.errors import ExecutionError
 from core.execution import CallContext, HttpExecutor, canonical_args_hash
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from core.catalog.models import ParamLocation
+from core.domain import ParamLocation
 from core.execution import CallContext, HttpExecutor
 
 from .backend import BODY, Backend, make_tool, param

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from core.catalog.models import SideEffect
+from core.domain import SideEffect
 from core.execution import CallContext, HttpExecutor
 from core.testing.servers import free_port
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from core.catalog.models import ParamLocation, SideEffect
+from core.domain import ParamLocation, SideEffect
 from core.execution import CallContext, HttpExecutor, idempotency_key
 
 from .backend import BODY, Backend, Reply, make_tool, param

@@ -21,10 +21,9 @@ from core.api.bridges import AzureBridge
 from core.api.dev_issuer import LocalIssuer
 from core.api.events import LambdaContext
 from core.config import Settings
+from core.domain import Plan, ProposedCall, Run
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Run
-from core.planner.base import Plan, ProposedCall
 from core.queue.azure import AzureStorageQueue, azure_queue_client
 from core.queue.sqs import create_sqs_queue
 from core.runtime import build_orchestrator

@@ -6,8 +6,8 @@ import pytest
 from azure.functions.queue import QueueMessage
 
 from core.api.events import LambdaContext
+from core.domain import RunStatus
 from core.errors import ConfigError
-from core.orchestrator.models import RunStatus
 from core.queue.base import Envelope
 from functions.aws.worker_handler import make_handler
 from functions.azure.function_app import make_app

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.catalog import Catalog
-from core.catalog.models import Tool
+from core.domain import Tool
 from core.guardrails import PolicyGuard, PolicySet, load_policy_set
 from core.scenarios.supply_chain import spec_paths
 

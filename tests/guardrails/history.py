@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.catalog.models import Tool, Trust
-from core.orchestrator.models import (
+from core.domain import (
     CallRecord,
     CallStatus,
     Decision,
     Grant,
+    ProposedCall,
     Run,
     Step,
     StepStatus,
+    Tool,
+    Trust,
     Verdict,
 )
-from core.planner.base import ProposedCall
 from core.scenarios.supply_chain import data
 
 GOAL = data.GOAL

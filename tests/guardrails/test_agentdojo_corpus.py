@@ -15,10 +15,18 @@ from typing import Any
 
 import pytest
 
-from core.catalog.models import SideEffect, Tool
+from core.domain import (
+    CallRecord,
+    CallStatus,
+    ProposedCall,
+    Run,
+    SideEffect,
+    Step,
+    StepStatus,
+    Tool,
+    Verdict,
+)
 from core.guardrails import PolicyGuard
-from core.orchestrator.models import CallRecord, CallStatus, Run, Step, StepStatus, Verdict
-from core.planner.base import ProposedCall
 
 DATA = Path(__file__).resolve().parents[1] / "data/guardrails/agentdojo_injection_tasks.json"
 WRITES = re.compile(r"^(send|update|create|delete|reserve|invite|add|remove|post)_")

@@ -6,9 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.execution.canonical import canonical_args_hash
-from core.guardrails import ApprovalError, decide_approval, new_approval
-from core.orchestrator.models import (
+from core.domain import (
     Approval,
     ApprovalStatus,
     CallRecord,
@@ -18,7 +16,9 @@ from core.orchestrator.models import (
     Step,
     StepStatus,
     Verdict,
+    canonical_args_hash,
 )
+from core.guardrails import ApprovalError, decide_approval, new_approval
 from tests.guardrails.history import PO_OK
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from core.catalog.models import Param, ParamLocation, SideEffect, Tool
+from core.domain import Decision, Grant, Param, ParamLocation, Run, SideEffect, Tool, Verdict
 from core.guardrails import PolicyGuard
-from core.orchestrator.models import Decision, Grant, Run, Verdict
 from core.scenarios.supply_chain import data
 from tests.guardrails.history import (
     PO_OK,

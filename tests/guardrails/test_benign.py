@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.catalog.models import Tool
+from core.domain import CallRecord, CallStatus, Decision, Run, Tool, Verdict
 from core.guardrails import PolicyGuard
-from core.orchestrator.models import CallRecord, CallStatus, Decision, Run, Verdict
 from core.scenarios.supply_chain import data
 from tests.guardrails.history import PO_OK, call, done, new_run, sourcing_history, step
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from core.guardrails import budget_violation, loop_violation
-from core.orchestrator.models import (
+from core.domain import (
     Budget,
     CallRecord,
     CallStatus,
@@ -17,6 +16,7 @@ from core.orchestrator.models import (
     Usage,
     Verdict,
 )
+from core.guardrails import budget_violation, loop_violation
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

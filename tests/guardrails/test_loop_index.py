@@ -5,10 +5,9 @@ from __future__ import annotations
 import random
 from collections import Counter
 
-from core.execution.canonical import canonical_json
+from core.domain import Budget, CallRecord, CallStatus, Run, Step, StepStatus, canonical_json
 from core.guardrails._loop_index import loop_state
 from core.guardrails.budget import loop_violation
-from core.orchestrator.models import Budget, CallRecord, CallStatus, Run, Step, StepStatus
 
 
 def key(call: CallRecord) -> str:

@@ -11,11 +11,10 @@ from typing import Any
 import cedarpy
 import pytest
 
-from core.catalog.models import Tool, Trust
+from core.domain import Tool, Trust, Verdict
 from core.errors import ConfigError
 from core.guardrails import PolicyGuard, PolicySet, load_policy_set
 from core.guardrails.context import build_context
-from core.orchestrator.models import Verdict
 from tests.guardrails.conftest import POLICY_DIR
 from tests.guardrails.history import PO_OK, call, new_run, sourcing_history
 

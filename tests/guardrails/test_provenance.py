@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.catalog.models import SideEffect, Tool
+from core.domain import (
+    CallRecord,
+    CallStatus,
+    ProposedCall,
+    Run,
+    SideEffect,
+    Step,
+    StepStatus,
+    Tool,
+    Verdict,
+)
 from core.guardrails import PolicyGuard, ProvenanceIndex, provenance_findings
 from core.guardrails.provenance import numbers, tokens, untrusted_origin
-from core.orchestrator.models import CallRecord, CallStatus, Run, Step, StepStatus, Verdict
-from core.planner.base import ProposedCall
 
 NOTE = Tool(
     name="send_note",

@@ -12,11 +12,10 @@ from collections.abc import Iterator
 import pytest
 
 from core.catalog import Catalog
+from core.domain import CallStatus, Grant, Plan, ProposedCall, Run, RunStatus
 from core.execution.http import HttpExecutor
 from core.guardrails import PolicyGuard, load_policy_set
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import CallStatus, Grant, Run, RunStatus
-from core.planner.base import Plan, ProposedCall
 from core.scenarios.supply_chain import SupplyChainServices, data, spec_paths
 from core.state.memory import MemoryStore
 from core.testing.planner import Move, ScriptedPlanner

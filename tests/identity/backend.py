@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.catalog.models import AuthRequirement, Param, ParamLocation, SideEffect, Tool
+from core.domain import AuthRequirement, Param, ParamLocation, SideEffect, Tool
 from core.testing.servers import LocalServer
 
 Check = Callable[[Request], "str | Awaitable[str | None] | None"]

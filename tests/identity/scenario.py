@@ -6,9 +6,9 @@ import uuid
 from typing import Any
 
 from core.cli.common import drive
+from core.domain import Run
 from core.execution.base import Executor
 from core.identity import Identity
-from core.orchestrator.models import Run
 from core.runtime import build_orchestrator
 from core.scenarios import get_scenario
 from core.state.base import RunStore

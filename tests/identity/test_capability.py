@@ -9,11 +9,10 @@ from dataclasses import replace
 import jwt
 import pytest
 
-from core.catalog.models import Tool
+from core.domain import CallRecord, CallStatus, Decision, Grant, Run, Tool, Verdict
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import CapabilityMinter, CapabilityVerifier, KeyRing
-from core.orchestrator.models import CallRecord, CallStatus, Decision, Grant, Run, Verdict
 from tests.identity.backend import GuardedBackend, tool
 
 ARGS = {"item_id": "A-1"}
@@ -257,7 +256,7 @@ def test_no_token_is_minted_outside_the_grant(backend: GuardedBackend, keys: Key
 def test_claims_name_tenant_run_step_tool_args_and_decision(
     keys: KeyRing, backend: GuardedBackend
 ) -> None:
-    from core.execution.canonical import canonical_args_hash
+    from core.domain import canonical_args_hash
 
     issued = CapabilityMinter(keys).issue(_run(), 2, 0, _call(), tool(backend.url))
     claims = CapabilityVerifier(keys).claims(str(issued.token))

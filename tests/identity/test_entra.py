@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from core.catalog.models import AuthRequirement
+from core.domain import AuthRequirement
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import IdentityAuthorizer

@@ -12,8 +12,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from core.domain import RunStatus
 from core.identity.setup import local_identity_bundle
-from core.orchestrator.models import RunStatus
 from core.scenarios.supply_chain import SupplyChainServices
 from core.scenarios.supply_chain.identity import local_verifiers
 from core.state.sqlite import SqliteStore

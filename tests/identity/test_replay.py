@@ -18,14 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from core.catalog.models import Tool
+from core.domain import CallRecord, CallStatus, Decision, Run, Tool, Verdict
 from core.execution.base import CallContext
 from core.execution.hooks import CAPABILITY_HEADER
 from core.execution.http import HttpExecutor
 from core.identity import CapabilityMinter, CapabilityVerifier, KeyRing
 from core.identity.replay import JtiUse, MemoryJtiStore, RunStoreJtiStore
 from core.identity.verify import RequestVerifier, capability_verifier
-from core.orchestrator.models import CallRecord, CallStatus, Decision, Run, Verdict
 from core.state.base import RunStore
 from core.testing.servers import LocalServer
 from tests.identity.backend import GuardedBackend, tool

@@ -10,7 +10,7 @@ import httpx
 import jwt
 import pytest
 
-from core.catalog.models import Tool
+from core.domain import RunStatus, Tool
 from core.execution.base import CallContext, ExecutionResult
 from core.execution.hooks import CAPABILITY_HEADER
 from core.execution.http import HttpExecutor
@@ -18,7 +18,6 @@ from core.identity import Identity, KeyRing
 from core.identity.local import LocalIdentity
 from core.identity.setup import local_identity_bundle
 from core.identity.verify import all_of, capability_verifier
-from core.orchestrator.models import RunStatus
 from core.scenarios.supply_chain import SupplyChainServices
 from core.scenarios.supply_chain.identity import local_verifiers
 from core.state.memory import MemoryStore

@@ -8,13 +8,11 @@ from typing import Any
 
 import pytest
 
-from core.catalog.models import Tool
+from core.domain import CallStatus, Decision, Grant, Plan, ProposedCall, Run, RunStatus, Tool
 from core.execution.http import HttpExecutor
 from core.identity import CapabilityMinter, CapabilityVerifier, Identity, KeyRing
 from core.identity.local import LocalIdentity
 from core.identity.setup import local_identity_bundle
-from core.orchestrator.models import CallStatus, Decision, Grant, Run, RunStatus
-from core.planner.base import Plan, ProposedCall
 from core.runtime import build_orchestrator
 from core.scenarios import get_scenario
 from core.scenarios.supply_chain import SupplyChainServices

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.catalog.models import AuthRequirement, SpecRef
+from core.domain import AuthRequirement, SpecRef
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import (

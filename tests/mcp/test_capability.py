@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from core.catalog import Catalog
+from core.domain import CallStatus, Plan, ProposedCall, Run
 from core.execution.base import CallContext
 from core.guardrails import PolicyGuard
 from core.identity.setup import local_identity_bundle
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import CallStatus, Run
-from core.planner.base import Plan, ProposedCall
 from core.runtime import default_executor
 from core.state.memory import MemoryStore
 from core.testing.planner import ScriptedPlanner

@@ -11,17 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from core.catalog import Catalog, SideEffect, Tool
+from core.catalog import Catalog
 from core.catalog.versions import SpecRegistry
 from core.cli.main import main
+from core.domain import Plan, ProposedCall, Run, RunStatus, SideEffect, Tool
 from core.drift import diff_tools
 from core.errors import SpecError
 from core.guardrails import PolicyGuard
 from core.mcp.client import fetch_listing, tools_from_listing
 from core.mcp.hints import hinted_side_effect, side_effect, split_source
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Run, RunStatus
-from core.planner.base import Plan, ProposedCall
 from core.runtime import default_executor
 from core.state.memory import MemoryStore
 from core.testing.planner import ScriptedPlanner

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from core.catalog import Catalog, SideEffect, Trust
+from core.catalog import Catalog
 from core.cli.main import main
+from core.domain import CallStatus, Plan, ProposedCall, Run, RunStatus, SideEffect, Trust
 from core.guardrails import PolicyGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import CallStatus, Run, RunStatus
-from core.planner.base import Plan, ProposedCall
 from core.runtime import default_executor
 from core.state.memory import MemoryStore
 from core.testing.planner import ScriptedPlanner

@@ -3,9 +3,8 @@ Relations and Contracts as child runs, through the queues, against the real loca
 
 from __future__ import annotations
 
+from core.domain import Budget, CallStatus, Plan, RunStatus, Usage
 from core.mesh import pending_approvals, walk
-from core.orchestrator.models import Budget, CallStatus, RunStatus, Usage
-from core.planner.base import Plan
 from core.scenarios.shipment_delay import data
 from tests.mesh.world import MeshWorld, Scripted, approve_all, call
 from tests.telemetry.support import Recorder

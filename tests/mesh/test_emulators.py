@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from core.api.worker import QueueHandoff
+from core.domain import RunStatus
 from core.mesh import LocalMesh, walk
-from core.orchestrator.models import RunStatus
 from core.queue import AzureStorageQueue, SqsQueue, azure_queue_client, create_sqs_queue
 from core.queue.base import TaskQueue
 from core.queue.memory import MemoryQueue

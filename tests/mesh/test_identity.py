@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from core.domain import RunStatus
 from core.identity.setup import local_identity_bundle
-from core.orchestrator.models import RunStatus
 from core.scenarios.shipment_delay import ShipmentDelayServices
 from core.scenarios.shipment_delay.identity import local_verifiers
 from tests.mesh.world import MeshWorld, approve_all

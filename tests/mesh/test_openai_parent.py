@@ -8,7 +8,7 @@ from typing import Any
 
 from openai import OpenAI
 
-from core.orchestrator.models import RunStatus
+from core.domain import RunStatus
 from core.planner.openai_planner import OpenAIPlanner
 from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
 from tests.mesh.world import MeshWorld

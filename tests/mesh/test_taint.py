@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.domain import CallRecord, CallStatus, Run, Step
 from core.mesh import ScenarioMeshes, delegation_resolver
 from core.orchestrator.children import ChildSpecError
-from core.orchestrator.models import CallRecord, CallStatus, Run, Step
 from core.scenarios.shipment_delay import data
 
 

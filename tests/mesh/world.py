@@ -8,12 +8,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.domain import Budget, Plan, ProposedCall, Run
 from core.identity import Identity
 from core.mesh import LocalMesh, ScenarioMeshes, memory_queues, with_mesh
 from core.orchestrator.children import ChildRuns
 from core.orchestrator.engine import Handoff, Orchestrator
-from core.orchestrator.models import Budget, Run
-from core.planner.base import Plan, PlanContext, Planner, ProposedCall
+from core.planner.base import PlanContext, Planner
 from core.planner.rules import RulePlanner
 from core.queue.base import TaskQueue
 from core.runtime import CatalogCache, ScenarioGuard, default_executor

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.api.worker import WorkOutcome, process_envelope
+from core.domain import Grant, Plan, ProposedCall, Run, Usage
 from core.errors import PlannerError
 from core.execution.http import HttpExecutor
 from core.guardrails.base import Guard, PassThroughGuard
 from core.orchestrator.children import SPAWN_TOOL, ChildRuns, with_subtask_tool
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Grant, Run, Usage
-from core.planner.base import Plan, PlanContext, ProposedCall
+from core.planner.base import PlanContext
 from core.queue.base import Envelope
 from core.queue.memory import MemoryQueue
 from core.state.base import RunStore

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.catalog.models import Location, Param, ParamLocation, SideEffect, Tool, Trust
+from core.domain import Location, Param, ParamLocation, SideEffect, Tool, Trust
 
 
 class OrdersService:

@@ -19,12 +19,12 @@ import pytest
 from openai import OpenAI
 
 from core.api.worker import Outcome, WorkOutcome, process_envelope
+from core.domain import Grant, Plan, ProposedCall, Run, RunStatus, StepStatus
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.children import SPAWN_TOOL, ChildRuns, with_subtask_tool
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Grant, Run, RunStatus, StepStatus
-from core.planner.base import Plan, PlanContext, ProposedCall
+from core.planner.base import PlanContext
 from core.planner.openai_planner import OpenAIPlanner
 from core.planner.rules import RulePlanner
 from core.queue.base import Envelope, EnvelopeKind

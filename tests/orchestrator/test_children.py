@@ -7,20 +7,22 @@ import json
 from datetime import timedelta
 
 from core.api.worker import Outcome, process_envelope
-from core.catalog.models import Tool
-from core.guardrails import PolicyGuard
-from core.orchestrator._narrowing import narrow_budget, narrow_grant
-from core.orchestrator.children import SPAWN_TOOL, ChildSpec
-from core.orchestrator.models import (
+from core.domain import (
     Budget,
     CallStatus,
     Grant,
+    Plan,
+    ProposedCall,
     Run,
     RunStatus,
+    Tool,
     Usage,
     utcnow,
 )
-from core.planner.base import Plan, PlanContext, ProposedCall
+from core.guardrails import PolicyGuard
+from core.orchestrator._narrowing import narrow_budget, narrow_grant
+from core.orchestrator.children import SPAWN_TOOL, ChildSpec
+from core.planner.base import PlanContext
 from core.queue.base import Envelope, EnvelopeKind
 from core.testing.planner import ScriptedPlanner
 from tests.orchestrator.fanout import FanPlanner, World

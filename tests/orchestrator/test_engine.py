@@ -9,14 +9,13 @@ from typing import Any
 
 import pytest
 
-from core.catalog.models import Location, Tool
+from core.domain import Budget, CallStatus, Location, Plan, ProposedCall, Run, RunStatus, Step, Tool
 from core.execution.base import CallContext, ExecutionResult
 from core.execution.http import HttpExecutor
 from core.guardrails import PolicyGuard
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Budget, CallStatus, Run, RunStatus, Step
-from core.planner.base import Plan, PlanContext, ProposedCall
+from core.planner.base import PlanContext
 from core.state.memory import MemoryStore
 from core.testing.planner import ScriptedPlanner
 from core.testing.servers import LocalServer

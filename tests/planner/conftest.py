@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from openai import OpenAI
 
-from core.catalog.models import Location, SideEffect, Tool, Trust
+from core.domain import Location, SideEffect, Tool, Trust
 from core.planner.base import PlanContext
 from core.planner.openai_planner import OpenAIPlanner
 from core.planner.pricing import Price, PriceTable

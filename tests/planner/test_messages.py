@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from core.orchestrator.models import CallRecord, CallStatus, Decision, Step, Verdict
+from core.domain import CallRecord, CallStatus, Decision, Step, Verdict
 from core.planner.base import PlanContext, observation
 from core.planner.messages import SYSTEM_PROMPT, split_confidence
 from core.testing.fake_openai import ScriptedOpenAI, TextReply

@@ -21,11 +21,11 @@ from core.api.worker import (
     WorkOutcome,
     process_envelope,
 )
+from core.domain import CallStatus, Plan, ProposedCall, Run, RunStatus
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import CallStatus, Run, RunStatus
-from core.planner.base import Plan, Planner, ProposedCall
+from core.planner.base import Planner
 from core.planner.openai_planner import OpenAIPlanner
 from core.queue.base import Envelope
 from core.queue.memory import MemoryQueue

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from core.api.worker import Outcome, WorkOutcome, process_envelope
+from core.domain import Grant, Run, RunStatus
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.children import ChildRuns, with_subtask_tool
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Grant, Run, RunStatus
 from core.queue import AzureStorageQueue, SqsQueue, azure_queue_client, create_sqs_queue
 from core.queue.base import Envelope, TaskQueue
 from core.ratelimit import DeploymentLimits, RateLimitedPlanner, RateLimiter

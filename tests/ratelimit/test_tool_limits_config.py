@@ -15,11 +15,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.api.worker import Outcome, WorkOutcome, process_envelope
+from core.domain import CallStatus, Plan, ProposedCall, Run, RunStatus
 from core.errors import ConfigError
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import CallStatus, Run, RunStatus
-from core.planner.base import Plan, ProposedCall
 from core.queue.base import Envelope
 from core.queue.memory import MemoryQueue
 from core.ratelimit import RateLimiter
@@ -142,7 +141,7 @@ def test_workers_share_the_bucket_through_the_store(stock: tuple[Stock, str], sp
 
 
 def _call(tool: str) -> Any:
-    from core.orchestrator.models import CallRecord
+    from core.domain import CallRecord
 
     return CallRecord(call_id="x", tool=tool)
 

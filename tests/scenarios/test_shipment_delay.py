@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from core.catalog import Catalog
-from core.catalog.models import Location, SideEffect, Trust
+from core.domain import Location, SideEffect, Trust
 from core.guardrails import load_policy_set
 from core.scenarios import get_scenario
 from core.scenarios.shipment_delay import ShipmentDelayServices, data, spec_paths

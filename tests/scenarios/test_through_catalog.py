@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.catalog import Catalog
-from core.catalog.models import Tool
+from core.domain import Tool
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.scenarios.supply_chain import SupplyChainServices, spec_paths

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from core.config import Settings
+from core.domain import CallRecord, Run, RunStatus, Step
 from core.errors import BackendError, ConfigError, ConflictError
-from core.orchestrator.models import CallRecord, Run, RunStatus, Step
 from core.state import (
     DynamoDBStore,
     MemoryStore,

@@ -12,16 +12,8 @@ from typing import Any
 
 import pytest
 
+from core.domain import Approval, CallRecord, CallStatus, Run, RunStatus, Step, StepStatus
 from core.errors import ConflictError, NotFoundError
-from core.orchestrator.models import (
-    Approval,
-    CallRecord,
-    CallStatus,
-    Run,
-    RunStatus,
-    Step,
-    StepStatus,
-)
 from core.state.base import KILL_GLOBAL, RunStore, kill_scope_run, kill_scope_tenant
 
 pytestmark = pytest.mark.emulators

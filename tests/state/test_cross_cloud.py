@@ -20,10 +20,10 @@ import pytest
 
 from core.api.worker import Outcome, QueueHandoff, process_envelope
 from core.cli.common import drive
+from core.domain import Budget, Run, RunStatus
 from core.errors import BackendError, PaddockError
 from core.identity.setup import Identity, local_identity_bundle
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Budget, Run, RunStatus
 from core.queue.azure import AzureStorageQueue, azure_queue_client
 from core.queue.base import Envelope, TaskQueue
 from core.queue.sqs import SqsQueue, create_sqs_queue

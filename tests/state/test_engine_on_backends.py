@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core.orchestrator.models import CallStatus, Run, RunStatus
+from core.domain import CallStatus, Run, RunStatus
 from core.state.base import RunStore
 from core.testing.planner import ScriptedPlanner
 from core.testing.servers import LocalServer

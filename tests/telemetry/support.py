@@ -14,8 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.catalog.models import Location, Param, ParamLocation, SideEffect, Tool
-from core.planner.base import ProposedCall
+from core.domain import Location, Param, ParamLocation, ProposedCall, SideEffect, Tool
 from core.telemetry.exporters import span_to_dict
 from core.telemetry.setup import build_provider
 from core.telemetry.tracing import RunTracer

@@ -12,10 +12,10 @@ from openai import OpenAI
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
+from core.domain import Run, RunStatus
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Run, RunStatus
 from core.planner.openai_planner import OpenAIPlanner
 from core.planner.pricing import Price, PriceTable
 from core.state.memory import MemoryStore
@@ -175,7 +175,7 @@ def test_powertools_sink_prints_cloudwatch_emf_with_tenant_dimensions(
 def test_tenant_costs_filter_by_tenant_and_age() -> None:
     from datetime import timedelta
 
-    from core.orchestrator.models import Usage, utcnow
+    from core.domain import Usage, utcnow
 
     store = MemoryStore()
     now = utcnow()

@@ -22,8 +22,8 @@ from starlette.routing import Mount, Route
 
 from core.api import ApiHandler, Deps, Worker
 from core.config import Settings
+from core.domain import Run
 from core.errors import ConfigError
-from core.orchestrator.models import Run
 from core.queue.memory import MemoryQueue
 from core.state.memory import MemoryStore
 from core.telemetry.exporters import read_spans

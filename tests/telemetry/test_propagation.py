@@ -10,12 +10,10 @@ from typing import Any
 import pytest
 
 from core.api.worker import Outcome, QueueHandoff, process_envelope
-from core.catalog.models import Location
+from core.domain import Location, Plan, Run, RunStatus, Usage
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Run, RunStatus, Usage
-from core.planner.base import Plan
 from core.queue.base import Envelope, TaskQueue
 from core.queue.memory import MemoryQueue
 from core.state.memory import MemoryStore

@@ -12,14 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core.catalog.models import Tool
+from core.domain import Plan, Run, RunStatus, Tool
 from core.errors import PlannerError
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Run, RunStatus
-from core.planner.base import Plan
 from core.state.memory import MemoryStore
 from core.telemetry.exporters import read_spans
 from core.telemetry.redact import (

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from core.domain import Plan, Run, RunStatus, Usage
 from core.errors import PlannerError
 from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import Run, RunStatus, Usage
-from core.planner.base import Plan
 from core.state.memory import MemoryStore
 from core.testing.planner import ScriptedPlanner
 from core.testing.servers import LocalServer

@@ -9,13 +9,13 @@ import pytest
 from openai import OpenAI
 
 from core.catalog import Catalog
+from core.domain import CallStatus, Grant, Plan, ProposedCall, Run, RunStatus
 from core.errors import ConfigError
 from core.execution.http import HttpExecutor
 from core.guardrails import PolicyGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.models import CallStatus, Grant, Run, RunStatus
 from core.orchestrator.tool_search import SEARCH_TOOL, ToolSearch
-from core.planner.base import Plan, PlanContext, ProposedCall
+from core.planner.base import PlanContext
 from core.planner.openai_planner import OpenAIPlanner
 from core.state.memory import MemoryStore
 from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply

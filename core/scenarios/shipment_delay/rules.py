@@ -22,8 +22,9 @@ import json
 import re
 from typing import Any
 
+from core.domain import Plan, ProposedCall
 from core.errors import PlannerError
-from core.planner.base import Plan, PlanContext, ProposedCall
+from core.planner.base import PlanContext
 from core.planner.rules import calls_of, done_results, refused
 from core.scenarios.shipment_delay import data
 

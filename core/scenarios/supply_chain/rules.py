@@ -22,7 +22,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.planner.base import Plan, PlanContext, ProposedCall
+from core.domain import Plan, ProposedCall
+from core.planner.base import PlanContext
 from core.planner.rules import calls_of, done_results, refused
 from core.scenarios.supply_chain import data
 

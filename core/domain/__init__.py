@@ -1,0 +1,75 @@
+"""The domain model at the bottom of Paddock: runs, steps, calls, decisions, tools, plans.
+
+Everything else in ``core`` builds on these records; this package imports nothing of Paddock's
+but ``core.errors``.
+"""
+
+from __future__ import annotations
+
+from core.domain.canonical import (
+    canonical_args_hash,
+    canonical_json,
+    idempotency_key,
+)
+from core.domain.plan import (
+    Plan,
+    ProposedCall,
+)
+from core.domain.run import (
+    Approval,
+    ApprovalStatus,
+    Budget,
+    CallRecord,
+    CallStatus,
+    ChildRef,
+    Decision,
+    Grant,
+    Run,
+    RunStatus,
+    Step,
+    StepStatus,
+    Usage,
+    Verdict,
+    utcnow,
+)
+from core.domain.tool import (
+    AuthRequirement,
+    Location,
+    Param,
+    ParamLocation,
+    SideEffect,
+    SpecRef,
+    Tool,
+    Trust,
+)
+
+__all__ = [
+    "Approval",
+    "ApprovalStatus",
+    "AuthRequirement",
+    "Budget",
+    "CallRecord",
+    "CallStatus",
+    "ChildRef",
+    "Decision",
+    "Grant",
+    "Location",
+    "Param",
+    "ParamLocation",
+    "Plan",
+    "ProposedCall",
+    "Run",
+    "RunStatus",
+    "SideEffect",
+    "SpecRef",
+    "Step",
+    "StepStatus",
+    "Tool",
+    "Trust",
+    "Usage",
+    "Verdict",
+    "canonical_args_hash",
+    "canonical_json",
+    "idempotency_key",
+    "utcnow",
+]
