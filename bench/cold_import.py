@@ -82,11 +82,11 @@ def work(msg: func.QueueMessage) -> None:
 
 # What a first request looks like for each kind of module (run after the import).
 FIRST_LAMBDA_HTTP = """
-from core.api.events import LambdaContext, http_api_event
+from paddock.dev.events import LambdaContext, http_api_event
 mod.handler(http_api_event("GET", "/healthz"), LambdaContext())
 """
 FIRST_LAMBDA_SQS = """
-from core.api.events import LambdaContext, SqsMessage, sqs_event
+from paddock.dev.events import LambdaContext, SqsMessage, sqs_event
 mod.handler(sqs_event([SqsMessage("m1", "r1", "not json")]), LambdaContext())
 """
 FIRST_AZURE = """

@@ -25,8 +25,8 @@ SAMPLE = textwrap.dedent("""
     import json, sys, time
     t0 = time.perf_counter()
     from functions.aws.http_handler import make_handler
-    from core.api.entry import LazyApi
-    from core.api.events import LambdaContext, http_api_event
+    from core.entry import LazyApi
+    from paddock.dev.events import LambdaContext, http_api_event
     handler = make_handler(LazyApi(env={}))
     t1 = time.perf_counter()
     result = handler(http_api_event("GET", sys.argv[1]), LambdaContext("bench"))

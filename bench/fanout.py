@@ -49,7 +49,7 @@ NOTES = (
 
 def model_turn(children: int) -> Any:
     """The scripted model: the parent spawns, children assess, the parent sums up."""
-    from core.testing.fake_openai import TextReply, ToolCall, ToolCallsReply
+    from paddock.testing.fake_openai import TextReply, ToolCall, ToolCallsReply
 
     def turn(body: dict[str, Any]) -> Any:
         tools = {t["function"]["name"] for t in body.get("tools", [])}
@@ -216,7 +216,7 @@ def worker(cfg: dict[str, Any]) -> int:
 
 def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     from core.queue.base import Envelope
-    from core.testing.fake_openai import ScriptedOpenAI
+    from paddock.testing.fake_openai import ScriptedOpenAI
 
     tag = uuid.uuid4().hex[:8]
     cfg: dict[str, Any] = {

@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 from core.catalog import Catalog
 from core.domain import CallRecord, CallStatus, ProposedCall, Run, Step, StepStatus, Tool, Trust
 from core.guardrails import PolicyGuard, PolicySet
-from core.scenarios.supply_chain import data, spec_paths
+from examples.supply_chain import data, spec_paths
 
-POLICY_DIR = ROOT / "core/scenarios/supply_chain/policy"
+POLICY_DIR = ROOT / "examples/supply_chain/policy"
 RULES = 20
 PO = {
     "part": "P-100",

@@ -47,8 +47,8 @@ from core.identity import (
     StaticAwsCredentials,
     sign_sigv4,
 )
-from core.identity.verify import verify_sigv4
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.local.verify import verify_sigv4
 
 ARGS = {"item_id": "A-1"}
 

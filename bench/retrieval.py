@@ -20,8 +20,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.scenarios.shipment_delay.contract_pdfs import contract_paths
-from core.scenarios.shipment_delay.retrieval import (
+from examples.shipment_delay.contract_pdfs import contract_paths
+from examples.shipment_delay.retrieval import (
     ContractIndex,
     Passage,
     analyse,

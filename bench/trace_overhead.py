@@ -38,14 +38,14 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
     InMemorySpanExporter,
 )
 
-from core.cli.common import drive
 from core.domain import Run, RunStatus, Tool
 from core.execution.base import CallContext, ExecutionResult, Executor
 from core.runtime import build_orchestrator
-from core.scenarios import get_scenario
 from core.state.memory import MemoryStore
 from core.telemetry.setup import build_provider
 from core.telemetry.tracing import RunTracer
+from examples import get_example
+from paddock.cli.common import drive
 
 MODES = ("off", "jsonl", "jsonl-batch", "batch")
 
@@ -94,7 +94,7 @@ class Workload:
 
     def __init__(self, services: Any, identity: Any, executor: Executor | None) -> None:
         self.services, self.identity, self.executor = services, identity, executor
-        self.scenario = get_scenario("supply-chain")
+        self.scenario = get_example("supply-chain")
         self._orchestrators: dict[int, Any] = {}
 
     def run_once(self, tracing: RunTracer) -> tuple[float, float, int]:
@@ -155,9 +155,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    from core.identity.setup import local_identity_bundle
+    from paddock.local.identity import local_identity_bundle
 
-    scenario = get_scenario("supply-chain")
+    scenario = get_example("supply-chain")
     identity, local = local_identity_bundle()
     verify = dict(scenario.local_auth(local)) if scenario.local_auth is not None else None
     results: dict[str, Any] = {}

@@ -16,9 +16,11 @@ from core.orchestrator.children import ChildRuns, with_subtask_tool
 from core.orchestrator.engine import Handoff, Orchestrator, ToolSource
 from core.orchestrator.observer import NullObserver, RunObserver
 from core.planner.base import Planner
+from core.planner.rules import RuleScript
 from core.ratelimit.llm import limited_planners
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
+from core.workflows import WorkflowSet
 
 if TYPE_CHECKING:
     from core.identity.setup import Identity
@@ -46,29 +48,42 @@ class CatalogCache:
 
 
 class PlannerChoice:
-    """Planners by the run's ``planner`` field: ``rules``, ``openai``, ``azure-openai``."""
+    """Planners by the run's ``planner`` field: ``rules``, ``openai``, ``azure-openai``.
+
+    Args:
+        env: where the model settings come from (default: the process environment).
+        overrides: planners by name that win over the built-in ones (e.g. the CLI's ``mcp``).
+        rule_scripts: the offline rule planner's script per workflow name.
+    """
 
     def __init__(
-        self, env: Mapping[str, str] | None = None, overrides: Mapping[str, Planner] | None = None
+        self,
+        env: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Planner] | None = None,
+        *,
+        rule_scripts: Mapping[str, RuleScript] | None = None,
     ) -> None:
         self._env = dict(os.environ if env is None else env)
         self._cache: dict[str, Planner] = dict(overrides or {})
+        self._rule_scripts = dict(rule_scripts or {})
         self._lock = threading.Lock()
 
     def __call__(self, run: Run) -> Planner:
         with self._lock:
             found = self._cache.get(run.planner)
             if found is None:
-                found = make_planner(run.planner, self._env)
+                found = make_planner(run.planner, self._env, rule_scripts=self._rule_scripts)
                 self._cache[run.planner] = found
             return found
 
 
-def make_planner(name: str, env: Mapping[str, str]) -> Planner:
+def make_planner(
+    name: str, env: Mapping[str, str], *, rule_scripts: Mapping[str, RuleScript] | None = None
+) -> Planner:
     if name == "rules":
         from core.planner.rules import RulePlanner
 
-        return RulePlanner()
+        return RulePlanner(rule_scripts)
     if name == "openai":
         from core.planner.openai_planner import from_env
 
@@ -77,15 +92,11 @@ def make_planner(name: str, env: Mapping[str, str]) -> Planner:
         from core.planner.openai_planner import azure_from_env
 
         return azure_from_env(env)
-    if name == "mcp":  # a run made for one MCP client call, resumed after its approval
-        from core.mcp.direct import DirectCalls
-
-        return DirectCalls()
     raise ConfigError(f"unknown planner {name!r}: choose one of {', '.join(LLM_CHOICES)}")
 
 
-class ScenarioGuard:
-    """Applies each scenario's policy set; runs without a scenario get the default policy."""
+class WorkflowGuard:
+    """Applies each workflow's policy set; runs without a workflow get the default policy."""
 
     def __init__(self, policy_dirs: Mapping[str, Path] | None = None) -> None:
         self._dirs = dict(policy_dirs or {})
@@ -141,15 +152,24 @@ def build_orchestrator(
     tracing: RunTracer | None = None,
     children: ChildRuns | None = None,
     identity: Identity | None = None,
+    workflows: WorkflowSet | None = None,
+    rule_scripts: Mapping[str, RuleScript] | None = None,
+    planner_overrides: Mapping[str, Planner] | None = None,
 ) -> Orchestrator:
     """The orchestrator for ``cloud``. Without an ``executor``, calls go through the HTTP
     executor with ``identity`` (default: :func:`~core.identity.identity_from_env`): every
     call carries a capability token and scheme-appropriate credentials. Shared limits come
     from ``env`` (default: the process environment): ``PADDOCK_LLM_TPM``/``_RPM`` for model
     calls, ``PADDOCK_TOOL_RPM``/``PADDOCK_HOST_RPM`` for tool calls; a bad value raises
-    ``ConfigError`` here."""
+    ``ConfigError`` here.
+
+    ``workflows`` are the workflows runs may name (their policies and agent meshes apply to
+    their runs); ``rule_scripts`` the offline rule planner's script per workflow;
+    ``planner_overrides`` planners by name that win over the built-in ones."""
+    from core.mesh import WorkflowMeshes, with_mesh
     from core.ratelimit.config import tool_limits_from_env
-    from core.scenarios import policy_dirs
+
+    workflows = workflows if workflows is not None else WorkflowSet()
 
     settings = os.environ if env is None else env
     admission = tool_limits_from_env(settings, store)  # a bad limit fails before any work
@@ -159,14 +179,14 @@ def build_orchestrator(
 
             identity = identity_from_env(env, cloud=cloud)
         executor = default_executor(identity)
-    from core.mesh import with_mesh
+    choice = PlannerChoice(env, planner_overrides, rule_scripts=rule_scripts)
 
     return with_mesh(
         Orchestrator(
             store=store,
             catalogs=CatalogCache() if children is None else with_subtask_tool(CatalogCache()),
-            planners=planners or limited_planners(PlannerChoice(env), store, settings),
-            guard=guard or ScenarioGuard(policy_dirs()),
+            planners=planners or limited_planners(choice, store, settings),
+            guard=guard or WorkflowGuard(workflows.policy_dirs()),
             executor=executor,
             cloud=cloud,
             handoff=handoff,
@@ -175,5 +195,6 @@ def build_orchestrator(
             children=children,
             admission=admission,
             capabilities=identity.minter if identity is not None else None,
-        )
+        ),
+        WorkflowMeshes(workflows.agent_dirs()),
     )

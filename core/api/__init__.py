@@ -2,8 +2,8 @@
 
 The cloud adapters (``functions/aws``, ``functions/azure``) translate their events to an
 ``ApiRequest``, call ``handle`` and render the ``ApiResponse``; their queue triggers call
-``process_body``. Names are imported on first use (PEP 562): a handler that imports
-``core.api.entry`` does not pay for pydantic models, clients or the dev server at cold start.
+``process_body`` (both through ``core.entry``, which also mounts the web console). Names are
+imported on first use (PEP 562), so importing this package costs nothing at cold start.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ if TYPE_CHECKING:
         authenticator_from_settings,
     )
     from core.api.deps import Deps
-    from core.api.dev_issuer import LocalIssuer
-    from core.api.entry import LazyApi, LazyWorker, MessageHandler, RequestHandler
     from core.api.errors import ApiError, ErrorBody
     from core.api.handler import ApiHandler
     from core.api.http import ApiRequest, ApiResponse
@@ -43,11 +41,6 @@ _WHERE = {
     "Principal": "auth",
     "authenticator_from_settings": "auth",
     "Deps": "deps",
-    "LocalIssuer": "dev_issuer",
-    "LazyApi": "entry",
-    "LazyWorker": "entry",
-    "MessageHandler": "entry",
-    "RequestHandler": "entry",
     "ApiError": "errors",
     "ErrorBody": "errors",
     "ApiHandler": "handler",
@@ -74,14 +67,9 @@ __all__ = [
     "Deps",
     "ErrorBody",
     "JwtAuthenticator",
-    "LazyApi",
-    "LazyWorker",
-    "LocalIssuer",
-    "MessageHandler",
     "Outcome",
     "Principal",
     "QueueHandoff",
-    "RequestHandler",
     "StartRunRequest",
     "WorkOutcome",
     "Worker",

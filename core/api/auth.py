@@ -2,7 +2,7 @@
 
 Tenant and roles come from the token's claims, never from the request body. Production
 issuers (Entra ID, Cognito) must be ``https``; plain ``http`` on 127.0.0.1 is accepted only in
-local mode, for the local issuer (``core.api.dev_issuer.LocalIssuer``).
+local mode, for the local issuer (``paddock.local.issuer.LocalIssuer``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 ROLE_APPROVER = "approver"
 ROLE_ADMIN = "admin"
 DEFAULT_AUDIENCE = "paddock-api"
+DEV_TOKEN_PATH = "/dev/token"
+"""In local mode, where the console asks the configured issuer for a dev sign-in token (the
+local issuer, ``paddock.local.issuer``, serves it to loopback callers only)."""
 
 
 @dataclass(frozen=True)

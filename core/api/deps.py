@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.api.local_targets import LOOPBACK, parse_ports
 from core.config import Settings
+from core.workflows import WorkflowSet
 
 if TYPE_CHECKING:
     from core.api.auth import Authenticator
     from core.orchestrator.engine import CatalogProvider, Orchestrator
+    from core.planner.rules import RuleScript
     from core.queue.base import Cloud, TaskQueue
     from core.state.base import RunStore
     from core.telemetry.setup import Telemetry
@@ -28,7 +30,9 @@ class Deps:
 
     Args:
         settings: where everything lives (``PADDOCK_*``).
-        scenario_base_urls: base URLs of each scenario's services, by scenario and spec title.
+        workflows: the workflows runs may be started from (``POST /runs {"scenario": NAME}``),
+            with the base URLs of their services here. Default: none.
+        rule_scripts: the offline rule planner's script per workflow (default: none).
         allowed_hosts: hosts that catalog URLs and base URL overrides in a request may name.
             ``None``: loopback only in local mode, none otherwise (a request cannot point a
             run's tools, and the credentials attached to them, at a host of its choosing).
@@ -46,14 +50,16 @@ class Deps:
         queues: Mapping[str, TaskQueue] | None = None,
         orchestrator: Orchestrator | None = None,
         authenticator: Authenticator | None = None,
-        scenario_base_urls: Mapping[str, Mapping[str, str]] | None = None,
+        workflows: WorkflowSet | None = None,
+        rule_scripts: Mapping[str, RuleScript] | None = None,
         allowed_hosts: Collection[str] | None = None,
         local_ports: Collection[int] | None = None,
         catalogs: CatalogProvider | None = None,
         orchestrator_factory: Callable[[Deps], Orchestrator] | None = None,
     ) -> None:
         self.settings = settings
-        self.scenario_base_urls = {k: dict(v) for k, v in (scenario_base_urls or {}).items()}
+        self.workflows = workflows if workflows is not None else WorkflowSet()
+        self.rule_scripts = dict(rule_scripts or {})
         if allowed_hosts is None:
             allowed_hosts = LOOPBACK if settings.local_mode else ()
         self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
@@ -120,6 +126,8 @@ class Deps:
 
             telemetry = self.telemetry
             return build_orchestrator(
+                workflows=self.workflows,
+                rule_scripts=self.rule_scripts,
                 store=self.store,
                 cloud=self.cloud,
                 handoff=QueueHandoff(self.queue_for, sender=self.cloud),

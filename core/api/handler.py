@@ -8,7 +8,7 @@ import math
 import re
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,24 +28,48 @@ CORRELATION_HEADER = "x-correlation-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
-class ApiHandler:
-    """Routes, authenticates, validates and renders. Holds no per-request state."""
+class Mount(Protocol):
+    """A sub-application served under a path prefix of the API (the web console)."""
 
-    def __init__(self, deps: Deps, *, router: Router[ApiService] | None = None) -> None:
+    def __call__(
+        self, api: ApiHandler, request: ApiRequest, correlation_id: str
+    ) -> ApiResponse: ...
+
+
+class ApiHandler:
+    """Routes, authenticates, validates and renders. Holds no per-request state.
+
+    Args:
+        deps: the process's store, queues, orchestrator and settings.
+        router: the route table (default: the API's).
+        mounts: sub-applications by path prefix (``/console``), mounted by whoever starts the
+            app (``core.entry``); a request under a prefix goes to its mount, not the router.
+    """
+
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        router: Router[ApiService] | None = None,
+        mounts: Mapping[str, Mount] | None = None,
+    ) -> None:
         from core.api.routes import ROUTER
         from core.api.service import ApiService
 
         self.deps = deps
+        self.mounts = dict(mounts or {})
         self.service = ApiService(deps)
         self.router = router or ROUTER
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ApiHandler:
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, mounts: Mapping[str, Mount] | None = None
+    ) -> ApiHandler:
         """Settings from ``PADDOCK_*``; clients are built on first use, not here."""
         from core.api.deps import Deps
         from core.config import Settings
 
-        return cls(Deps(Settings.from_env(env)))
+        return cls(Deps(Settings.from_env(env)), mounts=mounts)
 
     def handle(self, request: ApiRequest) -> ApiResponse:
         correlation_id = _correlation_id(request)
@@ -74,10 +98,9 @@ class ApiHandler:
                 "payload_too_large",
                 f"request body is {len(request.body)} bytes; the limit is {MAX_BODY_BYTES}",
             )
-        if request.path == "/console" or request.path.startswith("/console/"):
-            from core.console import handle_console  # loaded on the first console request
-
-            return handle_console(self, request, correlation_id)
+        for prefix, mount in self.mounts.items():
+            if request.path == prefix or request.path.startswith(prefix + "/"):
+                return mount(self, request, correlation_id)
         match = self.router.match(request.method, request.path)
         route = match.route
         for name, value in match.params.items():
@@ -92,7 +115,7 @@ class ApiHandler:
             principal=principal,
             params=match.params,
             query=_query(route, request.query),
-            body=_body(route, request),
+            body=_body(route, request, {"workflows": self.deps.workflows.names()}),
             correlation_id=correlation_id,
         )
         reply: Reply = route.call(self.service, ctx)
@@ -127,7 +150,7 @@ def _query(route: Route[Any], query: Mapping[str, str]) -> BaseModel | None:
         raise _invalid("query", exc) from None
 
 
-def _body(route: Route[Any], request: ApiRequest) -> BaseModel | None:
+def _body(route: Route[Any], request: ApiRequest, context: dict[str, Any]) -> BaseModel | None:
     raw = request.body
     if route.body is None:
         if raw.strip():
@@ -153,7 +176,7 @@ def _body(route: Route[Any], request: ApiRequest) -> BaseModel | None:
             422, "validation_error", f"the body must be a JSON object, not {type(data).__name__}"
         )
     try:
-        return route.body.model_validate(data)
+        return route.body.model_validate(data, context=context)
     except ValidationError as exc:
         raise _invalid("body", exc) from None
 

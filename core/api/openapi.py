@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
 from collections.abc import Iterator, Sequence
 from functools import cache
@@ -39,6 +40,18 @@ def openapi_document() -> dict[str, Any]:
     from core.api.routes import ROUTES
 
     return build_document(ROUTES)
+
+
+def document_for(workflows: Sequence[str]) -> dict[str, Any]:
+    """The document as this deployment serves it: ``scenario`` lists its workflows."""
+    document = copy.deepcopy(openapi_document())
+    schema = document["components"]["schemas"].get("StartRunRequest")
+    if schema is not None and workflows:
+        schema["properties"]["scenario"]["anyOf"] = [
+            {"type": "string", "enum": list(workflows)},
+            {"type": "null"},
+        ]
+    return document
 
 
 def build_document(routes: Sequence[Route[Any]]) -> dict[str, Any]:

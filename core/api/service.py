@@ -97,13 +97,11 @@ class ApiService:
             budget=budget,
         )
         if req.scenario is not None:
-            from core.scenarios import get_scenario
-
-            scenario = get_scenario(req.scenario)
-            base_urls = dict(self.deps.scenario_base_urls.get(scenario.name, {}))
+            scenario = self.deps.workflows.get_workflow(req.scenario)
+            base_urls = dict(scenario.base_urls)
             run.goal = req.goal or scenario.goal
             run.scenario = scenario.name
-            run.catalog = [str(p) for p in scenario.spec_paths()]
+            run.catalog = list(scenario.specs)
             self._check_hosts(req.base_urls.values())
             if self.deps.settings.local_mode:
                 check_scenario_base_urls(
@@ -115,9 +113,9 @@ class ApiService:
             run.inputs = dict(scenario.inputs) | run.inputs
             run.grant = scenario.grant
             if scenario.agent is not None:  # a mesh: the run is its orchestrating agent
-                from core.mesh import ScenarioMeshes, act_as
+                from core.mesh import WorkflowMeshes, act_as
 
-                mesh = ScenarioMeshes().for_scenario(scenario.name)
+                mesh = WorkflowMeshes(self.deps.workflows.agent_dirs()).for_workflow(scenario.name)
                 if mesh is not None:
                     act_as(run, mesh, scenario.agent)
         else:
@@ -291,23 +289,22 @@ class ApiService:
         return Reply(200, KillSwitchState(scope=scope, active=req.active, reason=req.reason))
 
     def list_tools(self, ctx: RequestContext) -> Reply:
-        from core.scenarios import get_scenario, scenario_names
-
         q: ToolListQuery = ctx.query
-        names = scenario_names()
+        workflows = self.deps.workflows
+        names = workflows.names()
         if q.scenario is not None:
             if q.scenario not in names:
                 raise not_found(f"no scenario {q.scenario!r}: {', '.join(names)}")
             names = [q.scenario]
         tools: list[ToolView] = []
         for name in names:
-            scenario = get_scenario(name)
+            scenario = workflows[name]
             probe = Run(
                 id="catalog",
                 goal="",
                 scenario=name,
-                catalog=[str(p) for p in scenario.spec_paths()],
-                base_urls=dict(self.deps.scenario_base_urls.get(name, {})),
+                catalog=list(scenario.specs),
+                base_urls=dict(scenario.base_urls),
             )
             for tool in self.deps.catalogs(probe).tools:
                 tools.append(
@@ -330,9 +327,9 @@ class ApiService:
         return Reply(200, Health(status="ok", cloud=self.deps.settings.cloud, version=VERSION))
 
     def openapi(self, ctx: RequestContext) -> Reply:
-        from core.api.openapi import openapi_document
+        from core.api.openapi import document_for
 
-        return Reply(200, openapi_document())
+        return Reply(200, document_for(self.deps.workflows.names()))
 
     # -- helpers --------------------------------------------------------------------------
 

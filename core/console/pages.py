@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from core.api.auth import ROLE_ADMIN, ROLE_APPROVER, Principal
+from core.api.auth import DEV_TOKEN_PATH, ROLE_ADMIN, ROLE_APPROVER, Principal
 from core.api.errors import ApiError
 from core.api.http import ApiResponse
 from core.api.models import (
@@ -108,8 +108,6 @@ def _dev_token(issuer: str, persona: str, tenant: str) -> str:
     import json
     import urllib.request
 
-    from core.api.dev_issuer import DEV_TOKEN_PATH
-
     found = DEV_PERSONAS.get(persona)
     if found is None or not PATH_PARAM.match(tenant):
         raise ConsoleDenied(422, "Choose one of the dev users and a tenant name.")
@@ -182,8 +180,6 @@ def runs(console: Console, page: Page) -> ApiResponse:
     listing = console.redact.view(
         _body(console.service.list_runs(_ctx(page, query=query)), RunList)
     )
-    from core.scenarios import scenario_names
-
     return console.page(
         page,
         "runs.html",
@@ -194,7 +190,7 @@ def runs(console: Console, page: Page) -> ApiResponse:
         statuses=STATUSES,
         status=query.status.value if query.status else "",
         tenant=tenant or "",
-        scenarios=scenario_names(),
+        scenarios=console.deps.workflows.names(),
     )
 
 

@@ -7,7 +7,7 @@
 * :mod:`~core.identity.authorizer` — per-call credentials by the tool's auth scheme
   (``aws_sigv4`` with an STS session policy, ``entra``, ``api_key``, ``bearer``,
   ``oauth2_client_credentials``), cached per (scheme, audience, policy).
-* :mod:`~core.identity.local` — labelled local stand-ins for the demo and tests.
+* :mod:`~paddock.local.identity` — labelled local stand-ins for the demo and tests.
 * :mod:`~core.identity.explain` — what each step was granted and why.
 """
 

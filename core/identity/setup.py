@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from core.errors import ConfigError
 from core.identity.authorizer import AccessTokenSource, IdentityAuthorizer
@@ -49,15 +48,17 @@ class Identity:
         )
 
 
-def local_identity_bundle(keys: KeyRing | None = None) -> tuple[Identity, Any]:
-    """An identity backed by :class:`~core.identity.local.LocalIdentity` (and that object)."""
-    from core.identity.local import LocalIdentity
-
-    local = LocalIdentity()
-    return Identity.build(local.authorizer(), keys=keys, label="local"), local
+LocalFallback = Callable[[KeyRing], Identity]
+"""Builds a local process's identity from its capability keys when no cloud identity is set
+(the CLI's labelled local stand-ins, ``paddock.local.identity``)."""
 
 
-def identity_from_env(env: Mapping[str, str] | None = None, *, cloud: str = "local") -> Identity:
+def identity_from_env(
+    env: Mapping[str, str] | None = None,
+    *,
+    cloud: str = "local",
+    local: LocalFallback | None = None,
+) -> Identity:
     """The identity of a process, from ``PADDOCK_*`` settings.
 
     * capability keys: ``PADDOCK_CAPABILITY_KEY``/``_KEY_ID`` (else generated);
@@ -70,16 +71,16 @@ def identity_from_env(env: Mapping[str, str] | None = None, *, cloud: str = "loc
       ``PADDOCK_SECRETS_PREFIX``), ``keyvault`` (``PADDOCK_KEY_VAULT_URL``) or environment
       variables.
 
-    A local process with none of these gets the local identities (labelled as such).
+    A local process with none of these gets ``local(keys)`` when given (the CLI's labelled
+    local stand-ins), else the same authorizer as in the cloud with no role to assume.
     """
     env = dict(os.environ if env is None else env)
     keys = KeyRing.from_env(env)
     configured = any(
         env.get(k) for k in ("PADDOCK_AWS_ROLE_ARN", "PADDOCK_ENTRA_CLIENT_ID", "PADDOCK_SECRETS")
     )
-    if cloud == "local" and not configured:
-        identity, _ = local_identity_bundle(keys)
-        return identity
+    if cloud == "local" and not configured and local is not None:
+        return local(keys)
     role = env.get("PADDOCK_AWS_ROLE_ARN") or None
     target = AwsTarget.from_role(role, region=_region(env))
     authorizer = IdentityAuthorizer(

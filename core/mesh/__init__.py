@@ -1,18 +1,17 @@
 """The agent mesh: small domain agents declared as data, delegated to as tools.
 
-See docs/agents.md. Profiles live with their scenario (``Scenario.agents_dir``); the mesh is
+See docs/agents.md. Profiles live with their workflow (``Workflow.agents_dir``); the mesh is
 wired into every orchestrator by :func:`with_mesh` and runs in one process with
-:class:`LocalMesh`.
+``paddock.local.mesh.LocalMesh``.
 """
 
 from core.mesh.delegation import (
     MeshGuard,
-    ScenarioMeshes,
+    WorkflowMeshes,
     ask_tool,
     delegation_resolver,
     mesh_catalogs,
 )
-from core.mesh.local import LocalMesh, memory_queues
 from core.mesh.profiles import (
     AgentMesh,
     AgentProfile,
@@ -27,17 +26,15 @@ from core.mesh.wiring import with_mesh
 __all__ = [
     "AgentMesh",
     "AgentProfile",
-    "LocalMesh",
     "MeshGuard",
     "ProfileBudget",
-    "ScenarioMeshes",
+    "WorkflowMeshes",
     "act_as",
     "ask_tool",
     "decide",
     "delegation_resolver",
     "load_mesh",
     "load_profile",
-    "memory_queues",
     "mesh_catalogs",
     "pending_approvals",
     "walk",

@@ -17,7 +17,7 @@ untrusted text (an injected instruction being passed on) is narrowed to read-onl
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -72,15 +72,11 @@ def ask_tool(profile: AgentProfile) -> Tool:
     )
 
 
-class ScenarioMeshes:
-    """The agent mesh of each scenario that ships one (``Scenario.agents_dir``), loaded once."""
+class WorkflowMeshes:
+    """The agent mesh of each workflow that is one (``Workflow.agents_dir``), loaded once."""
 
-    def __init__(self, dirs: dict[str, Path] | None = None) -> None:
-        if dirs is None:
-            from core.scenarios import agent_dirs
-
-            dirs = agent_dirs()
-        self._dirs = dict(dirs)
+    def __init__(self, dirs: Mapping[str, Path] | None = None) -> None:
+        self._dirs = dict(dirs or {})
         self._meshes: dict[str, AgentMesh] = {}
         self._lock = threading.Lock()
 
@@ -88,7 +84,7 @@ class ScenarioMeshes:
     def scenarios(self) -> list[str]:
         return list(self._dirs)
 
-    def for_scenario(self, scenario: str) -> AgentMesh | None:
+    def for_workflow(self, scenario: str) -> AgentMesh | None:
         directory = self._dirs.get(scenario)
         if directory is None:
             return None
@@ -101,13 +97,13 @@ class ScenarioMeshes:
     def __call__(self, run: Run) -> AgentMesh | None:
         if run.agent is None or run.scenario is None:
             return None
-        return self.for_scenario(run.scenario)
+        return self.for_workflow(run.scenario)
 
     def ask_tool_names(self) -> list[str]:
         names = {
             p.ask_tool
             for s in self._dirs
-            for p in (self.for_scenario(s) or AgentMesh([])).profiles.values()
+            for p in (self.for_workflow(s) or AgentMesh([])).profiles.values()
         }
         return sorted(names)
 

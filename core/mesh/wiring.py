@@ -8,7 +8,7 @@ import dataclasses
 from core.mesh.delegation import (
     MeshGuard,
     MeshLookup,
-    ScenarioMeshes,
+    WorkflowMeshes,
     delegation_resolver,
     mesh_catalogs,
 )
@@ -16,15 +16,15 @@ from core.mesh.tree import SurfacingObserver
 from core.orchestrator.engine import Orchestrator
 
 
-def with_mesh(orchestrator: Orchestrator, meshes: ScenarioMeshes | None = None) -> Orchestrator:
-    """The orchestrator with the scenarios' agent meshes wired in; a child run that pauses
+def with_mesh(orchestrator: Orchestrator, meshes: WorkflowMeshes | None = None) -> Orchestrator:
+    """The orchestrator with the workflows' agent meshes wired in; a child run that pauses
     for approval is announced on its waiting ancestors.
 
     Runs without an ``agent`` are untouched. Delegation needs child runs: when the
     orchestrator has no ``children``, agents are still confined to their tools but an
     ``ask_*`` call fails as having no executor.
     """
-    meshes = meshes if meshes is not None else ScenarioMeshes()
+    meshes = meshes if meshes is not None else WorkflowMeshes()
     lookup: MeshLookup = meshes
     if orchestrator.children is not None:
         resolve = delegation_resolver(lookup)

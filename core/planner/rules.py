@@ -1,13 +1,13 @@
 """The offline rule planner: the embedded default, needing no key and no network.
 
-It knows the bundled scenarios only. Each scenario ships a rule script that reads the goal
+It knows the example workflows only. Each ships a rule script that reads the goal
 and the observations so far and returns the next move, as a model would. It is labelled
 honestly everywhere it appears: it is not a language model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from core.domain import CallRecord, CallStatus, Plan
@@ -17,30 +17,27 @@ from core.planner.base import PlanContext
 RuleScript = Callable[[PlanContext], Plan]
 
 
-def _scripts() -> dict[str, RuleScript]:
-    from core.scenarios.shipment_delay.rules import next_move as shipment_delay
-    from core.scenarios.supply_chain.rules import next_move as supply_chain
-
-    return {"supply-chain": supply_chain, "shipment-delay": shipment_delay}
-
-
 class RulePlanner:
-    """Dispatches to the rule script of the run's scenario."""
+    """Dispatches to the rule script of the run's workflow.
 
-    def __init__(self, scripts: dict[str, RuleScript] | None = None) -> None:
-        self._scripts = scripts
+    The scripts are given by whoever builds the planner (the CLI and the dev server give the
+    example workflows' scripts); core ships none.
+    """
+
+    def __init__(self, scripts: Mapping[str, RuleScript] | None = None) -> None:
+        self._scripts = dict(scripts or {})
 
     @property
     def label(self) -> str:
         return "offline rule planner"
 
     def plan(self, ctx: PlanContext) -> Plan:
-        scripts = self._scripts if self._scripts is not None else _scripts()
-        script = scripts.get(ctx.scenario or "")
+        script = self._scripts.get(ctx.scenario or "")
         if script is None:
+            known = ", ".join(sorted(self._scripts)) or "none here"
             raise PlannerError(
-                "the offline rule planner only knows the bundled scenarios "
-                f"({', '.join(sorted(scripts))}); use --llm openai for other goals"
+                "the offline rule planner only knows the example workflows "
+                f"({known}); use --llm openai for other goals"
             )
         return script(ctx)
 

@@ -19,9 +19,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
-from core.api.entry import LazyApi, RequestHandler
 from core.api.http import ApiRequest
 from core.api.paths import OPERATIONS
+from core.entry import LazyApi, RequestHandler
 
 logger = Logger(service="paddock-api")
 metrics = Metrics(namespace="Paddock", service="paddock-api")

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from core.api.entry import LazyWorker, MessageHandler
+from core.entry import LazyWorker, MessageHandler
 
 logger = Logger(service="paddock-worker")
 metrics = Metrics(namespace="Paddock", service="paddock-worker")

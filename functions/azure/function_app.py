@@ -13,9 +13,9 @@ from urllib.parse import urlsplit
 
 import azure.functions as func
 
-from core.api.entry import LazyApi, LazyWorker, MessageHandler, RequestHandler
 from core.api.http import ApiRequest
 from core.api.paths import OPERATIONS
+from core.entry import LazyApi, LazyWorker, MessageHandler, RequestHandler
 
 QUEUE_CONNECTION = "AzureWebJobsStorage"
 """App-setting prefix of the storage account holding the work queue (identity-based:

@@ -10,10 +10,10 @@ import pytest
 
 from core.api import ApiHandler, ApiRequest, Deps
 from core.api.auth import authenticator_from_settings
-from core.api.dev_issuer import LocalIssuer
 from core.config import Settings
 from core.state.memory import MemoryStore
-from core.testing.servers import free_port
+from paddock.local.issuer import LocalIssuer
+from paddock.local.servers import free_port
 from tests.api.world import World
 
 

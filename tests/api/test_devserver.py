@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.api.devserver import DevServer
+from paddock.dev.server import DevServer
 
 
 @pytest.fixture(params=["memory", pytest.param("emulators", marks=pytest.mark.emulators)])

@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.api.deps import Deps
-from core.api.devserver import DevServer
 from core.api.local_targets import is_local, parse_ports
 from core.config import Settings
 from core.errors import ConfigError
-from core.testing.servers import LocalServer
+from paddock.dev.server import DevServer
+from paddock.local.servers import LocalServer
 from tests.api.world import World
 
 ERP = "ERP Materials Management API"
@@ -131,7 +131,9 @@ def test_the_scenarios_own_ports_and_the_operators_list_are_accepted(
     ],
 )
 def test_other_loopback_ports_are_400(world: World, url: str) -> None:
-    world.deps.scenario_base_urls["supply-chain"] = {ERP: "http://127.0.0.1:8123"}
+    world.deps.workflows = world.deps.workflows.with_base_urls(
+        "supply-chain", {ERP: "http://127.0.0.1:8123"}
+    )
     response = world.request(
         "POST", "/runs", body={"scenario": "supply-chain", "base_urls": {ERP: url}}
     )
@@ -141,10 +143,13 @@ def test_other_loopback_ports_are_400(world: World, url: str) -> None:
 
 
 def test_one_services_port_may_serve_another_title_of_the_same_scenario(world: World) -> None:
-    world.deps.scenario_base_urls["supply-chain"] = {
-        ERP: "http://127.0.0.1:8123",
-        "Supplier Risk API": "http://127.0.0.1:8124",
-    }
+    world.deps.workflows = world.deps.workflows.with_base_urls(
+        "supply-chain",
+        {
+            ERP: "http://127.0.0.1:8123",
+            "Supplier Risk API": "http://127.0.0.1:8124",
+        },
+    )
     response = world.request(
         "POST",
         "/runs",
@@ -156,7 +161,7 @@ def test_one_services_port_may_serve_another_title_of_the_same_scenario(world: W
 
 
 def test_without_started_services_only_listed_ports_pass(world: World) -> None:
-    world.deps.scenario_base_urls.pop("supply-chain", None)
+    world.deps.workflows = world.deps.workflows.with_base_urls("supply-chain", {})
     refused = world.request(
         "POST",
         "/runs",
@@ -208,7 +213,7 @@ def test_what_counts_as_this_machine(host: str, local: bool) -> None:
 def test_the_dev_server_stops_with_one_line_on_a_bad_port_list(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from core.api.devserver import main
+    from paddock.dev.server import main
 
     monkeypatch.setenv("PADDOCK_LOCAL_BASE_URL_PORTS", "8001,nan")
     assert (

@@ -10,7 +10,7 @@ from core.planner.base import PlanContext
 from core.queue.base import Envelope
 from core.queue.memory import MemoryQueue
 from core.state.memory import MemoryStore
-from core.testing.planner import ScriptedPlanner
+from paddock.testing.planner import ScriptedPlanner
 from tests.orchestrator.service import ToolList, tools
 
 

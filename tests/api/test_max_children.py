@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from core.api.devserver import DevServer
 from core.domain import Run
+from paddock.dev.server import DevServer
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from openapi_spec_validator import validate
 
-from core.api.docs import update
 from core.api.openapi import openapi_document
 from core.api.routes import ROUTES
+from paddock.dev.api_docs import update
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,5 +46,5 @@ def test_request_schema_forbids_unknown_fields_and_names_one_source() -> None:
 
 def test_docs_api_md_is_up_to_date() -> None:
     assert update(ROOT / "docs" / "api.md", check=True), (
-        "docs/api.md is stale: run .venv/bin/python -m core.api.docs"
+        "docs/api.md is stale: run .venv/bin/python -m paddock.dev.api_docs"
     )

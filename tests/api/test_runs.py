@@ -55,7 +55,9 @@ def test_tenant_comes_from_the_token_never_from_the_body(world: World) -> None:
 
 
 def test_scenario_run_gets_its_specs_grant_and_configured_base_urls(world: World) -> None:
-    world.deps.scenario_base_urls["supply-chain"] = {"ERP": "http://127.0.0.1:9/erp"}
+    world.deps.workflows = world.deps.workflows.with_base_urls(
+        "supply-chain", {"ERP": "http://127.0.0.1:9/erp"}
+    )
     response = world.request("POST", "/runs", body={"scenario": "supply-chain", "llm": "rules"})
     run = world.store.get_run(response.json()["run_id"])
     assert run.scenario == "supply-chain" and run.planner == "rules"

@@ -15,8 +15,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from core.api.devserver import DevServer
 from core.api.routes import ROUTES
+from paddock.dev.server import DevServer
 
 EXAMPLES = 40
 

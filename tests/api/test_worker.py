@@ -12,7 +12,7 @@ from core.orchestrator.engine import Orchestrator
 from core.queue.base import Envelope
 from core.queue.memory import MemoryQueue
 from core.state.memory import MemoryStore
-from core.testing.planner import ScriptedPlanner
+from paddock.testing.planner import ScriptedPlanner
 from tests.api.world import ORDER_FLOW
 from tests.orchestrator.service import OrdersService, ToolList, tools
 

@@ -12,18 +12,20 @@ from typing import Any
 import pytest
 
 from core.api import ApiHandler, ApiRequest, ApiResponse, Deps, Worker, WorkOutcome
-from core.api.dev_issuer import LocalIssuer
 from core.api.worker import QueueHandoff
 from core.config import Settings
 from core.domain import Decision, Plan, ProposedCall, Run, SideEffect, Tool, Verdict
+from core.entry import api_handler
 from core.execution.http import HttpExecutor
 from core.guardrails.base import new_decision_id
 from core.orchestrator.engine import Orchestrator, ToolSource
 from core.queue.memory import MemoryQueue
 from core.runtime import CatalogCache
 from core.state.memory import MemoryStore
-from core.testing.planner import ScriptedPlanner
-from core.testing.servers import LocalServer
+from examples import example_workflows
+from paddock.local.issuer import LocalIssuer
+from paddock.local.servers import LocalServer
+from paddock.testing.planner import ScriptedPlanner
 from tests.orchestrator.service import OrdersService, ToolList, tools
 
 TENANT = "acme"
@@ -188,7 +190,12 @@ def build_world(
     )
     settings = Settings(auth_issuer=issuer.issuer, local_mode=True)
     deps = Deps(
-        settings, store=store, queues={"local": queue}, orchestrator=orchestrator, catalogs=catalogs
+        settings,
+        store=store,
+        queues={"local": queue},
+        orchestrator=orchestrator,
+        catalogs=catalogs,
+        workflows=example_workflows(),
     )
     world = World(
         issuer=issuer,
@@ -197,7 +204,7 @@ def build_world(
         store=store,
         queue=queue,
         deps=deps,
-        api=ApiHandler(deps),
+        api=api_handler(deps),
         worker=Worker(deps),
     )
     return world

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from core.catalog import detect_format, import_spec, load_document
 from core.errors import SpecError
-from core.testing.servers import LocalServer, free_port
+from paddock.local.servers import LocalServer, free_port
 from tests.catalog.helpers import accepts, openapi, write
 
 MINIMAL = openapi(

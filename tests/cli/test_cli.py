@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from core.scenarios.supply_chain import SupplyChainServices, spec_paths
-from core.scenarios.supply_chain import data as sc
-from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
+from examples.supply_chain import SupplyChainServices, spec_paths
+from examples.supply_chain import data as sc
+from paddock.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,11 +60,11 @@ CALL_KEYS = {
 def paddock(
     *args: str, home: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m core ARGS`` as a separate process with its own PADDOCK_HOME."""
+    """Run ``python -m paddock ARGS`` as a separate process with its own PADDOCK_HOME."""
     full = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AZURE_OPENAI_"))}
     full.update({"PADDOCK_HOME": str(home), "NO_COLOR": "1"}, **(env or {}))
     return subprocess.run(
-        [sys.executable, "-m", "core", *args],
+        [sys.executable, "-m", "paddock", *args],
         cwd=ROOT,
         env=full,
         capture_output=True,
@@ -413,7 +413,7 @@ def test_a_killed_process_is_resumed_from_its_last_checkpoint(
             [
                 sys.executable,
                 "-m",
-                "core",
+                "paddock",
                 "run",
                 "--catalog",
                 str(erp),

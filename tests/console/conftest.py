@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.api.devserver import DevServer
+from paddock.dev.server import DevServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("PADDOCK_CHROMIUM", "/usr/bin/chromium"))

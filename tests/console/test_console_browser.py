@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.api.devserver import DevServer
+from paddock.dev.server import DevServer
 from tests.console.conftest import FINISHED, csrf_of, run_json, start_run, wait_status
 
 pytestmark = pytest.mark.browser

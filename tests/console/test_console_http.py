@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from core.api.dev_issuer import LocalIssuer
-from core.api.devserver import DevServer
-from core.api.handler import ApiHandler
 from core.api.http import ApiRequest, ApiResponse
+from core.entry import api_handler
+from paddock.dev.server import DevServer
+from paddock.local.issuer import LocalIssuer
 from tests.console.conftest import (
     FINISHED,
     ROOT,
@@ -125,7 +125,7 @@ def test_dev_sign_in_is_refused_outside_local_mode() -> None:
         settings = Settings.from_env(
             {"PADDOCK_AUTH_ISSUER": issuer.issuer, "PADDOCK_LOCAL_MODE": "0"}
         )
-        api = ApiHandler(Deps(settings))
+        api = api_handler(Deps(settings))
         form = api.handle(ApiRequest("GET", "/console/signin"))
         assert b"Dev sign-in" not in form.body
         cookie, csrf = _signin_form(form)
@@ -151,7 +151,7 @@ def test_the_cookie_is_secure_outside_local_mode() -> None:
         auth = JwtAuthenticator(
             issuer=issuer.issuer, audience="paddock-api", jwks_url=issuer.jwks_url
         )
-        api = ApiHandler(Deps(Settings.from_env({}), authenticator=auth))
+        api = api_handler(Deps(Settings.from_env({}), authenticator=auth))
         token = issuer.token("bob", "acme", ["approver"])
         form = api.handle(ApiRequest("GET", "/console/signin"))
         cookie, csrf = _signin_form(form)
@@ -325,9 +325,9 @@ def test_console_is_not_loaded_by_api_requests() -> None:
     code = (
         "import json, sys\n"
         "from functions.aws.http_handler import make_handler\n"
-        "from core.api.entry import LazyApi\n"
-        "from core.api.bridges import lambda_result\n"
-        "from core.api.events import http_api_event, LambdaContext\n"
+        "from core.entry import LazyApi\n"
+        "from paddock.dev.bridges import lambda_result\n"
+        "from paddock.dev.events import http_api_event, LambdaContext\n"
         "h = make_handler(LazyApi(env={}))\n"
         "r = lambda_result(h(http_api_event('GET', '/healthz'), LambdaContext('x')))\n"
         "before = 'core.console' in sys.modules or 'jinja2' in sys.modules\n"

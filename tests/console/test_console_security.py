@@ -12,13 +12,13 @@ import pytest
 
 from core.api.auth import JwtAuthenticator
 from core.api.deps import Deps
-from core.api.dev_issuer import LocalIssuer
-from core.api.devserver import DevServer
-from core.api.handler import ApiHandler
 from core.api.http import ApiRequest
 from core.config import Settings
 from core.domain import ApprovalStatus, Decision, Run, RunStatus, Verdict
+from core.entry import api_handler
 from core.state.base import kill_scope_tenant
+from paddock.dev.server import DevServer
+from paddock.local.issuer import LocalIssuer
 from tests.console.conftest import sign_in, signin_page
 
 PausedRun = Callable[[], dict[str, Any]]
@@ -253,7 +253,7 @@ def _configured_run_page() -> tuple[int, str]:
             )
         )
         token = issuer.token("bob@acme.example", "acme", ["approver"])
-        page = ApiHandler(deps).handle(
+        page = api_handler(deps).handle(
             ApiRequest(
                 "GET",
                 "/console/runs/run-configured",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.cli.main import main
+from paddock.cli.main import main
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 PAIR_09 = [

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from core.catalog.versions import SpecRegistry
-from core.cli.main import main
-from core.testing.servers import LocalServer
+from paddock.cli.main import main
+from paddock.local.servers import LocalServer
 from tests.drift.service import SupplierService
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.cli.main import main
-from core.testing.fake_openai import ScriptedOpenAI, ToolCall, ToolCallsReply
-from core.testing.servers import LocalServer
+from paddock.cli.main import main
+from paddock.local.servers import LocalServer
+from paddock.testing.fake_openai import ScriptedOpenAI, ToolCall, ToolCallsReply
 from tests.drift.service import SupplierService
 
 

@@ -3,7 +3,7 @@
 The same script is played by two planners: the offline ``ScriptedPlanner`` and the real
 ``OpenAIPlanner`` (the ``openai`` client) talking to ``ScriptedOpenAI`` on 127.0.0.1. Everything
 after the planner is what production uses: the scenario's catalog, its Cedar policy through
-``ScenarioGuard``, the HTTP executor, the orchestrator and a store.
+``WorkflowGuard``, the HTTP executor, the orchestrator and a store.
 """
 
 from __future__ import annotations
@@ -13,19 +13,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.cli.common import drive
 from core.domain import Budget, CallRecord, Plan, ProposedCall, Run, Usage
-from core.identity.setup import Identity, local_identity_bundle
+from core.identity.setup import Identity
 from core.orchestrator.engine import Orchestrator
 from core.planner.base import PlanContext, Planner
 from core.planner.openai_planner import from_env
 from core.runtime import build_orchestrator
-from core.scenarios import get_scenario
-from core.scenarios.supply_chain import SupplyChainServices
-from core.scenarios.supply_chain.identity import local_verifiers
 from core.state.memory import MemoryStore
-from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
-from core.testing.planner import ScriptedPlanner
+from examples import example_workflows, get_example
+from examples.supply_chain import SupplyChainServices
+from examples.supply_chain.identity import local_verifiers
+from paddock.cli.common import drive
+from paddock.local.identity import local_identity_bundle
+from paddock.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
+from paddock.testing.planner import ScriptedPlanner
 
 PLANNERS = ("offline", "openai")
 FINAL = "I will stop here and report to a buyer."
@@ -72,7 +73,10 @@ class World:
 
     def orchestrator(self, planner: Planner) -> Orchestrator:
         return build_orchestrator(
-            store=self.store, planners=lambda run: planner, identity=self.identity
+            store=self.store,
+            planners=lambda run: planner,
+            identity=self.identity,
+            workflows=example_workflows(),
         )
 
     def new_run(
@@ -82,7 +86,7 @@ class World:
         requested_by: str = "alice",
         run_id: str = "run_attack",
     ) -> Run:
-        scenario = get_scenario("supply-chain")
+        scenario = get_example("supply-chain")
         return Run(
             id=run_id,
             goal=scenario.goal,

@@ -16,9 +16,9 @@ import pytest
 from core.domain import Budget, CallStatus, Run, RunStatus
 from core.guardrails.approvals import ApprovalError
 from core.identity.setup import Identity
-from core.scenarios.supply_chain import SupplyChainServices
-from core.scenarios.supply_chain import data as sc
 from core.state.base import KILL_GLOBAL, kill_scope_run
+from examples.supply_chain import SupplyChainServices
+from examples.supply_chain import data as sc
 from tests.e2e.harness import PLANNERS, Move, World, agent, calls_to, live_services, move, play
 
 INBOX = move("list_supplier_messages")

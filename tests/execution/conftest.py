@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.execution import CallContext, HttpExecutor
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
 
 from .backend import Backend
 

@@ -6,7 +6,7 @@ import time
 
 from core.domain import SideEffect
 from core.execution import CallContext, HttpExecutor
-from core.testing.servers import free_port
+from paddock.local.servers import free_port
 
 from .backend import BODY, Backend, Reply, make_tool
 

@@ -45,7 +45,7 @@ def test_handler_import_defers_everything_heavy(module: str) -> None:
     )
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert [m for m in loaded if m.startswith(HEAVY)] == []
-    assert "core.api.entry" in loaded
+    assert "core.entry" in loaded
 
 
 def test_the_adapters_register_exactly_the_route_table() -> None:

@@ -16,22 +16,23 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from core.api import ApiHandler, Deps, QueueHandoff, Worker
-from core.api.bridges import AzureBridge
-from core.api.dev_issuer import LocalIssuer
-from core.api.events import LambdaContext
+from core.api import Deps, QueueHandoff, Worker
 from core.config import Settings
 from core.domain import Plan, ProposedCall, Run
+from core.entry import api_handler
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
 from core.queue.azure import AzureStorageQueue, azure_queue_client
 from core.queue.sqs import create_sqs_queue
 from core.runtime import build_orchestrator
 from core.state.dynamodb import create_dynamodb_table
-from core.testing.planner import ScriptedPlanner
-from core.testing.servers import LocalServer
 from functions.aws import http_handler, worker_handler
 from functions.azure.function_app import make_app
+from paddock.dev.bridges import AzureBridge
+from paddock.dev.events import LambdaContext
+from paddock.local.issuer import LocalIssuer
+from paddock.local.servers import LocalServer
+from paddock.testing.planner import ScriptedPlanner
 from tests.functions.conftest import http_event
 from tests.functions.orders_spec import ORDERS_SPEC
 from tests.orchestrator.service import OrdersService
@@ -119,7 +120,7 @@ def test_run_crosses_from_the_lambda_handlers_to_the_azure_functions(
     token = {"authorization": "Bearer " + issuer.token("alice", "acme")}
 
     # 1. Start through the Lambda HTTP handler: 202, the run in DynamoDB, a message on SQS.
-    lambda_http = http_handler.make_handler(ApiHandler(deps["aws"]))
+    lambda_http = http_handler.make_handler(api_handler(deps["aws"]))
     body = json.dumps(
         {"goal": "order 5 of A-1", "catalog": [f"{url}/openapi.json"], "base_urls": {"Orders": url}}
     ).encode()
@@ -155,7 +156,7 @@ def test_run_crosses_from_the_lambda_handlers_to_the_azure_functions(
     assert service.orders == {}
 
     # 3. The Azure queue trigger gets the handoff from Azurite and places the order.
-    app = make_app(ApiHandler(deps["azure"]), Worker(deps["azure"]))
+    app = make_app(api_handler(deps["azure"]), Worker(deps["azure"]))
     [trigger] = [
         f.get_user_function() for f in app.get_functions() if f.get_function_name() == "worker"
     ]
@@ -172,7 +173,7 @@ def test_run_crosses_from_the_lambda_handlers_to_the_azure_functions(
 
     # 4. Read it back through an Azure HTTP function.
     view = json.loads(
-        AzureBridge(ApiHandler(deps["azure"])).http("GET", f"/runs/{run_id}", headers=token).body
+        AzureBridge(api_handler(deps["azure"])).http("GET", f"/runs/{run_id}", headers=token).body
     )
     assert view["status"] == "succeeded" and view["result"] == "ordered"
     assert [c["worker"] for s in view["steps"] for c in s["calls"]] == ["aws", "azure"]

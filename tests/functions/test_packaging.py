@@ -22,20 +22,28 @@ from pathlib import Path
 
 import pytest
 
+from paddock.dev.events import SqsMessage, http_api_event, sqs_event
+
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # builds wheels for two platforms
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ".python_packages/lib/site-packages"
 DEV_ONLY = {"pytest", "moto", "mypy", "ruff", "schemathesis", "hypothesis"}
 ELF_MACHINE = {"aarch64": 183, "x86_64": 62}
 
+# The events come in as JSON (argv[2]), built by the test with paddock.dev.events: the artefact
+# carries no local tooling, so the probe cannot import it.
 AWS_PROBE = """
 import json, sys
 from functions.aws import http_handler, worker_handler
-from core.api.events import LambdaContext, http_api_event, sqs_event, SqsMessage
+class Context:
+    function_name, memory_limit_in_mb, aws_request_id = 'probe', 512, 'req-1'
+    invoked_function_arn = 'arn:aws:lambda:eu-central-1:000000000000:function:probe'
+    def get_remaining_time_in_millis(self): return 30000
+events = json.loads(sys.argv[2])
 outside = [p for p in sys.path if 'site-packages' in p and not p.startswith(sys.argv[1])]
-health = http_handler.handler(http_api_event('GET', '/healthz'), LambdaContext())
-doc = http_handler.handler(http_api_event('GET', '/openapi.json'), LambdaContext())
-batch = worker_handler.handler(sqs_event([SqsMessage('m1', 'r1', 'not json')]), LambdaContext())
+health = http_handler.handler(events['health'], Context())
+doc = http_handler.handler(events['openapi'], Context())
+batch = worker_handler.handler(events['sqs'], Context())
 print(json.dumps({'outside': outside, 'health': health['statusCode'],
                   'paths': len(json.loads(doc['body'])['paths']), 'batch': batch,
                   'modules': sorted({m.split('.')[0] for m in sys.modules})}))
@@ -131,7 +139,12 @@ def test_lambda_artefact_imports_and_answers_with_only_itself_on_the_path(
     built: Path, tmp_path: Path
 ) -> None:
     root = _unzip(built / "aws-lambda-host.zip", tmp_path / "lambda")
-    result = _isolated(AWS_PROBE, [root], str(root))
+    events = {
+        "health": http_api_event("GET", "/healthz"),
+        "openapi": http_api_event("GET", "/openapi.json"),
+        "sqs": sqs_event([SqsMessage("m1", "r1", "not json")]),
+    }
+    result = _isolated(AWS_PROBE, [root], str(root), json.dumps(events))
     assert result["outside"] == []
     assert result["health"] == 200 and result["paths"] == 9
     failures = result["batch"]["batchItemFailures"]  # type: ignore[index]

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from core.api.bridges import AzureBridge, HttpResult, lambda_result
-from core.api.events import LambdaContext
 from functions.aws.http_handler import make_handler
+from paddock.dev.bridges import AzureBridge, HttpResult, lambda_result
+from paddock.dev.events import LambdaContext
 from tests.api.world import World
 from tests.functions.conftest import http_event
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from azure.functions.queue import QueueMessage
 
-from core.api.events import LambdaContext
 from core.domain import RunStatus
 from core.errors import ConfigError
 from core.queue.base import Envelope
 from functions.aws.worker_handler import make_handler
 from functions.azure.function_app import make_app
+from paddock.dev.events import LambdaContext
 from tests.api.world import World
 from tests.functions.conftest import sample, sqs_records
 

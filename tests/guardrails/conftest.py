@@ -9,9 +9,9 @@ import pytest
 from core.catalog import Catalog
 from core.domain import Tool
 from core.guardrails import PolicyGuard, PolicySet, load_policy_set
-from core.scenarios.supply_chain import spec_paths
+from examples.supply_chain import spec_paths
 
-POLICY_DIR = Path(__file__).resolve().parents[2] / "core/scenarios/supply_chain/policy"
+POLICY_DIR = Path(__file__).resolve().parents[2] / "examples/supply_chain/policy"
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from core.domain import (
     Trust,
     Verdict,
 )
-from core.scenarios.supply_chain import data
+from examples.supply_chain import data
 
 GOAL = data.GOAL
 INBOX = {"messages": [{k: v for k, v in m.items() if k != "hours_ago"} for m in data.MESSAGES]}

@@ -12,7 +12,7 @@ import pytest
 
 from core.domain import Decision, Grant, Param, ParamLocation, Run, SideEffect, Tool, Verdict
 from core.guardrails import PolicyGuard
-from core.scenarios.supply_chain import data
+from examples.supply_chain import data
 from tests.guardrails.history import (
     PO_OK,
     call,

@@ -7,7 +7,7 @@ from typing import Any
 
 from core.domain import CallRecord, CallStatus, Decision, Run, Tool, Verdict
 from core.guardrails import PolicyGuard
-from core.scenarios.supply_chain import data
+from examples.supply_chain import data
 from tests.guardrails.history import PO_OK, call, done, new_run, sourcing_history, step
 
 

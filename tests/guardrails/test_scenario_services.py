@@ -16,9 +16,9 @@ from core.domain import CallStatus, Grant, Plan, ProposedCall, Run, RunStatus
 from core.execution.http import HttpExecutor
 from core.guardrails import PolicyGuard, load_policy_set
 from core.orchestrator.engine import Orchestrator
-from core.scenarios.supply_chain import SupplyChainServices, data, spec_paths
 from core.state.memory import MemoryStore
-from core.testing.planner import Move, ScriptedPlanner
+from examples.supply_chain import SupplyChainServices, data, spec_paths
+from paddock.testing.planner import Move, ScriptedPlanner
 from tests.guardrails.conftest import POLICY_DIR
 from tests.guardrails.history import PO_OK
 

@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.domain import AuthRequirement, Param, ParamLocation, SideEffect, Tool
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
 
 Check = Callable[[Request], "str | Awaitable[str | None] | None"]
 

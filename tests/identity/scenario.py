@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from core.cli.common import drive
 from core.domain import Run
 from core.execution.base import Executor
 from core.identity import Identity
 from core.runtime import build_orchestrator
-from core.scenarios import get_scenario
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
+from examples import example_workflows, get_example, rule_scripts
+from paddock.cli.common import drive
 
 
 def run_scenario(
@@ -23,8 +23,15 @@ def run_scenario(
     executor: Executor | None = None,
     tracing: RunTracer | None = None,
 ) -> Run:
-    scenario = get_scenario("supply-chain")
-    orch = build_orchestrator(store=store, identity=identity, executor=executor, tracing=tracing)
+    scenario = get_example("supply-chain")
+    orch = build_orchestrator(
+        store=store,
+        identity=identity,
+        executor=executor,
+        tracing=tracing,
+        workflows=example_workflows(),
+        rule_scripts=rule_scripts(),
+    )
     run = Run(
         id="run_" + uuid.uuid4().hex[:10],
         goal=scenario.goal,

@@ -12,8 +12,8 @@ from core.domain import AuthRequirement
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import IdentityAuthorizer
-from core.identity.local import LocalIdentity
-from core.identity.verify import check_jwt
+from paddock.local.identity import LocalIdentity
+from paddock.local.verify import check_jwt
 from tests.identity.backend import GuardedBackend, tool
 
 ERP = "api://paddock-erp"
@@ -94,7 +94,7 @@ def test_the_endpoint_mints_only_for_the_resource_asked(local: LocalIdentity) ->
 
 
 def test_tokens_from_another_issuer_or_expired_are_refused(local: LocalIdentity) -> None:
-    from core.api.dev_issuer import LocalIssuer
+    from paddock.local.issuer import LocalIssuer
 
     stranger = LocalIssuer(issuer=local.issuer.issuer)  # same name, other key
     forged = stranger.token("x", "t", audience=ERP)

@@ -17,13 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.api.dev_issuer import LocalIssuer
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import CredentialError, IdentityAuthorizer, KeyVaultSecrets
-from core.identity.local import LocalEntraCredential
-from core.identity.verify import api_key_verifier, check_jwt
-from core.testing.servers import free_port
+from paddock.local.identity import LocalEntraCredential
+from paddock.local.issuer import LocalIssuer
+from paddock.local.servers import free_port
+from paddock.local.verify import api_key_verifier, check_jwt
 from tests.identity.backend import GuardedBackend
 from tests.identity.test_secrets import API_KEY, _tool
 

@@ -13,11 +13,11 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from core.domain import RunStatus
-from core.identity.setup import local_identity_bundle
-from core.scenarios.supply_chain import SupplyChainServices
-from core.scenarios.supply_chain.identity import local_verifiers
 from core.state.sqlite import SqliteStore
 from core.telemetry.tracing import RunTracer
+from examples.supply_chain import SupplyChainServices
+from examples.supply_chain.identity import local_verifiers
+from paddock.local.identity import local_identity_bundle
 from tests.identity.scenario import run_scenario
 
 PLANTED = "pdk_PLANTED_7f3a9c_do_not_leak"

@@ -24,9 +24,9 @@ from core.execution.hooks import CAPABILITY_HEADER
 from core.execution.http import HttpExecutor
 from core.identity import CapabilityMinter, CapabilityVerifier, KeyRing
 from core.identity.replay import JtiUse, MemoryJtiStore, RunStoreJtiStore
-from core.identity.verify import RequestVerifier, capability_verifier
 from core.state.base import RunStore
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.local.verify import RequestVerifier, capability_verifier
 from tests.identity.backend import GuardedBackend, tool
 
 ARGS = {"item_id": "A-1"}

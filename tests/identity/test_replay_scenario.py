@@ -15,12 +15,11 @@ from core.execution.base import CallContext, ExecutionResult
 from core.execution.hooks import CAPABILITY_HEADER
 from core.execution.http import HttpExecutor
 from core.identity import Identity, KeyRing
-from core.identity.local import LocalIdentity
-from core.identity.setup import local_identity_bundle
-from core.identity.verify import all_of, capability_verifier
-from core.scenarios.supply_chain import SupplyChainServices
-from core.scenarios.supply_chain.identity import local_verifiers
 from core.state.memory import MemoryStore
+from examples.supply_chain import SupplyChainServices
+from examples.supply_chain.identity import local_verifiers
+from paddock.local.identity import LocalIdentity, local_identity_bundle
+from paddock.local.verify import all_of, capability_verifier
 from tests.identity.scenario import run_scenario
 
 

@@ -11,13 +11,12 @@ import pytest
 from core.domain import CallStatus, Decision, Grant, Plan, ProposedCall, Run, RunStatus, Tool
 from core.execution.http import HttpExecutor
 from core.identity import CapabilityMinter, CapabilityVerifier, Identity, KeyRing
-from core.identity.local import LocalIdentity
-from core.identity.setup import local_identity_bundle
 from core.runtime import build_orchestrator
-from core.scenarios import get_scenario
-from core.scenarios.supply_chain import SupplyChainServices
-from core.scenarios.supply_chain.identity import local_verifiers
 from core.state.memory import MemoryStore
+from examples import example_workflows, get_example, rule_scripts
+from examples.supply_chain import SupplyChainServices
+from examples.supply_chain.identity import local_verifiers
+from paddock.local.identity import LocalIdentity, local_identity_bundle
 from tests.identity.scenario import run_scenario
 
 
@@ -95,8 +94,14 @@ def test_credentials_of_another_local_identity_are_refused(services: SupplyChain
 
 
 def _run_with(services: SupplyChainServices, identity: Identity, **kwargs: object) -> Run:
-    scenario = get_scenario("supply-chain")
-    orch = build_orchestrator(store=MemoryStore(), identity=identity, **kwargs)  # type: ignore[arg-type]
+    scenario = get_example("supply-chain")
+    orch = build_orchestrator(
+        store=MemoryStore(),
+        identity=identity,
+        workflows=example_workflows(),
+        rule_scripts=rule_scripts(),
+        **kwargs,  # type: ignore[arg-type]
+    )
     run = Run(
         id="run_refused",
         goal=scenario.goal,

@@ -28,8 +28,8 @@ from core.identity import (
 )
 from core.identity.scope import secret_name
 from core.identity.secrets_store import env_name
-from core.identity.verify import api_key_verifier
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.local.verify import api_key_verifier
 from tests.identity.backend import GuardedBackend, tool
 
 SPEC = SpecRef(title="Supplier Risk API", version="1", source="x", sha256="0", format="openapi-3.1")
@@ -178,7 +178,7 @@ def test_api_key_from_aws_secrets_manager(
 
 
 def test_local_bearer_scheme_round_trip(backend: GuardedBackend) -> None:
-    from core.identity.local import LocalIdentity
+    from paddock.local.identity import LocalIdentity
 
     bearer_tool = _tool(backend.url, AuthRequirement(scheme="bearer", name="bearerAuth"))
     mine, other = LocalIdentity(), LocalIdentity()

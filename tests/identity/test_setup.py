@@ -11,7 +11,7 @@ from core.errors import ConfigError
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import EnvSecrets, identity_from_env
-from core.identity.local import LocalIdentity
+from paddock.local.identity import LocalIdentity, local_identity
 from tests.identity.backend import GuardedBackend, sigv4_auth, tool
 
 ROLE = "arn:aws:iam::210987654321:role/paddock-azure-workload"
@@ -22,7 +22,7 @@ def _ctx() -> CallContext:
 
 
 def test_a_local_process_without_settings_gets_labelled_local_identities() -> None:
-    identity = identity_from_env({}, cloud="local")
+    identity = identity_from_env({}, cloud="local", local=local_identity)
     assert identity.label == "local"
     assert "local static AWS credentials" in identity.authorizer.sources()["aws_sigv4"]
     assert "local OIDC issuer" in identity.authorizer.sources()["entra"]

@@ -11,7 +11,7 @@ import pytest
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import Credential, IdentityAuthorizer, StaticAwsCredentials, sign_sigv4
-from core.identity.verify import sigv4_verifier, verify_sigv4
+from paddock.local.verify import sigv4_verifier, verify_sigv4
 from tests.identity.backend import GuardedBackend, sigv4_auth, tool
 
 REGION = "eu-central-1"

@@ -13,7 +13,7 @@ import pytest
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import AwsTarget, Credential, IdentityAuthorizer, StsRoleCredentials
-from core.identity.verify import sigv4_verifier
+from paddock.local.verify import sigv4_verifier
 from tests.identity.backend import GuardedBackend, sigv4_auth, tool
 
 pytestmark = pytest.mark.emulators
@@ -96,7 +96,7 @@ def test_credentials_are_short_lived(sts: tuple[Any, list[dict[str, list[str]]]]
 def test_web_identity_is_exchanged_with_the_policy(
     sts: tuple[Any, list[dict[str, list[str]]]],
 ) -> None:
-    from core.api.dev_issuer import LocalIssuer
+    from paddock.local.issuer import LocalIssuer
 
     client, sent = sts
     workload = LocalIssuer().token("mi-principal", "tenant-1", audience="api://paddock-aws")

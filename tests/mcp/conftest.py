@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
 from tests.drift.service import SupplierService
 
 
@@ -23,7 +23,7 @@ def source(
         yield (
             svc,
             (
-                f"mcp+stdio:{sys.executable} -m core mcp serve --store memory "
+                f"mcp+stdio:{sys.executable} -m paddock mcp serve --store memory "
                 f"--catalog {server.url}/openapi.json#trust-hints"
             ),
         )

@@ -6,11 +6,11 @@ from core.catalog import Catalog
 from core.domain import CallStatus, Plan, ProposedCall, Run
 from core.execution.base import CallContext
 from core.guardrails import PolicyGuard
-from core.identity.setup import local_identity_bundle
 from core.orchestrator.engine import Orchestrator
 from core.runtime import default_executor
 from core.state.memory import MemoryStore
-from core.testing.planner import ScriptedPlanner
+from paddock.local.identity import local_identity_bundle
+from paddock.testing.planner import ScriptedPlanner
 from tests.drift.service import SupplierService
 
 

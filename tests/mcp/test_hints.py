@@ -13,7 +13,6 @@ import pytest
 
 from core.catalog import Catalog
 from core.catalog.versions import SpecRegistry
-from core.cli.main import main
 from core.domain import Plan, ProposedCall, Run, RunStatus, SideEffect, Tool
 from core.drift import diff_tools
 from core.errors import SpecError
@@ -23,7 +22,8 @@ from core.mcp.hints import hinted_side_effect, side_effect, split_source
 from core.orchestrator.engine import Orchestrator
 from core.runtime import default_executor
 from core.state.memory import MemoryStore
-from core.testing.planner import ScriptedPlanner
+from paddock.cli.main import main
+from paddock.testing.planner import ScriptedPlanner
 
 SERVER = Path(__file__).with_name("hostile_server.py")
 READ_ONLY = {"readOnlyHint": True}

@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 
 from core.catalog import Catalog
-from core.cli.main import main
 from core.domain import CallStatus, Plan, ProposedCall, Run, RunStatus, SideEffect, Trust
 from core.guardrails import PolicyGuard
 from core.orchestrator.engine import Orchestrator
 from core.runtime import default_executor
 from core.state.memory import MemoryStore
-from core.testing.planner import ScriptedPlanner
+from paddock.cli.main import main
+from paddock.testing.planner import ScriptedPlanner
 from tests.drift.service import SupplierService
 
 

@@ -14,8 +14,8 @@ import pytest
 from mcp.client import Client
 from mcp.client.stdio import StdioServerParameters
 
-from core.cli.main import main
-from core.testing.servers import LocalServer
+from paddock.cli.main import main
+from paddock.local.servers import LocalServer
 from tests.drift.service import SupplierService
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def service() -> Iterator[tuple[SupplierService, str]]:
 def session(home: Path, spec_url: str, steps: Any) -> Any:
     params = StdioServerParameters(
         command=sys.executable,
-        args=["-m", "core", "mcp", "serve", "--catalog", spec_url],
+        args=["-m", "paddock", "mcp", "serve", "--catalog", spec_url],
         cwd=str(ROOT),
         env={
             "PADDOCK_HOME": str(home),

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from core.scenarios.shipment_delay import ShipmentDelayServices
+from examples.shipment_delay import ShipmentDelayServices
 from tests.mesh.world import MeshWorld
 
 

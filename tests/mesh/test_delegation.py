@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.domain import Budget, CallStatus, Plan, RunStatus, Usage
 from core.mesh import pending_approvals, walk
-from core.scenarios.shipment_delay import data
+from examples.shipment_delay import data
 from tests.mesh.world import MeshWorld, Scripted, approve_all, call
 from tests.telemetry.support import Recorder
 

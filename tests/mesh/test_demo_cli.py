@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.scenarios.shipment_delay import data
+from examples.shipment_delay import data
 from tests.cli.test_cli import last_json, paddock
 
 

@@ -12,12 +12,13 @@ import pytest
 
 from core.api.worker import QueueHandoff
 from core.domain import RunStatus
-from core.mesh import LocalMesh, walk
+from core.mesh import walk
 from core.queue import AzureStorageQueue, SqsQueue, azure_queue_client, create_sqs_queue
 from core.queue.base import TaskQueue
 from core.queue.memory import MemoryQueue
-from core.scenarios.shipment_delay import data
 from core.state.base import RunStore
+from examples.shipment_delay import data
+from paddock.local.mesh import LocalMesh
 from tests.mesh.world import MeshWorld, approve_all
 
 pytestmark = pytest.mark.emulators

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from core.domain import RunStatus
-from core.identity.setup import local_identity_bundle
-from core.scenarios.shipment_delay import ShipmentDelayServices
-from core.scenarios.shipment_delay.identity import local_verifiers
+from examples.shipment_delay import ShipmentDelayServices
+from examples.shipment_delay.identity import local_verifiers
+from paddock.local.identity import local_identity_bundle
 from tests.mesh.world import MeshWorld, approve_all
 
 

@@ -10,7 +10,7 @@ from openai import OpenAI
 
 from core.domain import RunStatus
 from core.planner.openai_planner import OpenAIPlanner
-from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
+from paddock.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
 from tests.mesh.world import MeshWorld
 
 

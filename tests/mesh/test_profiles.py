@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from core.catalog import Catalog
-from core.cli.main import main
 from core.errors import ConfigError
-from core.mesh import AgentMesh, AgentProfile, ScenarioMeshes, load_mesh, load_profile
-from core.scenarios import get_scenario
+from core.mesh import AgentMesh, AgentProfile, WorkflowMeshes, load_mesh, load_profile
+from examples import example_workflows, get_example
+from paddock.cli.main import main
 
 GOOD = """\
 name: scout
@@ -29,7 +29,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_the_shipment_delay_mesh_loads_and_matches_its_catalog() -> None:
-    scenario = get_scenario("shipment-delay")
+    scenario = get_example("shipment-delay")
     assert scenario.agents_dir is not None
     mesh = load_mesh(scenario.agents_dir)
     assert set(mesh.profiles) == {"logistics_planning", "carrier_relations", "contracts"}
@@ -40,7 +40,7 @@ def test_the_shipment_delay_mesh_loads_and_matches_its_catalog() -> None:
 
 
 def test_a_parent_grant_covers_what_it_delegates_and_leaves_stay_leaves() -> None:
-    mesh = ScenarioMeshes().for_scenario("shipment-delay")
+    mesh = WorkflowMeshes(example_workflows().agent_dirs()).for_workflow("shipment-delay")
     assert mesh is not None
     parent = mesh.grant("logistics_planning")
     child = mesh.grant("contracts")

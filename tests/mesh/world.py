@@ -10,18 +10,19 @@ from typing import Any
 
 from core.domain import Budget, Plan, ProposedCall, Run
 from core.identity import Identity
-from core.mesh import LocalMesh, ScenarioMeshes, memory_queues, with_mesh
+from core.mesh import WorkflowMeshes, with_mesh
 from core.orchestrator.children import ChildRuns
 from core.orchestrator.engine import Handoff, Orchestrator
 from core.planner.base import PlanContext, Planner
 from core.planner.rules import RulePlanner
 from core.queue.base import TaskQueue
-from core.runtime import CatalogCache, ScenarioGuard, default_executor
-from core.scenarios import get_scenario, policy_dirs
-from core.scenarios.shipment_delay import ShipmentDelayServices
+from core.runtime import CatalogCache, WorkflowGuard, default_executor
 from core.state.base import RunStore
 from core.state.memory import MemoryStore
 from core.telemetry.tracing import RunTracer
+from examples import example_workflows, get_example, rule_scripts
+from examples.shipment_delay import ShipmentDelayServices
+from paddock.local.mesh import LocalMesh, memory_queues
 
 SCENARIO = "shipment-delay"
 
@@ -53,13 +54,15 @@ class MeshWorld:
     services: ShipmentDelayServices
     store: RunStore = field(default_factory=MemoryStore)
     queues: dict[str, TaskQueue] = field(default_factory=memory_queues)
-    meshes: ScenarioMeshes = field(default_factory=ScenarioMeshes)
+    meshes: WorkflowMeshes = field(
+        default_factory=lambda: WorkflowMeshes(example_workflows().agent_dirs())
+    )
     scripted: dict[str, Planner] = field(default_factory=dict)
     """Planners by agent name; agents not named here use the offline rule scripts."""
     tracing: RunTracer | None = None
 
     def planner_for(self, run: Run) -> Planner:
-        return self.scripted.get(run.agent or "") or RulePlanner()
+        return self.scripted.get(run.agent or "") or RulePlanner(rule_scripts())
 
     identity: Identity | None = None
     """Credentials for every call (and the services then verify them); None: no auth."""
@@ -77,7 +80,7 @@ class MeshWorld:
                 store=self.store,
                 catalogs=CatalogCache(),
                 planners=self.planner_for,
-                guard=ScenarioGuard(policy_dirs()),
+                guard=WorkflowGuard(example_workflows().policy_dirs()),
                 executor=default_executor(self.identity),
                 capabilities=self.identity.minter if self.identity is not None else None,
                 cloud=cloud,
@@ -98,8 +101,8 @@ class MeshWorld:
         budget: Budget | None = None,
         goal: str | None = None,
     ) -> Run:
-        scenario = get_scenario(SCENARIO)
-        mesh = self.meshes.for_scenario(SCENARIO)
+        scenario = get_example(SCENARIO)
+        mesh = self.meshes.for_workflow(SCENARIO)
         assert mesh is not None
         return Run(
             id=f"run_{uuid.uuid4().hex[:10]}",

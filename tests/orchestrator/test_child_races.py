@@ -30,8 +30,8 @@ from core.planner.rules import RulePlanner
 from core.queue.base import Envelope, EnvelopeKind
 from core.queue.memory import MemoryQueue
 from core.state.base import RunStore
-from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
 from tests.orchestrator.fanout import QueueClock
 from tests.orchestrator.service import OrdersService, ToolList, tools
 

@@ -24,7 +24,7 @@ from core.orchestrator._narrowing import narrow_budget, narrow_grant
 from core.orchestrator.children import SPAWN_TOOL, ChildSpec
 from core.planner.base import PlanContext
 from core.queue.base import Envelope, EnvelopeKind
-from core.testing.planner import ScriptedPlanner
+from paddock.testing.planner import ScriptedPlanner
 from tests.orchestrator.fanout import FanPlanner, World
 
 

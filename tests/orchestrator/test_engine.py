@@ -17,8 +17,8 @@ from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
 from core.planner.base import PlanContext
 from core.state.memory import MemoryStore
-from core.testing.planner import ScriptedPlanner
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.testing.planner import ScriptedPlanner
 from tests.orchestrator.service import OrdersService, ToolList, tools
 
 

@@ -12,7 +12,7 @@ from core.domain import Location, SideEffect, Tool, Trust
 from core.planner.base import PlanContext
 from core.planner.openai_planner import OpenAIPlanner
 from core.planner.pricing import Price, PriceTable
-from core.testing.fake_openai import ScriptedOpenAI, Turn
+from paddock.testing.fake_openai import ScriptedOpenAI, Turn
 
 STOCK = Tool(
     name="get_stock",

@@ -11,7 +11,7 @@ from core.errors import ConfigError, PlannerError
 from core.planner.base import PlanContext
 from core.planner.openai_planner import azure_from_env, from_env
 from core.planner.pricing import PRICE_TABLE_ENV
-from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
+from paddock.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
 
 Serve = Callable[..., ScriptedOpenAI]
 CALL = ToolCallsReply(

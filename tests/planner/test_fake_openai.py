@@ -9,7 +9,7 @@ import httpx
 import pytest
 from openai import OpenAI, RateLimitError
 
-from core.testing.fake_openai import (
+from paddock.testing.fake_openai import (
     ErrorReply,
     ScriptedOpenAI,
     TextReply,

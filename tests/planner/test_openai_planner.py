@@ -12,7 +12,8 @@ import pytest
 from core.errors import PlannerError
 from core.planner.base import PlanContext
 from core.planner.pricing import Price, PriceTable
-from core.testing.fake_openai import (
+from paddock.local.servers import free_port
+from paddock.testing.fake_openai import (
     ErrorReply,
     ScriptedOpenAI,
     TextReply,
@@ -20,7 +21,6 @@ from core.testing.fake_openai import (
     ToolCallsReply,
     malformed,
 )
-from core.testing.servers import free_port
 from tests.planner.conftest import STOCK, make_planner
 
 Serve = Callable[..., ScriptedOpenAI]

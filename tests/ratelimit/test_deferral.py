@@ -38,9 +38,9 @@ from core.ratelimit import (
     ToolLimits,
 )
 from core.state.memory import MemoryStore
-from core.testing.fake_openai import ErrorReply, ScriptedOpenAI, TextReply
-from core.testing.planner import ScriptedPlanner
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.testing.fake_openai import ErrorReply, ScriptedOpenAI, TextReply
+from paddock.testing.planner import ScriptedPlanner
 from tests.orchestrator.service import ToolList, tools
 
 

@@ -25,8 +25,8 @@ from core.ratelimit import RateLimiter
 from core.ratelimit.config import parse_rates, requests_per_minute, tool_limits_from_env
 from core.runtime import build_orchestrator
 from core.state.memory import MemoryStore
-from core.testing.planner import ScriptedPlanner
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.testing.planner import ScriptedPlanner
 
 
 class Stock:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from core.scenarios.supply_chain import SupplyChainServices
+from examples.supply_chain import SupplyChainServices
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from jsonschema import ValidationError
 
-from core.scenarios.supply_chain import SupplyChainServices, load_spec
+from examples.supply_chain import SupplyChainServices, load_spec
 from tests.scenarios.openapi_check import SpecChecker
 
 PO = {

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.scenarios.supply_chain import SupplyChainServices, data
+from examples.supply_chain import SupplyChainServices, data
 
 
 def po(**changes: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from core.scenarios.supply_chain import SupplyChainServices
+from examples.supply_chain import SupplyChainServices
 
 PO = {
     "part": "P-100",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from core.scenarios.supply_chain import SupplyChainServices, data
+from examples.supply_chain import SupplyChainServices, data
 
 
 def test_two_suppliers_can_deliver_500_of_p100(portal: httpx.Client) -> None:

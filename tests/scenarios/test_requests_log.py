@@ -10,7 +10,7 @@ import pytest
 from starlette.requests import Request
 
 from core.errors import ConfigError
-from core.scenarios.supply_chain import SupplyChainServices, require_api_key
+from examples.supply_chain import SupplyChainServices, require_api_key
 
 
 def test_log_records_method_path_query_headers_and_body(services: SupplyChainServices) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from core.scenarios.supply_chain import SupplyChainServices, data, risk_level
+from examples.supply_chain import SupplyChainServices, data, risk_level
 
 
 def test_one_capable_supplier_is_high_risk_the_other_low(risk: httpx.Client) -> None:

@@ -12,10 +12,10 @@ import yaml
 from core.catalog import Catalog
 from core.domain import Location, SideEffect, Trust
 from core.guardrails import load_policy_set
-from core.scenarios import get_scenario
-from core.scenarios.shipment_delay import ShipmentDelayServices, data, spec_paths
-from core.scenarios.shipment_delay.contract_pdfs import contract_paths, write_contracts
-from core.scenarios.shipment_delay.retrieval import ContractIndex, extract_passages
+from examples import get_example
+from examples.shipment_delay import ShipmentDelayServices, data, spec_paths
+from examples.shipment_delay.contract_pdfs import contract_paths, write_contracts
+from examples.shipment_delay.retrieval import ContractIndex, extract_passages
 
 QUESTIONS = Path(__file__).parents[1] / "data" / "shipment_delay" / "questions.yaml"
 
@@ -44,7 +44,7 @@ def test_catalog_places_each_tool_in_its_cloud_with_its_trust(
     assert tools["quote_carrier"].side_effect is SideEffect.READ
     assert tools["search_contract_clauses"].trust is Trust.UNTRUSTED
     assert tools["list_contracts"].trust is Trust.TRUSTED
-    load_policy_set(get_scenario("shipment-delay").policy_dir or Path(), catalog.tools)
+    load_policy_set(get_example("shipment-delay").policy_dir or Path(), catalog.tools)
 
 
 def test_shipment_is_three_days_late(urls: dict[str, str]) -> None:

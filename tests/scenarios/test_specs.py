@@ -10,7 +10,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-import core.scenarios.supply_chain as sc
+import examples.supply_chain as sc
 
 EXPECTED_OPERATIONS = {
     "erp.yaml": {

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import httpx
 
-from core.scenarios.supply_chain import GOAL, SupplyChainServices, data
+from examples.supply_chain import GOAL, SupplyChainServices, data
 
 
 def test_goal_names_the_part_plant_and_quantity() -> None:

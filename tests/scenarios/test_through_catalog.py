@@ -11,7 +11,7 @@ from core.catalog import Catalog
 from core.domain import Tool
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
-from core.scenarios.supply_chain import SupplyChainServices, spec_paths
+from examples.supply_chain import SupplyChainServices, spec_paths
 
 PO = {
     "part": "P-100",

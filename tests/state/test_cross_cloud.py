@@ -19,20 +19,21 @@ from typing import Any
 import pytest
 
 from core.api.worker import Outcome, QueueHandoff, process_envelope
-from core.cli.common import drive
 from core.domain import Budget, Run, RunStatus
 from core.errors import BackendError, PaddockError
-from core.identity.setup import Identity, local_identity_bundle
+from core.identity.setup import Identity
 from core.orchestrator.engine import Orchestrator
 from core.queue.azure import AzureStorageQueue, azure_queue_client
 from core.queue.base import Envelope, TaskQueue
 from core.queue.sqs import SqsQueue, create_sqs_queue
 from core.runtime import build_orchestrator
-from core.scenarios import get_scenario
-from core.scenarios.supply_chain import SupplyChainServices
-from core.scenarios.supply_chain.identity import local_verifiers
 from core.state.base import RunStore
 from core.state.memory import MemoryStore
+from examples import get_example
+from examples.supply_chain import SupplyChainServices
+from examples.supply_chain.identity import local_verifiers
+from paddock.cli.common import drive
+from paddock.local.identity import local_identity_bundle
 
 pytestmark = pytest.mark.emulators
 
@@ -47,7 +48,7 @@ def live() -> Iterator[tuple[SupplyChainServices, Identity]]:
 
 
 def new_run(services: SupplyChainServices, run_id: str) -> Run:
-    scenario = get_scenario("supply-chain")
+    scenario = get_example("supply-chain")
     return Run(
         id=run_id,
         goal=scenario.goal,

@@ -12,8 +12,8 @@ import pytest
 
 from core.domain import CallStatus, Run, RunStatus
 from core.state.base import RunStore
-from core.testing.planner import ScriptedPlanner
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.testing.planner import ScriptedPlanner
 from tests.orchestrator.service import OrdersService, tools
 from tests.orchestrator.test_engine import HAPPY, CrashAfterSend, make, new_run
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from core.cli.main import main
 from core.telemetry.exporters import read_spans
 from core.telemetry.redact import uninstall_log_redaction
+from paddock.cli.main import main
 from tests.telemetry.support import named, parent_of
 
 

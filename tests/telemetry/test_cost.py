@@ -23,8 +23,8 @@ from core.telemetry import metrics as m
 from core.telemetry.cost import cost_breakdown, stored_runs, tenant_costs
 from core.telemetry.metrics import MetricsObserver, OtelSink, PowertoolsSink
 from core.telemetry.render import render, totals
-from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
 from tests.orchestrator.service import ToolList
 from tests.telemetry.support import EchoService, Recorder, echo_tools, named
 

@@ -20,16 +20,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from core.api import ApiHandler, Deps, Worker
+from core.api import Deps, Worker
 from core.config import Settings
 from core.domain import Run
+from core.entry import api_handler
 from core.errors import ConfigError
 from core.queue.memory import MemoryQueue
 from core.state.memory import MemoryStore
 from core.telemetry.exporters import read_spans
 from core.telemetry.redact import uninstall_log_redaction
 from core.telemetry.setup import TelemetryConfig, telemetry_from_env
-from core.testing.servers import LocalServer, free_port
+from paddock.local.servers import LocalServer, free_port
 from tests.api.world import World
 from tests.functions.orders_spec import ORDERS_SPEC
 from tests.orchestrator.service import OrdersService
@@ -217,7 +218,7 @@ def test_the_api_and_worker_write_the_configured_trace_file(
         store=store,
         queues={"local": queue},
     )
-    api, worker = ApiHandler(deps), Worker(deps)
+    api, worker = api_handler(deps), Worker(deps)
     world.api, world.queue, world.worker = api, queue, worker
     response = world.request(
         "POST",

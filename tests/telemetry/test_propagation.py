@@ -18,8 +18,8 @@ from core.queue.base import Envelope, TaskQueue
 from core.queue.memory import MemoryQueue
 from core.state.memory import MemoryStore
 from core.telemetry.render import render
-from core.testing.planner import ScriptedPlanner
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.testing.planner import ScriptedPlanner
 from tests.api.world import World
 from tests.orchestrator.service import ToolList
 from tests.telemetry.support import (

@@ -27,8 +27,8 @@ from core.telemetry.redact import (
     uninstall_log_redaction,
 )
 from core.telemetry.setup import TelemetryConfig, build_telemetry
-from core.testing.planner import ScriptedPlanner
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.testing.planner import ScriptedPlanner
 from tests.orchestrator.service import ToolList
 from tests.telemetry.support import EchoService, Recorder, call, echo_tools, everything, named
 

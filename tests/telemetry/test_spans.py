@@ -13,8 +13,8 @@ from core.execution.http import HttpExecutor
 from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
 from core.state.memory import MemoryStore
-from core.testing.planner import ScriptedPlanner
-from core.testing.servers import LocalServer
+from paddock.local.servers import LocalServer
+from paddock.testing.planner import ScriptedPlanner
 from tests.orchestrator.service import ToolList
 from tests.telemetry.support import EchoService, Recorder, call, echo_tools, named, parent_of
 

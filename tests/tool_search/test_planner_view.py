@@ -18,8 +18,8 @@ from core.orchestrator.tool_search import SEARCH_TOOL, ToolSearch
 from core.planner.base import PlanContext
 from core.planner.openai_planner import OpenAIPlanner
 from core.state.memory import MemoryStore
-from core.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
-from core.testing.planner import ScriptedPlanner
+from paddock.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
+from paddock.testing.planner import ScriptedPlanner
 
 GOAL = "Refund the customer's payment for charge ch_3K9 in full"
 

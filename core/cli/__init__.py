@@ -1,5 +1,0 @@
-"""The ``paddock`` command line."""
-
-from core.cli.main import main
-
-__all__ = ["main"]

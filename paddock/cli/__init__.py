@@ -1,0 +1,5 @@
+"""The ``paddock`` command line."""
+
+from paddock.cli.main import main
+
+__all__ = ["main"]

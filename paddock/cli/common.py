@@ -1,0 +1,181 @@
+"""What several commands share: the local store, driving a run, approvals at the terminal."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from core.domain import Approval, Run, RunStatus
+from core.errors import ConfigError, PaddockError
+from core.identity.setup import Identity, identity_from_env
+from core.orchestrator.engine import Orchestrator
+from core.orchestrator.summary import run_summary
+from core.runtime import PlannerChoice, build_orchestrator
+from core.state.base import RunStore
+from core.telemetry.tracing import RunTracer
+from paddock.cli.render import LiveConsole, print_summary
+
+if TYPE_CHECKING:
+    from core.telemetry.setup import Telemetry
+
+APPROVE_MODES = ("auto", "reject", "ask", "defer")
+AUTO_APPROVER = "auto-approver"
+
+
+def home() -> Path:
+    return Path(os.environ.get("PADDOCK_HOME", ".paddock"))
+
+
+def trace_file() -> Path:
+    return Path(os.environ.get("PADDOCK_TRACE_FILE") or home() / "traces.jsonl")
+
+
+_telemetry: list[Telemetry] = []
+
+
+def run_tracer() -> RunTracer:
+    """Spans of CLI runs go to the JSON-lines file (and OTLP etc. when configured), written
+    in batches; ``finish`` flushes them."""
+    from core.telemetry.setup import telemetry_from_env
+
+    telemetry = telemetry_from_env(cloud="local", default_file=trace_file(), batch_default=True)
+    _telemetry.append(telemetry)
+    return telemetry.tracing
+
+
+def flush_telemetry() -> None:
+    """Write out the spans the CLI's tracers still hold."""
+    for telemetry in _telemetry:
+        telemetry.flush()
+
+
+def open_store(kind: str | None = None) -> RunStore:
+    """The CLI's store: SQLite under PADDOCK_HOME unless told otherwise."""
+    kind = kind or os.environ.get("PADDOCK_CLI_STORE", "sqlite")
+    if kind == "memory":
+        from core.state.memory import MemoryStore
+
+        return MemoryStore()
+    if kind == "sqlite":
+        from core.state.sqlite import SqliteStore
+
+        return SqliteStore(home() / "state.db")
+    if kind == "env":
+        from core.config import Settings
+        from core.state import store_from_settings
+
+        return store_from_settings(Settings.from_env())
+    raise ConfigError(f"unknown store {kind!r}: choose sqlite, memory or env")
+
+
+def add_store_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        choices=("sqlite", "memory", "env"),
+        default=None,
+        help="where run state lives (default: sqlite under $PADDOCK_HOME, "
+        "./.paddock; env: PADDOCK_STORE settings)",
+    )
+
+
+def current_user() -> str:
+    try:
+        return "cli:" + getpass.getuser()
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def ask_terminal(approval: Approval, inp: TextIO, out: TextIO) -> tuple[bool, str | None]:
+    if not inp.isatty():
+        raise ConfigError(
+            "--approve ask needs an interactive terminal; use auto, reject or "
+            "defer (then `paddock approve`)"
+        )
+    out.write(
+        f"\nApprove {approval.tool} ({approval.id})? reasons: {'; '.join(approval.reasons)}\n[y/N] "
+    )
+    out.flush()
+    answer = inp.readline().strip().lower()
+    return answer in ("y", "yes"), None
+
+
+def drive(
+    orch: Orchestrator,
+    run: Run,
+    *,
+    approve: str,
+    console: LiveConsole | None,
+    approver: str = AUTO_APPROVER,
+) -> Run:
+    """Advance the run to the end, deciding approvals as ``approve`` says."""
+    while True:
+        run = orch.advance(run.id)
+        if run.status is not RunStatus.AWAITING_APPROVAL or approve == "defer":
+            return run
+        for approval in run.pending_approvals:
+            comment: str | None
+            if approve == "auto":
+                ok, comment = True, "approved automatically (--approve auto)"
+            elif approve == "reject":
+                ok, comment = False, "rejected automatically (--approve reject)"
+            else:
+                ok, comment = ask_terminal(approval, sys.stdin, sys.stderr)
+                approver = current_user()
+            run = orch.decide(run.id, approval.id, approver=approver, approve=ok, comment=comment)
+            if console is not None:
+                console.approval_decided(approval.id, ok, approver)
+
+
+def finish(run: Run, *, as_json: bool, planner_label: str) -> int:
+    """Print the outcome; the exit code says how the run ended."""
+    flush_telemetry()
+    if as_json:
+        print(json.dumps(run_summary(run), ensure_ascii=False, default=str))
+    else:
+        print_summary(run, sys.stdout, planner_label=planner_label)
+        if run.status is RunStatus.AWAITING_APPROVAL:
+            for a in run.pending_approvals:
+                print(f"waiting: paddock approve {run.id} {a.id}   (or --reject)")
+    if run.status is RunStatus.SUCCEEDED:
+        return 0
+    if run.status is RunStatus.AWAITING_APPROVAL:
+        return 3
+    return 1
+
+
+def fail(message: str) -> PaddockError:
+    return ConfigError(message)
+
+
+def local_planners(env: Mapping[str, str] | None = None) -> PlannerChoice:
+    """The planners of a local process: the built-in ones, with the example workflows' rule
+    scripts and the planner of runs made for MCP clients (``mcp``)."""
+    from examples import rule_scripts
+    from paddock.mcp.direct import DirectCalls
+
+    return PlannerChoice(env, {"mcp": DirectCalls()}, rule_scripts=rule_scripts())
+
+
+def local_orchestrator(
+    *, store: RunStore, identity: Identity | None = None, **kwargs: Any
+) -> Orchestrator:
+    """``build_orchestrator`` for this machine: the example workflows (their policies and
+    meshes), their rule scripts, and the labelled local identities unless the environment
+    configures real ones (``PADDOCK_AWS_ROLE_ARN``, ``PADDOCK_ENTRA_CLIENT_ID``,
+    ``PADDOCK_SECRETS``)."""
+    from examples import example_workflows, rule_scripts
+    from paddock.local.identity import local_identity
+    from paddock.mcp.direct import DirectCalls
+
+    if identity is None and kwargs.get("executor") is None:
+        identity = identity_from_env(kwargs.get("env"), cloud="local", local=local_identity)
+    kwargs.setdefault("workflows", example_workflows())
+    kwargs.setdefault("rule_scripts", rule_scripts())
+    kwargs.setdefault("planner_overrides", {"mcp": DirectCalls()})
+    return build_orchestrator(store=store, identity=identity, **kwargs)
