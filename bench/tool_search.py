@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from core.catalog import Catalog
 from core.catalog.search import ToolIndex
-from core.catalog.search_eval import (
+from paddock.testing.search_eval import (
     load_goals,
     mean_view_tokens,
     prompt_tokens,

@@ -18,7 +18,9 @@ import sys
 import tomllib
 import zipfile
 from importlib import metadata
+from importlib.machinery import SourceFileLoader
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -28,6 +30,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # builds wheels for 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = ".python_packages/lib/site-packages"
 DEV_ONLY = {"pytest", "moto", "mypy", "ruff", "schemathesis", "hypothesis"}
+LOCAL_ONLY = {"starlette", "uvicorn", "fpdf2", "pypdf"}
+"""What only the local tooling and the example workflows need (the dev server, local services)."""
+
+
+def _local_tooling(names: list[str], prefix: str = "") -> set[str]:
+    """Top-level folders of the local tooling or example data found in an artefact."""
+    tops = {n.removeprefix(prefix).split("/")[0] for n in names if n.startswith(prefix)}
+    return tops & {"paddock", "examples", "tests"}
+
+
 ELF_MACHINE = {"aarch64": 183, "x86_64": 62}
 
 # The events come in as JSON (argv[2]), built by the test with paddock.dev.events: the artefact
@@ -44,8 +56,12 @@ outside = [p for p in sys.path if 'site-packages' in p and not p.startswith(sys.
 health = http_handler.handler(events['health'], Context())
 doc = http_handler.handler(events['openapi'], Context())
 batch = worker_handler.handler(events['sqs'], Context())
+import boto3  # the pruned botocore still builds a client for every service core calls
+clients = [boto3.client(s, region_name='eu-central-1').meta.service_model.service_name
+           for s in events['services']]
 print(json.dumps({'outside': outside, 'health': health['statusCode'],
                   'paths': len(json.loads(doc['body'])['paths']), 'batch': batch,
+                  'clients': clients,
                   'modules': sorted({m.split('.')[0] for m in sys.modules})}))
 """
 
@@ -125,6 +141,26 @@ def _distributions(names: list[str], prefix: str = "") -> set[str]:
     return {m.group(1).lower().replace("_", "-") for n in names if (m := pattern.match(n))}
 
 
+def _package_script() -> ModuleType:
+    loader = SourceFileLoader("paddock_package_script", str(ROOT / "scripts" / "package"))
+    module = ModuleType(loader.name)
+    module.__file__ = loader.path
+    loader.exec_module(module)
+    return module
+
+
+def test_the_pruned_botocore_keeps_every_service_core_calls() -> None:
+    """scripts/package keeps only the botocore models in AWS_SERVICES: every AWS client that
+    core (or a cloud adapter) builds must be among them, or it fails in the cloud only."""
+    called = set()
+    pattern = re.compile(r"""(?:boto3\.client|aws_client|\.client)\(\s*["']([a-z0-9-]+)["']""")
+    for folder in ("core", "functions"):
+        for path in (ROOT / folder).rglob("*.py"):
+            called |= set(pattern.findall(path.read_text(encoding="utf-8")))
+    assert called, "found no AWS client in core: the pattern is stale"
+    assert called <= set(_package_script().AWS_SERVICES), called
+
+
 def _elf_machines(zf: zipfile.ZipFile) -> set[int]:
     machines = set()
     for name in zf.namelist():
@@ -143,12 +179,14 @@ def test_lambda_artefact_imports_and_answers_with_only_itself_on_the_path(
         "health": http_api_event("GET", "/healthz"),
         "openapi": http_api_event("GET", "/openapi.json"),
         "sqs": sqs_event([SqsMessage("m1", "r1", "not json")]),
+        "services": list(_package_script().AWS_SERVICES),
     }
     result = _isolated(AWS_PROBE, [root], str(root), json.dumps(events))
     assert result["outside"] == []
     assert result["health"] == 200 and result["paths"] == 9
     failures = result["batch"]["batchItemFailures"]  # type: ignore[index]
     assert failures == [{"itemIdentifier": "m1"}]
+    assert result["clients"] == list(_package_script().AWS_SERVICES)
     # Nothing the hot path does not need was imported at cold start.
     assert not {"openai", "moto", "pytest"} & set(result["modules"])  # type: ignore[arg-type]
 
@@ -187,6 +225,8 @@ def test_target_artefacts_hold_the_same_distributions_built_for_their_platform(b
         assert _elf_machines(target) == {ELF_MACHINE["aarch64"]}
         assert any("cpython-312-aarch64" in n for n in names)
         assert not DEV_ONLY & _distributions(names)
+        assert not LOCAL_ONLY & _distributions(names)
+        assert not _local_tooling(names)
         assert "aws-lambda-powertools" in _distributions(names)
         assert "opentelemetry-exporter-otlp-proto-http" in _distributions(names)
     with (
@@ -199,6 +239,8 @@ def test_target_artefacts_hold_the_same_distributions_built_for_their_platform(b
         assert _elf_machines(target) == {ELF_MACHINE["x86_64"]}
         assert any("cpython-312-x86_64" in n for n in names)
         assert "azure-functions" not in _distributions(names, SITE + "/")
+        assert not (DEV_ONLY | LOCAL_ONLY) & _distributions(names, SITE + "/")
+        assert not _local_tooling(names) and not _local_tooling(names, SITE + "/")
         # What the infra's settings need: APPLICATIONINSIGHTS_CONNECTION_STRING,
         # PADDOCK_SECRETS=keyvault, PADDOCK_OTLP_ENDPOINT.
         assert {

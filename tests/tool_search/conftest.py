@@ -8,7 +8,7 @@ import pytest
 
 from core.catalog import Catalog
 from core.catalog.search import ToolIndex
-from core.catalog.search_eval import LabelledGoal, load_goals
+from paddock.testing.search_eval import LabelledGoal, load_goals
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 FIGURES: list[str] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from core.catalog import Catalog
 from core.catalog.search import ToolIndex, tool_text
-from core.catalog.search_eval import LabelledGoal, mean_view_tokens, prompt_tokens, recall_at
+from paddock.testing.search_eval import LabelledGoal, mean_view_tokens, prompt_tokens, recall_at
 from tests.catalog.helpers import openapi
 from tests.tool_search.conftest import FIGURES
 
