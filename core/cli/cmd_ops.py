@@ -19,6 +19,7 @@ from core.cli.common import (
 )
 from core.cli.render import LiveConsole, format_args
 from core.domain import RunStatus
+from core.orchestrator.outcome import run_unless_throttled
 from core.orchestrator.summary import run_summary
 from core.runtime import build_orchestrator
 from core.state.base import KILL_GLOBAL, kill_scope_tenant
@@ -136,7 +137,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
     )
     console.approval_decided(args.approval_id, not args.reject, approver)
     if not args.no_resume:
-        run = orch.advance(run.id)
+        run = run_unless_throttled(orch.advance(run.id))
     from core.cli.cmd_run import PLANNER_LABELS
 
     return finish(

@@ -14,6 +14,7 @@ from core.cli.render import LiveConsole, print_summary
 from core.domain import Approval, Run, RunStatus
 from core.errors import ConfigError, PaddockError
 from core.orchestrator.engine import Orchestrator
+from core.orchestrator.outcome import run_unless_throttled
 from core.orchestrator.summary import run_summary
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
@@ -112,7 +113,7 @@ def drive(
 ) -> Run:
     """Advance the run to the end, deciding approvals as ``approve`` says."""
     while True:
-        run = orch.advance(run.id)
+        run = run_unless_throttled(orch.advance(run.id))
         if run.status is not RunStatus.AWAITING_APPROVAL or approve == "defer":
             return run
         for approval in run.pending_approvals:
