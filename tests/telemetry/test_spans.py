@@ -135,6 +135,8 @@ def test_a_paused_run_resumes_in_the_same_trace(echo: tuple[EchoService, str]) -
     spans = recorder.spans()
     advances = named(spans, "advance")
     assert len(advances) == 2
+    outcomes = [a["attributes"]["paddock.advance.outcome"] for a in advances]
+    assert outcomes == ["yielded", "finished"]  # why each advance stopped
     [root] = named(spans, "run")
     assert {a["parent_id"] for a in advances} == {root["span_id"]}
     assert len({s["trace_id"] for s in spans}) == 1
