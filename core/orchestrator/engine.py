@@ -260,6 +260,10 @@ class Orchestrator:
             return Throttled(run, exc.wait, exc.message)
         except PlannerError as exc:
             return self._planner_failed(run, exc)
+        return self._record(run, step, approvals)
+
+    def _record(self, run: Run, step: Step, approvals: list[Approval]) -> Run:
+        """Checkpoint a planned step with its decisions (before any call runs)."""
         run.planner_deferrals = 0
         run.steps.append(step)
         run.step_count = len(run.steps)
