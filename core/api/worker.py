@@ -37,8 +37,8 @@ MAX_STALL_CHECKS = 5
 """A stale envelope is looked at again this many times (after the claim lease each time) in
 case the run it names has stalled; then it is dropped."""
 MAX_DELAY_SECONDS = 900
-SWEEP_DELAY_SECONDS = 2
 """The longest delay a re-enqueued message may carry (SQS DelaySeconds allows 15 minutes)."""
+SWEEP_DELAY_SECONDS = 2
 
 
 class Outcome(StrEnum):
