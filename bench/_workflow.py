@@ -133,7 +133,7 @@ def paddock_run(
             budget=Budget(max_steps=steps + 5, max_tool_calls=None),
         )
     )
-    done = orch.advance(run.id)
+    done = orch.advance(run.id).run
     if done.status is not RunStatus.SUCCEEDED:
         raise RuntimeError(f"paddock run ended {done.status}: {done.reason}")
     return clock

@@ -23,13 +23,13 @@ sys.path.insert(0, str(ROOT))
 
 from core.catalog import Catalog
 from core.catalog.search import ToolIndex
+from core.orchestrator.tool_search import DEFAULT_TOP_K, SEARCH_TOOL_DEF
 from paddock.testing.search_eval import (
     load_goals,
     mean_view_tokens,
     prompt_tokens,
     recall_at,
 )
-from core.orchestrator.tool_search import DEFAULT_TOP_K, SEARCH_TOOL_DEF
 
 SPEC = ROOT / "tests/data/specs/stripe_spec3.json.gz"
 GOALS = ROOT / "tests/data/tool_search/stripe_goals.yaml"

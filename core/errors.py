@@ -73,10 +73,14 @@ class BackendError(PaddockError):
     retryable = True
 
 
-class Throttled(PaddockError):
-    """No budget now — a shared rate limit is spent, or a service or model answered 429/503
-    with Retry-After. Not a failure: the worker re-enqueues the message with a delay of
-    ``retry_after`` seconds instead of waiting inside the invocation."""
+class BudgetSpent(PaddockError):
+    """No budget now: a shared rate limit is spent, or a service or the model answered
+    429/503 with Retry-After; try again after ``retry_after`` seconds. Not a failure.
+
+    The engine reports a throttle as data (``core.orchestrator.outcome.Throttled``); this
+    signal is for places with no other channel: a planner wrapper whose shared model budget is
+    spent (``core.ratelimit.llm``; the engine turns it into that outcome, it never escapes
+    ``advance``), and in-process callers with no queue to wait on (the CLI)."""
 
     retryable = True
 

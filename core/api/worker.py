@@ -1,9 +1,11 @@
 """The queue worker: one envelope in, a bounded slice of the run advanced, the next message out.
 
-Both clouds' queue triggers call :func:`process_envelope` (through :class:`Worker`). A run that
-is not finished after ``max_steps`` goes back on this cloud's queue; a run whose next call
-belongs to the other cloud is handed to that cloud's queue by :class:`QueueHandoff`, which the
-orchestrator calls. Duplicate and stale envelopes are dropped by their version.
+Both clouds' queue triggers call :func:`process_envelope` (through :class:`Worker`). It
+matches on what ``Orchestrator.advance`` reports (``core.orchestrator.outcome``): a run that
+yielded after ``max_steps`` goes back on this cloud's queue, a throttled one goes back with the
+delay it names, a run whose next call belongs to the other cloud was handed to that cloud's
+queue by :class:`QueueHandoff` (the orchestrator's handoff hook). Duplicate and stale envelopes
+are dropped by their version.
 """
 
 from __future__ import annotations
@@ -12,13 +14,13 @@ import logging
 import math
 import os
 from collections.abc import Callable, Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from core.domain import Run, RunStatus, utcnow
-from core.errors import ConfigError, NotFoundError, Throttled
+from core.errors import ConfigError, NotFoundError
+from core.orchestrator.outcome import AdvanceOutcome, HandedOff, Throttled, Yielded
 from core.queue.base import Envelope, EnvelopeKind, TaskQueue
 
 if TYPE_CHECKING:
@@ -35,9 +37,8 @@ MAX_STALL_CHECKS = 5
 """A stale envelope is looked at again this many times (after the claim lease each time) in
 case the run it names has stalled; then it is dropped."""
 MAX_DELAY_SECONDS = 900
-SWEEP_DELAY_SECONDS = 2
 """The longest delay a re-enqueued message may carry (SQS DelaySeconds allows 15 minutes)."""
-_handoffs: ContextVar[list[str] | None] = ContextVar("paddock_handoffs", default=None)
+SWEEP_DELAY_SECONDS = 2
 
 
 class Outcome(StrEnum):
@@ -135,10 +136,21 @@ class QueueHandoff:
 
             mark_moved(self._home, run, moved)
         note_handoff(target, run.id)
-        sent = _handoffs.get()
-        if sent is not None:
-            sent.append(target)
         log.info("handed run %s at version %d to %s", run.id, run.version, target)
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """What handling one envelope needs besides the envelope."""
+
+    orchestrator: Orchestrator
+    lookup: QueueLookup
+    max_steps: int
+    tenant_cap: TenantCap | None
+
+    @property
+    def here(self) -> str:
+        return self.orchestrator.cloud
 
 
 def process_envelope(
@@ -151,63 +163,96 @@ def process_envelope(
 ) -> WorkOutcome:
     """Advance the envelope's run by at most ``max_steps`` planned steps.
 
-    A run without budget (``Throttled``: a rate limit, a 429/503, or ``tenant_cap`` full) is
+    A run without budget (throttled by a rate limit or a 429/503, or ``tenant_cap`` full) is
     not waited for here: the message goes back on the queue with the delay the budget names.
 
     Raises what the store or a queue raises (``BackendError``...), so the message is
     delivered again; an unknown run is dropped.
     """
-    lookup = _lookup(queues)
-    here = orchestrator.cloud
-    if here != "local" and envelope.target != here:
-        lookup(envelope.target).send(envelope)
+    work = _Slice(orchestrator, _lookup(queues), max_steps, tenant_cap)
+    if work.here != "local" and envelope.target != work.here:
+        work.lookup(envelope.target).send(envelope)
         return WorkOutcome(Outcome.FORWARDED, envelope.run_id, target=envelope.target)
     if envelope.kind is EnvelopeKind.CHILD_DONE:
-        return _child_done(envelope, orchestrator, lookup, max_steps, tenant_cap)
+        return _child_done(envelope, work)
+    return _advance_message(envelope, work)
+
+
+def _advance_message(envelope: Envelope, work: _Slice) -> WorkOutcome:
+    """An ``advance`` or ``resume`` message: check it against the stored run, then advance."""
     try:
-        head = orchestrator.store.get_run(envelope.run_id, with_steps=False)
+        head = work.orchestrator.store.get_run(envelope.run_id, with_steps=False)
     except NotFoundError:
         log.warning("dropping envelope %s: no run %s", envelope.id, envelope.run_id)
         return WorkOutcome(Outcome.DROPPED, envelope.run_id)
     if head.version != envelope.expected_version or head.status.finished:
-        if head.status.finished and orchestrator.children is not None:
-            # The worker that finished it may have died before telling the parent.
-            orchestrator.children.child_finished(head)
-        wait = _stall_wait(head, orchestrator)
-        if wait is None or envelope.attempt > MAX_STALL_CHECKS:
-            return WorkOutcome(Outcome.STALE, head.id, head.version, head.status)
-        if wait > 0:  # maybe a live worker: look again once its lease has run out
-            return _defer(envelope, head, lookup, here, wait)
-        # Stalled: the worker that last moved it died before passing it on. Take it over.
-        log.warning("run %s stalled at version %d; resuming it", head.id, head.version)
-        envelope = envelope.model_copy(update={"expected_version": head.version})
-    if orchestrator.children is not None and head.parent_id is not None:
-        stopped = orchestrator.children.parent_stopped(head)
+        checked = _stale(envelope, head, work)
+        if isinstance(checked, WorkOutcome):
+            return checked
+        envelope = checked
+    children = work.orchestrator.children
+    if children is not None and head.parent_id is not None:
+        stopped = children.parent_stopped(head)
         if stopped is not None:  # e.g. killed while this child was being spawned
-            run = orchestrator.kill(head.id, reason=stopped)
+            run = work.orchestrator.kill(head.id, reason=stopped)
             return WorkOutcome(Outcome.FINISHED, run.id, run.version, run.status)
-    slot_key = f"tenant:{head.tenant}"
-    if tenant_cap is not None:
-        grant = tenant_cap.slots.acquire(slot_key, head.id, tenant_cap.per_tenant)
+    return _advance_in_slot(envelope, head, work)
+
+
+def _stale(envelope: Envelope, head: Run, work: _Slice) -> WorkOutcome | Envelope:
+    """An envelope whose version the run has left (or whose run finished): drop it, look
+    again later, or — when the run stalled — the envelope to take the run over with."""
+    if head.status.finished and work.orchestrator.children is not None:
+        # The worker that finished it may have died before telling the parent.
+        work.orchestrator.children.child_finished(head)
+    wait = _stall_wait(head, work.orchestrator)
+    if wait is None or envelope.attempt > MAX_STALL_CHECKS:
+        return WorkOutcome(Outcome.STALE, head.id, head.version, head.status)
+    if wait > 0:  # maybe a live worker: look again once its lease has run out
+        return _defer(envelope, head, work, wait)
+    # Stalled: the worker that last moved it died before passing it on. Take it over.
+    log.warning("run %s stalled at version %d; resuming it", head.id, head.version)
+    return envelope.model_copy(update={"expected_version": head.version})
+
+
+def _advance_in_slot(envelope: Envelope, head: Run, work: _Slice) -> WorkOutcome:
+    """Advance the run within its tenant's concurrency slot (when there is a cap)."""
+    cap, slot_key = work.tenant_cap, f"tenant:{head.tenant}"
+    if cap is not None:
+        grant = cap.slots.acquire(slot_key, head.id, cap.per_tenant)
         if not grant.granted:
-            return _defer(envelope, head, lookup, here, grant.retry_after, stall_check=False)
-    token = _handoffs.set([])
+            return _defer(envelope, head, work, grant.retry_after, stall_check=False)
     try:
         # The consumer span continues the sender's trace; the advance nests under it.
-        with orchestrator.tracing.receive(envelope):
-            run = orchestrator.advance(
-                envelope.run_id, expected_version=envelope.expected_version, max_steps=max_steps
+        with work.orchestrator.tracing.receive(envelope):
+            outcome = work.orchestrator.advance(
+                envelope.run_id,
+                expected_version=envelope.expected_version,
+                max_steps=work.max_steps,
             )
-        sent = _handoffs.get() or []
-    except Throttled as exc:
-        current = orchestrator.store.get_run(envelope.run_id, with_steps=False)
-        return _defer(envelope, current, lookup, here, exc.wait, stall_check=False)
     finally:
-        _handoffs.reset(token)
-        if tenant_cap is not None:
-            tenant_cap.slots.release(slot_key, head.id)
-    if sent:
-        return WorkOutcome(Outcome.HANDED_OFF, run.id, run.version, run.status, sent[-1])
+        if cap is not None:
+            cap.slots.release(slot_key, head.id)
+    return _after_advance(envelope, outcome, work)
+
+
+def _after_advance(envelope: Envelope, outcome: AdvanceOutcome, work: _Slice) -> WorkOutcome:
+    """Pass the run on as the engine's outcome says."""
+    match outcome:
+        case HandedOff(run, target):
+            return WorkOutcome(Outcome.HANDED_OFF, run.id, run.version, run.status, target)
+        case Throttled(run, delay):
+            return _defer(envelope, run, work, delay, stall_check=False)
+        case Yielded(run) if run.version != envelope.expected_version:
+            return _send_on(envelope, run, work)
+        case _:
+            # Finished, paused or waiting; or left to the writer that moved it on (a lost
+            # race, a stale version): no second chain of messages.
+            return _at_rest(outcome.run, work.orchestrator)
+
+
+def _at_rest(run: Run, orchestrator: Orchestrator) -> WorkOutcome:
+    """Report a run this worker leaves where it is, by its status."""
     if run.status.finished:
         if orchestrator.children is not None:
             orchestrator.children.child_finished(run)
@@ -216,13 +261,13 @@ def process_envelope(
         return WorkOutcome(Outcome.WAITING, run.id, run.version, run.status)
     if run.status is RunStatus.AWAITING_APPROVAL:
         return WorkOutcome(Outcome.PAUSED, run.id, run.version, run.status)
-    from core.orchestrator.engine import lost_race
+    return WorkOutcome(Outcome.IDLE, run.id, run.version, run.status)
 
-    if lost_race():  # another worker moved it on and carries it forward: no second chain
-        return WorkOutcome(Outcome.IDLE, run.id, run.version, run.status)
-    if run.version == envelope.expected_version:
-        return WorkOutcome(Outcome.IDLE, run.id, run.version, run.status)
-    lookup(here).send(
+
+def _send_on(envelope: Envelope, run: Run, work: _Slice) -> WorkOutcome:
+    """Still running: the next slice goes back on this cloud's queue at the new version."""
+    here = work.here
+    work.lookup(here).send(
         Envelope.model_validate(
             {
                 "run_id": run.id,
@@ -252,13 +297,7 @@ def _stall_wait(head: Run, orchestrator: Orchestrator) -> float | None:
 
 
 def _defer(
-    envelope: Envelope,
-    run: Run,
-    lookup: QueueLookup,
-    here: str,
-    wait: float,
-    *,
-    stall_check: bool = True,
+    envelope: Envelope, run: Run, work: _Slice, wait: float, *, stall_check: bool = True
 ) -> WorkOutcome:
     """Put the run back on this cloud's queue, visible again after ``wait`` seconds.
 
@@ -271,26 +310,20 @@ def _defer(
     again = base.model_copy(
         update={"expected_version": run.version, "kind": EnvelopeKind.ADVANCE, "child_id": None}
     )
-    if here != "local":
-        again = again.model_copy(update={"target": here})
-    lookup(again.target).send(again, delay_seconds=delay)
+    if work.here != "local":
+        again = again.model_copy(update={"target": work.here})
+    work.lookup(again.target).send(again, delay_seconds=delay)
     log.info("run %s deferred %d s", run.id, delay)
     return WorkOutcome(Outcome.DEFERRED, run.id, run.version, run.status, again.target, delay)
 
 
-def _child_done(
-    envelope: Envelope,
-    orchestrator: Orchestrator,
-    lookup: QueueLookup,
-    max_steps: int,
-    tenant_cap: TenantCap | None,
-) -> WorkOutcome:
+def _child_done(envelope: Envelope, work: _Slice) -> WorkOutcome:
     """A child finished: record it on the parent and, when this message woke the parent,
     advance it here (a duplicate finds nothing to record and leaves the parent alone)."""
-    if orchestrator.children is None:
+    children = work.orchestrator.children
+    if children is None:
         log.warning("dropping child_done for %s: this worker has no child runs", envelope.run_id)
         return WorkOutcome(Outcome.DROPPED, envelope.run_id)
-    children = orchestrator.children
     try:
         parent, woke = children.collect(envelope.run_id, child_id=envelope.child_id)
     except NotFoundError:
@@ -298,18 +331,16 @@ def _child_done(
     if envelope.child_id is not None and children.needs_sweep(parent):
         # A few children left: re-read them all shortly, in case a notification was lost
         # (a worker died between a child's checkpoint and its message, a lost update).
-        lookup(envelope.target).send(
+        work.lookup(envelope.target).send(
             envelope.model_copy(update={"child_id": None}), delay_seconds=SWEEP_DELAY_SECONDS
         )
-    if not woke and not children.stalled_wake(parent, now=orchestrator.clock()):
+    if not woke and not children.stalled_wake(parent, now=work.orchestrator.clock()):
         outcome = Outcome.WAITING if parent.status is RunStatus.WAITING else Outcome.STALE
         return WorkOutcome(outcome, parent.id, parent.version, parent.status)
     advance = envelope.model_copy(
         update={"kind": EnvelopeKind.ADVANCE, "child_id": None, "expected_version": parent.version}
     )
-    return process_envelope(
-        advance, orchestrator, lookup, max_steps=max_steps, tenant_cap=tenant_cap
-    )
+    return _advance_message(advance, work)
 
 
 class Worker:

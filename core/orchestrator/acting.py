@@ -1,12 +1,16 @@
-"""Recording what an executed call returned onto its ``CallRecord``."""
+"""Recording what an executed call returned onto its ``CallRecord``, and holding responses
+that drifted from the tool's schema."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from core.domain import CallRecord, CallStatus, Tool
-from core.drift.runtime import response_drift
+from core.domain import CallRecord, CallStatus, Decision, Run, Step, Tool, Verdict
+from core.drift.runtime import blocking, response_drift
 from core.execution.base import ExecutionResult
+from core.guardrails.approvals import new_approval
+from core.guardrails.base import new_decision_id
 
 
 def apply_result(call: CallRecord, tool: Tool, result: ExecutionResult, now: datetime) -> None:
@@ -31,3 +35,50 @@ def failed_result(call: CallRecord, error: str, now: datetime) -> None:
     call.status = CallStatus.ERROR
     call.error = error
     call.ended_at = now
+
+
+def hold_drifted(
+    run: Run,
+    step: Step,
+    drifted: list[CallRecord],
+    find: Callable[[str], Tool | None],
+    *,
+    ttl: timedelta,
+) -> str | None:
+    """Apply each drifted call's tool drift mode: ``warn`` records it, ``pause`` (the default,
+    also for a tool gone from the catalog) quarantines the response and asks a human, ``fail``
+    returns the reason to fail the run with."""
+    for call in drifted:
+        findings = blocking(call.drift)  # deprecation notices are recorded, not acted on
+        if not findings:
+            continue
+        tool = find(call.tool)
+        mode = tool.drift_mode if tool is not None else "pause"
+        fields = ", ".join(str(d.get("field")) for d in findings)
+        if mode == "warn":
+            continue
+        if mode == "fail":
+            return f"schema_drift: {call.tool} ({fields})"
+        call.quarantined = True
+        decision = Decision(
+            id=new_decision_id(),
+            verdict=Verdict.REQUIRE_APPROVAL,
+            reasons=[
+                f"schema drift in the response of {call.tool}: " + str(d.get("error"))
+                for d in findings
+            ],
+            rule_ids=["schema_drift"],
+        )
+        approval = new_approval(
+            run,
+            step.index,
+            call,
+            decision,
+            reasoning=step.reasoning,
+            confidence=step.confidence,
+            ttl=ttl,
+        )
+        call.approval_id = approval.id
+        run.approvals.append(approval)
+        run.reason = f"schema_drift: {call.tool} ({fields})"
+    return None

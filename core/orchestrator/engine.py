@@ -4,39 +4,51 @@ Each turn plans one step, records every call's decision in a checkpoint *before*
 executes, claims the calls with a second checkpoint, executes them and checkpoints the
 results. A crash anywhere leaves a state from which ``advance`` continues: claimed calls are
 re-sent with the same idempotency key, so a service never sees a write twice.
+
+``advance`` returns what happened (``core.orchestrator.outcome``): finished, paused, waiting
+for children, handed off, lost a race, throttled, stale or yielded. A throttle is data, not an
+exception: the caller decides how to wait.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 from core.domain import (
     Approval,
     ApprovalStatus,
     CallRecord,
     CallStatus,
-    Decision,
     Run,
     RunStatus,
     Step,
     StepStatus,
     Tool,
-    Verdict,
     utcnow,
 )
-from core.drift.runtime import blocking
-from core.errors import ConflictError, NotFoundError, PlannerError, Throttled
+from core.errors import BudgetSpent, ConflictError, NotFoundError, PlannerError
 from core.execution.base import CallContext, ExecutionResult, Executor
-from core.guardrails.approvals import decide_approval, new_approval
-from core.guardrails.base import Guard, new_decision_id
+from core.guardrails.approvals import decide_approval
+from core.guardrails.base import Guard
 from core.guardrails.budget import budget_violation, loop_violation
 from core.orchestrator._lineage import Lineage, ancestor_killed, lineage
-from core.orchestrator.acting import apply_result, failed_result
+from core.orchestrator.acting import apply_result, failed_result, hold_drifted
 from core.orchestrator.observer import NullObserver, RunObserver
+from core.orchestrator.outcome import (
+    AdvanceOutcome,
+    Finished,
+    HandedOff,
+    LostRace,
+    Paused,
+    Stale,
+    Throttled,
+    Waiting,
+    Yielded,
+    resting,
+)
 from core.orchestrator.planning import HELP_TOOL, plan_step
 from core.planner.base import Planner
 from core.state.base import RunStore, kill_scope_run
@@ -46,15 +58,6 @@ if TYPE_CHECKING:
     from core.identity.base import CapabilityIssuer
     from core.orchestrator.children import ChildRuns
     from core.ratelimit.admission import CallAdmission
-
-
-_LOST_RACE: ContextVar[bool] = ContextVar("paddock_lost_race", default=False)
-
-
-def lost_race() -> bool:
-    """Whether the last ``advance`` in this context stopped because another writer moved the
-    run on first (that writer carries it forward; a queue worker should not re-enqueue it)."""
-    return _LOST_RACE.get()
 
 
 class ToolSource(Protocol):
@@ -69,7 +72,10 @@ class ToolSource(Protocol):
 CatalogProvider = Callable[[Run], ToolSource]
 PlannerProvider = Callable[[Run], Planner]
 Handoff = Callable[[Run, str], None]
-"""Hands a run to another cloud's worker: ``(run, target_cloud)``; enqueues, nothing more."""
+"""Hands a run to another cloud's worker: ``(run, target_cloud)``; enqueues, nothing more.
+``advance`` then returns ``HandedOff(run, target)``."""
+Turn: TypeAlias = Run | AdvanceOutcome
+"""What one think or act phase leaves: the run (it moved on; keep going) or why to stop."""
 
 
 @dataclass
@@ -94,8 +100,8 @@ class Orchestrator:
     children: ChildRuns | None = None
     """Spawns child runs for the calls it handles (``core.orchestrator.children``)."""
     admission: CallAdmission | None = None
-    """Shared rate limits per tool or host, asked before calls are claimed; raises
-    ``Throttled`` (the worker re-enqueues the run with a delay)."""
+    """Shared rate limits per tool or host, asked before calls are claimed; a refusal stops
+    the advance with a ``Throttled`` outcome (the worker re-enqueues the run with a delay)."""
     max_deferrals: int = 20
     """How often a call, or the model in a row, answering 429/503 with Retry-After is put back
     on the queue before the call (or the run) fails."""
@@ -112,59 +118,60 @@ class Orchestrator:
 
     def advance(
         self, run_id: str, *, expected_version: int | None = None, max_steps: int | None = None
-    ) -> Run:
-        """Advance a run until it finishes, pauses, is handed off or ``max_steps`` pass.
+    ) -> AdvanceOutcome:
+        """Advance a run until it finishes, pauses, is handed off, is throttled, or
+        ``max_steps`` planned steps pass; returns why it stopped, with the run.
 
         With ``expected_version`` (from a queue message), a run that has moved on since the
-        message was sent is returned untouched: the message was a duplicate or stale.
+        message was sent is returned untouched as ``Stale``: the message was a duplicate or
+        old. Raises what the store, the executor's transport or the handoff hook raise.
         """
         run = self.store.get_run(run_id)
         if expected_version is not None and run.version != expected_version:
-            return run
-        _LOST_RACE.set(False)
+            return Stale(run, expected_version)
         with self.tracing.advance(run) as span:
             try:
-                run = self._loop(run, max_steps)
+                outcome = self._loop(run, max_steps)
             except ConflictError:
                 # Another worker advanced this run since we read it; it owns the run now.
-                _LOST_RACE.set(True)
-                run = self.store.get_run(run_id)
-            self.tracing.finished(span, run)
-        return run
+                outcome = LostRace(self.store.get_run(run_id))
+            self.tracing.finished(span, outcome.run, outcome=outcome.kind.value)
+        return outcome
 
-    def _loop(self, run: Run, max_steps: int | None) -> Run:
+    def _loop(self, run: Run, max_steps: int | None) -> AdvanceOutcome:
         planned = 0
         above = lineage(self.store, run)  # a child stops when a run above it was stopped
-        while not run.status.finished and run.status not in (
-            RunStatus.AWAITING_APPROVAL,
-            RunStatus.WAITING,
-        ):
+        while (rests := resting(run)) is None:
             stop = self._stop_reason(run, above)
             if stop is not None:
-                return self._finish(run, stop[0], stop[1])
+                return Finished(self._finish(run, stop[0], stop[1]))
             last = run.steps[-1] if run.steps else None
+            turn: Turn
             if last is not None and last.status is not StepStatus.DONE:
                 with self.tracing.step(run, last.index, resumed=True):
-                    run, moved = self._act(run, last)
-                if not moved:
-                    return run
-                continue
-            if max_steps is not None and planned >= max_steps:
-                return run
-            with self.tracing.step(run, len(run.steps)):
-                run = self._think(run)
-                planned += 1
-                last = run.steps[-1] if run.steps else None
-                if (
-                    last is not None
-                    and last.status is not StepStatus.DONE
-                    and not run.status.finished
-                    and self._stop_reason(run, above) is None
-                ):
-                    run, moved = self._act(run, last)
-                    if not moved:
-                        return run
-        return run
+                    turn = self._act(run, last)
+            elif max_steps is not None and planned >= max_steps:
+                return Yielded(run)
+            else:
+                with self.tracing.step(run, len(run.steps)):
+                    turn = self._think(run)
+                    planned += 1
+                    if isinstance(turn, Run) and self._acts_next(turn, above):
+                        turn = self._act(turn, turn.steps[-1])
+            if not isinstance(turn, Run):
+                return turn
+            run = turn
+        return rests
+
+    def _acts_next(self, run: Run, above: Lineage) -> bool:
+        """Whether a freshly planned step has calls to run in the same step span."""
+        last = run.steps[-1] if run.steps else None
+        return (
+            last is not None
+            and last.status is not StepStatus.DONE
+            and not run.status.finished
+            and self._stop_reason(run, above) is None
+        )
 
     def decide(
         self,
@@ -231,9 +238,10 @@ class Orchestrator:
 
     # -- think --------------------------------------------------------------------------
 
-    def _think(self, run: Run) -> Run:
+    def _think(self, run: Run) -> Turn:
         catalog = self.catalogs(run)
         planner = self.planners(run)
+        stored = (run.status, run.owner)
         if run.status is RunStatus.PENDING:
             run.status = RunStatus.RUNNING
             run.owner = self.cloud
@@ -247,20 +255,15 @@ class Orchestrator:
                 approval_ttl=self.approval_ttl,
                 tracing=self.tracing,
             )
+        except BudgetSpent as exc:  # the shared model budget: no request went out
+            run.status, run.owner = stored  # nothing was saved
+            return Throttled(run, exc.wait, exc.message)
         except PlannerError as exc:
-            if exc.retryable and exc.retry_after is not None:
-                if run.planner_deferrals < self.max_deferrals:
-                    run.planner_deferrals += 1  # stored, so a model that never recovers ends
-                    self._save(run, None)
-                    raise Throttled(f"planner: {exc.message}", retry_after=exc.retry_after) from exc
-                return self._finish(
-                    run,
-                    RunStatus.FAILED,
-                    f"planner: {exc.message} (still refused after "
-                    f"{run.planner_deferrals} deferrals)",
-                    error=True,
-                )
-            return self._finish(run, RunStatus.FAILED, f"planner: {exc.message}", error=True)
+            return self._planner_failed(run, exc)
+        return self._record(run, step, approvals)
+
+    def _record(self, run: Run, step: Step, approvals: list[Approval]) -> Run:
+        """Checkpoint a planned step with its decisions (before any call runs)."""
         run.planner_deferrals = 0
         run.steps.append(step)
         run.step_count = len(run.steps)
@@ -281,71 +284,119 @@ class Orchestrator:
             self.observer.run_finished(run)
         return run
 
+    def _planner_failed(self, run: Run, exc: PlannerError) -> Turn:
+        """A model that answered 429/503 with Retry-After is asked again later (up to
+        ``max_deferrals`` times in a row); any other planner error fails the run."""
+        if not (exc.retryable and exc.retry_after is not None):
+            return self._finish(run, RunStatus.FAILED, f"planner: {exc.message}", error=True)
+        if run.planner_deferrals >= self.max_deferrals:
+            return self._finish(
+                run,
+                RunStatus.FAILED,
+                f"planner: {exc.message} (still refused after {run.planner_deferrals} deferrals)",
+                error=True,
+            )
+        run.planner_deferrals += 1  # stored, so a model that never recovers ends
+        run = self._save(run, None)
+        return Throttled(run, max(0.0, exc.retry_after), f"planner: {exc.message}")
+
     # -- act ----------------------------------------------------------------------------
 
-    def _act(self, run: Run, step: Step) -> tuple[Run, bool]:
-        """Execute the step's allowed calls that run here. Returns (run, progressed)."""
+    def _act(self, run: Run, step: Step) -> Turn:
+        """Run the step's allowed calls that belong here: claim them, execute them, settle
+        the step. Hands the run over when the calls belong to another cloud."""
         pending = [c for c in step.calls if c.status in (CallStatus.APPROVED, CallStatus.EXECUTING)]
         if not pending:
-            if _step_waiting(run, step):
-                already = run.status is RunStatus.AWAITING_APPROVAL
-                step.status = StepStatus.AWAITING_APPROVAL
-                run.status = RunStatus.AWAITING_APPROVAL
-                run = self._save(run, step)
-                if not already:  # the think phase announced the pause already
-                    self.observer.run_paused(run)
-                return run, False
-            step.status = StepStatus.DONE
-            step.ended_at = self.clock()
-            return self._save(run, step), True
+            return self._close(run, step)
         mine = [c for c in pending if self._runs_here(c.cloud)]
         if not mine:
-            target = pending[0].cloud
-            if self.handoff is None:
-                raise NotFoundError(f"no handoff to reach the {target} worker")
-            self.handoff(run, target)
-            return run, False
+            return self._hand_off(run, pending[0].cloud)
         spawning = [c for c in mine if self.children is not None and self.children.handles(c)]
         if spawning and len(spawning) == len(mine):
             return self._spawn(run, step, spawning)
         mine = [c for c in mine if c not in spawning]  # spawned on the next pass
+        claimed = self._claim(run, step, mine)
+        if not isinstance(claimed, Run):
+            return claimed
+        catalog = self.catalogs(claimed)
+        waits = [self._execute(claimed, step, call, catalog.find(call.tool)) for call in mine]
+        return self._settle(claimed, step, mine, waits, catalog)
+
+    def _close(self, run: Run, step: Step) -> Turn:
+        """A step with nothing left to run: it waits for a human, or it is done."""
+        if _step_waiting(run, step):
+            already = run.status is RunStatus.AWAITING_APPROVAL
+            step.status = StepStatus.AWAITING_APPROVAL
+            run.status = RunStatus.AWAITING_APPROVAL
+            run = self._save(run, step)
+            if not already:  # the think phase announced the pause already
+                self.observer.run_paused(run)
+            return Paused(run)
+        step.status = StepStatus.DONE
+        step.ended_at = self.clock()
+        return self._save(run, step)
+
+    def _hand_off(self, run: Run, target: str) -> HandedOff:
+        if self.handoff is None:
+            raise NotFoundError(f"no handoff to reach the {target} worker")
+        self.handoff(run, target)
+        return HandedOff(run, target)
+
+    def _claim(self, run: Run, step: Step, calls: list[CallRecord]) -> Run | LostRace | Throttled:
+        """Mark ``calls`` executing by this worker in one checkpoint: exactly one worker gets
+        past it. Nothing is claimed while another worker's lease holds or a shared rate
+        limit is spent."""
         now = self.clock()
         if any(
             c.status is CallStatus.EXECUTING
             and c.claimed_at is not None
             and now - c.claimed_at < self.claim_lease
-            for c in mine
+            for c in calls
         ):
             # Another worker claimed these calls and is still within its lease: its checkpoint
             # moves the run on. After the lease (a crashed worker), the next advance re-claims
             # and re-sends with the same idempotency key, so the service sees one effect.
-            return run, False
-        if self.admission is not None:  # raises Throttled before anything is claimed
+            return LostRace(run)
+        if self.admission is not None:
             found = self.catalogs(run)
-            self.admission.admit(run, [(c, found.find(c.tool)) for c in mine])
-        for call in mine:
+            wait = self.admission.admit(run, [(c, found.find(c.tool)) for c in calls])
+            if wait is not None:
+                return Throttled(run, wait.seconds, wait.reason)
+        for call in calls:
             call.status = CallStatus.EXECUTING
             call.worker = self.cloud
             call.started_at = call.started_at or now
             call.claimed_at = now
         step.status = StepStatus.EXECUTING
         run.owner = self.cloud
-        run = self._save(run, step)  # the claim: exactly one worker gets past this
-        catalog = self.catalogs(run)
-        waits = [self._execute(run, step, call, catalog.find(call.tool)) for call in mine]
-        failed = self._handle_drift(run, step, [c for c in mine if c.drift], catalog)
+        return self._save(run, step)
+
+    def _settle(
+        self,
+        run: Run,
+        step: Step,
+        calls: list[CallRecord],
+        waits: list[float | None],
+        catalog: ToolSource,
+    ) -> Turn:
+        """Checkpoint the executed calls' results (and the step's end, when nothing is left
+        to run or to decide); then fail the run on schema drift in mode ``fail``, or stop
+        throttled when a service asked to retry a call later."""
+        failed = hold_drifted(
+            run, step, [c for c in calls if c.drift], catalog.find, ttl=self.approval_ttl
+        )
         if failed is None and not _runnable(step) and not _step_waiting(run, step):
             step.status = StepStatus.DONE  # one checkpoint records the results and the end
             step.ended_at = self.clock()
         run = self._save(run, step)
         if failed is not None:
-            return self._finish(run, RunStatus.FAILED, failed), False
+            return Finished(self._finish(run, RunStatus.FAILED, failed))
         wait = max((w for w in waits if w is not None), default=None)
         if wait is not None:
-            raise Throttled(f"run {run.id}: a service asked to retry later", retry_after=wait)
-        return run, True
+            return Throttled(run, max(0.0, wait), f"run {run.id}: a service asked to retry later")
+        return run
 
-    def _spawn(self, run: Run, step: Step, calls: list[CallRecord]) -> tuple[Run, bool]:
+    def _spawn(self, run: Run, step: Step, calls: list[CallRecord]) -> Turn:
         """Start the children of ``calls``; the run waits for them without this worker."""
         assert self.children is not None
         known = len(run.children)
@@ -357,14 +408,16 @@ class Orchestrator:
             self._stop_unowned(run, [c.id for c in run.children[known:]])
             raise
         if run.status is not RunStatus.WAITING:
-            return run, True
+            return run
         # Children that finished before this save found the run not waiting yet: collect
         # them. Whoever wakes the run, this collect or a child_done worker, plans its next
         # step; the compare-and-swap in ``collect`` makes that exactly one of them.
         run, woke = self.children.collect(run.id)
-        if not woke and run.status is not RunStatus.WAITING:
-            _LOST_RACE.set(True)  # a child_done worker woke it and carries it on
-        return run, woke
+        if woke:
+            return run
+        if run.status is RunStatus.WAITING:
+            return Waiting(run)
+        return LostRace(run)  # a child_done worker woke it and carries it on
 
     def _stop_unowned(self, run: Run, created: list[str]) -> None:
         """The spawn's checkpoint lost to another writer. If that was a kill, it could not
@@ -378,45 +431,6 @@ class Orchestrator:
             return
         for child_id in created:
             self.kill(child_id, reason=f"parent {run.id} stopped while spawning it")
-
-    def _handle_drift(
-        self, run: Run, step: Step, drifted: list[CallRecord], catalog: ToolSource
-    ) -> str | None:
-        """Apply each tool's drift mode; returns a failure reason for mode ``fail``."""
-        for call in drifted:
-            findings = blocking(call.drift)  # deprecation notices are recorded, not acted on
-            if not findings:
-                continue
-            tool = catalog.find(call.tool)
-            mode = tool.drift_mode if tool is not None else "pause"
-            fields = ", ".join(str(d.get("field")) for d in findings)
-            if mode == "warn":
-                continue
-            if mode == "fail":
-                return f"schema_drift: {call.tool} ({fields})"
-            call.quarantined = True
-            decision = Decision(
-                id=new_decision_id(),
-                verdict=Verdict.REQUIRE_APPROVAL,
-                reasons=[
-                    f"schema drift in the response of {call.tool}: " + str(d.get("error"))
-                    for d in findings
-                ],
-                rule_ids=["schema_drift"],
-            )
-            approval = new_approval(
-                run,
-                step.index,
-                call,
-                decision,
-                reasoning=step.reasoning,
-                confidence=step.confidence,
-                ttl=self.approval_ttl,
-            )
-            call.approval_id = approval.id
-            run.approvals.append(approval)
-            run.reason = f"schema_drift: {call.tool} ({fields})"
-        return None
 
     def _execute(self, run: Run, step: Step, call: CallRecord, tool: Tool | None) -> float | None:
         """Run one call; returns the Retry-After when the call was put back for later."""

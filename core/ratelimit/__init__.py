@@ -1,7 +1,7 @@
 """Shared rate limits (token buckets over the RunStore's counters), concurrency slots, and
 the LLM and backend limits built on them."""
 
-from core.ratelimit.admission import CallAdmission, ToolLimits
+from core.ratelimit.admission import CallAdmission, ToolLimits, Wait
 from core.ratelimit.bucket import Grant, Limit, RateLimitContention, RateLimiter
 from core.ratelimit.config import requests_per_minute, tool_limits_from_env
 from core.ratelimit.llm import DeploymentLimits, RateLimitedPlanner, chat_estimator
@@ -18,6 +18,7 @@ __all__ = [
     "RateLimiter",
     "Slots",
     "ToolLimits",
+    "Wait",
     "chat_estimator",
     "requests_per_minute",
     "tool_limits_from_env",

@@ -1,26 +1,36 @@
 """Shared rate limits for backend APIs, per tool or per host, asked before a call is claimed.
 
 The orchestrator calls :meth:`ToolLimits.admit` with the calls it is about to execute. When a
-bucket is spent it raises ``Throttled`` and nothing is claimed: the worker puts the run back on
-its queue with the delay the bucket names, and every worker on either cloud shares the same
-buckets through the ``RunStore``.
+bucket is spent it answers with a :class:`Wait` and nothing is claimed: the engine stops with a
+``Throttled`` outcome, the worker puts the run back on its queue with the delay the bucket
+names, and every worker on either cloud shares the same buckets through the ``RunStore``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from core.domain import CallRecord, Run, Tool
-from core.errors import Throttled
 from core.ratelimit.bucket import Limit, RateLimiter
 
 
-class CallAdmission(Protocol):
-    """Decides whether calls may go out now; raises ``Throttled`` when they may not."""
+@dataclass(frozen=True)
+class Wait:
+    """The calls may not go out now: ask again after ``seconds``."""
 
-    def admit(self, run: Run, calls: Sequence[tuple[CallRecord, Tool | None]]) -> None: ...
+    seconds: float
+    reason: str
+
+
+class CallAdmission(Protocol):
+    """Decides whether calls may go out now."""
+
+    def admit(self, run: Run, calls: Sequence[tuple[CallRecord, Tool | None]]) -> Wait | None:
+        """``None``: they may (what they use is taken); else how long to wait, and why."""
+        ...
 
 
 class ToolLimits:
@@ -56,13 +66,13 @@ class ToolLimits:
                     need[limit.name] = (limit, amount + 1)
         return list(need.values())
 
-    def admit(self, run: Run, calls: Sequence[tuple[CallRecord, Tool | None]]) -> None:
+    def admit(self, run: Run, calls: Sequence[tuple[CallRecord, Tool | None]]) -> Wait | None:
+        """Take one unit per call from each bucket the calls need, from all or from none."""
         wants = self.wants(calls)
         if not wants:
-            return
+            return None
         grant = self._limiter.try_acquire_all(wants)
-        if not grant.granted:
-            names = ", ".join(limit.name for limit, _ in wants)
-            raise Throttled(
-                f"run {run.id}: backend rate limit ({names})", retry_after=grant.retry_after
-            )
+        if grant.granted:
+            return None
+        names = ", ".join(limit.name for limit, _ in wants)
+        return Wait(max(0.0, grant.retry_after), f"run {run.id}: backend rate limit ({names})")

@@ -2,9 +2,10 @@
 
 :class:`RateLimitedPlanner` wraps any planner. Before each plan it estimates the call's tokens
 (prompt as sent plus an allowance for the answer) and takes one request and that many tokens
-from the deployment's buckets; when they are spent it raises ``Throttled`` and the worker
-re-enqueues the run with the bucket's delay. After the call it reconciles the estimate with
-the usage the model reported: an over-estimate goes back, a shortfall is taken as debt.
+from the deployment's buckets; when they are spent it raises ``BudgetSpent`` before any request
+goes out, the engine stops with a ``Throttled`` outcome and the worker re-enqueues the run with
+the bucket's delay. After the call it reconciles the estimate with the usage the model
+reported: an over-estimate goes back, a shortfall is taken as debt.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from core.domain import Plan, Run
-from core.errors import ConfigError, PlannerError, Throttled
+from core.errors import BudgetSpent, ConfigError, PlannerError
 from core.planner.base import PlanContext, Planner
 from core.ratelimit.bucket import Limit, RateLimiter
 from core.ratelimit.window import window_limit
@@ -103,7 +104,7 @@ class RateLimitedPlanner:
         wanted = min(float(self._estimate(ctx)), self._tpm.capacity)
         grant = self._limiter.try_acquire_all([(self._rpm, 1.0), (self._tpm, wanted)])
         if not grant.granted:
-            raise Throttled(
+            raise BudgetSpent(
                 f"model deployment budget spent ({self._tpm.name})", retry_after=grant.retry_after
             )
         try:

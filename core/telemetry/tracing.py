@@ -311,7 +311,11 @@ class RunTracer:
         ) as span:
             yield span
 
-    def finished(self, span: Span, run: Run) -> None:
+    def finished(self, span: Span, run: Run, *, outcome: str | None = None) -> None:
+        """The end of an ``advance``: the run's status and usage, and why the engine stopped
+        (``outcome``: ``finished``, ``throttled``, ``handed_off``...)."""
+        if outcome is not None:
+            span.set_attribute("paddock.advance.outcome", outcome)
         span.set_attributes(
             {
                 "paddock.run.status": run.status.value,

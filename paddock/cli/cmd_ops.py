@@ -7,6 +7,7 @@ import json
 import sys
 
 from core.domain import RunStatus
+from core.orchestrator.outcome import run_unless_throttled
 from core.orchestrator.summary import run_summary
 from core.state.base import KILL_GLOBAL, kill_scope_tenant
 from paddock.cli import cmd_telemetry
@@ -136,7 +137,7 @@ def cmd_approve(args: argparse.Namespace) -> int:
     )
     console.approval_decided(args.approval_id, not args.reject, approver)
     if not args.no_resume:
-        run = orch.advance(run.id)
+        run = run_unless_throttled(orch.advance(run.id))
     from paddock.cli.cmd_run import PLANNER_LABELS
 
     return finish(

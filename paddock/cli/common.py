@@ -15,6 +15,7 @@ from core.domain import Approval, Run, RunStatus
 from core.errors import ConfigError, PaddockError
 from core.identity.setup import Identity, identity_from_env
 from core.orchestrator.engine import Orchestrator
+from core.orchestrator.outcome import run_unless_throttled
 from core.orchestrator.summary import run_summary
 from core.runtime import PlannerChoice, build_orchestrator
 from core.state.base import RunStore
@@ -115,7 +116,7 @@ def drive(
 ) -> Run:
     """Advance the run to the end, deciding approvals as ``approve`` says."""
     while True:
-        run = orch.advance(run.id)
+        run = run_unless_throttled(orch.advance(run.id))
         if run.status is not RunStatus.AWAITING_APPROVAL or approve == "defer":
             return run
         for approval in run.pending_approvals:

@@ -21,6 +21,7 @@ from core.catalog.catalog import Catalog
 from core.catalog.export import short_description
 from core.domain import CallRecord, CallStatus, ProposedCall, Run, RunStatus, SideEffect, Tool
 from core.orchestrator.engine import Orchestrator
+from core.orchestrator.outcome import run_unless_throttled
 from paddock.mcp.direct import DirectCalls
 
 SERVER_NAME = "paddock"
@@ -95,7 +96,7 @@ class PaddockMcp:
         run = self.new_run(name, arguments)
         self.planner.expect(run.id, ProposedCall(id="mcp-1", tool=name, args=arguments))
         self.orchestrator.create(run)
-        run = self.orchestrator.advance(run.id)
+        run = run_unless_throttled(self.orchestrator.advance(run.id))
         return outcome_of(run)
 
 

@@ -51,7 +51,7 @@ class Harness:
 
     def start(self) -> Run:
         self.orch.create(Run(id="run_drift", goal="order 5 from Acme"))
-        return self.orch.advance("run_drift")
+        return self.orch.advance("run_drift").run
 
 
 def harness(mode: str | None) -> Iterator[Harness]:
@@ -99,7 +99,7 @@ def test_renamed_field_pauses_the_run_and_names_the_field(h: Harness) -> None:
     # Paused before the planner saw the unvalidated data; nothing was written.
     assert len(h.planner.contexts) == 1
     assert h.service.writes == []
-    again = h.orch.advance("run_drift")
+    again = h.orch.advance("run_drift").run
     assert again.status is RunStatus.AWAITING_APPROVAL and h.service.writes == []
 
 
@@ -113,7 +113,7 @@ def test_rejected_drift_keeps_the_response_from_the_planner(h: Harness) -> None:
         approve=False,
         comment="contract changed",
     )
-    run = h.orch.advance(run.id)
+    run = h.orch.advance(run.id).run
     seen = observation(h.planner.contexts[1].steps[0].calls[0])
     assert seen.startswith("RESPONSE WITHHELD") and "S-17" not in seen
     assert "contract changed" in seen
@@ -124,7 +124,7 @@ def test_accepted_drift_hands_the_response_on(h: Harness) -> None:
     h.service.renamed = True
     run = h.start()
     h.orch.decide(run.id, run.pending_approvals[0].id, approver="ops", approve=True)
-    run = h.orch.advance(run.id)
+    run = h.orch.advance(run.id).run
     assert run.status is RunStatus.SUCCEEDED
     seen = observation(h.planner.contexts[1].steps[0].calls[0])
     assert "S-17" in seen and not lookup_call(run).quarantined

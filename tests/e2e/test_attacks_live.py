@@ -323,7 +323,7 @@ def _paused_order(world: World, kind: str) -> Iterator[tuple[Any, Run]]:
     with agent(kind, moves) as planner:
         orch = world.orchestrator(planner)
         run = orch.create(world.new_run())
-        run = orch.advance(run.id)
+        run = orch.advance(run.id).run
         assert run.status is RunStatus.AWAITING_APPROVAL, (run.status, run.reason)
         assert world.services.erp.purchase_orders == []
         yield orch, run
@@ -342,7 +342,7 @@ def test_forged_approval_id_is_refused(world: World, paused: tuple[Any, Run]) ->
     orch, run = paused
     with pytest.raises(ApprovalError, match="never issued"):
         orch.decide(run.id, "apr_forged0000000000", approver="bob", approve=True)
-    assert orch.advance(run.id).status is RunStatus.AWAITING_APPROVAL
+    assert orch.advance(run.id).run.status is RunStatus.AWAITING_APPROVAL
     _no_order(world)
 
 
@@ -378,11 +378,11 @@ def test_replayed_approval_is_refused_and_the_order_is_placed_once(
     orch, run = paused
     approval = run.pending_approvals[0].id
     orch.decide(run.id, approval, approver="bob", approve=True)
-    done = orch.advance(run.id)
+    done = orch.advance(run.id).run
     assert done.status is RunStatus.SUCCEEDED
     with pytest.raises(ApprovalError, match="single-use"):
         orch.decide(run.id, approval, approver="bob", approve=True)
-    assert orch.advance(run.id).status is RunStatus.SUCCEEDED
+    assert orch.advance(run.id).run.status is RunStatus.SUCCEEDED
     assert len(hits("erp", "POST", "/purchase-orders")(world.requests())) == 1
 
 

@@ -76,7 +76,7 @@ def orchestrator(services: SupplyChainServices, moves: list[Move]) -> tuple[Orch
 def test_injected_calls_never_reach_the_services(services: SupplyChainServices) -> None:
     moves: list[Move] = [*INJECTED_MOVES, Plan(reasoning="done", final_answer="stopped")]
     orch, _ = orchestrator(services, moves)
-    run = orch.advance("run_sc")
+    run = orch.advance("run_sc").run
     assert run.status is RunStatus.SUCCEEDED
     bank, delete = run.steps[2].calls
     assert bank.status is CallStatus.DENIED and bank.decision is not None
@@ -102,12 +102,12 @@ def test_an_injected_value_pauses_and_a_rejection_keeps_it_from_the_service(
         Plan(reasoning="done", final_answer="stopped"),
     ]
     orch, _ = orchestrator(services, moves)
-    paused = orch.advance("run_sc")
+    paused = orch.advance("run_sc").run
     assert paused.status is RunStatus.AWAITING_APPROVAL
     approval = paused.pending_approvals[0]
     assert approval.rule_ids == ["provenance"] and approval.tool == "send_supplier_message"
     orch.decide("run_sc", approval.id, approver="bob", approve=False, comment="injected")
-    assert orch.advance("run_sc").status is RunStatus.SUCCEEDED
+    assert orch.advance("run_sc").run.status is RunStatus.SUCCEEDED
     assert services.portal.sent_messages == []
 
 
@@ -152,7 +152,7 @@ def test_the_legitimate_order_pauses_and_runs_once_after_approval(
         Plan(reasoning="done", final_answer="ordered"),
     ]
     orch, _ = orchestrator(services, moves)
-    paused = orch.advance("run_sc")
+    paused = orch.advance("run_sc").run
     assert paused.status is RunStatus.AWAITING_APPROVAL
     risky = paused.steps[2].calls[0]
     assert risky.status is CallStatus.DENIED and risky.decision is not None
@@ -161,8 +161,8 @@ def test_the_legitimate_order_pauses_and_runs_once_after_approval(
     approval = paused.pending_approvals[0]
     assert approval.rule_ids == ["po_over_threshold"] and services.erp.purchase_orders == []
     orch.decide("run_sc", approval.id, approver="bob", approve=True)
-    done = orch.advance("run_sc")
+    done = orch.advance("run_sc").run
     assert done.status is RunStatus.SUCCEEDED
     assert [po["total"] for po in services.erp.purchase_orders] == [data.EXPECTED_TOTAL]
-    assert orch.advance("run_sc").status is RunStatus.SUCCEEDED
+    assert orch.advance("run_sc").run.status is RunStatus.SUCCEEDED
     assert len(services.erp.purchase_orders) == 1

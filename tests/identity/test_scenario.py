@@ -112,7 +112,7 @@ def _run_with(services: SupplyChainServices, identity: Identity, **kwargs: objec
         planner="rules",
         tenant="acme",
     )
-    return orch.advance(orch.create(run).id, max_steps=1)
+    return orch.advance(orch.create(run).id, max_steps=1).run
 
 
 def test_a_call_outside_the_grant_gets_no_token_and_is_recorded(

@@ -55,6 +55,6 @@ def test_an_mcp_call_with_its_capability_token_goes_through(
         capabilities=identity.minter,
     )
     orch.create(Run(id="run_mcp_cap", goal="look up Acme"))
-    call = orch.advance("run_mcp_cap").steps[0].calls[0]
+    call = orch.advance("run_mcp_cap").run.steps[0].calls[0]
     assert call.status is CallStatus.DONE, call.error
     assert ("GET", "Acme") in svc.requests

@@ -58,7 +58,7 @@ def delete_run(catalog: Catalog, run_id: str) -> Run:
         executor=default_executor(),
     )
     orch.create(Run(id=run_id, goal="tidy the record view"))
-    return orch.advance(run_id)
+    return orch.advance(run_id).run
 
 
 def test_source_options_are_parsed_and_bad_ones_refused() -> None:

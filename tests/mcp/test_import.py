@@ -50,7 +50,7 @@ def test_mcp_tools_are_imported_and_called_through_the_loop(
         executor=default_executor(),
     )
     orch.create(Run(id="run_mcp", goal="look up Acme, then remove it"))
-    run = orch.advance("run_mcp")
+    run = orch.advance("run_mcp").run
     read = run.steps[0].calls[0]
     assert read.status is CallStatus.DONE and read.status_code == 200
     assert read.result["result"] == {"ID": "S-17", "name": "Acme"}

@@ -396,7 +396,7 @@ def test_a_grandchild_stops_when_the_kill_of_a_run_above_it_is_under_way(
         flagged = world.store.pause("set_kill", thread="killer", when=any_call)
         killer = thread("killer", lambda: world.orch.kill(root.id, reason="operator"))
         reached(flagged)  # the root's flag is up; nothing else is marked yet
-        leaf = world.orch.advance("run_leaf")
+        leaf = world.orch.advance("run_leaf").run
         flagged.release.set()
         join(killer)
     assert leaf.status is RunStatus.KILLED
@@ -422,7 +422,7 @@ def test_a_grandchild_of_a_finished_run_stops_before_its_first_step(
             )
         )
         world.orch._kill_one("run_root", "operator")  # marked killed, flag and children not
-        leaf = world.orch.advance("run_leaf")
+        leaf = world.orch.advance("run_leaf").run
     assert leaf.status is RunStatus.KILLED
     assert "ancestor run_root is killed" in (leaf.reason or "")
     assert svc.requests == [] and not leaf.steps

@@ -75,7 +75,7 @@ def test_run_succeeds_and_every_step_is_stored(service: tuple[OrdersService, str
     store = MemoryStore()
     orch = make(store, tools(url), ScriptedPlanner(HAPPY))
     orch.create(new_run())
-    run = orch.advance("run_test")
+    run = orch.advance("run_test").run
     assert run.status is RunStatus.SUCCEEDED
     assert run.result == "ordered 5 of A-1"
     stored = store.get_run("run_test")
@@ -114,7 +114,7 @@ def test_decision_is_recorded_before_the_call_reaches_the_service() -> None:
         store = RecordingStore(events)
         orch = make(store, tools(server.url), ScriptedPlanner(HAPPY))
         orch.create(new_run())
-        assert orch.advance("run_test").status is RunStatus.SUCCEEDED
+        assert orch.advance("run_test").run.status is RunStatus.SUCCEEDED
     first_request = next(i for i, e in enumerate(events) if e[0] == "request")
     decided = next(
         i
@@ -159,12 +159,12 @@ def test_crash_between_call_and_checkpoint_does_not_repeat_the_write(
     stalled = store.get_run("run_test")
     assert stalled.steps[0].calls[0].status is CallStatus.EXECUTING
     survivor = make(store, tools(url), ScriptedPlanner(moves[1:]))
-    held = survivor.advance("run_test")  # the crashed worker's lease still holds
+    held = survivor.advance("run_test").run  # the crashed worker's lease still holds
     assert held.steps[0].calls[0].status is CallStatus.EXECUTING
     assert len(svc.requests) == 1
     later = datetime.now(UTC) + survivor.claim_lease + timedelta(seconds=1)
     survivor.clock = lambda: later
-    run = survivor.advance("run_test")
+    run = survivor.advance("run_test").run
     assert run.status is RunStatus.SUCCEEDED
     posts = [r for r in svc.requests if r[0] == "POST"]
     assert len(posts) == 2 and posts[0][2] == posts[1][2]  # re-sent with the same key
@@ -190,7 +190,7 @@ def test_two_workers_on_one_run_execute_each_call_once(service: tuple[OrdersServ
 
     def work(orch: Orchestrator) -> None:
         barrier.wait()
-        results.append(orch.advance("run_test"))
+        results.append(orch.advance("run_test").run)
 
     threads = [threading.Thread(target=work, args=(w,)) for w in workers]
     for t in threads:
@@ -214,16 +214,16 @@ def test_destructive_call_pauses_and_runs_only_after_approval(
     ]
     orch = make(store, tools(url), ScriptedPlanner(moves), guard=PolicyGuard())
     orch.create(new_run(requested_by="alice"))
-    paused = orch.advance("run_test")
+    paused = orch.advance("run_test").run
     assert paused.status is RunStatus.AWAITING_APPROVAL
     assert svc.deleted == []
     approval = paused.pending_approvals[0]
     assert approval.tool == "delete_item"
     orch.decide("run_test", approval.id, approver="bob", approve=True)
-    run = orch.advance("run_test")
+    run = orch.advance("run_test").run
     assert run.status is RunStatus.SUCCEEDED
     assert svc.deleted == ["X"]
-    again = orch.advance("run_test")  # resuming again never re-executes
+    again = orch.advance("run_test").run  # resuming again never re-executes
     assert again.status is RunStatus.SUCCEEDED and svc.deleted == ["X"]
 
 
@@ -242,7 +242,7 @@ def test_rejection_is_an_observation_and_nothing_runs(service: tuple[OrdersServi
     ]
     orch = make(store, tools(url), ScriptedPlanner(moves), guard=PolicyGuard())
     orch.create(new_run(requested_by="alice"))
-    paused = orch.advance("run_test")
+    paused = orch.advance("run_test").run
     orch.decide(
         "run_test",
         paused.pending_approvals[0].id,
@@ -250,7 +250,7 @@ def test_rejection_is_an_observation_and_nothing_runs(service: tuple[OrdersServi
         approve=False,
         comment="no deletions today",
     )
-    run = orch.advance("run_test")
+    run = orch.advance("run_test").run
     assert run.status is RunStatus.SUCCEEDED
     assert seen == ["rejected"]
     assert svc.deleted == []
@@ -266,7 +266,7 @@ def test_max_steps_stops_a_looping_planner(service: tuple[OrdersService, str]) -
     ]
     orch = make(store, tools(url), ScriptedPlanner(moves))
     orch.create(new_run(budget=Budget(max_steps=3)))
-    run = orch.advance("run_test")
+    run = orch.advance("run_test").run
     assert run.status is RunStatus.FAILED
     assert run.reason is not None and "step" in run.reason
     assert len(svc.requests) == 3
@@ -286,7 +286,7 @@ def test_kill_flag_stops_the_run_before_its_next_step(service: tuple[OrdersServi
 
     orch = make(store, tools(url), ScriptedPlanner([HAPPY[0], second, HAPPY[2]]))
     orch.create(new_run())
-    run = orch.advance("run_test")
+    run = orch.advance("run_test").run
     assert run.status is RunStatus.KILLED
     assert run.reason is not None and "incident 42" in run.reason
     assert svc.orders == {}
@@ -298,7 +298,7 @@ def test_planner_failure_fails_the_run_with_a_message(service: tuple[OrdersServi
     store = MemoryStore()
     orch = make(store, tools(url), ScriptedPlanner([]))
     orch.create(new_run())
-    run = orch.advance("run_test")
+    run = orch.advance("run_test").run
     assert run.status is RunStatus.FAILED
     assert run.error is not None and "no more moves" in run.error
 
@@ -318,13 +318,13 @@ def test_call_for_another_cloud_is_handed_off_then_finished_there(
         handoff=lambda run, target: handed.append((run.id, run.version, target)),
     )
     aws.create(new_run())
-    after_aws = aws.advance("run_test")
+    after_aws = aws.advance("run_test").run
     assert handed == [("run_test", after_aws.version, "azure")]
     assert svc.orders == {}
     azure = make(store, toolset, ScriptedPlanner([HAPPY[2]]), cloud="azure")
-    stale = azure.advance("run_test", expected_version=after_aws.version - 1)
+    stale = azure.advance("run_test", expected_version=after_aws.version - 1).run
     assert stale.version == after_aws.version and svc.orders == {}  # stale message dropped
-    run = azure.advance("run_test", expected_version=after_aws.version)
+    run = azure.advance("run_test", expected_version=after_aws.version).run
     assert run.status is RunStatus.SUCCEEDED
     assert len(svc.orders) == 1
     assert store.get_run("run_test").steps[0].calls[0].worker == "azure"

@@ -38,7 +38,7 @@ def test_crash_between_call_and_checkpoint_repeats_nothing(
     survivor = make(store, tools(url), ScriptedPlanner(moves[1:]))
     later = datetime.now(UTC) + survivor.claim_lease + timedelta(seconds=1)
     survivor.clock = lambda: later
-    run = survivor.advance("run_test")
+    run = survivor.advance("run_test").run
     assert run.status is RunStatus.SUCCEEDED
     posts = [r for r in svc.requests if r[0] == "POST"]
     assert len(posts) == 2 and posts[0][2] == posts[1][2]  # re-sent with the same key...
@@ -62,7 +62,7 @@ def test_two_workers_advancing_one_run_execute_each_call_once(
     def work(index: int) -> None:
         barrier.wait()
         for _ in range(10):  # keep going as a queue would redeliver, until it finishes
-            run = workers[index].advance("run_test")
+            run = workers[index].advance("run_test").run
             if run.status.finished:
                 break
         done.append(run)

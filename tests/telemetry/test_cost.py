@@ -72,7 +72,7 @@ def run_with_model(
             observer=observer,
         )
         orch.create(Run(id=run_id, goal="check A-1", tenant=tenant, planner="openai"))
-        return orch.advance(run_id)
+        return orch.advance(run_id).run
 
 
 def points(reader: InMemoryMetricReader) -> dict[str, list[Any]]:

@@ -117,7 +117,7 @@ def test_planted_secrets_never_reach_spans_the_trace_file_or_logs(
         tracing=telemetry.tracing,
     )
     orch.create(Run(id="run_secret", goal=f"restock A-1 and tell {EMAIL}"))
-    run = orch.advance("run_secret")
+    run = orch.advance("run_secret").run
     assert run.status is RunStatus.SUCCEEDED
     log = logging.getLogger("paddock.test.vendor")
     log.warning("vendor call failed: headers=%s", {"Authorization": f"Bearer {BEARER}"})

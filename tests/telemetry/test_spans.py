@@ -69,7 +69,7 @@ def test_a_run_is_one_tree_with_reasoning_next_to_its_tool_calls(
     recorder = Recorder()
     orch = orchestrator(recorder, url, list(SCRIPT))
     run = orch.create(Run(id="run_tree", goal="check A-1", tenant="acme"))
-    run = orch.advance(run.id)
+    run = orch.advance(run.id).run
     assert run.status is RunStatus.SUCCEEDED
     spans = recorder.spans()
 
@@ -135,6 +135,8 @@ def test_a_paused_run_resumes_in_the_same_trace(echo: tuple[EchoService, str]) -
     spans = recorder.spans()
     advances = named(spans, "advance")
     assert len(advances) == 2
+    outcomes = [a["attributes"]["paddock.advance.outcome"] for a in advances]
+    assert outcomes == ["yielded", "finished"]  # why each advance stopped
     [root] = named(spans, "run")
     assert {a["parent_id"] for a in advances} == {root["span_id"]}
     assert len({s["trace_id"] for s in spans}) == 1
@@ -151,7 +153,7 @@ def test_a_planner_failure_marks_the_plan_span_without_leaking_the_message(
 
     orch = orchestrator(recorder, url, [broken])  # type: ignore[list-item]
     orch.create(Run(id="run_broken", goal="check A-1"))
-    run = orch.advance("run_broken")
+    run = orch.advance("run_broken").run
     assert run.status is RunStatus.FAILED
     [plan] = named(recorder.spans(), "plan")
     assert plan["status"] == "ERROR"

@@ -52,7 +52,7 @@ def test_large_catalog_shows_top_k_and_search_finds_more(stripe: Catalog) -> Non
     planner = ScriptedPlanner([first, Plan(reasoning="done", final_answer="found it")])
     orch, _ = orchestrator(stripe, planner)
     orch.create(Run(id="run_search", goal=GOAL))
-    run = orch.advance("run_search")
+    run = orch.advance("run_search").run
     assert run.status is RunStatus.SUCCEEDED
     shown = names(planner.contexts[0])
     assert len(shown) == 13 and shown[-1] == SEARCH_TOOL
@@ -77,7 +77,7 @@ def test_search_only_finds_tools_the_grant_allows(stripe: Catalog) -> None:
     )
     orch, _ = orchestrator(stripe, planner)
     orch.create(Run(id="run_ro", goal="tidy up customers", grant=Grant(side_effects=["read"])))
-    run = orch.advance("run_ro")
+    run = orch.advance("run_ro").run
     found = run.steps[0].calls[0].result["tools"]
     assert found and {t["side_effect"] for t in found} == {"read"}
     assert all(
@@ -94,7 +94,7 @@ def test_bad_search_arguments_are_an_error_the_planner_sees(stripe: Catalog) -> 
     )
     orch, _ = orchestrator(stripe, planner)
     orch.create(Run(id="run_bad", goal=GOAL))
-    call = orch.advance("run_bad").steps[0].calls[0]
+    call = orch.advance("run_bad").run.steps[0].calls[0]
     assert call.status is CallStatus.ERROR and "query" in (call.error or "")
 
 
@@ -118,7 +118,7 @@ def test_openai_planner_sends_the_narrowed_tools(stripe: Catalog) -> None:
         )
         orch, _ = orchestrator(stripe, planner)
         orch.create(Run(id="run_llm", goal=GOAL))
-        run = orch.advance("run_llm")
+        run = orch.advance("run_llm").run
         bodies = model.bodies
     assert run.status is RunStatus.SUCCEEDED
     sent = [[t["function"]["name"] for t in body["tools"]] for body in bodies]
