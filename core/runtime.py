@@ -126,16 +126,19 @@ class WorkflowGuard:
 
 
 def default_executor(identity: Identity | None = None) -> Executor:
-    """The HTTP executor; with ``identity`` it demands capability tokens and adds credentials.
-    Tools imported from MCP servers (``mcp+...`` sources) go to the MCP executor instead."""
+    """The executor router: HTTP tools to the HTTP executor, MCP tools to the MCP executor.
+    With ``identity`` both demand capability tokens, and HTTP calls carry credentials."""
     from core.execution.http import HttpExecutor
-    from core.mcp.client import ToolRouter
+    from core.execution.router import BindingRouter
+    from core.mcp.client import McpExecutor
 
     if identity is None:
-        return ToolRouter(HttpExecutor())
-    return ToolRouter(
-        HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier),
-        verifier=identity.verifier,
+        return BindingRouter({"http": HttpExecutor(), "mcp": McpExecutor()})
+    return BindingRouter(
+        {
+            "http": HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier),
+            "mcp": McpExecutor(identity.verifier),
+        }
     )
 
 

@@ -26,6 +26,7 @@ from core.planner.base import PlanContext
 from core.queue.base import Envelope, EnvelopeKind
 from paddock.testing.planner import ScriptedPlanner
 from tests.orchestrator.fanout import FanPlanner, World
+from tests.tools import http_tool
 
 
 def test_fan_out_aggregates_every_child_and_reports_the_failed_one() -> None:
@@ -243,7 +244,7 @@ class _Agents:
     """A catalog of one delegation tool."""
 
     def __init__(self) -> None:
-        self.tool = Tool(
+        self.tool = http_tool(
             name="ask_carriers",
             operation_id="ask",
             description="ask carriers",
