@@ -159,9 +159,10 @@ def build_orchestrator(
     rule_scripts: Mapping[str, RuleScript] | None = None,
     planner_overrides: Mapping[str, Planner] | None = None,
 ) -> Orchestrator:
-    """The orchestrator for ``cloud``. Without an ``executor``, calls go through the HTTP
-    executor with ``identity`` (default: :func:`~core.identity.identity_from_env`): every
-    call carries a capability token and scheme-appropriate credentials. Shared limits come
+    """The orchestrator for ``cloud``. Without an ``executor``, calls go through
+    :func:`default_executor` with ``identity`` (default:
+    :func:`~core.identity.identity_from_env`): every call carries a capability token, and HTTP
+    calls scheme-appropriate credentials. Shared limits come
     from ``env`` (default: the process environment): ``PADDOCK_LLM_TPM``/``_RPM`` for model
     calls, ``PADDOCK_TOOL_RPM``/``PADDOCK_HOST_RPM`` for tool calls; a bad value raises
     ``ConfigError`` here.

@@ -126,8 +126,3 @@ class Tool(ToolDefinition):
     """
 
     binding: Binding
-
-    @property
-    def definition(self) -> ToolDefinition:
-        """The definition alone, without the binding."""
-        return ToolDefinition.model_validate(self.model_dump(exclude={"binding"}))

@@ -60,7 +60,7 @@ def refuse(message: str) -> ExecutionError:
 def http_binding(tool: Tool) -> HttpBinding:
     """The tool's HTTP binding; a tool bound otherwise is refused."""
     if not isinstance(tool.binding, HttpBinding):
-        raise refuse(f"{tool.name} is a {tool.binding.kind} tool, not an HTTP one")
+        raise refuse(f"{tool.name}: binding {tool.binding.kind!r} is not HTTP")
     return tool.binding
 
 

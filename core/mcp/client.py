@@ -197,7 +197,7 @@ class McpExecutor:
     def execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
         binding = tool.binding
         if not isinstance(binding, McpBinding):
-            return refused(f"{tool.name} is a {binding.kind} tool, not an MCP one")
+            return refused(f"{tool.name}: binding {binding.kind!r} is not MCP")
         if self._verifier is not None:
             reason = self._verifier.verify(tool, args, ctx)
             if reason is not None:

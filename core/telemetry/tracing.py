@@ -265,7 +265,7 @@ class RunTracer:
             },
         ) as span:
             yield span
-            if call.status_code is not None:
+            if call.status_code is not None and isinstance(tool.binding, HttpBinding):
                 span.set_attribute("http.response.status_code", call.status_code)
             if call.error:
                 span.set_status(Status(StatusCode.ERROR, self.redactor.text(call.error)))
