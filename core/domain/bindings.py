@@ -79,9 +79,10 @@ class BindingBase(BaseModel):
 class HttpBinding(BindingBase):
     """An operation of an HTTP API.
 
-    Everything here shapes the request and nothing else reads it: where each argument goes
-    (``params``) and the body's media type only matter to the wire, and the base URL is also
-    the fence every request of the tool must stay under.
+    Everything here is about the request: where each argument goes (``params``), the body's
+    media type, and the base URL, which is also the fence every request of the tool must stay
+    under. The guard's path-parameter check and drift's parameter diff read ``params`` too,
+    because what they judge is what goes on the wire.
     """
 
     kind: Literal["http"] = "http"

@@ -95,8 +95,8 @@ class ToolDefinition(BaseModel):
     server's annotations): kept so a refresh reports a relabelled tool."""
     trust: Trust = Trust.TRUSTED
     auth: AuthRequirement = Field(default_factory=AuthRequirement)
-    """The credential a call needs. A definition matter although only wire executors use it:
-    the capability token scopes it and ``explain`` shows it."""
+    """The credential a call needs, as its source declares it: the capability token scopes
+    the call by it and ``explain`` shows it, whatever the wire."""
     responses: dict[str, dict[str, Any]] = Field(default_factory=dict)
     """JSON response schema by status code (``"200"``, ``"2XX"``, ``"default"``). Executors
     report a finished call with a status (an MCP tool's success reads as 200), so one keying

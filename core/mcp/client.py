@@ -46,21 +46,24 @@ def is_mcp_source(source: str) -> bool:
     return source.startswith(PREFIX)
 
 
-def _server(source: str) -> Any:
+def _server(server: str) -> Any:
+    """What the SDK connects to, from a source without its ``#`` options (``McpBinding.server``):
+    those are split off once, so a command that contains ``#`` survives."""
     from mcp.client.stdio import StdioServerParameters
 
-    target = split_source(source)[0][len(PREFIX) :]
+    target = server[len(PREFIX) :]
     if target.startswith("stdio:"):
         argv = shlex.split(target[len("stdio:") :])
         if not argv:
-            raise SpecError(f"{source}: no command after mcp+stdio:")
+            raise SpecError(f"{server}: no command after mcp+stdio:")
         return StdioServerParameters(command=argv[0], args=argv[1:])
     if target.startswith(("http://", "https://")):
         return target
-    raise SpecError(f"{source}: an MCP source is mcp+stdio:COMMAND or mcp+http(s)://URL")
+    raise SpecError(f"{server}: an MCP source is mcp+stdio:COMMAND or mcp+http(s)://URL")
 
 
 def _with_client(source: str, action: Callable[[Any], Awaitable[_T]]) -> _T:
+    """Run ``action`` with a client connected to ``source`` (a server, no ``#`` options)."""
     try:
         from mcp.client import Client
     except ImportError as exc:
@@ -108,8 +111,8 @@ def fetch_listing(source: str) -> bytes:
             if not cursor:
                 return client.server_info, tools
 
-    split_source(source)  # bad options fail before a server is started
-    info, listed = _with_client(source, fetch)
+    server = split_source(source)[0]  # bad options fail before a server is started
+    info, listed = _with_client(server, fetch)
     listing = {
         "server": {
             "name": str(getattr(info, "name", None) or "MCP server"),

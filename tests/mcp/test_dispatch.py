@@ -3,6 +3,8 @@ server goes over HTTP or through the MCP server, by its binding alone."""
 
 from __future__ import annotations
 
+import sys
+
 from core.catalog import Catalog
 from core.domain import HttpBinding, McpBinding, Plan, Run, RunStatus
 from core.execution.base import CallContext
@@ -68,3 +70,16 @@ def test_an_mcp_call_is_traced_with_mcp_attributes_not_http_ones(
     assert attrs["mcp.method.name"] == "tools/call" and attrs["gen_ai.tool.name"] == "getSupplier"
     assert attrs["paddock.tool.binding"] == "mcp" and "server.address" not in attrs  # stdio
     assert not any(key.startswith(("http.", "url.")) for key in attrs)
+
+
+def test_a_server_command_with_a_hash_is_called_as_listed(
+    supplier: tuple[SupplierService, str],
+) -> None:
+    # The operator's options follow the last '#'; the binding keeps the command whole, so the
+    # call starts the very server the listing came from.
+    _, url = supplier
+    command = f"{sys.executable} -m core mcp serve --store memory --catalog {url}/openapi.json#v1"
+    tool = Catalog.from_sources([f"mcp+stdio:{command}#trust-hints"]).get("getSupplier")
+    assert tool.binding == McpBinding(server=f"mcp+stdio:{command}", tool="getSupplier")
+    result = default_executor().execute(tool, {"name": "Acme"}, CTX)
+    assert result.ok and result.body["result"] == {"ID": "S-17", "name": "Acme"}, result.error

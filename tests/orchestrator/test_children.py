@@ -10,6 +10,7 @@ from core.api.worker import Outcome, process_envelope
 from core.domain import (
     Budget,
     CallStatus,
+    EngineBinding,
     Grant,
     Plan,
     ProposedCall,
@@ -26,7 +27,6 @@ from core.planner.base import PlanContext
 from core.queue.base import Envelope, EnvelopeKind
 from paddock.testing.planner import ScriptedPlanner
 from tests.orchestrator.fanout import FanPlanner, World
-from tests.tools import http_tool
 
 
 def test_fan_out_aggregates_every_child_and_reports_the_failed_one() -> None:
@@ -244,15 +244,11 @@ class _Agents:
     """A catalog of one delegation tool."""
 
     def __init__(self) -> None:
-        self.tool = http_tool(
+        self.tool = Tool(
             name="ask_carriers",
-            operation_id="ask",
             description="ask carriers",
             args_schema={"type": "object"},
-            params=(),
-            method="POST",
-            path="/",
-            base_url="paddock://agents",
+            binding=EngineBinding(handler="agents", name="ask_carriers"),
         )
 
     @property
