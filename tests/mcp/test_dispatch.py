@@ -12,7 +12,7 @@ from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
 from core.runtime import default_executor
 from core.state.memory import MemoryStore
-from core.testing.planner import ScriptedPlanner
+from paddock.testing.planner import ScriptedPlanner
 from tests.drift.service import SupplierService
 from tests.telemetry.support import Recorder, call, named
 
@@ -78,7 +78,9 @@ def test_a_server_command_with_a_hash_is_called_as_listed(
     # The operator's options follow the last '#'; the binding keeps the command whole, so the
     # call starts the very server the listing came from.
     _, url = supplier
-    command = f"{sys.executable} -m core mcp serve --store memory --catalog {url}/openapi.json#v1"
+    command = (
+        f"{sys.executable} -m paddock mcp serve --store memory --catalog {url}/openapi.json#v1"
+    )
     tool = Catalog.from_sources([f"mcp+stdio:{command}#trust-hints"]).get("getSupplier")
     assert tool.binding == McpBinding(server=f"mcp+stdio:{command}", tool="getSupplier")
     result = default_executor().execute(tool, {"name": "Acme"}, CTX)
