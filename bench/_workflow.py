@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.domain import Budget, Plan, ProposedCall, Run, RunStatus, Tool
+from core.domain import Budget, HttpBinding, Plan, ProposedCall, Run, RunStatus, Tool
 from core.execution.base import CallContext, ExecutionResult
 from core.guardrails.base import Guard, PassThroughGuard
 from core.orchestrator.engine import Orchestrator
@@ -49,13 +49,14 @@ class _Catalog:
     def __init__(self) -> None:
         self.tool = Tool(
             name="lookup",
-            operation_id="lookup",
             description="Look a number up.",
             args_schema=LOOKUP_SCHEMA,
-            params=(),
-            method="GET",
-            path="/lookup",
-            base_url="http://127.0.0.1:9",
+            binding=HttpBinding(
+                method="GET",
+                path="/lookup",
+                base_url="http://127.0.0.1:9",
+                operation_id="lookup",
+            ),
             responses={"200": {"type": "object", "required": ["n", "value"]}},
         )
 

@@ -31,6 +31,7 @@ from core.domain import (
     CallRecord,
     CallStatus,
     Decision,
+    HttpBinding,
     Param,
     ParamLocation,
     Run,
@@ -61,13 +62,17 @@ def _tool(base: str, scheme: str) -> Tool:
     )
     return Tool(
         name="get_item",
-        operation_id="get_item",
         description="bench",
         args_schema={"type": "object"},
-        method="GET",
-        path="/items/{item_id}",
-        params=(Param(arg="item_id", name="item_id", location=ParamLocation.PATH, required=True),),
-        base_url=base,
+        binding=HttpBinding(
+            method="GET",
+            path="/items/{item_id}",
+            base_url=base,
+            operation_id="get_item",
+            params=(
+                Param(arg="item_id", name="item_id", location=ParamLocation.PATH, required=True),
+            ),
+        ),
         auth=auth,
     )
 

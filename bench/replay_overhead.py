@@ -21,7 +21,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core.domain import CallRecord, CallStatus, Decision, Param, ParamLocation, Run, Tool, Verdict
+from core.domain import (
+    CallRecord,
+    CallStatus,
+    Decision,
+    HttpBinding,
+    Param,
+    ParamLocation,
+    Run,
+    Tool,
+    Verdict,
+)
 from core.execution.base import CallContext
 from core.identity import CapabilityMinter, CapabilityVerifier, KeyRing
 from core.identity.replay import (
@@ -38,13 +48,15 @@ ARGS = {"item_id": "A-1"}
 KEYS = KeyRing.generate()
 TOOL = Tool(
     name="get_item",
-    operation_id="get_item",
     description="bench",
     args_schema={"type": "object"},
-    method="GET",
-    path="/items/{item_id}",
-    params=(Param(arg="item_id", name="item_id", location=ParamLocation.PATH, required=True),),
-    base_url="http://127.0.0.1:9",
+    binding=HttpBinding(
+        method="GET",
+        path="/items/{item_id}",
+        base_url="http://127.0.0.1:9",
+        operation_id="get_item",
+        params=(Param(arg="item_id", name="item_id", location=ParamLocation.PATH, required=True),),
+    ),
 )
 
 

@@ -126,16 +126,19 @@ class WorkflowGuard:
 
 
 def default_executor(identity: Identity | None = None) -> Executor:
-    """The HTTP executor; with ``identity`` it demands capability tokens and adds credentials.
-    Tools imported from MCP servers (``mcp+...`` sources) go to the MCP executor instead."""
+    """The executor router: HTTP tools to the HTTP executor, MCP tools to the MCP executor.
+    With ``identity`` both demand capability tokens, and HTTP calls carry credentials."""
     from core.execution.http import HttpExecutor
-    from core.mcp.client import ToolRouter
+    from core.execution.router import BindingRouter
+    from core.mcp.client import McpExecutor
 
     if identity is None:
-        return ToolRouter(HttpExecutor())
-    return ToolRouter(
-        HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier),
-        verifier=identity.verifier,
+        return BindingRouter({"http": HttpExecutor(), "mcp": McpExecutor()})
+    return BindingRouter(
+        {
+            "http": HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier),
+            "mcp": McpExecutor(identity.verifier),
+        }
     )
 
 
@@ -156,9 +159,10 @@ def build_orchestrator(
     rule_scripts: Mapping[str, RuleScript] | None = None,
     planner_overrides: Mapping[str, Planner] | None = None,
 ) -> Orchestrator:
-    """The orchestrator for ``cloud``. Without an ``executor``, calls go through the HTTP
-    executor with ``identity`` (default: :func:`~core.identity.identity_from_env`): every
-    call carries a capability token and scheme-appropriate credentials. Shared limits come
+    """The orchestrator for ``cloud``. Without an ``executor``, calls go through
+    :func:`default_executor` with ``identity`` (default:
+    :func:`~core.identity.identity_from_env`): every call carries a capability token, and HTTP
+    calls scheme-appropriate credentials. Shared limits come
     from ``env`` (default: the process environment): ``PADDOCK_LLM_TPM``/``_RPM`` for model
     calls, ``PADDOCK_TOOL_RPM``/``PADDOCK_HOST_RPM`` for tool calls; a bad value raises
     ``ConfigError`` here.

@@ -316,8 +316,13 @@ class ToolView(ApiModel):
     name: str
     scenario: str | None
     description: str
-    method: str
-    path: str
+    binding: str
+    """How calls reach it: `http` (an API operation), `mcp` (an MCP server's tool) or
+    `engine` (answered by Paddock itself)."""
+    method: str | None
+    """The HTTP method (`GET`...); null for tools that are not HTTP operations."""
+    path: str | None
+    """The HTTP path template; null for tools that are not HTTP operations."""
     location: str
     """`aws`, `azure` or `external`: whose worker calls it."""
     side_effect: str

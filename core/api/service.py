@@ -30,7 +30,7 @@ from core.api.models import (
 )
 from core.api.router import Reply, RequestContext
 from core.api.views import approval_view, run_head, run_view
-from core.domain import Budget, Run, RunStatus
+from core.domain import Budget, HttpBinding, Run, RunStatus
 from core.errors import ConflictError, NotFoundError, PaddockError, SpecError
 from core.state.base import KILL_GLOBAL, kill_scope_tenant
 
@@ -307,13 +307,15 @@ class ApiService:
                 base_urls=dict(scenario.base_urls),
             )
             for tool in self.deps.catalogs(probe).tools:
+                http = tool.binding if isinstance(tool.binding, HttpBinding) else None
                 tools.append(
                     ToolView(
                         name=tool.name,
                         scenario=name,
                         description=tool.description,
-                        method=tool.method,
-                        path=tool.path,
+                        binding=tool.binding.kind,
+                        method=http.method if http else None,
+                        path=http.path if http else None,
                         location=tool.location.value,
                         side_effect=tool.side_effect.value,
                         trust=tool.trust.value,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from core.domain import Tool
+from core.domain import ToolDefinition
 
 MAX_DESCRIPTION = 1024
 
@@ -23,9 +23,11 @@ def short_description(text: str, limit: int = MAX_DESCRIPTION) -> str:
 
 
 def to_openai_tools(
-    tools: Iterable[Tool], *, max_description: int = MAX_DESCRIPTION
+    tools: Iterable[ToolDefinition], *, max_description: int = MAX_DESCRIPTION
 ) -> list[dict[str, Any]]:
     """OpenAI function-calling tools: ``{"type": "function", "function": {...}}`` each.
+
+    Only the definition is sent: the model never sees how a tool is bound (URL, server).
 
     ``parameters`` is the tool's argument schema as is (``$defs`` included), so arguments the
     model produces can be validated against exactly what was advertised.

@@ -19,7 +19,7 @@ from core.catalog._refs import Documents, RefError
 from core.catalog._schema import REQUEST, SchemaConverter
 from core.catalog._servers import openapi_base_url, swagger_base_url
 from core.catalog.loader import detect_format, load_document
-from core.domain import AuthRequirement, Location, SideEffect, SpecRef, Tool, Trust
+from core.domain import AuthRequirement, HttpBinding, Location, SideEffect, SpecRef, Tool, Trust
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _SIDE_EFFECTS = {
@@ -220,19 +220,21 @@ def _tool(
     drift_mode = _drift(spec, op, warnings)  # before the warnings are frozen below
     return Tool(
         name=name,
-        operation_id=operation_id,
         description=_description(op, method, path),
         args_schema=schema,
-        params=tuple(args.params),
-        method=method.upper(),
-        path=path,
-        base_url=base_url,
+        binding=HttpBinding(
+            method=method,
+            path=path,
+            base_url=base_url,
+            operation_id=operation_id,
+            params=tuple(args.params),
+            body_content_type=media,
+        ),
         location=_location(spec, item, op, warnings),
         side_effect=_side_effect(method, item, op, warnings),
         trust=_trust(spec, item, op, warnings),
         auth=_auth_for(spec, item, op, warnings),
         responses=responses,
-        body_content_type=media,
         deprecated=op.get("deprecated") is True,
         spec=ref,
         warnings=tuple(dict.fromkeys(warnings)),

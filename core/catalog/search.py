@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from core.domain import Tool
+from core.domain import Binding, HttpBinding, Tool
 from core.errors import ConfigError
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|[_\-/{}.]+")
@@ -30,18 +30,26 @@ _METHOD_WORDS = {
 
 def tool_text(tool: Tool) -> str:
     """The words a tool is found by."""
-    words = [
-        _CAMEL.sub(" ", tool.name),
-        _METHOD_WORDS.get(tool.method.lower(), tool.method),
-        _CAMEL.sub(" ", tool.path),
-    ]
-    words.extend(_CAMEL.sub(" ", p.name) for p in tool.params if p.name != "body")
+    words = [_CAMEL.sub(" ", tool.name), *_binding_words(tool.binding)]
     body = tool.args_schema.get("properties", {}).get("body")
     if isinstance(body, dict):
         words.extend(_CAMEL.sub(" ", str(k)) for k in (body.get("properties") or {}))
     text = html.unescape(_TAGS.sub(" ", tool.description))
     words.append(text[:_DESCRIPTION_CHARS])
     return " ".join(words)
+
+
+def _binding_words(binding: Binding) -> list[str]:
+    """An HTTP tool is also found by its method's verbs, its path and its parameter names;
+    any other by the name its source gives it."""
+    if not isinstance(binding, HttpBinding):
+        return [_CAMEL.sub(" ", binding.operation)]
+    words = [
+        _METHOD_WORDS.get(binding.method.lower(), binding.method),
+        _CAMEL.sub(" ", binding.path),
+    ]
+    words.extend(_CAMEL.sub(" ", p.name) for p in binding.params if p.name != "body")
+    return words
 
 
 @lru_cache(maxsize=1)

@@ -54,8 +54,9 @@ class SpecEntry(BaseModel):
     versions: list[SpecVersion]
     """Oldest first; the last one is the newest version read from the source."""
     held: dict[str, str] = Field(default_factory=dict)
-    """``METHOD /path`` -> sha256 of the version whose definition stays in use, for the
-    operations whose newer definitions are breaking and wait for review."""
+    """Operation key (``METHOD /path``, ``MCP tool``: see ``op_key``) -> sha256 of the version
+    whose definition stays in use, for the operations whose newer definitions are breaking
+    and wait for review."""
     held_changes: list[Change] = Field(default_factory=list)
     """The breaking changes behind ``held``."""
 

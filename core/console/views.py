@@ -24,20 +24,18 @@ CLOUD_NAMES = {"aws": "AWS", "azure": "Azure", "external": "external", "local": 
 
 @dataclass(frozen=True)
 class Location:
-    """Where a call goes: its cloud, HTTP method and path, and what kind of effect it has."""
+    """Where a call goes: its cloud, its operation (``GET /path``), the endpoint it reaches,
+    and what kind of effect it has."""
 
     cloud: str
-    method: str | None = None
-    path: str | None = None
-    base_url: str | None = None
+    operation: str | None = None
+    endpoint: str | None = None
     side_effect: str = "read"
 
     @property
     def text(self) -> str:
         where = CLOUD_NAMES.get(self.cloud, self.cloud)
-        if self.method and self.path:
-            return f"{where} · {self.method.upper()} {self.path}"
-        return where
+        return f"{where} · {self.operation}" if self.operation else where
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,8 @@ def find_call(run: Run, step_index: int, call_id: str) -> CallRecord | None:
 def locate(
     deps: Deps, run: Run, call: CallRecord | None, tool_name: str, redact: ConsoleRedactor
 ) -> Location:
-    """The call's cloud and side effect, plus method and path from the run's catalog."""
+    """The call's cloud and side effect, plus its operation and endpoint from the run's
+    catalog."""
     cloud = call.cloud if call is not None else "external"
     effect = call.side_effect if call is not None else "read"
     try:
@@ -90,9 +89,8 @@ def locate(
         return Location(cloud=cloud, side_effect=effect)
     return Location(
         cloud=cloud,
-        method=tool.method,
-        path=redact.text(tool.path),
-        base_url=redact.text(tool.base_url) or None,
+        operation=redact.text(tool.binding.label),
+        endpoint=redact.text(tool.binding.endpoint or "") or None,
         side_effect=effect,
     )
 

@@ -6,6 +6,15 @@ but ``core.errors``.
 
 from __future__ import annotations
 
+from core.domain.bindings import (
+    Binding,
+    BindingBase,
+    EngineBinding,
+    HttpBinding,
+    McpBinding,
+    Param,
+    ParamLocation,
+)
 from core.domain.canonical import (
     canonical_args_hash,
     canonical_json,
@@ -35,11 +44,10 @@ from core.domain.run import (
 from core.domain.tool import (
     AuthRequirement,
     Location,
-    Param,
-    ParamLocation,
     SideEffect,
     SpecRef,
     Tool,
+    ToolDefinition,
     Trust,
 )
 
@@ -47,13 +55,18 @@ __all__ = [
     "Approval",
     "ApprovalStatus",
     "AuthRequirement",
+    "Binding",
+    "BindingBase",
     "Budget",
     "CallRecord",
     "CallStatus",
     "ChildRef",
     "Decision",
+    "EngineBinding",
     "Grant",
+    "HttpBinding",
     "Location",
+    "McpBinding",
     "Param",
     "ParamLocation",
     "Plan",
@@ -65,6 +78,7 @@ __all__ = [
     "Step",
     "StepStatus",
     "Tool",
+    "ToolDefinition",
     "Trust",
     "Usage",
     "Verdict",

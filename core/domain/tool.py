@@ -1,4 +1,9 @@
-"""Wire-neutral tool records built from API specifications."""
+"""Tools: a wire-neutral definition plus a binding (how a call reaches the operation).
+
+``ToolDefinition`` is what the model, the guard and the audit see; ``Tool`` adds the binding
+(``core.domain.bindings``). Code that only describes or judges a call reads the definition's
+fields; only executors and wire-specific views look inside the binding.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from core.domain.bindings import Binding
 
 
 class SideEffect(StrEnum):
@@ -29,31 +36,6 @@ class Trust(StrEnum):
 
     TRUSTED = "trusted"
     UNTRUSTED = "untrusted"
-
-
-class ParamLocation(StrEnum):
-    PATH = "path"
-    QUERY = "query"
-    HEADER = "header"
-    BODY = "body"
-
-
-class Param(BaseModel):
-    """One argument of a tool and where it goes in the HTTP request.
-
-    ``arg`` is the property name in the tool's argument schema; ``name`` is the name on the
-    wire (they differ only when two locations use the same name). The JSON request body is a
-    single param named ``body`` located in ``body``.
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    arg: str
-    name: str
-    location: ParamLocation
-    required: bool = False
-    style: str | None = None
-    explode: bool | None = None
 
 
 class AuthRequirement(BaseModel):
@@ -90,19 +72,22 @@ class SpecRef(BaseModel):
     """``swagger-2.0``, ``openapi-3.0`` or ``openapi-3.1``."""
 
 
-class Tool(BaseModel):
-    """One operation of an API, hardened into a callable tool."""
+class ToolDefinition(BaseModel):
+    """A tool as the model, the guard and the audit see it, whatever the wire.
+
+    Everything here means the same for every binding: the name and argument schema the model
+    is shown, what a call can do (side effect, trust), whose worker runs it, how it
+    authenticates, where it came from and how drift is handled. How to *reach* the operation
+    (an HTTP method and URL, an MCP server) is the binding's; see ``core.domain.bindings``.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     name: str
-    operation_id: str
+    """The name the model calls it by (unique in a catalog; the catalog may rename it)."""
     description: str
     args_schema: dict[str, Any]
-    params: tuple[Param, ...]
-    method: str
-    path: str
-    base_url: str
+    """JSON Schema of the arguments object: what the model is shown and the guard checks."""
     location: Location = Location.EXTERNAL
     side_effect: SideEffect = SideEffect.READ
     side_effect_hint: SideEffect | None = None
@@ -110,9 +95,12 @@ class Tool(BaseModel):
     server's annotations): kept so a refresh reports a relabelled tool."""
     trust: Trust = Trust.TRUSTED
     auth: AuthRequirement = Field(default_factory=AuthRequirement)
+    """The credential a call needs, as its source declares it: the capability token scopes
+    the call by it and ``explain`` shows it, whatever the wire."""
     responses: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    """JSON response schema by status code (``"200"``, ``"2XX"``, ``"default"``)."""
-    body_content_type: str | None = None
+    """JSON response schema by status code (``"200"``, ``"2XX"``, ``"default"``). Executors
+    report a finished call with a status (an MCP tool's success reads as 200), so one keying
+    serves every binding that has output schemas; drift compares them across versions."""
     deprecated: bool = False
     spec: SpecRef | None = None
     warnings: tuple[str, ...] = ()
@@ -128,3 +116,13 @@ class Tool(BaseModel):
         if wildcard is not None:
             return wildcard
         return self.responses.get("default")
+
+
+class Tool(ToolDefinition):
+    """A callable tool: its definition plus the binding that says how a call reaches it.
+
+    The executor router dispatches on ``binding.kind``; read wire details through the
+    binding (``tool.binding.method`` once narrowed to an ``HttpBinding``).
+    """
+
+    binding: Binding

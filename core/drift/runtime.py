@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from core.domain import Tool
+from core.domain import HttpBinding, Tool
 from core.execution.base import ExecutionResult
 
 _FIELD_KEYS = ("loc", "field", "fields", "param", "parameter", "path", "property", "name")
@@ -28,7 +28,9 @@ def _schema_fields(schema: Any, out: set[str], depth: int = 0) -> None:
 
 
 def known_fields(tool: Tool) -> set[str]:
-    fields: set[str] = {p.name for p in tool.params} | {p.arg for p in tool.params}
+    """The argument names of the tool's schema, and their names on the wire."""
+    params = tool.binding.params if isinstance(tool.binding, HttpBinding) else ()
+    fields: set[str] = {p.name for p in params} | {p.arg for p in params}
     _schema_fields(tool.args_schema, fields)
     return fields
 
@@ -82,14 +84,14 @@ def deprecation_notices(tool: Tool, result: ExecutionResult) -> list[dict[str, A
         notices.append(
             {
                 "kind": f"{header}_announced",
-                "operation": tool.operation_id,
+                "operation": tool.binding.operation,
                 "tool": tool.name,
                 "status": result.status_code,
                 "field": header,
                 "expected": None,
                 "seen": value,
                 "blocking": False,
-                "error": f"the backend says {tool.method.upper()} {tool.path} {what} "
+                "error": f"the backend says {tool.binding.label} {what} "
                 f"({header.capitalize()}: {value})",
             }
         )
@@ -107,7 +109,7 @@ def response_drift(tool: Tool, result: ExecutionResult) -> list[dict[str, Any]]:
             findings.append(
                 {
                     "kind": "response_schema",
-                    "operation": tool.operation_id,
+                    "operation": tool.binding.operation,
                     "tool": tool.name,
                     "status": result.status_code,
                     "field": field if message else "$",
@@ -124,7 +126,7 @@ def response_drift(tool: Tool, result: ExecutionResult) -> list[dict[str, Any]]:
             findings.append(
                 {
                     "kind": "unknown_field_in_error",
-                    "operation": tool.operation_id,
+                    "operation": tool.binding.operation,
                     "tool": tool.name,
                     "status": result.status_code,
                     "field": field,

@@ -6,17 +6,19 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from core.domain import ParamLocation, SideEffect, Tool
+from core.domain import HttpBinding, Param, ParamLocation, SideEffect, Tool
 from core.drift.changes import Change, Level
 from core.drift.schema_diff import RefPairs, diff_schema
 
 
 def op_key(tool: Tool) -> str:
-    return f"{tool.method.upper()} {tool.path}"
+    """What matches a tool across versions: its binding's label (``GET /path``, ``MCP name``);
+    the versioned catalog holds operations under this key."""
+    return tool.binding.label
 
 
 def op_label(tool: Tool) -> str:
-    return f"{op_key(tool)} ({tool.operation_id})"
+    return f"{op_key(tool)} ({tool.binding.operation})"
 
 
 def diff_tools(
@@ -26,7 +28,8 @@ def diff_tools(
     sunsets: dict[str, str] | None = None,
     today: date | None = None,
 ) -> list[Change]:
-    """Every change from ``old`` to ``new``, matched by method and path template.
+    """Every change from ``old`` to ``new``, matched by :func:`op_key` (method and path
+    template for HTTP tools).
 
     ``sunsets`` maps ``METHOD /path`` to the old spec's ``x-sunset`` date: removing a
     deprecated operation after its sunset date is not breaking.
@@ -206,7 +209,7 @@ def _params(old: Tool, new: Tool, label: str, changes: list[Change], emit_for: A
         props = tool.args_schema.get("properties", {})
         return {
             f"{p.location.value}:{p.name}": (p.arg, p.required, props.get(p.arg, {}))
-            for p in tool.params
+            for p in _wire_params(tool)
             if p.location is not ParamLocation.BODY
         }
 
@@ -261,6 +264,10 @@ def _params(old: Tool, new: Tool, label: str, changes: list[Change], emit_for: A
             emit=emit_for(f"parameter {key}", "request-parameter"),
             refs=RefPairs(old.args_schema, new.args_schema),
         )
+
+
+def _wire_params(tool: Tool) -> tuple[Param, ...]:
+    return tool.binding.params if isinstance(tool.binding, HttpBinding) else ()
 
 
 def _param_rename(

@@ -1,4 +1,5 @@
-"""Executing tool calls: the executor interface, the HTTP executor and its hooks."""
+"""Executing tool calls: the executor interface, the router by binding kind, the HTTP
+executor and its hooks."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from core.execution.hooks import (
     RequestAuthorizer,
 )
 from core.execution.http import HttpExecutor
+from core.execution.router import BindingRouter
 
 __all__ = [
     "AcceptAllVerifier",
+    "BindingRouter",
     "CallContext",
     "CallVerifier",
     "ExecutionResult",

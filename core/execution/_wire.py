@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote
 
 import httpx
 
-from core.domain import Param, ParamLocation, Tool
+from core.domain import HttpBinding, Param, ParamLocation, Tool
 from core.errors import ExecutionError
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
@@ -57,14 +57,21 @@ def refuse(message: str) -> ExecutionError:
     return ExecutionError(message, retryable=False)
 
 
-def base_url_of(tool: Tool) -> httpx.URL:
-    """The tool's base URL, which every request of the tool must stay under."""
+def http_binding(tool: Tool) -> HttpBinding:
+    """The tool's HTTP binding; a tool bound otherwise is refused."""
+    if not isinstance(tool.binding, HttpBinding):
+        raise refuse(f"{tool.name}: binding {tool.binding.kind!r} is not HTTP")
+    return tool.binding
+
+
+def base_url_of(binding: HttpBinding) -> httpx.URL:
+    """The binding's base URL, which every request of the tool must stay under."""
     try:
-        base = httpx.URL(tool.base_url)
+        base = httpx.URL(binding.base_url)
     except (httpx.InvalidURL, TypeError) as exc:
-        raise refuse(f"tool base URL {tool.base_url!r} is not a valid URL") from exc
+        raise refuse(f"tool base URL {binding.base_url!r} is not a valid URL") from exc
     if base.scheme not in _DEFAULT_PORTS or not base.host:
-        raise refuse(f"tool base URL {tool.base_url!r} is not an absolute http(s) URL")
+        raise refuse(f"tool base URL {binding.base_url!r} is not an absolute http(s) URL")
     return base
 
 
@@ -151,8 +158,8 @@ def _header_value(param: Param, value: Any) -> str:
     return text
 
 
-def _fill_path(tool: Tool, base: httpx.URL, values: dict[str, str]) -> httpx.URL:
-    template = tool.path if tool.path.startswith("/") else "/" + tool.path
+def _fill_path(http: HttpBinding, base: httpx.URL, values: dict[str, str]) -> httpx.URL:
+    template = http.path if http.path.startswith("/") else "/" + http.path
     pieces: list[str] = []
     last = 0
     for match in _PLACEHOLDER.finditer(template):
@@ -167,8 +174,8 @@ def _fill_path(tool: Tool, base: httpx.URL, values: dict[str, str]) -> httpx.URL
     return base.copy_with(raw_path=(prefix + "".join(pieces)).encode("ascii"))
 
 
-def _body(tool: Tool, wire: WireRequest, value: Any) -> None:
-    content_type = (tool.body_content_type or "application/json").lower()
+def _body(http: HttpBinding, wire: WireRequest, value: Any) -> None:
+    content_type = (http.body_content_type or "application/json").lower()
     wire.has_body = True
     if "json" in content_type:
         wire.json_body = value
@@ -180,23 +187,25 @@ def _body(tool: Tool, wire: WireRequest, value: Any) -> None:
         raise refuse(f"request body type {content_type!r} is not supported by the executor")
 
 
-def _check_args(tool: Tool, args: dict[str, Any]) -> None:
-    known = {p.arg for p in tool.params}
+def _check_args(tool: Tool, http: HttpBinding, args: dict[str, Any]) -> None:
+    known = {p.arg for p in http.params}
     unknown = sorted(set(args) - known)
     if unknown:
         raise refuse(f"unknown argument(s) for {tool.name}: {', '.join(unknown)}")
-    for param in tool.params:
+    for param in http.params:
         if param.required and args.get(param.arg) is None:
             raise refuse(f"missing required argument {param.arg!r}")
 
 
 def build_wire(tool: Tool, args: dict[str, Any]) -> WireRequest:
-    """Map arguments onto path, query, headers and body as the tool's params say."""
-    base = base_url_of(tool)
-    _check_args(tool, args)
-    wire = WireRequest(method=tool.method.upper(), url=base, params=list(base.params.multi_items()))
+    """Map arguments onto path, query, headers and body as the tool's HTTP binding says
+    (a tool bound otherwise is refused)."""
+    http = http_binding(tool)
+    base = base_url_of(http)
+    _check_args(tool, http, args)
+    wire = WireRequest(method=http.method, url=base, params=list(base.params.multi_items()))
     path_values: dict[str, str] = {}
-    for param in tool.params:
+    for param in http.params:
         value = args.get(param.arg)
         if value is None:
             continue
@@ -208,8 +217,8 @@ def build_wire(tool: Tool, args: dict[str, Any]) -> WireRequest:
             if param.name.lower() not in _IGNORED_HEADERS:
                 wire.headers[param.name] = _header_value(param, value)
         else:
-            _body(tool, wire, value)
-    wire.url = _fill_path(tool, base, path_values)
+            _body(http, wire, value)
+    wire.url = _fill_path(http, base, path_values)
     return wire
 
 

@@ -29,7 +29,8 @@ class CallContext:
 
 
 class ExecutionResult(BaseModel):
-    """The outcome of one HTTP call. Errors are data here; only misuse raises."""
+    """The outcome of one tool call (an HTTP status, or the status an executor of another
+    wire reports in its place). Errors are data here; only misuse raises."""
 
     status_code: int | None = None
     body: Any = None
@@ -52,6 +53,11 @@ class ExecutionResult(BaseModel):
     @property
     def ok(self) -> bool:
         return self.error is None and self.status_code is not None and self.status_code < 400
+
+
+def refused(reason: str) -> ExecutionResult:
+    """The result of a call refused before anything was sent."""
+    return ExecutionResult(error=f"refused: {reason}", refused=reason, attempts=0)
 
 
 class Executor(Protocol):

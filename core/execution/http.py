@@ -1,6 +1,6 @@
 """The HTTP executor: one validated tool call as a real request, fenced to the tool's host.
 
-Behaviour in short:
+It runs tools with an ``HttpBinding`` (any other binding is refused). Behaviour in short:
 
 * The URL is the tool's base URL plus its path template; path values are percent-escaped and
   ``.``, ``..``, empty values and values with ``/`` or ``\\`` are refused, so no value can leave
@@ -53,11 +53,12 @@ from core.execution._wire import (
     WireRequest,
     base_url_of,
     build_wire,
+    http_binding,
     origin,
     safe_target,
     target_refusal,
 )
-from core.execution.base import CallContext, ExecutionResult
+from core.execution.base import CallContext, ExecutionResult, refused
 from core.execution.hooks import AcceptAllVerifier, CallVerifier, NoAuthorizer, RequestAuthorizer
 
 _FOLLOWABLE = frozenset({"GET", "HEAD"})
@@ -72,10 +73,6 @@ class _Call:
     base: httpx.URL
     safe: bool
     presented: int = 0
-
-
-def _refused(reason: str) -> ExecutionResult:
-    return ExecutionResult(error=f"refused: {reason}", refused=reason, attempts=0)
 
 
 class HttpExecutor:
@@ -160,11 +157,11 @@ class HttpExecutor:
     def _execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
         reason = self._verifier.verify(tool, args, ctx)
         if reason is not None:
-            return _refused(reason)
+            return refused(reason)
         try:
             call = self._prepare(tool, args, ctx)
         except ExecutionError as exc:
-            return _refused(exc.message)
+            return refused(exc.message)
         for attempt in range(1, self._max_attempts + 1):
             result = self._attempt(call)
             result.attempts = attempt if result.refused is None else attempt - 1
@@ -184,7 +181,8 @@ class HttpExecutor:
         if ctx.traceparent:
             wire.headers["traceparent"] = ctx.traceparent
         safe = wire.method in SAFE_METHODS or key is not None
-        return _Call(tool=tool, args=args, ctx=ctx, wire=wire, base=base_url_of(tool), safe=safe)
+        base = base_url_of(http_binding(tool))
+        return _Call(tool=tool, args=args, ctx=ctx, wire=wire, base=base, safe=safe)
 
     def _wait_before_retry(self, result: ExecutionResult, attempt: int) -> float | None:
         """Seconds to wait before trying again, or ``None`` to return ``result`` now."""
@@ -248,7 +246,7 @@ class HttpExecutor:
                 call.tool, call.args, replace(call.ctx, capability_token=token)
             )
             if reason is not None or token is None:
-                return _refused(reason or "capability token missing")
+                return refused(reason or "capability token missing")
         call.presented += 1
         request.headers[self._capability_header] = token
         return None
@@ -263,7 +261,7 @@ class HttpExecutor:
                 retry_after=exc.retry_after,
             )
         reason = target_refusal(call.base, request.url)
-        return _refused(reason) if reason is not None else None
+        return refused(reason) if reason is not None else None
 
     def _send(self, call: _Call, request: httpx.Request) -> tuple[ExecutionResult, str | None]:
         """Send and read; returns the result and, for a redirect, its ``Location``."""

@@ -146,4 +146,5 @@ class PolicyGuard:
 
 
 def _catalog_hosts(tools: Sequence[Tool]) -> frozenset[str]:
-    return frozenset(h for h in (host_of(t.base_url) for t in tools) if h)
+    endpoints = (t.binding.endpoint for t in tools)
+    return frozenset(h for h in (host_of(e) for e in endpoints if e) if h)

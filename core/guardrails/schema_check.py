@@ -11,7 +11,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError, ValidationError
 
-from core.domain import ParamLocation, Tool
+from core.domain import HttpBinding, ParamLocation, Tool
 from core.guardrails.findings import Finding, deny
 
 MAX_MESSAGES = 8
@@ -135,8 +135,10 @@ class ArgsValidator:
 
 def _path_params(tool: Tool, args: dict[str, Any]) -> list[Finding]:
     """Path parameters must name one segment: no separators, dot-dot or control characters."""
+    if not isinstance(tool.binding, HttpBinding):
+        return []
     found = []
-    for param in tool.params:
+    for param in tool.binding.params:
         value = args.get(param.arg)
         if param.location is not ParamLocation.PATH or not isinstance(value, str):
             continue

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from core.domain import Tool
+from core.domain import HttpBinding, Tool
 from core.identity.base import CredentialError
 
 EXECUTE_API = "execute-api"
@@ -52,8 +52,15 @@ class AwsTarget:
         return cls(**kwargs)
 
 
+def _base_path(tool: Tool) -> str:
+    """The path of an HTTP tool's base URL (empty for other bindings: they have no URL)."""
+    if not isinstance(tool.binding, HttpBinding):
+        return ""
+    return httpx.URL(tool.binding.base_url).path
+
+
 def _under_base(tool: Tool, url: httpx.URL) -> str:
-    base = httpx.URL(tool.base_url).path.rstrip("/")
+    base = _base_path(tool).rstrip("/")
     path = url.raw_path.decode("ascii").split("?", 1)[0]
     return path[len(base) :] if base and path.startswith(base) else path
 
@@ -62,7 +69,7 @@ def execute_api_arn(tool: Tool, method: str, url: httpx.URL, target: AwsTarget) 
     """``arn:aws:execute-api:REGION:ACCOUNT:API/STAGE/METHOD/PATH`` of exactly this request."""
     host = (url.host or "").lower()
     found = _EXECUTE_API_HOST.match(host)
-    base_path = httpx.URL(tool.base_url).path.strip("/")
+    base_path = _base_path(tool).strip("/")
     if found is not None:
         api_id, region = found.group(1), tool.auth.region or found.group(2)
         stage = base_path.split("/", 1)[0] if base_path else target.stage
@@ -107,7 +114,7 @@ def secret_name(tool: Tool) -> str:
     The same name is used in every secrets provider (Key Vault turns ``/`` into ``-``; the
     environment provider reads ``PADDOCK_SECRET_<NAME>`` in upper snake case).
     """
-    api = tool.spec.title if tool.spec is not None else tool.base_url
+    api = tool.spec.title if tool.spec is not None else tool.binding.endpoint or tool.name
     scheme = tool.auth.name or tool.auth.scheme
     return f"paddock/{_slug(api)}/{_slug(scheme)}"
 

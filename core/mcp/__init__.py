@@ -3,6 +3,6 @@ CLI's ``paddock mcp serve`` lives in ``paddock.mcp``)."""
 
 from __future__ import annotations
 
-from core.mcp.client import McpExecutor, ToolRouter, import_mcp, is_mcp_source
+from core.mcp.client import McpExecutor, import_mcp, is_mcp_source
 
-__all__ = ["McpExecutor", "ToolRouter", "import_mcp", "is_mcp_source"]
+__all__ = ["McpExecutor", "import_mcp", "is_mcp_source"]

@@ -2,8 +2,9 @@
 
 A source ``mcp+stdio:COMMAND ARG...`` starts the server as a subprocess and speaks MCP over its
 stdin/stdout; ``mcp+http://HOST/PATH`` (or ``mcp+https://``) reaches a streamable-HTTP server.
-Each tool becomes a ``Tool`` whose ``base_url`` is that source, so calls to it are routed to
-``McpExecutor`` and go through the same guard, approvals, drift checks and traces as HTTP tools.
+Each tool becomes a ``Tool`` with an ``McpBinding`` (the server and the tool's own name), so the
+executor router sends its calls to ``McpExecutor``, through the same guard, approvals, drift
+checks and traces as HTTP tools.
 
 Side effects are the operator's, not the server's: the annotations a server lists are untrusted
 hints, so every tool is ``destructive`` unless the operator pins its class on the source
@@ -27,10 +28,10 @@ import anyio
 
 from core.catalog._naming import sanitize, unique
 from core.catalog.openapi import ImportResult
-from core.domain import SideEffect, SpecRef, Tool, Trust
+from core.domain import McpBinding, SideEffect, SpecRef, Tool, Trust
 from core.errors import SpecError
 from core.execution._schema import validate_body
-from core.execution.base import CallContext, ExecutionResult
+from core.execution.base import CallContext, ExecutionResult, refused
 from core.mcp.hints import hinted_side_effect, side_effect, split_source, unknown_pins
 
 if TYPE_CHECKING:
@@ -45,21 +46,24 @@ def is_mcp_source(source: str) -> bool:
     return source.startswith(PREFIX)
 
 
-def _server(source: str) -> Any:
+def _server(server: str) -> Any:
+    """What the SDK connects to, from a source without its ``#`` options (``McpBinding.server``):
+    those are split off once, so a command that contains ``#`` survives."""
     from mcp.client.stdio import StdioServerParameters
 
-    target = split_source(source)[0][len(PREFIX) :]
+    target = server[len(PREFIX) :]
     if target.startswith("stdio:"):
         argv = shlex.split(target[len("stdio:") :])
         if not argv:
-            raise SpecError(f"{source}: no command after mcp+stdio:")
+            raise SpecError(f"{server}: no command after mcp+stdio:")
         return StdioServerParameters(command=argv[0], args=argv[1:])
     if target.startswith(("http://", "https://")):
         return target
-    raise SpecError(f"{source}: an MCP source is mcp+stdio:COMMAND or mcp+http(s)://URL")
+    raise SpecError(f"{server}: an MCP source is mcp+stdio:COMMAND or mcp+http(s)://URL")
 
 
 def _with_client(source: str, action: Callable[[Any], Awaitable[_T]]) -> _T:
+    """Run ``action`` with a client connected to ``source`` (a server, no ``#`` options)."""
     try:
         from mcp.client import Client
     except ImportError as exc:
@@ -107,8 +111,8 @@ def fetch_listing(source: str) -> bytes:
             if not cursor:
                 return client.server_info, tools
 
-    split_source(source)  # bad options fail before a server is started
-    info, listed = _with_client(source, fetch)
+    server = split_source(source)[0]  # bad options fail before a server is started
+    info, listed = _with_client(server, fetch)
     listing = {
         "server": {
             "name": str(getattr(info, "name", None) or "MCP server"),
@@ -147,7 +151,7 @@ def tools_from_listing(listing: dict[str, Any], *, source: str, raw: bytes) -> I
         isinstance(i, dict) and isinstance(i.get("name"), str) for i in items
     ):
         raise SpecError(f"{source}: not an MCP tool listing")
-    options = split_source(source)[1]
+    server, options = split_source(source)
     title, version = listing_title(listing)
     spec = SpecRef(
         title=title,
@@ -171,13 +175,9 @@ def tools_from_listing(listing: dict[str, Any], *, source: str, raw: bytes) -> I
         tools.append(
             Tool(
                 name=name,
-                operation_id=listed_name,
                 description=str(item.get("description") or listed_name),
                 args_schema=dict(item.get("inputSchema") or {"type": "object"}),
-                params=(),
-                method="MCP",
-                path=listed_name,
-                base_url=source,
+                binding=McpBinding(server=server, tool=listed_name),
                 side_effect=side_effect(listed_name, hint, options),
                 side_effect_hint=hint,
                 trust=Trust.UNTRUSTED,
@@ -191,23 +191,27 @@ def tools_from_listing(listing: dict[str, Any], *, source: str, raw: bytes) -> I
 class McpExecutor:
     """Calls MCP tools (one short session per call). A finished call reads as status 200;
     a tool-reported error (``isError``) keeps its content and sets ``error``. With a
-    ``verifier`` (the identity layer's capability check) a refused call is never sent."""
+    ``verifier`` (the identity layer's capability check) a refused call is never sent; a tool
+    that is not bound to an MCP server is refused too."""
 
     def __init__(self, verifier: CallVerifier | None = None) -> None:
         self._verifier = verifier
 
     def execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
+        binding = tool.binding
+        if not isinstance(binding, McpBinding):
+            return refused(f"{tool.name}: binding {binding.kind!r} is not MCP")
         if self._verifier is not None:
             reason = self._verifier.verify(tool, args, ctx)
             if reason is not None:
-                return ExecutionResult(error=f"refused: {reason}", refused=reason, attempts=0)
+                return refused(reason)
         started = time.perf_counter()
 
         async def call(client: Any) -> Any:
-            return await client.call_tool(tool.operation_id, args)
+            return await client.call_tool(binding.tool, args)
 
         try:
-            reply = _with_client(tool.base_url, call)
+            reply = _with_client(binding.server, call)
         except SpecError as exc:
             return ExecutionResult(
                 error=exc.message,
@@ -226,19 +230,4 @@ class McpExecutor:
             result.valid, result.validation_errors = validate_body(schema, body)
         if reply.is_error:
             result.error = "MCP tool error: " + (" ".join(texts)[:300] or "no details")
-        return result
-
-
-class ToolRouter:
-    """Sends MCP tools to ``mcp`` and every other tool to ``http``."""
-
-    def __init__(
-        self, http: Any, mcp: Any | None = None, *, verifier: CallVerifier | None = None
-    ) -> None:
-        self.http = http
-        self.mcp = mcp or McpExecutor(verifier)
-
-    def execute(self, tool: Tool, args: dict[str, Any], ctx: CallContext) -> ExecutionResult:
-        target = self.mcp if is_mcp_source(tool.base_url) else self.http
-        result: ExecutionResult = target.execute(tool, args, ctx)
         return result

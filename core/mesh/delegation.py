@@ -21,7 +21,16 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from core.domain import CallRecord, Decision, Location, ProposedCall, Run, SideEffect, Tool
+from core.domain import (
+    CallRecord,
+    Decision,
+    EngineBinding,
+    Location,
+    ProposedCall,
+    Run,
+    SideEffect,
+    Tool,
+)
 from core.guardrails.base import Guard
 from core.guardrails.findings import deny, fold
 from core.guardrails.provenance import ProvenanceIndex, untrusted_origin
@@ -55,11 +64,7 @@ def ask_tool(profile: AgentProfile) -> Tool:
     writes = any(e != "read" for e in profile.side_effects)
     return Tool(
         name=profile.ask_tool,
-        operation_id=profile.ask_tool,
-        method="POST",
-        path=f"/agents/{profile.name}",
-        base_url="paddock://agents",
-        params=(),
+        binding=EngineBinding(handler="agents", name=profile.ask_tool),
         description=(
             f"Delegate to the {profile.title} agent (runs in {profile.home_cloud}): "
             f"{profile.domain} Returns its answer."

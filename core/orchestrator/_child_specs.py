@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from core.domain import Budget, CallRecord, Grant, Run, Tool
+from core.domain import Budget, CallRecord, EngineBinding, Grant, Run, Tool
 from core.errors import PaddockError
 
 SPAWN_TOOL = "spawn_subtasks"
@@ -68,11 +68,7 @@ def subtask_tool() -> Tool:
     child is guarded on its own)."""
     return Tool(
         name=SPAWN_TOOL,
-        operation_id=SPAWN_TOOL,
-        method="POST",
-        path="/children",
-        base_url="paddock://children",
-        params=(),
+        binding=EngineBinding(handler="children", name=SPAWN_TOOL),
         description=(
             "Start one child run per task and wait for all of them; the result "
             "lists each child's status, answer and error."

@@ -23,8 +23,8 @@ from core.domain import (
     CallRecord,
     CallStatus,
     Decision,
-    Param,
-    ParamLocation,
+    EngineBinding,
+    HttpBinding,
     ProposedCall,
     Run,
     Tool,
@@ -40,7 +40,6 @@ _log = logging.getLogger(__name__)
 
 SEARCH_TOOL_DEF = Tool(
     name=SEARCH_TOOL,
-    operation_id=SEARCH_TOOL,
     description=(
         "Find more tools in the catalog. Only some of the available tools are listed "
         "to you; call this with a few keywords for what you need to do (e.g. 'refund "
@@ -56,13 +55,7 @@ SEARCH_TOOL_DEF = Tool(
             "k": {"type": "integer", "minimum": 1, "maximum": 10},
         },
     },
-    params=(
-        Param(arg="query", name="query", location=ParamLocation.QUERY, required=True),
-        Param(arg="k", name="k", location=ParamLocation.QUERY),
-    ),
-    method="GET",
-    path="/search_tools",
-    base_url="paddock://catalog",
+    binding=EngineBinding(handler="catalog", name=SEARCH_TOOL),
 )
 
 
@@ -158,18 +151,7 @@ class ToolSearch:
             return record
         found = index.search(query, max(1, min(k, 10)))
         record.status = CallStatus.DONE
-        record.result = {
-            "tools": [
-                {
-                    "name": t.name,
-                    "method": t.method.upper(),
-                    "path": t.path,
-                    "side_effect": t.side_effect.value,
-                    "description": short_description(t.description, 200),
-                }
-                for t in found
-            ]
-        }
+        record.result = {"tools": [_found(t) for t in found]}
         return record
 
     def _index(self, tools: Sequence[Tool]) -> ToolIndex | None:
@@ -215,3 +197,15 @@ def default_tool_search() -> ToolSearch:
     if _default is None:
         _default = ToolSearch.from_env()
     return _default
+
+
+def _found(tool: Tool) -> dict[str, Any]:
+    """A tool as ``search_tools`` shows it (method and path for HTTP tools)."""
+    shown: dict[str, Any] = {"name": tool.name}
+    if isinstance(tool.binding, HttpBinding):
+        shown |= {"method": tool.binding.method, "path": tool.binding.path}
+    shown |= {
+        "side_effect": tool.side_effect.value,
+        "description": short_description(tool.description, 200),
+    }
+    return shown

@@ -59,7 +59,7 @@ class ToolLimits:
         for call, tool in calls:
             limits = [self._tools.get(call.tool)]
             if tool is not None:
-                limits.append(self._hosts.get((urlsplit(tool.base_url).netloc or "").lower()))
+                limits.append(self._hosts.get(_netloc(tool.binding.endpoint)))
             for limit in limits:
                 if limit is not None:
                     _, amount = need.get(limit.name, (limit, 0.0))
@@ -76,3 +76,8 @@ class ToolLimits:
             return None
         names = ", ".join(limit.name for limit, _ in wants)
         return Wait(max(0.0, grant.retry_after), f"run {run.id}: backend rate limit ({names})")
+
+
+def _netloc(endpoint: str | None) -> str:
+    """The host (and port, when given) a host limit is keyed by; empty for in-process calls."""
+    return (urlsplit(endpoint).netloc if endpoint else "").lower()

@@ -23,7 +23,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from core.domain import Approval, CallRecord, Decision, Plan, Run, Tool
+from core.domain import Approval, CallRecord, Decision, HttpBinding, McpBinding, Plan, Run, Tool
 from core.telemetry.redact import DEFAULT_REDACTOR, Redactor
 
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -247,16 +247,14 @@ class RunTracer:
 
     @contextmanager
     def tool(self, tool: Tool, call: CallRecord) -> Iterator[Span]:
-        """The HTTP client span of one tool call (standard HTTP attributes, no headers)."""
-        parts = urlsplit(tool.base_url)
+        """The client span of one tool call (the standard attributes of its wire, no
+        headers)."""
+        name, wire = _wire_attributes(tool)
         with self._span(
-            f"{tool.method} {tool.name}",
+            name,
             kind=SpanKind.CLIENT,
             attributes={
-                "http.request.method": tool.method,
-                "url.template": tool.path,
-                "server.address": parts.hostname or "",
-                "server.port": parts.port or (443 if parts.scheme == "https" else 80),
+                **wire,
                 "paddock.tool.name": tool.name,
                 "paddock.tool.location": tool.location.value,
                 "paddock.tool.side_effect": tool.side_effect.value,
@@ -267,7 +265,7 @@ class RunTracer:
             },
         ) as span:
             yield span
-            if call.status_code is not None:
+            if call.status_code is not None and isinstance(tool.binding, HttpBinding):
                 span.set_attribute("http.response.status_code", call.status_code)
             if call.error:
                 span.set_status(Status(StatusCode.ERROR, self.redactor.text(call.error)))
@@ -345,3 +343,23 @@ def _messaging_system(cloud: str) -> str:
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)[:4000]
+
+
+def _wire_attributes(tool: Tool) -> tuple[str, dict[str, Any]]:
+    """A tool span's name and its wire's attributes: OpenTelemetry's HTTP conventions for an
+    HTTP tool, its MCP conventions for an MCP tool, the server wherever there is one."""
+    binding = tool.binding
+    attributes: dict[str, Any] = {"paddock.tool.binding": binding.kind}
+    if isinstance(binding, HttpBinding):
+        name = f"{binding.method} {tool.name}"
+        attributes |= {"http.request.method": binding.method, "url.template": binding.path}
+    elif isinstance(binding, McpBinding):
+        name = f"tools/call {binding.tool}"
+        attributes |= {"mcp.method.name": "tools/call", "gen_ai.tool.name": binding.tool}
+    else:
+        name = f"{binding.kind} {tool.name}"
+    parts = urlsplit(binding.endpoint or "")
+    if parts.hostname:
+        attributes["server.address"] = parts.hostname
+        attributes["server.port"] = parts.port or (443 if parts.scheme.endswith("https") else 80)
+    return name, attributes

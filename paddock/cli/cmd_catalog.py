@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.catalog.export import short_description
-from core.domain import Tool
+from core.domain import Binding, HttpBinding, Tool
 from core.errors import ConfigError
 from paddock.cli.render import short
 
@@ -48,12 +48,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def tool_summary(tool: Tool) -> dict[str, Any]:
-    """A bounded description of a tool: no schemas, response status codes only."""
+    """A bounded description of a tool: no schemas, response status codes only. HTTP tools
+    also show their method, path and parameters."""
     return {
         "name": tool.name,
-        "operation_id": tool.operation_id,
-        "method": tool.method,
-        "path": tool.path,
+        "binding": tool.binding.kind,
+        "operation_id": tool.binding.operation,
+        **_wire_summary(tool.binding),
         "description": short_description(tool.description, DESCRIPTION_LIMIT),
         "location": tool.location.value,
         "side_effect": tool.side_effect.value,
@@ -62,9 +63,6 @@ def tool_summary(tool: Tool) -> dict[str, Any]:
         "auth": tool.auth.scheme,
         "deprecated": tool.deprecated,
         "drift_mode": tool.drift_mode,
-        "params": [
-            {"name": p.name, "in": p.location.value, "required": p.required} for p in tool.params
-        ],
         "responses": sorted(tool.responses),
         "spec": (
             {"title": tool.spec.title, "version": tool.spec.version, "sha256": tool.spec.sha256}
@@ -73,6 +71,25 @@ def tool_summary(tool: Tool) -> dict[str, Any]:
         ),
         "warnings": len(tool.warnings),
     }
+
+
+def _wire_summary(binding: Binding) -> dict[str, Any]:
+    if not isinstance(binding, HttpBinding):
+        return {}
+    return {
+        "method": binding.method,
+        "path": binding.path,
+        "params": [
+            {"name": p.name, "in": p.location.value, "required": p.required} for p in binding.params
+        ],
+    }
+
+
+def _where(binding: Binding) -> str:
+    """The listing's method and path columns (the label for tools of other bindings)."""
+    if isinstance(binding, HttpBinding):
+        return f"{binding.method:6} {binding.path:40}"
+    return f"{binding.label:47}"
 
 
 def registry() -> SpecRegistry:
@@ -120,7 +137,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 0
     for tool in catalog.tools:
         print(
-            f"{tool.name:40} {tool.method:6} {tool.path:40} "
+            f"{tool.name:40} {_where(tool.binding)} "
             f"[{tool.location.value} · {tool.side_effect.value} · {tool.trust.value} · "
             f"auth {tool.auth.scheme}]"
         )

@@ -35,7 +35,7 @@ def mcp_tool(tool: Tool) -> types.Tool:
         description=short_description(tool.description or tool.name),
         input_schema=tool.args_schema,
         annotations=types.ToolAnnotations(
-            title=f"{tool.method.upper()} {tool.path}",
+            title=tool.binding.label,
             read_only_hint=read,
             destructive_hint=tool.side_effect is SideEffect.DESTRUCTIVE,
             open_world_hint=True,

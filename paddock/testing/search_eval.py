@@ -55,7 +55,7 @@ def recall_at(index: ToolIndex, goals: Sequence[LabelledGoal], k: int) -> Recall
     hits = 0
     misses: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
     for goal in goals:
-        ranked = tuple(t.operation_id for t in index.search(goal.goal, k))
+        ranked = tuple(t.binding.operation for t in index.search(goal.goal, k))
         if set(goal.expected) & set(ranked):
             hits += 1
         else:

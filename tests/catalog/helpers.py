@@ -96,13 +96,13 @@ def accepts(tool: Tool, args: dict[str, Any]) -> bool:
 def assert_consistent(tool: Tool) -> None:
     """The contract the executor relies on: one Param per property, and vice versa."""
     props = tool.args_schema["properties"]
-    args = [p.arg for p in tool.params]
+    args = [p.arg for p in tool.binding.params]
     assert len(args) == len(set(args)), tool.name
     assert sorted(args) == sorted(props), tool.name
     assert tool.args_schema["type"] == "object"
     assert tool.args_schema["additionalProperties"] is False
     required = set(tool.args_schema.get("required", []))
-    assert required == {p.arg for p in tool.params if p.required}, tool.name
+    assert required == {p.arg for p in tool.binding.params if p.required}, tool.name
 
 
 def check_schemas(schemas: list[Any]) -> int:

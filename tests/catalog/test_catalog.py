@@ -50,7 +50,7 @@ def test_name_collision_across_specs_gets_the_title_slug(two_specs: list[str]) -
     first, second = catalog.get("listVendors"), catalog.get("supplier_portal_listVendors")
     assert first.spec is not None and first.spec.title == "ERP Core"
     assert second.spec is not None and second.spec.title == "Supplier Portal!"
-    assert second.operation_id == "listVendors" and second.path == "/listVendors"
+    assert second.binding.operation_id == "listVendors" and second.binding.path == "/listVendors"
     assert any("renamed 'supplier_portal_listVendors'" in w for w in catalog.warnings)
 
 
@@ -79,8 +79,8 @@ def test_subset(two_specs: list[str]) -> None:
 def test_base_urls_by_source_title_or_slug(two_specs: list[str], key: str) -> None:
     key = two_specs[0] if key == "source" else key
     catalog = Catalog.from_sources(two_specs, base_urls={key: "http://127.0.0.1:8001/"})
-    assert catalog.get("getStock").base_url == "http://127.0.0.1:8001"
-    assert catalog.get("requestQuote").base_url == "https://api.example.test/v1"
+    assert catalog.get("getStock").binding.base_url == "http://127.0.0.1:8001"
+    assert catalog.get("requestQuote").binding.base_url == "https://api.example.test/v1"
 
 
 def test_missing_source_fails_clearly(tmp_path: Path) -> None:

@@ -212,7 +212,7 @@ def test_load_from_url_with_relative_ref_and_server(site: LocalServer) -> None:
     result = import_spec(url)
     tool = result.tools[0]
     assert result.spec.source == url
-    assert tool.base_url == f"{site.url}/api"
+    assert tool.binding.base_url == f"{site.url}/api"
     assert tool.response_schema(200) == {"type": "object", "required": ["id"]}
     assert result.warnings == []
 

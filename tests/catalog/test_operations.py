@@ -83,9 +83,9 @@ def test_swagger_body_query_and_path_parameters() -> None:
     )
     tool = one(doc)
     assert_consistent(tool)
-    assert tool.base_url == "https://legacy.example.test/api"
-    assert tool.body_content_type == "application/json"
-    by_arg = {p.arg: p for p in tool.params}
+    assert tool.binding.base_url == "https://legacy.example.test/api"
+    assert tool.binding.body_content_type == "application/json"
+    by_arg = {p.arg: p for p in tool.binding.params}
     assert by_arg["orderId"].location is ParamLocation.PATH and by_arg["orderId"].required
     assert by_arg["body"].location is ParamLocation.BODY and by_arg["body"].required
     assert (by_arg["skus"].style, by_arg["skus"].explode) == ("pipeDelimited", False)
@@ -168,7 +168,7 @@ def test_header_and_path_parameters_with_the_same_name_get_distinct_args() -> No
     )
     tool = one(doc)
     assert_consistent(tool)
-    wire = {(p.location, p.name): p.arg for p in tool.params}
+    wire = {(p.location, p.name): p.arg for p in tool.binding.params}
     assert wire == {
         (ParamLocation.PATH, "id"): "id",
         (ParamLocation.QUERY, "id"): "query_id",
@@ -192,7 +192,7 @@ def test_query_parameter_named_body_does_not_clash_with_the_body() -> None:
     )
     tool = one(doc)
     assert_consistent(tool)
-    assert {(p.arg, p.location) for p in tool.params} == {
+    assert {(p.arg, p.location) for p in tool.binding.params} == {
         ("query_body", ParamLocation.QUERY),
         ("body", ParamLocation.BODY),
     }
@@ -217,7 +217,7 @@ def test_operation_parameters_override_path_item_parameters() -> None:
         }
     )
     tool = one(doc)
-    assert len(tool.params) == 1
+    assert len(tool.binding.params) == 1
     assert tool.args_schema["properties"]["limit"]["maximum"] == 5
 
 
@@ -258,7 +258,7 @@ def test_parameter_refs_and_undeclared_path_parameters() -> None:
 def test_names_are_sanitised(operation_id: str, expected: str) -> None:
     tool = one(openapi({"/x": {"get": _op(operationId=operation_id)}}))
     assert tool.name == expected
-    assert tool.operation_id == operation_id
+    assert tool.binding.operation_id == operation_id
 
 
 def test_long_and_missing_operation_ids() -> None:
@@ -353,7 +353,7 @@ def test_json_is_chosen_when_offered_next_to_other_media_types() -> None:
         }
     )
     tool = one(doc)
-    assert tool.body_content_type == "application/vnd.api+json"
+    assert tool.binding.body_content_type == "application/vnd.api+json"
     assert tool.warnings == ()
 
 
@@ -546,15 +546,18 @@ def test_base_urls_from_servers_variables_and_overrides() -> None:
         ],
     )
     tools = result_of(doc).tools
-    assert [t.base_url for t in tools] == ["https://eu.api.example/v2", "https://upload.example"]
+    assert [t.binding.base_url for t in tools] == [
+        "https://eu.api.example/v2",
+        "https://upload.example",
+    ]
     override = import_document(doc, base_url="http://127.0.0.1:9/").tools
-    assert {t.base_url for t in override} == {"http://127.0.0.1:9"}
+    assert {t.binding.base_url for t in override} == {"http://127.0.0.1:9"}
 
 
 def test_relative_server_url_warns_when_read_from_a_file() -> None:
     doc = openapi({"/x": {"get": _op(operationId="x")}}, servers=[{"url": "/v1"}])
     result = import_document(doc, source="spec.yaml")
-    assert result.tools[0].base_url == "/v1"
+    assert result.tools[0].binding.base_url == "/v1"
     assert any("relative" in w for w in result.warnings)
 
 

@@ -92,7 +92,7 @@ def test_sha256_is_of_the_decompressed_document() -> None:
 
 def test_duplicate_operation_id_in_shipping_is_made_unique_with_a_warning() -> None:
     result, _ = imported("spapi_shippingV2.json")
-    names = [t.name for t in result.tools if t.operation_id == "linkCarrierAccount"]
+    names = [t.name for t in result.tools if t.binding.operation_id == "linkCarrierAccount"]
     assert sorted(names) == ["linkCarrierAccount", "linkCarrierAccount_2"]
     assert any("linkCarrierAccount" in w and "twice" in w for w in result.warnings)
 
@@ -100,10 +100,10 @@ def test_duplicate_operation_id_in_shipping_is_made_unique_with_a_warning() -> N
 def test_swagger_spapi_operation_details() -> None:
     result, _ = imported("spapi_vendorOrders.json")
     tool = next(t for t in result.tools if t.name == "getPurchaseOrder")
-    assert tool.method == "GET"
-    assert tool.path == "/vendor/orders/v1/purchaseOrders/{purchaseOrderNumber}"
-    assert tool.base_url == "https://sellingpartnerapi-na.amazon.com"
-    param = next(p for p in tool.params if p.arg == "purchaseOrderNumber")
+    assert tool.binding.method == "GET"
+    assert tool.binding.path == "/vendor/orders/v1/purchaseOrders/{purchaseOrderNumber}"
+    assert tool.binding.base_url == "https://sellingpartnerapi-na.amazon.com"
+    param = next(p for p in tool.binding.params if p.arg == "purchaseOrderNumber")
     assert param.location is ParamLocation.PATH and param.required
     listing = next(t for t in result.tools if t.name == "getPurchaseOrders")
     limit = listing.args_schema["properties"]["limit"]
@@ -115,9 +115,9 @@ def test_xero_headers_bodies_and_auth() -> None:
     result, _ = imported("xero_accounting.yaml")
     tools = {t.name: t for t in result.tools}
     create = tools["createPurchaseOrders"]
-    assert create.base_url == "https://api.xero.com/api.xro/2.0"
-    assert create.body_content_type == "application/json"
-    tenant = next(p for p in create.params if p.name == "xero-tenant-id")
+    assert create.binding.base_url == "https://api.xero.com/api.xro/2.0"
+    assert create.binding.body_content_type == "application/json"
+    tenant = next(p for p in create.binding.params if p.name == "xero-tenant-id")
     assert tenant.location is ParamLocation.HEADER and tenant.required
     assert create.auth.scheme == "oauth2" and "accounting.transactions" in create.auth.scopes
     # attachments are octet-stream uploads: a warning, not a crash

@@ -350,7 +350,7 @@ def test_no_limit_on_parameters() -> None:
             }
         )
     )
-    assert len(tool.params) == 300
+    assert len(tool.binding.params) == 300
     assert len(tool.args_schema["properties"]) == 300
     assert len(tool.args_schema["required"]) == 150
     args = {f"p{i}": 0 for i in range(0, 300, 2)}

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from core.domain import Tool
 from core.drift import response_drift
 from core.execution._schema import validate_body
 from core.execution.base import ExecutionResult
+from tests.tools import http_tool
 
 SCHEMA = {
     "type": "object",
@@ -17,7 +17,7 @@ SCHEMA = {
         "state": {"enum": ["open", "closed"]},
     },
 }
-TOOL = Tool(
+TOOL = http_tool(
     name="getThing",
     operation_id="getThing",
     description="",

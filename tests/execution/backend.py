@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from core.domain import Param, ParamLocation, SideEffect, Tool
+from tests.tools import http_tool
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -112,11 +113,12 @@ def make_tool(
     side_effect: SideEffect | None = None,
     responses: dict[str, dict[str, Any]] | None = None,
     name: str = "tool",
+    body_content_type: str | None = None,
 ) -> Tool:
     """A tool built directly, as the catalog would build it."""
     if side_effect is None:
         side_effect = SideEffect.READ if method in ("GET", "HEAD") else SideEffect.WRITE
-    return Tool(
+    return http_tool(
         name=name,
         operation_id=name,
         description="test tool",
@@ -125,6 +127,7 @@ def make_tool(
         method=method,
         path=path,
         base_url=base_url,
+        body_content_type=body_content_type,
         side_effect=side_effect,
         responses=responses or {},
     )

@@ -222,15 +222,19 @@ def test_base_url_must_be_absolute_http(executor: HttpExecutor, ctx: CallContext
 def test_other_body_media_types(
     executor: HttpExecutor, backend: Backend, base_url: str, ctx: CallContext
 ) -> None:
-    patch = make_tool(base_url, method="PATCH", params=(BODY,)).model_copy(
-        update={"body_content_type": "application/merge-patch+json"}
+    patch = make_tool(
+        base_url,
+        method="PATCH",
+        params=(BODY,),
+        body_content_type="application/merge-patch+json",
     )
-    form = make_tool(base_url, method="POST", params=(BODY,)).model_copy(
-        update={"body_content_type": "application/x-www-form-urlencoded"}
+    form = make_tool(
+        base_url,
+        method="POST",
+        params=(BODY,),
+        body_content_type="application/x-www-form-urlencoded",
     )
-    xml = make_tool(base_url, method="POST", params=(BODY,)).model_copy(
-        update={"body_content_type": "application/xml"}
-    )
+    xml = make_tool(base_url, method="POST", params=(BODY,), body_content_type="application/xml")
 
     assert executor.execute(patch, {"body": {"qty": None}}, ctx).ok
     assert executor.execute(form, {"body": {"q": "a b", "n": 2}}, ctx).ok

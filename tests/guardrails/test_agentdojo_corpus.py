@@ -23,10 +23,10 @@ from core.domain import (
     SideEffect,
     Step,
     StepStatus,
-    Tool,
     Verdict,
 )
 from core.guardrails import PolicyGuard
+from tests.tools import http_tool
 
 DATA = Path(__file__).resolve().parents[1] / "data/guardrails/agentdojo_injection_tasks.json"
 WRITES = re.compile(r"^(send|update|create|delete|reserve|invite|add|remove|post)_")
@@ -66,7 +66,7 @@ def replay(guard: PolicyGuard, function: str, args: dict[str, Any], injected: st
         steps=[Step(index=0, status=StepStatus.DONE, calls=[inbox])],
     )
     side = SideEffect.DESTRUCTIVE if function.startswith(("delete", "remove")) else SideEffect.WRITE
-    tool = Tool(
+    tool = http_tool(
         name=function,
         operation_id=function,
         description=function,

@@ -21,6 +21,7 @@ from tests.guardrails.history import (
     sourcing_history,
     step,
 )
+from tests.tools import http_tool
 
 DENY, APPROVE = Verdict.DENY, Verdict.REQUIRE_APPROVAL
 SCENARIO_GRANT = Grant(side_effects=["read", "write"])
@@ -262,7 +263,7 @@ def test_path_traversal_violating_the_pattern(
 
 
 def test_path_traversal_in_a_path_parameter_without_pattern(history: Run) -> None:
-    tool = Tool(
+    tool = http_tool(
         name="get_document",
         operation_id="get_document",
         description="A document.",
@@ -299,7 +300,7 @@ def test_extra_field_smuggled_into_the_body(
 
 
 def test_extra_field_is_refused_even_when_the_spec_leaves_objects_open(history: Run) -> None:
-    tool = Tool(
+    tool = http_tool(
         name="note",
         operation_id="note",
         description="Write a note.",
@@ -438,7 +439,7 @@ def test_entitlement_deny_stops_the_pipeline_before_business_rules(
 
 
 def test_a_later_deny_keeps_the_approval_reasons_found_before(history: Run) -> None:
-    purge = Tool(
+    purge = http_tool(
         name="purge_archive",
         operation_id="purge_archive",
         description="Purge.",

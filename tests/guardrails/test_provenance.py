@@ -12,13 +12,13 @@ from core.domain import (
     SideEffect,
     Step,
     StepStatus,
-    Tool,
     Verdict,
 )
 from core.guardrails import PolicyGuard, ProvenanceIndex, provenance_findings
 from core.guardrails.provenance import numbers, tokens, untrusted_origin
+from tests.tools import http_tool
 
-NOTE = Tool(
+NOTE = http_tool(
     name="send_note",
     operation_id="send_note",
     description="Send a note.",

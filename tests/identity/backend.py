@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from core.domain import AuthRequirement, Param, ParamLocation, SideEffect, Tool
 from paddock.local.servers import LocalServer
+from tests.tools import http_tool
 
 Check = Callable[[Request], "str | Awaitable[str | None] | None"]
 
@@ -93,7 +94,7 @@ def tool(
     ]
     if method != "GET":
         params.append(Param(arg="body", name="body", location=ParamLocation.BODY))
-    return Tool(
+    return http_tool(
         name=name,
         operation_id=name,
         description="test tool",

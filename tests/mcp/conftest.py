@@ -13,17 +13,25 @@ from tests.drift.service import SupplierService
 
 
 @pytest.fixture()
-def source(
+def supplier(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[SupplierService, str]]:
+    """The local supplier service and its URL."""
     monkeypatch.chdir(tmp_path)  # the server's state and traces stay in the test's folder
     svc = SupplierService()
     with LocalServer(svc.app) as server:
-        # Paddock's own server: the operator trusts its side-effect annotations
-        yield (
-            svc,
-            (
-                f"mcp+stdio:{sys.executable} -m paddock mcp serve --store memory "
-                f"--catalog {server.url}/openapi.json#trust-hints"
-            ),
-        )
+        yield svc, server.url
+
+
+@pytest.fixture()
+def source(supplier: tuple[SupplierService, str]) -> tuple[SupplierService, str]:
+    """The supplier service and an MCP source serving its spec."""
+    svc, url = supplier
+    # Paddock's own server: the operator trusts its side-effect annotations
+    return (
+        svc,
+        (
+            f"mcp+stdio:{sys.executable} -m paddock mcp serve --store memory "
+            f"--catalog {url}/openapi.json#trust-hints"
+        ),
+    )

@@ -13,7 +13,7 @@ import pytest
 
 from core.catalog import Catalog
 from core.catalog.versions import SpecRegistry
-from core.domain import Plan, ProposedCall, Run, RunStatus, SideEffect, Tool
+from core.domain import McpBinding, Plan, ProposedCall, Run, RunStatus, SideEffect, Tool
 from core.drift import diff_tools
 from core.errors import SpecError
 from core.guardrails import PolicyGuard
@@ -198,13 +198,9 @@ def test_a_bad_option_is_one_line_and_starts_nothing(capsys: pytest.CaptureFixtu
 def _tool(effect: SideEffect, hint: SideEffect | None) -> Tool:
     return Tool(
         name="t",
-        operation_id="t",
         description="",
         args_schema={"type": "object"},
-        params=(),
-        method="MCP",
-        path="t",
-        base_url="mcp+stdio:srv",
+        binding=McpBinding(server="mcp+stdio:srv", tool="t"),
         side_effect=effect,
         side_effect_hint=hint,
     )
@@ -232,6 +228,6 @@ def test_a_look_alike_tool_does_not_take_anothers_pin() -> None:
         ],
     }
     result = tools_from_listing(listing, source="mcp+stdio:srv#read=list_records", raw=b"{}")
-    by_server_name = {t.operation_id: (t.name, t.side_effect) for t in result.tools}
+    by_server_name = {t.binding.operation: (t.name, t.side_effect) for t in result.tools}
     assert by_server_name["list.records"] == ("list_records", SideEffect.DESTRUCTIVE)
     assert by_server_name["list_records"][1] is SideEffect.READ

@@ -6,7 +6,16 @@ from __future__ import annotations
 import pytest
 
 from core.catalog import Catalog
-from core.domain import CallStatus, Plan, ProposedCall, Run, RunStatus, SideEffect, Trust
+from core.domain import (
+    CallStatus,
+    McpBinding,
+    Plan,
+    ProposedCall,
+    Run,
+    RunStatus,
+    SideEffect,
+    Trust,
+)
 from core.guardrails import PolicyGuard
 from core.orchestrator.engine import Orchestrator
 from core.runtime import default_executor
@@ -27,7 +36,9 @@ def test_mcp_tools_are_imported_and_called_through_the_loop(
         "createOrder": SideEffect.WRITE,
         "deleteSupplier": SideEffect.DESTRUCTIVE,
     }
-    assert all(t.trust is Trust.UNTRUSTED and t.base_url == src for t in tools.values())
+    assert all(t.trust is Trust.UNTRUSTED for t in tools.values())
+    server = src.removesuffix("#trust-hints")  # the options shape the import, not the calls
+    assert all(t.binding == McpBinding(server=server, tool=t.name) for t in tools.values())
     assert catalog.specs[0].format == "mcp" and catalog.specs[0].title == "paddock"
 
     planner = ScriptedPlanner(

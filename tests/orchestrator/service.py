@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.domain import Location, Param, ParamLocation, SideEffect, Tool, Trust
+from tests.tools import http_tool
 
 
 class OrdersService:
@@ -64,7 +65,7 @@ class OrdersService:
 def tools(base_url: str, *, order_cloud: Location = Location.EXTERNAL) -> list[Tool]:
     item_param = Param(arg="item", name="item", location=ParamLocation.PATH, required=True)
     return [
-        Tool(
+        http_tool(
             name="get_item",
             operation_id="get_item",
             description="Read an item.",
@@ -80,7 +81,7 @@ def tools(base_url: str, *, order_cloud: Location = Location.EXTERNAL) -> list[T
             base_url=base_url,
             responses={"200": {"type": "object", "required": ["item", "stock"]}},
         ),
-        Tool(
+        http_tool(
             name="create_order",
             operation_id="create_order",
             description="Order an item.",
@@ -107,7 +108,7 @@ def tools(base_url: str, *, order_cloud: Location = Location.EXTERNAL) -> list[T
             side_effect=SideEffect.WRITE,
             location=order_cloud,
         ),
-        Tool(
+        http_tool(
             name="delete_item",
             operation_id="delete_item",
             description="Delete an item.",

@@ -10,6 +10,7 @@ from core.api.worker import Outcome, process_envelope
 from core.domain import (
     Budget,
     CallStatus,
+    EngineBinding,
     Grant,
     Plan,
     ProposedCall,
@@ -245,13 +246,9 @@ class _Agents:
     def __init__(self) -> None:
         self.tool = Tool(
             name="ask_carriers",
-            operation_id="ask",
             description="ask carriers",
             args_schema={"type": "object"},
-            params=(),
-            method="POST",
-            path="/",
-            base_url="paddock://agents",
+            binding=EngineBinding(handler="agents", name="ask_carriers"),
         )
 
     @property

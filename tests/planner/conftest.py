@@ -8,13 +8,14 @@ from typing import Any
 import pytest
 from openai import OpenAI
 
-from core.domain import Location, SideEffect, Tool, Trust
+from core.domain import Location, SideEffect, Trust
 from core.planner.base import PlanContext
 from core.planner.openai_planner import OpenAIPlanner
 from core.planner.pricing import Price, PriceTable
 from paddock.testing.fake_openai import ScriptedOpenAI, Turn
+from tests.tools import http_tool
 
-STOCK = Tool(
+STOCK = http_tool(
     name="get_stock",
     operation_id="getStock",
     description="Stock of a part at a plant.",
@@ -33,7 +34,7 @@ STOCK = Tool(
     base_url="http://127.0.0.1:9",
     location=Location.AZURE,
 )
-ORDER = Tool(
+ORDER = http_tool(
     name="create_purchase_order",
     operation_id="createPurchaseOrder",
     description="Create a purchase order.",
@@ -60,7 +61,7 @@ ORDER = Tool(
     location=Location.AZURE,
     side_effect=SideEffect.WRITE,
 )
-INBOX = Tool(
+INBOX = http_tool(
     name="read_messages",
     operation_id="readMessages",
     description="Supplier messages.",

@@ -52,7 +52,7 @@ def test_catalog_sees_clouds_side_effects_trust_and_auth(
     assert summary["get_risk_score"] == ("external", "read", "trusted", "api_key")
     assert tools["get_stock"].auth.audience == "api://paddock-erp"
     assert tools["get_risk_score"].auth.param_name == "X-Api-Key"
-    assert tools["get_risk_score"].base_url == services.by_key["risk"]
+    assert tools["get_risk_score"].binding.base_url == services.by_key["risk"]
     assert all(not t.warnings for t in tools.values())
 
 

@@ -18,6 +18,7 @@ from core.domain import Location, Param, ParamLocation, ProposedCall, SideEffect
 from core.telemetry.exporters import span_to_dict
 from core.telemetry.setup import build_provider
 from core.telemetry.tracing import RunTracer
+from tests.tools import http_tool
 
 
 @dataclass
@@ -82,7 +83,7 @@ class EchoService:
 def echo_tools(base_url: str, *, note_cloud: Location = Location.EXTERNAL) -> list[Tool]:
     item = Param(arg="item", name="item", location=ParamLocation.PATH, required=True)
     return [
-        Tool(
+        http_tool(
             name="get_stock",
             operation_id="get_stock",
             description="Stock of an item.",
@@ -97,7 +98,7 @@ def echo_tools(base_url: str, *, note_cloud: Location = Location.EXTERNAL) -> li
             base_url=base_url,
             location=Location.AWS,
         ),
-        Tool(
+        http_tool(
             name="save_note",
             operation_id="save_note",
             description="Save a note.",

@@ -13,7 +13,7 @@ from tests.tool_search.conftest import FIGURES
 
 
 def test_labels_name_real_operations(stripe: Catalog, goals: list[LabelledGoal]) -> None:
-    operations = {t.operation_id for t in stripe.tools}
+    operations = {t.binding.operation_id for t in stripe.tools}
     assert len(goals) >= 50
     assert [g.goal for g in goals if not set(g.expected) <= operations] == []
 
