@@ -64,7 +64,7 @@ def test_an_mcp_call_is_traced_with_mcp_attributes_not_http_ones(
         tracing=recorder.tracer(),
     )
     orch.create(Run(id="run_traced", goal="look up Acme"))
-    assert orch.advance("run_traced").status is RunStatus.SUCCEEDED
+    assert orch.advance("run_traced").run.status is RunStatus.SUCCEEDED
     [span] = named(recorder.spans(), "tools/call getSupplier")
     attrs = span["attributes"]
     assert attrs["mcp.method.name"] == "tools/call" and attrs["gen_ai.tool.name"] == "getSupplier"
