@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from core.errors import SpecError
 from core.scenarios.kit import SpecFiles
+from core.schema_errors import schema_problems
 
 SPEC_DIR = Path(__file__).parent / "specs"
 SPEC_FILES: dict[str, str] = {"erp": "erp.yaml", "portal": "portal.yaml", "risk": "risk.yaml"}
@@ -91,11 +92,8 @@ def _validator(schema: dict[str, Any]) -> Draft202012Validator:
 
 
 def _problems(validator: Draft202012Validator, value: Any, where: str) -> list[Problem]:
-    found = []
-    for err in sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.path))):
-        loc = ".".join([where, *map(str, err.absolute_path)])
-        found.append({"location": loc, "message": err.message[:300]})
-    return found
+    problems = schema_problems(validator.iter_errors(value), root=where)
+    return [{"location": p.where, "message": p.message} for p in problems]
 
 
 def _coerce(raw: str, schema: Mapping[str, Any]) -> Any:
