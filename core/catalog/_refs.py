@@ -1,36 +1,76 @@
-"""``$ref`` targets: the root spec plus the files it points to, and which refs recurse."""
+"""``$ref`` targets: the root spec plus the files it points to, and which refs recurse.
+
+The documents live in a ``referencing`` registry whose retrieve function reads the files and
+URLs a ``$ref`` names through Paddock's own loader (size-bounded, gzip, JSON or YAML). Local
+paths become ``file:`` URIs so that relative refs resolve the way RFC 3986 says. JSON pointers
+are walked here rather than by ``referencing``: YAML loads status codes (``200:``) as integer
+keys, which a pointer names as text.
+"""
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urljoin, urlsplit
+from typing import Any, NoReturn
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+from urllib.request import url2pathname
+
+from referencing import Registry, Resource
+from referencing.exceptions import Unretrievable
 
 from core.catalog.loader import is_url, parse_bytes, read_source
 from core.errors import SpecError
 
 RefKey = tuple[str, str]
-"""(document URI, JSON pointer) of a ``$ref`` target, e.g. ``("spec.yaml", "/a/b")``."""
+"""(document URI, JSON pointer) of a ``$ref`` target, e.g. ``("file:///s/a.yaml", "/a/b")``."""
 
 FileLoader = Callable[[str], Any]
+"""Reads and parses one document, given a file path or an http(s) URL."""
+
+_UNLOCATED = "urn:paddock:unlocated-document"
+_MAX_CHAIN = 50
 
 
 class RefError(Exception):
     """A ``$ref`` that cannot be followed (reported as a warning, never raised to callers)."""
 
 
-def _load_file(uri: str) -> Any:
-    return parse_bytes(read_source(uri), uri)
+def unresolvable(ref: str, reason: str) -> NoReturn:
+    """The one place a ``$ref`` that cannot be followed is handled.
+
+    Today that is a ``RefError``, which the importer reports as a warning: the schema there
+    accepts any value, and a parameter, body, response or path item is skipped. Raising
+    ``SpecError`` here instead would make such a spec fail to import.
+    """
+    raise RefError(f"$ref '{ref}': {reason}")
 
 
-def join_uri(base: str, relative: str) -> str:
-    if is_url(base):
-        return urljoin(base, relative)
-    if is_url(relative) or Path(relative).is_absolute():
-        return relative
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base), relative))
+class _Refused(Exception):
+    """Why the retrieve function would not or could not read a document."""
+
+
+def _load_file(location: str) -> Any:
+    return parse_bytes(read_source(location), location)
+
+
+def _document_uri(source: str) -> str:
+    """The URI refs in ``source`` resolve against: the URL, a ``file:`` URI for a path, or a
+    URN for a document that was not read from anywhere (``<document>``)."""
+    if is_url(source):
+        return source
+    if source.startswith("<"):
+        return _UNLOCATED
+    return Path(source).absolute().as_uri()
+
+
+def _location(uri: str) -> str:
+    """What the loader reads for ``uri``: the URL itself, or the path of a ``file:`` URI."""
+    if is_url(uri):
+        return uri
+    parts = urlsplit(uri)
+    if parts.scheme == "file" and parts.netloc in ("", "localhost"):
+        return url2pathname(parts.path)
+    raise _Refused(f"cannot read '{uri}': only files and http(s) URLs are followed")
 
 
 def _origin(uri: str) -> str:
@@ -41,6 +81,7 @@ def _origin(uri: str) -> str:
 
 
 def walk_pointer(document: Any, pointer: str) -> Any:
+    """The node at a JSON pointer (percent-encoded, as in a URI fragment)."""
     node = document
     if not pointer:
         return node
@@ -53,56 +94,70 @@ def walk_pointer(document: Any, pointer: str) -> Any:
         elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
             node = node[int(token)]
         else:
-            raise RefError(f"'{token}' not found")
+            raise _Refused(f"'{token}' not found")
     return node
 
 
 class Documents:
-    """The root document and every document reached through a relative ``$ref``."""
+    """The root document and every document reached through a ``$ref``."""
 
     def __init__(self, root: dict[str, Any], source: str, loader: FileLoader | None = None) -> None:
-        self.root_uri = source
-        self._docs: dict[str, Any] = {source: root}
+        self.source = source
+        self.root_uri = _document_uri(source)
         self._loader = loader or _load_file
+        # ``retrieve`` is an attrs alias that type checkers cannot see (jsonschema ignores it too).
+        registry: Registry[Any] = Registry(retrieve=self._retrieve)  # type: ignore[call-arg]
+        self._registry = registry.with_resource(self.root_uri, Resource.opaque(root))
+        # Converting a spec resolves the same refs many times over: each answer (or the reason
+        # there is none) is kept, which also means a missing file is tried only once.
+        self._resolved: dict[tuple[str, str], tuple[RefKey, Any] | str] = {}
         self._graph = _RecursionFinder(self)
 
     def resolve(self, ref: str, base: str) -> tuple[RefKey, Any]:
-        """The key and target of ``ref`` read in the document ``base``."""
-        file_part, _, fragment = ref.partition("#")
-        uri = join_uri(base, file_part) if file_part else base
-        if fragment and not fragment.startswith("/"):
-            raise RefError(f"$ref '{ref}': anchors are not supported")
-        document = self._document(uri, ref)
-        try:
-            return (uri, fragment), walk_pointer(document, fragment)
-        except RefError as exc:
-            raise RefError(f"$ref '{ref}' does not resolve: {exc}") from None
+        """The key and target of ``ref`` read in the document ``base`` (a URI)."""
+        found = self._resolved.get((base, ref))
+        if found is None:
+            found = self._resolved[(base, ref)] = self._lookup(ref, base)
+        if isinstance(found, str):
+            unresolvable(ref, found)
+        return found
 
-    def _document(self, uri: str, ref: str) -> Any:
-        if uri in self._docs:
-            return self._docs[uri]
-        if self.root_uri.startswith("<"):
-            raise RefError(f"$ref '{ref}': no base location to read '{uri}' from")
+    def _lookup(self, ref: str, base: str) -> tuple[RefKey, Any] | str:
+        # A fragment-only ref stays in its document, whatever kind of URI names that.
+        uri, fragment = (base, ref[1:]) if ref.startswith("#") else urldefrag(urljoin(base, ref))
+        if fragment and not fragment.startswith("/"):
+            return "anchors are not supported"
+        try:
+            retrieved = self._registry.get_or_retrieve(uri)
+            self._registry = retrieved.registry
+            return (uri, fragment), walk_pointer(retrieved.value.contents, fragment)
+        except _Refused as exc:
+            return str(exc)
+        except Unretrievable as exc:
+            return str(exc.__cause__ or exc)
+
+    def _retrieve(self, uri: str) -> Resource[Any]:
+        """``referencing``'s retrieve function: read a document the root spec may reach."""
+        if self.root_uri == _UNLOCATED:
+            raise _Refused(f"no base location to read '{uri}' from")
         if is_url(self.root_uri) and _origin(uri) != _origin(self.root_uri):
             # A spec fetched from a server may only pull in files from that same server: an
             # absolute $ref must not make Paddock read local files or reach other hosts.
-            raise RefError(
-                f"$ref '{ref}': '{uri}' is outside the spec's origin "
-                f"{_origin(self.root_uri)}; not followed"
+            raise _Refused(
+                f"'{uri}' is outside the spec's origin {_origin(self.root_uri)}; not followed"
             )
         try:
-            self._docs[uri] = self._loader(uri)
+            return Resource.opaque(self._loader(_location(uri)))
         except SpecError as exc:
-            raise RefError(f"$ref '{ref}': {exc.message}") from None
-        return self._docs[uri]
+            raise _Refused(exc.message) from None
 
-    def follow(self, node: Any, base: str, limit: int = 50) -> tuple[Any, str]:
+    def follow(self, node: Any, base: str) -> tuple[Any, str]:
         """``node`` with plain ``$ref`` chains followed (for parameters, bodies, responses)."""
-        for _ in range(limit):
+        for _ in range(_MAX_CHAIN):
             if not (isinstance(node, dict) and isinstance(node.get("$ref"), str)):
                 return node, base
             (base, _pointer), node = self.resolve(node["$ref"], base)
-        raise RefError("$ref chain too long or circular")
+        unresolvable(node["$ref"], "chain too long or circular")
 
     def is_recursive(self, key: RefKey) -> bool:
         """Whether ``key`` can reach itself through ``$ref``s (so it cannot be inlined)."""

@@ -162,7 +162,7 @@ class SchemaConverter:
         except RefError as exc:
             col.note(f"{where or 'schema'}: {exc}; accepts any value there")
             return {}
-        label = key[1].rsplit("/", 1)[-1] or key[0]
+        label = key[1].rsplit("/", 1)[-1] or key[0].rsplit("/", 1)[-1]
         if self.docs.is_recursive(key):
             name = self._define(key, target, context)
             col.uses.add(name)

@@ -349,7 +349,7 @@ def _auth_for(
 def _base_url(spec: _Spec, item: dict[str, Any], op: dict[str, Any]) -> str:
     if spec.base_url is not None:
         return spec.base_url.rstrip("/")
-    source = spec.docs.root_uri
+    source = spec.docs.source
     if spec.swagger:
         url, problem = swagger_base_url(spec.document, source)
     else:

@@ -55,7 +55,7 @@ _GENERIC = {"body", "query", "path", "header", "headers", "json", "data", "reque
 
 
 def expected_and_seen(message: str) -> tuple[str, str | None]:
-    """Split a validation message (``core.execution._schema``) into what the schema expected
+    """Split a validation message (``core.schema_errors``) into what the schema expected
     and what the response held (``None`` when the message does not say)."""
     if message.endswith("is a required property"):
         return "required property", "missing"

@@ -15,7 +15,7 @@ It runs tools with an ``HttpBinding`` (any other binding is refused). Behaviour 
   is safe to retry, as are ``GET``/``HEAD``. Safe calls are retried with exponential backoff
   on timeouts, connection errors, 408/429/500/502/503/504. A connection that could not be
   made is retried for every call, since nothing was sent.
-* ``Retry-After`` on 429/503 (seconds or HTTP date) is waited when it is at most
+* ``Retry-After`` on 429/503 (seconds, HTTP date, or ``retry-after-ms``) is waited when at most
   ``max_retry_wait``; otherwise the result comes back at once with ``retry_after`` set.
 * The body is streamed within ``max_response_bytes``, parsed (JSON, else text) and validated
   against ``tool.response_schema(status)`` (JSON Schema 2020-12, errors with JSON paths).
@@ -41,13 +41,7 @@ import httpx
 from core.domain import SideEffect, Tool, idempotency_key
 from core.errors import ConfigError, ExecutionError, PaddockError
 from core.execution._response import parse_body, read_bounded, response_headers
-from core.execution._retry import (
-    RETRY_AFTER_STATUS,
-    RETRYABLE_STATUS,
-    SAFE_METHODS,
-    backoff_delay,
-    parse_retry_after,
-)
+from core.execution._retry import RETRY_AFTER_STATUS, RETRYABLE_STATUS, SAFE_METHODS
 from core.execution._schema import validate_body
 from core.execution._wire import (
     WireRequest,
@@ -60,6 +54,7 @@ from core.execution._wire import (
 )
 from core.execution.base import CallContext, ExecutionResult, refused
 from core.execution.hooks import AcceptAllVerifier, CallVerifier, NoAuthorizer, RequestAuthorizer
+from core.retry import next_wait, retry_after_header
 
 _FOLLOWABLE = frozenset({"GET", "HEAD"})
 
@@ -186,13 +181,16 @@ class HttpExecutor:
 
     def _wait_before_retry(self, result: ExecutionResult, attempt: int) -> float | None:
         """Seconds to wait before trying again, or ``None`` to return ``result`` now."""
-        if not result.retryable or attempt >= self._max_attempts:
+        if not result.retryable:
             return None
-        if result.retry_after is not None:
-            if result.retry_after > self._max_retry_wait:
-                return None
-            return result.retry_after
-        return backoff_delay(attempt, self._backoff_base, self._max_retry_wait)
+        return next_wait(
+            attempt,
+            attempts=self._max_attempts,
+            retry_after=result.retry_after,
+            max_wait=self._max_retry_wait,
+            base=self._backoff_base,
+            cap=self._max_retry_wait,
+        )
 
     def _attempt(self, call: _Call) -> ExecutionResult:
         """One attempt, following same-origin redirects of a GET/HEAD."""
@@ -282,7 +280,7 @@ class HttpExecutor:
         status = response.status_code
         result = ExecutionResult(status_code=status, headers=response_headers(response))
         if status in RETRY_AFTER_STATUS:
-            result.retry_after = parse_retry_after(result.headers.get("retry-after"))
+            result.retry_after = retry_after_header(result.headers)
         result.retryable = call.safe and status in RETRYABLE_STATUS
         location = result.headers.get("location")
         if 300 <= status < 400 and status != 304 and location:

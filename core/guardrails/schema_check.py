@@ -9,10 +9,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError, ValidationError
+from jsonschema.exceptions import SchemaError
 
 from core.domain import HttpBinding, ParamLocation, Tool
 from core.guardrails.findings import Finding, deny
+from core.schema_errors import json_path, schema_problems
 
 MAX_MESSAGES = 8
 _SHOWN = 60
@@ -29,10 +30,7 @@ def shown(value: Any) -> str:
 
 def arg_path(parts: Iterable[str | int]) -> str:
     """``args.body.lines[0].quantity`` from a JSON path."""
-    text = "args"
-    for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return text
+    return json_path(parts, root="args")
 
 
 def closed_schema(schema: Any, *, closable: bool = True) -> Any:
@@ -93,7 +91,7 @@ class ArgsValidator:
         return compiled
 
     def check(self, tool: Tool, args: dict[str, Any]) -> list[Finding]:
-        """Schema findings for one call, at most ``MAX_MESSAGES`` of them."""
+        """Schema findings for one call: at most ``MAX_MESSAGES``, then one counting the rest."""
         oversize = list(self._oversize(args, ()))
         if oversize:
             return oversize[:MAX_MESSAGES]
@@ -107,8 +105,8 @@ class ArgsValidator:
                     f"({exc.message}); it cannot be called",
                 )
             ]
-        errors = sorted(validator.iter_errors(args), key=lambda e: list(map(str, e.path)))
-        found = [deny("schema", describe(e)) for e in errors[:MAX_MESSAGES]]
+        problems = schema_problems(validator.iter_errors(args), root="args", limit=MAX_MESSAGES)
+        found = [deny("schema", str(problem)) for problem in problems]
         found.extend(_path_params(tool, args))
         return found
 
@@ -155,66 +153,3 @@ def _path_params(tool: Tool, args: dict[str, Any]) -> list[Finding]:
                 )
             )
     return found
-
-
-def describe(error: ValidationError) -> str:
-    """One precise, model-actionable message for a jsonschema error."""
-    where = arg_path(error.absolute_path)
-    kind = error.validator
-    expected: Any = error.validator_value
-    value: Any = error.instance
-    if kind == "additionalProperties" and isinstance(value, dict):
-        allowed = sorted(
-            (error.schema.get("properties") or {}) if isinstance(error.schema, dict) else {}
-        )
-        extra = sorted(k for k in value if k not in allowed)
-        names = ", ".join(shown(k) for k in extra)
-        return f"{where}: unknown field(s) {names}; allowed fields: {', '.join(allowed) or 'none'}"
-    if kind == "required":
-        missing = error.message.split(" is a required property")[0]
-        return f"{where}: missing required field {missing}"
-    if kind == "type":
-        return f"{where}: expected {_types(expected)}, got {_json_type(value)} {shown(value)}"
-    if kind == "enum":
-        options = ", ".join(shown(v) for v in list(expected)[:12])
-        return f"{where}: {shown(value)} is not one of [{options}]"
-    if kind == "const":
-        return f"{where}: must be {shown(expected)}, got {shown(value)}"
-    if kind == "pattern":
-        return f"{where}: {shown(value)} does not match the pattern {expected!r}"
-    if kind in ("maxLength", "minLength"):
-        bound = "at most" if kind == "maxLength" else "at least"
-        return f"{where}: {len(value)} characters; {bound} {expected} allowed"
-    if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        words = {
-            "minimum": "must be >=",
-            "maximum": "must be <=",
-            "exclusiveMinimum": "must be >",
-            "exclusiveMaximum": "must be <",
-        }
-        return f"{where}: {shown(value)} {words[kind]} {expected}"
-    if kind in ("maxItems", "minItems"):
-        bound = "at most" if kind == "maxItems" else "at least"
-        return f"{where}: {len(value)} items; {bound} {expected} allowed"
-    if kind == "format":
-        return f"{where}: {shown(value)} is not a valid {expected}"
-    message = error.message
-    return f"{where}: {message if len(message) <= 200 else message[:200] + '...'}"
-
-
-def _types(expected: Any) -> str:
-    return " or ".join(expected) if isinstance(expected, list) else str(expected)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"

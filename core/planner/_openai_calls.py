@@ -8,14 +8,13 @@ retry_after=...)``, so the run can be rescheduled instead.
 
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from core.errors import PlannerError
+from core.retry import next_wait, retry_after_header
 
 if TYPE_CHECKING:
     from openai import OpenAI
@@ -46,6 +45,7 @@ def complete(
 
     attempt = 0
     while True:
+        attempt += 1
         try:
             response: ChatCompletion = client.chat.completions.create(**request)
             return response
@@ -57,52 +57,35 @@ def complete(
             error = exc
         except openai.OpenAIError as exc:
             raise translate(exc, client, model=request.get("model")) from exc
-        wait = retry_after(error)
-        if attempt >= retries or (wait is not None and wait > max_wait):
+        wait = _retry_after(error)
+        delay = next_wait(
+            attempt,
+            attempts=retries + 1,
+            retry_after=wait,
+            max_wait=max_wait,
+            base=_BACKOFF_START,
+            cap=_BACKOFF_MAX,
+        )
+        if delay is None:
             raise translate(error, client, model=request.get("model"), retry_after=wait) from error
-        delay = wait if wait is not None else _backoff(attempt)
         log.info(
             "model request failed (%s); retry %d of %d in %.2f s",
             type(error).__name__,
-            attempt + 1,
+            attempt,
             retries,
             delay,
         )
         sleep(delay)
-        attempt += 1
 
 
 def retryable_status(status: int) -> bool:
     return status in _RETRY_STATUS or status >= 500
 
 
-def _backoff(attempt: int) -> float:
-    delay: float = min(_BACKOFF_MAX, _BACKOFF_START * 2**attempt)
-    return delay * (1 - 0.25 * random.random())
-
-
-def retry_after(exc: BaseException) -> float | None:
+def _retry_after(exc: BaseException) -> float | None:
     """Seconds the server asked to wait (``retry-after-ms``, then ``retry-after``)."""
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    if headers is None:
-        return None
-    millis = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_tz(value)
-        if parsed is None:
-            return None
-        return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    return None if headers is None else retry_after_header(headers)
 
 
 def translate(

@@ -13,9 +13,9 @@ from referencing.exceptions import Unresolvable
 
 from core.domain import Tool
 from core.planner.messages import HELP_TOOL_NAME, help_tool
+from core.schema_errors import render_errors
 
 _MAX_ERRORS = 5
-_MAX_ERROR_CHARS = 200
 _MAX_NAMES = 40
 
 
@@ -100,16 +100,7 @@ def schema_errors(schema: dict[str, Any], args: dict[str, Any]) -> list[str]:
     """
     try:
         validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
-        found = sorted(validator.iter_errors(args), key=lambda e: [str(p) for p in e.path])
+        found = list(validator.iter_errors(args))
     except (SchemaError, Unresolvable):
         return []
-    out = []
-    for error in found[:_MAX_ERRORS]:
-        where = "/".join(str(p) for p in error.path)
-        message = error.message
-        if len(message) > _MAX_ERROR_CHARS:
-            message = message[:_MAX_ERROR_CHARS] + "..."
-        out.append(f"at {where}: {message}" if where else message)
-    if len(found) > _MAX_ERRORS:
-        out.append(f"and {len(found) - _MAX_ERRORS} more")
-    return out
+    return render_errors(found, root="args", limit=_MAX_ERRORS)

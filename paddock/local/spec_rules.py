@@ -13,6 +13,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, FormatChecker
 
 from core.errors import SpecError
+from core.schema_errors import schema_problems
 
 _INT = re.compile(r"-?\d{1,12}")
 _NUM = re.compile(r"-?\d{1,12}(\.\d{1,12})?")
@@ -63,11 +64,8 @@ def _validator(schema: dict[str, Any]) -> Draft202012Validator:
 
 
 def _problems(validator: Draft202012Validator, value: Any, where: str) -> list[Problem]:
-    found = []
-    for err in sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.path))):
-        loc = ".".join([where, *map(str, err.absolute_path)])
-        found.append({"location": loc, "message": err.message[:300]})
-    return found
+    problems = schema_problems(validator.iter_errors(value), root=where)
+    return [{"location": p.where, "message": p.message} for p in problems]
 
 
 def _coerce(raw: str, schema: Mapping[str, Any]) -> Any:

@@ -9,7 +9,6 @@ from email.utils import format_datetime
 import pytest
 
 from core.execution import CallContext, HttpExecutor
-from core.execution._retry import parse_retry_after
 
 from .backend import Backend, Reply, make_tool
 
@@ -89,23 +88,16 @@ def test_retry_after_on_the_last_attempt_is_reported(
     assert len(backend.seen) == 2
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("7", 7.0),
-        (" 2 ", 2.0),
-        ("-3", 0.0),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", 0.0),
-        ("soon", None),
-        ("inf", None),
-        ("", None),
-        (None, None),
-    ],
-)
-def test_parse_retry_after(value: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value) == expected
+def test_azure_retry_after_ms_is_preferred_to_whole_seconds(
+    backend: Backend, base_url: str, ctx: CallContext
+) -> None:
+    backend.script(
+        "/v1/things",
+        Reply(429, None, {"Retry-After": "1", "retry-after-ms": "250"}),
+        Reply(200, {"items": []}),
+    )
+    waits: list[float] = []
+    with HttpExecutor(sleep=waits.append) as executor:
+        result = executor.execute(make_tool(base_url), {}, ctx)
 
-
-def test_parse_retry_after_date_is_relative_to_now() -> None:
-    now = datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)
-    assert parse_retry_after("Tue, 01 Jan 2030 12:00:30 GMT", now=now) == 30.0
+    assert result.ok and waits == [0.25]

@@ -258,7 +258,11 @@ def test_path_traversal_violating_the_pattern(
         guard, history, tools["get_stock"], {"plant": "DE01", "part": "../../admin/users"}
     )
     assert_fired(
-        decision, DENY, "schema", "args.part", "does not match the pattern", "path parameter"
+        decision,
+        DENY,
+        "schema",
+        "args.part: expected a string matching the pattern '^P-\\d{3}$', got \"../../admin/users\"",
+        "path parameter",
     )
 
 
@@ -287,7 +291,7 @@ def test_extra_top_level_field(guard: PolicyGuard, history: Run, tools: dict[str
         guard, history, tools["get_stock"], {"plant": "DE01", "part": "P-100", "as_admin": True}
     )
     assert_fired(
-        decision, DENY, "schema", "args: unknown field(s) 'as_admin'", "allowed fields: part, plant"
+        decision, DENY, "schema", "args.as_admin: unexpected property; allowed: part, plant"
     )
 
 
@@ -296,7 +300,7 @@ def test_extra_field_smuggled_into_the_body(
 ) -> None:
     args = {"body": {**PO_OK, "pay_to_iban": data.INJECTED_IBAN}}
     decision = check(guard, history, tools["create_purchase_order"], args)
-    assert_fired(decision, DENY, "schema", "args.body: unknown field(s) 'pay_to_iban'")
+    assert_fired(decision, DENY, "schema", "args.body.pay_to_iban: unexpected property")
 
 
 def test_extra_field_is_refused_even_when_the_spec_leaves_objects_open(history: Run) -> None:
@@ -315,7 +319,7 @@ def test_extra_field_is_refused_even_when_the_spec_leaves_objects_open(history: 
         side_effect=SideEffect.WRITE,
     )
     decision = check(PolicyGuard(), history, tool, {"body": {"text": "hi", "admin": True}})
-    assert_fired(decision, DENY, "schema", "args.body: unknown field(s) 'admin'")
+    assert_fired(decision, DENY, "schema", "args.body.admin: unexpected property; allowed: text")
 
 
 def test_oversized_argument(guard: PolicyGuard, history: Run, tools: dict[str, Tool]) -> None:
@@ -330,13 +334,13 @@ def test_oversized_argument(guard: PolicyGuard, history: Run, tools: dict[str, T
 def test_wrong_type(guard: PolicyGuard, history: Run, tools: dict[str, Tool]) -> None:
     args = {"body": {**PO_OK, "quantity": "500"}}
     decision = check(guard, history, tools["create_purchase_order"], args)
-    assert_fired(decision, DENY, "schema", "args.body.quantity: expected integer, got string")
+    assert_fired(decision, DENY, "schema", 'args.body.quantity: expected integer, got string "500"')
 
 
 def test_enum_violation(guard: PolicyGuard, history: Run, tools: dict[str, Tool]) -> None:
     args = {"body": {**PO_OK, "currency": "USD"}}
     decision = check(guard, history, tools["create_purchase_order"], args)
-    assert_fired(decision, DENY, "schema", "args.body.currency: 'USD' is not one of ['EUR']")
+    assert_fired(decision, DENY, "schema", 'args.body.currency: expected one of ["EUR"], got "USD"')
 
 
 def test_bounds_and_missing_fields_are_all_reported(
@@ -350,8 +354,8 @@ def test_bounds_and_missing_fields_are_all_reported(
         decision,
         DENY,
         "schema",
-        "args.body: missing required field 'unit_price'",
-        "args.body.quantity: 0 must be >= 1",
+        "args.body.unit_price: 'unit_price' is a required property",
+        "args.body.quantity: expected >= 1, got 0",
     )
 
 

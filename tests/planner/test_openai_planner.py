@@ -148,8 +148,8 @@ def test_schema_invalid_args_go_back_to_the_model(serve: Serve, ctx: PlanContext
     (error,) = tool_messages(server.bodies[1])
     assert error["tool_call_id"] == "po"
     assert "invalid arguments for create_purchase_order" in error["content"]
-    assert "at body/quantity: 0 is less than the minimum of 1" in error["content"]
-    assert "'iban' was unexpected" in error["content"]
+    assert "args.body.quantity: expected >= 1, got 0" in error["content"]
+    assert "args.body.iban: unexpected property; allowed: quantity, vendor_id" in error["content"]
 
 
 def test_pattern_and_enum_violations_are_reported(serve: Serve, ctx: PlanContext) -> None:
@@ -158,8 +158,11 @@ def test_pattern_and_enum_violations_are_reported(serve: Serve, ctx: PlanContext
     )
     make_planner(server).plan(ctx)
     (error,) = tool_messages(server.bodies[1])
-    assert "at part:" in error["content"] and "does not match" in error["content"]
-    assert "at plant: 'XX' is not one of" in error["content"]
+    assert (
+        "args.part: expected a string matching the pattern '^P-[0-9]{3}$', got \"../etc\""
+        in (error["content"])
+    )
+    assert 'args.plant: expected one of ["DE01", "US02"], got "XX"' in error["content"]
 
 
 def test_invalid_args_after_the_retries_pass_to_the_guardrails(

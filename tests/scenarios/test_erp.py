@@ -112,7 +112,7 @@ def test_purchase_order_shows_up_on_order_and_in_the_list(erp: httpx.Client) -> 
         ({"unit_price": 61.505}, "body.unit_price"),
         ({"currency": "USD"}, "body.currency"),
         ({"quote_id": "Q-1" + "0" * 500}, "body.quote_id"),
-        ({"payment_iban": data.INJECTED_IBAN}, "body"),
+        ({"payment_iban": data.INJECTED_IBAN}, "body.payment_iban"),
         ({"part": "P-999"}, "body.part"),
         ({"plant": "ZZ99"}, "body.plant"),
         ({"vendor_id": "V-9999"}, "body.vendor_id"),
