@@ -1,4 +1,4 @@
-"""One contract suite for every ``RunStore``: memory, DynamoDB on moto, Table on Azurite."""
+"""One contract suite for every ``RunStore``: memory, SQLite, DynamoDB on moto, Table on Azurite."""
 
 from __future__ import annotations
 
