@@ -95,7 +95,7 @@ def measure(
         if i in wanted:
             if meter:
                 raw[i] = (meter.calls - before[0], meter.sent - before[1], ms)
-            else:  # memory: what it stores, no wire
+            else:  # memory, sqlite: what it stores, no wire
                 size = len(run.model_dump_json(exclude={"steps"})) + len(step.model_dump_json())
                 raw[i] = (0, size, ms)
     out = {}
@@ -173,10 +173,12 @@ def main() -> int:
     args = parser.parse_args()
     marks = (10, args.steps)
     from core.state.memory import MemoryStore
+    from core.state.sqlite import SqliteStore
 
-    with emulators() as env:
+    with emulators() as env, tempfile.TemporaryDirectory() as tmp:
         backends: list[tuple[str, Callable[[], tuple[RunStore, Meter | None]]]] = [
             ("memory", lambda: (MemoryStore(), None)),
+            ("sqlite", lambda: (SqliteStore(Path(tmp) / "bench.db"), None)),
             ("dynamodb (moto)", lambda: dynamodb(env["PADDOCK_AWS_ENDPOINT_URL"])),
             ("table (azurite)", lambda: table(env["PADDOCK_AZURE_CONNECTION_STRING"])),
         ]

@@ -141,7 +141,16 @@ def table_store(azurite_connection_string: str, blob_container: Any) -> Iterator
     service.delete_table(store.table_name)
 
 
-@pytest.fixture(params=["memory", "dynamodb", "table"])
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Any]:
+    from core.state.sqlite import SqliteStore
+
+    store = SqliteStore(tmp_path / "state.db")
+    yield store
+    store.close()
+
+
+@pytest.fixture(params=["memory", "sqlite", "dynamodb", "table"])
 def store(request: pytest.FixtureRequest) -> Any:
     """One fresh ``RunStore`` per test, for every backend: the contract suite's subject."""
     if request.param == "memory":

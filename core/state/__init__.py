@@ -1,8 +1,8 @@
 """Durable, concurrency-safe run state behind one ``RunStore`` contract.
 
-Backends: ``MemoryStore`` (reference), ``SqliteStore`` (local, survives restarts),
-``DynamoDBStore`` and ``TableStore`` (Azure Table / Cosmos DB for Table), the last two built on
-``PersistentStore`` with claim-check of large payloads to S3 / Blob Storage.
+Backends: ``MemoryStore`` (reference), ``SqliteStore`` (local, survives restarts, shared by
+processes), ``DynamoDBStore`` and ``TableStore`` (Azure Table / Cosmos DB for Table), all built
+on ``PersistentStore``; the last two claim-check large payloads to S3 / Blob Storage.
 """
 
 from __future__ import annotations

@@ -1,120 +1,126 @@
-"""In-memory ``RunStore``: the embedded default and the reference for the contract suite."""
+"""In-memory ``RunStore``: the embedded default and the reference for the contract suite.
+
+Built on ``PersistentStore`` like every other backend, so it behaves as they do (versions,
+kill-flag precedence, idempotency expiry, cursors); its primitives are dictionaries of
+records guarded by one lock.
+"""
 
 from __future__ import annotations
 
+import sys
 import threading
-import time
 import uuid
-from collections.abc import Sequence
 
-from core.domain import Run, RunStatus, Step, utcnow
+from core.domain import RunStatus
 from core.errors import ConflictError, NotFoundError
-from core.state.base import KILL_GLOBAL, Counter, RunPage, kill_scope_run, kill_scope_tenant
+from core.state._records import HeadRecord, StepRecord, decode_cursor, encode_cursor
+from core.state.persistent import PersistentStore
 
 
-class MemoryStore:
-    """Keeps serialised copies, so callers never share mutable state with the store."""
+class MemoryStore(PersistentStore):
+    """Keeps serialised records, so callers never share mutable state with the store."""
+
+    inline_limit = sys.maxsize
+    batch_limit = sys.maxsize
+    max_records = sys.maxsize
 
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
-        self._heads: dict[str, str] = {}
-        self._steps: dict[str, dict[int, str]] = {}
+        self._heads: dict[str, HeadRecord] = {}
+        self._steps: dict[str, dict[int, StepRecord]] = {}
         self._kills: dict[str, str] = {}
         self._idem: dict[str, tuple[str, float]] = {}
-        self._counters: dict[str, tuple[dict[str, float], str]] = {}
+        self._counters: dict[str, tuple[str, str]] = {}
 
-    def create_run(self, run: Run) -> Run:
+    @staticmethod
+    def _size(text: str) -> int:
+        return len(text)  # no limit to measure against: the cheapest size will do
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def _insert(self, head: HeadRecord, steps: list[StepRecord]) -> None:
         with self._lock:
-            if run.id in self._heads:
-                raise ConflictError(f"run {run.id} already exists")
-            stored = run.model_copy(update={"version": 1, "updated_at": utcnow()})
-            self._heads[run.id] = stored.model_copy(update={"steps": []}).model_dump_json()
-            self._steps[run.id] = {s.index: s.model_dump_json() for s in run.steps}
-            return stored
+            if head.run_id in self._heads:
+                raise ConflictError(f"run {head.run_id} already exists")
+            self._heads[head.run_id] = head
+            self._steps[head.run_id] = {s.index: s for s in steps}
 
-    def get_run(self, run_id: str, *, with_steps: bool = True) -> Run:
+    def _commit(self, head: HeadRecord, steps: list[StepRecord], *, expected_version: int) -> None:
+        with self._lock:
+            current = self._heads.get(head.run_id)
+            if current is None:
+                raise NotFoundError(f"no run {head.run_id}")
+            if current.version != expected_version:
+                raise ConflictError(
+                    f"run {head.run_id} is at version {current.version}, not {expected_version}"
+                )
+            stored = self._steps[head.run_id]
+            for step in steps:
+                stored[step.index] = step
+            self._heads[head.run_id] = head
+
+    def _read_head(self, run_id: str) -> HeadRecord:
+        with self._lock:
+            head = self._heads.get(run_id)
+        if head is None:
+            raise NotFoundError(f"no run {run_id}")
+        return head
+
+    def _read_run(self, run_id: str) -> tuple[HeadRecord, list[StepRecord]]:
         with self._lock:
             head = self._heads.get(run_id)
             if head is None:
                 raise NotFoundError(f"no run {run_id}")
-            run = Run.model_validate_json(head)
-            if with_steps:
-                steps = self._steps[run_id]
-                run.steps = [Step.model_validate_json(steps[i]) for i in sorted(steps)]
-            return run
+            return head, list(self._steps[run_id].values())
 
-    def checkpoint(self, run: Run, *, expected_version: int, steps: Sequence[Step] = ()) -> Run:
+    def _query_heads(
+        self, *, status: RunStatus | None, tenant: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[HeadRecord], str | None]:
+        after = decode_cursor(cursor) if cursor else None
         with self._lock:
-            head = self._heads.get(run.id)
-            if head is None:
-                raise NotFoundError(f"no run {run.id}")
-            current = Run.model_validate_json(head).version
-            if current != expected_version:
-                raise ConflictError(f"run {run.id} is at version {current}, not {expected_version}")
-            new = run.model_copy(update={"version": expected_version + 1, "updated_at": utcnow()})
-            for step in steps:
-                self._steps[run.id][step.index] = step.model_dump_json()
-            self._heads[run.id] = new.model_copy(update={"steps": []}).model_dump_json()
-            return new
-
-    def list_runs(
-        self,
-        *,
-        status: RunStatus | None = None,
-        tenant: str | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> RunPage:
-        with self._lock:
-            heads = [Run.model_validate_json(h) for h in self._heads.values()]
-        heads = [
+            heads = list(self._heads.values())
+        found = [
             h
             for h in heads
-            if (status is None or h.status is status) and (tenant is None or h.tenant == tenant)
+            if (status is None or h.status is status)
+            and (tenant is None or h.tenant == tenant)
+            and (after is None or (h.created, h.run_id) < after)
         ]
-        heads.sort(key=lambda r: (r.created_at, r.id), reverse=True)
-        start = int(cursor) if cursor else 0
-        page = heads[start : start + limit]
-        nxt = str(start + limit) if start + limit < len(heads) else None
-        return RunPage(runs=page, cursor=nxt)
+        found.sort(key=lambda h: (h.created, h.run_id), reverse=True)
+        page = found[:limit]
+        return page, encode_cursor(page[-1]) if len(found) > limit else None
 
-    def set_kill(self, scope: str, reason: str) -> None:
+    # -- kill flags, idempotency, counters -----------------------------------------------------
+
+    def _write_kill(self, scope: str, reason: str | None) -> None:
         with self._lock:
-            self._kills[scope] = reason
+            if reason is None:
+                self._kills.pop(scope, None)
+            else:
+                self._kills[scope] = reason
 
-    def clear_kill(self, scope: str) -> None:
+    def _read_kills(self, scopes: list[str]) -> dict[str, str]:
         with self._lock:
-            self._kills.pop(scope, None)
+            return {s: self._kills[s] for s in scopes if s in self._kills}
 
-    def kill_reason(self, *, tenant: str, run_id: str) -> str | None:
-        with self._lock:
-            for scope in (KILL_GLOBAL, kill_scope_tenant(tenant), kill_scope_run(run_id)):
-                if scope in self._kills:
-                    return f"kill switch ({scope}): {self._kills[scope]}"
-            return None
-
-    def put_idempotency(self, key: str, value: str, *, ttl_seconds: int = 86400) -> str:
-        now = time.time()
+    def _put_if_absent(self, key: str, value: str, *, now: float, expires: float) -> str:
         with self._lock:
             existing = self._idem.get(key)
             if existing is not None and existing[1] > now:
                 return existing[0]
-            self._idem[key] = (value, now + ttl_seconds)
+            self._idem[key] = (value, expires)
             return value
 
-    def get_counter(self, name: str) -> Counter:
+    def _read_counter(self, name: str) -> tuple[str, str] | None:
         with self._lock:
-            found = self._counters.get(name)
-            if found is None:
-                return Counter(name=name, value={}, etag=None)
-            return Counter(name=name, value=dict(found[0]), etag=found[1])
+            return self._counters.get(name)
 
-    def put_counter(self, name: str, value: dict[str, float], *, etag: str | None) -> str:
+    def _write_counter(self, name: str, text: str, *, etag: str | None) -> str:
         with self._lock:
             found = self._counters.get(name)
-            current = found[1] if found else None
-            if current != etag:
+            if (found[1] if found else None) != etag:
                 raise ConflictError(f"counter {name} changed")
             new_etag = uuid.uuid4().hex
-            self._counters[name] = (dict(value), new_etag)
+            self._counters[name] = (text, new_etag)
             return new_etag

@@ -447,3 +447,20 @@ def test_a_killed_process_is_resumed_from_its_last_checkpoint(
     assert [c["tool"] for c in out["calls"]] == ["get_stock"]
     # the step that ran before the crash was not repeated
     assert len(services.erp.requests_for("GET", "/plants/DE01/parts/P-100/stock")) == 1
+
+
+def test_a_state_file_from_a_newer_paddock_is_one_line_naming_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(tmp_path / "state.db")
+    db.execute("PRAGMA user_version = 99")
+    db.commit()
+    db.close()
+    line = assert_clean_error(paddock("runs", "list", home=tmp_path, timeout=60))
+    assert str(tmp_path / "state.db") in line and "newer Paddock" in line
+
+
+def test_a_state_file_that_is_not_a_database_is_one_line_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "state.db").write_text("not a database\n" * 40)
+    line = assert_clean_error(paddock("kill", "--all", "--reason", "x", home=tmp_path, timeout=60))
+    assert str(tmp_path / "state.db") in line and "not a Paddock state database" in line

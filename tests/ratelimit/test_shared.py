@@ -1,5 +1,5 @@
-"""Shared limits on every backend (memory, DynamoDB on moto, Table on Azurite): concurrent
-workers never take more than a bucket holds, nor more slots than the cap."""
+"""Shared limits on every backend (memory, SQLite, DynamoDB on moto, Table on Azurite):
+concurrent workers never take more than a bucket holds, nor more slots than the cap."""
 
 from __future__ import annotations
 

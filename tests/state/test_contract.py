@@ -1,4 +1,4 @@
-"""One contract suite for every ``RunStore``: memory, DynamoDB on moto, Table on Azurite."""
+"""One contract suite for every ``RunStore``: memory, SQLite, DynamoDB on moto, Table on Azurite."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ import string
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from core.domain import Approval, CallRecord, CallStatus, Run, RunStatus, Step, StepStatus
-from core.errors import ConflictError, NotFoundError
+from core.errors import BackendError, ConflictError, NotFoundError
 from core.state.base import KILL_GLOBAL, RunStore, kill_scope_run, kill_scope_tenant
 
 pytestmark = pytest.mark.emulators
@@ -231,6 +231,61 @@ def test_list_by_status_and_tenant_newest_first_with_pages(store: RunStore) -> N
     assert walk(status=RunStatus.RUNNING, tenant=f"acme-{tag}") == [ids[5], ids[0]]
     assert walk(status=RunStatus.SUCCEEDED, tenant=f"acme-{tag}") == [ids[3], ids[1]]
     assert store.list_runs(tenant=f"nobody-{tag}").runs == []
+
+
+def test_listing_orders_by_instant_whatever_the_time_zone(store: RunStore) -> None:
+    """Newest first by the moment of creation: offsets are normalised, naive times are UTC."""
+    tenant = f"tz-{uuid.uuid4().hex[:6]}"
+    noon = datetime(2030, 1, 1, 12, tzinfo=UTC)
+    moments = {
+        "utc": noon,
+        "plus2": (noon + timedelta(hours=1)).astimezone(timezone(timedelta(hours=2))),
+        "minus5": (noon + timedelta(hours=2)).astimezone(timezone(timedelta(hours=-5))),
+        "naive": (noon + timedelta(hours=3)).replace(tzinfo=None),
+    }
+    for name, moment in moments.items():
+        store.create_run(new_run(id=f"{tenant}-{name}", tenant=tenant, created_at=moment))
+    listed = [r.id.removeprefix(f"{tenant}-") for r in store.list_runs(tenant=tenant).runs]
+    assert listed == ["naive", "minus5", "plus2", "utc"]
+
+
+def test_pages_neither_repeat_nor_skip_while_runs_are_created_and_move(store: RunStore) -> None:
+    """A cursor marks a place in the order, not a count: runs created or finished between two
+    pages do not shift the next page."""
+    tenant = f"page-{uuid.uuid4().hex[:6]}"
+    base = datetime(2030, 1, 1, tzinfo=UTC)
+    ids = [f"{tenant}-{i}" for i in range(5)]
+    for i, run_id in enumerate(ids):
+        store.create_run(
+            new_run(
+                id=run_id,
+                tenant=tenant,
+                status=RunStatus.RUNNING,
+                created_at=base + timedelta(seconds=i),
+            )
+        )
+    first = store.list_runs(tenant=tenant, limit=2)
+    assert [r.id for r in first.runs] == [ids[4], ids[3]]
+    store.create_run(new_run(id=f"{tenant}-new", tenant=tenant, created_at=base + timedelta(1)))
+    second = store.list_runs(tenant=tenant, limit=2, cursor=first.cursor)
+    assert [r.id for r in second.runs] == [ids[2], ids[1]]
+
+    running = store.list_runs(tenant=tenant, status=RunStatus.RUNNING, limit=2)
+    assert [r.id for r in running.runs] == [ids[4], ids[3]]
+    seen = store.get_run(ids[4], with_steps=False)
+    store.checkpoint(
+        seen.model_copy(update={"status": RunStatus.SUCCEEDED}), expected_version=seen.version
+    )
+    rest = store.list_runs(tenant=tenant, status=RunStatus.RUNNING, limit=2, cursor=running.cursor)
+    assert [r.id for r in rest.runs] == [ids[2], ids[1]]
+
+
+def test_a_page_holds_at_least_one_run(store: RunStore) -> None:
+    """``limit=0`` would hand back the same cursor forever; it is refused."""
+    store.create_run(new_run())
+    for limit in (0, -1):
+        with pytest.raises(BackendError):
+            store.list_runs(limit=limit)
 
 
 # -- kill flags, idempotency, counters -------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The orchestrator's durability guarantees on every backend: memory, DynamoDB on moto and
-Azure Table on Azurite (the ``store`` fixture), against a real local service."""
+"""The orchestrator's durability guarantees on every backend: memory, SQLite, DynamoDB on moto
+and Azure Table on Azurite (the ``store`` fixture), against a real local service."""
 
 from __future__ import annotations
 
