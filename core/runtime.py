@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.domain import Decision, ProposedCall, Run, Tool
+from core.domain.observer import NullObserver, RunObserver
 from core.errors import ConfigError
 from core.execution.base import Executor
 from core.guardrails.base import Guard
 from core.orchestrator.children import ChildRuns, with_subtask_tool
 from core.orchestrator.engine import Handoff, Orchestrator, ToolSource
-from core.orchestrator.observer import NullObserver, RunObserver
 from core.planner.base import Planner
 from core.planner.rules import RuleScript
 from core.ratelimit.llm import limited_planners
@@ -129,8 +129,8 @@ def default_executor(identity: Identity | None = None) -> Executor:
     """The executor router: HTTP tools to the HTTP executor, MCP tools to the MCP executor.
     With ``identity`` both demand capability tokens, and HTTP calls carry credentials."""
     from core.execution.http import HttpExecutor
+    from core.execution.mcp import McpExecutor
     from core.execution.router import BindingRouter
-    from core.mcp.client import McpExecutor
 
     if identity is None:
         return BindingRouter({"http": HttpExecutor(), "mcp": McpExecutor()})

@@ -68,7 +68,7 @@ class Catalog:
         ``mcp+stdio:COMMAND`` and ``mcp+http(s)://URL`` sources import an MCP server's tools.
         """
         if source.startswith("mcp+"):
-            from core.mcp.client import import_mcp
+            from core.catalog.mcp import import_mcp
 
             return self.add_result(import_mcp(source))
         document, raw = load_document(source, client=client)

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from core.domain import Approval, CallRecord, Run, RunStatus, Step
+from core.domain.observer import RunObserver
 from core.errors import ConflictError, NotFoundError
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.observer import RunObserver
 from core.state.base import RunStore
 
 

@@ -29,6 +29,7 @@ from core.domain import (
     Tool,
     utcnow,
 )
+from core.domain.observer import NullObserver, RunObserver
 from core.errors import BudgetSpent, ConflictError, NotFoundError, PlannerError
 from core.execution.base import CallContext, ExecutionResult, Executor
 from core.guardrails.approvals import decide_approval
@@ -36,7 +37,6 @@ from core.guardrails.base import Guard
 from core.guardrails.budget import budget_violation, loop_violation
 from core.orchestrator._lineage import Lineage, ancestor_killed, lineage
 from core.orchestrator.acting import apply_result, failed_result, hold_drifted
-from core.orchestrator.observer import NullObserver, RunObserver
 from core.orchestrator.outcome import (
     AdvanceOutcome,
     Finished,

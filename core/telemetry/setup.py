@@ -28,8 +28,8 @@ from opentelemetry.sdk.trace.export import (
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
+from core.domain.observer import RunObserver
 from core.errors import ConfigError
-from core.orchestrator.observer import RunObserver
 from core.telemetry.exporters import JsonLinesExporter
 from core.telemetry.redact import Redactor, install_log_redaction
 from core.telemetry.tracing import RunTracer

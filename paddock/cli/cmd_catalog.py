@@ -14,7 +14,7 @@ from core.errors import ConfigError
 from paddock.cli.render import short
 
 if TYPE_CHECKING:
-    from core.catalog.versions import SpecRegistry
+    from paddock.local.spec_registry import SpecRegistry
 
 DESCRIPTION_LIMIT = 200
 """Characters of each tool's description in ``catalog import --json``."""
@@ -93,8 +93,8 @@ def _where(binding: Binding) -> str:
 
 
 def registry() -> SpecRegistry:
-    from core.catalog.versions import SpecRegistry
     from paddock.cli.common import home
+    from paddock.local.spec_registry import SpecRegistry
 
     return SpecRegistry(home() / "catalog")
 

@@ -91,8 +91,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    from core.catalog.versions import json_outcome
     from paddock.cli.cmd_catalog import absolute, registry
+    from paddock.local.spec_registry import json_outcome
 
     sources = [absolute(s) for s in args.sources] or None
     outcomes = registry().refresh(sources=sources, accept=args.accept, today=parse_day(args.today))

@@ -9,9 +9,9 @@ from pydantic import ValidationError
 
 from core.catalog import tools_from_document
 from core.catalog.loader import load_document
+from core.catalog.mcp import tools_from_listing
 from core.domain import EngineBinding, HttpBinding, McpBinding, SideEffect, Tool, ToolDefinition
 from core.drift.spec_diff import op_key
-from core.mcp.client import tools_from_listing
 from core.orchestrator.tool_search import SEARCH_TOOL_DEF
 from tests.catalog.helpers import SPECS
 

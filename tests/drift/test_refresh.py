@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from core.catalog.versions import SpecRegistry
 from paddock.cli.main import main
 from paddock.local.servers import LocalServer
+from paddock.local.spec_registry import SpecRegistry
 from tests.drift.service import SupplierService
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)

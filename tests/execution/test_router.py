@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from core.domain import McpBinding, Tool
 from core.execution import BindingRouter, CallContext, HttpExecutor
-from core.mcp import McpExecutor
+from core.execution.mcp import McpExecutor
 from core.orchestrator.tool_search import SEARCH_TOOL_DEF
 from core.runtime import default_executor
 

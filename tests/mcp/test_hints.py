@@ -12,17 +12,18 @@ from pathlib import Path
 import pytest
 
 from core.catalog import Catalog
-from core.catalog.versions import SpecRegistry
+from core.catalog.mcp import tools_from_listing
 from core.domain import McpBinding, Plan, ProposedCall, Run, RunStatus, SideEffect, Tool
 from core.drift import diff_tools
 from core.errors import SpecError
 from core.guardrails import PolicyGuard
-from core.mcp.client import fetch_listing, tools_from_listing
 from core.mcp.hints import hinted_side_effect, side_effect, split_source
+from core.mcp.session import fetch_listing
 from core.orchestrator.engine import Orchestrator
 from core.runtime import default_executor
 from core.state.memory import MemoryStore
 from paddock.cli.main import main
+from paddock.local.spec_registry import SpecRegistry
 from paddock.testing.planner import ScriptedPlanner
 
 SERVER = Path(__file__).with_name("hostile_server.py")

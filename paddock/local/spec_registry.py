@@ -321,7 +321,8 @@ class SpecRegistry:
 
     def _version(self, document: dict[str, Any], sha: str, source: str) -> SpecVersion:
         if _is_mcp(source):
-            from core.mcp.client import MCP_FORMAT, listing_title
+            from core.catalog.mcp import listing_title
+            from core.mcp.session import MCP_FORMAT
 
             title, version = listing_title(document)
             return SpecVersion(
@@ -349,7 +350,7 @@ def _is_mcp(source: str) -> bool:
 def _read(source: str, client: httpx.Client | None) -> tuple[dict[str, Any], bytes]:
     """A spec document, or an MCP server's tool listing, and the bytes to store."""
     if _is_mcp(source):
-        from core.mcp.client import fetch_listing
+        from core.mcp.session import fetch_listing
 
         raw = fetch_listing(source)
         return json.loads(raw), raw
@@ -360,7 +361,7 @@ def _import(
     document: dict[str, Any], raw: bytes, source: str, base_url: str | None
 ) -> ImportResult:
     if _is_mcp(source):
-        from core.mcp.client import tools_from_listing
+        from core.catalog.mcp import tools_from_listing
 
         return tools_from_listing(document, source=source, raw=raw)
     return import_document(document, source=source, raw=raw, base_url=base_url)
