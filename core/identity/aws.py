@@ -7,11 +7,14 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from core.identity.base import Credential, CredentialError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sts import STSClient
 
 MIN_DURATION = 900
 """The shortest session STS issues, in seconds."""
@@ -91,7 +94,7 @@ class StsRoleCredentials:
 
     def __init__(
         self,
-        client: Any,
+        client: STSClient,
         role_arn: str,
         *,
         web_identity: Callable[[], str] | None = None,
@@ -121,11 +124,11 @@ class StsRoleCredentials:
             params["Policy"] = policy
         try:
             if self._web_identity is not None:
-                answer = self._client.assume_role_with_web_identity(
+                found = self._client.assume_role_with_web_identity(
                     WebIdentityToken=self._web_identity(), **params
-                )
+                )["Credentials"]
             else:
-                answer = self._client.assume_role(**params)
+                found = self._client.assume_role(**params)["Credentials"]
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "error")
             raise CredentialError(
@@ -138,7 +141,6 @@ class StsRoleCredentials:
             raise CredentialError(
                 f"STS unreachable for {self.label}: {type(exc).__name__}", retryable=True
             ) from exc
-        found = answer["Credentials"]
         expires = found["Expiration"]
         expires_at = (
             expires.timestamp() if hasattr(expires, "timestamp") else time.time() + self._duration

@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from core.identity.base import CredentialError
+
+if TYPE_CHECKING:
+    from azure.keyvault.secrets import SecretClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 _ENV_NAME = re.compile(r"[^A-Z0-9]+")
 
@@ -67,7 +71,7 @@ class AwsSecretsManager:
 
     label = "aws-secrets-manager"
 
-    def __init__(self, client: Any, *, prefix: str = "") -> None:
+    def __init__(self, client: SecretsManagerClient, *, prefix: str = "") -> None:
         self._client = client
         self._prefix = prefix
 
@@ -92,10 +96,6 @@ class AwsSecretsManager:
         return value
 
 
-class _SecretClient(Protocol):
-    def get_secret(self, name: str) -> Any: ...
-
-
 class KeyVaultSecrets:
     """Secrets from Azure Key Vault; ``client`` is an ``azure.keyvault.secrets.SecretClient``.
 
@@ -104,7 +104,7 @@ class KeyVaultSecrets:
 
     label = "azure-key-vault"
 
-    def __init__(self, client: _SecretClient) -> None:
+    def __init__(self, client: SecretClient) -> None:
         self._client = client
 
     @staticmethod
@@ -121,7 +121,7 @@ class KeyVaultSecrets:
             raise CredentialError(
                 f"secret {vault_name} unavailable from Key Vault: {type(exc).__name__}"
             ) from exc
-        value = getattr(found, "value", None)
+        value = found.value
         if not isinstance(value, str):
             raise CredentialError(f"secret {vault_name} has no value")
         return value

@@ -7,10 +7,14 @@ that is not an envelope) moves to ``<queue>-poison``, the same place the Functio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.errors import BackendError, ConfigError
 from core.queue.base import Envelope, QueueBackend, RawMessage, ReceivedMessage
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.storage.queue import QueueClient
 
 MAX_DELAY = 7 * 86400
 
@@ -20,8 +24,8 @@ def azure_queue_client(
     *,
     connection_string: str | None = None,
     account_url: str | None = None,
-    credential: Any = None,
-) -> Any:
+    credential: TokenCredential | None = None,
+) -> QueueClient:
     """A ``QueueClient`` with the base64 text policies (connection string, or account URL +
     credential such as ``DefaultAzureCredential``)."""
     from azure.storage.queue import QueueClient, TextBase64DecodePolicy, TextBase64EncodePolicy
@@ -45,7 +49,7 @@ def azure_queue_client(
     raise ConfigError("an Azure queue needs a connection string or an account URL")
 
 
-def _sibling(client: Any, queue_name: str) -> Any:
+def _sibling(client: QueueClient, queue_name: str) -> QueueClient:
     """A client for another queue of the same account, sharing credential and pipeline (the
     way ``QueueServiceClient.get_queue_client`` builds one)."""
     from azure.core.pipeline import Pipeline
@@ -76,7 +80,11 @@ class AzureStorageQueue(QueueBackend):
     """
 
     def __init__(
-        self, queue_client: Any, *, poison_client: Any = None, max_dequeue: int = 5
+        self,
+        queue_client: QueueClient,
+        *,
+        poison_client: QueueClient | None = None,
+        max_dequeue: int = 5,
     ) -> None:
         from azure.storage.queue import TextBase64EncodePolicy
 
@@ -92,7 +100,7 @@ class AzureStorageQueue(QueueBackend):
         self._poison_client = poison_client
 
     @property
-    def poison_client(self) -> Any:
+    def poison_client(self) -> QueueClient:
         if self._poison_client is None:
             self._poison_client = _sibling(self._client, f"{self._client.queue_name}-poison")
         return self._poison_client

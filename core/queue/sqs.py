@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from core.errors import BackendError
 from core.queue.base import Envelope, QueueBackend, RawMessage, ReceivedMessage
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
 
 MAX_DELAY = 900
 """SQS delays a message by at most 15 minutes."""
@@ -20,7 +23,7 @@ class SqsQueues:
 
 
 def create_sqs_queue(
-    client: Any, name: str, *, max_receives: int = 5, visibility_timeout: int = 30
+    client: SQSClient, name: str, *, max_receives: int = 5, visibility_timeout: int = 30
 ) -> SqsQueues:
     """Create ``name`` and ``name-dlq`` with a redrive policy (tests and local development).
 
@@ -55,7 +58,12 @@ class SqsQueue(QueueBackend):
     """
 
     def __init__(
-        self, client: Any, queue_url: str, *, dlq_url: str | None = None, wait_seconds: int = 0
+        self,
+        client: SQSClient,
+        queue_url: str,
+        *,
+        dlq_url: str | None = None,
+        wait_seconds: int = 0,
     ) -> None:
         super().__init__(max_receives=1 << 30)  # the redrive policy counts receives
         self._client = client

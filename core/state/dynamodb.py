@@ -23,7 +23,8 @@ import base64
 import heapq
 import time
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from core.domain import RunStatus
 from core.errors import BackendError, ConflictError, NotFoundError
@@ -31,22 +32,36 @@ from core.state._records import Body, HeadRecord, StepRecord
 from core.state.payloads import PayloadStore, S3Payloads
 from core.state.persistent import PersistentStore
 
-Item = dict[str, dict[str, Any]]
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        GlobalSecondaryIndexTypeDef,
+        KeysAndAttributesOutputTypeDef,
+        KeysAndAttributesTypeDef,
+        PutItemInputTypeDef,
+        PutTypeDef,
+        TransactWriteItemTypeDef,
+    )
+    from mypy_boto3_s3 import S3Client
+
+    Item = dict[str, AttributeValueTypeDef]
+
 STATUS_INDEX = "by_status"
 TENANT_INDEX = "by_tenant"
 DAY = 86400
 
 
-def create_dynamodb_table(client: Any, table_name: str) -> None:
+def create_dynamodb_table(client: DynamoDBClient, table_name: str) -> None:
     """Create the single table with its two GSIs (on-demand billing) and TTL, for tests/dev.
 
     Infra declares the same schema in Pulumi; this helper is for moto and local runs.
     """
-    attrs = [("PK", "S"), ("SK", "S"), ("GSI1PK", "S"), ("GSI2PK", "S"), ("LSK", "S")]
+    keys = ["PK", "SK", "GSI1PK", "GSI2PK", "LSK"]
     client.create_table(
         TableName=table_name,
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": n, "AttributeType": t} for n, t in attrs],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in keys],
         KeySchema=[
             {"AttributeName": "PK", "KeyType": "HASH"},
             {"AttributeName": "SK", "KeyType": "RANGE"},
@@ -62,7 +77,7 @@ def create_dynamodb_table(client: Any, table_name: str) -> None:
     )
 
 
-def _gsi(name: str, pk: str) -> dict[str, Any]:
+def _gsi(name: str, pk: str) -> GlobalSecondaryIndexTypeDef:
     return {
         "IndexName": name,
         "Projection": {"ProjectionType": "ALL"},
@@ -91,10 +106,10 @@ class DynamoDBStore(PersistentStore):
 
     def __init__(
         self,
-        client: Any,
+        client: DynamoDBClient,
         table_name: str,
         *,
-        s3_client: Any = None,
+        s3_client: S3Client | None = None,
         bucket: str | None = None,
         ttl_days: int = 30,
         payloads: PayloadStore | None = None,
@@ -113,7 +128,7 @@ class DynamoDBStore(PersistentStore):
     # -- runs --------------------------------------------------------------------------------
 
     def _insert(self, head: HeadRecord, steps: list[StepRecord]) -> None:
-        put = {
+        put: PutTypeDef = {
             "TableName": self.table_name,
             "Item": self._head_item(head),
             "ConditionExpression": "attribute_not_exists(PK)",
@@ -132,7 +147,7 @@ class DynamoDBStore(PersistentStore):
             raise BackendError(f"dynamodb create {head.run_id}: {exc}") from exc
 
     def _commit(self, head: HeadRecord, steps: list[StepRecord], *, expected_version: int) -> None:
-        put = {
+        put: PutTypeDef = {
             "TableName": self.table_name,
             "Item": self._head_item(head),
             "ConditionExpression": "v = :v",
@@ -236,7 +251,7 @@ class DynamoDBStore(PersistentStore):
     ) -> list[Item]:
         """Up to ``want`` heads of one index partition below ``after``, newest first."""
         cond = f"{pk_name} = :pk" + (" AND LSK < :after" if after else "")
-        values: dict[str, Any] = {":pk": {"S": pk}}
+        values: dict[str, AttributeValueTypeDef] = {":pk": {"S": pk}}
         if after:
             values[":after"] = {"S": after}
         kwargs: dict[str, Any] = {
@@ -282,7 +297,9 @@ class DynamoDBStore(PersistentStore):
         keys: list[Item] = [{"PK": {"S": "KILL"}, "SK": {"S": s}} for s in dict.fromkeys(scopes)]
         found: dict[str, str] = {}
         try:
-            request = {self.table_name: {"Keys": keys, "ConsistentRead": True}}
+            request: Mapping[str, KeysAndAttributesTypeDef | KeysAndAttributesOutputTypeDef] = {
+                self.table_name: {"Keys": keys, "ConsistentRead": True}
+            }
             while request:
                 out = self._client.batch_get_item(RequestItems=request)
                 for item in out["Responses"].get(self.table_name, []):
@@ -293,7 +310,7 @@ class DynamoDBStore(PersistentStore):
         return found
 
     def _put_if_absent(self, key: str, value: str, *, now: float, expires: float) -> str:
-        item = {
+        item: Item = {
             "PK": {"S": f"IDEM#{key}"},
             "SK": {"S": "IDEM"},
             "value": {"S": value},
@@ -329,7 +346,7 @@ class DynamoDBStore(PersistentStore):
 
     def _write_counter(self, name: str, text: str, *, etag: str | None) -> str:
         new = uuid.uuid4().hex
-        kwargs: dict[str, Any] = {
+        put: PutItemInputTypeDef = {
             "TableName": self.table_name,
             "Item": {
                 "PK": {"S": f"COUNTER#{name}"},
@@ -339,12 +356,12 @@ class DynamoDBStore(PersistentStore):
             },
         }
         if etag is None:
-            kwargs["ConditionExpression"] = "attribute_not_exists(PK)"
+            put["ConditionExpression"] = "attribute_not_exists(PK)"
         else:
-            kwargs["ConditionExpression"] = "etag = :e"
-            kwargs["ExpressionAttributeValues"] = {":e": {"S": etag}}
+            put["ConditionExpression"] = "etag = :e"
+            put["ExpressionAttributeValues"] = {":e": {"S": etag}}
         try:
-            self._client.put_item(**kwargs)
+            self._client.put_item(**put)
         except self._errors() as exc:
             if _code(exc) == "ConditionalCheckFailedException":
                 raise ConflictError(f"counter {name} changed") from exc
@@ -371,9 +388,11 @@ class DynamoDBStore(PersistentStore):
             item["expires_at"] = {"N": str(int(time.time()) + self.ttl_days * DAY)}
         return item
 
-    def _step_puts(self, head: HeadRecord, steps: list[StepRecord]) -> list[dict[str, Any]]:
+    def _step_puts(
+        self, head: HeadRecord, steps: list[StepRecord]
+    ) -> list[TransactWriteItemTypeDef]:
         days = self.ttl_days + (0 if head.status.finished else self.max_run_days)
-        expires = {"N": str(int(time.time()) + days * DAY)}
+        expires: AttributeValueTypeDef = {"N": str(int(time.time()) + days * DAY)}
         return [
             {
                 "Put": {

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 from core.config import Settings
 from core.errors import ConfigError
 from core.state.base import RunStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
 
 
 def store_from_settings(settings: Settings) -> RunStore:
@@ -28,11 +33,19 @@ def store_from_settings(settings: Settings) -> RunStore:
     raise ConfigError(f"unknown PADDOCK_STORE {settings.store!r}: memory, dynamodb or table")
 
 
-def aws_client(service: str, settings: Settings) -> Any:
+@overload
+def aws_client(service: Literal["dynamodb"], settings: Settings) -> DynamoDBClient: ...
+@overload
+def aws_client(service: Literal["s3"], settings: Settings) -> S3Client: ...
+@overload
+def aws_client(service: Literal["sqs"], settings: Settings) -> SQSClient: ...
+def aws_client(
+    service: Literal["dynamodb", "s3", "sqs"], settings: Settings
+) -> DynamoDBClient | S3Client | SQSClient:
     """A boto3 client, pointed at the moto server when ``aws_endpoint_url`` is set."""
     import boto3
 
-    return boto3.client(service, endpoint_url=settings.aws_endpoint_url or None)  # type: ignore[call-overload]
+    return boto3.client(service, endpoint_url=settings.aws_endpoint_url or None)
 
 
 def _dynamodb(settings: Settings) -> RunStore:
@@ -56,7 +69,7 @@ def _table(settings: Settings) -> RunStore:
     conn = settings.azure_connection_string
     if conn:
         service = TableServiceClient.from_connection_string(conn)
-        blobs: Any = BlobServiceClient.from_connection_string(conn)
+        blobs: BlobServiceClient | None = BlobServiceClient.from_connection_string(conn)
     elif settings.table_endpoint:
         from azure.identity import DefaultAzureCredential
 

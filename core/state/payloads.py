@@ -7,9 +7,13 @@ by a checkpoint that then lost its race) are left for a lifecycle rule on the ``
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from core.errors import BackendError
+
+if TYPE_CHECKING:
+    from azure.storage.blob import ContainerClient
+    from mypy_boto3_s3 import S3Client
 
 
 @runtime_checkable
@@ -28,7 +32,7 @@ class PayloadStore(Protocol):
 class S3Payloads:
     """Payloads in one S3 bucket (boto3 client injected)."""
 
-    def __init__(self, client: Any, bucket: str, *, prefix: str = "") -> None:
+    def __init__(self, client: S3Client, bucket: str, *, prefix: str = "") -> None:
         self._client = client
         self.bucket = bucket
         self._prefix = prefix
@@ -59,7 +63,7 @@ class S3Payloads:
 class BlobPayloads:
     """Payloads in one Azure Blob container (``ContainerClient`` injected)."""
 
-    def __init__(self, container_client: Any) -> None:
+    def __init__(self, container_client: ContainerClient) -> None:
         self._container = container_client
 
     def put(self, key: str, data: bytes) -> None:

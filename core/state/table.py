@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.domain import RunStatus
 from core.errors import BackendError, ConflictError, NotFoundError
@@ -26,6 +27,13 @@ from core.state import _table_keys as keys
 from core.state._records import HeadRecord, StepRecord
 from core.state.payloads import BlobPayloads, PayloadStore
 from core.state.persistent import PersistentStore
+
+if TYPE_CHECKING:
+    from azure.data.tables import TableEntity, TableServiceClient
+    from azure.storage.blob import ContainerClient
+
+    # One operation of ``TableClient.submit_transaction``: (kind, entity[, options]).
+    _Operation = tuple[str, Mapping[str, Any]] | tuple[str, Mapping[str, Any], Mapping[str, Any]]
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +63,10 @@ class TableStore(PersistentStore):
 
     def __init__(
         self,
-        service: Any,
+        service: TableServiceClient,
         table_name: str,
         *,
-        blob_container_client: Any = None,
+        blob_container_client: ContainerClient | None = None,
         payloads: PayloadStore | None = None,
     ) -> None:
         if payloads is None and blob_container_client is not None:
@@ -84,7 +92,7 @@ class TableStore(PersistentStore):
     # -- runs --------------------------------------------------------------------------------
 
     def _insert(self, head: HeadRecord, steps: list[StepRecord]) -> None:
-        ops: list[Any] = [("create", keys.head_entity(head))]
+        ops: list[_Operation] = [("create", keys.head_entity(head))]
         ops += [("upsert", keys.step_entity(head.run_id, s), {"mode": "replace"}) for s in steps]
         try:
             result = self._table.submit_transaction(ops)
@@ -99,7 +107,7 @@ class TableStore(PersistentStore):
         from azure.core import MatchConditions
 
         seen = self._current(head.run_id, expected_version)
-        ops: list[Any] = [
+        ops: list[_Operation] = [
             ("upsert", keys.step_entity(head.run_id, s), {"mode": "replace"}) for s in steps
         ]
         ops.append(
@@ -139,7 +147,7 @@ class TableStore(PersistentStore):
             )
         if seen is None or seen.version != expected_version:
             entity = self._get_head_entity(run_id)
-            seen = _Seen(int(entity["v"]), entity.metadata["etag"], RunStatus(entity["status"]))
+            seen = _Seen(int(entity["v"]), _etag(entity), RunStatus(entity["status"]))
             with self._lock:
                 self._seen[run_id] = seen
         if seen.version != expected_version:
@@ -151,7 +159,7 @@ class TableStore(PersistentStore):
     def _read_head(self, run_id: str) -> HeadRecord:
         entity = self._get_head_entity(run_id)
         head = keys.head_record(entity)
-        self._remember(head, entity.metadata["etag"])
+        self._remember(head, _etag(entity))
         return head
 
     def _read_run(self, run_id: str) -> tuple[HeadRecord, list[StepRecord]]:
@@ -166,12 +174,12 @@ class TableStore(PersistentStore):
         if not entities or entities[0]["RowKey"] != keys.HEAD_RK:
             raise NotFoundError(f"no run {run_id}")
         head = keys.head_record(entities[0])
-        self._remember(head, entities[0].metadata["etag"])
+        self._remember(head, _etag(entities[0]))
         return head, [
             keys.step_record(e) for e in entities[1:] if str(e["RowKey"]).startswith("step:")
         ]
 
-    def _get_head_entity(self, run_id: str) -> Any:
+    def _get_head_entity(self, run_id: str) -> TableEntity:
         from azure.core.exceptions import ResourceNotFoundError
 
         try:
@@ -196,8 +204,10 @@ class TableStore(PersistentStore):
 
     def _index(self, head: HeadRecord) -> None:
         """Best effort: the checkpoint is committed whatever happens here."""
+        from azure.data.tables import UpdateMode
+
         try:
-            self._table.upsert_entity(keys.index_entity(head), mode="replace")
+            self._table.upsert_entity(keys.index_entity(head), mode=UpdateMode.REPLACE)
         except self._errors() as exc:
             log.warning(
                 "index entry of run %s not updated (repaired on listing): %s", head.run_id, exc
@@ -239,7 +249,7 @@ class TableStore(PersistentStore):
         return " and ".join(parts), params
 
     def _verified(
-        self, entry: Any, status: RunStatus | None, tenant: str | None
+        self, entry: TableEntity, status: RunStatus | None, tenant: str | None
     ) -> HeadRecord | None:
         """The head an index entry names, if it still matches; repairs a stale entry."""
         try:
@@ -270,13 +280,15 @@ class TableStore(PersistentStore):
     # -- kill flags, idempotency, counters ------------------------------------------------
 
     def _write_kill(self, scope: str, reason: str | None) -> None:
+        from azure.data.tables import UpdateMode
+
         try:
             if reason is None:
                 self._table.delete_entity(keys.KILL_PK, keys.key(scope))
             else:
                 self._table.upsert_entity(
                     {"PartitionKey": keys.KILL_PK, "RowKey": keys.key(scope), "reason": reason},
-                    mode="replace",
+                    mode=UpdateMode.REPLACE,
                 )
         except self._errors() as exc:
             raise BackendError(f"table kill flag {scope}: {exc}") from exc
@@ -300,9 +312,11 @@ class TableStore(PersistentStore):
             ResourceModifiedError,
             ResourceNotFoundError,
         )
+        from azure.data.tables import UpdateMode
 
+        partition = "idem:" + keys.key(key)
         entity = {
-            "PartitionKey": "idem:" + keys.key(key),
+            "PartitionKey": partition,
             "RowKey": "idem",
             "value": value,
             "expires": expires,
@@ -315,13 +329,13 @@ class TableStore(PersistentStore):
                 except ResourceExistsError:
                     pass
                 try:
-                    found = self._table.get_entity(entity["PartitionKey"], "idem")
+                    found = self._table.get_entity(partition, "idem")
                     if float(found["expires"]) > now:
                         return str(found["value"])
                     self._table.update_entity(
                         entity,
-                        mode="replace",
-                        etag=found.metadata["etag"],
+                        mode=UpdateMode.REPLACE,
+                        etag=_etag(found),
                         match_condition=MatchConditions.IfNotModified,
                     )
                     return value
@@ -340,7 +354,7 @@ class TableStore(PersistentStore):
             return None
         except self._errors() as exc:
             raise BackendError(f"table counter {name}: {exc}") from exc
-        return str(found["value"]), str(found.metadata["etag"])
+        return str(found["value"]), _etag(found)
 
     def _write_counter(self, name: str, text: str, *, etag: str | None) -> str:
         from azure.core import MatchConditions
@@ -349,6 +363,7 @@ class TableStore(PersistentStore):
             ResourceModifiedError,
             ResourceNotFoundError,
         )
+        from azure.data.tables import UpdateMode
 
         entity = {"PartitionKey": "counter:" + keys.key(name), "RowKey": "counter", "value": text}
         try:
@@ -356,7 +371,10 @@ class TableStore(PersistentStore):
                 meta = self._table.create_entity(entity)
             else:
                 meta = self._table.update_entity(
-                    entity, mode="replace", etag=etag, match_condition=MatchConditions.IfNotModified
+                    entity,
+                    mode=UpdateMode.REPLACE,
+                    etag=etag,
+                    match_condition=MatchConditions.IfNotModified,
                 )
         except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError) as exc:
             raise ConflictError(f"counter {name} changed") from exc
@@ -368,3 +386,11 @@ class TableStore(PersistentStore):
         from azure.core.exceptions import AzureError
 
         return (AzureError,)
+
+
+def _etag(entity: TableEntity) -> str:
+    """The entity's ETag: the service always sends one, though the SDK types it optional."""
+    etag = entity.metadata["etag"]
+    if etag is None:
+        raise BackendError("the table service returned an entity without an ETag")
+    return etag

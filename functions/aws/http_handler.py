@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.api.http import ApiRequest
 from core.api.paths import OPERATIONS
@@ -27,7 +28,7 @@ logger = Logger(service="paddock-api")
 metrics = Metrics(namespace="Paddock", service="paddock-api")
 copy_config_to_registered_loggers(source_logger=logger, include={"paddock.api"})
 
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def to_api_request(app: APIGatewayHttpResolver) -> ApiRequest:
@@ -66,13 +67,15 @@ def make_handler(api: RequestHandler) -> LambdaHandler:
         app.route(rule, method=op.method)(dispatch)
     app.not_found(lambda _exc: dispatch())
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    @metrics.log_metrics(raise_on_empty_metrics=False)
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        result: dict[str, Any] = app.resolve(event, context)
-        return result
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
 
-    return handler
+    # Powertools' decorators are typed loosely (``log_metrics`` returns ``Callable[..., Any]``):
+    # applied as calls, the handler keeps its signature.
+    measured: LambdaHandler = metrics.log_metrics(handler, raise_on_empty_metrics=False)
+    return logger.inject_lambda_context(
+        measured, correlation_id_path=correlation_paths.API_GATEWAY_HTTP
+    )
 
 
 def _count(status: int) -> None:

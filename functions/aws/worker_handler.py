@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.batch import (
     process_partial_response,
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from core.entry import LazyWorker, MessageHandler
 
@@ -25,7 +26,7 @@ logger = Logger(service="paddock-worker")
 metrics = Metrics(namespace="Paddock", service="paddock-worker")
 copy_config_to_registered_loggers(source_logger=logger, include={"paddock.worker"})
 
-LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 
 def make_handler(worker: MessageHandler) -> LambdaHandler:
@@ -42,17 +43,18 @@ def make_handler(worker: MessageHandler) -> LambdaHandler:
         )
         return outcome.outcome.value
 
-    @logger.inject_lambda_context
-    @metrics.log_metrics(raise_on_empty_metrics=False)
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        response: dict[str, Any] = process_partial_response(
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        response = process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )
         failed = len(response.get("batchItemFailures", []))
         metrics.add_metric(name="FailedRecords", unit=MetricUnit.Count, value=failed)
-        return response
+        return dict(response)
 
-    return handler
+    # Powertools' decorators are typed loosely (``log_metrics`` returns ``Callable[..., Any]``):
+    # applied as calls, the handler keeps its signature.
+    measured: LambdaHandler = metrics.log_metrics(handler, raise_on_empty_metrics=False)
+    return logger.inject_lambda_context(measured)
 
 
 # Built once per cold start; the store, queues and orchestrator on the first record.

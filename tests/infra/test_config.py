@@ -84,6 +84,70 @@ def test_invalid_values_are_refused_naming_the_key(values: dict[str, Any], messa
         load(**values)
 
 
+def test_each_bad_value_and_unknown_key_is_one_line_naming_the_key() -> None:
+    from paddock_infra.config import InfraConfigError
+
+    with pytest.raises(InfraConfigError) as refused:
+        load(
+            targets="gcp",
+            httpTimeoutSeconds=31,
+            payloadExpirationDays=0,  # read by both clouds, reported once
+            awsToolGrants=[
+                {"actions": ["s3:*"], "resources": ["arn:aws:s3:::b/k"], "sid": "typo"},
+            ],
+            awsRegon="eu-west-1",
+        )
+    assert str(refused.value).splitlines() == [
+        "paddock:targets must be 'aws', 'azure' or 'both'; got 'gcp'",
+        "paddock:httpTimeoutSeconds must be between 1 and 30; got '31'",
+        "paddock:payloadExpirationDays must be between 1 and 3650; got '0'",
+        "paddock:awsToolGrants[0].actions[0] must be one exact 'service:Action' (no wildcards);"
+        " got 's3:*'",
+        "paddock:awsToolGrants[0].sid is not expected here",
+        "paddock:awsRegon is not a setting this program reads (see infra/Pulumi.dev.yaml.example)",
+    ]
+
+
+@pytest.mark.parametrize("key", ["aws", "stack"])
+def test_keys_spelt_like_a_section_are_unknown_settings(key: str) -> None:
+    from paddock_infra.config import InfraConfigError
+
+    with pytest.raises(InfraConfigError, match=f"^paddock:{key} is not a setting"):
+        load(**{key: "x"})
+
+
+def test_a_bad_stack_name_is_refused() -> None:
+    from paddock_infra.config import InfraConfigError, load_config
+
+    load()
+    with pytest.raises(InfraConfigError, match=r"^stack name must be lowercase"):
+        load_config(pulumi.Config("paddock"), stack="Dev")
+
+
+def test_choices_are_read_regardless_of_case_and_spaces() -> None:
+    cfg = load(targets=" AWS ", azurePlan="Consumption", appInsights=" OFF ")
+    assert (cfg.targets, cfg.azure.plan, cfg.telemetry.app_insights) == (
+        "aws",
+        "consumption",
+        "off",
+    )
+
+
+def test_every_setting_is_described() -> None:
+    from paddock_infra import config
+
+    models = [config.InfraConfig, config.ToolGrant, config.AzureToolGrant]
+    models += [config.AuthConfig, config.LlmConfig, config.TelemetryConfig]
+    models += [config.AwsConfig, config.AzureConfig]
+    undescribed = [
+        f"{model.__name__}.{name}"
+        for model in models
+        for name, field in model.model_fields.items()
+        if not field.description
+    ]
+    assert undescribed == []
+
+
 def test_narrow_grants_and_unreserved_concurrency_are_accepted() -> None:
     cfg = load(
         workerReservedConcurrency=-1,
@@ -145,10 +209,9 @@ def _example() -> dict[str, Any]:
 def test_example_documents_every_key_the_program_reads() -> None:
     import re
 
-    from .harness import INFRA
+    from paddock_infra.config import setting_keys
 
-    source = (INFRA / "paddock_infra" / "config.py").read_text()
-    read = set(re.findall(r'(?:cfg\.\w+|_\w+)\(\s*(?:cfg,\s*)?"([a-zA-Z]+)"', source))
+    read = setting_keys()
     documented = set(re.findall(r"paddock:([a-zA-Z]+)", _example()["text"]))
     assert len(read) >= 40
     assert read == documented

@@ -29,7 +29,7 @@ from core.queue.sqs import SqsQueue, create_sqs_queue
 from core.runtime import build_orchestrator
 from core.state.base import RunStore
 from core.state.memory import MemoryStore
-from examples import get_example
+from examples import example_workflows, get_example, rule_scripts
 from examples.supply_chain import SupplyChainServices
 from examples.supply_chain.identity import local_verifiers
 from paddock.cli.common import drive
@@ -38,6 +38,9 @@ from paddock.local.identity import local_identity_bundle
 pytestmark = pytest.mark.emulators
 
 FIXED = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+EXAMPLES = {"workflows": example_workflows(), "rule_scripts": rule_scripts()}
+"""The example workflows and their rule scripts, as the CLI and the dev server pass them."""
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +198,7 @@ def test_run_starts_on_aws_runs_erp_calls_on_azure_and_finishes_there(
     services, identity = live
     # The reference: the same rule script, one local worker, an in-memory store.
     reset(services)
-    local = build_orchestrator(store=MemoryStore(), identity=identity)
+    local = build_orchestrator(store=MemoryStore(), identity=identity, **EXAMPLES)
     reference = drive(
         local,
         local.create(new_run(services, "run_reference")),
@@ -217,7 +220,7 @@ def test_run_starts_on_aws_runs_erp_calls_on_azure_and_finishes_there(
             queues, sender=cloud, home=stores[cloud], stores={other: stores[other]}
         )
         orch = build_orchestrator(
-            store=stores[cloud], cloud=cloud, handoff=handoff, identity=identity
+            store=stores[cloud], cloud=cloud, handoff=handoff, identity=identity, **EXAMPLES
         )
         orch.claim_lease = timedelta(seconds=2)  # how soon a stalled run is taken over
         workers[cloud] = WorkerLoop(orch, clouds["queues"][cloud], queues, _approve)
