@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -18,14 +17,13 @@ from core.orchestrator.engine import Handoff, Orchestrator, ToolSource
 from core.planner.base import Planner
 from core.planner.rules import RuleScript
 from core.ratelimit.llm import limited_planners
+from core.settings import LLM_CHOICES, ModelSettings, Settings
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
 from core.workflows import WorkflowSet
 
 if TYPE_CHECKING:
     from core.identity.setup import Identity
-
-LLM_CHOICES = ("rules", "openai", "azure-openai")
 
 
 class CatalogCache:
@@ -51,19 +49,19 @@ class PlannerChoice:
     """Planners by the run's ``planner`` field: ``rules``, ``openai``, ``azure-openai``.
 
     Args:
-        env: where the model settings come from (default: the process environment).
+        settings: how the models are reached (``Settings.model``).
         overrides: planners by name that win over the built-in ones (e.g. the CLI's ``mcp``).
         rule_scripts: the offline rule planner's script per workflow name.
     """
 
     def __init__(
         self,
-        env: Mapping[str, str] | None = None,
+        settings: ModelSettings,
         overrides: Mapping[str, Planner] | None = None,
         *,
         rule_scripts: Mapping[str, RuleScript] | None = None,
     ) -> None:
-        self._env = dict(os.environ if env is None else env)
+        self._settings = settings
         self._cache: dict[str, Planner] = dict(overrides or {})
         self._rule_scripts = dict(rule_scripts or {})
         self._lock = threading.Lock()
@@ -72,26 +70,27 @@ class PlannerChoice:
         with self._lock:
             found = self._cache.get(run.planner)
             if found is None:
-                found = make_planner(run.planner, self._env, rule_scripts=self._rule_scripts)
+                found = make_planner(run.planner, self._settings, rule_scripts=self._rule_scripts)
                 self._cache[run.planner] = found
             return found
 
 
 def make_planner(
-    name: str, env: Mapping[str, str], *, rule_scripts: Mapping[str, RuleScript] | None = None
+    name: str, settings: ModelSettings, *, rule_scripts: Mapping[str, RuleScript] | None = None
 ) -> Planner:
+    """The planner called ``name`` (``rules``, ``openai`` or ``azure-openai``)."""
     if name == "rules":
         from core.planner.rules import RulePlanner
 
         return RulePlanner(rule_scripts)
     if name == "openai":
-        from core.planner.openai_planner import from_env
+        from core.planner.openai_planner import from_settings
 
-        return from_env(env)
+        return from_settings(settings)
     if name == "azure-openai":
-        from core.planner.openai_planner import azure_from_env
+        from core.planner.openai_planner import azure_from_settings
 
-        return azure_from_env(env)
+        return azure_from_settings(settings)
     raise ConfigError(f"unknown planner {name!r}: choose one of {', '.join(LLM_CHOICES)}")
 
 
@@ -151,7 +150,7 @@ def build_orchestrator(
     executor: Executor | None = None,
     guard: Guard | None = None,
     planners: Callable[[Run], Planner] | None = None,
-    env: Mapping[str, str] | None = None,
+    settings: Settings | None = None,
     tracing: RunTracer | None = None,
     children: ChildRuns | None = None,
     identity: Identity | None = None,
@@ -159,37 +158,38 @@ def build_orchestrator(
     rule_scripts: Mapping[str, RuleScript] | None = None,
     planner_overrides: Mapping[str, Planner] | None = None,
 ) -> Orchestrator:
-    """The orchestrator for ``cloud``. Without an ``executor``, calls go through
-    :func:`default_executor` with ``identity`` (default:
-    :func:`~core.identity.identity_from_env`): every call carries a capability token, and HTTP
-    calls scheme-appropriate credentials. Shared limits come
-    from ``env`` (default: the process environment): ``PADDOCK_LLM_TPM``/``_RPM`` for model
-    calls, ``PADDOCK_TOOL_RPM``/``PADDOCK_HOST_RPM`` for tool calls; a bad value raises
-    ``ConfigError`` here.
+    """The orchestrator for ``cloud``, configured by ``settings`` (default:
+    ``Settings.from_env()``, the process environment; a bad value raises ``ConfigError``).
+
+    Without an ``executor``, calls go through :func:`default_executor` with ``identity``
+    (default: :func:`~core.identity.identity_from_settings` of ``settings.identity``): every
+    call carries a capability token, and HTTP calls scheme-appropriate credentials. The
+    planners come from ``settings.model``, shared limits from ``settings.limits``
+    (``PADDOCK_LLM_TPM``/``_RPM`` for model calls, ``PADDOCK_TOOL_RPM``/``PADDOCK_HOST_RPM``
+    for tool calls) and the narrowing of large catalogs from ``settings.model``.
 
     ``workflows`` are the workflows runs may name (their policies and agent meshes apply to
     their runs); ``rule_scripts`` the offline rule planner's script per workflow;
     ``planner_overrides`` planners by name that win over the built-in ones."""
     from core.mesh import WorkflowMeshes, with_mesh
-    from core.ratelimit.config import tool_limits_from_env
+    from core.orchestrator.tool_search import ToolSearch
+    from core.ratelimit.config import tool_limits
 
     workflows = workflows if workflows is not None else WorkflowSet()
-
-    settings = os.environ if env is None else env
-    admission = tool_limits_from_env(settings, store)  # a bad limit fails before any work
+    settings = settings if settings is not None else Settings.from_env()
     if executor is None:
         if identity is None:
-            from core.identity.setup import identity_from_env
+            from core.identity.setup import identity_from_settings
 
-            identity = identity_from_env(env, cloud=cloud)
+            identity = identity_from_settings(settings.identity, cloud=cloud)
         executor = default_executor(identity)
-    choice = PlannerChoice(env, planner_overrides, rule_scripts=rule_scripts)
+    choice = PlannerChoice(settings.model, planner_overrides, rule_scripts=rule_scripts)
 
     return with_mesh(
         Orchestrator(
             store=store,
             catalogs=CatalogCache() if children is None else with_subtask_tool(CatalogCache()),
-            planners=planners or limited_planners(choice, store, settings),
+            planners=planners or limited_planners(choice, store, settings.limits),
             guard=guard or WorkflowGuard(workflows.policy_dirs()),
             executor=executor,
             cloud=cloud,
@@ -197,8 +197,9 @@ def build_orchestrator(
             observer=observer or NullObserver(),
             tracing=tracing or RunTracer(cloud=cloud),
             children=children,
-            admission=admission,
+            admission=tool_limits(settings.limits, store),
             capabilities=identity.minter if identity is not None else None,
+            tool_search=ToolSearch.from_settings(settings.model),
         ),
         WorkflowMeshes(workflows.agent_dirs()),
     )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from core.api.errors import ApiError, forbidden, unauthorized
-from core.config import Settings
+from core.settings import Settings
 
 if TYPE_CHECKING:
     from jwt import PyJWKClient
@@ -182,17 +182,18 @@ def discover_jwks_url(issuer: str, timeout: float) -> str:
 def authenticator_from_settings(settings: Settings) -> Authenticator:
     """The API's authenticator for these settings; refuses plain-http issuers outside local
     mode (and anywhere but 127.0.0.1 inside it)."""
-    if not settings.auth_issuer:
+    auth = settings.auth
+    if not auth.issuer:
         return Unconfigured("no token issuer configured (PADDOCK_AUTH_ISSUER)")
-    for url in (settings.auth_issuer, settings.auth_jwks_url):
-        if url and not _acceptable(url, local=settings.local_mode):
+    for url in (auth.issuer, auth.jwks_url):
+        if url and not _acceptable(url, local=settings.local.enabled):
             return Unconfigured(
                 f"issuer URL {url!r} must be https (http only on 127.0.0.1 in local mode)"
             )
     return JwtAuthenticator(
-        issuer=settings.auth_issuer,
-        audience=settings.auth_audience or DEFAULT_AUDIENCE,
-        jwks_url=settings.auth_jwks_url,
+        issuer=auth.issuer,
+        audience=auth.audience or DEFAULT_AUDIENCE,
+        jwks_url=auth.jwks_url,
     )
 
 

@@ -10,8 +10,8 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from core.api.local_targets import LOOPBACK, parse_ports
-from core.config import Settings
+from core.api.local_targets import LOOPBACK
+from core.settings import Settings
 from core.workflows import WorkflowSet
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ class Deps:
     """Store, queues, orchestrator and authenticator of one process.
 
     Args:
-        settings: where everything lives (``PADDOCK_*``).
+        settings: the process's settings (``Settings.from_env()`` at start-up).
         workflows: the workflows runs may be started from (``POST /runs {"scenario": NAME}``),
             with the base URLs of their services here. Default: none.
         rule_scripts: the offline rule planner's script per workflow (default: none).
@@ -38,8 +38,7 @@ class Deps:
             run's tools, and the credentials attached to them, at a host of its choosing).
         local_ports: in local mode, the loopback ports a scenario run's base URL overrides
             may name besides those of the scenario's own services. ``None``: from
-            ``PADDOCK_LOCAL_BASE_URL_PORTS`` (a bad value raises ``ConfigError`` here, at
-            start-up).
+            ``settings.local`` (``PADDOCK_LOCAL_BASE_URL_PORTS``).
     """
 
     def __init__(
@@ -61,12 +60,10 @@ class Deps:
         self.workflows = workflows if workflows is not None else WorkflowSet()
         self.rule_scripts = dict(rule_scripts or {})
         if allowed_hosts is None:
-            allowed_hosts = LOOPBACK if settings.local_mode else ()
+            allowed_hosts = LOOPBACK if settings.local.enabled else ()
         self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
         self.local_ports = (
-            parse_ports(settings.local_base_url_ports)
-            if local_ports is None
-            else frozenset(local_ports)
+            settings.local.base_url_ports if local_ports is None else frozenset(local_ports)
         )
         self._lock = threading.RLock()
         self._built: dict[str, Any] = {}
@@ -83,15 +80,14 @@ class Deps:
 
     @property
     def cloud(self) -> Cloud:
-        cloud = self.settings.cloud.strip().lower()
-        return "aws" if cloud == "aws" else "azure" if cloud == "azure" else "local"
+        return self.settings.cloud
 
     @property
     def store(self) -> RunStore:
         def build() -> RunStore:
             from core.state.factory import store_from_settings
 
-            return store_from_settings(self.settings)
+            return store_from_settings(self.settings.storage)
 
         return self._once("store", build)
 
@@ -134,19 +130,20 @@ class Deps:
                 tracing=telemetry.tracing,
                 observer=telemetry.observer,
                 children=ChildRuns(self.store, self.queue_for, cloud=self.cloud),
+                settings=self.settings,
             )
 
         return self._once("orchestrator", build)
 
     @property
     def telemetry(self) -> Telemetry:
-        """Tracer, metrics and exporters from the environment (``PADDOCK_TRACE_*``,
+        """Tracer, metrics and exporters from ``settings.telemetry`` (``PADDOCK_TRACE_*``,
         ``PADDOCK_OTLP_*``, ``PADDOCK_METRICS``; see docs/observability.md)."""
 
         def build() -> Telemetry:
-            from core.telemetry.setup import telemetry_from_env
+            from core.telemetry.setup import telemetry_from_settings
 
-            return telemetry_from_env(cloud=self.cloud, default_file=self.settings.trace_file)
+            return telemetry_from_settings(self.settings.telemetry, cloud=self.cloud)
 
         return self._once("telemetry", build)
 
@@ -163,7 +160,7 @@ class Deps:
             if queue is None:
                 from core.queue.factory import queue_from_settings
 
-                queue = queue_from_settings(self.settings, cloud=cloud)
+                queue = queue_from_settings(self.settings.storage, cloud=cloud)
                 self._queues[cloud] = queue
             return queue
 

@@ -65,9 +65,10 @@ class ApiHandler:
     def from_env(
         cls, env: Mapping[str, str] | None = None, *, mounts: Mapping[str, Mount] | None = None
     ) -> ApiHandler:
-        """Settings from ``PADDOCK_*``; clients are built on first use, not here."""
+        """Settings from ``env`` (default: the process environment); clients are built on
+        first use, not here."""
         from core.api.deps import Deps
-        from core.config import Settings
+        from core.settings import Settings
 
         return cls(Deps(Settings.from_env(env)), mounts=mounts)
 

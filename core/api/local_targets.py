@@ -14,31 +14,12 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 from core.api.errors import ApiError
-from core.errors import ConfigError
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost"})
 """The hosts a request may name in local mode unless the operator says otherwise."""
 PORTS_SETTING = "PADDOCK_LOCAL_BASE_URL_PORTS"
+"""The setting that lists more ports (``core.settings.LocalSettings.base_url_ports``)."""
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def parse_ports(text: str | None, *, name: str = PORTS_SETTING) -> frozenset[int]:
-    """``"8001, 8002"`` -> ``{8001, 8002}``; unset or blank -> no ports.
-
-    Raises ``ConfigError`` naming ``name`` for anything but a comma-separated list of port
-    numbers (1-65535).
-    """
-    if text is None or not text.strip():
-        return frozenset()
-    ports: set[int] = set()
-    for item in text.split(","):
-        entry = item.strip()
-        if not (entry.isascii() and entry.isdigit() and 1 <= int(entry) <= 65535):
-            raise ConfigError(
-                f"{name} must be a comma-separated list of ports (1-65535), not {text!r}"
-            )
-        ports.add(int(entry))
-    return frozenset(ports)
 
 
 def _port(url: str) -> tuple[str, int | None]:

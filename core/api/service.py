@@ -93,7 +93,7 @@ class ApiService:
             tenant=tenant,
             requested_by=subject,
             inputs=dict(req.inputs),
-            planner=req.llm or settings.llm,
+            planner=req.llm or settings.model.llm,
             budget=budget,
         )
         if req.scenario is not None:
@@ -103,7 +103,7 @@ class ApiService:
             run.scenario = scenario.name
             run.catalog = list(scenario.specs)
             self._check_hosts(req.base_urls.values())
-            if self.deps.settings.local_mode:
+            if self.deps.settings.local.enabled:
                 check_scenario_base_urls(
                     req.base_urls,
                     scenario=scenario.name,

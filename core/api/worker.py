@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from core.api.deps import Deps
     from core.orchestrator.engine import Orchestrator
     from core.ratelimit.slots import Slots
+    from core.settings import Settings
     from core.state.base import RunStore
 
 log = logging.getLogger("paddock.worker")
@@ -360,15 +360,19 @@ class Worker:
         self._tenant_cap: TenantCap | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Worker:
+    def from_settings(cls, settings: Settings) -> Worker:
+        """A worker over ``settings``, with its tenant cap (``settings.worker``)."""
         from core.api.deps import Deps
-        from core.config import Settings
 
-        source = os.environ if env is None else env
-        cap = source.get("PADDOCK_TENANT_CONCURRENCY", "")
-        if cap and not (cap.isdigit() and int(cap) > 0):
-            raise ConfigError(f"PADDOCK_TENANT_CONCURRENCY must be a positive integer, not {cap!r}")
-        return cls(Deps(Settings.from_env(env)), tenant_concurrency=int(cap) if cap else None)
+        return cls(Deps(settings), tenant_concurrency=settings.worker.tenant_concurrency)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Worker:
+        """:meth:`from_settings` with settings from ``env`` (default: the process
+        environment)."""
+        from core.settings import Settings
+
+        return cls.from_settings(Settings.from_env(env))
 
     def process(self, envelope: Envelope) -> WorkOutcome:
         try:

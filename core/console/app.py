@@ -107,7 +107,7 @@ class Console:
     @functools.cached_property
     def redact(self) -> ConsoleRedactor:
         """The telemetry redaction settings, built on first use (the import is not cheap)."""
-        return ConsoleRedactor.from_env(cloud=self.deps.cloud)
+        return ConsoleRedactor.from_settings(self.deps.settings.telemetry, cloud=self.deps.cloud)
 
     def handle(self, request: ApiRequest, correlation_id: str) -> ApiResponse:
         parts = tuple(request.path.strip("/").split("/"))[1:]

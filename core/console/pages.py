@@ -73,7 +73,7 @@ def signin(console: Console, page: Page) -> ApiResponse:
             raise ConsoleDenied(403, "Dev sign-in is only available in local mode.")
         if not loopback_host(page.request):
             raise ConsoleDenied(403, "Dev sign-in answers only on 127.0.0.1 or localhost.")
-        token = _dev_token(settings.auth_issuer or "", persona, page.form.get("tenant") or "acme")
+        token = _dev_token(settings.auth.issuer or "", persona, page.form.get("tenant") or "acme")
     else:
         token = (page.form.get("token") or "").strip()
         token = token.removeprefix("Bearer ").strip()
@@ -101,7 +101,7 @@ def signout(console: Console, page: Page) -> ApiResponse:
 
 def _secure(console: Console) -> bool:
     """Cookies are ``Secure`` (and the sign-in nonce ``__Host-``) outside local mode."""
-    return not console.deps.settings.local_mode
+    return not console.deps.settings.local.enabled
 
 
 def _dev_token(issuer: str, persona: str, tenant: str) -> str:

@@ -1,23 +1,23 @@
 """Run data as the console shows it: every text through the telemetry redactor first.
 
-The redactor is the one spans and logs use, configured the same way (``PADDOCK_REDACT_*``).
-The API's views (runs, steps, calls, guard decisions, approvals) are redacted as a whole
-before a template sees them, so a field added to a view later is covered without anyone
-remembering a template filter. Only identifiers the system mints are left as they are (links
-and forms need them exact). Who asked and who decided keep their e-mail addresses: secrets are
-masked there, personal data is not, because an approver must see who they decide for.
+The redactor is the one spans and logs use, configured by the same settings
+(``PADDOCK_REDACT_*``). The API's views (runs, steps, calls, guard decisions, approvals) are
+redacted as a whole before a template sees them, so a field added to a view later is covered
+without anyone remembering a template filter. Only identifiers the system mints are left as
+they are (links and forms need them exact). Who asked and who decided keep their e-mail
+addresses: secrets are masked there, personal data is not, because an approver must see who
+they decide for.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
+    from core.settings import TelemetrySettings
     from core.telemetry.redact import Redactor
 
 M = TypeVar("M", bound=BaseModel)
@@ -36,15 +36,11 @@ class ConsoleRedactor:
         self.identities = dataclasses.replace(redactor, personal_data=False)
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, *, cloud: str = "local"
-    ) -> ConsoleRedactor:
-        """The process's redaction settings, read as telemetry reads them (``ConfigError``
-        for a bad pattern: the console then shows nothing rather than unredacted data)."""
+    def from_settings(cls, settings: TelemetrySettings, *, cloud: str = "local") -> ConsoleRedactor:
+        """The process's redaction settings, as telemetry uses them."""
         from core.telemetry.setup import TelemetryConfig  # the telemetry package is not cheap
 
-        config = TelemetryConfig.from_env(os.environ if env is None else env, cloud=cloud)
-        return cls(config.redactor())
+        return cls(TelemetryConfig.from_settings(settings, cloud=cloud).redactor())
 
     def view(self, view: M) -> M:
         """A copy of ``view`` with every text and JSON value redacted (``view`` if none

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from core.api.auth import Authenticator, Principal
 from core.api.http import ApiRequest
-from core.config import Settings
+from core.settings import Settings
 
 COOKIE = "paddock_console"
 MAX_SESSION_SECONDS = 12 * 3600
@@ -171,9 +171,9 @@ def check_same_origin(request: ApiRequest) -> None:
 
 def dev_sign_in_allowed(settings: Settings) -> bool:
     """Dev sign-in works only in local mode against a local issuer on this machine."""
-    if not settings.local_mode or not settings.auth_issuer:
+    if not settings.local.enabled or not settings.auth.issuer:
         return False
-    parts = urlsplit(settings.auth_issuer)
+    parts = urlsplit(settings.auth.issuer)
     return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
 
 

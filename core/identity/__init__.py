@@ -31,7 +31,7 @@ from core.identity.secrets_store import (
     SecretsProvider,
     StaticSecrets,
 )
-from core.identity.setup import Identity, identity_from_env
+from core.identity.setup import Identity, identity_from_env, identity_from_settings
 
 __all__ = [
     "AwsSecretsManager",
@@ -59,6 +59,7 @@ __all__ = [
     "StsRoleCredentials",
     "credential_scope",
     "identity_from_env",
+    "identity_from_settings",
     "session_policy",
     "sign_sigv4",
 ]

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from core.settings import IdentitySettings
 
 ALGORITHM = "EdDSA"
 
@@ -63,23 +66,18 @@ class KeyRing:
         return cls(kid=kid, private_key=key, public_keys=publics)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> KeyRing:
-        """``PADDOCK_CAPABILITY_KEY`` (PEM) and ``PADDOCK_CAPABILITY_KEY_ID``, plus
-        ``PADDOCK_CAPABILITY_PREVIOUS_KEYS`` (JSON ``{kid: public PEM}``); else generated."""
-        pem = env.get("PADDOCK_CAPABILITY_KEY", "").strip()
-        if not pem:
+    def from_settings(cls, settings: IdentitySettings) -> KeyRing:
+        """The ring of ``PADDOCK_CAPABILITY_KEY`` / ``_KEY_ID``, plus the public keys of
+        ``PADDOCK_CAPABILITY_PREVIOUS_KEYS``; generated when no key is set."""
+        if not settings.capability_key:
             return cls.generate()
-        kid = env.get("PADDOCK_CAPABILITY_KEY_ID", "").strip()
-        if not kid:
+        if not settings.capability_key_id:
             raise ConfigError("PADDOCK_CAPABILITY_KEY needs PADDOCK_CAPABILITY_KEY_ID")
-        raw = env.get("PADDOCK_CAPABILITY_PREVIOUS_KEYS", "").strip()
-        try:
-            previous = json.loads(raw) if raw else {}
-        except ValueError as exc:
-            raise ConfigError("PADDOCK_CAPABILITY_PREVIOUS_KEYS must be JSON {kid: PEM}") from exc
-        if not isinstance(previous, dict):
-            raise ConfigError("PADDOCK_CAPABILITY_PREVIOUS_KEYS must be JSON {kid: PEM}")
-        return cls.from_pem(pem, kid=kid, previous={str(k): str(v) for k, v in previous.items()})
+        return cls.from_pem(
+            settings.capability_key,
+            kid=settings.capability_key_id,
+            previous=settings.capability_previous_keys,
+        )
 
     def rotate(self, *, kid: str | None = None, keep: int = 2) -> KeyRing:
         """A ring with a new active key; the ``keep`` newest older public keys still verify."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Protocol
@@ -32,15 +31,19 @@ def env_name(name: str) -> str:
 
 
 class EnvSecrets:
-    """Secrets from environment variables ``PADDOCK_SECRET_<NAME>`` (local use)."""
+    """Secrets from environment variables ``PADDOCK_SECRET_<NAME>`` (local use).
+
+    ``values`` are those variables by name, as the settings read them at start-up
+    (``IdentitySettings.secret_values``).
+    """
 
     label = "environment"
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
-        self._env = os.environ if env is None else env
+    def __init__(self, values: Mapping[str, str] | None = None) -> None:
+        self._values = dict(values or {})
 
     def get_secret(self, name: str) -> str:
-        value = self._env.get(env_name(name))
+        value = self._values.get(env_name(name))
         if not value:
             raise CredentialError(
                 f"secret {name} is not set (environment variable {env_name(name)})"

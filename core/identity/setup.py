@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -13,6 +12,7 @@ from core.identity.capability import DEFAULT_TTL, CapabilityMinter, CapabilityVe
 from core.identity.keys import KeyRing
 from core.identity.scope import AwsTarget
 from core.identity.secrets_store import AwsSecretsManager, EnvSecrets, SecretsProvider
+from core.settings import IdentitySettings
 
 AZURE_TOKEN_EXCHANGE = "api://AzureADTokenExchange"
 
@@ -53,13 +53,13 @@ LocalFallback = Callable[[KeyRing], Identity]
 (the CLI's labelled local stand-ins, ``paddock.local.identity``)."""
 
 
-def identity_from_env(
-    env: Mapping[str, str] | None = None,
+def identity_from_settings(
+    settings: IdentitySettings,
     *,
     cloud: str = "local",
     local: LocalFallback | None = None,
 ) -> Identity:
-    """The identity of a process, from ``PADDOCK_*`` settings.
+    """The identity of a process, from its identity settings (``settings.identity``).
 
     * capability keys: ``PADDOCK_CAPABILITY_KEY``/``_KEY_ID`` (else generated);
     * AWS: ``PADDOCK_AWS_ROLE_ARN`` (``AssumeRole``), with ``AWS_WEB_IDENTITY_TOKEN_FILE`` or
@@ -74,39 +74,42 @@ def identity_from_env(
     A local process with none of these gets ``local(keys)`` when given (the CLI's labelled
     local stand-ins), else the same authorizer as in the cloud with no role to assume.
     """
-    env = dict(os.environ if env is None else env)
-    keys = KeyRing.from_env(env)
-    configured = any(
-        env.get(k) for k in ("PADDOCK_AWS_ROLE_ARN", "PADDOCK_ENTRA_CLIENT_ID", "PADDOCK_SECRETS")
-    )
-    if cloud == "local" and not configured and local is not None:
+    keys = KeyRing.from_settings(settings)
+    if cloud == "local" and not settings.configured and local is not None:
         return local(keys)
-    role = env.get("PADDOCK_AWS_ROLE_ARN") or None
-    target = AwsTarget.from_role(role, region=_region(env))
+    target = AwsTarget.from_role(settings.aws_role_arn, region=settings.aws_region)
     authorizer = IdentityAuthorizer(
-        aws=_aws_source(env, role),
-        entra=_entra_source(env, cloud),
-        secrets=_secrets(env),
+        aws=_aws_source(settings),
+        entra=_entra_source(settings, cloud),
+        secrets=_secrets(settings),
         target=target,
     )
     return Identity.build(authorizer, keys=keys, label=cloud)
 
 
-def _region(env: Mapping[str, str]) -> str:
-    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+def identity_from_env(
+    env: Mapping[str, str] | None = None,
+    *,
+    cloud: str = "local",
+    local: LocalFallback | None = None,
+) -> Identity:
+    """:func:`identity_from_settings` with the settings read from ``env`` (default: the
+    process environment)."""
+    return identity_from_settings(IdentitySettings.from_env(env), cloud=cloud, local=local)
 
 
-def _aws_source(env: Mapping[str, str], role: str | None) -> AwsCredentialSource | None:
+def _aws_source(settings: IdentitySettings) -> AwsCredentialSource | None:
+    role = settings.aws_role_arn
     if role is None:
         return None
     import boto3
 
-    client = boto3.client("sts", region_name=_region(env))
+    client = boto3.client("sts", region_name=settings.aws_region)
     web_identity: Callable[[], str] | None = None
-    if env.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
-        web_identity = web_identity_from_file(env["AWS_WEB_IDENTITY_TOKEN_FILE"])
-    elif env.get("PADDOCK_AWS_TOKEN_AUDIENCE"):
-        audience = env["PADDOCK_AWS_TOKEN_AUDIENCE"]
+    audience = settings.aws_token_audience
+    if settings.aws_web_identity_token_file:
+        web_identity = web_identity_from_file(settings.aws_web_identity_token_file)
+    elif audience:
 
         def managed_identity_token() -> str:
             from azure.identity import ManagedIdentityCredential
@@ -118,13 +121,13 @@ def _aws_source(env: Mapping[str, str], role: str | None) -> AwsCredentialSource
     return StsRoleCredentials(client, role, web_identity=web_identity)
 
 
-def _entra_source(env: Mapping[str, str], cloud: str) -> AccessTokenSource | None:
-    client_id, tenant_id = env.get("PADDOCK_ENTRA_CLIENT_ID"), env.get("PADDOCK_ENTRA_TENANT_ID")
+def _entra_source(settings: IdentitySettings, cloud: str) -> AccessTokenSource | None:
+    client_id, tenant_id = settings.entra_client_id, settings.entra_tenant_id
     if client_id and tenant_id:
         import boto3
         from azure.identity import ClientAssertionCredential
 
-        sts = boto3.client("sts", region_name=_region(env))
+        sts = boto3.client("sts", region_name=settings.aws_region)
 
         def aws_web_identity_token() -> str:
             answer = sts.get_web_identity_token(
@@ -146,19 +149,19 @@ def _entra_source(env: Mapping[str, str], cloud: str) -> AccessTokenSource | Non
     return None
 
 
-def _secrets(env: Mapping[str, str]) -> SecretsProvider:
-    kind = env.get("PADDOCK_SECRETS", "env").strip().lower()
+def _secrets(settings: IdentitySettings) -> SecretsProvider:
+    kind = settings.secrets or "env"
     if kind == "aws":
         import boto3
 
         # PADDOCK_SECRETS_PREFIX keeps one stack's secrets apart from another's in the same
         # account (the worker role may read only that prefix): "<stack>/" + "paddock/<api>/...".
         return AwsSecretsManager(
-            boto3.client("secretsmanager", region_name=_region(env)),
-            prefix=env.get("PADDOCK_SECRETS_PREFIX", "").strip(),
+            boto3.client("secretsmanager", region_name=settings.aws_region),
+            prefix=settings.secrets_prefix,
         )
     if kind == "keyvault":
-        vault = env.get("PADDOCK_KEY_VAULT_URL")
+        vault = settings.key_vault_url
         if not vault:
             raise ConfigError("PADDOCK_SECRETS=keyvault needs PADDOCK_KEY_VAULT_URL")
         from azure.identity import DefaultAzureCredential
@@ -172,6 +175,4 @@ def _secrets(env: Mapping[str, str]) -> SecretsProvider:
         from core.identity.secrets_store import KeyVaultSecrets
 
         return KeyVaultSecrets(SecretClient(vault, DefaultAzureCredential()))
-    if kind == "env":
-        return EnvSecrets(env)
-    raise ConfigError(f"unknown PADDOCK_SECRETS {kind!r}: choose env, aws or keyvault")
+    return EnvSecrets(settings.secret_values)

@@ -57,6 +57,7 @@ from core.telemetry.tracing import RunTracer, current_traceparent
 if TYPE_CHECKING:
     from core.identity.base import CapabilityIssuer
     from core.orchestrator.children import ChildRuns
+    from core.orchestrator.tool_search import ToolSearch
     from core.ratelimit.admission import CallAdmission
 
 
@@ -107,6 +108,9 @@ class Orchestrator:
     on the queue before the call (or the run) fails."""
     capabilities: CapabilityIssuer | None = None
     """Mints the capability token each call carries to the executor (``core.identity``)."""
+    tool_search: ToolSearch | None = None
+    """Narrows large catalogs for the planner (default: the process-wide one with the default
+    numbers, ``core.orchestrator.tool_search``)."""
 
     # -- public API ---------------------------------------------------------------------
 
@@ -254,6 +258,7 @@ class Orchestrator:
                 now=self.clock(),
                 approval_ttl=self.approval_ttl,
                 tracing=self.tracing,
+                tool_search=self.tool_search,
             )
         except BudgetSpent as exc:  # the shared model budget: no request went out
             run.status, run.owner = stored  # nothing was saved

@@ -9,7 +9,6 @@ its next step. A search has no side effect and is answered here, without the exe
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -32,10 +31,12 @@ from core.domain import (
 )
 from core.errors import ConfigError
 from core.guardrails.base import new_decision_id
+from core.settings import ModelSettings
+from core.settings.model import DEFAULT_SEARCH_THRESHOLD, DEFAULT_SEARCH_TOP_K
 
 SEARCH_TOOL = "search_tools"
-DEFAULT_THRESHOLD = 64
-DEFAULT_TOP_K = 12
+DEFAULT_THRESHOLD = DEFAULT_SEARCH_THRESHOLD
+DEFAULT_TOP_K = DEFAULT_SEARCH_TOP_K
 _log = logging.getLogger(__name__)
 
 SEARCH_TOOL_DEF = Tool(
@@ -79,25 +80,9 @@ class ToolSearch:
     _unavailable: bool = field(default=False, repr=False)
 
     @classmethod
-    def from_env(cls) -> ToolSearch:
-        """``PADDOCK_TOOL_SEARCH_THRESHOLD`` and ``PADDOCK_TOOL_SEARCH_TOP_K`` when set."""
-
-        def number(name: str, default: int) -> int:
-            text = os.environ.get(name, "").strip()
-            if not text:
-                return default
-            try:
-                value = int(text)
-            except ValueError:
-                raise ConfigError(f"{name} must be a whole number, not {text!r}") from None
-            if value < 1:
-                raise ConfigError(f"{name} must be at least 1")
-            return value
-
-        return cls(
-            threshold=number("PADDOCK_TOOL_SEARCH_THRESHOLD", DEFAULT_THRESHOLD),
-            top_k=number("PADDOCK_TOOL_SEARCH_TOP_K", DEFAULT_TOP_K),
-        )
+    def from_settings(cls, settings: ModelSettings) -> ToolSearch:
+        """``PADDOCK_TOOL_SEARCH_THRESHOLD`` and ``PADDOCK_TOOL_SEARCH_TOP_K``."""
+        return cls(threshold=settings.tool_search_threshold, top_k=settings.tool_search_top_k)
 
     def active(self, tools: Sequence[Tool]) -> bool:
         return len(tools) > self.threshold and not self._unavailable
@@ -188,14 +173,12 @@ def _names_in_history(run: Run) -> set[str]:
     return names
 
 
-_default: ToolSearch | None = None
+_default = ToolSearch()
 
 
 def default_tool_search() -> ToolSearch:
-    """The process-wide ``ToolSearch`` configured from the environment."""
-    global _default
-    if _default is None:
-        _default = ToolSearch.from_env()
+    """The process-wide ``ToolSearch`` with the default numbers, for an ``Orchestrator``
+    given none (``build_orchestrator`` gives one from ``settings.model``)."""
     return _default
 
 

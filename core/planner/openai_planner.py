@@ -18,7 +18,6 @@ wrong after that:
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -38,6 +37,9 @@ from core.planner.messages import (
     split_confidence,
 )
 from core.planner.pricing import PriceTable
+from core.settings import ModelSettings
+from core.settings.model import DEFAULT_AZURE_API_VERSION
+from core.settings.model import DEFAULT_OPENAI_MODEL as DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from openai import AzureOpenAI, OpenAI
@@ -50,15 +52,15 @@ __all__ = [
     "OpenAIPlanner",
     "azure_client",
     "azure_from_env",
+    "azure_from_settings",
     "entra_token_provider",
     "from_env",
+    "from_settings",
 ]
 
 log = logging.getLogger(__name__)
 
 AZURE_SCOPE = "https://cognitiveservices.azure.com/.default"
-DEFAULT_AZURE_API_VERSION = "2024-10-21"
-DEFAULT_MODEL = "gpt-4o-mini"
 
 
 class OpenAIPlanner:
@@ -72,7 +74,8 @@ class OpenAIPlanner:
             invalid tool call (malformed JSON, unknown tool, schema-invalid arguments).
         temperature: sampling temperature; ``None`` leaves it out (for models that refuse it).
         system_prompt: replaces the default rules (``core.planner.messages.SYSTEM_PROMPT``).
-        price_table: prices for the cost in ``Plan.usage``; default: ``PriceTable.from_env()``.
+        price_table: prices for the cost in ``Plan.usage``; default: ``PriceTable()`` (the
+            built-in prices; the factories lay ``PADDOCK_PRICE_TABLE`` over them).
         max_retries: retries of one request on 408/409/429/5xx and connection errors.
         max_retry_wait: the longest Retry-After honoured by waiting; a longer one raises
             ``PlannerError(retryable=True, retry_after=...)`` at once.
@@ -103,7 +106,7 @@ class OpenAIPlanner:
         self.max_retries_invalid = max_retries_invalid
         self.temperature = temperature
         self.system_prompt = system_prompt or SYSTEM_PROMPT
-        self.prices = price_table if price_table is not None else PriceTable.from_env()
+        self.prices = price_table if price_table is not None else PriceTable()
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
         self._label = f"{label_prefix}:{model}"
@@ -246,29 +249,29 @@ def _calls_plan(checked: list[CheckedCall], reasoning: str, confidence: float | 
 # -- factories --------------------------------------------------------------------------------
 
 
-def from_env(env: Mapping[str, str] | None = None, **options: Any) -> OpenAIPlanner:
+def from_settings(settings: ModelSettings, **options: Any) -> OpenAIPlanner:
     """An ``OpenAIPlanner`` from ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` (optional: OpenAI's
-    API) and ``OPENAI_MODEL`` (default ``gpt-4o-mini``). ``options`` go to ``OpenAIPlanner``.
+    API) and ``OPENAI_MODEL`` (default ``gpt-4o-mini``), priced with ``PADDOCK_PRICE_TABLE``.
+    ``options`` go to ``OpenAIPlanner``.
 
-    ``PADDOCK_PRICE_TABLE`` is read from the same ``env``.
     Raises ``ConfigError`` when the key is missing or the price file is unreadable.
     """
-    env = os.environ if env is None else env
-    key = _get(env, "OPENAI_API_KEY")
-    if key is None:
+    if settings.openai_api_key is None:
         raise ConfigError(
             "OPENAI_API_KEY is not set: export it (any value for a local "
             "OpenAI-compatible server) or use --llm rules"
         )
     from openai import OpenAI
 
-    client = OpenAI(api_key=key, base_url=_get(env, "OPENAI_BASE_URL"), max_retries=0)
-    options.setdefault("price_table", PriceTable.from_env(env))
-    return OpenAIPlanner(client, _get(env, "OPENAI_MODEL") or DEFAULT_MODEL, **options)
+    client = OpenAI(
+        api_key=settings.openai_api_key, base_url=settings.openai_base_url, max_retries=0
+    )
+    options.setdefault("price_table", PriceTable.from_settings(settings))
+    return OpenAIPlanner(client, settings.openai_model, **options)
 
 
-def azure_from_env(
-    env: Mapping[str, str] | None = None,
+def azure_from_settings(
+    settings: ModelSettings,
     *,
     token_provider: Callable[[], str] | None = None,
     **options: Any,
@@ -280,35 +283,56 @@ def azure_from_env(
     ``AZURE_OPENAI_MODEL`` optionally names the deployed model for pricing.
 
     Raises ``ConfigError`` when the endpoint or deployment is missing or the price file
-    (``PADDOCK_PRICE_TABLE`` in the same ``env``) is unreadable.
+    (``PADDOCK_PRICE_TABLE``) is unreadable.
     """
-    env = os.environ if env is None else env
-    missing = [
-        name
-        for name in ("AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT")
-        if _get(env, name) is None
-    ]
-    if missing:
+    endpoint, deployment = settings.azure_openai_endpoint, settings.azure_openai_deployment
+    if endpoint is None or deployment is None:
+        missing = [
+            name
+            for name, value in (
+                ("AZURE_OPENAI_ENDPOINT", endpoint),
+                ("AZURE_OPENAI_DEPLOYMENT", deployment),
+            )
+            if value is None
+        ]
         raise ConfigError(
             f"{' and '.join(missing)} not set: Azure OpenAI needs the resource "
             "endpoint and the deployment name"
         )
-    deployment = str(_get(env, "AZURE_OPENAI_DEPLOYMENT"))
-    key = _get(env, "AZURE_OPENAI_API_KEY")
+    key = settings.azure_openai_api_key
     client = azure_client(
-        endpoint=str(_get(env, "AZURE_OPENAI_ENDPOINT")),
+        endpoint=endpoint,
         deployment=deployment,
-        api_version=_get(env, "AZURE_OPENAI_API_VERSION") or DEFAULT_AZURE_API_VERSION,
+        api_version=settings.azure_openai_api_version,
         api_key=key,
         token_provider=None if key else token_provider or entra_token_provider(),
     )
     options.setdefault("label_prefix", "azure-openai")
-    options.setdefault("price_table", PriceTable.from_env(env))
+    options.setdefault("price_table", PriceTable.from_settings(settings))
     planner = OpenAIPlanner(client, deployment, **options)
-    priced = _get(env, "AZURE_OPENAI_MODEL")
+    priced = settings.azure_openai_model
     if priced:
         planner.prices = _aliased(planner.prices, deployment, priced)
     return planner
+
+
+def from_env(env: Mapping[str, str] | None = None, **options: Any) -> OpenAIPlanner:
+    """:func:`from_settings` with the settings read from ``env`` (default: the process
+    environment)."""
+    return from_settings(ModelSettings.from_env(env), **options)
+
+
+def azure_from_env(
+    env: Mapping[str, str] | None = None,
+    *,
+    token_provider: Callable[[], str] | None = None,
+    **options: Any,
+) -> OpenAIPlanner:
+    """:func:`azure_from_settings` with the settings read from ``env`` (default: the process
+    environment)."""
+    return azure_from_settings(
+        ModelSettings.from_env(env), token_provider=token_provider, **options
+    )
 
 
 def azure_client(
@@ -368,8 +392,3 @@ def _aliased(table: PriceTable, deployment: str, model: str) -> PriceTable:
     if price is None:
         return table
     return PriceTable({**table.prices, deployment: price})
-
-
-def _get(env: Mapping[str, str], name: str) -> str | None:
-    value = env.get(name, "").strip()
-    return value or None

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from typing import Any
 import yaml
 
 from core.errors import ConfigError
+from core.settings import ModelSettings
 
 __all__ = [
     "DEFAULT_PRICES",
@@ -92,11 +92,9 @@ class PriceTable:
         return cls(merged)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> PriceTable:
+    def from_settings(cls, settings: ModelSettings) -> PriceTable:
         """The default table, overridden by the file ``PADDOCK_PRICE_TABLE`` names, if any."""
-        env = os.environ if env is None else env
-        path = env.get(PRICE_TABLE_ENV, "").strip()
-        return cls.from_file(path) if path else cls()
+        return cls.from_file(settings.price_table) if settings.price_table else cls()
 
     def lookup(self, model: str) -> Price | None:
         """The price of ``model`` (``gpt-4o-mini-2024-07-18`` finds ``gpt-4o-mini``)."""
@@ -150,8 +148,9 @@ def cost_usd(
 
 
 def default_table() -> PriceTable:
-    """The process-wide table: defaults plus the ``PADDOCK_PRICE_TABLE`` file, read once."""
-    return _table_for(os.environ.get(PRICE_TABLE_ENV, "").strip())
+    """The process-wide table: defaults plus the ``PADDOCK_PRICE_TABLE`` file of the process
+    environment, read once per file."""
+    return _table_for(ModelSettings.from_env().price_table or "")
 
 
 @lru_cache(maxsize=8)

@@ -1,14 +1,14 @@
-"""Build the work queue of a cloud from ``Settings``."""
+"""Build the work queue of a cloud from ``StorageSettings``."""
 
 from __future__ import annotations
 
-from core.config import Settings
 from core.errors import ConfigError
 from core.queue.base import TaskQueue
+from core.settings import StorageSettings
 
 
-def queue_from_settings(settings: Settings, *, cloud: str | None = None) -> TaskQueue:
-    """The work queue of ``cloud`` (default: this worker's ``settings.cloud``).
+def queue_from_settings(settings: StorageSettings, *, cloud: str) -> TaskQueue:
+    """The work queue of ``cloud``: this worker's own, or that of the cloud it hands a run to.
 
     ``aws``: SQS at ``PADDOCK_SQS_QUEUE_URL`` (moto when ``PADDOCK_AWS_ENDPOINT_URL`` is set);
     ``azure``: Storage queue ``PADDOCK_QUEUE_NAME`` via ``PADDOCK_AZURE_CONNECTION_STRING``
@@ -16,7 +16,7 @@ def queue_from_settings(settings: Settings, *, cloud: str | None = None) -> Task
     in-process ``MemoryQueue``. A worker handing a run to the other cloud asks for that cloud's
     queue.
     """
-    which = (cloud or settings.cloud).strip().lower()
+    which = cloud.strip().lower()
     if which == "aws":
         from core.queue.sqs import SqsQueue
         from core.state.factory import aws_client

@@ -3,7 +3,7 @@ the LLM and backend limits built on them."""
 
 from core.ratelimit.admission import CallAdmission, ToolLimits, Wait
 from core.ratelimit.bucket import Grant, Limit, RateLimitContention, RateLimiter
-from core.ratelimit.config import requests_per_minute, tool_limits_from_env
+from core.ratelimit.config import requests_per_minute, tool_limits
 from core.ratelimit.llm import DeploymentLimits, RateLimitedPlanner, chat_estimator
 from core.ratelimit.slots import Slots
 from core.ratelimit.window import window_limit
@@ -21,6 +21,6 @@ __all__ = [
     "Wait",
     "chat_estimator",
     "requests_per_minute",
-    "tool_limits_from_env",
+    "tool_limits",
     "window_limit",
 ]

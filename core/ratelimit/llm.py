@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from core.domain import Plan, Run
-from core.errors import BudgetSpent, ConfigError, PlannerError
+from core.errors import BudgetSpent, PlannerError
 from core.planner.base import PlanContext, Planner
 from core.ratelimit.bucket import Limit, RateLimiter
 from core.ratelimit.window import window_limit
+from core.settings import LimitSettings
 from core.state.base import RunStore
 
 TokenEstimator = Callable[[PlanContext], int]
+UNLIMITED = 1e12
+"""Per minute: what a limit that is not set stands at when the other one is."""
 
 
 @dataclass(frozen=True)
@@ -116,37 +119,26 @@ class RateLimitedPlanner:
         return plan
 
 
-def limits_from_env(env: Mapping[str, str]) -> DeploymentLimits | None:
-    """``PADDOCK_LLM_TPM`` / ``PADDOCK_LLM_RPM`` (per minute) and ``PADDOCK_LLM_DEPLOYMENT``
-    (bucket name; default ``default``); ``None`` when neither limit is set.
-
-    Raises ``ConfigError`` for a value that is not a positive number.
-    """
-    tpm, rpm = env.get("PADDOCK_LLM_TPM", ""), env.get("PADDOCK_LLM_RPM", "")
-    if not tpm and not rpm:
+def deployment_limits(settings: LimitSettings) -> DeploymentLimits | None:
+    """The limits of ``PADDOCK_LLM_TPM`` / ``PADDOCK_LLM_RPM`` (per minute; one alone leaves
+    the other unlimited) on the buckets of ``PADDOCK_LLM_DEPLOYMENT``; ``None`` when neither
+    is set."""
+    tpm, rpm = settings.llm_tpm, settings.llm_rpm
+    if tpm is None and rpm is None:
         return None
-    values: list[float] = []
-    for name, text in (("PADDOCK_LLM_TPM", tpm), ("PADDOCK_LLM_RPM", rpm)):
-        try:
-            value = float(text) if text else 1e12
-        except ValueError:
-            value = -1.0
-        if not (value > 0 and math.isfinite(value)):  # "nan" or "inf" would disable it
-            raise ConfigError(f"{name} must be a positive number, not {text!r}")
-        values.append(value)
     return DeploymentLimits(
-        env.get("PADDOCK_LLM_DEPLOYMENT") or "default",
-        tokens_per_minute=values[0],
-        requests_per_minute=values[1],
+        settings.llm_deployment,
+        tokens_per_minute=UNLIMITED if tpm is None else tpm,
+        requests_per_minute=UNLIMITED if rpm is None else rpm,
     )
 
 
 def limited_planners(
-    planners: Callable[[Run], Planner], store: RunStore, env: Mapping[str, str]
+    planners: Callable[[Run], Planner], store: RunStore, settings: LimitSettings
 ) -> Callable[[Run], Planner]:
     """Wrap every model-backed planner (not the offline ``rules`` one) in the shared limits
-    from the environment; without limits there, ``planners`` unchanged."""
-    limits = limits_from_env(env)
+    of ``settings``; without limits there, ``planners`` unchanged."""
+    limits = deployment_limits(settings)
     if limits is None:
         return planners
     limiter = RateLimiter(store)

@@ -1,11 +1,12 @@
-"""Build the configured ``RunStore`` from ``Settings`` (clients built here, never at import)."""
+"""Build the configured ``RunStore`` from ``StorageSettings`` (clients built here, never at
+import)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal, overload
 
-from core.config import Settings
 from core.errors import ConfigError
+from core.settings import StorageSettings
 from core.state.base import RunStore
 
 if TYPE_CHECKING:
@@ -14,14 +15,14 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 
-def store_from_settings(settings: Settings) -> RunStore:
+def store_from_settings(settings: StorageSettings) -> RunStore:
     """``memory``, ``dynamodb`` or ``table``, per ``PADDOCK_STORE``.
 
     Local emulators: ``PADDOCK_AWS_ENDPOINT_URL`` (moto) and ``PADDOCK_AZURE_CONNECTION_STRING``
     (Azurite). In the cloud: the default boto3 credential chain, or ``DefaultAzureCredential``
     with ``PADDOCK_TABLE_ENDPOINT`` / ``PADDOCK_BLOB_ENDPOINT``.
     """
-    kind = settings.store.strip().lower()
+    kind = settings.store
     if kind == "memory":
         from core.state.memory import MemoryStore
 
@@ -34,13 +35,13 @@ def store_from_settings(settings: Settings) -> RunStore:
 
 
 @overload
-def aws_client(service: Literal["dynamodb"], settings: Settings) -> DynamoDBClient: ...
+def aws_client(service: Literal["dynamodb"], settings: StorageSettings) -> DynamoDBClient: ...
 @overload
-def aws_client(service: Literal["s3"], settings: Settings) -> S3Client: ...
+def aws_client(service: Literal["s3"], settings: StorageSettings) -> S3Client: ...
 @overload
-def aws_client(service: Literal["sqs"], settings: Settings) -> SQSClient: ...
+def aws_client(service: Literal["sqs"], settings: StorageSettings) -> SQSClient: ...
 def aws_client(
-    service: Literal["dynamodb", "s3", "sqs"], settings: Settings
+    service: Literal["dynamodb", "s3", "sqs"], settings: StorageSettings
 ) -> DynamoDBClient | S3Client | SQSClient:
     """A boto3 client, pointed at the moto server when ``aws_endpoint_url`` is set."""
     import boto3
@@ -48,7 +49,7 @@ def aws_client(
     return boto3.client(service, endpoint_url=settings.aws_endpoint_url or None)
 
 
-def _dynamodb(settings: Settings) -> RunStore:
+def _dynamodb(settings: StorageSettings) -> RunStore:
     from core.state.dynamodb import DynamoDBStore
 
     s3 = aws_client("s3", settings) if settings.payload_bucket else None
@@ -60,7 +61,7 @@ def _dynamodb(settings: Settings) -> RunStore:
     )
 
 
-def _table(settings: Settings) -> RunStore:
+def _table(settings: StorageSettings) -> RunStore:
     from azure.data.tables import TableServiceClient
     from azure.storage.blob import BlobServiceClient
 

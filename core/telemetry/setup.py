@@ -1,13 +1,11 @@
 """Telemetry from configuration: exporters (JSON lines, console, OTLP, Azure Monitor),
 redaction, reasoning capture and metrics. One code path for the CLI, Lambda and Functions:
-only the environment differs.
+only the settings differ.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import random
 import re
 import time
@@ -30,20 +28,18 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
 from core.domain.observer import RunObserver
 from core.errors import ConfigError
+from core.settings import TelemetrySettings
 from core.telemetry.exporters import JsonLinesExporter
 from core.telemetry.redact import Redactor, install_log_redaction
 from core.telemetry.tracing import RunTracer
 
 log = logging.getLogger(__name__)
-OTLP_PROTOCOLS = ("http/protobuf", "grpc")
-METRICS_MODES = ("off", "otel", "powertools")
-_ON = ("1", "true", "yes", "on")
-_OFF = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
 class TelemetryConfig:
-    """Where spans and metrics go and what they may hold. ``from_env`` documents the names."""
+    """Where spans and metrics go and what they may hold, resolved for one process from its
+    ``TelemetrySettings`` (whose fields name the variables)."""
 
     cloud: str = "local"
     trace_file: str | None = None
@@ -75,6 +71,37 @@ class TelemetryConfig:
     requires of ids it ingests through the X-Ray exporter of an OpenTelemetry collector."""
 
     @classmethod
+    def from_settings(
+        cls,
+        settings: TelemetrySettings,
+        *,
+        cloud: str = "local",
+        default_file: str | Path | None = None,
+        batch_default: bool | None = None,
+    ) -> TelemetryConfig:
+        """The configuration of a process in ``cloud``: ``default_file`` is the span file when
+        PADDOCK_TRACE_FILE is unset; ``batch_default`` applies when PADDOCK_TRACE_BATCH is
+        unset (default: batch in the clouds, not locally); metrics default to ``otel`` when
+        spans are exported."""
+        exporting = bool(settings.otlp_endpoint or settings.azure_monitor or settings.console)
+        batch = cloud in ("aws", "azure") if batch_default is None else batch_default
+        return cls(
+            cloud=cloud,
+            trace_file=settings.trace_file or (str(default_file) if default_file else None),
+            otlp_endpoint=settings.otlp_endpoint,
+            otlp_protocol=settings.otlp_protocol,
+            console=settings.console,
+            azure_monitor=settings.azure_monitor,
+            reasoning=settings.reasoning,
+            max_text=settings.max_text or None,
+            personal_data=settings.personal_data,
+            redact_patterns=settings.redact_patterns,
+            metrics=settings.metrics or ("otel" if exporting else "off"),
+            batch=batch if settings.batch is None else settings.batch,
+            xray_ids=settings.xray_ids,
+        )
+
+    @classmethod
     def from_env(
         cls,
         env: Mapping[str, str] | None = None,
@@ -83,50 +110,13 @@ class TelemetryConfig:
         default_file: str | Path | None = None,
         batch_default: bool | None = None,
     ) -> TelemetryConfig:
-        """Read the configuration; raises ``ConfigError`` with one line for a bad value.
-
-        ``batch_default`` applies when PADDOCK_TRACE_BATCH is unset (default: batch in the
-        clouds, not locally)."""
-        env = os.environ if env is None else env
-        otlp = env.get("PADDOCK_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
-        protocol = (
-            (
-                env.get("PADDOCK_OTLP_PROTOCOL")
-                or env.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-                or "http/protobuf"
-            )
-            .strip()
-            .lower()
-        )
-        if protocol not in OTLP_PROTOCOLS:
-            raise ConfigError(
-                f"PADDOCK_OTLP_PROTOCOL={protocol!r}: choose " + " or ".join(OTLP_PROTOCOLS)
-            )
-        monitor = env.get("APPLICATIONINSIGHTS_CONNECTION_STRING") or None
-        console = _flag(env, "PADDOCK_TRACE_CONSOLE", False)
-        exporting = bool(otlp or monitor or console)
-        metrics = (env.get("PADDOCK_METRICS") or ("otel" if exporting else "off")).lower()
-        if metrics not in METRICS_MODES:
-            raise ConfigError(f"PADDOCK_METRICS={metrics!r}: choose " + ", ".join(METRICS_MODES))
-        trace_file = env.get("PADDOCK_TRACE_FILE") or (str(default_file) if default_file else None)
-        return cls(
+        """:meth:`from_settings` with the settings read from ``env`` (default: the process
+        environment); raises ``ConfigError`` with one line for a bad value."""
+        return cls.from_settings(
+            TelemetrySettings.from_env(env),
             cloud=cloud,
-            trace_file=trace_file,
-            otlp_endpoint=otlp,
-            otlp_protocol=protocol,
-            console=console,
-            azure_monitor=monitor,
-            reasoning=_flag(env, "PADDOCK_TRACE_REASONING", True),
-            max_text=_max_text(env.get("PADDOCK_TRACE_MAX_TEXT")),
-            personal_data=_flag(env, "PADDOCK_REDACT_PERSONAL", True),
-            redact_patterns=_patterns(env.get("PADDOCK_REDACT_PATTERNS")),
-            metrics=metrics,
-            batch=_flag(
-                env,
-                "PADDOCK_TRACE_BATCH",
-                cloud in ("aws", "azure") if batch_default is None else batch_default,
-            ),
-            xray_ids=_flag(env, "PADDOCK_TRACE_XRAY_IDS", False),
+            default_file=default_file,
+            batch_default=batch_default,
         )
 
     @property
@@ -167,6 +157,21 @@ class Telemetry:
             self.meter_provider.shutdown()
 
 
+def telemetry_from_settings(
+    settings: TelemetrySettings,
+    *,
+    cloud: str = "local",
+    default_file: str | Path | None = None,
+    batch_default: bool | None = None,
+) -> Telemetry:
+    """Build the process's telemetry from its settings (see ``TelemetryConfig.from_settings``)."""
+    return build_telemetry(
+        TelemetryConfig.from_settings(
+            settings, cloud=cloud, default_file=default_file, batch_default=batch_default
+        )
+    )
+
+
 def telemetry_from_env(
     env: Mapping[str, str] | None = None,
     *,
@@ -174,11 +179,13 @@ def telemetry_from_env(
     default_file: str | Path | None = None,
     batch_default: bool | None = None,
 ) -> Telemetry:
-    """Build the process's telemetry from the environment (see ``TelemetryConfig``)."""
-    return build_telemetry(
-        TelemetryConfig.from_env(
-            env, cloud=cloud, default_file=default_file, batch_default=batch_default
-        )
+    """:func:`telemetry_from_settings` with the settings read from ``env`` (default: the
+    process environment)."""
+    return telemetry_from_settings(
+        TelemetrySettings.from_env(env),
+        cloud=cloud,
+        default_file=default_file,
+        batch_default=batch_default,
     )
 
 
@@ -293,26 +300,6 @@ class XRayIdGenerator(RandomIdGenerator):
         return (int(time.time()) << 96) | random.getrandbits(96)
 
 
-def provider_from_env(
-    env: Mapping[str, str] | None = None,
-    *,
-    cloud: str = "local",
-    default_file: str | Path | None = None,
-    batch: bool = False,
-) -> TracerProvider:
-    """A tracer provider alone, from the same variables as ``telemetry_from_env``."""
-    config = TelemetryConfig.from_env(env, cloud=cloud, default_file=default_file)
-    return build_provider(
-        cloud=cloud,
-        trace_file=config.trace_file,
-        otlp_endpoint=config.otlp_endpoint,
-        otlp_protocol=config.otlp_protocol,
-        console=config.console,
-        azure_monitor=config.azure_monitor,
-        batch=batch,
-    )
-
-
 def _otlp_span_exporter(endpoint: str, protocol: str) -> SpanExporter:
     try:
         if protocol == "grpc":
@@ -350,42 +337,3 @@ def _azure_monitor_span_exporter(
     except ValueError as exc:
         raise ConfigError(f"APPLICATIONINSIGHTS_CONNECTION_STRING is not valid: {exc}") from exc
     return exporter
-
-
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or not raw.strip():
-        return default
-    value = raw.strip().lower()
-    if value in _ON:
-        return True
-    if value in _OFF:
-        return False
-    raise ConfigError(f"{name}={raw!r}: use on or off")
-
-
-def _max_text(raw: str | None) -> int | None:
-    if raw is None or not raw.strip():
-        return 4000
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise ConfigError(f"PADDOCK_TRACE_MAX_TEXT={raw!r}: a number of characters (0: no limit)")
-    return value or None
-
-
-def _patterns(raw: str | None) -> tuple[str, ...]:
-    if raw is None or not raw.strip():
-        return ()
-    text = raw.strip()
-    if text.startswith("["):
-        try:
-            items = json.loads(text)
-        except ValueError as exc:
-            raise ConfigError(f"PADDOCK_REDACT_PATTERNS is not a JSON list: {exc}") from exc
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise ConfigError("PADDOCK_REDACT_PATTERNS must be a JSON list of strings")
-        return tuple(items)
-    return (text,)

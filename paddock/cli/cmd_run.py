@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.domain import Budget, Run
 from core.errors import ConfigError
-from core.runtime import LLM_CHOICES
+from core.settings import LLM_CHOICES
 from paddock.cli.common import (
     APPROVE_MODES,
     add_store_flag,

@@ -7,17 +7,17 @@ import getpass
 import json
 import os
 import sys
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from core.domain import Approval, Run, RunStatus
 from core.errors import ConfigError, PaddockError
-from core.identity.setup import Identity, identity_from_env
+from core.identity.setup import Identity, identity_from_settings
 from core.orchestrator.engine import Orchestrator
 from core.orchestrator.outcome import run_unless_throttled
 from core.orchestrator.summary import run_summary
 from core.runtime import PlannerChoice, build_orchestrator
+from core.settings import ModelSettings, Settings
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
 from paddock.cli.render import LiveConsole, print_summary
@@ -68,10 +68,9 @@ def open_store(kind: str | None = None) -> RunStore:
 
         return SqliteStore(home() / "state.db")
     if kind == "env":
-        from core.config import Settings
         from core.state import store_from_settings
 
-        return store_from_settings(Settings.from_env())
+        return store_from_settings(Settings.from_env().storage)
     raise ConfigError(f"unknown store {kind!r}: choose sqlite, memory or env")
 
 
@@ -154,28 +153,32 @@ def fail(message: str) -> PaddockError:
     return ConfigError(message)
 
 
-def local_planners(env: Mapping[str, str] | None = None) -> PlannerChoice:
-    """The planners of a local process: the built-in ones, with the example workflows' rule
-    scripts and the planner of runs made for MCP clients (``mcp``)."""
+def local_planners(settings: ModelSettings | None = None) -> PlannerChoice:
+    """The planners of a local process (model settings default to the environment's): the
+    built-in ones, with the example workflows' rule scripts and the planner of runs made for
+    MCP clients (``mcp``)."""
     from examples import rule_scripts
     from paddock.mcp.direct import DirectCalls
 
-    return PlannerChoice(env, {"mcp": DirectCalls()}, rule_scripts=rule_scripts())
+    return PlannerChoice(
+        settings or ModelSettings.from_env(), {"mcp": DirectCalls()}, rule_scripts=rule_scripts()
+    )
 
 
 def local_orchestrator(
     *, store: RunStore, identity: Identity | None = None, **kwargs: Any
 ) -> Orchestrator:
-    """``build_orchestrator`` for this machine: the example workflows (their policies and
-    meshes), their rule scripts, and the labelled local identities unless the environment
-    configures real ones (``PADDOCK_AWS_ROLE_ARN``, ``PADDOCK_ENTRA_CLIENT_ID``,
-    ``PADDOCK_SECRETS``)."""
+    """``build_orchestrator`` for this machine, with ``settings`` from the environment unless
+    given: the example workflows (their policies and meshes), their rule scripts, and the
+    labelled local identities unless the settings configure real ones
+    (``PADDOCK_AWS_ROLE_ARN``, ``PADDOCK_ENTRA_CLIENT_ID``, ``PADDOCK_SECRETS``)."""
     from examples import example_workflows, rule_scripts
     from paddock.local.identity import local_identity
     from paddock.mcp.direct import DirectCalls
 
+    settings: Settings = kwargs.setdefault("settings", Settings.from_env())
     if identity is None and kwargs.get("executor") is None:
-        identity = identity_from_env(kwargs.get("env"), cloud="local", local=local_identity)
+        identity = identity_from_settings(settings.identity, cloud="local", local=local_identity)
     kwargs.setdefault("workflows", example_workflows())
     kwargs.setdefault("rule_scripts", rule_scripts())
     kwargs.setdefault("planner_overrides", {"mcp": DirectCalls()})

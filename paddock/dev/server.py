@@ -32,12 +32,12 @@ from starlette.routing import Route
 
 from core.api.deps import Deps
 from core.api.worker import Worker
-from core.config import Settings
 from core.entry import api_handler
 from core.errors import ConfigError
 from core.identity.setup import Identity
 from core.orchestrator.engine import Orchestrator
 from core.queue.base import TaskQueue
+from core.settings import Settings
 from paddock.dev.bridges import AwsBridge, AzureBridge, HttpResult
 from paddock.local.issuer import LocalIssuer
 from paddock.local.servers import LocalServer
@@ -168,6 +168,7 @@ class DevServer:
             handoff=QueueHandoff(deps.queue_for, sender=deps.cloud),
             identity=self.identity,
             children=ChildRuns(deps.store, deps.queue_for, cloud=deps.cloud),
+            settings=deps.settings,
             **extra,
         )
 
@@ -198,19 +199,19 @@ class DevServer:
         from core.state.dynamodb import create_dynamodb_table
         from core.state.factory import aws_client
 
-        settings = Settings.from_env(self.env)
-        if not settings.aws_endpoint_url or not settings.azure_connection_string:
+        storage = Settings.from_env(self.env).storage
+        if not storage.aws_endpoint_url or not storage.azure_connection_string:
             raise SystemExit(
                 "the dev server needs the emulators: run scripts/dev (or "
                 "scripts/emulators start and source .paddock/emulators.env)"
             )
-        dynamodb = aws_client("dynamodb", settings)
+        dynamodb = aws_client("dynamodb", storage)
         if DEV_TABLE not in dynamodb.list_tables()["TableNames"]:
             create_dynamodb_table(dynamodb, DEV_TABLE)
-        self._sqs_url = create_sqs_queue(aws_client("sqs", settings), DEV_SQS).queue_url
+        self._sqs_url = create_sqs_queue(aws_client("sqs", storage), DEV_SQS).queue_url
         queue_name = self.env.get("PADDOCK_QUEUE_NAME", DEV_AZURE_QUEUE)
         AzureStorageQueue(
-            azure_queue_client(queue_name, connection_string=settings.azure_connection_string)
+            azure_queue_client(queue_name, connection_string=storage.azure_connection_string)
         ).create_queues()
 
     # -- workers --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from core.api import ApiHandler, ApiRequest, Deps
 from core.api.auth import authenticator_from_settings
-from core.config import Settings
+from core.settings import AuthSettings, LocalSettings, Settings
 from core.state.memory import MemoryStore
 from paddock.local.issuer import LocalIssuer
 from paddock.local.servers import free_port
@@ -123,7 +123,7 @@ def test_public_endpoints_need_no_token(world: World) -> None:
 
 
 def test_plain_http_issuer_is_refused_outside_local_mode(issuer: LocalIssuer) -> None:
-    cloud = Settings(auth_issuer=issuer.issuer, local_mode=False)
+    cloud = Settings(auth=AuthSettings(issuer=issuer.issuer), local=LocalSettings(enabled=False))
     api = ApiHandler(
         Deps(cloud, store=MemoryStore(), authenticator=authenticator_from_settings(cloud))
     )
@@ -139,7 +139,10 @@ def test_plain_http_issuer_is_refused_outside_local_mode(issuer: LocalIssuer) ->
 
 def test_unreachable_key_set_is_503_not_401(issuer: LocalIssuer) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
-    settings = Settings(auth_issuer=issuer.issuer, auth_jwks_url=dead + "/jwks", local_mode=True)
+    settings = Settings(
+        auth=AuthSettings(issuer=issuer.issuer, jwks_url=dead + "/jwks"),
+        local=LocalSettings(enabled=True),
+    )
     api = ApiHandler(Deps(settings, store=MemoryStore()))
     response = api.handle(
         ApiRequest(

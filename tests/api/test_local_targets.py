@@ -16,9 +16,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.api.deps import Deps
-from core.api.local_targets import is_local, parse_ports
-from core.config import Settings
+from core.api.local_targets import is_local
 from core.errors import ConfigError
+from core.settings import Settings, parse_ports
 from paddock.dev.server import DevServer
 from paddock.local.servers import LocalServer
 from tests.api.world import World
@@ -183,11 +183,8 @@ def test_the_port_list_setting_is_parsed_strictly() -> None:
     for bad in ("80a", "0", "65536", "-1", "8001,,8002", "8001;8002", "\uff11\uff12\uff13", "nan"):
         with pytest.raises(ConfigError, match="PADDOCK_LOCAL_BASE_URL_PORTS"):
             parse_ports(bad)
-    settings = Settings.from_env(
-        {"PADDOCK_LOCAL_MODE": "1", "PADDOCK_LOCAL_BASE_URL_PORTS": "lots"}
-    )
-    with pytest.raises(ConfigError, match="not 'lots'"):
-        Deps(settings)  # at start-up, not at the first request
+    with pytest.raises(ConfigError, match="not 'lots'"):  # at start-up, not at a request
+        Settings.from_env({"PADDOCK_LOCAL_MODE": "1", "PADDOCK_LOCAL_BASE_URL_PORTS": "lots"})
     assert Deps(Settings.from_env({"PADDOCK_LOCAL_BASE_URL_PORTS": "8001"})).local_ports == {8001}
 
 

@@ -13,7 +13,6 @@ import pytest
 
 from core.api import ApiHandler, ApiRequest, ApiResponse, Deps, Worker, WorkOutcome
 from core.api.worker import QueueHandoff
-from core.config import Settings
 from core.domain import Decision, Plan, ProposedCall, Run, SideEffect, Tool, Verdict
 from core.entry import api_handler
 from core.execution.http import HttpExecutor
@@ -21,6 +20,7 @@ from core.guardrails.base import new_decision_id
 from core.orchestrator.engine import Orchestrator, ToolSource
 from core.queue.memory import MemoryQueue
 from core.runtime import CatalogCache
+from core.settings import AuthSettings, LocalSettings, Settings
 from core.state.memory import MemoryStore
 from examples import example_workflows
 from paddock.local.issuer import LocalIssuer
@@ -188,7 +188,7 @@ def build_world(
         cloud="local",
         handoff=QueueHandoff({"local": queue}),
     )
-    settings = Settings(auth_issuer=issuer.issuer, local_mode=True)
+    settings = Settings(auth=AuthSettings(issuer=issuer.issuer), local=LocalSettings(enabled=True))
     deps = Deps(
         settings,
         store=store,

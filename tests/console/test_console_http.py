@@ -119,7 +119,7 @@ def test_a_forged_cookie_is_not_a_session(dev: DevServer) -> None:
 
 def test_dev_sign_in_is_refused_outside_local_mode() -> None:
     from core.api.deps import Deps
-    from core.config import Settings
+    from core.settings import Settings
 
     with LocalIssuer() as issuer:
         settings = Settings.from_env(
@@ -145,7 +145,7 @@ def test_dev_sign_in_is_refused_outside_local_mode() -> None:
 def test_the_cookie_is_secure_outside_local_mode() -> None:
     from core.api.auth import JwtAuthenticator
     from core.api.deps import Deps
-    from core.config import Settings
+    from core.settings import Settings
 
     with LocalIssuer() as issuer:
         auth = JwtAuthenticator(

@@ -13,9 +13,10 @@ import pytest
 from core.api.auth import JwtAuthenticator
 from core.api.deps import Deps
 from core.api.http import ApiRequest
-from core.config import Settings
 from core.domain import ApprovalStatus, Decision, Run, RunStatus, Verdict
 from core.entry import api_handler
+from core.errors import ConfigError
+from core.settings import Settings, TelemetrySettings
 from core.state.base import kill_scope_tenant
 from paddock.dev.server import DevServer
 from paddock.local.issuer import LocalIssuer
@@ -235,14 +236,14 @@ def test_planted_secrets_never_reach_the_console(dev: DevServer, paused_run: Pau
     assert "frozen after a leak of [REDACTED]" in pages["kill-switch"].text
 
 
-def _configured_run_page() -> tuple[int, str]:
+def _configured_run_page(settings: Settings) -> tuple[int, str]:
     """The console page of a run whose goal holds a customer id and an e-mail address, and
-    whose error holds a key, served in-process with the environment's redaction settings."""
+    whose error holds a key, served in-process with these redaction settings."""
     with LocalIssuer() as issuer:
         auth = JwtAuthenticator(
             issuer=issuer.issuer, audience="paddock-api", jwks_url=issuer.jwks_url
         )
-        deps = Deps(Settings.from_env({}), authenticator=auth)
+        deps = Deps(settings, authenticator=auth)
         deps.store.create_run(
             Run(
                 id="run-configured",
@@ -263,20 +264,23 @@ def _configured_run_page() -> tuple[int, str]:
     return page.status, page.body.decode()
 
 
-def test_the_console_redacts_as_telemetry_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_console_redacts_as_telemetry_is_configured() -> None:
     # The same settings as spans and logs: an extra pattern (customer ids) is masked, and
     # switching personal-data masking off shows e-mail addresses; secrets stay masked.
-    monkeypatch.setenv("PADDOCK_REDACT_PATTERNS", r"CUST-\d{6}")
-    monkeypatch.setenv("PADDOCK_REDACT_PERSONAL", "off")
-    status, body = _configured_run_page()
+    env = {"PADDOCK_REDACT_PATTERNS": r"CUST-\d{6}", "PADDOCK_REDACT_PERSONAL": "off"}
+    status, body = _configured_run_page(Settings.from_env(env))
     assert status == 200, body
     assert "CUST-204881" not in body and VISIBLE["openai"] not in body
     assert "Refund [REDACTED], ask carol@acme.example" in body
 
 
-def test_a_bad_redaction_pattern_shows_no_run_data(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PADDOCK_REDACT_PATTERNS", "(")
-    status, body = _configured_run_page()
+def test_a_bad_redaction_pattern_shows_no_run_data() -> None:
+    # A process refuses to start with it; settings made without validation (model_construct)
+    # still get an error page from the console, never unredacted data.
+    with pytest.raises(ConfigError, match="PADDOCK_REDACT_PATTERNS='\\(': not a regular"):
+        Settings.from_env({"PADDOCK_REDACT_PATTERNS": "("})
+    unchecked = TelemetrySettings.model_construct(redact_patterns=("(",))
+    status, body = _configured_run_page(Settings(telemetry=unchecked))
     assert status == 500
     assert "<h1>Error</h1>" in body and "redaction settings" in body
     assert "CUST-204881" not in body and VISIBLE["openai"] not in body

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from core.api import Deps, QueueHandoff, Worker
-from core.config import Settings
+from core.settings import AuthSettings, LocalSettings, Settings, StorageSettings
 from core.domain import Plan, ProposedCall, Run
 from core.entry import api_handler
 from core.guardrails.base import PassThroughGuard
@@ -70,14 +70,16 @@ def _settings(
 ) -> Settings:
     return Settings(
         cloud=cloud,
-        store="dynamodb",
-        dynamodb_table=table,
-        sqs_queue_url=sqs_url,
-        aws_endpoint_url=moto,
-        azure_connection_string=azurite,
-        queue_name=queue,
-        local_mode=True,
-        auth_issuer=issuer.issuer,
+        storage=StorageSettings(
+            store="dynamodb",
+            dynamodb_table=table,
+            sqs_queue_url=sqs_url,
+            aws_endpoint_url=moto,
+            azure_connection_string=azurite,
+            queue_name=queue,
+        ),
+        local=LocalSettings(enabled=True),
+        auth=AuthSettings(issuer=issuer.issuer),
     )
 
 

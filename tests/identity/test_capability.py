@@ -13,6 +13,7 @@ from core.domain import CallRecord, CallStatus, Decision, Grant, Run, Tool, Verd
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import CapabilityMinter, CapabilityVerifier, KeyRing
+from core.settings import IdentitySettings
 from tests.identity.backend import GuardedBackend, tool
 
 ARGS = {"item_id": "A-1"}
@@ -229,7 +230,7 @@ def test_keys_from_configuration_round_trip(
     keys: KeyRing, backend: GuardedBackend, clock: Clock
 ) -> None:
     env = {"PADDOCK_CAPABILITY_KEY": keys.private_pem(), "PADDOCK_CAPABILITY_KEY_ID": "k-1"}
-    configured = KeyRing.from_env(env)
+    configured = KeyRing.from_settings(IdentitySettings.from_env(env))
     target = tool(backend.url)
     token = CapabilityMinter(configured, clock=clock).issue(_run(), 2, 0, _call(), target).token
     assert (
@@ -293,7 +294,7 @@ def test_previous_keys_from_configuration_still_verify(
         "PADDOCK_CAPABILITY_KEY_ID": "k-new",
         "PADDOCK_CAPABILITY_PREVIOUS_KEYS": json.dumps({"k-old": public}),
     }
-    ring = KeyRing.from_env(env)
+    ring = KeyRing.from_settings(IdentitySettings.from_env(env))
     assert ring.kid == "k-new" and set(ring.public_keys) == {"k-old", "k-new"}
     assert (
         CapabilityVerifier(ring.verifying(), clock=clock).verify(target, ARGS, _ctx(old_token))

@@ -43,7 +43,7 @@ def test_a_cloud_worker_without_a_role_fails_closed(backend: GuardedBackend) -> 
 def test_bad_settings_are_one_line_errors() -> None:
     with pytest.raises(ConfigError, match="go together"):
         identity_from_env({"PADDOCK_ENTRA_CLIENT_ID": "c"}, cloud="aws")
-    with pytest.raises(ConfigError, match="unknown PADDOCK_SECRETS 'vault'"):
+    with pytest.raises(ConfigError, match="PADDOCK_SECRETS='vault': choose env, aws or keyvault"):
         identity_from_env({"PADDOCK_SECRETS": "vault"}, cloud="aws")
     with pytest.raises(ConfigError, match="needs PADDOCK_CAPABILITY_KEY_ID"):
         identity_from_env({"PADDOCK_CAPABILITY_KEY": "x"}, cloud="aws")

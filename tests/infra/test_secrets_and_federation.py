@@ -142,34 +142,11 @@ def test_aws_workload_identity_may_only_hand_off_into_azure(stack) -> None:
 
 
 def test_env_names_are_ones_core_config_knows_or_documented_infra_additions(stack) -> None:
-    from pathlib import Path
+    from core.settings import runtime_variables
 
-    from core import config
-
-    known = {"PADDOCK_" + name.upper() for name in config.Settings.model_fields}
-    # Read where they are used (identity, telemetry), not in core/config.py: quoted in core.
-    core = Path(config.__file__).parent
-    sources = [path.read_text() for path in core.rglob("*.py")]
-    known |= {
-        name
-        for name in (
-            "PADDOCK_SECRETS",
-            "PADDOCK_SECRETS_PREFIX",
-            "PADDOCK_KEY_VAULT_URL",
-            "PADDOCK_OTLP_PROTOCOL",
-            "PADDOCK_CAPABILITY_KEY",
-            "PADDOCK_CAPABILITY_KEY_ID",
-        )
-        if any(f'"{name}"' in text for text in sources)
-    }
-    # Added by the infra for the handlers (documented in docs/deploy.md).
-    added = {
-        "PADDOCK_AWS_ROLE_ARN",
-        "PADDOCK_AWS_TOKEN_AUDIENCE",
-        "PADDOCK_ENTRA_CLIENT_ID",
-        "PADDOCK_ENTRA_TENANT_ID",
-        "PADDOCK_LLM_MODEL",
-    }
+    known = runtime_variables()
+    # Set by the infra but not read by the runtime (issue 19 aligns the model names).
+    added = {"PADDOCK_LLM_MODEL"}
     s = stack("both")
     names = set()
     for fn in s.of_type("aws:lambda/function:Function"):

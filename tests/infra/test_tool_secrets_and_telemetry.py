@@ -248,25 +248,19 @@ def test_without_a_shared_key_each_process_generates_its_own() -> None:
 
 
 def test_every_paddock_setting_with_everything_on_is_read_by_core() -> None:
-    from core import config
+    from core.settings import runtime_variables
 
-    core = Path(config.__file__).parent
-    sources = "\n".join(path.read_text() for path in core.rglob("*.py"))
+    read = runtime_variables()
     s = _synth("both", telemetry=True)
     names = set(_env(s, "http")) | set(_env(s, "worker")) | set(_settings(s))
     for name in names:
         if name.startswith(("PADDOCK_", "OTEL_EXPORTER_", "APPLICATIONINSIGHTS_")) and name not in {
-            "PADDOCK_AWS_TOKEN_AUDIENCE",
-            "PADDOCK_LLM_MODEL",
+            "PADDOCK_LLM_MODEL",  # not read yet: issue 19
             "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
             "OTEL_EXPORTER_OTLP_HEADERS",
         }:
             # (the last two are read by the Functions host / the OTLP exporter themselves)
-            known = (
-                f'"{name}"' in sources
-                or name.removeprefix("PADDOCK_").lower() in config.Settings.model_fields
-            )
-            assert known, f"{name} is set but nothing in core reads it"
+            assert name in read, f"{name} is set but nothing in core reads it"
 
 
 # ---- validation --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from core.planner.pricing import (
     cost_usd,
     default_table,
 )
+from core.settings import ModelSettings
 
 
 def test_cost_of_a_known_model() -> None:
@@ -49,7 +50,7 @@ def test_yaml_file_overrides_and_extends(tmp_path: Path) -> None:
     path.write_text(
         "gpt-4o-mini: {prompt: 1, completion: 2}\nmy-deployment: {input: 0.5, output: 1.5}\n"
     )
-    table = PriceTable.from_env({PRICE_TABLE_ENV: str(path)})
+    table = PriceTable.from_settings(ModelSettings.from_env({PRICE_TABLE_ENV: str(path)}))
     assert table.lookup("gpt-4o-mini") == Price(1.0, 2.0)
     assert table.lookup("my-deployment") == Price(0.5, 1.5)
     assert table.lookup("gpt-4o") == DEFAULT_PRICES["gpt-4o"]
@@ -79,7 +80,7 @@ def test_bad_files_are_config_errors(tmp_path: Path, text: str, message: str) ->
 
 def test_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the price table"):
-        PriceTable.from_env({PRICE_TABLE_ENV: str(tmp_path / "nope.yaml")})
+        PriceTable.from_settings(ModelSettings(price_table=str(tmp_path / "nope.yaml")))
 
 
 def test_default_table_reads_the_environment(

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from core.config import Settings
+from core.settings import StorageSettings
 from core.errors import ConfigError
 from core.queue import (
     AzureStorageQueue,
@@ -212,14 +212,13 @@ def test_queue_from_settings(
 ) -> None:
     urls = create_sqs_queue(aws_client("sqs"), f"set-{uuid.uuid4().hex[:8]}")
     name = f"set-{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        cloud="aws",
+    settings = StorageSettings(
         sqs_queue_url=urls.queue_url,
         aws_endpoint_url=moto_endpoint,
         azure_connection_string=azurite_connection_string,
         queue_name=name,
     )
-    aws_q = queue_from_settings(settings)
+    aws_q = queue_from_settings(settings, cloud="aws")
     azure_q = queue_from_settings(settings, cloud="azure")
     assert isinstance(aws_q, SqsQueue) and isinstance(azure_q, AzureStorageQueue)
     azure_q.create_queues()
@@ -231,4 +230,4 @@ def test_queue_from_settings(
         q.ack(got)
     assert isinstance(queue_from_settings(settings, cloud="local"), MemoryQueue)
     with pytest.raises(ConfigError):
-        queue_from_settings(Settings(cloud="aws"))
+        queue_from_settings(StorageSettings(), cloud="aws")

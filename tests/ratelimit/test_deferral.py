@@ -274,19 +274,26 @@ def test_a_run_deferred_many_times_is_still_resumed_after_a_worker_crash() -> No
 
 def test_limits_from_the_environment_wrap_model_planners_only() -> None:
     from core.errors import ConfigError
-    from core.ratelimit.llm import limited_planners, limits_from_env
+    from core.ratelimit.llm import deployment_limits, limited_planners
+    from core.settings import LimitSettings
+
+    def limits_from_env(env: dict[str, str]) -> DeploymentLimits | None:
+        return deployment_limits(LimitSettings.from_env(env))
 
     assert limits_from_env({}) is None
     limits = limits_from_env({"PADDOCK_LLM_TPM": "90000", "PADDOCK_LLM_DEPLOYMENT": "gpt"})
     assert limits is not None and limits.tokens_per_minute == 90000
     assert limits.tpm.name == "llm:gpt:tpm"
+    assert limits.requests_per_minute == 1e12  # one limit alone leaves the other open
     with pytest.raises(ConfigError, match="PADDOCK_LLM_RPM"):
         limits_from_env({"PADDOCK_LLM_RPM": "lots"})
-    for bad in ("nan", "inf", "1e400"):  # each would switch the limit off silently
+    for bad in ("nan", "inf", "1e400", "0", "-5"):  # each would switch the limit off silently
         with pytest.raises(ConfigError, match="PADDOCK_LLM_TPM"):
             limits_from_env({"PADDOCK_LLM_TPM": bad})
     rules = ScriptedPlanner([])
-    provide = limited_planners(lambda run: rules, MemoryStore(), {"PADDOCK_LLM_TPM": "1000"})
+    provide = limited_planners(
+        lambda run: rules, MemoryStore(), LimitSettings.from_env({"PADDOCK_LLM_TPM": "1000"})
+    )
     assert provide(Run(id="a", goal="g", planner="rules")) is rules
     wrapped = provide(Run(id="b", goal="g", planner="openai"))
     assert isinstance(wrapped, RateLimitedPlanner) and wrapped.inner is rules

@@ -22,8 +22,9 @@ from core.orchestrator.engine import Orchestrator
 from core.queue.base import Envelope
 from core.queue.memory import MemoryQueue
 from core.ratelimit import RateLimiter
-from core.ratelimit.config import parse_rates, requests_per_minute, tool_limits_from_env
+from core.ratelimit.config import requests_per_minute, tool_limits
 from core.runtime import build_orchestrator
+from core.settings import LimitSettings, Settings, parse_rates
 from core.state.memory import MemoryStore
 from paddock.local.servers import LocalServer
 from paddock.testing.planner import ScriptedPlanner
@@ -89,7 +90,10 @@ def _read(item: str) -> Plan:
 def _orchestrator(env: dict[str, str], store: MemoryStore) -> Orchestrator:
     planner = ScriptedPlanner([_read("A-1"), _read("A-2"), Plan(final_answer="3 each")])
     return build_orchestrator(
-        store=store, env=env, guard=PassThroughGuard(), planners=lambda run: planner
+        store=store,
+        settings=Settings.from_env(env),
+        guard=PassThroughGuard(),
+        planners=lambda run: planner,
     )
 
 
@@ -173,7 +177,7 @@ def test_bad_values_stop_the_build_with_one_clear_line(
     with pytest.raises(ConfigError, match=variable) as caught:
         build_orchestrator(
             store=MemoryStore(),
-            env={variable: value},
+            settings=Settings.from_env({variable: value}),
             guard=PassThroughGuard(),
             planners=lambda run: ScriptedPlanner([]),
         )
@@ -191,8 +195,8 @@ def test_good_values_parse() -> None:
         "erp.example.com:8443": 60.0,
         "[::1]:80": 5.0,
     }
-    assert tool_limits_from_env({}, MemoryStore()) is None
-    assert tool_limits_from_env({"PADDOCK_TOOL_RPM": " "}, MemoryStore()) is None
+    assert tool_limits(LimitSettings.from_env({}), MemoryStore()) is None
+    assert tool_limits(LimitSettings.from_env({"PADDOCK_TOOL_RPM": " "}), MemoryStore()) is None
 
 
 class Clock:

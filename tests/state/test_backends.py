@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from core.config import Settings
+from core.settings import StorageSettings
 from core.domain import CallRecord, Run, RunStatus, Step
 from core.errors import BackendError, ConfigError, ConflictError
 from core.state import (
@@ -120,10 +120,10 @@ def test_table_listing_repairs_a_stale_index_entry(table_store: TableStore) -> N
 def test_store_from_settings(
     moto_endpoint: str, azurite_connection_string: str, payload_bucket: tuple[Any, str]
 ) -> None:
-    assert isinstance(store_from_settings(Settings()), MemoryStore)
+    assert isinstance(store_from_settings(StorageSettings()), MemoryStore)
     stores: list[RunStore] = []
     dynamo = store_from_settings(
-        Settings(
+        StorageSettings(
             store="dynamodb",
             aws_endpoint_url=moto_endpoint,
             dynamodb_table=f"f{uuid.uuid4().hex[:8]}",
@@ -131,7 +131,7 @@ def test_store_from_settings(
         )
     )
     table = store_from_settings(
-        Settings(
+        StorageSettings(
             store="table",
             table_name=f"f{uuid.uuid4().hex[:8]}",
             azure_connection_string=azurite_connection_string,
@@ -144,7 +144,7 @@ def test_store_from_settings(
         run = store.create_run(run_with_id())
         store.checkpoint(run, expected_version=1, steps=[Step(index=0)])
         assert store.get_run(run.id).version == 2
-    with pytest.raises(ConfigError):
-        store_from_settings(Settings(store="cassandra"))
-    with pytest.raises(ConfigError):
-        store_from_settings(Settings(store="table"))
+    with pytest.raises(ConfigError, match="PADDOCK_STORE='cassandra': choose memory"):
+        store_from_settings(StorageSettings(store="cassandra"))
+    with pytest.raises(ConfigError, match="PADDOCK_TABLE_ENDPOINT"):
+        store_from_settings(StorageSettings(store="table"))

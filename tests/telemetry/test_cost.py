@@ -204,16 +204,14 @@ def test_tenant_costs_filter_by_tenant_and_age() -> None:
     assert (acme.runs, acme.usage.prompt_tokens) == (2, 20)
 
 
-def test_deps_wire_the_configured_metrics_into_the_orchestrator(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_deps_wire_the_configured_metrics_into_the_orchestrator() -> None:
     from core.api import Deps
-    from core.config import Settings
     from core.queue.memory import MemoryQueue
+    from core.settings import Settings
     from core.telemetry.redact import uninstall_log_redaction
 
-    monkeypatch.setenv("PADDOCK_METRICS", "powertools")
-    deps = Deps(Settings(cloud="aws"), store=MemoryStore(), queues={"aws": MemoryQueue()})
+    settings = Settings.from_env({"PADDOCK_CLOUD": "aws", "PADDOCK_METRICS": "powertools"})
+    deps = Deps(settings, store=MemoryStore(), queues={"aws": MemoryQueue()})
     try:
         observer = deps.orchestrator.observer
         while not isinstance(observer, MetricsObserver) and hasattr(observer, "inner"):

@@ -21,11 +21,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
 from core.api import Deps, Worker
-from core.config import Settings
 from core.domain import Run
 from core.entry import api_handler
 from core.errors import ConfigError
 from core.queue.memory import MemoryQueue
+from core.settings import Settings
 from core.state.memory import MemoryStore
 from core.telemetry.exporters import read_spans
 from core.telemetry.redact import uninstall_log_redaction
@@ -206,15 +206,21 @@ def orders_with_spec() -> Iterator[str]:
 
 
 def test_the_api_and_worker_write_the_configured_trace_file(
-    world: World, orders_with_spec: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: World, orders_with_spec: str, tmp_path: Path
 ) -> None:
-    """Deps builds telemetry from the environment; batching is flushed per message."""
+    """Deps builds telemetry from the settings; batching is flushed per message."""
     trace_file = tmp_path / "spans.jsonl"
-    monkeypatch.setenv("PADDOCK_TRACE_FILE", str(trace_file))
-    monkeypatch.setenv("PADDOCK_TRACE_BATCH", "on")
+    settings = Settings.from_env(
+        {
+            "PADDOCK_AUTH_ISSUER": world.issuer.issuer,
+            "PADDOCK_LOCAL_MODE": "1",
+            "PADDOCK_TRACE_FILE": str(trace_file),
+            "PADDOCK_TRACE_BATCH": "on",
+        }
+    )
     store, queue = MemoryStore(), MemoryQueue()
     deps = Deps(
-        Settings(auth_issuer=world.issuer.issuer, local_mode=True),
+        settings,
         store=store,
         queues={"local": queue},
     )

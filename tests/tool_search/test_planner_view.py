@@ -13,10 +13,13 @@ from core.domain import CallStatus, Grant, Plan, ProposedCall, Run, RunStatus
 from core.errors import ConfigError
 from core.execution.http import HttpExecutor
 from core.guardrails import PolicyGuard
+from core.guardrails.base import PassThroughGuard
 from core.orchestrator.engine import Orchestrator
-from core.orchestrator.tool_search import SEARCH_TOOL, ToolSearch
+from core.orchestrator.tool_search import SEARCH_TOOL, default_tool_search
 from core.planner.base import PlanContext
 from core.planner.openai_planner import OpenAIPlanner
+from core.runtime import build_orchestrator
+from core.settings import Settings
 from core.state.memory import MemoryStore
 from paddock.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
 from paddock.testing.planner import ScriptedPlanner
@@ -126,11 +129,15 @@ def test_openai_planner_sends_the_narrowed_tools(stripe: Catalog) -> None:
     assert "PostPayoutsPayoutCancel" not in sent[0] and "PostPayoutsPayoutCancel" in sent[1]
 
 
-def test_threshold_and_top_k_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PADDOCK_TOOL_SEARCH_THRESHOLD", "10")
-    monkeypatch.setenv("PADDOCK_TOOL_SEARCH_TOP_K", "4")
-    search = ToolSearch.from_env()
-    assert (search.threshold, search.top_k) == (10, 4)
-    monkeypatch.setenv("PADDOCK_TOOL_SEARCH_TOP_K", "many")
-    with pytest.raises(ConfigError, match="PADDOCK_TOOL_SEARCH_TOP_K must be a whole number"):
-        ToolSearch.from_env()
+def test_threshold_and_top_k_come_from_the_settings() -> None:
+    env = {"PADDOCK_TOOL_SEARCH_THRESHOLD": "10", "PADDOCK_TOOL_SEARCH_TOP_K": "4"}
+    orch = build_orchestrator(
+        store=MemoryStore(), settings=Settings.from_env(env), guard=PassThroughGuard()
+    )
+    assert orch.tool_search is not None
+    assert (orch.tool_search.threshold, orch.tool_search.top_k) == (10, 4)
+    assert default_tool_search().top_k == 12  # an Orchestrator given none
+    with pytest.raises(ConfigError, match="PADDOCK_TOOL_SEARCH_TOP_K='many': input should be"):
+        Settings.from_env({"PADDOCK_TOOL_SEARCH_TOP_K": "many"})
+    with pytest.raises(ConfigError, match="PADDOCK_TOOL_SEARCH_THRESHOLD='0'"):
+        Settings.from_env({"PADDOCK_TOOL_SEARCH_THRESHOLD": "0"})

@@ -1,0 +1,66 @@
+"""The model that plans: which planner, how to reach OpenAI or Azure OpenAI, what tokens cost,
+and how much of a large catalog the model is shown.
+
+Names are the ones the planner reads. The Pulumi program also sets ``PADDOCK_LLM_MODEL`` and
+``OPENAI_API_VERSION``, which none of these fields read (issue 19 aligns the two).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from core.settings._base import EnvGroup, Lowered
+
+LlmKind = Literal["rules", "openai", "azure-openai"]
+LLM_CHOICES: tuple[LlmKind, ...] = ("rules", "openai", "azure-openai")
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEFAULT_AZURE_API_VERSION = "2024-10-21"
+DEFAULT_SEARCH_THRESHOLD = 64
+DEFAULT_SEARCH_TOP_K = 12
+
+
+class ModelSettings(EnvGroup):
+    """The planner of API runs and how its model is reached (``core.planner``)."""
+
+    llm: Annotated[LlmKind, Lowered] = Field(default="rules", validation_alias="PADDOCK_LLM")
+    """PADDOCK_LLM: the planner of runs that name none: ``rules`` (offline), ``openai`` or
+    ``azure-openai``."""
+    openai_api_key: str | None = Field(default=None, validation_alias="OPENAI_API_KEY", repr=False)
+    """OPENAI_API_KEY: the key for ``openai`` (any value for a local OpenAI-compatible
+    server)."""
+    openai_base_url: str | None = Field(default=None, validation_alias="OPENAI_BASE_URL")
+    """OPENAI_BASE_URL: an OpenAI-compatible server (unset: OpenAI's API)."""
+    openai_model: str = Field(default=DEFAULT_OPENAI_MODEL, validation_alias="OPENAI_MODEL")
+    """OPENAI_MODEL: the model ``openai`` calls."""
+    azure_openai_endpoint: str | None = Field(
+        default=None, validation_alias="AZURE_OPENAI_ENDPOINT"
+    )
+    """AZURE_OPENAI_ENDPOINT: the Azure OpenAI resource (required for ``azure-openai``)."""
+    azure_openai_deployment: str | None = Field(
+        default=None, validation_alias="AZURE_OPENAI_DEPLOYMENT"
+    )
+    """AZURE_OPENAI_DEPLOYMENT: the deployment ``azure-openai`` calls (required for it)."""
+    azure_openai_api_version: str = Field(
+        default=DEFAULT_AZURE_API_VERSION, validation_alias="AZURE_OPENAI_API_VERSION"
+    )
+    """AZURE_OPENAI_API_VERSION: the Azure OpenAI API version."""
+    azure_openai_api_key: str | None = Field(
+        default=None, validation_alias="AZURE_OPENAI_API_KEY", repr=False
+    )
+    """AZURE_OPENAI_API_KEY: a key for Azure OpenAI; unset: an Entra ID token from
+    ``DefaultAzureCredential`` (the managed identity in the cloud)."""
+    azure_openai_model: str | None = Field(default=None, validation_alias="AZURE_OPENAI_MODEL")
+    """AZURE_OPENAI_MODEL: the model behind the deployment, to price its tokens."""
+    price_table: str | None = Field(default=None, validation_alias="PADDOCK_PRICE_TABLE")
+    """PADDOCK_PRICE_TABLE: a JSON or YAML price file laid over the default prices."""
+    tool_search_threshold: int = Field(
+        default=DEFAULT_SEARCH_THRESHOLD, ge=1, validation_alias="PADDOCK_TOOL_SEARCH_THRESHOLD"
+    )
+    """PADDOCK_TOOL_SEARCH_THRESHOLD: catalogs with at most this many tools are shown to the
+    model whole; larger ones are narrowed, with a ``search_tools`` tool."""
+    tool_search_top_k: int = Field(
+        default=DEFAULT_SEARCH_TOP_K, ge=1, validation_alias="PADDOCK_TOOL_SEARCH_TOP_K"
+    )
+    """PADDOCK_TOOL_SEARCH_TOP_K: how many ranked tools a narrowed catalog shows."""
