@@ -97,10 +97,10 @@ class LimitSettings(EnvGroup):
     """Rate limits every worker shares through the run store (``core.ratelimit``)."""
 
     llm_tpm: PerMinute = Field(default=None, validation_alias="PADDOCK_LLM_TPM")
-    """PADDOCK_LLM_TPM: model tokens per minute of the deployment (unset with
-    ``PADDOCK_LLM_RPM`` unset too: no model limit)."""
+    """PADDOCK_LLM_TPM: model tokens per minute of the deployment (alone: requests unlimited;
+    neither this nor ``PADDOCK_LLM_RPM``: no model limit)."""
     llm_rpm: PerMinute = Field(default=None, validation_alias="PADDOCK_LLM_RPM")
-    """PADDOCK_LLM_RPM: model requests per minute of the deployment."""
+    """PADDOCK_LLM_RPM: model requests per minute of the deployment (alone: tokens unlimited)."""
     llm_deployment: str = Field(default="default", validation_alias="PADDOCK_LLM_DEPLOYMENT")
     """PADDOCK_LLM_DEPLOYMENT: the name of the model limits' buckets (one per deployment)."""
     tool_rpm: Annotated[dict[str, float], _rates("PADDOCK_TOOL_RPM")] = Field(

@@ -17,7 +17,6 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from core.api import Deps, QueueHandoff, Worker
-from core.settings import AuthSettings, LocalSettings, Settings, StorageSettings
 from core.domain import Plan, ProposedCall, Run
 from core.entry import api_handler
 from core.guardrails.base import PassThroughGuard
@@ -25,6 +24,7 @@ from core.orchestrator.engine import Orchestrator
 from core.queue.azure import AzureStorageQueue, azure_queue_client
 from core.queue.sqs import create_sqs_queue
 from core.runtime import build_orchestrator
+from core.settings import AuthSettings, LocalSettings, Settings, StorageSettings
 from core.state.dynamodb import create_dynamodb_table
 from functions.aws import http_handler, worker_handler
 from functions.azure.function_app import make_app

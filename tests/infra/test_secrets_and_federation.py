@@ -141,7 +141,7 @@ def test_aws_workload_identity_may_only_hand_off_into_azure(stack) -> None:
     assert len(table_roles) == 1
 
 
-def test_env_names_are_ones_core_config_knows_or_documented_infra_additions(stack) -> None:
+def test_env_names_are_ones_the_runtime_reads_or_documented_infra_additions(stack) -> None:
     from core.settings import runtime_variables
 
     known = runtime_variables()

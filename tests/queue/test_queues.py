@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from core.settings import StorageSettings
 from core.errors import ConfigError
 from core.queue import (
     AzureStorageQueue,
@@ -26,6 +25,7 @@ from core.queue import (
     create_sqs_queue,
     queue_from_settings,
 )
+from core.settings import StorageSettings
 
 pytestmark = pytest.mark.emulators
 MAX_RECEIVES = 2

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from core.settings import StorageSettings
 from core.domain import CallRecord, Run, RunStatus, Step
 from core.errors import BackendError, ConfigError, ConflictError
+from core.settings import StorageSettings
 from core.state import (
     DynamoDBStore,
     MemoryStore,
