@@ -72,8 +72,8 @@ def read(group: type[EnvGroup], env: Mapping[str, str]) -> dict[str, Any]:
     name. Nothing is validated here."""
     values: dict[str, Any] = {}
     for name, field in group.model_fields.items():
-        inner = _group_of(field)
-        prefix = _prefix_of(field)
+        inner = group_of(field)
+        prefix = prefix_of(field)
         if inner is not None:
             values[name] = read(inner, env)
         elif prefix is not None:
@@ -92,7 +92,7 @@ def read(group: type[EnvGroup], env: Mapping[str, str]) -> dict[str, Any]:
 def variables(group: type[EnvGroup]) -> Iterator[str]:
     """Every variable ``group`` reads by exact name, nested groups included."""
     for field in group.model_fields.values():
-        inner = _group_of(field)
+        inner = group_of(field)
         if inner is not None:
             yield from variables(inner)
         else:
@@ -102,8 +102,8 @@ def variables(group: type[EnvGroup]) -> Iterator[str]:
 def prefixes(group: type[EnvGroup]) -> Iterator[str]:
     """Every variable prefix ``group`` reads (``EnvPrefix`` fields), nested groups included."""
     for field in group.model_fields.values():
-        inner = _group_of(field)
-        prefix = _prefix_of(field)
+        inner = group_of(field)
+        prefix = prefix_of(field)
         if inner is not None:
             yield from prefixes(inner)
         elif prefix is not None:
@@ -120,14 +120,16 @@ def field_variables(field: FieldInfo) -> list[str]:
     return []
 
 
-def _group_of(field: FieldInfo) -> type[EnvGroup] | None:
+def group_of(field: FieldInfo) -> type[EnvGroup] | None:
+    """The group a field holds, if it is one."""
     annotation = field.annotation
     if isinstance(annotation, type) and issubclass(annotation, EnvGroup):
         return annotation
     return None
 
 
-def _prefix_of(field: FieldInfo) -> str | None:
+def prefix_of(field: FieldInfo) -> str | None:
+    """The prefix of an ``EnvPrefix`` field."""
     found = [m.prefix for m in field.metadata if isinstance(m, EnvPrefix)]
     return found[0] if found else None
 
@@ -158,7 +160,7 @@ def _where(group: type[EnvGroup], loc: tuple[str, ...]) -> tuple[str, bool] | No
         names = field_variables(field)
         if loc[0] not in (name, *names):
             continue
-        inner = _group_of(field)
+        inner = group_of(field)
         if inner is not None:
             return _where(inner, loc[1:]) if len(loc) > 1 else (name, False)
         variable = loc[0] if loc[0] in names else (names[0] if names else name)

@@ -12,14 +12,14 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from core.settings import Settings
-from core.settings._base import EnvGroup, _group_of, _prefix_of, field_variables
+from core.settings._base import EnvGroup, field_variables, group_of, prefix_of
 
 
 def reference() -> str:
     """One table per group: variable, default, what it does."""
     sections = [_table("Process", Settings, top=True)]
     for name, field in Settings.model_fields.items():
-        group = _group_of(field)
+        group = group_of(field)
         if group is not None:
             sections.append(_table(f"`settings.{name}`", group))
     return "\n".join(sections)
@@ -30,14 +30,14 @@ def _table(title: str, group: type[EnvGroup], *, top: bool = False) -> str:
     lines = [f"### {title}: `{group.__name__}`", "", doc, "", "| variable | default | what |"]
     lines.append("|---|---|---|")
     for field in group.model_fields.values():
-        if top and _group_of(field) is not None:
+        if top and group_of(field) is not None:
             continue
         lines.append(f"| {_variables(field)} | {_default(field)} | {_what(field)} |")
     return "\n".join(lines) + "\n"
 
 
 def _variables(field: FieldInfo) -> str:
-    prefix = _prefix_of(field)
+    prefix = prefix_of(field)
     if prefix is not None:
         return f"`{prefix}<NAME>`"
     first, *others = field_variables(field)
