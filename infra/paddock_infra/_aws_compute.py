@@ -32,7 +32,7 @@ class AwsCompute:
 
 
 def base_env(cfg: InfraConfig, data: AwsData, names: AwsNames) -> dict[str, pulumi.Input[str]]:
-    """Variables both functions read (names as in core/config.py)."""
+    """Variables both functions read (names as in core/settings, docs/settings.md)."""
     env: dict[str, pulumi.Input[str]] = {
         **cfg.extra_env,
         "PADDOCK_CLOUD": "aws",
