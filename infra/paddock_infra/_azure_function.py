@@ -103,7 +103,7 @@ def build_function(
 def app_settings(
     cfg: InfraConfig, data: AzureData, monitoring: Monitoring, *, aws: AwsPeer | None
 ) -> dict[str, pulumi.Input[str]]:
-    """Every non-secret setting; names as in core/settings (docs/settings.md), connections by identity."""
+    """Every non-secret setting (names as in docs/settings.md); connections by identity."""
     endpoints = data.account.primary_endpoints
     settings: dict[str, pulumi.Input[str]] = {
         **cfg.extra_env,
