@@ -16,6 +16,7 @@ from core.workflows import WorkflowSet
 
 if TYPE_CHECKING:
     from core.api.auth import Authenticator
+    from core.identity.setup import Identity
     from core.orchestrator.engine import CatalogProvider, Orchestrator
     from core.planner.rules import RuleScript
     from core.queue.base import Cloud, TaskQueue
@@ -33,6 +34,7 @@ class Deps:
         workflows: the workflows runs may be started from (``POST /runs {"scenario": NAME}``),
             with the base URLs of their services here. Default: none.
         rule_scripts: the offline rule planner's script per workflow (default: none).
+        identity: the credentials every call carries (default: from the settings).
         allowed_hosts: hosts that catalog URLs and base URL overrides in a request may name.
             ``None``: loopback only in local mode, none otherwise (a request cannot point a
             run's tools, and the credentials attached to them, at a host of its choosing).
@@ -51,6 +53,7 @@ class Deps:
         authenticator: Authenticator | None = None,
         workflows: WorkflowSet | None = None,
         rule_scripts: Mapping[str, RuleScript] | None = None,
+        identity: Identity | None = None,
         allowed_hosts: Collection[str] | None = None,
         local_ports: Collection[int] | None = None,
         catalogs: CatalogProvider | None = None,
@@ -59,6 +62,7 @@ class Deps:
         self.settings = settings
         self.workflows = workflows if workflows is not None else WorkflowSet()
         self.rule_scripts = dict(rule_scripts or {})
+        self.identity = identity
         if allowed_hosts is None:
             allowed_hosts = LOOPBACK if settings.local.enabled else ()
         self.allowed_hosts = frozenset(h.lower() for h in allowed_hosts)
@@ -131,6 +135,7 @@ class Deps:
                 observer=telemetry.observer,
                 children=ChildRuns(self.store, self.queue_for, cloud=self.cloud),
                 settings=self.settings,
+                identity=self.identity,
             )
 
         return self._once("orchestrator", build)

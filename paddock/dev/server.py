@@ -35,7 +35,6 @@ from core.api.worker import Worker
 from core.entry import api_handler
 from core.errors import ConfigError
 from core.identity.setup import Identity
-from core.orchestrator.engine import Orchestrator
 from core.queue.base import TaskQueue
 from core.settings import Settings
 from paddock.dev.bridges import AwsBridge, AzureBridge, HttpResult
@@ -144,33 +143,11 @@ class DevServer:
                 queues=shared_queues,
                 workflows=workflows,
                 rule_scripts=rule_scripts(),
-                orchestrator_factory=self._orchestrator,
+                identity=self.identity,
             )
         aws, azure = self.deps["aws"], self.deps["azure"]
         self.aws = AwsBridge(api_handler(aws), Worker(aws))
         self.azure = AzureBridge(api_handler(azure), Worker(azure))
-
-    def _orchestrator(self, deps: Deps) -> Orchestrator:
-        """What ``Deps`` builds, with the local identity the dev services trust."""
-        from core.api.worker import QueueHandoff
-        from core.orchestrator.children import ChildRuns
-        from core.runtime import build_orchestrator
-
-        extra: dict[str, Any] = {}
-        telemetry = getattr(deps, "telemetry", None)
-        if telemetry is not None:
-            extra = {"tracing": telemetry.tracing, "observer": telemetry.observer}
-        return build_orchestrator(
-            workflows=deps.workflows,
-            rule_scripts=deps.rule_scripts,
-            store=deps.store,
-            cloud=deps.cloud,
-            handoff=QueueHandoff(deps.queue_for, sender=deps.cloud),
-            identity=self.identity,
-            children=ChildRuns(deps.store, deps.queue_for, cloud=deps.cloud),
-            settings=deps.settings,
-            **extra,
-        )
 
     def cloud_env(self, cloud: str) -> dict[str, str]:
         """The ``PADDOCK_*`` settings of one cloud's handlers."""
