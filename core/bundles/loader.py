@@ -130,8 +130,9 @@ class _Loading:
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
+            where = ("inputs", *exc.absolute_path)
             self.problem(
-                MANIFEST, f"inputs: not a valid JSON Schema: {exc.message}", lines.get(("inputs",))
+                MANIFEST, f"inputs: not a valid JSON Schema: {exc.message}", line_of(lines, where)
             )
             return
         if schema.get("type") != "object":
@@ -222,8 +223,8 @@ class _Loading:
         )
 
     def _tools(self, workflow: Workflow) -> list[Tool] | None:
-        if self.problems:
-            return None  # a catalog from broken specs would only add confusing follow-ups
+        if not workflow.documents and not workflow.specs:
+            return None
         try:
             return workflow_catalog(workflow).tools
         except PaddockError as exc:
