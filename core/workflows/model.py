@@ -154,4 +154,7 @@ class WorkflowSet(Mapping[str, Workflow]):
         from dataclasses import replace
 
         updated = replace(self.get_workflow(name), base_urls=dict(base_urls))
-        return WorkflowSet(updated if w.name == name else w for w in self._by_name.values())
+        return WorkflowSet(
+            (updated if w.name == name else w for w in self._by_name.values()),
+            kept=self._versions.values(),
+        )

@@ -117,7 +117,7 @@ def test_the_child_agents_call_is_held_by_the_bundles_rule(
     mesh_bundle: Path, service: tuple[ProcurementService, str]
 ) -> None:
     procurement, url = service
-    local, root = _run(mesh_bundle, url, Agents("order 1 unit of P-1", total=12_500))
+    local, _root = _run(mesh_bundle, url, Agents("order 1 unit of P-1", total=12_500))
     (order,) = _calls(local.root.store, "create_purchase_order")
     assert order.decision is not None and "large_purchase_order" in order.decision.rule_ids
     assert order.status is CallStatus.AWAITING_APPROVAL
@@ -128,7 +128,7 @@ def test_a_small_order_through_the_child_executes(
     mesh_bundle: Path, service: tuple[ProcurementService, str]
 ) -> None:
     procurement, url = service
-    local, root = _run(mesh_bundle, url, Agents("order 1 unit of P-1", total=250))
+    _local, root = _run(mesh_bundle, url, Agents("order 1 unit of P-1", total=250))
     assert root.status is RunStatus.SUCCEEDED, (root.status, root.error)
     assert [o["total_eur"] for o in procurement.orders()] == [250]
 
@@ -137,7 +137,7 @@ def test_the_delegation_itself_is_judged_by_the_bundles_rule(
     mesh_bundle: Path, service: tuple[ProcurementService, str]
 ) -> None:
     procurement, url = service
-    local, root = _run(mesh_bundle, url, Agents("rush order 1 unit of P-1", total=250))
+    local, _root = _run(mesh_bundle, url, Agents("rush order 1 unit of P-1", total=250))
     (ask,) = _calls(local.root.store, "ask_buyer")
     assert ask.decision is not None and ask.decision.rule_ids == ["no_rush_delegations"]
     assert ask.status is CallStatus.DENIED

@@ -97,7 +97,7 @@ def test_a_delete_is_refused_by_the_bundle_grant(
     world: tuple[ProcurementService, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     service, url = world
-    code, summary = _run(
+    _code, summary = _run(
         capsys, url, "--input", "quantity=1", "--goal", "Delete purchase order PO-7"
     )
     (call,) = summary["calls"]

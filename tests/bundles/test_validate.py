@@ -64,7 +64,8 @@ CASES: dict[str, tuple[Edit, str, str]] = {
     "a rule naming an unknown tool": (
         _append(
             "policy/orders.cedar",
-            '\n@id("no_refunds")\nforbid (principal, action == Action::"refund_order", resource);\n',
+            '\n@id("no_refunds")\n'
+            'forbid (principal, action == Action::"refund_order", resource);\n',
         ),
         "policy/orders.cedar",
         "refund_order",
