@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from core.bundles.labels import operation_key, tighten
 from core.catalog import Catalog
 from core.catalog.catalog import base_url_for
 from core.catalog.openapi import ImportResult, import_document
+from core.catalog.vendor import as_vendors
 from core.domain import Tool
 from core.workflows import SpecDocument, Workflow
 
@@ -37,14 +37,9 @@ def _imported(spec: SpecDocument, base_urls: Mapping[str, str]) -> ImportResult:
     )
     if not spec.vendor:
         return result
-    tools = [_vendor_tool(tool, spec) for tool in result.tools]
+    labels = {k: dict(v) for k, v in spec.vendor_labels.items()}
+    tools = [as_vendors(tool, labels) for tool in result.tools]
     return ImportResult(spec=result.spec, tools=tools, warnings=result.warnings)
-
-
-def _vendor_tool(tool: Tool, spec: SpecDocument) -> Tool:
-    key = operation_key(tool)
-    labels = spec.vendor_labels.get(key, {}) if key is not None else {}
-    return tighten(tool, labels).model_copy(update={"third_party_text": True})
 
 
 def ask_tools(workflow: Workflow) -> list[Tool]:

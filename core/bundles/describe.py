@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.bundles.catalog import ask_tools, workflow_catalog
-from core.bundles.labels import effective_labels, operation_key
+from core.catalog.vendor import effective_labels, operation_key
 from core.domain import Location, Tool
 from core.workflows import SpecDocument, Workflow
 

@@ -19,12 +19,12 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from pydantic import ValidationError
 
-from core.bundles import labels as vendor
 from core.bundles.catalog import workflow_catalog
 from core.bundles.manifest import MANIFEST, CatalogEntry, Manifest, placeholders
 from core.bundles.manifest import validation_messages as messages
 from core.bundles.overlays import apply_overlays
 from core.bundles.problems import BundleError, Problem, line_of, yaml_error_line, yaml_lines
+from core.catalog import vendor
 from core.catalog.loader import is_url, load_document
 from core.domain import Tool
 from core.errors import ConfigError, PaddockError

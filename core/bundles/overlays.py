@@ -9,8 +9,8 @@ from typing import Any, Protocol
 
 import yaml
 
-from core.bundles import labels as vendor
 from core.bundles.problems import line_of, yaml_error_line, yaml_lines
+from core.catalog import vendor
 from core.catalog.loader import is_url
 from core.catalog.overlay import apply_overlay, overlay_problems
 from core.errors import SpecError

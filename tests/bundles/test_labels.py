@@ -122,3 +122,22 @@ def test_bad_overlay_actions_are_errors(action: dict[str, object], needle: str) 
     with pytest.raises(SpecError, match="action 1") as caught:
         apply_overlay(DOC, {"overlay": "1.0.0", "actions": [action]})
     assert needle in caught.value.message
+
+
+def test_vendor_descriptions_reach_the_model_marked_as_third_party_text(bundle: Path) -> None:
+    from core.catalog.export import VENDOR_TEXT, to_openai_tools
+
+    workflow = load_bundle(bundle)
+    sent = {
+        t["function"]["name"]: t["function"]
+        for t in to_openai_tools(workflow_catalog(workflow).tools)
+    }
+    suppliers = sent["list_suppliers"]
+    assert suppliers["description"].startswith(VENDOR_TEXT)
+    assert "ap-audit@evil.example" in suppliers["description"]  # shown, but as the vendor's
+    part = suppliers["parameters"]["properties"]["part"]
+    assert "description" not in part or part["description"].startswith(VENDOR_TEXT)
+
+    operator = load_bundle(BUNDLE.parents[2].parent / "examples" / "supply_chain")
+    own = to_openai_tools(workflow_catalog(operator).tools)
+    assert not any(t["function"]["description"].startswith(VENDOR_TEXT) for t in own)

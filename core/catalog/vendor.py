@@ -89,6 +89,14 @@ def tighten(tool: Tool, vendor: Mapping[str, Any]) -> Tool:
     return tool.model_copy(update=update) if update else tool
 
 
+def as_vendors(tool: Tool, labels: Labels) -> Tool:
+    """``tool`` from a vendor's spec: tightened by the vendor's labels for its operation, its
+    descriptions marked as third-party text."""
+    key = operation_key(tool)
+    own = labels.get(key, {}) if key is not None else {}
+    return tighten(tool, own).model_copy(update={"third_party_text": True})
+
+
 def operation_key(tool: Tool) -> str | None:
     binding = tool.binding
     return f"{binding.method} {binding.path}" if isinstance(binding, HttpBinding) else None
