@@ -219,7 +219,7 @@ class _Loading:
             documents=tuple(documents),
             version=bundle_hash(self.folder),
             source=str(self.folder),
-            approvals=manifest.approvals,
+            approvals=manifest.approvals.model_dump(),
         )
 
     def _tools(self, workflow: Workflow) -> list[Tool] | None:

@@ -63,6 +63,10 @@ class BundleBudget(_Strict):
         return Budget(**self.model_dump(exclude_none=True))
 
 
+class BundleApprovals(_Strict):
+    """Approval settings of the workflow's runs."""
+
+
 class Manifest(_Strict):
     """The reference of ``paddock.yaml`` (docs/bundles.md)."""
 
@@ -78,7 +82,7 @@ class Manifest(_Strict):
     budget: BundleBudget | None = None
     agent: str | None = None
     """The agent profile (``agents/``) a run starts as, when the workflow is a mesh."""
-    approvals: dict[str, Any] = Field(default_factory=dict)
+    approvals: BundleApprovals = Field(default_factory=BundleApprovals)
     catalog: list[str | CatalogEntry] | None = None
     """Catalog sources; default: every ``.yaml``/``.yml``/``.json`` file under ``specs/``."""
     overlays: list[str] | None = None
