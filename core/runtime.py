@@ -147,18 +147,23 @@ class WorkflowGuard:
 
 
 def default_executor(identity: Identity | None = None) -> Executor:
-    """The executor router: HTTP tools to the HTTP executor, MCP tools to the MCP executor.
-    With ``identity`` both demand capability tokens, and HTTP calls carry credentials."""
+    """The executor router: HTTP tools to the HTTP executor, MCP tools to the MCP executor,
+    Python-function tools to the Python executor. With ``identity`` all of them demand
+    capability tokens, and HTTP calls carry credentials."""
     from core.execution.http import HttpExecutor
     from core.execution.mcp import McpExecutor
+    from core.execution.python import PythonExecutor
     from core.execution.router import BindingRouter
 
     if identity is None:
-        return BindingRouter({"http": HttpExecutor(), "mcp": McpExecutor()})
+        return BindingRouter(
+            {"http": HttpExecutor(), "mcp": McpExecutor(), "python": PythonExecutor()}
+        )
     return BindingRouter(
         {
             "http": HttpExecutor(authorizer=identity.authorizer, verifier=identity.verifier),
             "mcp": McpExecutor(identity.verifier),
+            "python": PythonExecutor(identity.verifier),
         }
     )
 

@@ -167,7 +167,7 @@ class _Loading:
         others: list[str] = []
         for i, entry in enumerate(entries):
             line = line_of(lines, ("catalog", i))
-            if entry.source.startswith("mcp+"):
+            if entry.source.startswith(("mcp+", "python:")):
                 others.append(entry.source)
                 continue
             spec = self._document(entry, line)

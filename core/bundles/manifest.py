@@ -23,7 +23,8 @@ class CatalogEntry(_Strict):
     """One catalog source of the bundle."""
 
     source: str
-    """A file under the bundle (``specs/erp.yaml``), a URL, or ``mcp+stdio:`` / ``mcp+http:``."""
+    """A file under the bundle (``specs/erp.yaml``), a URL, ``mcp+stdio:`` / ``mcp+http:``, or
+    ``python:package.module[:function]`` (functions decorated with ``@paddock.tool``)."""
     author: Literal["vendor", "operator"] = "vendor"
     """``operator``: a spec the operator wrote, whose ``x-paddock-*`` labels are the
     operator's word. ``vendor`` (the default): its labels may only tighten a tool."""

@@ -66,7 +66,8 @@ class Catalog:
     ) -> list[Tool]:
         """Import the spec at ``source``; returns the tools added, as named in the catalog.
 
-        ``mcp+stdio:COMMAND`` and ``mcp+http(s)://URL`` sources import an MCP server's tools.
+        ``mcp+stdio:COMMAND`` and ``mcp+http(s)://URL`` sources import an MCP server's tools;
+        ``python:package.module[:function]`` the functions decorated with ``@paddock.tool``.
         A spec read from an ``http(s)`` URL is treated as a vendor's: its ``x-paddock-*``
         labels only tighten its tools (``core.catalog.vendor``) and its descriptions are
         marked as third-party text.
@@ -75,6 +76,10 @@ class Catalog:
             from core.catalog.mcp import import_mcp
 
             return self.add_result(import_mcp(source))
+        if source.startswith("python:"):
+            from core.catalog.python import import_python
+
+            return self.add_result(import_python(source))
         document, raw = load_document(source, client=client)
         if base_url is None and base_urls:
             base_url = base_url_for(base_urls, source, document)

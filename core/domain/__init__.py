@@ -10,10 +10,12 @@ from core.domain.bindings import (
     Binding,
     BindingBase,
     EngineBinding,
+    HostedBinding,
     HttpBinding,
     McpBinding,
     Param,
     ParamLocation,
+    PythonBinding,
 )
 from core.domain.canonical import (
     canonical_args_hash,
@@ -64,6 +66,7 @@ __all__ = [
     "Decision",
     "EngineBinding",
     "Grant",
+    "HostedBinding",
     "HttpBinding",
     "Location",
     "McpBinding",
@@ -71,6 +74,7 @@ __all__ = [
     "ParamLocation",
     "Plan",
     "ProposedCall",
+    "PythonBinding",
     "Run",
     "RunStatus",
     "SideEffect",

@@ -7,6 +7,10 @@ audit see) plus one binding, a discriminated union on ``kind``:
   executor needs to build the request (method, path template, base URL, where each argument
   goes, the body's media type).
 * :class:`McpBinding` (``mcp``): a tool of an MCP server, called by the server's own name.
+* :class:`PythonBinding` (``python``): a decorated Python function, by import path
+  (``package.module:function``); ``core.domain.pytool`` describes it.
+* :class:`HostedBinding` (``hosted``): a tool another agent framework runs (LangGraph, the
+  OpenAI Agents SDK); Paddock guards and records its calls (``paddock.fence``), never runs it.
 * :class:`EngineBinding` (``engine``): a tool the engine answers itself (``spawn_subtasks``,
   ``search_tools``, ``ask_<agent>``); no executor ever runs it.
 
@@ -141,6 +145,45 @@ class McpBinding(BindingBase):
         return self.server
 
 
+class PythonBinding(BindingBase):
+    """A Python function decorated with ``@tool`` (``core.domain.pytool``), by import path.
+
+    The executor imports ``target`` and calls the function only if it still carries the
+    decorator's mark, so a binding can never reach an arbitrary callable.
+    """
+
+    kind: Literal["python"] = "python"
+    target: str
+    """``package.module:function`` (the function's module and qualified name)."""
+
+    @property
+    def operation(self) -> str:
+        return self.target.rpartition(":")[2]
+
+    @property
+    def label(self) -> str:
+        return f"python {self.target}"
+
+
+class HostedBinding(BindingBase):
+    """A tool that a host framework runs itself; no executor ever runs it (the router refuses
+    it). Paddock decides, records and tracks the provenance of its calls."""
+
+    kind: Literal["hosted"] = "hosted"
+    host: str
+    """The framework that runs it (``langgraph``, ``openai-agents``)."""
+    name: str
+    """The tool's name in that framework."""
+
+    @property
+    def operation(self) -> str:
+        return self.name
+
+    @property
+    def label(self) -> str:
+        return f"{self.host} {self.name}"
+
+
 class EngineBinding(BindingBase):
     """A tool the engine answers itself; the executor is never asked (the router refuses it)."""
 
@@ -159,5 +202,8 @@ class EngineBinding(BindingBase):
         return f"engine {self.handler}/{self.name}"
 
 
-Binding = Annotated[HttpBinding | McpBinding | EngineBinding, Field(discriminator="kind")]
+Binding = Annotated[
+    HttpBinding | McpBinding | PythonBinding | HostedBinding | EngineBinding,
+    Field(discriminator="kind"),
+]
 """Any binding; JSON picks the class by ``kind``."""

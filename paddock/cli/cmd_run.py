@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--catalog",
         action="append",
         metavar="SPEC",
-        help="OpenAPI/Swagger file or URL (repeatable)",
+        help="OpenAPI/Swagger file or URL, mcp+ server, or python:package.module (repeatable)",
     )
     run.add_argument(
         "--goal",
@@ -218,7 +218,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _run_bundle(args)
     if args.goal is None:
         raise ConfigError("--goal is required with --catalog")
-    sources = [s if "://" in s else str(Path(s).resolve()) for s in args.catalog]
+    sources = [
+        s if "://" in s or s.startswith(("mcp+", "python:")) else str(Path(s).resolve())
+        for s in args.catalog
+    ]
     base_urls = _pairs(args.base_url, "--base-url")
     Catalog.from_sources(sources, base_urls=base_urls)  # a bad spec fails here, clearly
     run = Run(

@@ -75,7 +75,7 @@ def test_engine_tools_come_back_equal() -> None:
 
 def test_an_unknown_binding_kind_or_the_old_flat_shape_is_refused() -> None:
     data = json.loads(SEARCH_TOOL_DEF.model_dump_json())
-    data["binding"] = {"kind": "python", "function": "tools:search"}
+    data["binding"] = {"kind": "grpc", "service": "tools.Search"}
     with pytest.raises(ValidationError, match="does not match any of the expected tags"):
         Tool.model_validate(data)
     flat = {k: v for k, v in data.items() if k != "binding"}
