@@ -138,6 +138,13 @@ def labels_of(function: object, given: Labels | None) -> Labels:
     return Labels(found.side_effect, found.trust, found.location)
 
 
+def labels_for(*functions: object) -> dict[str, Labels]:
+    """Labels by tool name, read from ``@paddock.tool`` functions (for frameworks whose tool
+    objects do not keep the function they wrap)."""
+    found = [t for f in functions if (t := marked(f)) is not None]
+    return {t.name: Labels(t.side_effect, t.trust, t.location) for t in found}
+
+
 class Fence:
     """One guarded agent session: a Paddock run whose steps are the framework's tool calls.
 
