@@ -77,8 +77,8 @@ def _agents(workflow: Workflow) -> list[dict[str, Any]]:
 def _warnings(tools: list[Tool], documents: dict[str, SpecDocument]) -> list[str]:
     found: list[str] = []
     for tool in tools:
-        if tool.location is not Location.EXTERNAL:
-            continue
+        if tool.location is not Location.EXTERNAL or tool.binding.kind == "python":
+            continue  # a Python tool's trust is its author's declaration, in the operator's code
         doc = documents.get(tool.spec.source) if tool.spec else None
         key = operation_key(tool)
         labels = effective_labels(doc.document).get(key or "", {}) if doc else {}

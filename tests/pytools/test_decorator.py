@@ -103,3 +103,15 @@ def test_bad_declarations_are_one_line_errors() -> None:
         @paddock.tool
         def c(*x: int) -> int:
             return 1
+
+
+def test_a_bundle_of_python_tools_validates_and_shows_the_authors_labels() -> None:
+    from core.bundles import describe, load_bundle
+    from tests.pytools.bundle import BUNDLE
+
+    shown = describe(load_bundle(BUNDLE))
+    tools = {t["name"]: t for t in shown["tools"]}
+    assert tools["read_inbox"]["trust"] == "untrusted"
+    assert tools["delete_supplier"]["side_effect"] == "destructive"
+    assert [r["id"] for r in shown["rules"]] == ["catalog_calls", "large_purchase_order"]
+    assert shown["warnings"] == []  # trust is the author's word, not a vendor's spec
