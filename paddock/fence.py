@@ -36,12 +36,13 @@ from core.domain import (
     Tool,
     Trust,
     Verdict,
+    canonical_args_hash,
     idempotency_key,
     utcnow,
 )
 from core.domain.pytool import PythonTool, marked
 from core.guardrails.approvals import decide_approval, new_approval
-from core.guardrails.base import Guard
+from core.guardrails.base import Guard, new_decision_id
 from core.state.base import RunStore
 
 
@@ -157,6 +158,9 @@ class Fence:
         grant: which tools and side effects the session may use.
         inputs: trusted operator inputs (provenance counts them as the operator's).
         requested_by: who started the session (may not approve its own calls).
+        run_id: the session's run. A run the store already holds is picked up as it is (a
+            graph resumed in another process, after an approval, keeps one audit trail); the
+            other arguments then describe nothing new. Default: a new run.
     """
 
     def __init__(
@@ -171,6 +175,7 @@ class Fence:
         tenant: str = "default",
         requested_by: str | None = None,
         host: str = "python",
+        run_id: str | None = None,
     ) -> None:
         from core.state.memory import MemoryStore
 
@@ -178,8 +183,11 @@ class Fence:
         self.guard = guard
         self.store: RunStore = store if store is not None else MemoryStore()
         self._lock = threading.Lock()
+        if run_id is not None and _exists(self.store, run_id):
+            self.run_id = run_id  # a session resumed by another process: same run, same audit
+            return
         run = Run(
-            id="run_" + uuid.uuid4().hex[:12],
+            id=run_id or "run_" + uuid.uuid4().hex[:12],
             goal=goal,
             tenant=tenant,
             requested_by=requested_by,
@@ -214,17 +222,29 @@ class Fence:
     def check(self, tool: str, args: Mapping[str, Any], *, call_id: str) -> Check:
         """Paddock's decision on a call, recorded before anything runs.
 
-        Asking again about the same ``call_id`` (a framework re-running a node on resume)
-        returns the recorded state instead of deciding twice.
+        Asking again about the same ``call_id`` and arguments (a framework re-running a node
+        on resume) returns the recorded state instead of deciding twice; the same id with other
+        arguments is refused (``call_id_reused``).
         """
         with self._lock:
             run = self.store.get_run(self.run_id)
             found = _find(run, call_id)
-            if found is not None:
+            if found is not None and _same_call(found[1], tool, args):
                 return _as_check(run, found[1])
             definition = self.tools.get(tool)
             proposed = ProposedCall(id=call_id, tool=tool, args=dict(args))
-            decision = self.guard.check(run, definition, proposed)
+            if found is not None:
+                # A decision belongs to one exact call: an id reused for other arguments (a
+                # confused or hostile model) gets none of it, and is recorded as refused.
+                proposed.id = f"{call_id}~{len(run.steps)}"
+                decision = Decision(
+                    id=new_decision_id(),
+                    verdict=Verdict.DENY,
+                    reasons=[f"call id {call_id!r} was already used for another call"],
+                    rule_ids=["call_id_reused"],
+                )
+            else:
+                decision = self.guard.check(run, definition, proposed)
             step = Step(index=len(run.steps), status=StepStatus.EXECUTING, planner=run.planner)
             record = _record(run, step, proposed, definition, decision)
             step.calls.append(record)
@@ -298,6 +318,20 @@ class Fence:
         )
         run.version = stored.version
         return run
+
+
+def _exists(store: RunStore, run_id: str) -> bool:
+    from core.errors import NotFoundError
+
+    try:
+        store.get_run(run_id, with_steps=False)
+    except NotFoundError:
+        return False
+    return True
+
+
+def _same_call(record: CallRecord, tool: str, args: Mapping[str, Any]) -> bool:
+    return canonical_args_hash(record.tool, record.args) == canonical_args_hash(tool, dict(args))
 
 
 def _find(run: Run, call_id: str) -> tuple[Step, CallRecord] | None:
