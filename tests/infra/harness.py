@@ -228,6 +228,7 @@ def synth(
     values = {**BASE_CONFIG, **config}
     if package is not None:
         values.setdefault("awsLambdaPackage", str(package))
+        values.setdefault("azureFunctionPackage", str(package))
     flat = {f"paddock:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     secret_keys = []
     if secret is not None:

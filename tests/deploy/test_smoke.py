@@ -1,0 +1,167 @@
+"""scripts/smoke against the dev server (what scripts/dev serves): the outputs name both APIs,
+the script starts a run on each, approves it and sees it finish, from the outputs alone."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from paddock.dev.server import DevServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def dev() -> Iterator[DevServer]:
+    with DevServer(backend="memory", env={}, poll_seconds=0.05) as server:
+        yield server
+
+
+def _outputs(dev: DevServer, tmp_path: Path) -> Path:
+    # The stack outputs scripts/smoke reads: the dev server serves both adapters.
+    path = tmp_path / "outputs.json"
+    path.write_text(
+        json.dumps(
+            {
+                "awsApiUrl": f"{dev.url}/aws",
+                "azureApiUrl": f"{dev.url}/azure/",
+                "workflows": ["supply-chain"],
+            }
+        )
+    )
+    return path
+
+
+def _smoke(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / "scripts" / "smoke"), *args],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_smoke_runs_and_approves_on_both_clouds(dev: DevServer, tmp_path: Path) -> None:
+    tokens = dev.tokens()
+    done = _smoke(
+        "--outputs",
+        str(_outputs(dev, tmp_path)),
+        "--poll",
+        "0.1",
+        "--timeout",
+        "180",
+        env={
+            "PADDOCK_SMOKE_TOKEN": tokens["TOKEN"],
+            "PADDOCK_SMOKE_APPROVER_TOKEN": tokens["APPROVER"],
+        },
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["aws", "azure"]
+    for line in lines:
+        status, approvals = line.split()[2:4]
+        assert status == "succeeded"
+        assert int(approvals.lstrip("(")) >= 1  # the order is above the approval threshold
+
+
+def test_outputs_from_a_url_and_one_cloud(dev: DevServer, tmp_path: Path) -> None:
+    from paddock.smoke import Smoke, api_urls, load_outputs
+
+    body = _outputs(dev, tmp_path).read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        outputs = load_outputs(None, f"http://127.0.0.1:{server.server_port}/outputs.json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    urls = api_urls(outputs, ["azure"])
+    assert urls == {"azure": f"{dev.url}/azure"}
+    tokens = dev.tokens()
+    smoke = Smoke(
+        token=tokens["TOKEN"],
+        approver_token=tokens["APPROVER"],
+        request={"scenario": "supply-chain"},
+        poll=0.1,
+        timeout=180,
+    )
+    result = smoke.run("azure", urls["azure"])
+    assert result.ok and result.approvals >= 1
+
+
+def test_an_unapproved_run_is_a_failure_not_a_hang(dev: DevServer, tmp_path: Path) -> None:
+    # The requester cannot approve their own run: nothing is approved, the timeout ends it.
+    tokens = dev.tokens()
+    done = _smoke(
+        "--outputs",
+        str(_outputs(dev, tmp_path)),
+        "--cloud",
+        "aws",
+        "--token",
+        tokens["TOKEN"],
+        "--approver-token",
+        tokens["TOKEN"],
+        "--poll",
+        "0.1",
+        "--timeout",
+        "5",
+    )
+    assert done.returncode != 0
+    assert "succeeded" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "tokens missing"),
+        (["--token", "t", "--approver-token", "a"], "give a STACK name or --outputs"),
+        (
+            ["--token", "t", "--approver-token", "a", "--outputs", "/nonexistent.json"],
+            "cannot read outputs",
+        ),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PADDOCK_SMOKE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "paddock.smoke", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert message in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_outputs_without_an_api_are_refused(tmp_path: Path) -> None:
+    from paddock.smoke import SmokeError, api_urls
+
+    with pytest.raises(SmokeError, match="no API"):
+        api_urls({"workflows": []})
+    with pytest.raises(SmokeError, match="no API URL for azure"):
+        api_urls({"awsApiUrl": "https://x"}, ["azure"])
