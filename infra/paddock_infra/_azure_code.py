@@ -9,6 +9,8 @@ app's identity): a new package is a new URL, which restarts the app on the new c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_azure_native as azure_native
 
@@ -73,7 +75,7 @@ def deploy_flex(
     app: azure_native.web.WebApp,
     blob: PackageBlob,
     package: Package,
-    depends_on: list[pulumi.Resource],
+    depends_on: Sequence[pulumi.Resource],
 ) -> azure_native.resources.Resource:
     """The ``onedeploy`` extension: deploys the uploaded package; a new SHA-256 replaces it."""
     return azure_native.resources.Resource(

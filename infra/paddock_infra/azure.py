@@ -84,11 +84,12 @@ class AzureStack(pulumi.ComponentResource):
             # Consumption runs from the blob at start: it must be there first.
             depends_on=[blob] if cfg.azure.plan == "consumption" else [],
         )
-        grant_function(cfg, ctx, data, fn, self)
+        container_grants = grant_function(cfg, ctx, data, fn, self)
         if net is not None:
             private_endpoints(cfg, ctx, net, data, fn.vault)
         if cfg.azure.plan == "flex":
-            deploy_flex(cfg, ctx, fn.app, blob, package, depends_on=[])
+            # The app reads its deployment container with its identity: grant first.
+            deploy_flex(cfg, ctx, fn.app, blob, package, depends_on=container_grants)
         self.package_url = blob.url
         self.aws_workload_client_id = None
         self.key_vault_name = self.key_vault_url = None

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -72,6 +74,56 @@ def test_smoke_runs_and_approves_on_both_clouds(dev: DevServer, tmp_path: Path) 
         status, approvals = line.split()[2:4]
         assert status == "succeeded"
         assert int(approvals.lstrip("(")) >= 1  # the order is above the approval threshold
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_smoke_against_the_dev_server_process(tmp_path: Path) -> None:
+    # What scripts/dev runs (minus the emulators): the server process, its env file of tokens.
+    port, env_file = _free_port(), tmp_path / "dev.env"
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "paddock.dev.server", "--backend", "memory"),
+            *("--port", str(port), "--env-file", str(env_file)),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PADDOCK_LOCAL_MODE": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not env_file.exists():
+            assert server.poll() is None and time.monotonic() < deadline, "dev server down"
+            time.sleep(0.1)
+        dev_env = dict(line.split("=", 1) for line in env_file.read_text().splitlines())
+        url = dev_env["PADDOCK_DEV_URL"]
+        outputs = tmp_path / "outputs.json"
+        outputs.write_text(json.dumps({"awsApiUrl": f"{url}/aws", "azureApiUrl": f"{url}/azure"}))
+        done = _smoke(
+            "--outputs",
+            str(outputs),
+            "--token",
+            dev_env["TOKEN"],
+            "--approver-token",
+            dev_env["APPROVER"],
+            "--poll",
+            "0.2",
+            "--timeout",
+            "180",
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [line.split()[:1] + line.split()[2:3] for line in done.stdout.splitlines()] == [
+        ["aws", "succeeded"],
+        ["azure", "succeeded"],
+    ]
 
 
 def test_outputs_from_a_url_and_one_cloud(dev: DevServer, tmp_path: Path) -> None:
