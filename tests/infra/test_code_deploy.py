@@ -204,3 +204,34 @@ def test_missing_function_package_fails_with_a_hint(tmp_path: Path, lambda_packa
             {"targets": "azure", "azureFunctionPackage": str(tmp_path / "none.zip")},
             package=lambda_package,
         )
+
+
+def test_upload_provider_loads_where_pulumi_runs_it() -> None:
+    # Pulumi pickles a dynamic provider into the state and unpickles it in a provider process
+    # started in the project folder (infra/): the reference must resolve there, with only the
+    # venv's packages.
+    import subprocess
+    import sys
+
+    from paddock_infra._blob_upload import BlobUploadProvider
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    from .harness import INFRA
+
+    blob = serialize_provider(BlobUploadProvider())
+    probe = (
+        "import base64, sys, dill\n"
+        "p = dill.loads(base64.b64decode(sys.stdin.read()))\n"
+        "print(type(p).__module__, type(p).__name__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        input=blob,
+        capture_output=True,
+        text=True,
+        cwd=INFRA,
+        env={"PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["paddock_infra._blob_upload", "BlobUploadProvider"]
