@@ -189,14 +189,17 @@ def test_an_unapproved_run_is_a_failure_not_a_hang(dev: DevServer, tmp_path: Pat
     [
         ([], "tokens missing"),
         (["--token", "t", "--approver-token", "a"], "give a STACK name or --outputs"),
+        # Without the Pulumi CLI on PATH, reading a stack says so.
+        (["--token", "t", "--approver-token", "a", "dev"], "pulumi CLI is not installed"),
         (
             ["--token", "t", "--approver-token", "a", "--outputs", "/nonexistent.json"],
             "cannot read outputs",
         ),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:
+def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PADDOCK_SMOKE_")}
+    env["PATH"] = str(tmp_path)  # no pulumi
     done = subprocess.run(
         [sys.executable, "-m", "paddock.smoke", *args],
         capture_output=True,
