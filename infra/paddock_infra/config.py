@@ -279,7 +279,7 @@ class InfraConfig(SettingsModel):
     """Extra variables for every function."""
     workflows: Json[tuple[str, ...]] = Field((), alias="workflows")
     """Workflow bundle folders (relative to infra/) shipped in both packages under
-    ``workflows/<name>/`` (``PADDOCK_WORKFLOWS_DIR``) and listed in the stack outputs."""
+    ``workflows/<folder>/`` (``PADDOCK_WORKFLOWS_DIR``); their names are a stack output."""
     aws: AwsConfig = AwsConfig()
     """The AWS keys."""
     azure: AzureConfig = AzureConfig()

@@ -22,14 +22,15 @@ import yaml
 from paddock_infra.config import InfraConfigError
 
 WORKFLOWS_FOLDER = "workflows"
-"""Bundles sit at ``workflows/<name>/`` inside both packages."""
+"""Bundles sit at ``workflows/<folder>/`` inside both packages (the folder keeps its name: the
+runtime takes the folder named after a workflow as its current version, docs/bundles.md)."""
 LAMBDA_ROOT = "/var/task"
 """Where Lambda unpacks the code (``LAMBDA_TASK_ROOT``)."""
 FUNCTIONS_ROOT = "/home/site/wwwroot"
 """Where Azure Functions on Linux mounts the package (Flex Consumption and Consumption)."""
 BUNDLE_MANIFEST = "paddock.yaml"
 _EPOCH = (2020, 1, 1, 0, 0, 0)
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _SKIP = {"__pycache__", ".git", ".DS_Store"}
 
 
@@ -39,10 +40,16 @@ class PackageError(InfraConfigError):
 
 @dataclass(frozen=True)
 class Bundle:
-    """One workflow folder to ship: its name in the package and where it is on disk."""
+    """One workflow folder to ship: the workflow it declares and where it is on disk."""
 
     name: str
+    """The workflow's name: ``paddock.yaml``'s ``name:``, else the folder's."""
     path: Path
+
+    @property
+    def folder(self) -> str:
+        """Its folder in the package, ``workflows/<folder>/``: the folder's own name."""
+        return self.path.name
 
 
 @dataclass(frozen=True)
@@ -77,39 +84,50 @@ def file_sha256(path: Path) -> str:
 
 
 def load_bundles(paths: tuple[str, ...], base: Path) -> tuple[Bundle, ...]:
-    """Resolve the configured folders (relative to ``base``, the project directory) and name
-    each from its ``paddock.yaml`` ``name:``, else from the folder.
+    """Resolve the configured folders (relative to ``base``, the project directory) and read
+    the workflow each declares (``paddock.yaml``'s ``name:``, else the folder's name).
+
+    Two folders may declare the same workflow (a current and a kept version, e.g.
+    ``procurement/`` and ``procurement.v1/``) but not share a folder name.
 
     Raises:
-        PackageError: a folder is missing, a name is not a plain lowercase name, or two
-            folders share a name.
+        PackageError: a folder is missing or has no ``paddock.yaml`` (the runtime loads only
+            folders that have one), its name is not a plain file name, or two configured
+            folders have the same name.
     """
     bundles: list[Bundle] = []
     for entry in paths:
         folder = (base / entry).resolve()
         if not folder.is_dir():
             raise PackageError(f"paddock:workflows: {entry!r} is not a folder (from {base})")
-        name = _bundle_name(folder)
-        if not _NAME.match(name):
+        if not (folder / BUNDLE_MANIFEST).is_file():
             raise PackageError(
-                f"paddock:workflows: {entry!r} is named {name!r}; a workflow name must be "
-                "lowercase letters, digits, '-' and '_'"
+                f"paddock:workflows: {entry!r} is not a workflow bundle (no {BUNDLE_MANIFEST})"
             )
-        if any(b.name == name for b in bundles):
-            raise PackageError(f"paddock:workflows: two folders are named {name!r}")
-        bundles.append(Bundle(name=name, path=folder))
+        if not _FOLDER.match(folder.name):
+            raise PackageError(
+                f"paddock:workflows: {entry!r}: a bundle folder's name must be letters, "
+                "digits, '.', '-' and '_'"
+            )
+        if any(b.folder == folder.name for b in bundles):
+            raise PackageError(f"paddock:workflows: two folders are named {folder.name!r}")
+        bundles.append(Bundle(name=_bundle_name(folder), path=folder))
     return tuple(bundles)
+
+
+def workflow_names(bundles: tuple[Bundle, ...]) -> list[str]:
+    """The workflows shipped, each once, in configuration order (the stack output)."""
+    return list(dict.fromkeys(b.name for b in bundles))
 
 
 def _bundle_name(folder: Path) -> str:
     manifest = folder / BUNDLE_MANIFEST
-    if manifest.is_file():
-        try:
-            data = yaml.safe_load(manifest.read_text())
-        except yaml.YAMLError as exc:
-            raise PackageError(f"{manifest}: not YAML ({exc.__class__.__name__})") from None
-        if isinstance(data, dict) and isinstance(data.get("name"), str) and data["name"]:
-            return str(data["name"])
+    try:
+        data = yaml.safe_load(manifest.read_text())
+    except yaml.YAMLError as exc:
+        raise PackageError(f"{manifest}: not YAML ({exc.__class__.__name__})") from None
+    if isinstance(data, dict) and isinstance(data.get("name"), str) and data["name"]:
+        return str(data["name"])
     return folder.name
 
 
@@ -150,7 +168,7 @@ def _add_bundle(archive: zipfile.ZipFile, bundle: Bundle) -> None:
     )
     for path in files:
         rel = path.relative_to(bundle.path).as_posix()
-        info = zipfile.ZipInfo(f"{WORKFLOWS_FOLDER}/{bundle.name}/{rel}", date_time=_EPOCH)
+        info = zipfile.ZipInfo(f"{WORKFLOWS_FOLDER}/{bundle.folder}/{rel}", date_time=_EPOCH)
         info.compress_type = zipfile.ZIP_DEFLATED
         info.external_attr = 0o644 << 16
         archive.writestr(info, path.read_bytes())

@@ -19,7 +19,7 @@ from paddock_infra.federation import (
     aws_names,
     aws_outbound_issuer,
 )
-from paddock_infra.packaging import Bundle, Package, compose, load_bundles
+from paddock_infra.packaging import Bundle, Package, compose, load_bundles, workflow_names
 
 Outputs = dict[str, pulumi.Input[Any]]
 
@@ -30,7 +30,7 @@ def build(cfg: InfraConfig) -> Outputs:
     aws_provider = names = None
     bundles = load_bundles(cfg.workflows, Path.cwd())
     if bundles:
-        outputs["workflows"] = pulumi.Output.from_input([b.name for b in bundles])
+        outputs["workflows"] = pulumi.Output.from_input(workflow_names(bundles))
     aws_package = azure_package = None
     if cfg.deploy_aws:
         aws_package = _package(cfg, "awsLambdaPackage", cfg.aws.lambda_package, bundles)

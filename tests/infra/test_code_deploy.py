@@ -25,8 +25,8 @@ def _zip(path: Path, files: dict[str, str]) -> Path:
 def _bundle(root: Path, folder: str, name: str | None) -> Path:
     path = root / folder
     (path / "specs").mkdir(parents=True)
-    if name is not None:
-        (path / "paddock.yaml").write_text(f"name: {name}\nversion: 1\n")
+    manifest = f"name: {name}\n" if name is not None else "title: no name\n"
+    (path / "paddock.yaml").write_text(manifest + "goal: g\n")
     (path / "specs" / "orders.json").write_text('{"openapi": "3.0.0"}')
     (path / "__pycache__").mkdir()
     (path / "__pycache__" / "x.pyc").write_bytes(b"\0")
@@ -38,13 +38,14 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Synth, Path, Path
     root = tmp_path_factory.mktemp("deploy")
     aws_zip = _zip(root / "aws-lambda.zip", {"functions/aws/http_handler.py": "x = 1\n"})
     azure_zip = _zip(root / "azure-functionapp.zip", {"function_app.py": "x = 2\n"})
-    one = _bundle(root, "supply", "supply-chain")
-    two = _bundle(root, "shipment_delay", None)
+    current = _bundle(root, "supply-chain", "supply-chain")
+    kept = _bundle(root, "kept/supply-chain.v1", "supply-chain")  # an older version, kept
+    unnamed = _bundle(root, "shipment_delay", None)  # no name: the folder's
     s = synth(
         {
             "awsLambdaPackage": str(aws_zip),
             "azureFunctionPackage": str(azure_zip),
-            "workflows": [str(one), str(two)],
+            "workflows": [str(current), str(kept), str(unnamed)],
         }
     )
     return s, aws_zip, azure_zip
@@ -142,8 +143,11 @@ def test_bundles_ship_in_both_packages_under_workflows(shipped) -> None:
     (upload,) = s.of_type(DYNAMIC)
     for path in (obj.inputs["source"].path, upload.plain("path")):
         names = zipfile.ZipFile(path).namelist()
+        # Each folder keeps its name: the runtime takes the folder named after a workflow as
+        # its current version and keeps the others for runs that started on them.
         assert "workflows/supply-chain/paddock.yaml" in names
         assert "workflows/supply-chain/specs/orders.json" in names
+        assert "workflows/supply-chain.v1/paddock.yaml" in names
         assert "workflows/shipment_delay/specs/orders.json" in names
         assert not [n for n in names if "__pycache__" in n]
     assert s.outputs["workflows"] == ["supply-chain", "shipment_delay"]
@@ -179,8 +183,9 @@ def test_composition_is_reproducible_and_content_addressed(tmp_path: Path) -> No
     ("setup", "message"),
     [
         ({"missing": None}, "is not a folder"),
-        ({"a": "Bad Name"}, "workflow name must be"),
-        ({"a": "same", "b": "same"}, "two folders are named 'same'"),
+        ({"plain": "no-manifest"}, "is not a workflow bundle"),
+        ({"bad name": "x"}, "folder's name must be"),
+        ({"x/same": "a", "y/same": "b"}, "two folders are named 'same'"),
     ],
 )
 def test_bad_workflow_folders_are_refused_naming_the_folder(
@@ -192,6 +197,8 @@ def test_bad_workflow_folders_are_refused_naming_the_folder(
     for folder, name in setup.items():
         if folder != "missing":
             _bundle(tmp_path, folder, name)
+        if name == "no-manifest":
+            (tmp_path / folder / "paddock.yaml").unlink()
     with pytest.raises(InfraConfigError, match=message):
         load_bundles(tuple(setup), tmp_path)
 

@@ -154,6 +154,7 @@ def test_env_names_are_ones_the_runtime_reads_or_documented_infra_additions(
     added = {"PADDOCK_LLM_MODEL", "PADDOCK_WORKFLOWS_DIR"}
     bundle = tmp_path_factory.mktemp("bundles") / "orders"
     bundle.mkdir()
+    (bundle / "paddock.yaml").write_text("name: orders\n")
     s = stack("both", workflows=[str(bundle)])
     names = set()
     for fn in s.of_type("aws:lambda/function:Function"):
