@@ -29,7 +29,7 @@ import httpx
 CLOUDS = {"aws": "awsApiUrl", "azure": "azureApiUrl"}
 """The stack output holding each cloud's API URL."""
 FINISHED = ("succeeded", "failed", "killed")
-DEFAULT_REQUEST: dict[str, Any] = {"scenario": "supply-chain"}
+DEFAULT_REQUEST: dict[str, Any] = {"workflow": "supply-chain"}
 INFRA = Path(__file__).resolve().parents[1] / "infra"
 
 

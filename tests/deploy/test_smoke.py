@@ -155,7 +155,7 @@ def test_outputs_from_a_url_and_one_cloud(dev: DevServer, tmp_path: Path) -> Non
     smoke = Smoke(
         token=tokens["TOKEN"],
         approver_token=tokens["APPROVER"],
-        request={"scenario": "supply-chain"},
+        request={"workflow": "supply-chain"},
         poll=0.1,
         timeout=180,
     )

@@ -242,3 +242,23 @@ def test_upload_provider_loads_where_pulumi_runs_it() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["paddock_infra._blob_upload", "BlobUploadProvider"]
+
+
+def test_the_runtime_loads_the_bundles_as_shipped(tmp_path: Path) -> None:
+    # The package layout and PADDOCK_WORKFLOWS_DIR are what core's loader reads at cold start.
+    from paddock_infra.packaging import WORKFLOWS_FOLDER, compose, load_bundles
+
+    from core.bundles.deployed import load_workflows
+
+    from .harness import INFRA
+
+    root = INFRA.parent
+    folders = ("examples/supply_chain", "examples/shipment_delay", "tests/data/bundles/procurement")
+    bundles = load_bundles(folders, root)
+    base = _zip(tmp_path / "base.zip", {"core/x.py": "x"})
+    package = compose(base, bundles, tmp_path / "out" / "aws-lambda.zip")
+    unpacked = tmp_path / "task"
+    zipfile.ZipFile(package.path).extractall(unpacked)
+    workflows = load_workflows(unpacked / WORKFLOWS_FOLDER)
+    assert sorted(workflows.names()) == sorted(b.name for b in bundles)
+    assert sorted(workflows.names()) == ["procurement", "shipment-delay", "supply-chain"]

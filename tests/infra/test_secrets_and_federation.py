@@ -149,9 +149,7 @@ def test_env_names_are_ones_the_runtime_reads_or_documented_infra_additions(
 
     known = runtime_variables()
     # Set by the infra but not read by the runtime (issue 19 aligns the model names).
-    # PADDOCK_WORKFLOWS_DIR (the shipped bundles, paddock:workflows) is read by core/settings
-    # once the workflow-bundles issue (16) lands; listed here until then.
-    added = {"PADDOCK_LLM_MODEL", "PADDOCK_WORKFLOWS_DIR"}
+    added = {"PADDOCK_LLM_MODEL"}
     bundle = tmp_path_factory.mktemp("bundles") / "orders"
     bundle.mkdir()
     (bundle / "paddock.yaml").write_text("name: orders\n")
