@@ -195,6 +195,12 @@ def _azure_name(inputs: dict[str, Any]) -> str | None:
         "secretName",
         "vaultName",
         "workspaceName",
+        "subnetName",
+        "virtualNetworkLinkName",
+        "privateDnsZoneGroupName",
+        "privateZoneName",
+        "privateEndpointName",
+        "virtualNetworkName",
         "resourceName",
         "name",
         "accountName",
@@ -228,6 +234,7 @@ def synth(
     values = {**BASE_CONFIG, **config}
     if package is not None:
         values.setdefault("awsLambdaPackage", str(package))
+        values.setdefault("azureFunctionPackage", str(package))
     flat = {f"paddock:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     secret_keys = []
     if secret is not None:
