@@ -16,6 +16,7 @@ from core.workflows import WorkflowSet
 
 if TYPE_CHECKING:
     from core.api.auth import Authenticator
+    from core.events.outbox import Publisher
     from core.identity.setup import Identity
     from core.orchestrator.engine import CatalogProvider, Orchestrator
     from core.planner.rules import RuleScript
@@ -103,6 +104,33 @@ class Deps:
             return authenticator_from_settings(self.settings)
 
         return self._once("authenticator", build)
+
+    @property
+    def publisher(self) -> Publisher:
+        """Run events to the transports in ``settings.events`` (none: publishes nothing)."""
+
+        def build() -> Publisher:
+            from core.events.factory import publisher_from_settings
+
+            return publisher_from_settings(self.settings, self.store)
+
+        return self._once("publisher", build)
+
+    def enqueue_events(self, run_id: str, version: int) -> None:
+        """Ask this cloud's workers to deliver the events ``run_id`` owes (after a change
+        made outside a worker: an approval decided, a run cancelled). Sent whether or not
+        this process knows the transports: only the workers hold their settings."""
+        from core.queue.base import Envelope, EnvelopeKind
+
+        cloud = self.cloud
+        envelope = Envelope(
+            run_id=run_id,
+            expected_version=version,
+            target=cloud,
+            sender=cloud,
+            kind=EnvelopeKind.EVENTS,
+        )
+        self.queue_for(cloud).send(envelope)
 
     @property
     def catalogs(self) -> CatalogProvider:

@@ -24,6 +24,7 @@ from pydantic import Field
 
 from core.settings._base import EnvGroup, Lowered, prefixes, variables
 from core.settings.access import AuthSettings, LocalSettings, parse_ports
+from core.settings.events import EventSettings
 from core.settings.identity import IdentitySettings
 from core.settings.limits import LimitSettings, WorkerSettings, parse_rates
 from core.settings.model import LLM_CHOICES, ModelSettings
@@ -35,6 +36,7 @@ __all__ = [
     "AuthSettings",
     "Cloud",
     "EnvGroup",
+    "EventSettings",
     "IdentitySettings",
     "LimitSettings",
     "LocalSettings",
@@ -73,6 +75,8 @@ class Settings(EnvGroup):
     """Shared model, tool and host rate limits."""
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     """The queue worker."""
+    events: EventSettings = Field(default_factory=EventSettings)
+    """Run events: EventBridge, Event Grid, webhooks."""
 
 
 def runtime_variables() -> frozenset[str]:

@@ -98,6 +98,21 @@ VALID: dict[str, tuple[str, str, Any]] = {
         {"erp.example.com:8443": 60},
     ),
     "PADDOCK_TENANT_CONCURRENCY": ("4", "worker.tenant_concurrency", 4),
+    "PADDOCK_EVENTS_SOURCE": ("/paddock/prod", "events.source", None),
+    "PADDOCK_EVENTS_EVENTBRIDGE_BUS": ("paddock-events", "events.eventbridge_bus", None),
+    "PADDOCK_EVENTS_EVENTGRID_ENDPOINT": ("https://t", "events.eventgrid_endpoint", None),
+    "PADDOCK_EVENTS_EVENTGRID_KEY": ("k", "events.eventgrid_key", None),
+    "PADDOCK_EVENTS_WEBHOOKS": (
+        "https://erp.example.com/hook, http://127.0.0.1:9/h",
+        "events.webhooks",
+        ("https://erp.example.com/hook", "http://127.0.0.1:9/h"),
+    ),
+    "PADDOCK_EVENTS_WEBHOOK_SECRET": (
+        "0123456789abcdef,fedcba9876543210",
+        "events.webhook_secrets",
+        ("0123456789abcdef", "fedcba9876543210"),
+    ),
+    "PADDOCK_EVENTS_MAX_ATTEMPTS": ("3", "events.max_attempts", 3),
 }
 # Variables that need a partner to be valid on their own.
 PARTNERS = {
@@ -209,6 +224,9 @@ def test_tool_secrets_are_read_by_prefix_as_given() -> None:
         ({"PADDOCK_HOST_RPM": "h/x=1"}, "PADDOCK_HOST_RPM: 'h/x=1' is not <host[:port]>"),
         ({"PADDOCK_TENANT_CONCURRENCY": "0"}, "PADDOCK_TENANT_CONCURRENCY='0': must be a positive"),
         ({"PADDOCK_TENANT_CONCURRENCY": "2.5"}, "PADDOCK_TENANT_CONCURRENCY='2.5': must be"),
+        ({"PADDOCK_EVENTS_WEBHOOKS": "http://erp.example.com/h"}, "PADDOCK_EVENTS_WEBHOOKS="),
+        ({"PADDOCK_EVENTS_WEBHOOK_SECRET": "short"}, "PADDOCK_EVENTS_WEBHOOK_SECRET: each webhook"),
+        ({"PADDOCK_EVENTS_MAX_ATTEMPTS": "0"}, "PADDOCK_EVENTS_MAX_ATTEMPTS='0': input should"),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(env: dict[str, str], message: str) -> None:
