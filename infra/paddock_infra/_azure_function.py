@@ -4,6 +4,7 @@ with identity-based connections only (no keys, no connection strings that carry 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -21,6 +22,7 @@ PACKAGE_BLOB = "azure-functionapp.zip"
 LLM_SECRET_NAME = "llm-api-key"
 OTLP_HEADERS_SECRET_NAME = "otlp-headers"
 CAPABILITY_KEY_SECRET_NAME = "capability-key"
+WEBHOOK_SECRET_NAME = "event-webhook-secret"
 """Vault names of the configured secrets; tool secrets are ``paddock-<api>-<scheme>``."""
 
 
@@ -49,12 +51,17 @@ def build_function(
     parent: pulumi.Resource,
     *,
     aws: AwsPeer | None,
+    events_settings: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> AzureFunction:
     opts = pulumi.ResourceOptions(parent=parent)
     monitoring = _monitoring(cfg, ctx, opts)
     vault, secrets, secret_settings = _vault(cfg, ctx, opts)
     plan = _plan(cfg, ctx, opts)
-    settings = {**app_settings(cfg, data, monitoring, aws=aws), **secret_settings}
+    settings = {
+        **app_settings(cfg, data, monitoring, aws=aws),
+        **secret_settings,
+        **(events_settings or {}),
+    }
     site_config: web.SiteConfigArgsDict = {
         "app_settings": [{"name": k, "value": v} for k, v in sorted(settings.items())],
         "ftps_state": "Disabled",
@@ -126,6 +133,8 @@ def app_settings(
     }
     if cfg.auth.jwks_url:
         settings["PADDOCK_AUTH_JWKS_URL"] = cfg.auth.jwks_url
+    if cfg.event_webhooks:
+        settings["PADDOCK_EVENTS_WEBHOOKS"] = ",".join(cfg.event_webhooks)
     settings.update(cfg.telemetry.plain_env())
     if monitoring.connection_string is not None:
         settings.update(
@@ -249,6 +258,10 @@ def _vault(
         )
     if cfg.capability_key is not None:
         stored.append((CAPABILITY_KEY_SECRET_NAME, "PADDOCK_CAPABILITY_KEY", cfg.capability_key))
+    if cfg.event_webhook_secret is not None:
+        stored.append(
+            (WEBHOOK_SECRET_NAME, "PADDOCK_EVENTS_WEBHOOK_SECRET", cfg.event_webhook_secret)
+        )
     if not stored and not cfg.tool_secrets:
         return None, [], {}
     kv = azure_native.keyvault

@@ -7,7 +7,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from paddock_infra import policies
+from paddock_infra import events, policies
 from paddock_infra._aws_api import build_api
 from paddock_infra._aws_compute import build_compute
 from paddock_infra._aws_data import AwsData, build_data
@@ -34,6 +34,8 @@ class AwsStack(pulumi.ComponentResource):
     table_name: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     worker_role_arn: pulumi.Output[str]
+    event_bus_name: pulumi.Output[str]
+    """The EventBridge bus run events are put on (docs/events.md)."""
     tools_role_arn: pulumi.Output[str]
     azure_workload_role_arn: pulumi.Output[str] | None
     secrets_prefix: str | None
@@ -50,7 +52,12 @@ class AwsStack(pulumi.ComponentResource):
     ) -> None:
         super().__init__("paddock:aws:AwsStack", name, None, opts)
         data = build_data(cfg, names, self)
-        compute = build_compute(cfg, names, data, self, azure=azure)
+        bus = events.event_bus(names, self)
+        compute = build_compute(
+            cfg, names, data, self, azure=azure, events_env={events.BUS_VARIABLE: bus.name}
+        )
+        events.grant_put_events(names, compute.worker_role, bus)
+        self.event_bus_name = bus.name
         api = build_api(cfg, names, compute.http, self)
         self.api_url = api.api_endpoint
         self.queue_name = data.queue.name

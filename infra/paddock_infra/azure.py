@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure_native
 
+from paddock_infra import events
 from paddock_infra._azure_common import AzureContext
 from paddock_infra._azure_data import build_data
 from paddock_infra._azure_function import build_function
@@ -38,6 +39,8 @@ class AzureStack(pulumi.ComponentResource):
     aws_workload_client_id: pulumi.Output[str] | None
     key_vault_name: pulumi.Output[str] | None
     key_vault_url: pulumi.Output[str] | None
+    event_topic_endpoint: pulumi.Output[str]
+    """The Event Grid topic run events are sent to (docs/events.md)."""
 
     def __init__(
         self,
@@ -64,8 +67,15 @@ class AzureStack(pulumi.ComponentResource):
             location=cfg.azure.location,
         )
         data = build_data(cfg, ctx, self)
-        fn = build_function(cfg, ctx, data, self, aws=aws)
+        topic = events.event_topic(cfg, ctx, self)
+        fn = build_function(
+            cfg, ctx, data, self, aws=aws, events_settings={events.TOPIC_VARIABLE: topic.endpoint}
+        )
         grant_function(cfg, ctx, data, fn, self)
+        events.grant_send(
+            cfg, ctx, topic, fn.app.identity.apply(lambda i: i.principal_id if i else ""), self
+        )
+        self.event_topic_endpoint = topic.endpoint
         self.aws_workload_client_id = None
         self.key_vault_name = self.key_vault_url = None
         if fn.vault is not None:

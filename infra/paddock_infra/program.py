@@ -109,6 +109,7 @@ def _aws_outputs(stack: AwsStack) -> Outputs:
         "awsPayloadBucket": stack.bucket_name,
         "awsWorkerRoleArn": stack.worker_role_arn,
         "awsToolsRoleArn": stack.tools_role_arn,
+        "awsEventBusName": stack.event_bus_name,
     }
     if stack.azure_workload_role_arn is not None:
         outputs["awsAzureWorkloadRoleArn"] = stack.azure_workload_role_arn
@@ -126,6 +127,7 @@ def _azure_outputs(stack: AzureStack) -> Outputs:
         "azureTableEndpoint": stack.table_endpoint,
         "azureResourceGroup": stack.resource_group_name,
         "azureFunctionAppName": stack.function_app_name,
+        "azureEventTopicEndpoint": stack.event_topic_endpoint,
     }
     if stack.aws_workload_client_id is not None:
         outputs["azureAwsWorkloadClientId"] = stack.aws_workload_client_id

@@ -23,7 +23,8 @@ AWS = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": 1,
     "aws:cloudwatch/logGroup:LogGroup": 3,
     "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:iam/rolePolicy:RolePolicy": 3,
+    "aws:cloudwatch/eventBus:EventBus": 1,
     "aws:lambda/function:Function": 2,
     "aws:lambda/eventSourceMapping:EventSourceMapping": 1,
     "aws:lambda/permission:Permission": 1,
@@ -49,7 +50,8 @@ AZURE = {
     "azure-native:web:AppServicePlan": 1,
     "azure-native:web:WebApp": 1,
     # 2 queues + 4 containers + telemetry + the LLM secret.
-    "azure-native:authorization:RoleAssignment": 8,
+    "azure-native:authorization:RoleAssignment": 9,
+    "azure-native:eventgrid:Topic": 1,
     "azure-native:keyvault:Vault": 1,
     "azure-native:keyvault:Secret": 1,
 }
