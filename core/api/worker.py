@@ -175,6 +175,8 @@ def process_envelope(
     Raises what the store or a queue raises (``BackendError``...), so the message is
     delivered again; an unknown run is dropped.
     """
+    if envelope.kind is EnvelopeKind.EVENTS:  # never advances the run: Worker publishes
+        return WorkOutcome(Outcome.PUBLISHED, envelope.run_id)
     work = _Slice(orchestrator, _lookup(queues), max_steps, tenant_cap)
     if work.here != "local" and envelope.target != work.here:
         work.lookup(envelope.target).send(envelope)
@@ -384,16 +386,13 @@ class Worker:
         from core.api.publishing import publish_after
 
         try:
-            if envelope.kind is EnvelopeKind.EVENTS:
-                outcome = WorkOutcome(Outcome.PUBLISHED, envelope.run_id)
-            else:
-                outcome = process_envelope(
-                    envelope,
-                    self.deps.orchestrator,
-                    self.deps.queue_for,
-                    max_steps=self.max_steps,
-                    tenant_cap=self._cap(),
-                )
+            outcome = process_envelope(
+                envelope,
+                self.deps.orchestrator,
+                self.deps.queue_for,
+                max_steps=self.max_steps,
+                tenant_cap=self._cap(),
+            )
             if outcome.outcome is not Outcome.FORWARDED:
                 publish_after(self.deps, envelope, run_moves_on=outcome.outcome in _MOVING)
         finally:

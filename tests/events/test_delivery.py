@@ -145,3 +145,22 @@ def test_without_transports_an_events_message_is_dropped_quietly(
     world.request("POST", f"/runs/{run_id}/cancel", body={"reason": "stop"})
     assert [o.outcome.value for o in world.drain()] == ["published"]
     assert world.store.get_counter(f"events:{run_id}").etag is None
+
+
+def test_an_events_message_never_advances_the_run(
+    issuer: LocalIssuer,
+    orders: tuple[OrdersService, str],
+) -> None:
+    from core.api.worker import process_envelope
+    from core.queue.base import Envelope, EnvelopeKind
+
+    world = _world(issuer, orders, EventSettings(), Clock())
+    run_id = world.start()
+    head = world.store.get_run(run_id, with_steps=False)
+    events = Envelope(
+        run_id=run_id, expected_version=head.version, target="local", kind=EnvelopeKind.EVENTS
+    )
+    outcome = process_envelope(events, world.deps.orchestrator, {"local": world.queue})
+    assert outcome.outcome.value == "published"
+    after = world.store.get_run(run_id, with_steps=False)
+    assert (after.status, after.version) == (RunStatus.PENDING, head.version)
