@@ -6,11 +6,13 @@ that needs the store, a queue or the orchestrator builds it. Tests inject their 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.api.local_targets import LOOPBACK
+from core.errors import PaddockError
 from core.settings import Settings
 from core.workflows import WorkflowSet
 
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
     from core.telemetry.setup import Telemetry
 
 T = TypeVar("T")
+log = logging.getLogger("paddock.events")
 
 
 class Deps:
@@ -130,7 +133,10 @@ class Deps:
             sender=cloud,
             kind=EnvelopeKind.EVENTS,
         )
-        self.queue_for(cloud).send(envelope)
+        try:
+            self.queue_for(cloud).send(envelope)
+        except PaddockError as exc:  # the decision stands; its events wait for the next slice
+            log.error("could not ask for the events of run %s: %s", run_id, exc)
 
     @property
     def catalogs(self) -> CatalogProvider:

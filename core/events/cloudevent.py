@@ -117,6 +117,7 @@ def _run_data(run: Run) -> dict[str, Any]:
         "scenario": run.scenario,
         "goal": run.goal,
         "requested_by": run.requested_by,
+        "parent_id": run.parent_id,
         "steps": run.step_count,
         "tool_calls": run.tool_calls,
         "cost_usd": run.usage.cost_usd,

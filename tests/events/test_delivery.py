@@ -4,6 +4,7 @@ Event Grid-compatible topic, a receiver that fails then recovers, and approvals.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -164,3 +165,28 @@ def test_an_events_message_never_advances_the_run(
     assert outcome.outcome.value == "published"
     after = world.store.get_run(run_id, with_steps=False)
     assert (after.status, after.version) == (RunStatus.PENDING, head.version)
+
+
+class _NoEventsQueue(MemoryQueue):
+    """A queue that refuses ``events`` messages (the queue service failing at that moment)."""
+
+    def send(self, envelope: Any, delay_seconds: int = 0) -> str:
+        from core.errors import BackendError
+        from core.queue.base import EnvelopeKind
+
+        if envelope.kind is EnvelopeKind.EVENTS:
+            raise BackendError("queue unavailable")
+        return super().send(envelope, delay_seconds)
+
+
+def test_a_cancel_stands_when_its_events_message_cannot_be_sent(
+    issuer: LocalIssuer,
+    orders: tuple[OrdersService, str],
+) -> None:
+    service, url = orders
+    world = build_world(issuer, service, url, queue=_NoEventsQueue(), events=EventSettings())
+    run_id = world.start()
+    world.drain()
+    reply = world.request("POST", f"/runs/{run_id}/cancel", body={"reason": "stop"})
+    assert reply.status == 200, reply.body
+    assert world.store.get_run(run_id).status is RunStatus.KILLED
