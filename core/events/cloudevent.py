@@ -19,6 +19,10 @@ SPEC_VERSION = "1.0"
 TYPE_PREFIX = "com.paddock."
 """Every event type is ``com.paddock.<name>``, e.g. ``com.paddock.run.succeeded``."""
 DEFAULT_SOURCE = "/paddock"
+MAX_TEXT = 1000
+"""Goal, result, error and reason are cut to this many characters: an event must fit the
+transports' limits (EventBridge: 256 KiB per PutEvents call); the full text is at
+``location``."""
 
 RUN_STARTED = "run.started"
 APPROVAL_REQUESTED = "approval.requested"
@@ -115,7 +119,7 @@ def _run_data(run: Run) -> dict[str, Any]:
         "tenant": run.tenant,
         "status": run.status.value,
         "scenario": run.scenario,
-        "goal": run.goal,
+        "goal": _cut(run.goal),
         "requested_by": run.requested_by,
         "parent_id": run.parent_id,
         "steps": run.step_count,
@@ -124,7 +128,7 @@ def _run_data(run: Run) -> dict[str, Any]:
         "location": f"/runs/{run.id}",
     }
     if run.status.finished:
-        data |= {"result": run.result, "error": run.error, "reason": run.reason}
+        data |= {"result": _cut(run.result), "error": _cut(run.error), "reason": _cut(run.reason)}
     return data
 
 
@@ -144,6 +148,12 @@ def _approval_data(run: Run, approval: Approval) -> dict[str, Any]:
         data |= {
             "decision": approval.status.value,
             "decided_by": approval.decided_by,
-            "comment": approval.comment,
+            "comment": _cut(approval.comment),
         }
     return data
+
+
+def _cut(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_TEXT:
+        return text
+    return text[: MAX_TEXT - 1] + "…"

@@ -61,3 +61,11 @@ def test_every_terminal_status_maps_by_value_to_a_documented_event() -> None:
 
 def test_a_run_killed_before_it_started_reports_only_killed() -> None:
     assert [e.name for e in run_events(_run(RunStatus.KILLED))] == ["run.killed"]
+
+
+def test_long_texts_are_cut_so_an_event_fits_every_transport() -> None:
+    run = _run(RunStatus.SUCCEEDED, step_count=1, goal="g" * 5000, result="r" * 300_000)
+    done = run_events(run)[-1]
+    assert len(done.data["result"]) == 1000 and done.data["result"].endswith("…")
+    assert len(done.data["goal"]) == 1000
+    assert len(done.model_dump_json()) < 8000
