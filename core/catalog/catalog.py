@@ -73,7 +73,7 @@ class Catalog:
             return self.add_result(import_mcp(source))
         document, raw = load_document(source, client=client)
         if base_url is None and base_urls:
-            base_url = _base_url_for(base_urls, source, document)
+            base_url = base_url_for(base_urls, source, document)
         return self.add_document(document, source=source, raw=raw, base_url=base_url)
 
     def add_document(
@@ -170,9 +170,10 @@ class Catalog:
         return f"Catalog({len(self._tools)} tools from {len(self._specs)} specs)"
 
 
-def _base_url_for(
+def base_url_for(
     base_urls: Mapping[str, str], source: str, document: Mapping[str, Any]
 ) -> str | None:
+    """The override ``base_urls`` holds for this spec: by source, title or the title's slug."""
     info = document.get("info")
     title = str(info.get("title", "")) if isinstance(info, Mapping) else ""
     for key in (source, title, slug(title) if title else None):
