@@ -74,6 +74,9 @@ def worker_env(
         env[cfg.llm.api_key_env] = pulumi.Output.secret(cfg.llm.api_key)
     if cfg.tool_secrets:
         env.update({"PADDOCK_SECRETS": "aws", "PADDOCK_SECRETS_PREFIX": names.secrets_prefix})
+    if cfg.event_webhook_secret is not None:
+        env["PADDOCK_EVENTS_WEBHOOKS"] = ",".join(cfg.event_webhooks)
+        env["PADDOCK_EVENTS_WEBHOOK_SECRET"] = pulumi.Output.secret(cfg.event_webhook_secret)
     if cfg.capability_key is not None and cfg.capability_key_id is not None:
         env["PADDOCK_CAPABILITY_KEY"] = pulumi.Output.secret(cfg.capability_key)
         env["PADDOCK_CAPABILITY_KEY_ID"] = cfg.capability_key_id
@@ -102,6 +105,7 @@ def build_compute(
     code: AwsCode,
     networking: AwsNetworking | None,
     azure: AzurePeer | None,
+    events_env: Env | None = None,
 ) -> AwsCompute:
     opts = pulumi.ResourceOptions(parent=parent)
     trust = json.dumps(policies.lambda_trust())
@@ -176,7 +180,7 @@ def build_compute(
         WORKER_HANDLER,
         worker_role,
         worker_logs,
-        worker_env(cfg, env, tools_role, azure, names),
+        {**worker_env(cfg, env, tools_role, azure, names), **(events_env or {})},
         timeout=cfg.aws.worker_timeout,
         memory=cfg.aws.worker_memory,
         reserved=cfg.aws.worker_reserved_concurrency,

@@ -4,6 +4,7 @@ with identity-based connections only (no keys, no connection strings that carry 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -21,6 +22,7 @@ PYTHON_VERSION = "3.12"
 LLM_SECRET_NAME = "llm-api-key"
 OTLP_HEADERS_SECRET_NAME = "otlp-headers"
 CAPABILITY_KEY_SECRET_NAME = "capability-key"
+WEBHOOK_SECRET_NAME = "event-webhook-secret"
 """Vault names of the configured secrets; tool secrets are ``paddock-<api>-<scheme>``."""
 
 
@@ -52,6 +54,7 @@ def build_function(
     package_url: pulumi.Input[str],
     net: AzureNet | None = None,
     depends_on: list[pulumi.Resource] | None = None,
+    events_settings: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> AzureFunction:
     """The plan, the vault and the app; ``package_url`` is the uploaded package (Consumption
     runs from it), ``net`` the VNet to integrate with, ``depends_on`` what must exist first."""
@@ -62,6 +65,7 @@ def build_function(
     settings = {
         **app_settings(cfg, data, monitoring, aws=aws, package_url=package_url),
         **secret_settings,
+        **(events_settings or {}),
     }
     site_config: web.SiteConfigArgsDict = {
         "app_settings": [{"name": k, "value": v} for k, v in sorted(settings.items())],
@@ -144,6 +148,8 @@ def app_settings(
         settings["PADDOCK_AUTH_JWKS_URL"] = cfg.auth.jwks_url
     if cfg.workflows:
         settings["PADDOCK_WORKFLOWS_DIR"] = workflows_dir(FUNCTIONS_ROOT)
+    if cfg.event_webhooks:
+        settings["PADDOCK_EVENTS_WEBHOOKS"] = ",".join(cfg.event_webhooks)
     settings.update(cfg.telemetry.plain_env())
     if monitoring.connection_string is not None:
         settings.update(
@@ -265,6 +271,10 @@ def _vault(
         )
     if cfg.capability_key is not None:
         stored.append((CAPABILITY_KEY_SECRET_NAME, "PADDOCK_CAPABILITY_KEY", cfg.capability_key))
+    if cfg.event_webhook_secret is not None:
+        stored.append(
+            (WEBHOOK_SECRET_NAME, "PADDOCK_EVENTS_WEBHOOK_SECRET", cfg.event_webhook_secret)
+        )
     if not stored and not cfg.tool_secrets:
         return None, [], {}
     kv = azure_native.keyvault

@@ -7,7 +7,7 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from paddock_infra import policies
+from paddock_infra import events, policies
 from paddock_infra._aws_api import build_api
 from paddock_infra._aws_code import build_code
 from paddock_infra._aws_compute import build_compute
@@ -38,6 +38,8 @@ class AwsStack(pulumi.ComponentResource):
     table_name: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     worker_role_arn: pulumi.Output[str]
+    event_bus_name: pulumi.Output[str]
+    """The EventBridge bus run events are put on (docs/events.md)."""
     tools_role_arn: pulumi.Output[str]
     code_bucket: pulumi.Output[str]
     code_key: pulumi.Output[str]
@@ -60,9 +62,19 @@ class AwsStack(pulumi.ComponentResource):
         data = build_data(cfg, names, self)
         code = build_code(names, package, self)
         networking = build_network(cfg, names, self)
+        bus = events.event_bus(names, self)
         compute = build_compute(
-            cfg, names, data, self, code=code, networking=networking, azure=azure
+            cfg,
+            names,
+            data,
+            self,
+            code=code,
+            networking=networking,
+            azure=azure,
+            events_env={events.BUS_VARIABLE: bus.name},
         )
+        events.grant_put_events(names, compute.worker_role, bus)
+        self.event_bus_name = bus.name
         api = build_api(cfg, names, compute.http, self)
         self.api_url = api.api_endpoint
         self.queue_name = data.queue.name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure_native
 
+from paddock_infra import events
 from paddock_infra._azure_code import deploy_flex, upload_package
 from paddock_infra._azure_common import AzureContext
 from paddock_infra._azure_data import build_data
@@ -44,6 +45,8 @@ class AzureStack(pulumi.ComponentResource):
     key_vault_url: pulumi.Output[str] | None
     package_url: pulumi.Output[str]
     """The uploaded Function App package."""
+    event_topic_endpoint: pulumi.Output[str]
+    """The Event Grid topic run events are sent to (docs/events.md)."""
 
     def __init__(
         self,
@@ -73,6 +76,7 @@ class AzureStack(pulumi.ComponentResource):
         net = build_vnet(cfg, ctx, self)
         data = build_data(cfg, ctx, self)
         blob = upload_package(cfg, ctx, data, package, client.object_id, self)
+        topic = events.event_topic(cfg, ctx, self)
         fn = build_function(
             cfg,
             ctx,
@@ -83,14 +87,19 @@ class AzureStack(pulumi.ComponentResource):
             net=net,
             # Consumption runs from the blob at start: it must be there first.
             depends_on=[blob] if cfg.azure.plan == "consumption" else [],
+            events_settings={events.TOPIC_VARIABLE: topic.endpoint},
         )
         container_grants = grant_function(cfg, ctx, data, fn, self)
+        events.grant_send(
+            cfg, ctx, topic, fn.app.identity.apply(lambda i: i.principal_id if i else ""), self
+        )
         if net is not None:
             private_endpoints(cfg, ctx, net, data, fn.vault)
         if cfg.azure.plan == "flex":
             # The app reads its deployment container with its identity: grant first.
             deploy_flex(cfg, ctx, fn.app, blob, package, depends_on=container_grants)
         self.package_url = blob.url
+        self.event_topic_endpoint = topic.endpoint
         self.aws_workload_client_id = None
         self.key_vault_name = self.key_vault_url = None
         if fn.vault is not None:

@@ -280,6 +280,10 @@ class InfraConfig(SettingsModel):
     workflows: Json[tuple[str, ...]] = Field((), alias="workflows")
     """Workflow bundle folders (relative to infra/) shipped in both packages under
     ``workflows/<folder>/`` (``PADDOCK_WORKFLOWS_DIR``); their names are a stack output."""
+    event_webhooks: Json[tuple[HttpsUrl, ...]] = Field((), alias="eventWebhooks")
+    """``PADDOCK_EVENTS_WEBHOOKS`` on the workers: https URLs that receive every run event."""
+    event_webhook_secret: Secret | None = Field(None, alias="eventWebhookSecret")
+    """SECRET: ``PADDOCK_EVENTS_WEBHOOK_SECRET``, the HMAC key webhooks are signed with."""
     aws: AwsConfig = AwsConfig()
     """The AWS keys."""
     azure: AzureConfig = AzureConfig()
@@ -318,6 +322,8 @@ class InfraConfig(SettingsModel):
     def _consistent(self) -> InfraConfig:
         if (self.capability_key is None) != (self.capability_key_id is None):
             raise ValueError("paddock:capabilityKey and paddock:capabilityKeyId go together")
+        if bool(self.event_webhooks) != (self.event_webhook_secret is not None):
+            raise ValueError("paddock:eventWebhooks and paddock:eventWebhookSecret go together")
         if len(self.base_name) > 40:
             raise ValueError(f"prefix + stack {self.base_name!r} is longer than 40 characters")
         return self

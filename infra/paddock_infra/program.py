@@ -128,6 +128,7 @@ def _aws_outputs(stack: AwsStack) -> Outputs:
         "awsToolsRoleArn": stack.tools_role_arn,
         "awsCodeBucket": stack.code_bucket,
         "awsCodeKey": stack.code_key,
+        "awsEventBusName": stack.event_bus_name,
     }
     if stack.azure_workload_role_arn is not None:
         outputs["awsAzureWorkloadRoleArn"] = stack.azure_workload_role_arn
@@ -146,6 +147,7 @@ def _azure_outputs(stack: AzureStack) -> Outputs:
         "azureResourceGroup": stack.resource_group_name,
         "azureFunctionAppName": stack.function_app_name,
         "azurePackageUrl": stack.package_url,
+        "azureEventTopicEndpoint": stack.event_topic_endpoint,
     }
     if stack.aws_workload_client_id is not None:
         outputs["azureAwsWorkloadClientId"] = stack.aws_workload_client_id

@@ -179,6 +179,8 @@ def _azure_outputs(kind: str, name: str, inputs: dict[str, Any], rid: str) -> di
             **inputs.get("properties", {}),
             "vaultUri": f"https://{out['name']}.vault.azure.net/",
         }
+    elif kind == "Topic":
+        out["endpoint"] = f"https://{out['name']}.westeurope-1.eventgrid.azure.net/api/events"
     elif kind == "Secret":
         vault = inputs.get("vaultName")
         out["properties"] = {
@@ -189,6 +191,7 @@ def _azure_outputs(kind: str, name: str, inputs: dict[str, Any], rid: str) -> di
 
 def _azure_name(inputs: dict[str, Any]) -> str | None:
     for key in (
+        "topicName",
         "queueName",
         "containerName",
         "tableName",

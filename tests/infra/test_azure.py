@@ -33,6 +33,7 @@ SCOPABLE = {
     "azure-native:applicationinsights:Component",
     "azure-native:keyvault:Secret",
     "azure-native:keyvault:Vault",
+    "azure-native:eventgrid:Topic",
 }
 BROAD_SCOPE = re.compile(r"^/subscriptions/[^/]+(/resourceGroups/[^/]+)?/?$", re.I)
 
@@ -189,6 +190,7 @@ def test_function_identity_gets_exactly_its_queues_containers_and_secret(
         "paddock-dev-azure-webjobs-secrets": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
         "paddock-dev-insights": "3913510d-42f4-4e42-8a64-420c390055eb",
         secret_scope: "4633458b-17de-408a-b874-0445c86b69e6",  # Key Vault Secrets User
+        "paddock-dev-events": "d5a91429-5739-47e2-a06b-3470a27159e7",  # EventGrid Data Sender
     }
 
 

@@ -25,7 +25,8 @@ AWS = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": 1,
     "aws:cloudwatch/logGroup:LogGroup": 3,
     "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:iam/rolePolicy:RolePolicy": 3,
+    "aws:cloudwatch/eventBus:EventBus": 1,
     "aws:lambda/function:Function": 2,
     "aws:lambda/eventSourceMapping:EventSourceMapping": 1,
     "aws:lambda/permission:Permission": 1,
@@ -50,8 +51,10 @@ AZURE = {
     "azure-native:applicationinsights:Component": 1,
     "azure-native:web:AppServicePlan": 1,
     "azure-native:web:WebApp": 1,
-    # 2 queues + 4 containers + telemetry + the LLM secret + the deployer's upload.
-    "azure-native:authorization:RoleAssignment": 9,
+    # 2 queues + 4 containers + telemetry + the LLM secret + the deployer's upload + the
+    # Event Grid topic's data sender.
+    "azure-native:authorization:RoleAssignment": 10,
+    "azure-native:eventgrid:Topic": 1,
     "azure-native:keyvault:Vault": 1,
     "azure-native:keyvault:Secret": 1,
     # The package upload (a dynamic resource) and Flex's onedeploy extension.
