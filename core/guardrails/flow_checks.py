@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from core.domain import Location, Run, SideEffect, Tool
-from core.guardrails.canonical import host_of, shingles, value_atom
+from core.guardrails.canonical import host_of, shingles, value_atom, words
 from core.guardrails.findings import Finding, deny, needs_approval
 from core.guardrails.provenance import IndexCache, ProvenanceIndex, leaf_atoms
 from core.guardrails.risk import risk_kind
@@ -34,6 +34,10 @@ _SECRET_KINDS = ("i:", "e:", "d:")
 """Atoms confidential by kind: bank accounts, addresses, long digit runs. Short ids and
 numbers are shared with partners all the time and are not treated as secrets."""
 _FREE = frozenset({Decimal(0), Decimal(1)})
+PROSE_WORDS = 4
+"""A string of this many words is prose: only addresses, accounts, hosts and long digit runs
+in it are checked for taint (copied stretches are the stored-injection check's)."""
+_PROSE_KINDS = ("e:", "i:", "u:", "h:", "d:")
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,10 @@ def _writes(
 
 
 def _tainted(index: ProvenanceIndex, leaf: Leaf) -> tuple[str, str] | None:
+    prose = isinstance(leaf.value, str) and len(words(leaf.value)) >= PROSE_WORDS
     for atom in sorted(leaf.atoms, key=lambda a: (-len(a), a)):
+        if prose and not atom.startswith(_PROSE_KINDS):
+            continue  # an order number or date quoted in a sentence is not where it goes
         source = index.tainted(atom)
         if source is not None:
             return atom, source

@@ -53,6 +53,7 @@ __all__ = [
     "host_of",
     "leaf_atoms",
     "leaves",
+    "untrusted_origin",
 ]
 
 
@@ -285,3 +286,18 @@ class IndexCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return built
+
+
+def untrusted_origin(index: ProvenanceIndex, value: Any) -> tuple[str, str] | None:
+    """``(the value or part of it, its untrusted source)`` when a scalar came only from
+    untrusted content: a distinctive part of it, or a stretch of copied words."""
+    for atom in sorted(leaf_atoms(value), key=lambda a: (-len(a), a)):
+        source = index.tainted(atom)
+        if source is not None:
+            return atom[2:], source
+    if isinstance(value, str):
+        for window in shingles(value):
+            source = index.untrusted.windows.get(window)
+            if source is not None and window not in index.trusted.windows:
+                return value[:80], source
+    return None
