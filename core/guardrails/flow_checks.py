@@ -17,13 +17,14 @@ Each reason names the argument and the source (tool, step, call) that tainted it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from core.domain import Location, Run, SideEffect, Tool
-from core.guardrails.canonical import host_of, shingles, value_atom, words
+from core.guardrails.canonical import host_of, shingles, value_atom
 from core.guardrails.findings import Finding, deny, needs_approval
 from core.guardrails.provenance import IndexCache, ProvenanceIndex, leaf_atoms
 from core.guardrails.risk import risk_kind
@@ -34,10 +35,24 @@ _SECRET_KINDS = ("i:", "e:", "d:")
 """Atoms confidential by kind: bank accounts, addresses, long digit runs. Short ids and
 numbers are shared with partners all the time and are not treated as secrets."""
 _FREE = frozenset({Decimal(0), Decimal(1)})
-PROSE_WORDS = 4
-"""A string of this many words is prose: only addresses, accounts, hosts and long digit runs
-in it are checked for taint (copied stretches are the stored-injection check's)."""
 _PROSE_KINDS = ("e:", "i:", "u:", "h:", "d:")
+_WORDY = re.compile(r"[^\W\d_]{3,}")
+_MONTH_WORDS = frozenset(
+    "jan feb mar apr may jun jul aug sep oct nov dec january february march april june july "
+    "august september october november december sept".split()
+)
+
+
+def is_prose(text: str) -> bool:
+    """Several tokens with a real word among them (``Re: Order 4711``, not ``June 1st``).
+
+    In prose only addresses, accounts, hosts and long digit runs are checked for taint: an
+    order number or a date quoted in a sentence is not where money or data goes, and copied
+    stretches are the stored-injection check's."""
+    tokens = text.split()
+    if len(tokens) < 2:
+        return False
+    return any(w not in _MONTH_WORDS for w in _WORDY.findall(text.casefold()))
 
 
 @dataclass(frozen=True)
@@ -196,7 +211,7 @@ def _writes(
 
 
 def _tainted(index: ProvenanceIndex, leaf: Leaf) -> tuple[str, str] | None:
-    prose = isinstance(leaf.value, str) and len(words(leaf.value)) >= PROSE_WORDS
+    prose = isinstance(leaf.value, str) and is_prose(leaf.value)
     for atom in sorted(leaf.atoms, key=lambda a: (-len(a), a)):
         if prose and not atom.startswith(_PROSE_KINDS):
             continue  # an order number or date quoted in a sentence is not where it goes
