@@ -38,8 +38,32 @@ _FREE = frozenset({Decimal(0), Decimal(1)})
 _PROSE_KINDS = ("e:", "i:", "u:", "h:", "d:")
 _WORDY = re.compile(r"[^\W\d_]{3,}")
 _MONTH_WORDS = frozenset(
-    "jan feb mar apr may jun jul aug sep oct nov dec january february march april june july "
-    "august september october november december sept".split()
+    [
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "sept",
+    ]
 )
 
 
