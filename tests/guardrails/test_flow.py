@@ -108,9 +108,8 @@ def decide(run: Run, target: Tool, guard: PolicyGuard | None = None, **args: Any
         ("ap-audit (at) evil-corp (dot) example", "e:ap-audit@evil-corp.example"),
         ("ap-audit [at] evil-corp [dot] example", "e:ap-audit@evil-corp.example"),
         ("ap-audit at evil-corp dot example", "e:ap-audit@evil-corp.example"),
-        ("\uff21\uff50\uff20evil\uff0eexample", "e:ap@evil.example")(  # full-width,
-            "+44 20 7946-0958", "d:442079460958"
-        ),
+        ("\uff21\uff50\uff20evil\uff0eexample", "e:ap@evil.example"),  # full-width
+        ("+44 20 7946-0958", "d:442079460958"),
         ("May 1st", "t:05-01"),
         ("1 May 2024", "D:2024-05-01"),
         ("see evil-corp.example/x", "h:evil-corp.example"),
