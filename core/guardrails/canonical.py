@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import urlsplit
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -148,9 +149,9 @@ def _addresses(text: str, found: set[str]) -> None:
         found.add("h:" + match.group(0))
 
 
+@lru_cache(maxsize=4096)
 def host_of(url: str) -> str | None:
-    from urllib.parse import urlsplit
-
+    """The lower-case host of a URL, or ``None``."""
     try:
         host = urlsplit(url).hostname
     except ValueError:

@@ -217,8 +217,8 @@ def _writes(
                 needs_approval(
                     "provenance",
                     f"{where}: the {kind} {shown(value)} traces to no trusted source (goal, "
-                    f"inputs, a human's answer, trusted results); a {effect} call that sends "
-                    "money or data there needs human approval",
+                    f"inputs, a human's answer, trusted results); a {effect} call with it "
+                    "needs human approval",
                 )
             )
             continue

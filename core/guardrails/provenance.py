@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -267,25 +267,46 @@ class IndexCache:
         public_tools: Collection[str] = (),
     ) -> None:
         self._size = size
-        self._items: OrderedDict[str, ProvenanceIndex] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[ProvenanceIndex, list[Any]]] = OrderedDict()
         self._lock = threading.Lock()
         self._texts = tuple(untrusted_texts)
         self._public = frozenset(public_tools)
 
     def get(self, run: Run) -> ProvenanceIndex:
-        key = ProvenanceIndex.fingerprint(run)
+        key, held = _key(run)
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-                return found
+                return found[0]
         # Built in full now: the caller may change ``run`` once the check is over.
         built = ProvenanceIndex(run, untrusted_texts=self._texts, public_tools=self._public)
         with self._lock:
-            self._items[key] = built
+            self._items[key] = (built, held)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return built
+
+
+def _key(run: Run) -> tuple[Hashable, list[Any]]:
+    """The cache key of a history, and the objects it names by identity.
+
+    Arguments and results are named by ``id()``: the orchestrator replaces them, never edits
+    them in place. The entry holds those objects, so while it lives no other object can take
+    one of their ids; serialising every result on every check cost more than the check.
+    """
+    held: list[Any] = [run.inputs]
+    calls = []
+    for step in run.steps:
+        for c in step.calls:
+            if c.result is None:
+                continue
+            held += (c.args, c.result)
+            calls.append(
+                (step.index, c.call_id, c.tool, c.untrusted, c.quarantined, c.cloud,
+                 id(c.args), id(c.result))
+            )  # fmt: skip
+    return (run.id, run.goal, id(run.inputs), tuple(calls)), held
 
 
 def untrusted_origin(index: ProvenanceIndex, value: Any) -> tuple[str, str] | None:
@@ -294,7 +315,8 @@ def untrusted_origin(index: ProvenanceIndex, value: Any) -> tuple[str, str] | No
     for atom in sorted(leaf_atoms(value), key=lambda a: (-len(a), a)):
         source = index.tainted(atom)
         if source is not None:
-            return atom[2:], source
+            whole = str(value)
+            return (whole if len(whole) <= 80 else atom[2:]), source
     if isinstance(value, str):
         for window in shingles(value):
             source = index.untrusted.windows.get(window)

@@ -36,14 +36,13 @@ def _fold(value: Any) -> Any:
 
 def rejected_again(run: Run, tool: str, args: Any) -> Finding | None:
     """A deny when a person already rejected this call (or a near-duplicate) in this run."""
-    key = near_key(tool, args)
+    key: str | None = None  # computed only when a rejected call of this tool exists
     for step in run.steps:
         for call in step.calls:
-            if (
-                call.status is CallStatus.REJECTED
-                and call.tool == tool
-                and near_key(call.tool, call.args) == key
-            ):
+            if call.status is not CallStatus.REJECTED or call.tool != tool:
+                continue
+            key = key or near_key(tool, args)
+            if near_key(call.tool, call.args) == key:
                 return deny(
                     "rejected_again",
                     f"a person rejected this {tool} call in step {step.index} (call "

@@ -1,10 +1,12 @@
 """High-risk argument kinds: arguments that name where money or data goes, or how much.
 
-A write's argument of one of these kinds must trace to a trusted source (positive
+Credentials (``password``, ``token``, ``api_key``...) are a fifth kind: an agent must never
+set one that the operator did not give. A write's argument of one of these kinds must trace to a trusted source (positive
 provenance). The kind comes from, in order:
 
 1. the operator's marker ``x-paddock-risk`` on the parameter or property in the spec:
-   ``recipient``, ``destination``, ``account``, ``amount``, or ``none`` to opt out;
+   ``recipient``, ``destination``, ``account``, ``amount``, ``credential``, or ``none`` to
+   opt out;
 2. the JSON-schema ``format`` (``email`` -> recipient; ``uri``, ``url``, ``hostname`` ->
    destination);
 3. the argument's name (``to``, ``cc``, ``email``... ``url``, ``domain``... ``iban``,
@@ -20,7 +22,7 @@ import re
 from typing import Any
 
 RISK_KEY = "x-paddock-risk"
-KINDS = ("recipient", "destination", "account", "amount")
+KINDS = ("recipient", "destination", "account", "amount", "credential")
 
 _BY_NAME = (
     (
@@ -51,6 +53,12 @@ _BY_NAME = (
         ),
     ),
 )
+_CREDENTIAL = (
+    "credential",
+    re.compile(
+        r"^(password|passphrase|new_password|pin|secret|\w+_secret|token|\w+_token|api_key)$"
+    ),
+)
 _BY_FORMAT = {
     "email": "recipient",
     "idn-email": "recipient",
@@ -75,7 +83,7 @@ def risk_kind(path: tuple[str | int, ...], schema: Any) -> str | None:
     if name is None:
         return None
     lowered = name.lower()
-    for kind, pattern in _BY_NAME:
+    for kind, pattern in (*_BY_NAME, _CREDENTIAL):
         if pattern.match(lowered):
             return kind
     return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.domain import Plan, ProposedCall, Run, RunStatus
-from core.guardrails import PolicyGuard
+from core.guardrails import Guard, PolicyGuard
 from core.orchestrator.engine import Orchestrator
 from core.planner.base import Planner
 from core.runtime import build_orchestrator, default_executor
@@ -453,21 +453,24 @@ def scripted(task: Task) -> Planner:
     return ScriptedPlanner(plans, label="scripted compromised model")
 
 
-def orchestrator(planner: Planner, store: MemoryStore | None = None) -> Orchestrator:
+def orchestrator(planner: Planner, guard: Guard | None = None) -> Orchestrator:
     return build_orchestrator(
-        store=store or MemoryStore(),
+        store=MemoryStore(),
         planners=lambda run: planner,
-        guard=PolicyGuard(),
+        guard=guard or PolicyGuard(),
         executor=default_executor(None),
         settings=Settings.from_env({}),
     )
 
 
-def play(lab: Lab, task: Task, planner: Planner, *, run_id: str = "run_lab") -> Run:
-    """Run ``task`` to its end; approvals are decided by ``task.approve``."""
+def play(
+    lab: Lab, task: Task, planner: Planner, *, guard: Guard | None = None, run_id: str = "run_lab"
+) -> Run:
+    """Run ``task`` to its end (default guard: ``PolicyGuard()``); approvals are decided by
+    ``task.approve``."""
     lab.service.reset()
     lab.service.fixtures.update(fixtures(task))
-    orch = orchestrator(planner)
+    orch = orchestrator(planner, guard)
     run = orch.create(Run(id=run_id, goal=task.goal, catalog=lab.spec_paths, requested_by="alice"))
     for _ in range(20):
         run = orch.advance(run.id).run
