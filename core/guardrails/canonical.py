@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import urlsplit
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 SHINGLE = 6
 """Words per window when looking for a stretch of copied free text."""

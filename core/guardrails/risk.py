@@ -1,8 +1,8 @@
 """High-risk argument kinds: arguments that name where money or data goes, or how much.
 
 Credentials (``password``, ``token``, ``api_key``...) are a fifth kind: an agent must never
-set one that the operator did not give. A write's argument of one of these kinds must trace to a trusted source (positive
-provenance). The kind comes from, in order:
+set one that the operator did not give. A write's argument of one of these kinds must trace
+to a trusted source (positive provenance). The kind comes from, in order:
 
 1. the operator's marker ``x-paddock-risk`` on the parameter or property in the spec:
    ``recipient``, ``destination``, ``account``, ``amount``, ``credential``, or ``none`` to
