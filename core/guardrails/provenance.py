@@ -190,9 +190,9 @@ class ProvenanceIndex:
         self.public.add_text(run.goal, "the goal")
         self.trusted.add(run.inputs, "the run's inputs")
         self.public.add(run.inputs, "the run's inputs")
-        self._operator_text(run.goal)
+        self._operator_text(run.goal, "the goal")
         for leaf in leaves(run.inputs):
-            self._operator_text(leaf)
+            self._operator_text(leaf, "the run's inputs")
         for label, text in self._untrusted_texts:
             self.untrusted.add_text(text, label)
         for step in run.steps:
@@ -200,14 +200,14 @@ class ProvenanceIndex:
                 if call.result is not None and not call.quarantined:
                     self._replay(step.index, call)
 
-    def _operator_text(self, value: Any) -> None:
+    def _operator_text(self, value: Any, label: str) -> None:
         if isinstance(value, str):
             self.operator_numbers.update(numbers(value.casefold()))
             # Names the operator wrote ("send it to Alice") are trusted as word runs.
             found = words(value)
             for size in (1, 2, 3):
                 for i in range(len(found) - size + 1):
-                    self.trusted.atoms.setdefault("v:" + " ".join(found[i : i + size]), "the goal")
+                    self.trusted.atoms.setdefault("v:" + " ".join(found[i : i + size]), label)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             self.operator_numbers.add(Decimal(str(value)))
 
@@ -217,7 +217,7 @@ class ProvenanceIndex:
             self.trusted.add(call.result, f"a human's answer (step {index})")
             self.public.add(call.result, f"a human's answer (step {index})")
             for leaf in leaves(call.result):
-                self._operator_text(leaf)
+                self._operator_text(leaf, f"a human's answer (step {index})")
             return
         carried = self._carried(call.args)
         if call.untrusted:
