@@ -20,6 +20,7 @@ The checks that use the pools are in ``core.guardrails.flow_checks``.
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 from collections import OrderedDict
@@ -89,6 +90,9 @@ class Pool:
     atoms: dict[str, str] = field(default_factory=dict)
     windows: dict[int, str] = field(default_factory=dict)
     numbers: set[Decimal] = field(default_factory=set)
+
+    def copy(self) -> Pool:
+        return Pool(dict(self.atoms), dict(self.windows), set(self.numbers))
 
     def add(self, value: Any, label: str, *, divert: Pool | None = None) -> None:
         """File every leaf of a JSON value; atoms in ``divert.sticky`` go to ``divert``."""
@@ -195,9 +199,31 @@ class ProvenanceIndex:
             self._operator_text(leaf, "the run's inputs")
         for label, text in self._untrusted_texts:
             self.untrusted.add_text(text, label)
-        for step in run.steps:
+        self._replay_calls(skip=0)
+
+    def extended(self, run: Run, replayed: int) -> ProvenanceIndex:
+        """A copy that also holds the results of ``run`` after its first ``replayed``.
+
+        ``run`` must continue this index's history (same goal and inputs, and its first
+        ``replayed`` results are the ones this index holds): replaying only the new steps
+        keeps the first check of each step cheap on long runs."""
+        new = copy.copy(self)
+        new.__dict__.pop("operator_hosts", None)
+        new.run = run
+        for name in ("trusted", "untrusted", "sent", "confidential", "public"):
+            setattr(new, name, getattr(self, name).copy())
+        new.operator_numbers = set(self.operator_numbers)
+        new._replay_calls(skip=replayed)
+        return new
+
+    def _replay_calls(self, *, skip: int) -> None:
+        seen = 0
+        for step in self.run.steps:
             for call in step.calls:
-                if call.result is not None and not call.quarantined:
+                if call.result is None:
+                    continue
+                seen += 1
+                if seen > skip and not call.quarantined:
                     self._replay(step.index, call)
 
     def _operator_text(self, value: Any, label: str) -> None:
@@ -279,13 +305,36 @@ class IndexCache:
             if found is not None:
                 self._items.move_to_end(key)
                 return found[0]
-        # Built in full now: the caller may change ``run`` once the check is over.
-        built = ProvenanceIndex(run, untrusted_texts=self._texts, public_tools=self._public)
+        # Built now (from the longest cached prefix of this history when there is one): the
+        # caller may change ``run`` once the check is over.
+        base = self._prefix(key)
+        if base is not None:
+            built = base[0].extended(run, base[1])
+        else:
+            built = ProvenanceIndex(run, untrusted_texts=self._texts, public_tools=self._public)
         with self._lock:
             self._items[key] = (built, held)
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return built
+
+    def _prefix(self, key: Hashable) -> tuple[ProvenanceIndex, int] | None:
+        """The cached index of the longest earlier part of the same history, and its size."""
+        assert isinstance(key, tuple)
+        head, calls = key[:3], key[3]
+        best: tuple[ProvenanceIndex, int] | None = None
+        with self._lock:
+            for other, (index, _) in self._items.items():
+                assert isinstance(other, tuple)
+                done = other[3]
+                if (
+                    other[:3] == head
+                    and len(done) < len(calls)
+                    and (best is None or len(done) > best[1])
+                    and calls[: len(done)] == done
+                ):
+                    best = (index, len(done))
+        return best
 
 
 def _key(run: Run) -> tuple[Hashable, list[Any]]:

@@ -346,3 +346,24 @@ def test_untrusted_text_cannot_close_its_data_block(forged: str) -> None:
     shown = observation(call)
     assert shown.count(UNTRUSTED_CLOSE) == 1 and shown.count(UNTRUSTED_OPEN) == 1
     assert "[data-tag removed]" in escape_untrusted(forged)
+
+
+def test_an_index_extended_step_by_step_equals_one_built_at_once() -> None:
+    from core.guardrails.provenance import IndexCache, ProvenanceIndex
+
+    calls = [
+        inbox(f"use gb33 bukb 2020 1555 5555 55, order 90.000, call +44 20 7946 0958 ({i})")
+        if i % 3 == 0
+        else result(f"lookup_{i}", {"iban": IBAN, "n": 1000 + i}, args={"iban": IBAN})
+        for i in range(9)
+    ]
+    cache = IndexCache()
+    steps: list[Step] = []
+    for i, call in enumerate(calls):
+        steps.append(Step(index=i, status=StepStatus.DONE, calls=[call]))
+        run = Run(id="run_grow", goal="Pay 1200 to the landlord", steps=list(steps))
+        grown, fresh = cache.get(run), ProvenanceIndex(run)
+        for pool in ("trusted", "untrusted", "sent", "confidential", "public"):
+            assert getattr(grown, pool).atoms == getattr(fresh, pool).atoms, (i, pool)
+            assert getattr(grown, pool).windows == getattr(fresh, pool).windows, (i, pool)
+        assert grown.operator_numbers == fresh.operator_numbers
