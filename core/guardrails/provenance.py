@@ -21,6 +21,7 @@ The checks that use the pools are in ``core.guardrails.flow_checks``.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -338,13 +339,15 @@ class IndexCache:
 
 
 def _key(run: Run) -> tuple[Hashable, list[Any]]:
-    """The cache key of a history, and the objects it names by identity.
+    """The cache key of a history (by content), and objects the entry keeps alive.
 
-    Arguments and results are named by ``id()``: the orchestrator replaces them, never edits
-    them in place. The entry holds those objects, so while it lives no other object can take
-    one of their ids; serialising every result on every check cost more than the check.
+    Each call's arguments and result are digested once and the digest memoised on the call
+    under the ``id()`` of both: the orchestrator replaces them, never edits them in place. A
+    run reloaded from the store digests its calls again (once per step), so a history that
+    continues a cached one is recognised as its prefix and only the new steps are replayed.
+    The entry keeps the digested objects alive, so their ids cannot be reused meanwhile.
     """
-    held: list[Any] = [run.inputs]
+    held: list[Any] = []
     calls = []
     for step in run.steps:
         for c in step.calls:
@@ -352,10 +355,22 @@ def _key(run: Run) -> tuple[Hashable, list[Any]]:
                 continue
             held += (c.args, c.result)
             calls.append(
-                (step.index, c.call_id, c.tool, c.untrusted, c.quarantined, c.cloud,
-                 id(c.args), id(c.result))
-            )  # fmt: skip
-    return (run.id, run.goal, id(run.inputs), tuple(calls)), held
+                (step.index, c.call_id, c.tool, c.untrusted, c.quarantined, c.cloud, _digest(c))
+            )
+    inputs = json.dumps(run.inputs, sort_keys=True, default=str) if run.inputs else ""
+    return (run.id, run.goal, inputs, tuple(calls)), held
+
+
+def _digest(call: CallRecord) -> str:
+    private = call.__pydantic_private__  # the memo dict directly (see core.guardrails.budget)
+    assert private is not None
+    memo: dict[str, str] = private["_memo"]
+    key = f"{id(call.args)}:{id(call.result)}"
+    if memo.get("flow-key") != key:
+        text = json.dumps([call.args, call.result], sort_keys=True, default=str)
+        memo["flow"] = hashlib.sha256(text.encode()).hexdigest()
+        memo["flow-key"] = key
+    return memo["flow"]
 
 
 def untrusted_origin(index: ProvenanceIndex, value: Any) -> tuple[str, str] | None:
