@@ -11,7 +11,7 @@ afterwards only where they make the tool stricter (:func:`tighten`).
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core.domain import SideEffect, Tool, Trust
@@ -95,6 +95,26 @@ def as_vendors(tool: Tool, labels: Labels) -> Tool:
     key = operation_key(tool)
     own = labels.get(key, {}) if key is not None else {}
     return tighten(tool, own).model_copy(update={"third_party_text": True})
+
+
+def vendor_texts(tools: Iterable[Tool]) -> list[tuple[str, str]]:
+    """``(label, text)`` of every description that came from a vendor's spec, for the
+    provenance check's untrusted pool."""
+    found: list[tuple[str, str]] = []
+    for tool in tools:
+        if tool.third_party_text:
+            texts = [tool.description, *_descriptions(tool.args_schema)]
+            found.append((f"the vendor's description of {tool.name}", "\n".join(texts)))
+    return found
+
+
+def _descriptions(schema: Any) -> list[str]:
+    if isinstance(schema, Mapping):
+        own = [v for k, v in schema.items() if k == "description" and isinstance(v, str)]
+        return own + [t for v in schema.values() for t in _descriptions(v)]
+    if isinstance(schema, list):
+        return [t for v in schema for t in _descriptions(v)]
+    return []
 
 
 def operation_key(tool: Tool) -> str | None:
