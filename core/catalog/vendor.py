@@ -14,7 +14,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from core.domain import SideEffect, Tool, Trust
+from core.domain import Location, SideEffect, Tool, Trust
 from core.domain.bindings import HttpBinding
 
 PREFIX = "x-paddock-"
@@ -73,10 +73,16 @@ def unconfirmed(vendor: Labels, operator: Labels) -> list[tuple[str, str, Any]]:
 def tighten(tool: Tool, vendor: Mapping[str, Any]) -> Tool:
     """``tool`` made stricter where the vendor's labels ask for it; never looser.
 
-    A higher side-effect class, ``untrusted`` and a stricter drift mode are taken; everything
-    else the vendor says (cloud, auth, a lower class, ``trusted``) is ignored.
+    A higher side-effect class, ``untrusted`` and a stricter drift mode are taken. The cloud
+    (``x-paddock-cloud``) is placement, not a privilege — which worker sends the request;
+    the credentials still follow the spec's security schemes — so it is taken when the
+    operator did not set one. Everything else the vendor says (an auth override, a lower
+    class, ``trusted``, a looser drift mode) is ignored.
     """
     update: dict[str, Any] = {}
+    cloud = str(vendor.get("x-paddock-cloud", "")).strip().lower()
+    if cloud in {loc.value for loc in Location}:
+        update["location"] = Location(cloud)
     side = _enum(SideEffect, vendor.get("x-paddock-side-effect"))
     if side is not None and _SEVERITY[side] > _SEVERITY[tool.side_effect]:
         update["side_effect"] = side
