@@ -115,10 +115,19 @@ def _wait(client: httpx.Client, path: str, headers: dict[str, str]) -> dict[str,
         time.sleep(0.1)
 
 
-def test_the_api_runs_a_deployed_python_workflow_and_refuses_import_paths() -> None:
+@pytest.mark.parametrize(
+    "backend", ["memory", pytest.param("emulators", marks=pytest.mark.emulators)]
+)
+def test_the_api_runs_a_deployed_python_workflow_and_refuses_import_paths(
+    backend: str, request: pytest.FixtureRequest
+) -> None:
+    env: dict[str, str] = {}
+    if backend == "emulators":  # both clouds' stores and queue workers
+        env = dict(request.getfixturevalue("emulators"))
+        request.getfixturevalue("moto_endpoint")
     with ScriptedOpenAI(default=_model_turn) as model:
-        env = {"OPENAI_BASE_URL": f"{model.url}/v1", "OPENAI_API_KEY": "sk-test"}
-        with DevServer(backend="memory", env=env, poll_seconds=0.05, bundles=[BUNDLE]) as server:
+        env |= {"OPENAI_BASE_URL": f"{model.url}/v1", "OPENAI_API_KEY": "sk-test"}
+        with DevServer(backend=backend, env=env, poll_seconds=0.05, bundles=[BUNDLE]) as server:
             alice = {"Authorization": f"Bearer {server.tokens()['TOKEN']}"}
             with httpx.Client(base_url=server.url, timeout=30) as client:
                 started = client.post(
