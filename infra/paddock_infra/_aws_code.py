@@ -12,6 +12,7 @@ import pulumi
 import pulumi_aws as aws
 
 from paddock_infra import policies
+from paddock_infra._aws_bucket import private_bucket
 from paddock_infra.federation import AwsNames
 from paddock_infra.packaging import Package
 
@@ -48,28 +49,7 @@ def build_code(names: AwsNames, package: Package, parent: pulumi.Resource) -> Aw
         force_destroy=True,
         opts=opts,
     )
-    child = pulumi.ResourceOptions(parent=bucket)
-    aws.s3.BucketPublicAccessBlock(
-        f"{name}-public-access",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=child,
-    )
-    aws.s3.BucketOwnershipControls(
-        f"{name}-ownership",
-        bucket=bucket.id,
-        rule={"object_ownership": "BucketOwnerEnforced"},
-        opts=child,
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-sse",
-        bucket=bucket.id,
-        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-        opts=child,
-    )
+    child = private_bucket(name, bucket)
     aws.s3.BucketPolicy(
         f"{name}-tls-only",
         bucket=bucket.id,

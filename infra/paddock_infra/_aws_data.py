@@ -9,6 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from paddock_infra import policies
+from paddock_infra._aws_bucket import private_bucket
 from paddock_infra.config import InfraConfig
 from paddock_infra.federation import AwsNames
 
@@ -69,33 +70,7 @@ def _table(names: AwsNames, opts: pulumi.ResourceOptions) -> aws.dynamodb.Table:
 def _bucket(cfg: InfraConfig, names: AwsNames, opts: pulumi.ResourceOptions) -> aws.s3.Bucket:
     name = f"{names.base}-payloads"
     bucket = aws.s3.Bucket(name, bucket=names.bucket, force_destroy=False, opts=opts)
-    child = pulumi.ResourceOptions(parent=bucket)
-    aws.s3.BucketPublicAccessBlock(
-        f"{name}-public-access",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=child,
-    )
-    aws.s3.BucketOwnershipControls(
-        f"{name}-ownership",
-        bucket=bucket.id,
-        rule={"object_ownership": "BucketOwnerEnforced"},
-        opts=child,
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-sse",
-        bucket=bucket.id,
-        rules=[
-            {
-                "apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"},
-                "bucket_key_enabled": True,
-            }
-        ],
-        opts=child,
-    )
+    child = private_bucket(name, bucket)
     aws.s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle",
         bucket=bucket.id,
