@@ -145,13 +145,11 @@ def test_env_names_are_ones_the_runtime_reads_or_documented_infra_additions(stac
     from core.settings import runtime_variables
 
     known = runtime_variables()
-    # Set by the infra but not read by the runtime (issue 19 aligns the model names).
-    added = {"PADDOCK_LLM_MODEL"}
     s = stack("both")
     names = set()
     for fn in s.of_type("aws:lambda/function:Function"):
         names |= set(fn.plain("environment")["variables"])
     app = s.one("azure-native:web:WebApp")
     names |= {p["name"] for p in app.plain("siteConfig")["appSettings"]}
-    unknown = {n for n in names if n.startswith("PADDOCK_")} - known - added
+    unknown = {n for n in names if n.startswith("PADDOCK_")} - known
     assert unknown == set()
