@@ -198,7 +198,7 @@ class ProvenanceIndex:
             for call in step.calls:
                 if call.result is None or call.quarantined or call.untrusted is not untrusted:
                     continue
-                where = f"{call.tool} (step {step.index}, call {call.call_id})"
+                where = f"{call.tool} (step {step.number}, call {call.call_id})"
                 label = ("the untrusted output of " if untrusted else "the output of ") + where
                 pool.add(call.result, label)
 
