@@ -33,6 +33,7 @@ from core.domain.observer import NullObserver, RunObserver
 from core.domain.review import final_status
 from core.errors import BudgetSpent, ConflictError, NotFoundError, PlannerError
 from core.execution.base import CallContext, ExecutionResult, Executor
+from core.guardrails.answers import untrusted_in_answer
 from core.guardrails.approvals import decide_approval
 from core.guardrails.base import Guard
 from core.guardrails.budget import budget_violation, loop_violation
@@ -277,6 +278,7 @@ class Orchestrator:
         run.approvals = _keep_recent(run.approvals) + approvals
         if step.final_answer is not None and not step.calls:
             run.result = step.final_answer
+            run.result_untrusted = untrusted_in_answer(run, step.final_answer)
             run.status, run.reason = final_status(run)  # the answer is a claim: check the calls
         elif approvals and not _runnable(step):
             run.status = RunStatus.AWAITING_APPROVAL

@@ -45,6 +45,8 @@ def run_summary(run: Run) -> dict[str, Any]:
         "status": run.status.value,
         "goal": run.goal,
         "tenant": run.tenant,
+        "workflow": run.scenario,
+        "workflow_version": run.workflow_version,
         "steps": len(run.steps),
         "calls": call_summaries(run),
         "usage": {
@@ -58,6 +60,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "failed_writes": [f.model_dump(mode="json") for f in unresolved_failures(run)],
         "pending_approvals": [approval_summary(a) for a in run.pending_approvals],
         "result": run.result,
+        "result_untrusted": run.result_untrusted,
         "reason": run.reason,
         "error": run.error,
         "planner": run.steps[0].planner if run.steps else run.planner,

@@ -102,6 +102,8 @@ def print_summary(run: Run, out: TextIO, *, planner_label: str) -> None:
     p(f"run {run.id}: {run.status.value.upper()}\n")
     if run.result:
         p(f"result:   {run.result}\n")
+    for mark in run.result_untrusted:
+        p(f"          untrusted in the answer: {mark}\n")
     if run.reason and run.status is not RunStatus.SUCCEEDED:
         p(f"reason:   {run.reason}\n")
     for failed in unresolved_failures(run):
