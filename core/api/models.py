@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from core.domain import ApprovalStatus, RunStatus, Usage
+from core.domain import ApprovalStatus, CallCounts, FailedCall, RunStatus, Usage
 
 MAX_BODY_BYTES = 256 * 1024
 """Request bodies above this size are refused with 413 before they are parsed."""
@@ -238,7 +238,8 @@ class CallView(ApiModel):
 
 
 class StepView(ApiModel):
-    index: int
+    step: int
+    """The step number, 1-based: the same number the CLI, the console and traces show."""
     status: str
     reasoning: str
     confidence: float | None
@@ -258,7 +259,8 @@ class ApprovalView(ApiModel):
     run_id: str
     tenant: str
     goal: str
-    step_index: int
+    step: int
+    """The 1-based number of the step whose call the approval is bound to."""
     call_id: str
     tool: str
     args: dict[str, Any] | None
@@ -292,9 +294,15 @@ class RunHead(ApiModel):
     owner: str | None
     step_count: int
     tool_calls: int
+    """Calls sent to a service, successful or not (what the budget's ``max_tool_calls``
+    counts); ``calls`` says how they ended."""
+    calls: CallCounts | None
+    """The run's calls by outcome: executed (succeeded), failed, denied, approved, rejected,
+    awaiting approval; null in run lists, which do not load the steps."""
     usage: Usage
     requested_by: str | None
     result: str | None
+    """The planner's final answer: a claim, checked against the calls (see ``status``)."""
     result_untrusted: list[str] = Field(default_factory=list)
     """What the final answer names that only untrusted text gave, each with its source."""
     reason: str | None
@@ -309,6 +317,9 @@ class RunView(RunHead):
     steps: list[StepView]
     pending_approvals: list[ApprovalView]
     approvals: list[ApprovalView]
+    failed_writes: list[FailedCall]
+    """Write or destructive calls that failed and were not recovered by a later call of the
+    same purpose: why a run is ``needs_review``."""
 
 
 class RunList(ApiModel):

@@ -10,7 +10,15 @@ from core.api.models import (
     RunView,
     StepView,
 )
-from core.domain import Approval, CallRecord, Run, Step
+from core.domain import (
+    Approval,
+    CallRecord,
+    Run,
+    Step,
+    count_calls,
+    step_number,
+    unresolved_failures,
+)
 
 
 def run_head(run: Run) -> RunHead:
@@ -27,6 +35,7 @@ def run_head(run: Run) -> RunHead:
         owner=run.owner,
         step_count=run.step_count,
         tool_calls=run.tool_calls,
+        calls=count_calls(run) if run.steps or not run.step_count else None,
         usage=run.usage,
         requested_by=run.requested_by,
         result=run.result,
@@ -45,12 +54,13 @@ def run_view(run: Run) -> RunView:
         steps=[step_view(s) for s in run.steps],
         pending_approvals=[a for a in approvals if a.status == "pending"],
         approvals=approvals,
+        failed_writes=unresolved_failures(run),
     )
 
 
 def step_view(step: Step) -> StepView:
     return StepView(
-        index=step.index,
+        step=step.number,
         status=step.status.value,
         reasoning=step.reasoning,
         confidence=step.confidence,
@@ -107,7 +117,7 @@ def approval_view(run: Run, approval: Approval) -> ApprovalView:
         run_id=run.id,
         tenant=run.tenant,
         goal=run.goal,
-        step_index=approval.step_index,
+        step=step_number(approval.step_index),
         call_id=approval.call_id,
         tool=approval.tool,
         args=args,

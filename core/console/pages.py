@@ -250,7 +250,7 @@ def _live(console: Console, page: Page, view: RunView) -> dict[str, Any]:
                 (
                     c
                     for s in run.steps
-                    if s.index == a.step_index
+                    if s.number == a.step
                     for c in s.calls
                     if c.call_id == a.call_id
                 ),

@@ -67,10 +67,11 @@ def shown(value: Any) -> str:
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "\n…"
 
 
-def find_call(run: Run, step_index: int, call_id: str) -> CallRecord | None:
-    for step in run.steps:
-        if step.index == step_index:
-            return next((c for c in step.calls if c.call_id == call_id), None)
+def find_call(run: Run, step: int, call_id: str) -> CallRecord | None:
+    """The call ``call_id`` of the step numbered ``step`` (1-based, as views show it)."""
+    for found in run.steps:
+        if found.number == step:
+            return next((c for c in found.calls if c.call_id == call_id), None)
     return None
 
 
@@ -102,7 +103,7 @@ def inbox_items(deps: Deps, approvals: list[ApprovalView], redact: ConsoleRedact
         run = runs.get(approval.run_id)
         if run is None:
             run = runs[approval.run_id] = deps.store.get_run(approval.run_id)
-        call = find_call(run, approval.step_index, approval.call_id)
+        call = find_call(run, approval.step, approval.call_id)
         approval = redact.view(approval)
         inbox.items.append(
             InboxItem(

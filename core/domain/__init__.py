@@ -26,6 +26,14 @@ from core.domain.plan import (
     Plan,
     ProposedCall,
 )
+from core.domain.review import (
+    CallCounts,
+    FailedCall,
+    count_calls,
+    final_status,
+    step_number,
+    unresolved_failures,
+)
 from core.domain.run import (
     Approval,
     ApprovalStatus,
@@ -60,11 +68,13 @@ __all__ = [
     "Binding",
     "BindingBase",
     "Budget",
+    "CallCounts",
     "CallRecord",
     "CallStatus",
     "ChildRef",
     "Decision",
     "EngineBinding",
+    "FailedCall",
     "Grant",
     "HostedBinding",
     "HttpBinding",
@@ -88,6 +98,10 @@ __all__ = [
     "Verdict",
     "canonical_args_hash",
     "canonical_json",
+    "count_calls",
+    "final_status",
     "idempotency_key",
+    "step_number",
+    "unresolved_failures",
     "utcnow",
 ]

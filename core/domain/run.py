@@ -20,12 +20,21 @@ class RunStatus(StrEnum):
     WAITING = "waiting"
     """Waiting for its child runs; woken (re-enqueued) when they finish."""
     SUCCEEDED = "succeeded"
+    """The planner finished and no write or destructive call is left failed."""
+    NEEDS_REVIEW = "needs_review"
+    """The planner finished, but a write or destructive call failed and was not recovered
+    (``core.domain.review``): a person must check before anyone trusts the result."""
     FAILED = "failed"
     KILLED = "killed"
 
     @property
     def finished(self) -> bool:
-        return self in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.KILLED)
+        return self in _FINISHED
+
+
+_FINISHED = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.NEEDS_REVIEW, RunStatus.FAILED, RunStatus.KILLED}
+)
 
 
 class Verdict(StrEnum):
@@ -148,6 +157,7 @@ class Step(BaseModel):
     """One turn of the loop: the planner's thinking and the calls it proposed."""
 
     index: int
+    """0-based position in ``run.steps``; people see ``number`` (1-based) everywhere."""
     status: StepStatus = StepStatus.PLANNED
     reasoning: str = ""
     confidence: float | None = None
@@ -160,6 +170,11 @@ class Step(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     started_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
+
+    @property
+    def number(self) -> int:
+        """The step number every view shows: 1-based."""
+        return self.index + 1
 
 
 class ApprovalStatus(StrEnum):

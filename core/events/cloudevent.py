@@ -13,7 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.domain import Approval, ApprovalStatus, Run, RunStatus
+from core.domain import (
+    Approval,
+    ApprovalStatus,
+    Run,
+    RunStatus,
+    step_number,
+    unresolved_failures,
+)
 
 SPEC_VERSION = "1.0"
 TYPE_PREFIX = "com.paddock."
@@ -129,6 +136,12 @@ def _run_data(run: Run) -> dict[str, Any]:
     }
     if run.status.finished:
         data |= {"result": _cut(run.result), "error": _cut(run.error), "reason": _cut(run.reason)}
+    if run.status is RunStatus.NEEDS_REVIEW and run.steps:
+        # What a person must check, so the receiver need not fetch the run (docs/api.md).
+        data["failed_writes"] = [
+            {"step": f.step, "tool": f.tool, "status_code": f.status_code, "error": _cut(f.error)}
+            for f in unresolved_failures(run)
+        ]
     return data
 
 
@@ -138,7 +151,7 @@ def _approval_data(run: Run, approval: Approval) -> dict[str, Any]:
         "tenant": run.tenant,
         "approval_id": approval.id,
         "tool": approval.tool,
-        "step": approval.step_index,
+        "step": step_number(approval.step_index),
         "args_hash": approval.args_hash,
         "reasons": list(approval.reasons),
         "expires_at": approval.expires_at.isoformat() if approval.expires_at else None,

@@ -19,6 +19,7 @@ from core.domain import (
     Decision,
     Run,
     canonical_args_hash,
+    step_number,
     utcnow,
 )
 from core.errors import PaddockError
@@ -136,7 +137,7 @@ def _check_binding(run: Run, approval: Approval, args_hash: str | None) -> None:
     if call is None or call.tool != approval.tool:
         raise ApprovalError(
             f"approval {approval.id} names call {approval.call_id} of step "
-            f"{approval.step_index}, which this run does not have"
+            f"{step_number(approval.step_index)}, which this run does not have"
         )
     if canonical_args_hash(call.tool, call.args) != approval.args_hash:
         raise ApprovalError(

@@ -225,7 +225,7 @@ class ProvenanceIndex:
                     continue
                 seen += 1
                 if seen > skip and not call.quarantined:
-                    self._replay(step.index, call)
+                    self._replay(step.number, call)
 
     def _operator_text(self, value: Any, label: str) -> None:
         if isinstance(value, str):
@@ -238,13 +238,14 @@ class ProvenanceIndex:
         elif isinstance(value, int | float) and not isinstance(value, bool):
             self.operator_numbers.add(Decimal(str(value)))
 
-    def _replay(self, index: int, call: CallRecord) -> None:
-        where = f"{call.tool} (step {index}, call {call.call_id})"
+    def _replay(self, number: int, call: CallRecord) -> None:
+        # ``number``: the 1-based step number every view shows, so labels match them.
+        where = f"{call.tool} (step {number}, call {call.call_id})"
         if call.tool == HELP_TOOL:
-            self.trusted.add(call.result, f"a human's answer (step {index})")
-            self.public.add(call.result, f"a human's answer (step {index})")
+            self.trusted.add(call.result, f"a human's answer (step {number})")
+            self.public.add(call.result, f"a human's answer (step {number})")
             for leaf in leaves(call.result):
-                self._operator_text(leaf, f"a human's answer (step {index})")
+                self._operator_text(leaf, f"a human's answer (step {number})")
             return
         carried = self._carried(call.args)
         if call.untrusted:

@@ -45,7 +45,7 @@ def rejected_again(run: Run, tool: str, args: Any) -> Finding | None:
             if near_key(call.tool, call.args) == key:
                 return deny(
                     "rejected_again",
-                    f"a person rejected this {tool} call in step {step.index} (call "
+                    f"a person rejected this {tool} call in step {step.number} (call "
                     f"{call.call_id}); it is not asked again: choose another way or stop",
                 )
     return None

@@ -91,7 +91,7 @@ def explain(run: Run) -> dict[str, Any]:
                 }
             )
         if calls:
-            steps.append({"step": step.index, "calls": calls})
+            steps.append({"step": step.number, "calls": calls})
     return {
         "run": run.id,
         "tenant": run.tenant,

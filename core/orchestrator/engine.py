@@ -30,6 +30,7 @@ from core.domain import (
     utcnow,
 )
 from core.domain.observer import NullObserver, RunObserver
+from core.domain.review import final_status
 from core.errors import BudgetSpent, ConflictError, NotFoundError, PlannerError
 from core.execution.base import CallContext, ExecutionResult, Executor
 from core.guardrails.answers import untrusted_in_answer
@@ -278,7 +279,7 @@ class Orchestrator:
         if step.final_answer is not None and not step.calls:
             run.result = step.final_answer
             run.result_untrusted = untrusted_in_answer(run, step.final_answer)
-            run.status = RunStatus.SUCCEEDED
+            run.status, run.reason = final_status(run)  # the answer is a claim: check the calls
         elif approvals and not _runnable(step):
             run.status = RunStatus.AWAITING_APPROVAL
         run = self._save(run, step)

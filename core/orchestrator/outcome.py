@@ -37,7 +37,8 @@ class Stop(StrEnum):
 
 @dataclass(frozen=True)
 class Finished:
-    """The run ended: succeeded, failed or was killed (``run.status`` says which)."""
+    """The run ended: succeeded, needs review, failed or was killed (``run.status`` says
+    which)."""
 
     run: Run
     kind: ClassVar[Stop] = Stop.FINISHED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.domain import Run
+from core.domain import Approval, Run, count_calls, step_number, unresolved_failures
 from core.telemetry.cost import cost_breakdown
 
 
@@ -15,7 +15,7 @@ def call_summaries(run: Run) -> list[dict[str, Any]]:
             decision = call.decision
             calls.append(
                 {
-                    "step": step.index,
+                    "step": step.number,
                     "call_id": call.call_id,
                     "tool": call.tool,
                     "cloud": call.cloud,
@@ -56,7 +56,9 @@ def run_summary(run: Run) -> dict[str, Any]:
         },
         "cost": cost_breakdown(run),
         "tool_calls": run.tool_calls,
-        "pending_approvals": [a.model_dump(mode="json") for a in run.pending_approvals],
+        "call_counts": count_calls(run).model_dump(),
+        "failed_writes": [f.model_dump(mode="json") for f in unresolved_failures(run)],
+        "pending_approvals": [approval_summary(a) for a in run.pending_approvals],
         "result": run.result,
         "result_untrusted": run.result_untrusted,
         "reason": run.reason,
@@ -64,3 +66,17 @@ def run_summary(run: Run) -> dict[str, Any]:
         "planner": run.steps[0].planner if run.steps else run.planner,
         "duration_seconds": round((run.updated_at - run.created_at).total_seconds(), 3),
     }
+
+
+def approval_summary(approval: Approval) -> dict[str, Any]:
+    """The approval as stored, with its step as the 1-based number every view shows."""
+    data = approval.model_dump(mode="json", exclude={"step_index"})
+    data["step"] = step_number(approval.step_index)
+    return data
+
+
+def head_summary(run: Run) -> dict[str, Any]:
+    """The stored head (``paddock runs list --json``), its approvals numbered like every view."""
+    data = run.head()
+    data["approvals"] = [approval_summary(a) for a in run.approvals]
+    return data

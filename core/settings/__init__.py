@@ -11,8 +11,9 @@ a bad value raises ``ConfigError`` with one line naming the variable::
     settings = Settings(storage=StorageSettings(store="dynamodb"))
 
 :func:`runtime_variables` lists every variable the runtime reads (and
-:func:`runtime_prefixes` the families read by prefix), so a deployment can be checked against
-them. Variables that SDKs read for themselves (the AWS credential chain, ``AWS_ENDPOINT_URL_*``,
+:func:`runtime_prefixes` the families read by prefix), and :func:`required_variables` what a
+configuration's choices make necessary, so a deployment can be checked against them.
+Variables that SDKs read for themselves (the AWS credential chain, ``AWS_ENDPOINT_URL_*``,
 ``OTEL_EXPORTER_OTLP_HEADERS``) are not here: Paddock never reads them by name.
 """
 
@@ -29,6 +30,7 @@ from core.settings.events import EventSettings
 from core.settings.identity import IdentitySettings
 from core.settings.limits import LimitSettings, WorkerSettings, parse_rates
 from core.settings.model import LLM_CHOICES, ModelSettings
+from core.settings.required import Requirement, required_variables
 from core.settings.storage import StorageSettings
 from core.settings.telemetry import TelemetrySettings
 from core.settings.workflows import WorkflowSettings
@@ -44,6 +46,7 @@ __all__ = [
     "LimitSettings",
     "LocalSettings",
     "ModelSettings",
+    "Requirement",
     "Settings",
     "StorageSettings",
     "TelemetrySettings",
@@ -51,6 +54,7 @@ __all__ = [
     "WorkflowSettings",
     "parse_ports",
     "parse_rates",
+    "required_variables",
     "runtime_prefixes",
     "runtime_variables",
 ]

@@ -1,8 +1,9 @@
 """The model that plans: which planner, how to reach OpenAI or Azure OpenAI, what tokens cost,
 and how much of a large catalog the model is shown.
 
-Names are the ones the planner reads. The Pulumi program also sets ``PADDOCK_LLM_MODEL`` and
-``OPENAI_API_VERSION``, which none of these fields read (issue 19 aligns the two).
+Names are the ones the planner reads, and the ones the Pulumi program sets (``paddock:llmModel``
+becomes ``OPENAI_MODEL`` or ``AZURE_OPENAI_DEPLOYMENT``; ``tests/infra/test_settings_contract.py``
+holds the two together).
 """
 
 from __future__ import annotations

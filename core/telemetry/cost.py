@@ -32,7 +32,7 @@ def cost_breakdown(run: Run) -> dict[str, Any]:
     total = Usage()
     for step in run.steps:
         model = step.model or step.planner or run.planner
-        steps.append({"step": step.index, "model": model, **usage_dict(step.usage)})
+        steps.append({"step": step.number, "model": model, **usage_dict(step.usage)})
         by_model[model] = by_model.get(model, Usage()).add(step.usage)
         total = total.add(step.usage)
     return {

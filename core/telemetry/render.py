@@ -48,7 +48,7 @@ def describe(span: dict[str, Any]) -> str:
         )
     if "paddock.step.index" in a:
         bits.append(
-            f"#{int(a['paddock.step.index']) + 1}"
+            f"#{int(a.get('paddock.step.number', int(a['paddock.step.index']) + 1))}"
             + (" resumed" if a.get("paddock.step.resumed") else "")
         )
     if "paddock.decision" in a:

@@ -23,7 +23,17 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-from core.domain import Approval, CallRecord, Decision, HttpBinding, McpBinding, Plan, Run, Tool
+from core.domain import (
+    Approval,
+    CallRecord,
+    Decision,
+    HttpBinding,
+    McpBinding,
+    Plan,
+    Run,
+    Tool,
+    step_number,
+)
 from core.telemetry.redact import DEFAULT_REDACTOR, Redactor
 
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -182,6 +192,7 @@ class RunTracer:
             attributes={
                 "paddock.run.id": run.id,
                 "paddock.step.index": index,
+                "paddock.step.number": step_number(index),
                 "paddock.step.resumed": resumed,
                 "paddock.cloud": self.cloud,
             },
@@ -286,6 +297,7 @@ class RunTracer:
                 "paddock.approval.id": approval.id,
                 "paddock.tool.name": approval.tool,
                 "paddock.step.index": approval.step_index,
+                "paddock.step.number": step_number(approval.step_index),
                 "paddock.approval.status": approval.status.value,
                 "paddock.approval.by": self.redactor.text(approval.decided_by or ""),
                 "paddock.rule_ids": list(approval.rule_ids),

@@ -66,28 +66,49 @@ class LlmConfig(SettingsModel):
     )
     """The planner: ``rules`` (no model), ``openai`` or ``azure-openai``."""
     model: str | None = Field(None, alias="llmModel")
-    """``PADDOCK_LLM_MODEL``: the model, or the Azure deployment name."""
+    """The model: ``OPENAI_MODEL`` for ``openai``; the deployment name,
+    ``AZURE_OPENAI_DEPLOYMENT``, for ``azure-openai`` (required there)."""
     base_url: str | None = Field(None, alias="llmBaseUrl")
-    """``OPENAI_BASE_URL``: an OpenAI-compatible endpoint."""
+    """``OPENAI_BASE_URL``: an OpenAI-compatible endpoint (``openai``)."""
     azure_endpoint: str | None = Field(None, alias="azureOpenaiEndpoint")
-    """``AZURE_OPENAI_ENDPOINT``."""
+    """``AZURE_OPENAI_ENDPOINT`` (required for ``azure-openai``)."""
     azure_api_version: str | None = Field(None, alias="azureOpenaiApiVersion")
-    """``OPENAI_API_VERSION``."""
+    """``AZURE_OPENAI_API_VERSION`` (``azure-openai``; default: the runtime's)."""
+    azure_model: str | None = Field(None, alias="azureOpenaiModel")
+    """``AZURE_OPENAI_MODEL``: the model behind the deployment, to price its tokens."""
     azure_openai_resource_id: ResourceId | None = Field(None, alias="azureOpenaiResourceId")
     """An Azure OpenAI account the Function App may call keyless (Cognitive Services OpenAI
     User on that one resource)."""
     api_key: Secret | None = Field(None, alias="llmApiKey")
     """SECRET: ``OPENAI_API_KEY`` (``AZURE_OPENAI_API_KEY`` for azure-openai)."""
 
+    @model_validator(mode="after")
+    def _model_named(self) -> LlmConfig:
+        # What the runtime requires (core.settings.required_variables), refused here rather
+        # than found missing when the first run plans.
+        if self.provider == "azure-openai" and not (self.azure_endpoint and self.model):
+            raise ValueError(
+                "paddock:llm azure-openai needs paddock:azureOpenaiEndpoint and paddock:llmModel "
+                "(the deployment name)"
+            )
+        if self.provider == "openai" and not self.model:
+            raise ValueError("paddock:llm openai needs paddock:llmModel")
+        return self
+
     def plain_env(self) -> dict[str, str]:
-        """Non-secret environment variables for the planner."""
+        """Non-secret environment variables for the planner, named as the runtime reads them
+        (``core.settings.ModelSettings``): only the chosen provider's."""
         env: dict[str, str] = {"PADDOCK_LLM": self.provider}
-        optional = {
-            "PADDOCK_LLM_MODEL": self.model,
-            "OPENAI_BASE_URL": self.base_url,
-            "AZURE_OPENAI_ENDPOINT": self.azure_endpoint,
-            "OPENAI_API_VERSION": self.azure_api_version,
-        }
+        optional: dict[str, str | None] = {}
+        if self.provider == "openai":
+            optional = {"OPENAI_MODEL": self.model, "OPENAI_BASE_URL": self.base_url}
+        elif self.provider == "azure-openai":
+            optional = {
+                "AZURE_OPENAI_ENDPOINT": self.azure_endpoint,
+                "AZURE_OPENAI_DEPLOYMENT": self.model,
+                "AZURE_OPENAI_API_VERSION": self.azure_api_version,
+                "AZURE_OPENAI_MODEL": self.azure_model,
+            }
         env.update({k: v for k, v in optional.items() if v})
         return env
 

@@ -40,8 +40,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import anyio
-    from mcp.server.stdio import stdio_server
+    try:
+        import anyio
+        from mcp.server.stdio import stdio_server
+    except ImportError as exc:
+        raise ConfigError(
+            f"paddock mcp serve needs the mcp extra ({exc.name or exc} is not installed): "
+            "pip install 'paddock[mcp]'"
+        ) from exc
 
     from core.catalog import Catalog
     from paddock.cli.cmd_catalog import absolute, registry

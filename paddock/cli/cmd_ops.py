@@ -8,7 +8,7 @@ import sys
 
 from core.domain import RunStatus
 from core.orchestrator.outcome import run_unless_throttled
-from core.orchestrator.summary import run_summary
+from core.orchestrator.summary import approval_summary, head_summary, run_summary
 from core.state.base import KILL_GLOBAL, kill_scope_tenant
 from paddock.cli import cmd_telemetry
 from paddock.cli.common import (
@@ -64,7 +64,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     runs = sub.add_parser("runs", help="list runs or show one")
     rsub = runs.add_subparsers(dest="runs_command", metavar="SUBCOMMAND")
     rsub.required = True
-    rl = rsub.add_parser("list")
+    rl = rsub.add_parser("list", help="recent runs, newest first (filter by status or tenant)")
     rl.add_argument("--status", choices=[s.value for s in RunStatus])
     rl.add_argument("--tenant")
     rl.add_argument("--limit", type=int, default=20)
@@ -91,7 +91,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     rr.add_argument("--json", action="store_true")
     add_store_flag(rr)
     rr.set_defaults(handler=cmd_runs_resume)
-    rs = rsub.add_parser("show")
+    rs = rsub.add_parser("show", help="one run as the JSON summary (docs/cli.md)")
     rs.add_argument("run_id")
     add_store_flag(rs)
     rs.set_defaults(handler=cmd_runs_show)
@@ -106,7 +106,7 @@ def cmd_approvals_list(args: argparse.Namespace) -> int:
     if args.json:
         print(
             json.dumps(
-                [{"run_id": r.id, "goal": r.goal, **a.model_dump(mode="json")} for r, a in pending],
+                [{"run_id": r.id, "goal": r.goal, **approval_summary(a)} for r, a in pending],
                 ensure_ascii=False,
             )
         )
@@ -211,7 +211,7 @@ def cmd_runs_list(args: argparse.Namespace) -> int:
     status = RunStatus(args.status) if args.status else None
     page = store.list_runs(status=status, tenant=args.tenant, limit=args.limit)
     if args.json:
-        print(json.dumps([r.head() for r in page.runs], ensure_ascii=False, default=str))
+        print(json.dumps([head_summary(r) for r in page.runs], ensure_ascii=False, default=str))
         return 0
     for run in page.runs:
         print(

@@ -74,7 +74,7 @@ def cmd_costs(args: argparse.Namespace) -> int:
         print(f"run {run.id} (tenant {run.tenant})")
         for step in report["steps"]:
             print(
-                f"  step {step['step'] + 1:>3}  {step['model']:<28} "
+                f"  step {step['step']:>3}  {step['model']:<28} "
                 f"{step['prompt_tokens']:>8} + {step['completion_tokens']:<8} "
                 f"${step['cost_usd']:.6f}"
             )

@@ -144,11 +144,22 @@ def finish(run: Run, *, as_json: bool, planner_label: str) -> int:
         if run.status is RunStatus.AWAITING_APPROVAL:
             for a in run.pending_approvals:
                 print(f"waiting: paddock approve {run.id} {a.id}   (or --reject)")
-    if run.status is RunStatus.SUCCEEDED:
-        return 0
-    if run.status is RunStatus.AWAITING_APPROVAL:
-        return 3
-    return 1
+    return exit_code(run.status)
+
+
+EXIT_CODES = {
+    RunStatus.SUCCEEDED: 0,
+    RunStatus.FAILED: 1,
+    RunStatus.KILLED: 1,
+    RunStatus.AWAITING_APPROVAL: 3,
+    RunStatus.NEEDS_REVIEW: 4,
+}
+"""How a run's status ends the command (docs/cli.md); 2 is bad input, 130 an interrupt."""
+
+
+def exit_code(status: RunStatus) -> int:
+    """The exit code of a command that drove a run to ``status`` (1 for any other)."""
+    return EXIT_CODES.get(status, 1)
 
 
 def fail(message: str) -> PaddockError:

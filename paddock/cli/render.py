@@ -6,7 +6,15 @@ import json
 import sys
 from typing import Any, TextIO
 
-from core.domain import CallRecord, CallStatus, Run, Step
+from core.domain import (
+    CallRecord,
+    CallStatus,
+    Run,
+    RunStatus,
+    Step,
+    count_calls,
+    unresolved_failures,
+)
 
 _CLOUD = {"aws": "AWS", "azure": "Azure", "external": "external"}
 _MARK = {
@@ -96,14 +104,19 @@ def print_summary(run: Run, out: TextIO, *, planner_label: str) -> None:
         p(f"result:   {run.result}\n")
     for mark in run.result_untrusted:
         p(f"          untrusted in the answer: {mark}\n")
-    if run.reason and run.status.value != "succeeded":
+    if run.reason and run.status is not RunStatus.SUCCEEDED:
         p(f"reason:   {run.reason}\n")
+    for failed in unresolved_failures(run):
+        code = f"HTTP {failed.status_code}: " if failed.status_code is not None else ""
+        p(f"  failed: step {failed.step} {failed.tool}({format_args(failed.args)}): ")
+        p(f"{code}{short(failed.error, 200)}\n")
     calls = [c for s in run.steps for c in s.calls]
     clouds = sorted({c.cloud for c in calls if c.executed})
-    denied = sum(1 for c in calls if c.status is CallStatus.DENIED)
+    n = count_calls(run)
+    p(f"steps:    {len(run.steps)}    clouds: {', '.join(clouds) or '-'}\n")
     p(
-        f"steps:    {len(run.steps)}    tool calls executed: {run.tool_calls}    "
-        f"denied: {denied}    clouds: {', '.join(clouds) or '-'}\n"
+        f"calls:    {n.executed} executed    {n.failed} failed    {n.denied} denied    "
+        f"{n.approved} approved" + (f"    {n.rejected} rejected" if n.rejected else "") + "\n"
     )
     u = run.usage
     p(f"planner:  {planner_label}\n")

@@ -39,6 +39,7 @@ from core.queue.base import TaskQueue
 from core.settings import Settings
 from core.workflows import WorkflowSet
 from paddock.dev.bridges import AwsBridge, AzureBridge, HttpResult
+from paddock.dev.quiet import quiet_emf
 from paddock.local.issuer import LocalIssuer
 from paddock.local.servers import LocalServer
 
@@ -97,6 +98,7 @@ class DevServer:
         from paddock.local.identity import local_identity_bundle
 
         try:
+            self._stack.enter_context(quiet_emf())
             self._stack.enter_context(self.issuer)
             # Local credentials (SigV4 key, Entra-style tokens, API key), as in the demo: the
             # workers present them and each service verifies them.
@@ -362,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("paddock").setLevel(logging.INFO)
-    # The handlers' Powertools loggers and EMF metrics still print JSON lines, as on Lambda.
+    # The handlers' Powertools loggers print JSON lines, as on Lambda; warnings only.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     server = DevServer(backend=args.backend, port=args.port, bundles=args.bundle)
     try:

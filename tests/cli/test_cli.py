@@ -29,6 +29,8 @@ RUN_KEYS = {
     "calls",
     "usage",
     "tool_calls",
+    "call_counts",
+    "failed_writes",
     "pending_approvals",
     "result",
     "reason",

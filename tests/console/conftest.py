@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-dev-shm-usage",
 ]
-FINISHED = ("succeeded", "failed", "killed")
+FINISHED = ("succeeded", "needs_review", "failed", "killed")
 
 
 @pytest.fixture(scope="module")

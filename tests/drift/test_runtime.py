@@ -168,7 +168,10 @@ def test_a_422_about_known_fields_is_an_ordinary_error(h: Harness) -> None:
     run = h.start()
     order = run.steps[1].calls[0]
     assert order.status_code == 422 and order.drift == []
-    assert run.status is RunStatus.SUCCEEDED  # the planner saw the error and finished
+    # No drift pause: the planner saw the error and finished. The order it was asked for was
+    # not placed, so the run ends needs_review rather than succeeded.
+    assert run.status is RunStatus.NEEDS_REVIEW
+    assert run.reason is not None and "step 2 createOrder: HTTP 422" in run.reason
 
 
 def test_drift_is_an_event_on_the_tool_span(h: Harness) -> None:

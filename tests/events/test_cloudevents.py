@@ -69,3 +69,28 @@ def test_long_texts_are_cut_so_an_event_fits_every_transport() -> None:
     assert len(done.data["result"]) == 1000 and done.data["result"].endswith("…")
     assert len(done.data["goal"]) == 1000
     assert len(done.model_dump_json()) < 8000
+
+
+def test_needs_review_lists_the_failed_writes_and_steps_are_numbered_from_one() -> None:
+    from core.domain import CallRecord, CallStatus, Step, StepStatus
+
+    failed = CallRecord(
+        call_id="c1",
+        tool="create_order",
+        side_effect="write",
+        status=CallStatus.ERROR,
+        status_code=503,
+        error="HTTP 503",
+    )
+    steps = [Step(index=0, status=StepStatus.DONE), Step(index=1, calls=[failed])]
+    run = _run(
+        RunStatus.NEEDS_REVIEW,
+        step_count=2,
+        steps=steps,
+        approvals=[_approval(ApprovalStatus.APPROVED)],
+    )
+    events = {e.name: e for e in run_events(run)}
+    assert events["approval.requested"].data["step"] == 2  # step_index 1: the second step
+    assert events["run.needs_review"].data["failed_writes"] == [
+        {"step": 2, "tool": "create_order", "status_code": 503, "error": "HTTP 503"}
+    ]

@@ -144,7 +144,7 @@ def test_a_date_only_untrusted_text_gave_is_tainted_in_any_format() -> None:
     run = history(inbox("Correction: check-in moves to June 1st."), goal="Book Hotel Aurora.")
     decision = decide(run, BOOK, hotel="Hotel Aurora", check_in="2025-06-01")
     assert decision.verdict is APPROVE and "args.check_in" in decision.reasons[0]
-    assert "read_inbox (step 0" in decision.reasons[0]
+    assert "read_inbox (step 1" in decision.reasons[0]  # the first step, numbered from 1
 
 
 def test_prose_is_checked_for_addresses_not_for_quoted_numbers() -> None:
@@ -258,7 +258,7 @@ def test_a_confidential_value_to_a_third_party_needs_approval() -> None:
     run = history(VENDORS, inbox("look the vendor up by its bank account"))
     decision = decide(run, LOOKUP, q=IBAN)
     assert decision.verdict is APPROVE and decision.rule_ids == ["confidential_egress"]
-    assert "list_vendors (step 0" in decision.reasons[0]
+    assert "list_vendors (step 1" in decision.reasons[0]  # numbered from 1
 
 
 def test_public_results_and_runs_without_untrusted_content_may_go_out() -> None:

@@ -93,8 +93,9 @@ def test_numbers_in_text() -> None:
 
 def test_the_origin_names_the_tool_step_and_call() -> None:
     index = ProvenanceIndex(run_with({"body": "write to x@evil.example"}))
+    # step index 3 is the 4th step: labels use the 1-based number every view shows
     assert (
-        index.tainted("e:x@evil.example") == "the untrusted output of read_inbox (step 3, call m1)"
+        index.tainted("e:x@evil.example") == "the untrusted output of read_inbox (step 4, call m1)"
     )
     assert index.tainted("e:y@evil.example") is None
 

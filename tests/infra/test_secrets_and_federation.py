@@ -148,8 +148,6 @@ def test_env_names_are_ones_the_runtime_reads_or_documented_infra_additions(
     from core.settings import runtime_variables
 
     known = runtime_variables()
-    # Set by the infra but not read by the runtime (issue 19 aligns the model names).
-    added = {"PADDOCK_LLM_MODEL"}
     bundle = tmp_path_factory.mktemp("bundles") / "orders"
     bundle.mkdir()
     (bundle / "paddock.yaml").write_text("name: orders\n")
@@ -160,5 +158,5 @@ def test_env_names_are_ones_the_runtime_reads_or_documented_infra_additions(
     app = s.one("azure-native:web:WebApp")
     names |= {p["name"] for p in app.plain("siteConfig")["appSettings"]}
     assert "PADDOCK_WORKFLOWS_DIR" in names
-    unknown = {n for n in names if n.startswith("PADDOCK_")} - known - added
+    unknown = {n for n in names if n.startswith("PADDOCK_")} - known
     assert unknown == set()

@@ -255,7 +255,6 @@ def test_every_paddock_setting_with_everything_on_is_read_by_core() -> None:
     names = set(_env(s, "http")) | set(_env(s, "worker")) | set(_settings(s))
     for name in names:
         if name.startswith(("PADDOCK_", "OTEL_EXPORTER_", "APPLICATIONINSIGHTS_")) and name not in {
-            "PADDOCK_LLM_MODEL",  # not read yet: issue 19
             "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
             "OTEL_EXPORTER_OTLP_HEADERS",
         }:

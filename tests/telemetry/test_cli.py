@@ -137,8 +137,11 @@ def test_approving_from_another_command_continues_the_same_trace(
     paused = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     [pending] = paused["pending_approvals"]
     monkeypatch.setenv("LOGNAME", "approver")  # another person decides (separation of duties)
-    assert main(["approve", paused["run_id"], pending["id"], "--json"]) == 0
-    capsys.readouterr()
+    # The demo's services lived in the first process: the approved order now meets a closed
+    # port, so the run is honest about it (exit 4, needs_review), in the same trace.
+    assert main(["approve", paused["run_id"], pending["id"], "--json"]) == 4
+    decided = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [f["tool"] for f in decided["failed_writes"]] == ["create_purchase_order"]
     spans = read_spans(home / "traces.jsonl")
     assert len({s["trace_id"] for s in spans}) == 1
     [root] = named(spans, "run")
@@ -148,6 +151,6 @@ def test_approving_from_another_command_continues_the_same_trace(
     advances = named(spans, "advance")
     assert [a["attributes"]["paddock.run.status"] for a in advances] == [
         "awaiting_approval",
-        "succeeded",
+        "needs_review",
     ]
     assert {a["parent_id"] for a in advances} == {root["span_id"]}
