@@ -8,7 +8,6 @@ confidence); ``load_policy_set`` loads and validates a scenario's policies; ``ap
 from __future__ import annotations
 
 from core.guardrails.approvals import (
-    SELF_APPROVAL_FORBIDDEN_TOOLS,
     ApprovalError,
     decide_approval,
     new_approval,
@@ -19,9 +18,9 @@ from core.guardrails.findings import Finding
 from core.guardrails.pipeline import PolicyGuard
 from core.guardrails.policy_set import PolicySet, load_policy_set
 from core.guardrails.provenance import ProvenanceIndex, provenance_findings
+from core.guardrails.separation import RunFourEyes, WorkflowFourEyes, annotated_rules
 
 __all__ = [
-    "SELF_APPROVAL_FORBIDDEN_TOOLS",
     "ApprovalError",
     "Finding",
     "Guard",
@@ -29,6 +28,9 @@ __all__ = [
     "PolicyGuard",
     "PolicySet",
     "ProvenanceIndex",
+    "RunFourEyes",
+    "WorkflowFourEyes",
+    "annotated_rules",
     "budget_violation",
     "decide_approval",
     "load_policy_set",

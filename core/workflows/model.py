@@ -13,6 +13,7 @@ from typing import Any
 
 from core.domain import Grant
 from core.errors import ConfigError
+from core.workflows.four_eyes import DEFAULT_FOUR_EYES, FourEyes
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class Workflow:
     """Agent profiles (``*.yaml``) of the workflow's mesh, when it is one."""
     agent: str | None = None
     """The profile a run starts as (the orchestrating agent), when it is a mesh."""
+    four_eyes: FourEyes = DEFAULT_FOUR_EYES
+    """Which held calls the run's requester may not approve (``core.workflows.four_eyes``)."""
 
 
 class WorkflowSet(Mapping[str, Workflow]):

@@ -43,6 +43,17 @@ VALID: dict[str, tuple[str, str, Any]] = {
     "PADDOCK_AUTH_ISSUER": ("https://idp", "auth.issuer", "https://idp"),
     "PADDOCK_AUTH_JWKS_URL": ("https://idp/keys", "auth.jwks_url", "https://idp/keys"),
     "PADDOCK_AUTH_AUDIENCE": ("api://p", "auth.audience", "api://p"),
+    "PADDOCK_AUTH_OPERATOR_ISSUER": (
+        "https://ops.example",
+        "auth.operator_issuer",
+        "https://ops.example",
+    ),
+    "PADDOCK_AUTH_OPERATOR_AUDIENCE": ("paddock-ops", "auth.operator_audience", "paddock-ops"),
+    "PADDOCK_AUTH_OPERATOR_JWKS_URL": (
+        "https://ops.example/k",
+        "auth.operator_jwks_url",
+        "https://ops.example/k",
+    ),
     "PADDOCK_LOCAL_MODE": ("yes", "local.enabled", True),
     "PADDOCK_LOCAL_BASE_URL_PORTS": ("8001, 8002", "local.base_url_ports", {8001, 8002}),
     "PADDOCK_CAPABILITY_KEY": (PEM, "identity.capability_key", PEM),
