@@ -112,6 +112,8 @@ def cmd_approvals_list(args: argparse.Namespace) -> int:
         return 0
     if not pending:
         print("no approvals pending")
+        return 0
+    orch = local_orchestrator(store=store)
     for run, a in pending:
         full = store.get_run(run.id)
         call = next((c for c in full.steps[a.step_index].calls if c.call_id == a.call_id), None)
@@ -119,6 +121,9 @@ def cmd_approvals_list(args: argparse.Namespace) -> int:
         print(f"    goal: {run.goal}")
         for reason in a.reasons:
             print(f"    - {reason}")
+        why = orch.second_person(full, a)
+        if why is not None:
+            print(f"    needs a second person ({why}): not {full.requested_by or 'the requester'}")
         print(f"    approve: paddock approve {run.id} {a.id}   reject: add --reject")
     return 0
 
