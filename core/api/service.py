@@ -145,8 +145,17 @@ class ApiService:
                 )
 
     def _check_catalog(self, run: Run) -> None:
+        from core.catalog.limits import load_limits
+
         try:
-            self.deps.catalogs(run)
+            with load_limits(hosts=self.deps.allowed_hosts):  # every redirect hop, too
+                self.deps.catalogs(run)
+        except (RecursionError, MemoryError) as exc:
+            raise ApiError(
+                422,
+                "invalid_catalog",
+                "the catalog could not be loaded: too deeply nested or too large",
+            ) from exc
         except (SpecError, OSError, ValueError) as exc:
             message = exc.message if isinstance(exc, PaddockError) else str(exc)
             raise ApiError(

@@ -24,6 +24,7 @@ from pydantic import Field
 
 from core.settings._base import EnvGroup, Lowered, prefixes, variables
 from core.settings.access import AuthSettings, LocalSettings, parse_ports
+from core.settings.catalog import CatalogSettings
 from core.settings.identity import IdentitySettings
 from core.settings.limits import LimitSettings, WorkerSettings, parse_rates
 from core.settings.model import LLM_CHOICES, ModelSettings
@@ -33,6 +34,7 @@ from core.settings.telemetry import TelemetrySettings
 __all__ = [
     "LLM_CHOICES",
     "AuthSettings",
+    "CatalogSettings",
     "Cloud",
     "EnvGroup",
     "IdentitySettings",
@@ -73,6 +75,8 @@ class Settings(EnvGroup):
     """Shared model, tool and host rate limits."""
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     """The queue worker."""
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    """Caps on loading catalog specs."""
 
 
 def runtime_variables() -> frozenset[str]:

@@ -43,6 +43,11 @@ VALID: dict[str, tuple[str, str, Any]] = {
     "PADDOCK_AUTH_ISSUER": ("https://idp", "auth.issuer", "https://idp"),
     "PADDOCK_AUTH_JWKS_URL": ("https://idp/keys", "auth.jwks_url", "https://idp/keys"),
     "PADDOCK_AUTH_AUDIENCE": ("api://p", "auth.audience", "api://p"),
+    "PADDOCK_CATALOG_MAX_DOWNLOAD_BYTES": ("1024", "catalog.max_download_bytes", 1024),
+    "PADDOCK_CATALOG_MAX_DECOMPRESSED_BYTES": ("2048", "catalog.max_decompressed_bytes", 2048),
+    "PADDOCK_CATALOG_MAX_DEPTH": ("40", "catalog.max_depth", 40),
+    "PADDOCK_CATALOG_MAX_REFS": ("99", "catalog.max_refs", 99),
+    "PADDOCK_CATALOG_UNRESOLVED_REFS": ("WARN", "catalog.unresolved_refs", "warn"),
     "PADDOCK_AUTH_OPERATOR_ISSUER": (
         "https://ops.example",
         "auth.operator_issuer",
