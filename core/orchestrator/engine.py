@@ -57,6 +57,7 @@ from core.telemetry.tracing import RunTracer, current_traceparent
 
 if TYPE_CHECKING:
     from core.identity.base import CapabilityIssuer
+    from core.orchestrator.takeover import TakeOver
     from core.orchestrator.children import ChildRuns
     from core.orchestrator.tool_search import ToolSearch
     from core.ratelimit.admission import CallAdmission
@@ -114,6 +115,9 @@ class Orchestrator:
     tool_search: ToolSearch | None = None
     """Narrows large catalogs for the planner (default: the process-wide one with the default
     numbers, ``core.orchestrator.tool_search``)."""
+    taking_over: TakeOver | None = None
+    """Claims this process may re-send at once, whatever their lease: the stale ones it saw
+    when it won a single-flight take-over (``core.orchestrator.takeover``)."""
     four_eyes: FourEyesProvider | None = None
     """Which held calls the run's requester may not approve (default: every destructive call
     and every call a rule that says so held; ``core.workflows.four_eyes``)."""
@@ -371,10 +375,12 @@ class Orchestrator:
         past it. Nothing is claimed while another worker's lease holds or a shared rate
         limit is spent."""
         now = self.clock()
+        taken = self.taking_over
         if any(
             c.status is CallStatus.EXECUTING
             and c.claimed_at is not None
             and now - c.claimed_at < self.claim_lease
+            and not (taken is not None and taken.covers(c.call_id, c.claimed_at))
             for c in calls
         ):
             # Another worker claimed these calls and is still within its lease: its checkpoint

@@ -85,7 +85,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="re-send calls another worker claimed without waiting for its lease "
         "(only when you know that worker is gone; writes keep their "
-        "idempotency keys)",
+        "idempotency keys). Of several at once, one re-sends; the others "
+        "back off (exit 4)",
     )
     rr.add_argument("--json", action="store_true")
     add_store_flag(rr)
@@ -151,8 +152,6 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_resume(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
     from paddock.cli.cmd_run import PLANNER_LABELS
 
     store = open_store(args.store)
@@ -161,7 +160,13 @@ def cmd_runs_resume(args: argparse.Namespace) -> int:
     console = LiveConsole(out)
     orch = local_orchestrator(store=store, observer=console, tracing=run_tracer())
     if args.take_over:
-        orch.claim_lease = timedelta(0)
+        from core.orchestrator.takeover import BackedOff, take_over
+
+        taken = take_over(store, run, holder=current_user(), lease=orch.claim_lease)
+        if isinstance(taken, BackedOff):
+            print(f"paddock: backing off: {taken.message}", file=sys.stderr)
+            return 4
+        orch.taking_over = taken
     label = PLANNER_LABELS.get(run.planner, run.planner)
     print(f"resuming {run.id} at step {run.step_count + 1} ({run.status.value})", file=out)
     before = run.version
