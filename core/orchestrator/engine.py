@@ -57,8 +57,8 @@ from core.telemetry.tracing import RunTracer, current_traceparent
 
 if TYPE_CHECKING:
     from core.identity.base import CapabilityIssuer
-    from core.orchestrator.takeover import TakeOver
     from core.orchestrator.children import ChildRuns
+    from core.orchestrator.takeover import TakeOver
     from core.orchestrator.tool_search import ToolSearch
     from core.ratelimit.admission import CallAdmission
 
