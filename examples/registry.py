@@ -13,7 +13,7 @@ from typing import Any
 from core.domain import Grant
 from core.errors import ConfigError
 from core.planner.rules import RuleScript
-from core.workflows import Workflow, WorkflowSet
+from core.workflows import FourEyes, Workflow, WorkflowSet
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,11 @@ def _shipment_delay() -> Example:
         "in another region, an approved re-routing request.",
         agents_dir=root / "agents",
         agent="logistics_planning",
+        # The re-routing request cites clause numbers the Contracts agent read from PDFs (its
+        # output is untrusted by design, so provenance holds the request): the logistics
+        # manager's one approval is the control here. Destructive calls and rules annotated
+        # @four_eyes("required") still need a second person.
+        four_eyes=FourEyes(rules=frozenset()),
     )
     return Example(workflow, sd.ShipmentDelayServices, next_move, local_auth=local_verifiers)
 
