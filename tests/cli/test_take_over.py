@@ -125,12 +125,16 @@ def test_of_n_concurrent_take_overs_one_re_sends_the_order(
             thread.join()
     assert len(services.erp.requests_for("POST", "/purchase-orders")) == 1
     assert len(services.erp.purchase_orders) == 1
-    codes = sorted(r.returncode for r in results)
-    assert codes.count(0) == 1, [(r.returncode, r.stderr[-500:]) for r in results]
-    for backed in (r for r in results if r.returncode != 0):
-        assert backed.returncode == 4, backed.stderr[-2000:]
-        assert "Traceback" not in backed.stderr
-        assert "backing off" in backed.stderr and "took over its in-flight calls" in backed.stderr
+    # A taker that starts only after the winner finished finds nothing in flight and simply
+    # resumes the finished run (exit 0); every other one backs off (exit 4) and says why.
+    assert {r.returncode for r in results} <= {0, 4}, [
+        (r.returncode, r.stderr[-800:]) for r in results
+    ]
+    for result in results:
+        assert "Traceback" not in result.stderr
+        if result.returncode == 4:
+            assert "backing off" in result.stderr
+            assert "took over its in-flight calls" in result.stderr
 
 
 def test_the_lease_goes_to_one_and_only_stale_claims_are_overridden(
