@@ -16,7 +16,7 @@ from pathlib import Path
 from core.domain import Approval, Run, SideEffect
 from core.errors import ConfigError
 from core.workflows.four_eyes import DEFAULT_FOUR_EYES, FOUR_EYES_ANNOTATION, FourEyes
-from core.workflows.model import Workflow
+from core.workflows.model import Workflow, WorkflowSet
 
 REQUIRED = "required"
 
@@ -48,13 +48,25 @@ class WorkflowFourEyes:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __call__(self, run: Run) -> RunFourEyes:
-        workflow = self.workflows.get(run.scenario) if run.scenario else None
+        workflow = self._workflow_of(run)
         if workflow is None:
             return RunFourEyes()
         annotated: frozenset[str] = frozenset()
         if workflow.policy_dir is not None and workflow.four_eyes.annotated_rules:
             annotated = self._rules_of(workflow.policy_dir)
         return RunFourEyes(workflow.four_eyes, annotated)
+
+    def _workflow_of(self, run: Run) -> Workflow | None:
+        """The workflow in the version the run started with; the current one of that name
+        when that version is gone (the run cannot resume, but its approvals still list)."""
+        if not run.scenario:
+            return None
+        if isinstance(self.workflows, WorkflowSet):
+            try:
+                return self.workflows.for_run(run)
+            except ConfigError:
+                pass
+        return self.workflows.get(run.scenario)
 
     def _rules_of(self, folder: Path) -> frozenset[str]:
         with self._lock:

@@ -30,6 +30,7 @@ from core.settings.limits import LimitSettings, WorkerSettings, parse_rates
 from core.settings.model import LLM_CHOICES, ModelSettings
 from core.settings.storage import StorageSettings
 from core.settings.telemetry import TelemetrySettings
+from core.settings.workflows import WorkflowSettings
 
 __all__ = [
     "LLM_CHOICES",
@@ -45,6 +46,7 @@ __all__ = [
     "StorageSettings",
     "TelemetrySettings",
     "WorkerSettings",
+    "WorkflowSettings",
     "parse_ports",
     "parse_rates",
     "runtime_prefixes",
@@ -77,6 +79,8 @@ class Settings(EnvGroup):
     """The queue worker."""
     catalog: CatalogSettings = Field(default_factory=CatalogSettings)
     """Caps on loading catalog specs."""
+    workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
+    """The operator's workflow bundles."""
 
 
 def runtime_variables() -> frozenset[str]:
