@@ -74,7 +74,8 @@ ENDPOINTS = [
         "kill-acme", "POST", "/kill-switch", {"scope": "tenant", "tenant": "acme", "reason": "m"}
     ),
     Endpoint("kill-global", "POST", "/kill-switch", {"scope": "global", "reason": "m"}),
-    Endpoint("workflows", "GET", "/catalog/tools", query={"scenario": "supply-chain"}),
+    Endpoint("workflows", "GET", "/workflows"),
+    Endpoint("tools", "GET", "/catalog/tools", query={"scenario": "supply-chain"}),
 ]
 
 
@@ -93,7 +94,7 @@ def expected(caller: Caller, endpoint: Endpoint) -> int:
             return 200 if (admin and caller.home) or caller.operator else 403
         case "kill-global":
             return 200 if caller.operator else 403
-    return 200  # list, approvals, workflows: everyone, filtered to what they may see
+    return 200  # list, approvals, workflows, tools: everyone, filtered to what they may see
 
 
 Send = Callable[[World, str, str, dict[str, str], dict[str, str], bytes], HttpResult]
