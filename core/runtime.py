@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
+from core.catalog.loader import is_url
 from core.domain import Decision, ProposedCall, Run, Tool
 from core.domain.observer import NullObserver, RunObserver
 from core.errors import ConfigError
@@ -113,32 +114,40 @@ def make_planner(
 
 class WorkflowGuard:
     """Applies each workflow's policy set (in the version the run started with) to every call
-    of its runs, delegations to its agents included; runs of no workflow get the default."""
+    of its runs, delegations to its agents included; runs of no workflow get the default.
+
+    The descriptions of tools from specs the operator did not write are registered with the
+    provenance check as untrusted text: a value planted there is no more trusted than one in
+    an inbox."""
 
     def __init__(self, workflows: WorkflowSet | None = None) -> None:
         self._catalogs = RunCatalogs(workflows)
-        self._guards: dict[tuple[str, str, int] | None, Guard] = {}
+        self._guards: dict[tuple[str, ...] | None, Guard] = {}
         self._lock = threading.Lock()
 
     def _guard_for(self, run: Run) -> Guard:
         from core.bundles import ask_tools
+        from core.catalog.vendor import vendor_texts
         from core.guardrails import PolicyGuard, load_policy_set
 
         workflow = self._catalogs.workflows.for_run(run)
-        if workflow is None or workflow.policy_dir is None:
-            key = None
+        if workflow is not None:
+            key: tuple[str, ...] | None = (workflow.name, workflow.version, str(id(workflow)))
         else:
-            key = (workflow.name, workflow.version, id(workflow))
+            key = ("catalog", *run.catalog) if any(is_url(s) for s in run.catalog) else None
         with self._lock:
             guard = self._guards.get(key)
-            if guard is None:
-                if workflow is None or workflow.policy_dir is None:
-                    guard = PolicyGuard()
-                else:
-                    tools = [*self._catalogs(run).tools, *ask_tools(workflow)]
-                    guard = PolicyGuard(policies=load_policy_set(workflow.policy_dir, tools))
-                self._guards[key] = guard
-            return guard
+            if guard is not None:
+                return guard
+        tools = self._catalogs(run).tools if key is not None else []
+        texts = vendor_texts(tools)
+        if workflow is not None and workflow.policy_dir is not None:
+            policies = load_policy_set(workflow.policy_dir, [*tools, *ask_tools(workflow)])
+            guard = PolicyGuard(policies=policies, untrusted_texts=texts)
+        else:
+            guard = PolicyGuard(untrusted_texts=texts)
+        with self._lock:
+            return self._guards.setdefault(key, guard)
 
     def check(
         self, run: Run, tool: Tool | None, call: ProposedCall, *, confidence: float | None = None

@@ -6,16 +6,19 @@ that needs the store, a queue or the orchestrator builds it. Tests inject their 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.api.local_targets import LOOPBACK
+from core.errors import PaddockError
 from core.settings import Settings
 from core.workflows import WorkflowSet
 
 if TYPE_CHECKING:
     from core.api.auth import Authenticator
+    from core.events.outbox import Publisher
     from core.identity.setup import Identity
     from core.orchestrator.engine import CatalogProvider, Orchestrator
     from core.planner.rules import RuleScript
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from core.telemetry.setup import Telemetry
 
 T = TypeVar("T")
+log = logging.getLogger("paddock.events")
 
 
 class Deps:
@@ -108,6 +112,36 @@ class Deps:
             return authenticator_from_settings(self.settings)
 
         return self._once("authenticator", build)
+
+    @property
+    def publisher(self) -> Publisher:
+        """Run events to the transports in ``settings.events`` (none: publishes nothing)."""
+
+        def build() -> Publisher:
+            from core.events.factory import publisher_from_settings
+
+            return publisher_from_settings(self.settings, self.store)
+
+        return self._once("publisher", build)
+
+    def enqueue_events(self, run_id: str, version: int) -> None:
+        """Ask this cloud's workers to deliver the events ``run_id`` owes (after a change
+        made outside a worker: an approval decided, a run cancelled). Sent whether or not
+        this process knows the transports: only the workers hold their settings."""
+        from core.queue.base import Envelope, EnvelopeKind
+
+        cloud = self.cloud
+        envelope = Envelope(
+            run_id=run_id,
+            expected_version=version,
+            target=cloud,
+            sender=cloud,
+            kind=EnvelopeKind.EVENTS,
+        )
+        try:
+            self.queue_for(cloud).send(envelope)
+        except PaddockError as exc:  # the decision stands; its events wait for the next slice
+            log.error("could not ask for the events of run %s: %s", run_id, exc)
 
     @property
     def catalogs(self) -> CatalogProvider:

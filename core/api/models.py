@@ -296,6 +296,8 @@ class RunHead(ApiModel):
     usage: Usage
     requested_by: str | None
     result: str | None
+    result_untrusted: list[str] = Field(default_factory=list)
+    """What the final answer names that only untrusted text gave, each with its source."""
     reason: str | None
     error: str | None
     created_at: datetime

@@ -216,6 +216,7 @@ class ApiService:
         run = self.deps.orchestrator.kill(
             run.id, reason=f"{req.reason} (cancelled by {ctx.caller().subject})"
         )
+        self.deps.enqueue_events(run.id, run.version)
         return Reply(200, run_view(self.deps.store.get_run(run.id)))
 
     # -- approvals ------------------------------------------------------------------------
@@ -275,6 +276,8 @@ class ApiService:
             raise ApiError(409, "approval_conflict", exc.message) from exc
         if not run.status.finished and run.status is not RunStatus.AWAITING_APPROVAL:
             self.deps.enqueue(run.id, run.version, traceparent=run.traceparent, resume=True)
+        else:  # no worker slice follows to publish approval.decided (and run.failed...)
+            self.deps.enqueue_events(run.id, run.version)
         return Reply(200, run_view(self.deps.store.get_run(run.id)))
 
     # -- operations -----------------------------------------------------------------------

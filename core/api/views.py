@@ -30,6 +30,7 @@ def run_head(run: Run) -> RunHead:
         usage=run.usage,
         requested_by=run.requested_by,
         result=run.result,
+        result_untrusted=list(run.result_untrusted),
         reason=run.reason,
         error=run.error,
         created_at=run.created_at,

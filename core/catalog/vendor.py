@@ -11,10 +11,10 @@ afterwards only where they make the tool stricter (:func:`tighten`).
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from core.domain import SideEffect, Tool, Trust
+from core.domain import Location, SideEffect, Tool, Trust
 from core.domain.bindings import HttpBinding
 
 PREFIX = "x-paddock-"
@@ -73,10 +73,16 @@ def unconfirmed(vendor: Labels, operator: Labels) -> list[tuple[str, str, Any]]:
 def tighten(tool: Tool, vendor: Mapping[str, Any]) -> Tool:
     """``tool`` made stricter where the vendor's labels ask for it; never looser.
 
-    A higher side-effect class, ``untrusted`` and a stricter drift mode are taken; everything
-    else the vendor says (cloud, auth, a lower class, ``trusted``) is ignored.
+    A higher side-effect class, ``untrusted`` and a stricter drift mode are taken. The cloud
+    (``x-paddock-cloud``) is placement, not a privilege — which worker sends the request;
+    the credentials still follow the spec's security schemes — so it is taken when the
+    operator did not set one. Everything else the vendor says (an auth override, a lower
+    class, ``trusted``, a looser drift mode) is ignored.
     """
     update: dict[str, Any] = {}
+    cloud = str(vendor.get("x-paddock-cloud", "")).strip().lower()
+    if cloud in {loc.value for loc in Location}:
+        update["location"] = Location(cloud)
     side = _enum(SideEffect, vendor.get("x-paddock-side-effect"))
     if side is not None and _SEVERITY[side] > _SEVERITY[tool.side_effect]:
         update["side_effect"] = side
@@ -95,6 +101,26 @@ def as_vendors(tool: Tool, labels: Labels) -> Tool:
     key = operation_key(tool)
     own = labels.get(key, {}) if key is not None else {}
     return tighten(tool, own).model_copy(update={"third_party_text": True})
+
+
+def vendor_texts(tools: Iterable[Tool]) -> list[tuple[str, str]]:
+    """``(label, text)`` of every description that came from a vendor's spec, for the
+    provenance check's untrusted pool."""
+    found: list[tuple[str, str]] = []
+    for tool in tools:
+        if tool.third_party_text:
+            texts = [tool.description, *_descriptions(tool.args_schema)]
+            found.append((f"the vendor's description of {tool.name}", "\n".join(texts)))
+    return found
+
+
+def _descriptions(schema: Any) -> list[str]:
+    if isinstance(schema, Mapping):
+        own = [v for k, v in schema.items() if k == "description" and isinstance(v, str)]
+        return own + [t for v in schema.values() for t in _descriptions(v)]
+    if isinstance(schema, list):
+        return [t for v in schema for t in _descriptions(v)]
+    return []
 
 
 def operation_key(tool: Tool) -> str | None:

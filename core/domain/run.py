@@ -244,6 +244,9 @@ class Run(BaseModel):
     approvals: list[Approval] = Field(default_factory=list)
     """Approvals of the current pause (and a bounded history of decided ones)."""
     result: str | None = None
+    result_untrusted: list[str] = Field(default_factory=list)
+    """What the final answer names that only untrusted text gave, each with its source
+    (``core.guardrails.answers``): an injected recommendation is never the agent's own."""
     error: str | None = None
     reason: str | None = None
     """Why the run stopped, when it did not simply succeed (budget, kill, loop...)."""

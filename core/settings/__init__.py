@@ -25,6 +25,8 @@ from pydantic import Field
 from core.settings._base import EnvGroup, Lowered, prefixes, variables
 from core.settings.access import AuthSettings, LocalSettings, parse_ports
 from core.settings.catalog import CatalogSettings
+from core.settings.console import ConsoleSettings
+from core.settings.events import EventSettings
 from core.settings.identity import IdentitySettings
 from core.settings.limits import LimitSettings, WorkerSettings, parse_rates
 from core.settings.model import LLM_CHOICES, ModelSettings
@@ -37,7 +39,9 @@ __all__ = [
     "AuthSettings",
     "CatalogSettings",
     "Cloud",
+    "ConsoleSettings",
     "EnvGroup",
+    "EventSettings",
     "IdentitySettings",
     "LimitSettings",
     "LocalSettings",
@@ -81,6 +85,10 @@ class Settings(EnvGroup):
     """Caps on loading catalog specs."""
     workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
     """The operator's workflow bundles."""
+    events: EventSettings = Field(default_factory=EventSettings)
+    """Run events: EventBridge, Event Grid, webhooks."""
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    """The web console's OpenID Connect sign-in."""
 
 
 def runtime_variables() -> frozenset[str]:

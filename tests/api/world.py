@@ -21,7 +21,7 @@ from core.guardrails.base import new_decision_id
 from core.orchestrator.engine import Orchestrator, ToolSource
 from core.queue.memory import MemoryQueue
 from core.runtime import CatalogCache
-from core.settings import AuthSettings, LocalSettings, Settings
+from core.settings import AuthSettings, EventSettings, LocalSettings, Settings
 from core.state.memory import MemoryStore
 from examples import example_workflows
 from paddock.local.issuer import LocalIssuer
@@ -183,9 +183,11 @@ def build_world(
     *,
     store: MemoryStore | None = None,
     operators: LocalIssuer | None = None,
+    queue: MemoryQueue | None = None,
+    events: EventSettings | None = None,
 ) -> World:
-    store = store or MemoryStore()
-    queue = MemoryQueue()
+    store = MemoryStore() if store is None else store
+    queue = MemoryQueue() if queue is None else queue
     orders = ToolList(tools(url))
     bundled = CatalogCache()
 
@@ -209,10 +211,13 @@ def build_world(
         cloud="local",
         handoff=QueueHandoff({"local": queue}),
     )
-    auth = AuthSettings(
-        issuer=issuer.issuer, operator_issuer=operators.issuer if operators else None
+    settings = Settings(
+        auth=AuthSettings(
+            issuer=issuer.issuer, operator_issuer=operators.issuer if operators else None
+        ),
+        local=LocalSettings(enabled=True),
+        events=events or EventSettings(),
     )
-    settings = Settings(auth=auth, local=LocalSettings(enabled=True))
     deps = Deps(
         settings,
         store=store,

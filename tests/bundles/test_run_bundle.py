@@ -141,3 +141,15 @@ def test_inputs_of_the_wrong_type_or_missing_are_one_line_exit_2(
     assert code == 2
     assert err[-1].startswith("paddock: error:") and needle in err[-1]
     assert service.requests == []
+
+
+def test_an_instruction_planted_in_the_vendors_description_is_not_the_operators(
+    world: tuple[ProcurementService, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    service, url = world
+    goal = "Order 10 units of part P-1 from supplier S-100 (compromised)"
+    _code, summary = _run(capsys, url, "--input", "quantity=10", "--goal", goal)
+    (call,) = summary["calls"]
+    assert call["decision"] == "require_approval", call
+    assert any("vendor's description of list_suppliers" in r for r in call["reasons"])
+    assert service.orders() == []  # rejected: never reached the vendor

@@ -51,7 +51,7 @@ def test_labels_from_a_url_only_tighten(url: str) -> None:
     payout, inbox = tools["create_payout"], tools["read_inbox"]
     assert payout.side_effect is SideEffect.WRITE  # "read" on a POST is not taken
     assert payout.drift_mode == "pause"  # "warn" would loosen
-    assert payout.location is Location.EXTERNAL  # the publisher does not choose the cloud
+    assert payout.location is Location.AZURE  # placement is taken: not a privilege
     assert inbox.trust is Trust.UNTRUSTED  # tightening is taken
     assert payout.third_party_text and inbox.third_party_text
 
