@@ -207,6 +207,7 @@ def build_orchestrator(
     ``workflows`` are the workflows runs may name (their policies and agent meshes apply to
     their runs); ``rule_scripts`` the offline rule planner's script per workflow;
     ``planner_overrides`` planners by name that win over the built-in ones."""
+    from core.guardrails.separation import WorkflowFourEyes
     from core.mesh import WorkflowMeshes, with_mesh
     from core.orchestrator.tool_search import ToolSearch
     from core.ratelimit.config import tool_limits
@@ -238,6 +239,7 @@ def build_orchestrator(
             admission=tool_limits(settings.limits, store),
             capabilities=identity.minter if identity is not None else None,
             tool_search=ToolSearch.from_settings(settings.model),
+            four_eyes=WorkflowFourEyes(workflows),
         ),
         WorkflowMeshes(workflows.agent_dirs()),
     )

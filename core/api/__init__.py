@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from core.api.auth import (
         ROLE_ADMIN,
         ROLE_APPROVER,
+        ROLE_PLATFORM_OPERATOR,
         Authenticator,
         JwtAuthenticator,
         Principal,
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 _WHERE = {
     "ROLE_ADMIN": "auth",
     "ROLE_APPROVER": "auth",
+    "ROLE_PLATFORM_OPERATOR": "auth",
     "Authenticator": "auth",
     "JwtAuthenticator": "auth",
     "Principal": "auth",
@@ -59,6 +61,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "ROLE_ADMIN",
     "ROLE_APPROVER",
+    "ROLE_PLATFORM_OPERATOR",
     "ApiError",
     "ApiHandler",
     "ApiRequest",

@@ -1,8 +1,12 @@
 """Bearer-token authentication: JWTs checked against an OIDC issuer's published keys.
 
-Tenant and roles come from the token's claims, never from the request body. Production
-issuers (Entra ID, Cognito) must be ``https``; plain ``http`` on 127.0.0.1 is accepted only in
-local mode, for the local issuer (``paddock.local.issuer.LocalIssuer``).
+Tenant and roles come from the token's claims, never from the request body. Every role is
+scoped to the token's tenant. The one role that reaches across tenants,
+``platform-operator``, is granted only to tokens of the separately configured operator issuer
+and audience (``PADDOCK_AUTH_OPERATOR_*``): a tenant token naming that role has it stripped, so
+whoever administers a tenant's identity provider cannot mint it. Production issuers (Entra ID,
+Cognito) must be ``https``; plain ``http`` on 127.0.0.1 is accepted only in local mode, for
+the local issuer (``paddock.local.issuer.LocalIssuer``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,11 @@ if TYPE_CHECKING:
 
 ROLE_APPROVER = "approver"
 ROLE_ADMIN = "admin"
+ROLE_PLATFORM_OPERATOR = "platform-operator"
+"""Acts across tenants (read, list, cancel, raise any kill flag); only operator-issuer tokens
+carry it."""
 DEFAULT_AUDIENCE = "paddock-api"
+DEFAULT_OPERATOR_AUDIENCE = "paddock-operator"
 DEV_TOKEN_PATH = "/dev/token"
 """In local mode, where the console asks the configured issuer for a dev sign-in token (the
 local issuer, ``paddock.local.issuer``, serves it to loopback callers only)."""
@@ -38,7 +46,13 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
+        """An administrator of the caller's own tenant (never of another)."""
         return ROLE_ADMIN in self.roles
+
+    @property
+    def is_operator(self) -> bool:
+        """A platform operator: may act on every tenant."""
+        return ROLE_PLATFORM_OPERATOR in self.roles
 
     def require_role(self, *roles: str) -> None:
         """Raise 403 unless the caller holds one of ``roles``."""
@@ -46,8 +60,9 @@ class Principal:
             raise forbidden(f"this operation needs the {' or '.join(roles)} role")
 
     def require_tenant(self, tenant: str) -> None:
-        """Raise 403 unless the caller belongs to ``tenant`` (admins reach every tenant)."""
-        if tenant != self.tenant and not self.is_admin:
+        """Raise 403 unless the caller belongs to ``tenant`` or is a platform operator (a
+        tenant's admin reaches only their own tenant)."""
+        if tenant != self.tenant and not self.is_operator:
             raise forbidden("the run belongs to another tenant")
 
 
@@ -68,7 +83,11 @@ class Unconfigured:
 
 
 class JwtAuthenticator:
-    """Validates RS256/ES256 bearer JWTs: signature (JWKS, cached), issuer, audience, expiry."""
+    """Validates RS256/ES256 bearer JWTs: signature (JWKS, cached), issuer, audience, expiry.
+
+    With ``operator=True`` it is the operator issuer's authenticator: its principals hold
+    ``platform-operator``. Otherwise that role is removed from whatever the token claims.
+    """
 
     def __init__(
         self,
@@ -81,7 +100,11 @@ class JwtAuthenticator:
         roles_claim: str = "roles",
         leeway_seconds: float = 30.0,
         timeout_seconds: float = 5.0,
+        operator: bool = False,
     ) -> None:
+        self.operator = operator
+        """Tokens this authenticator accepts are platform operators' (its issuer and audience
+        are the operator ones)."""
         self.issuer = issuer
         self.audience = audience
         self.algorithms = list(algorithms)
@@ -140,7 +163,10 @@ class JwtAuthenticator:
             raise forbidden(f"the token carries no tenant claim ({', '.join(self.tenant_claims)})")
         raw = claims.get(self.roles_claim, [])
         roles = raw.split() if isinstance(raw, str) else [r for r in raw if isinstance(r, str)]
-        return Principal(subject=str(claims["sub"]), tenant=tenant, roles=frozenset(roles))
+        granted = set(roles) - {ROLE_PLATFORM_OPERATOR}  # never from a tenant's issuer
+        if self.operator:
+            granted.add(ROLE_PLATFORM_OPERATOR)
+        return Principal(subject=str(claims["sub"]), tenant=tenant, roles=frozenset(granted))
 
     def _keys(self) -> PyJWKClient:
         with self._lock:
@@ -185,16 +211,57 @@ def authenticator_from_settings(settings: Settings) -> Authenticator:
     auth = settings.auth
     if not auth.issuer:
         return Unconfigured("no token issuer configured (PADDOCK_AUTH_ISSUER)")
-    for url in (auth.issuer, auth.jwks_url):
+    urls = (auth.issuer, auth.jwks_url, auth.operator_issuer, auth.operator_jwks_url)
+    for url in urls:
         if url and not _acceptable(url, local=settings.local.enabled):
             return Unconfigured(
                 f"issuer URL {url!r} must be https (http only on 127.0.0.1 in local mode)"
             )
-    return JwtAuthenticator(
+    tenants = JwtAuthenticator(
         issuer=auth.issuer,
         audience=auth.audience or DEFAULT_AUDIENCE,
         jwks_url=auth.jwks_url,
     )
+    if not auth.operator_issuer:
+        return tenants
+    operators = JwtAuthenticator(
+        issuer=auth.operator_issuer,
+        audience=auth.operator_audience or DEFAULT_OPERATOR_AUDIENCE,
+        jwks_url=auth.operator_jwks_url,
+        operator=True,
+    )
+    if operators.issuer == tenants.issuer and operators.audience == tenants.audience:
+        return Unconfigured(
+            "the operator issuer is the tenants' issuer: PADDOCK_AUTH_OPERATOR_AUDIENCE must "
+            "name an audience tenant tokens cannot carry"
+        )
+    return OperatorAware(tenants, operators)
+
+
+class OperatorAware:
+    """Tenant tokens and platform-operator tokens: a token whose audience is the operator
+    audience is checked against the operator issuer only (and gets ``platform-operator``);
+    every other token against the tenants' issuer."""
+
+    def __init__(self, tenants: JwtAuthenticator, operators: JwtAuthenticator) -> None:
+        self.tenants = tenants
+        self.operators = operators
+
+    def authenticate(self, authorization: str | None) -> Principal:
+        token = bearer_token(authorization)
+        chosen = self.operators if self._for_operators(token) else self.tenants
+        return chosen._principal(chosen._verify(token))
+
+    def _for_operators(self, token: str) -> bool:
+        import jwt
+
+        try:  # routing only: the chosen authenticator verifies everything
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.InvalidTokenError:
+            return False
+        aud = claims.get("aud")
+        audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+        return self.operators.audience in audiences
 
 
 def _acceptable(url: str, *, local: bool) -> bool:

@@ -176,7 +176,8 @@ class KillSwitchRequest(Strict):
 class RunListQuery(Strict):
     status: RunStatus | None = None
     tenant: Name | None = None
-    """Only admins may name another tenant than their own; default: the caller's tenant."""
+    """Only platform operators may name another tenant than their own; default: the caller's
+    tenant (operators: every tenant)."""
     limit: int = Field(default=50, ge=1, le=200)
     """Page size."""
     cursor: Cursor | None = None
@@ -187,7 +188,7 @@ class ApprovalListQuery(Strict):
     status: Literal["pending"] = "pending"
     """Only pending approvals are listed here; decided ones are on their run."""
     tenant: Name | None = None
-    """Only admins may name another tenant than their own."""
+    """Only platform operators may name another tenant than their own."""
     limit: int = Field(default=50, ge=1, le=200)
     """At most this many approvals."""
 

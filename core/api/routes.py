@@ -3,7 +3,7 @@ document all read it."""
 
 from __future__ import annotations
 
-from core.api.auth import ROLE_ADMIN, ROLE_APPROVER
+from core.api.auth import ROLE_ADMIN, ROLE_APPROVER, ROLE_PLATFORM_OPERATOR
 from core.api.models import (
     ApprovalList,
     ApprovalListQuery,
@@ -98,8 +98,10 @@ ROUTES: tuple[Route[ApiService], ...] = (
         "Raise or lower the global or a tenant's kill flag",
         KillSwitchState,
         body=KillSwitchRequest,
-        roles=(ROLE_ADMIN,),
+        roles=(ROLE_ADMIN, ROLE_PLATFORM_OPERATOR),
         errors=(403,),
+        description="A tenant admin raises or lowers their own tenant's flag; the global "
+        "flag and other tenants' flags need the platform-operator role.",
     ),
     Route(
         *_op("listWorkflows"),

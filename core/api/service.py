@@ -140,8 +140,17 @@ class ApiService:
                 )
 
     def _check_catalog(self, run: Run) -> None:
+        from core.catalog.limits import load_limits
+
         try:
-            self.deps.catalogs(run)
+            with load_limits(hosts=self.deps.allowed_hosts):  # every redirect hop, too
+                self.deps.catalogs(run)
+        except (RecursionError, MemoryError) as exc:
+            raise ApiError(
+                422,
+                "invalid_catalog",
+                "the catalog could not be loaded: too deeply nested or too large",
+            ) from exc
         except (SpecError, OSError, ValueError) as exc:
             message = exc.message if isinstance(exc, PaddockError) else str(exc)
             raise ApiError(
@@ -252,6 +261,8 @@ class ApiService:
                 "ones you saw; reload and decide again",
             )
         caller = ctx.caller()
+        if run.tenant != caller.tenant:  # an operator may see it, only the tenant decides
+            raise forbidden("approvals are decided by approvers of the run's own tenant")
         try:
             run = self.deps.orchestrator.decide(
                 run.id,
@@ -277,9 +288,14 @@ class ApiService:
         if req.scope == "global":
             if req.tenant is not None:
                 raise ApiError(422, "invalid_request", "'tenant' is only for scope 'tenant'")
+            if not caller.is_operator:
+                raise forbidden("only a platform operator may raise or lower the global flag")
             scope = KILL_GLOBAL
         else:
-            scope = kill_scope_tenant(req.tenant or caller.tenant)
+            tenant = req.tenant or caller.tenant
+            if tenant != caller.tenant and not caller.is_operator:
+                raise forbidden(f"you may not raise or lower tenant {tenant!r}'s flag")
+            scope = kill_scope_tenant(tenant)
         if req.active:
             self.deps.store.set_kill(scope, f"{req.reason} (by {caller.subject})")
         else:
@@ -362,8 +378,8 @@ class ApiService:
     def _tenant_filter(self, ctx: RequestContext, tenant: str | None) -> str | None:
         caller = ctx.caller()
         if tenant is None:
-            return None if caller.is_admin else caller.tenant
-        if tenant != caller.tenant and not caller.is_admin:
+            return None if caller.is_operator else caller.tenant
+        if tenant != caller.tenant and not caller.is_operator:
             raise forbidden(f"you may not list tenant {tenant!r}")
         return tenant
 

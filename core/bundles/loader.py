@@ -220,6 +220,7 @@ class _Loading:
             version=bundle_hash(self.folder),
             source=str(self.folder),
             approvals=manifest.approvals.model_dump(),
+            four_eyes=manifest.approvals.four_eyes,
         )
 
     def _tools(self, workflow: Workflow) -> list[Tool] | None:

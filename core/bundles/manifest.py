@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from core.domain import Budget, Grant
+from core.workflows.four_eyes import DEFAULT_FOUR_EYES, FourEyes
 
 MANIFEST = "paddock.yaml"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -66,6 +67,12 @@ class BundleBudget(_Strict):
 
 class BundleApprovals(_Strict):
     """Approval settings of the workflow's runs."""
+
+    four_eyes: FourEyes = DEFAULT_FOUR_EYES
+    """Which held calls the run's requester may not approve (``core.workflows.four_eyes``):
+    ``side_effects``, ``tools``, ``rules``, ``annotated_rules``; default: destructive calls,
+    calls the ``provenance`` rule held, and calls held by rules annotated
+    ``@four_eyes("required")``."""
 
 
 class Manifest(_Strict):

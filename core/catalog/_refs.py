@@ -18,6 +18,7 @@ from urllib.request import url2pathname
 from referencing import Registry, Resource
 from referencing.exceptions import Unretrievable
 
+from core.catalog.limits import current_limits
 from core.catalog.loader import is_url, parse_bytes, read_source
 from core.errors import SpecError
 
@@ -32,16 +33,24 @@ _MAX_CHAIN = 50
 
 
 class RefError(Exception):
-    """A ``$ref`` that cannot be followed (reported as a warning, never raised to callers)."""
+    """A ``$ref`` that cannot be followed, when the operator opted out of refusing them
+    (``PADDOCK_CATALOG_UNRESOLVED_REFS=warn``): reported as a warning, never raised to
+    callers."""
 
 
 def unresolvable(ref: str, reason: str) -> NoReturn:
     """The one place a ``$ref`` that cannot be followed is handled.
 
-    Today that is a ``RefError``, which the importer reports as a warning: the schema there
-    accepts any value, and a parameter, body, response or path item is skipped. Raising
-    ``SpecError`` here instead would make such a spec fail to import.
+    By default a ``SpecError`` naming the ref: the spec does not import (a schema that
+    silently accepts anything is no check at all). With ``PADDOCK_CATALOG_UNRESOLVED_REFS=warn``
+    a ``RefError``, which the importer reports as a warning: the schema there accepts any
+    value, and a parameter, body, response or path item is skipped.
     """
+    if current_limits().strict_refs:
+        raise SpecError(
+            f"$ref '{ref}' cannot be resolved: {reason} "
+            "(PADDOCK_CATALOG_UNRESOLVED_REFS=warn imports it as 'any value')"
+        )
     raise RefError(f"$ref '{ref}': {reason}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,8 @@ from typing import Any
 import httpx
 import yaml
 
+from core.catalog._fetch import GZIP_MAGIC, fetch_bounded, gunzip
+from core.catalog.limits import LoadLimits, check_shape, current_limits
 from core.errors import SpecError
 
 FORMATS = ("swagger-2.0", "openapi-3.0", "openapi-3.1")
@@ -32,56 +33,108 @@ def is_url(source: str) -> bool:
 
 
 def read_source(
-    source: str, *, client: httpx.Client | None = None, timeout: float = DEFAULT_TIMEOUT
+    source: str,
+    *,
+    client: httpx.Client | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    limits: LoadLimits | None = None,
 ) -> bytes:
-    """The bytes at ``source`` (a path or an http(s) URL), gunzipped when compressed."""
-    raw = _fetch(source, client, timeout) if is_url(source) else _read_file(source)
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise SpecError(f"{source}: not a valid gzip file ({exc})") from exc
+    """The bytes at ``source`` (a path or an http(s) URL), gunzipped when compressed.
+
+    Reads at most ``max_download_bytes`` and expands gzip to at most
+    ``max_decompressed_bytes`` (``core.catalog.limits``); every redirect hop must stay on an
+    allowed host. ``SpecError`` names the cap or the host that refused the source.
+    """
+    limits = limits or current_limits()
+    if is_url(source):
+        raw = fetch_bounded(source, client=client, timeout=timeout, limits=limits)
+    else:
+        raw = _read_file(source, limits.max_download_bytes)
+    if raw[:2] == GZIP_MAGIC:
+        raw = gunzip(raw, source, limits.max_decompressed_bytes)
     return raw
 
 
-def _read_file(source: str) -> bytes:
+def _read_file(source: str, cap: int) -> bytes:
     path = Path(source)
     if not path.exists():
         raise SpecError(f"spec not found: {source}")
     if not path.is_file():
         raise SpecError(f"spec is not a file: {source}")
     try:
-        return path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(cap + 1)
     except OSError as exc:
         raise SpecError(f"cannot read spec {source}: {exc.strerror or exc}") from exc
+    if len(raw) > cap:
+        raise _too_big(source, cap, "PADDOCK_CATALOG_MAX_DOWNLOAD_BYTES")
+    return raw
 
 
-def _fetch(url: str, client: httpx.Client | None, timeout: float) -> bytes:
+def _too_big(source: str, cap: int, variable: str) -> SpecError:
+    return SpecError(f"{source}: larger than {cap:,} bytes ({variable})")
+
+
+def _parse_json(text: str, source: str, limits: LoadLimits) -> Any:
     try:
-        if client is not None:
-            response = client.get(url, follow_redirects=True)
-        else:
-            response = httpx.get(url, timeout=timeout, follow_redirects=True)
-    except httpx.HTTPError as exc:
-        raise SpecError(f"cannot fetch spec {url}: {type(exc).__name__}: {exc}") from exc
-    if response.status_code >= 400:
-        raise SpecError(f"cannot fetch spec {url}: HTTP {response.status_code}")
-    return response.content
+        return json.loads(text)
+    except RecursionError:
+        raise _too_deep(source, limits) from None
 
 
-def parse_bytes(raw: bytes, source: str) -> Any:
-    """Parse JSON (fast path) or YAML; one clear line on a syntax error."""
+def _too_deep(source: str, limits: LoadLimits) -> SpecError:
+    return SpecError(
+        f"{source}: nested too deeply to parse (the cap is {limits.max_depth} levels, "
+        "PADDOCK_CATALOG_MAX_DEPTH)"
+    )
+
+
+def _yaml_shape(text: str, source: str, limits: LoadLimits) -> None:
+    """Walk the YAML events (no objects built): refuse deep nesting and alias floods before
+    the constructor, which recurses and expands, ever sees them."""
+    depth = aliases = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > limits.max_depth:
+                raise SpecError(
+                    f"{source}: nested deeper than {limits.max_depth} levels "
+                    "(PADDOCK_CATALOG_MAX_DEPTH)"
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > limits.max_refs:
+                raise SpecError(
+                    f"{source}: more than {limits.max_refs} YAML aliases (PADDOCK_CATALOG_MAX_REFS)"
+                )
+
+
+def parse_bytes(raw: bytes, source: str, *, limits: LoadLimits | None = None) -> Any:
+    """Parse JSON (fast path) or YAML within the depth and ``$ref`` caps; one clear line on
+    a syntax error or a document over a cap."""
+    limits = limits or current_limits()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SpecError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    document = _parse_text(text, source, limits)
+    check_shape(document, source, limits)
+    return document
+
+
+def _parse_text(text: str, source: str, limits: LoadLimits) -> Any:
     if text.lstrip().startswith(("{", "[")):
         try:
-            return json.loads(text)
+            return _parse_json(text, source, limits)
         except json.JSONDecodeError:
             pass  # YAML is a superset of JSON in practice; let it report the error
     try:
+        _yaml_shape(text, source, limits)
         return yaml.load(text, Loader=_Loader)
+    except RecursionError:
+        raise _too_deep(source, limits) from None
     except yaml.YAMLError as exc:
         raise SpecError(f"{source}: invalid YAML/JSON{_where(exc)}") from exc
 
@@ -132,8 +185,12 @@ def load_document(
         SpecError: the source is missing or unreachable, does not parse, or is not a
             Swagger 2.0 / OpenAPI 3.0 / 3.1 document.
     """
-    raw = read_source(source, client=client, timeout=timeout)
-    document = parse_bytes(raw, source)
+    limits = current_limits()
+    try:
+        raw = read_source(source, client=client, timeout=timeout, limits=limits)
+        document = parse_bytes(raw, source, limits=limits)
+    except MemoryError:
+        raise SpecError(f"{source}: too large to load in this process's memory") from None
     detect_format(document, source)
     if not isinstance(document.get("paths", {}), dict):
         raise SpecError(f"{source}: 'paths' is not a mapping")

@@ -8,7 +8,13 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from core.api.auth import DEV_TOKEN_PATH, ROLE_ADMIN, ROLE_APPROVER, Principal
+from core.api.auth import (
+    DEV_TOKEN_PATH,
+    ROLE_ADMIN,
+    ROLE_APPROVER,
+    ROLE_PLATFORM_OPERATOR,
+    Principal,
+)
 from core.api.errors import ApiError
 from core.api.http import ApiResponse
 from core.api.models import (
@@ -278,13 +284,14 @@ def kill_switch_page(console: Console, page: Page) -> ApiResponse:
         title="Kill switch",
         nav="kill",
         flag=flag,
-        is_admin=_can(page, ROLE_ADMIN),
+        is_admin=_can(page, ROLE_ADMIN) or _can(page, ROLE_PLATFORM_OPERATOR),
+        is_operator=_can(page, ROLE_PLATFORM_OPERATOR),
     )
 
 
 def kill_switch(console: Console, page: Page) -> ApiResponse:
     session = _posted(page)
-    session.principal.require_role(ROLE_ADMIN)
+    session.principal.require_role(ROLE_ADMIN, ROLE_PLATFORM_OPERATOR)
     active = page.form.get("active") == "1"
     if active and page.form.get("confirm") != "yes":
         raise ConsoleDenied(422, "Tick the confirmation box to stop runs.")

@@ -8,7 +8,6 @@ confidence); ``load_policy_set`` loads and validates a scenario's policies; ``ap
 from __future__ import annotations
 
 from core.guardrails.approvals import (
-    SELF_APPROVAL_FORBIDDEN_TOOLS,
     ApprovalError,
     decide_approval,
     new_approval,
@@ -20,9 +19,9 @@ from core.guardrails.flow_checks import provenance_findings
 from core.guardrails.pipeline import PolicyGuard
 from core.guardrails.policy_set import PolicySet, load_policy_set
 from core.guardrails.provenance import ProvenanceIndex
+from core.guardrails.separation import RunFourEyes, WorkflowFourEyes, annotated_rules
 
 __all__ = [
-    "SELF_APPROVAL_FORBIDDEN_TOOLS",
     "ApprovalError",
     "Finding",
     "Guard",
@@ -30,6 +29,9 @@ __all__ = [
     "PolicyGuard",
     "PolicySet",
     "ProvenanceIndex",
+    "RunFourEyes",
+    "WorkflowFourEyes",
+    "annotated_rules",
     "budget_violation",
     "decide_approval",
     "load_policy_set",

@@ -2,8 +2,9 @@
 
 The orchestrator persists what these return. An approval is bound to the tool and the
 canonical hash of its arguments, is single-use, expires, names its approver, and can be
-restricted: the requester of a run may not approve their own run's calls to the tools in
-``SELF_APPROVAL_FORBIDDEN_TOOLS``, and a tool may require an approver role.
+restricted: the requester of a run may not approve a call that needs a second person (the
+workflow's four-eyes setting says which, ``core.guardrails.separation``), and a tool may require
+an approver role.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from core.domain import (
 from core.errors import PaddockError
 
 DEFAULT_TTL = timedelta(hours=24)
-SELF_APPROVAL_FORBIDDEN_TOOLS = frozenset({"create_purchase_order"})
-"""Calls that move money: whoever asked for the run may not approve them."""
 
 
 class ApprovalError(PaddockError):
@@ -78,7 +77,7 @@ def decide_approval(
     now: datetime | None = None,
     args_hash: str | None = None,
     roles: Collection[str] = (),
-    self_approval_forbidden_tools: Collection[str] = SELF_APPROVAL_FORBIDDEN_TOOLS,
+    second_person: str | None = None,
     required_roles: Mapping[str, str] | None = None,
 ) -> Approval:
     """The approval with the human's decision applied (a new object; ``run`` is untouched).
@@ -86,6 +85,8 @@ def decide_approval(
     Args:
         args_hash: when given, the hash of the call the approver saw; it must match.
         roles: the approver's roles, checked against ``required_roles`` (tool -> role).
+        second_person: why the call needs someone other than the run's requester to
+            approve it (``None``: the requester may approve it).
 
     Raises:
         ApprovalError: unknown id, already decided, expired, bound to another call, or the
@@ -103,7 +104,7 @@ def decide_approval(
         approver=approver,
         approve=approve,
         roles=roles,
-        forbidden=self_approval_forbidden_tools,
+        second_person=second_person,
         required=required_roles or {},
     )
     status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
@@ -153,7 +154,7 @@ def _check_approver(
     approver: str,
     approve: bool,
     roles: Collection[str],
-    forbidden: Collection[str],
+    second_person: str | None,
     required: Mapping[str, str],
 ) -> None:
     if not approver.strip():
@@ -161,10 +162,10 @@ def _check_approver(
     if not approve:
         return  # anyone who may see the run may stop a call
     requester = run.requested_by or approval.requested_by
-    if requester is not None and approver == requester and approval.tool in forbidden:
+    if second_person is not None and requester is not None and approver == requester:
         raise ApprovalError(
             f"{approver} requested run {run.id} and may not approve its own "
-            f"{approval.tool} call; another approver must decide"
+            f"{approval.tool} call ({second_person}); another approver must decide"
         )
     role = required.get(approval.tool)
     if role is not None and role not in roles:

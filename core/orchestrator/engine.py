@@ -31,12 +31,13 @@ from core.domain import (
 )
 from core.domain.observer import NullObserver, RunObserver
 from core.domain.review import final_status
-from core.errors import BudgetSpent, ConflictError, NotFoundError, PlannerError
+from core.errors import BudgetSpent, ConflictError, NotFoundError, PaddockError, PlannerError
 from core.execution.base import CallContext, ExecutionResult, Executor
 from core.guardrails.answers import untrusted_in_answer
 from core.guardrails.approvals import decide_approval
 from core.guardrails.base import Guard
 from core.guardrails.budget import budget_violation, loop_violation
+from core.guardrails.separation import RunFourEyes
 from core.orchestrator._lineage import Lineage, ancestor_killed, lineage
 from core.orchestrator.acting import apply_result, failed_result, hold_drifted
 from core.orchestrator.outcome import (
@@ -59,6 +60,7 @@ from core.telemetry.tracing import RunTracer, current_traceparent
 if TYPE_CHECKING:
     from core.identity.base import CapabilityIssuer
     from core.orchestrator.children import ChildRuns
+    from core.orchestrator.takeover import TakeOver
     from core.orchestrator.tool_search import ToolSearch
     from core.ratelimit.admission import CallAdmission
 
@@ -73,6 +75,8 @@ class ToolSource(Protocol):
 
 
 CatalogProvider = Callable[[Run], ToolSource]
+FourEyesProvider = Callable[[Run], RunFourEyes]
+"""A run's separation-of-duties setting (``core.guardrails.separation.WorkflowFourEyes``)."""
 PlannerProvider = Callable[[Run], Planner]
 Handoff = Callable[[Run, str], None]
 """Hands a run to another cloud's worker: ``(run, target_cloud)``; enqueues, nothing more.
@@ -113,6 +117,12 @@ class Orchestrator:
     tool_search: ToolSearch | None = None
     """Narrows large catalogs for the planner (default: the process-wide one with the default
     numbers, ``core.orchestrator.tool_search``)."""
+    taking_over: TakeOver | None = None
+    """Claims this process may re-send at once, whatever their lease: the stale ones it saw
+    when it won a single-flight take-over (``core.orchestrator.takeover``)."""
+    four_eyes: FourEyesProvider | None = None
+    """Which held calls the run's requester may not approve (default: every destructive call
+    and every call a rule that says so held; ``core.workflows.four_eyes``)."""
 
     # -- public API ---------------------------------------------------------------------
 
@@ -194,6 +204,7 @@ class Orchestrator:
         Raises ``ApprovalError`` for unknown, replayed, expired or mismatched approvals.
         """
         run = self.store.get_run(run_id)
+        pending = next((a for a in run.approvals if a.id == approval_id), None)
         decided = decide_approval(
             run,
             approval_id,
@@ -202,6 +213,7 @@ class Orchestrator:
             comment=comment,
             now=self.clock(),
             roles=roles,
+            second_person=self.second_person(run, pending) if pending and approve else None,
         )
         run.approvals = [decided if a.id == decided.id else a for a in run.approvals]
         step = run.steps[decided.step_index]
@@ -216,6 +228,17 @@ class Orchestrator:
             run.reason = None
         with self.tracing.approval(run, decided):
             return self._save(run, step)
+
+    def second_person(self, run: Run, approval: Approval) -> str | None:
+        """Why ``approval`` needs someone other than the run's requester to approve it
+        (``None``: the requester may approve it). A tool the catalog no longer lists, or a
+        catalog that does not load, counts as destructive."""
+        setting = self.four_eyes(run) if self.four_eyes is not None else RunFourEyes()
+        try:
+            tool = self.catalogs(run).find(approval.tool)
+        except (PaddockError, OSError, ValueError):
+            tool = None
+        return setting.reason(approval, tool.side_effect if tool is not None else None)
 
     def kill(self, run_id: str, *, reason: str) -> Run:
         """Raise the run's kill flag and mark it killed unless it already finished; then
@@ -355,10 +378,12 @@ class Orchestrator:
         past it. Nothing is claimed while another worker's lease holds or a shared rate
         limit is spent."""
         now = self.clock()
+        taken = self.taking_over
         if any(
             c.status is CallStatus.EXECUTING
             and c.claimed_at is not None
             and now - c.claimed_at < self.claim_lease
+            and not (taken is not None and taken.covers(c.call_id, c.claimed_at))
             for c in calls
         ):
             # Another worker claimed these calls and is still within its lease: its checkpoint

@@ -25,6 +25,7 @@ from pydantic import Field
 
 from core.settings._base import EnvGroup, Lowered, prefixes, variables
 from core.settings.access import AuthSettings, LocalSettings, parse_ports
+from core.settings.catalog import CatalogSettings
 from core.settings.console import ConsoleSettings
 from core.settings.events import EventSettings
 from core.settings.identity import IdentitySettings
@@ -38,6 +39,7 @@ from core.settings.workflows import WorkflowSettings
 __all__ = [
     "LLM_CHOICES",
     "AuthSettings",
+    "CatalogSettings",
     "Cloud",
     "ConsoleSettings",
     "EnvGroup",
@@ -83,6 +85,8 @@ class Settings(EnvGroup):
     """Shared model, tool and host rate limits."""
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     """The queue worker."""
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    """Caps on loading catalog specs."""
     workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
     """The operator's workflow bundles."""
     events: EventSettings = Field(default_factory=EventSettings)

@@ -24,6 +24,22 @@ class AuthSettings(EnvGroup):
     audience: str | None = Field(default=None, validation_alias="PADDOCK_AUTH_AUDIENCE")
     """PADDOCK_AUTH_AUDIENCE: the audience the API's tokens must carry (unset:
     ``paddock-api``)."""
+    operator_issuer: str | None = Field(
+        default=None, validation_alias="PADDOCK_AUTH_OPERATOR_ISSUER"
+    )
+    """PADDOCK_AUTH_OPERATOR_ISSUER: the issuer of platform-operator tokens, one the platform
+    team controls and tenants cannot administer (unset: nobody holds the platform-operator
+    role; a ``platform-operator`` role in a tenant token is ignored)."""
+    operator_audience: str | None = Field(
+        default=None, validation_alias="PADDOCK_AUTH_OPERATOR_AUDIENCE"
+    )
+    """PADDOCK_AUTH_OPERATOR_AUDIENCE: the audience operator tokens carry (unset:
+    ``paddock-operator``); must differ from the tenants' audience when both issuers are one."""
+    operator_jwks_url: str | None = Field(
+        default=None, validation_alias="PADDOCK_AUTH_OPERATOR_JWKS_URL"
+    )
+    """PADDOCK_AUTH_OPERATOR_JWKS_URL: the operator issuer's signing keys (unset: from its
+    discovery document)."""
 
 
 def parse_ports(text: str | None, *, name: str = PORTS_VARIABLE) -> frozenset[int]:

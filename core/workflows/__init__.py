@@ -6,6 +6,7 @@ example workflows — are handed to the API, the workers and the CLI as a :class
 
 from __future__ import annotations
 
+from core.workflows.four_eyes import DEFAULT_FOUR_EYES, FourEyes
 from core.workflows.model import SpecDocument, Workflow, WorkflowSet
 
-__all__ = ["SpecDocument", "Workflow", "WorkflowSet"]
+__all__ = ["DEFAULT_FOUR_EYES", "FourEyes", "SpecDocument", "Workflow", "WorkflowSet"]

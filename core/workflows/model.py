@@ -13,6 +13,7 @@ from typing import Any
 
 from core.domain import Budget, Grant, Run
 from core.errors import ConfigError
+from core.workflows.four_eyes import DEFAULT_FOUR_EYES, FourEyes
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class Workflow:
     """The bundle folder it was loaded from."""
     approvals: Mapping[str, Any] = field(default_factory=dict)
     """Approval settings of its runs (``paddock.yaml`` ``approvals:``)."""
+    four_eyes: FourEyes = DEFAULT_FOUR_EYES
+    """Which held calls the run's requester may not approve (``core.workflows.four_eyes``)."""
 
     @property
     def sources(self) -> list[str]:

@@ -158,10 +158,17 @@ class MeshConsole(LiveConsole):
             self._p(f"finished {run.status.value}: {short(run.result or run.reason, 300)}")
 
 
-def _decider(mode: str, out: TextIO) -> Any:
+def _decider(mode: str, out: TextIO, orch: Any) -> Any:
     def decide(holder: Run, approval: Approval) -> tuple[bool, str, str | None] | None:
         if mode == "defer":
             return None
+        if mode in ("auto", "ask"):  # never for the requester, when four eyes are required
+            why = orch.second_person(holder, approval)
+            if why is not None and (mode == "auto" or current_user() == holder.requested_by):
+                from paddock.cli.common import tell_second_person
+
+                tell_second_person(holder, approval, why, sys.stderr)
+                return None
         if mode == "auto":
             return True, AUTO_APPROVER, "approved automatically (--approve auto)"
         if mode == "reject":
@@ -219,7 +226,9 @@ def run_mesh_demo(
             approval.id, ok, "auto-approver" if args.approve != "ask" else current_user()
         )
 
-    final = local.run_until_settled(run.id, decide=_decider(args.approve, out), on_decided=decided)
+    final = local.run_until_settled(
+        run.id, decide=_decider(args.approve, out, orch), on_decided=decided
+    )
     label = "offline rule planner (no model, no network)" if args.llm == "rules" else args.llm
     code = finish(final, as_json=args.json, planner_label=label)
     print(

@@ -86,7 +86,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action="store_true",
         help="re-send calls another worker claimed without waiting for its lease "
         "(only when you know that worker is gone; writes keep their "
-        "idempotency keys)",
+        "idempotency keys). Of several at once, one re-sends; the others "
+        "back off (exit 4)",
     )
     rr.add_argument("--json", action="store_true")
     add_store_flag(rr)
@@ -113,6 +114,8 @@ def cmd_approvals_list(args: argparse.Namespace) -> int:
         return 0
     if not pending:
         print("no approvals pending")
+        return 0
+    orch = local_orchestrator(store=store)
     for run, a in pending:
         full = store.get_run(run.id)
         call = next((c for c in full.steps[a.step_index].calls if c.call_id == a.call_id), None)
@@ -120,6 +123,9 @@ def cmd_approvals_list(args: argparse.Namespace) -> int:
         print(f"    goal: {run.goal}")
         for reason in a.reasons:
             print(f"    - {reason}")
+        why = orch.second_person(full, a)
+        if why is not None:
+            print(f"    needs a second person ({why}): not {full.requested_by or 'the requester'}")
         print(f"    approve: paddock approve {run.id} {a.id}   reject: add --reject")
     return 0
 
@@ -152,8 +158,6 @@ def cmd_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_runs_resume(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
     from paddock.cli.cmd_run import PLANNER_LABELS
 
     store = open_store(args.store)
@@ -167,7 +171,13 @@ def cmd_runs_resume(args: argparse.Namespace) -> int:
         workflows=local_workflows(runs=[run]),
     )
     if args.take_over:
-        orch.claim_lease = timedelta(0)
+        from core.orchestrator.takeover import BackedOff, take_over
+
+        taken = take_over(store, run, holder=current_user(), lease=orch.claim_lease)
+        if isinstance(taken, BackedOff):
+            print(f"paddock: backing off: {taken.message}", file=sys.stderr)
+            return 4
+        orch.taking_over = taken
     label = PLANNER_LABELS.get(run.planner, run.planner)
     print(f"resuming {run.id} at step {run.step_count + 1} ({run.status.value})", file=out)
     before = run.version

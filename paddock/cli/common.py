@@ -115,23 +115,49 @@ def drive(
     console: LiveConsole | None,
     approver: str = AUTO_APPROVER,
 ) -> Run:
-    """Advance the run to the end, deciding approvals as ``approve`` says."""
+    """Advance the run to the end, deciding approvals as ``approve`` says.
+
+    A call that needs a second person (the workflow's four-eyes setting) is never approved
+    here on the requester's behalf: ``auto`` and ``ask`` by the requester leave it pending,
+    say so and print the command another person approves it with."""
     while True:
         run = run_unless_throttled(orch.advance(run.id))
         if run.status is not RunStatus.AWAITING_APPROVAL or approve == "defer":
             return run
+        blocked = False
         for approval in run.pending_approvals:
             comment: str | None
-            if approve == "auto":
-                ok, comment = True, "approved automatically (--approve auto)"
-            elif approve == "reject":
+            if approve == "reject":
                 ok, comment = False, "rejected automatically (--approve reject)"
             else:
-                ok, comment = ask_terminal(approval, sys.stdin, sys.stderr)
-                approver = current_user()
+                decider = approver if approve == "auto" else current_user()
+                why = orch.second_person(run, approval)
+                if why is not None and (approve == "auto" or decider == run.requested_by):
+                    tell_second_person(run, approval, why, sys.stderr)
+                    blocked = True
+                    continue
+                if approve == "auto":
+                    ok, comment = True, "approved automatically (--approve auto)"
+                else:
+                    ok, comment = ask_terminal(approval, sys.stdin, sys.stderr)
+                    approver = decider
             run = orch.decide(run.id, approval.id, approver=approver, approve=ok, comment=comment)
             if console is not None:
                 console.approval_decided(approval.id, ok, approver)
+        if blocked:
+            return orch.store.get_run(run.id)
+
+
+def tell_second_person(run: Run, approval: Approval, why: str, out: TextIO) -> None:
+    """Say plainly that this call waits for someone other than its requester."""
+    out.write(
+        f"\n{approval.tool} ({approval.id}) needs a second person: {why}.\n"
+        f"{run.requested_by or 'the requester'} asked for run {run.id}, so it cannot be "
+        "approved here.\n"
+        f"Another person approves it with:  paddock approve {run.id} {approval.id}\n"
+        "(or rejects it: add --reject)\n"
+    )
+    out.flush()
 
 
 def finish(run: Run, *, as_json: bool, planner_label: str) -> int:

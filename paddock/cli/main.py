@@ -54,6 +54,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except PaddockError as exc:
         print(f"paddock: error: {exc.message}", file=sys.stderr)
         return 2
+    except (RecursionError, MemoryError) as exc:  # hostile input past what the caps caught
+        print(
+            f"paddock: error: the input is too deeply nested or too large to process "
+            f"({type(exc).__name__})",
+            file=sys.stderr,
+        )
+        return 2
     except KeyboardInterrupt:
         print("paddock: interrupted", file=sys.stderr)
         return 130

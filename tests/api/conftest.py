@@ -1,5 +1,5 @@
 """Fixtures: see tests/api/world.py."""
 
-from tests.api.world import _orders_server, issuer, orders, world
+from tests.api.world import _orders_server, issuer, operators, orders, world
 
-__all__ = ["_orders_server", "issuer", "orders", "world"]
+__all__ = ["_orders_server", "issuer", "operators", "orders", "world"]

@@ -115,3 +115,30 @@ def test_kill_switch_stops_a_tenants_runs_and_can_be_lowered(world: World) -> No
         body={"scope": "global", "tenant": "acme", "reason": "x"},
     )
     assert bad.status == 422
+
+
+def test_the_requester_cannot_approve_a_call_the_workflow_keeps_for_four_eyes(
+    world: World,
+) -> None:
+    from core.guardrails.separation import RunFourEyes
+    from core.workflows import FourEyes
+
+    orders = RunFourEyes(FourEyes(tools=frozenset({"create_order"})))
+    world.deps.orchestrator.four_eyes = lambda _run: orders
+    run_id, pending = _paused(world)
+    path = f"/runs/{run_id}/approvals/{pending['id']}"
+    alice = world.token(sub="alice", roles=["approver"])  # alice started the run
+    own = world.request("POST", path, body={"decision": "approve"}, token=alice)
+    assert own.status == 409
+    assert "may not approve its own create_order" in own.json()["error"]["message"]
+    assert world.store.get_run(run_id).pending_approvals
+    assert (
+        world.request("POST", path, body={"decision": "approve"}, token=_bob(world)).status == 200
+    )
+
+
+def test_by_default_the_requester_may_approve_a_write(world: World) -> None:
+    run_id, pending = _paused(world)
+    alice = world.token(sub="alice", roles=["approver"])
+    path = f"/runs/{run_id}/approvals/{pending['id']}"
+    assert world.request("POST", path, body={"decision": "approve"}, token=alice).status == 200

@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from core.api import ApiHandler, ApiRequest, Deps
-from core.api.auth import authenticator_from_settings
+from core.api.auth import DEFAULT_OPERATOR_AUDIENCE, authenticator_from_settings
 from core.settings import AuthSettings, LocalSettings, Settings
 from core.state.memory import MemoryStore
 from paddock.local.issuer import LocalIssuer
@@ -75,7 +75,9 @@ def test_token_without_tenant_is_403(world: World) -> None:
     assert _error(response) == (403, "forbidden")
 
 
-def test_other_tenants_run_is_403_but_admins_may_read_it(world: World) -> None:
+def test_other_tenants_run_is_403_even_for_their_admin_but_operators_may_read_it(
+    world: World,
+) -> None:
     run_id = world.start()
     globex = world.token(sub="eve", tenant="globex")
     assert _error(world.request("GET", f"/runs/{run_id}", token=globex)) == (403, "forbidden")
@@ -87,7 +89,10 @@ def test_other_tenants_run_is_403_but_admins_may_read_it(world: World) -> None:
     assert _error(listing) == (403, "forbidden")
     assert world.request("GET", "/runs", token=globex).json()["runs"] == []
     admin = world.token(sub="root", tenant="globex", roles=["admin"])
-    assert world.request("GET", f"/runs/{run_id}", token=admin).status == 200
+    assert _error(world.request("GET", f"/runs/{run_id}", token=admin)) == (403, "forbidden")
+    forged = world.token(sub="root", tenant="globex", roles=["platform-operator"])
+    assert _error(world.request("GET", f"/runs/{run_id}", token=forged)) == (403, "forbidden")
+    assert world.request("GET", f"/runs/{run_id}", token=world.operator_token()).status == 200
 
 
 def test_approving_needs_the_approver_role(world: World) -> None:
@@ -178,3 +183,41 @@ def test_dev_token_is_refused_to_a_dns_rebound_page(issuer: LocalIssuer) -> None
     assert rebound.status_code == 403 and "access_token" not in rebound.text
     local = httpx.post(issuer.issuer + "/dev/token", json=asked, timeout=10)
     assert local.status_code == 200 and local.json()["access_token"].count(".") == 2
+
+
+def test_tenants_cannot_mint_the_platform_operator_role(world: World) -> None:
+    """Only the operator issuer grants it: the tenants' issuer signing a token for the operator
+    audience, or a tenant token claiming the role, gets no reach across tenants."""
+    run_id = world.start()
+    minted = world.issuer.token(
+        "mallory", "globex", ["platform-operator"], audience=DEFAULT_OPERATOR_AUDIENCE
+    )
+    assert _error(world.request("GET", f"/runs/{run_id}", token=minted)) == (
+        401,
+        "unauthorized",
+    )
+    claimed = world.token(sub="mallory", tenant="globex", roles=["platform-operator", "admin"])
+    body = {"scope": "global", "reason": "x"}
+    assert _error(world.request("POST", "/kill-switch", body=body, token=claimed)) == (
+        403,
+        "forbidden",
+    )
+    wrong_audience = world.operators.token("ops", "platform", ()) if world.operators else ""
+    assert _error(world.request("GET", "/runs", token=wrong_audience)) == (401, "unauthorized")
+    operator = world.operator_token()
+    assert world.request("POST", "/kill-switch", body=body, token=operator).status == 200
+    assert world.store.kill_reason(tenant="acme", run_id=run_id) is not None
+
+
+def test_operator_issuer_sharing_the_tenants_audience_is_refused(issuer: LocalIssuer) -> None:
+    settings = Settings(
+        auth=AuthSettings(
+            issuer=issuer.issuer, operator_issuer=issuer.issuer, operator_audience="paddock-api"
+        ),
+        local=LocalSettings(enabled=True),
+    )
+    api = ApiHandler(Deps(settings, store=MemoryStore()))
+    token = issuer.token("alice", "acme")
+    response = api.handle(ApiRequest("GET", "/runs", headers={"Authorization": "Bearer " + token}))
+    assert _error(response) == (503, "auth_not_configured")
+    assert "PADDOCK_AUTH_OPERATOR_AUDIENCE" in response.json()["error"]["message"]

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from core.api import ApiHandler, ApiRequest, ApiResponse, Deps, Worker, WorkOutcome
+from core.api.auth import DEFAULT_OPERATOR_AUDIENCE
 from core.api.worker import QueueHandoff
 from core.domain import Decision, Plan, ProposedCall, Run, SideEffect, Tool, Verdict
 from core.entry import api_handler
@@ -72,6 +73,8 @@ class WritesNeedApproval:
 @dataclass
 class World:
     issuer: LocalIssuer
+    operators: LocalIssuer | None
+    """The platform team's own issuer (``PADDOCK_AUTH_OPERATOR_ISSUER``), when configured."""
     service: OrdersService
     url: str
     store: MemoryStore
@@ -85,6 +88,11 @@ class World:
         self, sub: str = "alice", tenant: str = TENANT, roles: Sequence[str] = (), **kw: Any
     ) -> str:
         return self.issuer.token(sub, tenant, roles, **kw)
+
+    def operator_token(self, sub: str = "ops", tenant: str = "platform", **kw: Any) -> str:
+        """A token of the operator issuer, for the operator audience."""
+        assert self.operators is not None, "this world has no operator issuer"
+        return self.operators.token(sub, tenant, (), audience=DEFAULT_OPERATOR_AUDIENCE, **kw)
 
     def request(
         self,
@@ -134,6 +142,14 @@ def issuer() -> Iterator[LocalIssuer]:
         yield served
 
 
+@pytest.fixture(scope="session")
+def operators() -> Iterator[LocalIssuer]:
+    """A second issuer with its own key: the platform operators' (tenants cannot mint its
+    tokens)."""
+    with LocalIssuer() as served:
+        yield served
+
+
 class _Current:
     """An ASGI app that forwards to whichever app the current test installed: one server per
     session, a fresh service (and state) per test."""
@@ -166,6 +182,7 @@ def build_world(
     url: str,
     *,
     store: MemoryStore | None = None,
+    operators: LocalIssuer | None = None,
     queue: MemoryQueue | None = None,
     events: EventSettings | None = None,
 ) -> World:
@@ -195,7 +212,9 @@ def build_world(
         handoff=QueueHandoff({"local": queue}),
     )
     settings = Settings(
-        auth=AuthSettings(issuer=issuer.issuer),
+        auth=AuthSettings(
+            issuer=issuer.issuer, operator_issuer=operators.issuer if operators else None
+        ),
         local=LocalSettings(enabled=True),
         events=events or EventSettings(),
     )
@@ -209,6 +228,7 @@ def build_world(
     )
     world = World(
         issuer=issuer,
+        operators=operators,
         service=service,
         url=url,
         store=store,
@@ -221,6 +241,6 @@ def build_world(
 
 
 @pytest.fixture()
-def world(issuer: LocalIssuer, orders: tuple[OrdersService, str]) -> World:
+def world(issuer: LocalIssuer, operators: LocalIssuer, orders: tuple[OrdersService, str]) -> World:
     service, url = orders
-    return build_world(issuer, service, url)
+    return build_world(issuer, service, url, operators=operators)

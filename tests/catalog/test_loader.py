@@ -140,6 +140,7 @@ def test_relative_file_refs_including_a_cycle_across_files(tmp_path: Path) -> No
     assert not accepts(tool, {"body": {"label": "a", "kids": [{"label": "toolong"}]}})
 
 
+@pytest.mark.usefixtures("warn_refs")
 def test_missing_ref_file_is_a_warning(tmp_path: Path) -> None:
     doc = openapi(
         {
@@ -217,6 +218,7 @@ def test_load_from_url_with_relative_ref_and_server(site: LocalServer) -> None:
     assert result.warnings == []
 
 
+@pytest.mark.usefixtures("warn_refs")
 def test_remote_spec_cannot_ref_local_files_or_other_hosts(site: LocalServer) -> None:
     other = _SpecSite()
     with LocalServer(other.app, name="other-host") as elsewhere:

@@ -35,6 +35,7 @@ def test_pointers_reach_yaml_integer_keys(tmp_path: Path) -> None:
     assert tool.args_schema["properties"]["body"] == {"type": "object", "required": ["id"]}
 
 
+@pytest.mark.usefixtures("warn_refs")
 def test_a_document_read_from_nowhere_cannot_ref_files() -> None:
     result = import_document(openapi(post_body({"$ref": "models.yaml#/Thing"})))
     [warning] = result.tools[0].warnings
@@ -42,6 +43,7 @@ def test_a_document_read_from_nowhere_cannot_ref_files() -> None:
     assert result.tools[0].args_schema["properties"]["body"] == {}
 
 
+@pytest.mark.usefixtures("warn_refs")
 def test_anchors_and_other_schemes_are_refused(tmp_path: Path) -> None:
     doc = openapi(post_body({"$ref": "#thing"}), schemas={"X": {"type": "string"}})
     assert "anchors are not supported" in " ".join(import_document(doc).tools[0].warnings)
@@ -50,6 +52,7 @@ def test_anchors_and_other_schemes_are_refused(tmp_path: Path) -> None:
     assert "only files and http(s) URLs are followed" in warnings
 
 
+@pytest.mark.usefixtures("warn_refs")
 def test_each_document_is_read_once_even_when_it_is_missing(tmp_path: Path) -> None:
     reads: list[str] = []
 
@@ -72,6 +75,7 @@ def test_each_document_is_read_once_even_when_it_is_missing(tmp_path: Path) -> N
     assert uri == (tmp_path / "models.yaml").as_uri()
 
 
+@pytest.mark.usefixtures("warn_refs")
 def test_a_circular_chain_is_unresolvable() -> None:
     docs = Documents({"a": {"$ref": "#/b"}, "b": {"$ref": "#/a"}}, "<document>")
     with pytest.raises(RefError, match="chain too long or circular"):
@@ -79,6 +83,7 @@ def test_a_circular_chain_is_unresolvable() -> None:
     assert docs.is_recursive((docs.root_uri, "/a"))
 
 
+@pytest.mark.usefixtures("warn_refs")
 def test_one_place_decides_what_an_unresolvable_ref_is() -> None:
     with pytest.raises(RefError, match=r"^\$ref '#/x': 'x' not found$"):
         unresolvable("#/x", "'x' not found")

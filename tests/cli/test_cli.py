@@ -312,24 +312,14 @@ def test_approval_across_processes_bound_single_use_and_not_by_the_requester(
     tmp_path: Path, services: SupplyChainServices
 ) -> None:
     erp = next(p for p in spec_paths() if "erp" in p.name)
-    order = {
-        "body": {
-            "part": "P-100",
-            "plant": "DE01",
-            "quantity": 500,
-            "vendor_id": "V-2001",
-            "unit_price": 61.5,
-            "currency": "EUR",
-        }
-    }
-    # Under the default policy (no scenario) a write with trusted values is allowed; the
-    # model's own low confidence is what raises its hand here.
+    # Under the default policy (no workflow) a destructive call waits for a human, and the
+    # default four-eyes setting says that human is not the one who asked for the run.
     script = [
         ToolCallsReply(
-            [ToolCall("create_purchase_order", order)],
-            content="I think V-2001 is right.\nconfidence: 0.4",
+            [ToolCall("delete_vendor", {"vendor_id": "V-2001"})],
+            content="V-2001 is a duplicate.\nconfidence: 0.9",
         ),
-        TextReply("Purchase order placed."),
+        TextReply("Vendor deleted."),
     ]
     as_alice = {"USER": "alice", "LOGNAME": "alice"}
     with ScriptedOpenAI(script) as llm:
@@ -340,7 +330,7 @@ def test_approval_across_processes_bound_single_use_and_not_by_the_requester(
             str(erp),
             *_base_urls(services),
             "--goal",
-            "Order 500 P-100 for DE01 from V-2001",
+            "Remove the duplicate vendor V-2001",
             "--llm",
             "openai",
             "--approve",
@@ -354,14 +344,15 @@ def test_approval_across_processes_bound_single_use_and_not_by_the_requester(
         assert paused["status"] == "awaiting_approval"
         [approval] = paused["pending_approvals"]
         run_id, approval_id = paused["run_id"], approval["id"]
-        assert services.erp.purchase_orders == []
+        assert services.erp.deleted_vendors == []
 
         listed = paddock("approvals", "list", home=tmp_path)
-        assert approval_id in listed.stdout and "create_purchase_order" in listed.stdout
+        assert approval_id in listed.stdout and "delete_vendor" in listed.stdout
+        assert "needs a second person" in listed.stdout and "not cli:alice" in listed.stdout
 
         own = paddock("approve", run_id, approval_id, home=tmp_path, env={**model, **as_alice})
         assert "may not approve its own" in assert_clean_error(own)
-        assert services.erp.purchase_orders == []
+        assert services.erp.deleted_vendors == []
 
         bob = paddock(
             "approve",
@@ -373,7 +364,7 @@ def test_approval_across_processes_bound_single_use_and_not_by_the_requester(
         )
         assert bob.returncode == 0, bob.stderr[-2000:]
         assert last_json(bob.stdout)["status"] == "succeeded"
-        assert len(services.erp.purchase_orders) == 1
+        assert services.erp.deleted_vendors == ["V-2001"]
 
         replay = paddock(
             "approve",
@@ -387,7 +378,7 @@ def test_approval_across_processes_bound_single_use_and_not_by_the_requester(
             "approve", run_id, "apr_forged", home=tmp_path, env={"USER": "bob", "LOGNAME": "bob"}
         )
         assert "never issued" in assert_clean_error(forged)
-    assert len(services.erp.purchase_orders) == 1
+    assert services.erp.deleted_vendors == ["V-2001"]
 
 
 def test_a_killed_process_is_resumed_from_its_last_checkpoint(

@@ -269,7 +269,7 @@ def test_stopping_a_run_needs_confirmation(dev: DevServer, paused_run: PausedRun
     assert view["status"] == "killed" and "wrong plant" in view["reason"]
 
 
-def test_the_global_kill_switch_is_for_admins(dev: DevServer) -> None:
+def test_the_kill_switch_is_for_admins_and_the_global_flag_for_operators(dev: DevServer) -> None:
     bob = sign_in(dev, "approver")
     page = bob.get("/console/kill-switch")
     assert "needs the <strong>admin</strong> role" in page.text
@@ -277,7 +277,7 @@ def test_the_global_kill_switch_is_for_admins(dev: DevServer) -> None:
         "/console/kill-switch",
         data={
             "csrf": csrf_of(page.text),
-            "scope": "global",
+            "scope": "tenant",
             "active": "1",
             "reason": "x",
             "confirm": "yes",
@@ -285,17 +285,12 @@ def test_the_global_kill_switch_is_for_admins(dev: DevServer) -> None:
     )
     assert refused.status_code == 403
     root = sign_in(dev, "admin")
-    csrf = csrf_of(root.get("/console/kill-switch").text)
-    raised = root.post(
-        "/console/kill-switch",
-        data={
-            "csrf": csrf,
-            "scope": "global",
-            "active": "1",
-            "reason": "incident 42",
-            "confirm": "yes",
-        },
-    )
+    page = root.get("/console/kill-switch")
+    assert 'value="global"' not in page.text  # a tenant admin has no global flag to raise
+    csrf = csrf_of(page.text)
+    flag = {"csrf": csrf, "active": "1", "reason": "incident 42", "confirm": "yes"}
+    assert root.post("/console/kill-switch", data={**flag, "scope": "global"}).status_code == 403
+    raised = root.post("/console/kill-switch", data={**flag, "scope": "tenant"})
     assert raised.status_code == 303
     try:
         assert "incident 42" in root.get("/console/kill-switch").text
@@ -304,7 +299,7 @@ def test_the_global_kill_switch_is_for_admins(dev: DevServer) -> None:
         assert view["status"] == "killed"
     finally:
         lowered = root.post(
-            "/console/kill-switch", data={"csrf": csrf, "scope": "global", "active": "0"}
+            "/console/kill-switch", data={"csrf": csrf, "scope": "tenant", "active": "0"}
         )
         assert lowered.status_code == 303
     assert "No kill flag covers" in root.get("/console/kill-switch").text

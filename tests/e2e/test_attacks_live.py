@@ -15,8 +15,10 @@ import pytest
 
 from core.domain import Budget, CallStatus, Run, RunStatus
 from core.guardrails.approvals import ApprovalError
+from core.guardrails.separation import RunFourEyes
 from core.identity.setup import Identity
 from core.state.base import KILL_GLOBAL, kill_scope_run
+from core.workflows.four_eyes import FourEyes
 from examples.supply_chain import SupplyChainServices
 from examples.supply_chain import data as sc
 from tests.e2e.harness import PLANNERS, Move, World, agent, calls_to, live_services, move, play
@@ -363,12 +365,14 @@ def test_expired_approval_is_refused(world: World, paused: tuple[Any, Run]) -> N
     _no_order(world)
 
 
-def test_self_approval_of_a_purchase_order_is_refused(
+def test_self_approval_of_a_purchase_order_the_workflow_keeps_for_four_eyes_is_refused(
     world: World, paused: tuple[Any, Run]
 ) -> None:
     orch, run = paused
+    orders = RunFourEyes(FourEyes(tools=frozenset({"create_purchase_order"})))
+    orch.four_eyes = lambda _run: orders
     with pytest.raises(ApprovalError, match="may not approve its own"):
-        orch.decide(run.id, run.pending_approvals[0].id, approver="alice", approve=True)
+        orch.decide(run.id, run.pending_approvals[0].id, approver=run.requested_by, approve=True)
     _no_order(world)
 
 

@@ -9,9 +9,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.api.world import _orders_server, issuer, orders, world
+from tests.api.world import _orders_server, issuer, operators, orders, world
 
-__all__ = ["_orders_server", "http_event", "issuer", "orders", "sample", "sqs_records", "world"]
+__all__ = [
+    "_orders_server",
+    "http_event",
+    "issuer",
+    "operators",
+    "orders",
+    "sample",
+    "sqs_records",
+    "world",
+]
 
 EVENTS = Path(__file__).resolve().parents[1] / "data" / "events"
 

@@ -144,29 +144,28 @@ def test_an_approval_pointing_at_a_missing_call_is_refused() -> None:
         decide_approval(run, approval.id, approver="bob", approve=True, now=T0)
 
 
-def test_the_requester_may_not_approve_their_own_purchase_order() -> None:
+def test_the_requester_may_not_approve_a_call_that_needs_a_second_person() -> None:
     run, approval = paused(requested_by="alice")
-    with pytest.raises(ApprovalError, match="alice requested run run_apr"):
-        decide_approval(run, approval.id, approver="alice", approve=True, now=T0)
-    decided = decide_approval(run, approval.id, approver="bob", approve=True, now=T0)
+    why = "the workflow requires a second person for create_purchase_order"
+    with pytest.raises(ApprovalError, match=r"alice requested run run_apr.*second person"):
+        decide_approval(run, approval.id, approver="alice", approve=True, now=T0, second_person=why)
+    decided = decide_approval(
+        run, approval.id, approver="bob", approve=True, now=T0, second_person=why
+    )
     assert decided.status is ApprovalStatus.APPROVED
 
 
-def test_self_approval_is_allowed_for_unrestricted_tools_and_configurable() -> None:
+def test_the_requester_may_approve_a_call_that_needs_no_second_person_and_always_reject() -> None:
     run, approval = paused("get_stock", {"plant": "DE01", "part": "P-100"})
     assert (
         decide_approval(run, approval.id, approver="alice", approve=True, now=T0).status
         is ApprovalStatus.APPROVED
     )
-    with pytest.raises(ApprovalError, match="may not approve its own get_stock"):
-        decide_approval(
-            run,
-            approval.id,
-            approver="alice",
-            approve=True,
-            now=T0,
-            self_approval_forbidden_tools={"get_stock"},
-        )
+    run, approval = paused()
+    rejected = decide_approval(
+        run, approval.id, approver="alice", approve=False, now=T0, second_person="any reason"
+    )
+    assert rejected.status is ApprovalStatus.REJECTED
 
 
 def test_a_restricted_tool_can_require_an_approver_role() -> None:
