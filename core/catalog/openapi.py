@@ -13,6 +13,7 @@ import httpx
 from pydantic import ValidationError
 
 from core.catalog import _auth, _bodies
+from core.catalog._media import BodySpec
 from core.catalog._naming import sanitize, synthesize, unique
 from core.catalog._params import Args, add_parameters, collect
 from core.catalog._refs import Documents, RefError
@@ -192,7 +193,7 @@ def _tool(
     op: dict[str, Any],
 ) -> Tool:
     warnings: list[str] = []
-    args, media = _arguments(spec, path, item, op)
+    args, body = _arguments(spec, path, item, op)
     warnings.extend(args.warnings)
     schema: dict[str, Any] = {
         "type": "object",
@@ -228,7 +229,9 @@ def _tool(
             base_url=base_url,
             operation_id=operation_id,
             params=tuple(args.params),
-            body_content_type=media,
+            body_content_type=body.media,
+            body_parts=body.parts,
+            body_file=body.file,
         ),
         location=_location(spec, item, op, warnings),
         side_effect=_side_effect(method, item, op, warnings),
@@ -244,19 +247,20 @@ def _tool(
 
 def _arguments(
     spec: _Spec, path: str, item: dict[str, Any], op: dict[str, Any]
-) -> tuple[Args, str | None]:
+) -> tuple[Args, BodySpec]:
     args = Args()
     base = spec.docs.root_uri
     found = collect(item.get("parameters"), op.get("parameters"), spec.docs, base, args.warnings)
     body = next((p for p in found if p.spec.get("in") == "body"), None) if spec.swagger else None
-    has_body = body is not None or (not spec.swagger and op.get("requestBody") is not None)
+    form = [p for p in found if p.spec.get("in") == "formData"] if spec.swagger else []
+    has_body = (
+        body is not None or bool(form) or (not spec.swagger and op.get("requestBody") is not None)
+    )
     add_parameters(args, found, spec.conv, path=path, swagger=spec.swagger, reserve_body=has_body)
     if spec.swagger:
         consumes = _list(op.get("consumes", spec.document.get("consumes")))
-        media = _bodies.swagger_body(args, body, consumes, spec.conv)
-    else:
-        media = _bodies.openapi_body(args, op, spec.conv, base)
-    return args, media
+        return args, _bodies.swagger_body(args, body, consumes, spec.conv, form)
+    return args, _bodies.openapi_body(args, op, spec.conv, base)
 
 
 def _list(value: Any) -> list[str]:

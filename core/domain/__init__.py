@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.domain.bindings import (
     Binding,
     BindingBase,
+    BodyPart,
     EngineBinding,
     HttpBinding,
     McpBinding,
@@ -57,6 +58,7 @@ __all__ = [
     "AuthRequirement",
     "Binding",
     "BindingBase",
+    "BodyPart",
     "Budget",
     "CallRecord",
     "CallStatus",
