@@ -145,8 +145,8 @@ def file_schema(schema: Any) -> dict[str, Any]:
 
 def _file_schema(schema: dict[str, Any]) -> dict[str, Any]:
     if schema.get("type") == "array":
-        items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
-        return {**schema, "items": _file_schema(items)}
+        items = schema.get("items")
+        return {**schema, "items": _file_schema(items if isinstance(items, dict) else {})}
     described = str(schema.get("description") or "").strip()
     out = {k: v for k, v in schema.items() if k not in ("format", "type")}
     out.update({"type": "string", "contentEncoding": "base64"})

@@ -91,7 +91,7 @@ def path_value(param: Param, value: Any) -> str:
     if not items:
         raise refuse(f"path parameter {param.name!r} is empty")
     if isinstance(items[0], tuple):
-        pairs = [(_segment(param, k), _segment(param, v)) for k, v in items]  # type: ignore[misc]
+        pairs = [(_segment(param, k), _segment(param, v)) for k, v in items]
         joined = [f"{k}={v}" for k, v in pairs] if explode else [f"{k},{v}" for k, v in pairs]
         if style == "matrix":
             return ";" + ";".join(joined) if explode else f";{name}=" + ",".join(joined)
@@ -131,7 +131,7 @@ def query_pairs(param: Param, value: Any) -> list[str]:
     if isinstance(items, str):
         return [f"{name}={pct(items, reserved=reserved)}"]
     if items and isinstance(items[0], tuple):
-        pairs = [(pct(k), pct(v, reserved=reserved)) for k, v in items]  # type: ignore[misc]
+        pairs = [(pct(k), pct(v, reserved=reserved)) for k, v in items]
         if explode:
             return [f"{k}={v}" for k, v in pairs]
         sep = _DELIMITERS.get(style, ",")
@@ -151,7 +151,7 @@ def header_value(param: Param, value: Any) -> str:
         return items
     if items and isinstance(items[0], tuple):
         sep = "=" if param.explode else ","
-        return ",".join(f"{k}{sep}{v}" for k, v in items)  # type: ignore[misc]
+        return ",".join(f"{k}{sep}{v}" for k, v in items)
     return ",".join(str(v) for v in items)
 
 
@@ -166,7 +166,7 @@ def cookie_pairs(param: Param, value: Any) -> list[str]:
     if isinstance(items, str):
         return [f"{name}={pct(items)}"]
     if items and isinstance(items[0], tuple):
-        pairs = [(pct(k), pct(v)) for k, v in items]  # type: ignore[misc]
+        pairs = [(pct(k), pct(v)) for k, v in items]
         if explode:
             return [f"{k}={v}" for k, v in pairs]
         return [f"{name}=" + ",".join(x for kv in pairs for x in kv)]

@@ -119,7 +119,9 @@ def test_xero_headers_bodies_and_auth() -> None:
     assert create.binding.body_content_type == "application/json"
     tenant = next(p for p in create.binding.params if p.name == "xero-tenant-id")
     assert tenant.location is ParamLocation.HEADER and tenant.required
-    assert create.auth.scheme == "oauth2" and "accounting.transactions" in create.auth.scopes
+    assert create.auth.scheme == "oauth2_refresh_token"  # authorization code: refreshed
+    assert create.auth.token_url == "https://identity.xero.com/connect/token"
+    assert "accounting.transactions" in create.auth.scopes
     # attachments are octet-stream uploads: file content, base64 in the arguments
     uploads = [t for t in result.tools if t.binding.body_file]
     assert len(uploads) == 22

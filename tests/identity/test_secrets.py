@@ -67,8 +67,8 @@ def test_a_missing_secret_sends_nothing(backend: GuardedBackend) -> None:
     with HttpExecutor(authorizer=IdentityAuthorizer(secrets=EnvSecrets({}))) as executor:
         result = executor.execute(_tool(backend.url, API_KEY), {"item_id": "A"}, _ctx())
     assert result.error == (
-        "authorization failed: secret paddock/supplier-risk-api/apikey is not set "
-        "(environment variable PADDOCK_SECRET_SUPPLIER_RISK_API_APIKEY)"
+        "authorization failed: secret paddock/supplier-risk-api/apikey is not set: "
+        "set environment variable PADDOCK_SECRET_SUPPLIER_RISK_API_APIKEY"
     )
     assert backend.seen == []
 
@@ -134,7 +134,10 @@ def test_oauth2_refusal_is_a_clear_error(
     secrets = StaticSecrets({"paddock/supplier-risk-api/oauth": json.dumps(config)})
     with HttpExecutor(authorizer=IdentityAuthorizer(secrets=secrets)) as executor:
         result = executor.execute(_tool(backend.url, auth), {"item_id": "A"}, _ctx())
-    assert result.error == "authorization failed: token endpoint 127.0.0.1 answered 401"
+    assert result.error == (
+        "authorization failed: token endpoint 127.0.0.1 refused the client of secret "
+        "paddock/supplier-risk-api/oauth (invalid_client): check its client_id and client_secret"
+    )
     assert backend.seen == []
 
 
