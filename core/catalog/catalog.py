@@ -10,6 +10,7 @@ import httpx
 from core.catalog._naming import sanitize, slug, unique
 from core.catalog.loader import load_document
 from core.catalog.openapi import ImportResult, import_document
+from core.catalog.overlay import with_overlays
 from core.domain import SpecRef, Tool
 from core.errors import NotFoundError
 
@@ -41,18 +42,20 @@ class Catalog:
         *,
         base_urls: Mapping[str, str] | None = None,
         client: httpx.Client | None = None,
+        overlays: Sequence[Mapping[str, Any]] = (),
     ) -> Catalog:
         """Import every spec in ``sources`` (files or URLs, JSON or YAML).
 
         ``base_urls`` overrides where a spec's API lives; it is keyed by the source as given,
-        by the spec's title, or by the title's slug.
+        by the spec's title, or by the title's slug. ``overlays`` (OpenAPI Overlay 1.0
+        documents, ``core.catalog.overlay``) are applied to every spec, in order.
 
         Raises:
             SpecError: a source cannot be read or is not a Swagger / OpenAPI document.
         """
         catalog = cls()
         for source in sources:
-            catalog.add_spec(source, base_urls=base_urls, client=client)
+            catalog.add_spec(source, base_urls=base_urls, client=client, overlays=overlays)
         return catalog
 
     def add_spec(
@@ -62,6 +65,7 @@ class Catalog:
         base_url: str | None = None,
         base_urls: Mapping[str, str] | None = None,
         client: httpx.Client | None = None,
+        overlays: Sequence[Mapping[str, Any]] = (),
     ) -> list[Tool]:
         """Import the spec at ``source``; returns the tools added, as named in the catalog.
 
@@ -71,7 +75,10 @@ class Catalog:
             from core.catalog.mcp import import_mcp
 
             return self.add_result(import_mcp(source))
-        document, raw = load_document(source, client=client)
+        document, raw_bytes = load_document(source, client=client)
+        raw: bytes | None = raw_bytes
+        if overlays:
+            document, raw = with_overlays(document, overlays), None
         if base_url is None and base_urls:
             base_url = _base_url_for(base_urls, source, document)
         return self.add_document(document, source=source, raw=raw, base_url=base_url)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from core.catalog._refs import Documents, RefError
 from core.catalog._schema import REQUEST, SchemaConverter
 from core.catalog._servers import openapi_base_url, swagger_base_url
 from core.catalog.loader import detect_format, load_document
+from core.catalog.overlay import with_overlays
 from core.domain import AuthRequirement, HttpBinding, Location, SideEffect, SpecRef, Tool, Trust
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -72,16 +73,25 @@ class _Spec:
 
 
 def import_spec(
-    source: str, *, base_url: str | None = None, client: httpx.Client | None = None
+    source: str,
+    *,
+    base_url: str | None = None,
+    client: httpx.Client | None = None,
+    overlays: Sequence[Mapping[str, Any]] = (),
 ) -> ImportResult:
     """Load the spec at ``source`` (file or URL, JSON or YAML) and convert it.
 
-    ``base_url`` replaces the servers the spec declares, for every operation.
+    ``base_url`` replaces the servers the spec declares, for every operation; ``overlays``
+    (OpenAPI Overlay 1.0 documents) are applied first, in order (the spec's hash is then that
+    of the result).
 
     Raises:
         SpecError: the spec cannot be read or is not Swagger 2.0 / OpenAPI 3.x.
     """
-    document, raw = load_document(source, client=client)
+    document, raw_bytes = load_document(source, client=client)
+    raw: bytes | None = raw_bytes
+    if overlays:
+        document, raw = with_overlays(document, overlays), None
     return import_document(document, source=source, raw=raw, base_url=base_url)
 
 

@@ -38,6 +38,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.add_argument(
         "--base-url", metavar="URL", help="with --save and one SPEC: where that API lives"
     )
+    imp.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an OpenAPI Overlay 1.0 document applied to every SPEC (repeatable; not with --save)",
+    )
     imp.set_defaults(handler=cmd_import)
     ls = csub.add_parser("list", help="the specs in the versioned catalog")
     ls.add_argument("--json", action="store_true", help="one JSON list of stored specs")
@@ -108,12 +115,15 @@ def absolute(source: str) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from core.catalog import Catalog
+    from core.catalog import Catalog, load_document
 
     if args.base_url and (not args.save or len(args.specs) != 1):
         raise ConfigError("--base-url needs --save and exactly one SPEC")
+    if args.overlay and args.save:
+        raise ConfigError("--overlay cannot be combined with --save (the catalog stores specs)")
     sources = [absolute(s) for s in args.specs] if args.save else list(args.specs)
-    catalog = Catalog.from_sources(sources)
+    overlays = [load_document(o)[0] for o in args.overlay]
+    catalog = Catalog.from_sources(sources, overlays=overlays)
     if args.save:
         store = registry()
         for source in sources:
