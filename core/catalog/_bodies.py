@@ -77,11 +77,18 @@ def openapi_body(args: Args, op: Mapping[str, Any], conv: SchemaConverter, base:
     spec = BodySpec(
         media=media,
         parts=_media.parts(media, entry, properties),
-        file=_media.is_file_body(media),
+        file=_media.is_file_body(media, _resolved(conv, raw_schema, where)),
     )
     schema = conv.convert(raw_schema, base=where, context=REQUEST, col=args.collector, where="body")
     _add_body(args, _shown(schema, spec), body.get("description"), required)
     return spec
+
+
+def _resolved(conv: SchemaConverter, schema: Any, base: str) -> Any:
+    try:
+        return conv.docs.follow(schema, base)[0]
+    except RefError:
+        return None
 
 
 def _properties(conv: SchemaConverter, schema: Any, base: str) -> dict[str, Any]:
@@ -128,7 +135,7 @@ def swagger_body(
             f"request body {', '.join(consumes)} is not supported; the tool sends no body"
         )
         return BodySpec()
-    spec = BodySpec(media=media, file=_media.is_file_body(media))
+    spec = BodySpec(media=media, file=_media.is_file_body(media, body.spec.get("schema")))
     schema = conv.convert(
         body.spec.get("schema", {}),
         base=body.base,

@@ -17,7 +17,7 @@ from core.domain import BodyPart
 
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
-_BINARY_FORMATS = frozenset({"binary", "byte"})
+_BINARY_FORMATS = frozenset({"binary"})
 FILE_NOTE = "file content, base64-encoded (sent as the decoded bytes)"
 
 
@@ -72,14 +72,18 @@ def choose(content: Mapping[str, Any]) -> str | None:
     return min(ranked)[1] if ranked else None
 
 
-def is_file_body(media_type: str) -> bool:
-    """Whether a body of this type is opaque file content (not JSON, form, text or XML)."""
+def is_file_body(media_type: str, schema: Any = None) -> bool:
+    """Whether a body of this type is raw file content: not JSON, form, text or XML, and not
+    declared ``format: byte`` (base64 text, sent as it is)."""
     rank = _rank(media_type, {"schema": {"type": "string"}})
-    return rank == 6
+    byte = isinstance(schema, dict) and schema.get("format") == "byte"
+    return rank == 6 and not byte
 
 
 def is_file_schema(schema: Any) -> bool:
-    """A property holding file content: ``format: binary``/``byte`` or Swagger ``type: file``."""
+    """A property holding raw file content: ``format: binary`` or Swagger ``type: file``.
+
+    (``format: byte`` is base64 text by definition: it is sent as the text it is.)"""
     if not isinstance(schema, dict):
         return False
     if schema.get("type") == "file":

@@ -9,8 +9,9 @@
   property with a style is flattened like a form field, one part per pair. File properties
   carry their content base64-encoded in the argument and are sent as the decoded bytes with a
   filename: content only ever comes from the call's own (guarded) arguments, never a path.
-* ``text/*`` and XML: the string as it is. Any other type (``application/octet-stream``,
-  images, PDF): file content, base64 in the argument, decoded bytes on the wire.
+* ``text/*``, XML and ``format: byte`` bodies: the string as it is. Any other type
+  (``application/octet-stream``, images, PDF) declared ``format: binary`` or without a format:
+  file content, base64 in the argument, decoded bytes on the wire.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ def encode_body(http: HttpBinding, value: Any) -> EncodedBody:
             data = "&".join(f"{quote_plus(k)}={quote_plus(v)}" for k, v in pairs).encode()
             return EncodedBody(data, FORM)
         return _multipart(value, parts)
-    if is_text(media) and (isinstance(value, str) or not _xml(kind)):
+    if isinstance(value, str) or (is_text(media) and not _xml(kind)):
+        # text, XML as written, base64 text (``format: byte``): the value as it is
         if isinstance(value, dict | list):
             raise refuse(f"a {kind} body must be text, not {type(value).__name__}")
         return EncodedBody(scalar(value).encode(), media)

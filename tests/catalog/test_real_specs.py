@@ -122,12 +122,14 @@ def test_xero_headers_bodies_and_auth() -> None:
     assert create.auth.scheme == "oauth2_refresh_token"  # authorization code: refreshed
     assert create.auth.token_url == "https://identity.xero.com/connect/token"
     assert "accounting.transactions" in create.auth.scopes
-    # attachments are octet-stream uploads: file content, base64 in the arguments
-    uploads = [t for t in result.tools if t.binding.body_file]
+    # attachments are octet-stream uploads declared `format: byte`: base64 text, sent as is
+    uploads = [
+        t for t in result.tools if t.binding.body_content_type == "application/octet-stream"
+    ]
     assert len(uploads) == 22
     for tool in uploads:
-        assert tool.binding.body_content_type == "application/octet-stream"
-        assert tool.args_schema["properties"]["body"]["contentEncoding"] == "base64"
+        assert not tool.binding.body_file
+        assert tool.args_schema["properties"]["body"]["format"] == "byte"
 
 
 def test_stripe_form_bodies_carry_their_schema_and_encoding() -> None:
