@@ -115,14 +115,14 @@ def absolute(source: str) -> str:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from core.catalog import Catalog, load_document
+    from core.catalog import Catalog
 
     if args.base_url and (not args.save or len(args.specs) != 1):
         raise ConfigError("--base-url needs --save and exactly one SPEC")
     if args.overlay and args.save:
         raise ConfigError("--overlay cannot be combined with --save (the catalog stores specs)")
     sources = [absolute(s) for s in args.specs] if args.save else list(args.specs)
-    overlays = [load_document(o)[0] for o in args.overlay]
+    overlays = [_overlay(o) for o in args.overlay]
     catalog = Catalog.from_sources(sources, overlays=overlays)
     if args.save:
         store = registry()
@@ -163,6 +163,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{len(catalog.warnings)} warning(s)"
     )
     return 0
+
+
+def _overlay(source: str) -> dict[str, Any]:
+    """An overlay file (JSON or YAML), read like a spec but not checked as one."""
+    from core.catalog.loader import parse_bytes, read_source
+
+    document = parse_bytes(read_source(source), source)
+    if not isinstance(document, dict):
+        raise ConfigError(f"{source}: not an overlay document")
+    return document
 
 
 def cmd_list(args: argparse.Namespace) -> int:
