@@ -123,9 +123,7 @@ def test_xero_headers_bodies_and_auth() -> None:
     assert create.auth.token_url == "https://identity.xero.com/connect/token"
     assert "accounting.transactions" in create.auth.scopes
     # attachments are octet-stream uploads declared `format: byte`: base64 text, sent as is
-    uploads = [
-        t for t in result.tools if t.binding.body_content_type == "application/octet-stream"
-    ]
+    uploads = [t for t in result.tools if t.binding.body_content_type == "application/octet-stream"]
     assert len(uploads) == 22
     for tool in uploads:
         assert not tool.binding.body_file
