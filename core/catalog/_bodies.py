@@ -63,13 +63,13 @@ def openapi_body(args: Args, op: Mapping[str, Any], conv: SchemaConverter, base:
     if not isinstance(content, dict) or not content:
         return BodySpec()
     required = body.get("required") is True
+    if not required and all(_trivial(m) for m in content.values()):
+        return BodySpec()  # nothing it could carry (Stripe's empty form bodies on GETs)
     media = _media.choose(content)
-    if media is None or (not required and all(_trivial(m) for m in content.values())):
-        if media is None and not (not required and all(_trivial(m) for m in content.values())):
-            args.warnings.append(
-                f"request body {', '.join(map(str, content))} is not supported; "
-                "the tool sends no body"
-            )
+    if media is None:
+        args.warnings.append(
+            f"request body {', '.join(map(str, content))} is not supported; the tool sends no body"
+        )
         return BodySpec()
     entry = content[media] if isinstance(content[media], dict) else {}
     raw_schema = entry.get("schema", {})
