@@ -164,8 +164,9 @@ class IdentityAuthorizer:
         param = tool.auth.param_name or "X-Api-Key"
         if tool.auth.location == "query":
             request.url = request.url.copy_set_param(param, value)
-        elif tool.auth.location == "cookie":
-            request.headers["Cookie"] = f"{param}={value}"
+        elif tool.auth.location == "cookie":  # next to the call's own cookie parameters
+            cookies = [c for c in [request.headers.get("Cookie"), f"{param}={value}"] if c]
+            request.headers["Cookie"] = "; ".join(cookies)
         else:
             request.headers[param] = value
 

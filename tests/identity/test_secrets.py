@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.domain import AuthRequirement, SpecRef
+from core.domain import AuthRequirement, Param, ParamLocation, SpecRef
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import (
@@ -196,3 +196,17 @@ def test_local_bearer_scheme_round_trip(backend: GuardedBackend) -> None:
         refused.error is not None
         and "secret paddock/supplier-risk-api/bearerauth is not configured" in refused.error
     )
+
+
+def test_a_cookie_api_key_joins_the_calls_own_cookies(backend: GuardedBackend) -> None:
+    auth = AuthRequirement(scheme="api_key", name="apiKey", location="cookie", param_name="sid")
+    base = _tool(backend.url, auth)
+    session = Param(arg="lang", name="lang", location=ParamLocation.COOKIE)
+    binding = base.binding.model_copy(update={"params": (*base.binding.params, session)})
+    secrets = StaticSecrets({"paddock/supplier-risk-api/apikey": "k-1"})
+    with HttpExecutor(authorizer=IdentityAuthorizer(secrets=secrets)) as executor:
+        result = executor.execute(
+            base.model_copy(update={"binding": binding}), {"item_id": "A", "lang": "en"}, _ctx()
+        )
+    assert result.status_code == 200
+    assert backend.seen[0].headers["cookie"] == "lang=en; sid=k-1"
