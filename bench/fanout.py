@@ -47,25 +47,38 @@ NOTES = (
 # -- the model ----------------------------------------------------------------------------------
 
 
-def model_turn(children: int) -> Any:
-    """The scripted model: the parent spawns, children assess, the parent sums up."""
+def model_turn(children: int, shape: str) -> Any:
+    """The scripted model: the parent fans out, children assess, the parent sums up.
+
+    ``shape="tokens"``: the parent writes every task into one ``spawn_subtasks`` call (its
+    completion and the fan-in grow with N). ``shape="data"``: it reads the supplier list with
+    one tool call and fans out over that result with one short ``fan_out`` call.
+    """
     from paddock.testing.fake_openai import TextReply, ToolCall, ToolCallsReply
 
     def turn(body: dict[str, Any]) -> Any:
         tools = {t["function"]["name"] for t in body.get("tools", [])}
-        answered = any(m.get("role") == "tool" for m in body["messages"])
-        if "spawn_subtasks" in tools and not answered:
+        results = [m for m in body["messages"] if m.get("role") == "tool"]
+        if "spawn_subtasks" not in tools:
+            return TextReply(
+                "Risk: low. On-time delivery above 94%, no open disputes. Confidence: 0.8"
+            )
+        if shape == "tokens" and not results:
             tasks = [
                 {
-                    "goal": f"Assess the delivery risk of supplier S-{n:03d}",
-                    "inputs": {"supplier": f"S-{n:03d}", "notes": NOTES},
+                    "goal": f"Assess the delivery risk of supplier S-{n:04d}",
+                    "inputs": {"supplier": f"S-{n:04d}", "notes": NOTES},
                 }
                 for n in range(children)
             ]
             return ToolCallsReply([ToolCall("spawn_subtasks", {"tasks": tasks})])
-        if "spawn_subtasks" in tools:
-            return TextReply("All suppliers assessed; see the child runs for details.")
-        return TextReply("Risk: low. On-time delivery above 94%, no open disputes. Confidence: 0.8")
+        if shape == "data" and not results:
+            return ToolCallsReply([ToolCall("list_suppliers", {})])
+        if shape == "data" and len(results) == 1:
+            over = {"from_tool": "list_suppliers", "path": "$.suppliers[*]"}
+            goal = "Assess the delivery risk of supplier {id}: {notes}"
+            return ToolCallsReply([ToolCall("fan_out", {"over": over, "goal": goal})])
+        return TextReply("All suppliers assessed; see the child runs for details.")
 
     return turn
 
@@ -150,7 +163,6 @@ def build_orchestrator(store: Any, queue: Any, cfg: dict[str, Any]) -> Any:
         RateLimiter,
         chat_estimator,
     )
-    from core.runtime import CatalogCache
 
     limits = DeploymentLimits(
         DEPLOYMENT,
@@ -168,19 +180,44 @@ def build_orchestrator(store: Any, queue: Any, cfg: dict[str, Any]) -> Any:
     planner = RateLimitedPlanner(
         inner, RateLimiter(store), limits, estimate=chat_estimator(completion_allowance=48)
     )
+    suppliers = _SupplierList(int(cfg["children"]))
     return Orchestrator(
         store=store,
-        catalogs=with_subtask_tool(CatalogCache()),
+        catalogs=with_subtask_tool(lambda run: suppliers),
         planners=lambda run: planner,
         guard=PolicyGuard(),
-        executor=_NoTools(),
+        executor=suppliers,
         children=ChildRuns(store, {"local": queue}),
     )
 
 
-class _NoTools:
+class _SupplierList:
+    """The one tool of the data-shaped fan-out: the supplier master, N records."""
+
+    def __init__(self, count: int) -> None:
+        from core.domain import EngineBinding, Location, Tool
+
+        self.count = count
+        self.tool = Tool(
+            name="list_suppliers",
+            description="Every supplier of the plant with its delivery notes.",
+            args_schema={"type": "object", "properties": {}, "additionalProperties": False},
+            binding=EngineBinding(handler="bench", name="list_suppliers"),
+            location=Location.AWS,
+        )
+
+    @property
+    def tools(self) -> list[Any]:
+        return [self.tool]
+
+    def find(self, name: str) -> Any:
+        return self.tool if name == self.tool.name else None
+
     def execute(self, tool: Any, args: Any, ctx: Any) -> Any:
-        raise AssertionError("the fan-out workflow calls no HTTP tools")
+        from core.execution.base import ExecutionResult
+
+        rows = [{"id": f"S-{n:04d}", "notes": NOTES[:120]} for n in range(self.count)]
+        return ExecutionResult(status_code=200, body={"suppliers": rows})
 
 
 # -- worker process -----------------------------------------------------------------------------
@@ -231,9 +268,10 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
         "window": args.window,
         "burst": args.burst,
         "stop": str(Path(tempfile.mkdtemp(prefix="fanout-")) / "stop"),
+        "children": args.children,
     }
     fake = ScriptedOpenAI(
-        default=model_turn(args.children),
+        default=model_turn(args.children, args.shape),
         tpm_limit=args.tpm,
         rpm_limit=args.rpm,
         window_seconds=args.window,
@@ -298,6 +336,9 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
             print(f"  {kind}: run {run.id} is {run.status.value}: {run.reason}", file=sys.stderr)
     tokens = counters.prompt_tokens + counters.completion_tokens
     rate = args.tpm / args.window
+    parent_prompt = max(
+        (_prompt_tokens(r.body) for r in fake.requests if _is_parent(r.body)), default=0
+    )
     return {
         "backend": kind,
         "elapsed": elapsed,
@@ -312,13 +353,32 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
         "minimum": tokens / rate,
         "deferred": outcomes.get("deferred", 0),
         "parent": final.status.value,
+        "parent_prompt": parent_prompt,
     }
+
+
+def _is_parent(body: dict[str, Any]) -> bool:
+    return any(t["function"]["name"] == "spawn_subtasks" for t in body.get("tools", []))
+
+
+def _prompt_tokens(body: dict[str, Any]) -> int:
+    """The request as the model reads it, at four characters a token (what the planners'
+    estimator counts)."""
+    return (
+        len(json.dumps(body.get("messages", []))) // 4 + len(json.dumps(body.get("tools", []))) // 4
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--children", type=int, default=50)
+    parser.add_argument(
+        "--shape",
+        choices=("data", "tokens"),
+        default="data",
+        help="data: fan_out over a tool result (default); tokens: the model writes every task",
+    )
     parser.add_argument("--workers", type=int, default=3, help="worker processes (>= 2)")
     parser.add_argument("--backends", default="aws,azure")
     parser.add_argument("--tpm", type=int, default=20_000, help="tokens per window")
@@ -339,19 +399,20 @@ def main() -> int:
             rows.append(measure(kind.strip(), env, args))
     print(
         f"Fan-out of {args.children} child runs, {args.workers} worker processes, limit "
-        f"{args.tpm:,} tokens and {args.rpm} requests per {args.window:g} s"
+        f"{args.tpm:,} tokens and {args.rpm} requests per {args.window:g} s, {args.shape}-shaped"
     )
     print(
         f"{'backend':<8} {'TPM used':>8} {'in fan-out':>10} {'429s':>5} {'lost':>5} "
         f"{'deferred':>8} {'errors':>6} {'DLQ':>4} {'tokens':>7} {'time s':>7} {'min s':>6} "
-        f"{'time/min':>8}"
+        f"{'time/min':>8} {'parent prompt':>13} {'parent':>9}"
     )
     for r in rows:
         print(
             f"{r['backend']:<8} {r['used']:>8.1%} {r['fan_used']:>10.1%} {r['throttled']:>5} "
             f"{r['lost']:>5} {r['deferred']:>8} {r['errors']:>6} {r['dead']:>4} "
             f"{r['tokens']:>7,} "
-            f"{r['elapsed']:>7.1f} {r['minimum']:>6.1f} {r['elapsed'] / r['minimum']:>8.2f}"
+            f"{r['elapsed']:>7.1f} {r['minimum']:>6.1f} {r['elapsed'] / r['minimum']:>8.2f} "
+            f"{r['parent_prompt']:>13,} {r['parent']:>9}"
         )
     return 0
 

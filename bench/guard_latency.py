@@ -2,11 +2,12 @@
 
 Runs ``PolicyGuard.check`` with a 20-rule Cedar policy (the supply-chain scenario's rules plus
 generated ones) on the scenario's real catalog and a realistic history (stock, supplier search,
-the untrusted inbox with its two injected messages, risk scores, a quote). Next to each
+the untrusted inbox with its two injected messages, risk scores, a quote), padded to 50 steps
+with more stock reads, past orders and supplier messages (``--steps``). Next to each
 decision, in the same loop, it times plain Draft 2020-12 validation of the same arguments with
 a precompiled validator: the floor any guard pays. Target: decision p99 <= 1 ms.
 
-Usage: .venv/bin/python bench/guard_latency.py [--iterations 3000] [--no-gc] [--json]
+Usage: .venv/bin/python bench/guard_latency.py [--iterations 3000] [--steps 50] [--no-gc] [--json]
 """
 
 from __future__ import annotations
@@ -115,7 +116,39 @@ def _yaml(path: Path) -> Any:
     return yaml.safe_load(path.read_text())
 
 
-def history(tools: dict[str, Tool]) -> Run:
+def padding(count: int, start: int) -> list[tuple[str, dict[str, Any], Any]]:
+    """More realistic moves: stock reads of other parts and plants, past orders, and every
+    fifth step another supplier message (untrusted), each with its own figures."""
+    moves: list[tuple[str, dict[str, Any], Any]] = []
+    plants = ("DE01", "DE02", "PL01", "CZ01")
+    for n in range(count):
+        i = start + n
+        if n % 5 == 4:
+            text = (
+                f"Supplier update {i}: lead time for P-{100 + n % 9}00 is {2 + n % 6} weeks, "
+                f"contact desk-{i}@supplier-{n}.example, ref SO-{70000 + i}."
+            )
+            moves.append(("list_supplier_messages", {}, {"messages": [{"body": text}]}))
+        elif n % 2:
+            moves.append(
+                (
+                    "list_purchase_orders",
+                    {"plant": plants[n % 4]},
+                    {"orders": [{"po": f"45000{i:05d}", "quantity": 100 + i, "total": 61.5 * i}]},
+                )
+            )
+        else:
+            moves.append(
+                (
+                    "get_stock",
+                    {"plant": plants[n % 4], "part": f"P-{100 + n % 9}00"[:5]},
+                    {"available": 10 * i, "reorder_point": 200 + i, "on_order": i},
+                )
+            )
+    return moves
+
+
+def history(tools: dict[str, Tool], steps: int = 6) -> Run:
     inbox = {"messages": [{k: v for k, v in m.items() if k != "hours_ago"} for m in data.MESSAGES]}
     moves: list[tuple[str, dict[str, Any], Any]] = [
         (
@@ -151,10 +184,11 @@ def history(tools: dict[str, Tool]) -> Run:
             {"quote_id": "Q-000123", "unit_price": 61.5, "total": 30750.0},
         ),
     ]
-    steps = []
+    moves = [*moves[:2], *padding(max(0, steps - len(moves)), len(moves)), *moves[2:]]
+    steps_out: list[Step] = []
     for i, (name, args, result) in enumerate(moves):
         tool = tools[name]
-        steps.append(
+        steps_out.append(
             Step(
                 index=i,
                 status=StepStatus.DONE,
@@ -168,12 +202,13 @@ def history(tools: dict[str, Tool]) -> Run:
                         status=CallStatus.DONE,
                         status_code=200,
                         side_effect=tool.side_effect.value,
+                        cloud=tool.location.value,
                         untrusted=tool.trust is Trust.UNTRUSTED,
                     )
                 ],
             )
         )
-    return Run(id="run_bench", goal=data.GOAL, requested_by="alice", steps=steps)
+    return Run(id="run_bench", goal=data.GOAL, requested_by="alice", steps=steps_out)
 
 
 def timed(fn: Callable[[], object], samples: list[float], cpu: list[float] | None = None) -> object:
@@ -227,11 +262,11 @@ def measure_call(
     return row, g, g_cpu, s
 
 
-def measure(iterations: int) -> dict[str, Any]:
+def measure(iterations: int, steps: int = 50) -> dict[str, Any]:
     catalog = Catalog.from_sources([str(p) for p in spec_paths()])
     tools = {t.name: t for t in catalog.tools}
     guard = PolicyGuard(policies=twenty_rules(catalog.tools))
-    run = history(tools)
+    run = history(tools, steps)
     plain = {
         name: Draft202012Validator(
             tools[name].args_schema, format_checker=Draft202012Validator.FORMAT_CHECKER
@@ -303,12 +338,13 @@ def render(result: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=50, help="steps of history (default 50)")
     parser.add_argument("--no-gc", action="store_true", help="disable the garbage collector")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     args = parser.parse_args(argv)
     if args.no_gc:
         gc.disable()
-    result = measure(args.iterations)
+    result = measure(args.iterations, args.steps)
     print(json.dumps(result, indent=2) if args.json else render(result))
     return 0
 

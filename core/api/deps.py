@@ -6,16 +6,19 @@ that needs the store, a queue or the orchestrator builds it. Tests inject their 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from core.api.local_targets import LOOPBACK
+from core.errors import PaddockError
 from core.settings import Settings
 from core.workflows import WorkflowSet
 
 if TYPE_CHECKING:
     from core.api.auth import Authenticator
+    from core.events.outbox import Publisher
     from core.identity.setup import Identity
     from core.orchestrator.engine import CatalogProvider, Orchestrator
     from core.planner.rules import RuleScript
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from core.telemetry.setup import Telemetry
 
 T = TypeVar("T")
+log = logging.getLogger("paddock.events")
 
 
 class Deps:
@@ -31,8 +35,9 @@ class Deps:
 
     Args:
         settings: the process's settings (``Settings.from_env()`` at start-up).
-        workflows: the workflows runs may be started from (``POST /runs {"scenario": NAME}``),
-            with the base URLs of their services here. Default: none.
+        workflows: the workflows runs may be started from (``POST /runs {"workflow": NAME}``),
+            with the base URLs of their services here. Default: the bundles under
+            ``PADDOCK_WORKFLOWS_DIR``, loaded now (an invalid bundle fails the cold start).
         rule_scripts: the offline rule planner's script per workflow (default: none).
         identity: the credentials every call carries (default: from the settings).
         allowed_hosts: hosts that catalog URLs and base URL overrides in a request may name.
@@ -60,7 +65,11 @@ class Deps:
         orchestrator_factory: Callable[[Deps], Orchestrator] | None = None,
     ) -> None:
         self.settings = settings
-        self.workflows = workflows if workflows is not None else WorkflowSet()
+        if workflows is None:
+            from core.bundles.deployed import load_workflows
+
+            workflows = load_workflows(settings.workflows.dir)
+        self.workflows = workflows
         self.rule_scripts = dict(rule_scripts or {})
         self.identity = identity
         if allowed_hosts is None:
@@ -105,13 +114,43 @@ class Deps:
         return self._once("authenticator", build)
 
     @property
+    def publisher(self) -> Publisher:
+        """Run events to the transports in ``settings.events`` (none: publishes nothing)."""
+
+        def build() -> Publisher:
+            from core.events.factory import publisher_from_settings
+
+            return publisher_from_settings(self.settings, self.store)
+
+        return self._once("publisher", build)
+
+    def enqueue_events(self, run_id: str, version: int) -> None:
+        """Ask this cloud's workers to deliver the events ``run_id`` owes (after a change
+        made outside a worker: an approval decided, a run cancelled). Sent whether or not
+        this process knows the transports: only the workers hold their settings."""
+        from core.queue.base import Envelope, EnvelopeKind
+
+        cloud = self.cloud
+        envelope = Envelope(
+            run_id=run_id,
+            expected_version=version,
+            target=cloud,
+            sender=cloud,
+            kind=EnvelopeKind.EVENTS,
+        )
+        try:
+            self.queue_for(cloud).send(envelope)
+        except PaddockError as exc:  # the decision stands; its events wait for the next slice
+            log.error("could not ask for the events of run %s: %s", run_id, exc)
+
+    @property
     def catalogs(self) -> CatalogProvider:
-        """Tool catalogs by the run's sources and base URLs, loaded once per process."""
+        """Each run's catalog (its workflow's, or its own sources), loaded once per process."""
 
         def build() -> CatalogProvider:
-            from core.runtime import CatalogCache
+            from core.runtime import RunCatalogs
 
-            return CatalogCache()
+            return RunCatalogs(self.workflows)
 
         return self._once("catalogs", build)
 

@@ -61,6 +61,12 @@ class Outcome(StrEnum):
     """Waiting for its child runs; their ``child_done`` messages wake it."""
     DEFERRED = "deferred"
     """No budget now (rate limit, tenant cap, 429/503): re-enqueued with a delay."""
+    PUBLISHED = "published"
+    """An ``events`` message: the run's owed events were delivered (or retried later)."""
+
+
+_MOVING = (Outcome.CONTINUED, Outcome.DEFERRED, Outcome.HANDED_OFF)
+"""Another slice (here or in the other cloud) follows, and publishes again."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,8 @@ def process_envelope(
     Raises what the store or a queue raises (``BackendError``...), so the message is
     delivered again; an unknown run is dropped.
     """
+    if envelope.kind is EnvelopeKind.EVENTS:  # never advances the run: Worker publishes
+        return WorkOutcome(Outcome.PUBLISHED, envelope.run_id)
     work = _Slice(orchestrator, _lookup(queues), max_steps, tenant_cap)
     if work.here != "local" and envelope.target != work.here:
         work.lookup(envelope.target).send(envelope)
@@ -375,6 +383,8 @@ class Worker:
         return cls.from_settings(Settings.from_env(env))
 
     def process(self, envelope: Envelope) -> WorkOutcome:
+        from core.api.publishing import publish_after
+
         try:
             outcome = process_envelope(
                 envelope,
@@ -383,6 +393,8 @@ class Worker:
                 max_steps=self.max_steps,
                 tenant_cap=self._cap(),
             )
+            if outcome.outcome is not Outcome.FORWARDED:
+                publish_after(self.deps, envelope, run_moves_on=outcome.outcome in _MOVING)
         finally:
             self.deps.flush_telemetry()  # before the serverless host freezes the process
         log.info("envelope %s for run %s: %s", envelope.id, envelope.run_id, outcome.outcome.value)

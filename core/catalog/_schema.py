@@ -34,6 +34,7 @@ _SCHEMA_ONE = (
     "additionalItems",
     "contentSchema",
 )
+KEPT_EXTENSIONS = frozenset({"x-paddock-risk", "x-paddock-confidentiality"})
 _DROPPED = frozenset(
     {
         "xml",
@@ -223,7 +224,11 @@ class SchemaConverter:
     ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key, value in node.items():
-            if not isinstance(key, str) or key.startswith("x-") or key in _DROPPED:
+            if not isinstance(key, str) or key in _DROPPED:
+                continue
+            if key.startswith("x-"):
+                if key in KEPT_EXTENSIONS:  # labels the guard reads (docs/guardrails.md)
+                    out[key] = value
                 continue
             out_value = self._keyword(key, value, node, base, context, col, where)
             if isinstance(out_value, _PrefixItems):

@@ -1,110 +1,138 @@
-"""OpenAPI Overlay 1.0: add to a vendor's spec what it does not say, without editing it.
+"""OpenAPI Overlay 1.0: ordered actions that update or remove the nodes a JSONPath selects.
 
-An overlay is a document ``{overlay: 1.0.x, info, actions: [{target, update | remove}]}``.
-Each action's ``target`` is a JSONPath; this module supports the subset overlays use in
-practice: ``$``, member names (``.name`` or ``['name']``, which may hold ``/`` and ``{}``),
-the wildcard ``*`` (``.*`` or ``[*]``). ``update`` is merged into every node the target
-selects (objects merge recursively, arrays append, other values replace); ``remove: true``
-deletes the selected nodes. The typical use is a security scheme the spec lacks, e.g. SP-API's
-Login with Amazon exchange (``x-paddock-token-exchange``, docs/identity.md).
+An operator labels a vendor's spec (``x-paddock-cloud``, ``servers``, security schemes...)
+without editing the vendor's file. An action whose target selects nothing is an error: an
+overlay that silently stops applying after the vendor renames a path is exactly the drift
+Paddock exists to catch.
 """
 
 from __future__ import annotations
 
 import copy
-import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
+
+import jsonpath
+from jsonpath.exceptions import JSONPathError
 
 from core.errors import SpecError
 
-_STEP = re.compile(
-    r"\.([A-Za-z0-9_$@-]+|\*)|\[\s*(?:'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\"|(\*))\s*\]"
-)
+
+@dataclass(frozen=True)
+class OverlayProblem:
+    """What is wrong with one action (``index``: its position in ``actions``, 0-based)."""
+
+    index: int | None
+    message: str
 
 
-def parse_target(target: str) -> list[str]:
-    """``$.paths['/a/{id}'].get`` -> ``["paths", "/a/{id}", "get"]`` (``*`` for wildcards)."""
-    text = target.strip()
-    if not text.startswith("$"):
-        raise SpecError(f"overlay target {target!r} must start with $")
-    steps: list[str] = []
-    position = 1
-    while position < len(text):
-        match = _STEP.match(text, position)
-        if match is None:
-            raise SpecError(f"overlay target {target!r} is not supported at {text[position:]!r}")
-        name = next(g for g in match.groups() if g is not None)
-        steps.append(re.sub(r"\\(.)", r"\1", name))
-        position = match.end()
-    return steps
+def overlay_problems(overlay: Any) -> list[OverlayProblem]:
+    """Everything structurally wrong with an overlay document (empty when it is valid)."""
+    if not isinstance(overlay, Mapping):
+        return [OverlayProblem(None, "an overlay is a mapping with 'overlay', 'info', 'actions'")]
+    problems: list[OverlayProblem] = []
+    version = str(overlay.get("overlay", ""))
+    if not version.startswith("1."):
+        problems.append(OverlayProblem(None, f"'overlay' must be 1.x (got {version or 'none'})"))
+    actions = overlay.get("actions")
+    if not isinstance(actions, list) or not actions:
+        problems.append(OverlayProblem(None, "'actions' must be a non-empty list"))
+        return problems
+    for i, action in enumerate(actions):
+        problems.extend(OverlayProblem(i, m) for m in _action_problems(action))
+    return problems
 
 
-def _select(node: Any, steps: list[str]) -> Iterator[tuple[Any, Any]]:
-    """(parent, key) of every node the steps reach (the root: ``(None, None)``)."""
-    if not steps:
-        yield None, None
-        return
-    head, rest = steps[0], steps[1:]
-    keys: list[Any]
-    if isinstance(node, dict):
-        keys = list(node) if head == "*" else [head] if head in node else []
-    elif isinstance(node, list):
-        keys = list(range(len(node))) if head == "*" else [int(head)] if head.isdigit() else []
-    else:
-        keys = []
-    for key in keys:
-        if not rest:
-            yield node, key
-        else:
-            yield from _select(node[key], rest)
+def _action_problems(action: Any) -> list[str]:
+    if not isinstance(action, Mapping):
+        return ["an action is a mapping with 'target' and 'update' or 'remove'"]
+    target = action.get("target")
+    if not isinstance(target, str) or not target.strip():
+        return ["'target' must be a JSONPath expression"]
+    try:
+        jsonpath.compile(target)
+    except JSONPathError as exc:
+        return [f"target {target!r} is not valid JSONPath: {str(exc).splitlines()[0]}"]
+    remove = action.get("remove", False)
+    if not isinstance(remove, bool):
+        return ["'remove' must be true or false"]
+    if not remove and "update" not in action:
+        return ["an action needs 'update' or 'remove: true'"]
+    return []
 
 
-def _merge(target: Any, update: Any) -> Any:
-    if isinstance(target, dict) and isinstance(update, dict):
-        merged = dict(target)
-        for key, value in update.items():
-            merged[key] = _merge(merged[key], value) if key in merged else copy.deepcopy(value)
-        return merged
-    if isinstance(target, list) and isinstance(update, list):
-        return [*target, *copy.deepcopy(update)]
-    return copy.deepcopy(update)
-
-
-def apply_overlay(document: dict[str, Any], overlay: Any) -> dict[str, Any]:
-    """A copy of ``document`` with the overlay's actions applied in order.
+def apply_overlay(document: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """``document`` with every action of ``overlay`` applied in order (a new object).
 
     Raises:
-        SpecError: the overlay is not an Overlay 1.x document, or a target is unsupported.
+        SpecError: the overlay is malformed, or an action's target selects nothing (the
+            message names the action by position and target).
     """
-    if not isinstance(overlay, dict) or not str(overlay.get("overlay", "")).startswith("1."):
-        raise SpecError("not an OpenAPI Overlay 1.x document (needs 'overlay: 1.0.0')")
-    actions = overlay.get("actions")
-    if not isinstance(actions, list):
-        raise SpecError("overlay has no 'actions' list")
-    result: dict[str, Any] = copy.deepcopy(document)
-    for index, action in enumerate(actions):
-        if not isinstance(action, dict) or not isinstance(action.get("target"), str):
-            raise SpecError(f"overlay action {index} has no 'target'")
-        steps = parse_target(action["target"])
-        found = list(_select(result, steps))
-        if action.get("remove") is True:
-            for parent, key in reversed(found):
-                if parent is not None:
-                    del parent[key]
-        elif "update" in action:
-            for parent, key in found:
-                if parent is None:
-                    result = _merge(result, action["update"])
-                else:
-                    parent[key] = _merge(parent[key], action["update"])
+    problems = overlay_problems(overlay)
+    if problems:
+        first = problems[0]
+        where = f"action {first.index + 1}: " if first.index is not None else ""
+        raise SpecError(f"{where}{first.message}")
+    result = copy.deepcopy(dict(document))
+    for i, action in enumerate(overlay["actions"]):
+        _apply(result, action, i)
     return result
+
+
+def _apply(document: dict[str, Any], action: Mapping[str, Any], index: int) -> None:
+    target = str(action["target"])
+    matches = list(jsonpath.finditer(target, document))
+    if not matches:
+        raise SpecError(f"action {index + 1}: target {target!r} matches nothing in the spec")
+    if action.get("remove", False):
+        # Remove deepest and last first so earlier list indices stay valid.
+        for match in sorted(matches, key=lambda m: _sort_key(m.parts), reverse=True):
+            _remove(match.parent.obj if match.parent else None, match.parts, target, index)
+        return
+    update = action["update"]
+    for match in matches:
+        node = match.obj
+        if isinstance(node, dict) and isinstance(update, Mapping):
+            _merge(node, update)
+        elif isinstance(node, list):
+            node.extend(copy.deepcopy(update) if isinstance(update, list) else [update])
+        else:
+            raise SpecError(
+                f"action {index + 1}: target {target!r} selects a {type(node).__name__}; "
+                "an update applies to objects and arrays"
+            )
+
+
+def _sort_key(parts: Sequence[Any]) -> tuple[int, tuple[str, ...]]:
+    return len(parts), tuple(f"{p:020d}" if isinstance(p, int) else str(p) for p in parts)
+
+
+def _remove(parent: Any, parts: Sequence[Any], target: str, index: int) -> None:
+    if not parts or parent is None:
+        raise SpecError(f"action {index + 1}: target {target!r} would remove the whole document")
+    key = parts[-1]
+    present = (isinstance(parent, dict) and key in parent) or (
+        isinstance(parent, list) and isinstance(key, int) and 0 <= key < len(parent)
+    )
+    if present:
+        del parent[key]
+
+
+def _merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
+    """Objects merge recursively; any other value replaces the target's."""
+    for key, value in update.items():
+        current = target.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            _merge(current, value)
+        else:
+            target[key] = copy.deepcopy(value)
 
 
 def with_overlays(
     document: Mapping[str, Any], overlays: Sequence[Mapping[str, Any]]
 ) -> dict[str, Any]:
-    """``document`` with each overlay applied in order."""
+    """``document`` with each overlay applied in order (``catalog import --overlay``)."""
     result = dict(document)
     for overlay in overlays:
         result = apply_overlay(result, overlay)

@@ -19,11 +19,12 @@ from core.api.http import ApiRequest, ApiResponse
 from core.api.router import PATH_PARAM
 from core.console.redaction import ConsoleRedactor
 from core.console.render import render, static_file
-from core.console.session import ConsoleDenied, Session, current_session
+from core.console.session import ConsoleDenied, Session, current_session, read_cookie
 from core.errors import ConfigError
 
 if TYPE_CHECKING:
     from core.api.handler import ApiHandler
+    from core.console.oidc import OidcClient
 
 log = logging.getLogger("paddock.console")
 
@@ -149,9 +150,28 @@ class Console:
             raise ConsoleDenied(405, f"{method} is not allowed here.")
         raise ConsoleDenied(404, "There is no such page in the console.")
 
+    @functools.cached_property
+    def oidc(self) -> OidcClient | None:
+        """The OpenID Connect sign-in, when ``settings.console`` configures one."""
+        settings = self.deps.settings
+        if not settings.console.oidc:
+            return None
+        from core.console.oidc import OidcClient
+
+        return OidcClient(settings.console, secure=not settings.local.enabled)
+
+    def _session(self, request: ApiRequest) -> Session | None:
+        """A session this console signed (OIDC sign-in), else a pasted token's."""
+        if self.deps.settings.console.oidc:
+            value = read_cookie(request)
+            principal = self.oidc.session(value) if self.oidc is not None else None
+            if principal is not None and value is not None:
+                return Session(principal=principal, token=value)
+        return current_session(request, self.deps.authenticator)
+
     def _run(self, route: ConsoleRoute, page: Page, params: dict[str, str]) -> ApiResponse:
         try:
-            page.session = current_session(page.request, self.deps.authenticator)
+            page.session = self._session(page.request)
         except ApiError as exc:
             if exc.status not in (401, 403) and route.signed_in:
                 raise  # e.g. 503: the issuer's keys cannot be fetched

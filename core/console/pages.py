@@ -37,6 +37,7 @@ from core.console.session import (
     signin_nonce,
     signin_token,
 )
+from core.console.signin_oidc import oidc_callback, oidc_start
 from core.console.views import inbox_items, locate
 from core.domain import RunStatus
 
@@ -56,7 +57,12 @@ DEV_PERSONAS: dict[str, tuple[str, tuple[str, ...]]] = {
 def signin_form(console: Console, page: Page) -> ApiResponse:
     nonce, cookie = signin_nonce(page.request, secure=_secure(console))
     response = console.page(
-        page, "signin.html", title="Sign in", personas=DEV_PERSONAS, signin_csrf=signin_token(nonce)
+        page,
+        "signin.html",
+        title="Sign in",
+        personas=DEV_PERSONAS,
+        signin_csrf=signin_token(nonce),
+        oidc=console.deps.settings.console.oidc,
     )
     if cookie is not None:
         response.headers["set-cookie"] = cookie
@@ -88,6 +94,7 @@ def signin(console: Console, page: Page) -> ApiResponse:
             personas=DEV_PERSONAS,
             problem=console.redact.text(exc.message),
             signin_csrf=page.form.get("csrf", ""),
+            oidc=settings.console.oidc,
         )
     return redirect("inbox", {"set-cookie": session_cookie(token, secure=_secure(console))})
 
@@ -346,6 +353,8 @@ ROUTES: tuple[ConsoleRoute, ...] = (
     ConsoleRoute("GET", ("signin",), signin_form, signed_in=False),
     ConsoleRoute("POST", ("signin",), signin, signed_in=False),
     ConsoleRoute("POST", ("signout",), signout, signed_in=False),
+    ConsoleRoute("GET", ("signin-oidc",), oidc_start, signed_in=False),
+    ConsoleRoute("GET", ("callback",), oidc_callback, signed_in=False),
     ConsoleRoute("GET", ("inbox",), inbox),
     ConsoleRoute("GET", ("inbox", "live"), inbox_live, live=True),
     ConsoleRoute("POST", ("approvals", "{run_id}", "{approval_id}"), decide),

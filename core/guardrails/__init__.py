@@ -16,9 +16,10 @@ from core.guardrails.approvals import (
 from core.guardrails.base import Guard, PassThroughGuard, new_decision_id
 from core.guardrails.budget import budget_violation, loop_violation
 from core.guardrails.findings import Finding
+from core.guardrails.flow_checks import provenance_findings
 from core.guardrails.pipeline import PolicyGuard
 from core.guardrails.policy_set import PolicySet, load_policy_set
-from core.guardrails.provenance import ProvenanceIndex, provenance_findings
+from core.guardrails.provenance import ProvenanceIndex
 
 __all__ = [
     "SELF_APPROVAL_FORBIDDEN_TOOLS",

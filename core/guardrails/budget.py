@@ -13,10 +13,10 @@ from core.domain import (
     Run,
     Step,
     StepStatus,
-    canonical_args_hash,
     canonical_json,
 )
 from core.guardrails._loop_index import loop_state
+from core.guardrails.repeats import near_key
 
 
 def budget_violation(run: Run, *, now: datetime) -> str | None:
@@ -62,10 +62,10 @@ def _pending_calls(step: Step | None) -> int:
 def loop_violation(run: Run) -> str | None:
     """Why the run looks stuck, if it does.
 
-    Two signs: the same call (tool + canonical arguments) proposed ``budget.max_repeats``
-    times across the history, whatever became of it; or ``budget.max_idle_steps`` finished
-    steps in a row that brought no new information (no result, denial or rejection that had
-    not been seen before).
+    Two signs: the same call (tool + arguments, up to trivial differences: see
+    ``core.guardrails.repeats``) proposed ``budget.max_repeats`` times across the history,
+    whatever became of it; or ``budget.max_idle_steps`` finished steps in a row that brought
+    no new information (no result, denial or rejection that had not been seen before).
     """
     budget = run.budget
     state = loop_state(run, _args_hash, _observed)
@@ -90,7 +90,7 @@ def _args_hash(call: CallRecord) -> str:
     key = f"{id(call.args)}:{call.tool}"
     if memo.get("args-key") == key:
         return memo["args"]
-    found = memo["args"] = canonical_args_hash(call.tool, call.args)
+    found = memo["args"] = near_key(call.tool, call.args)
     memo["args-key"] = key
     return found
 

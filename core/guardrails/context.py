@@ -46,12 +46,15 @@ def run_type(tool_names: Sequence[str]) -> CType:
     )
 
 
-def context_type(args: CType, config: PolicyConfig, tool_names: Sequence[str]) -> CType:
-    """The context record of one tool's action."""
+def context_type(
+    args: CType, config: PolicyConfig, tool_names: Sequence[str], labels: CType | None = None
+) -> CType:
+    """The context record of one tool's action (``labels``: see ``core.guardrails.labels``)."""
     facts = record({f.name: (SCALARS[f.type], False) for f in config.facts})
     return record(
         {
             "args": (args, True),
+            "labels": (labels or record({}), True),
             "run": (run_type(tool_names), True),
             "amount_eur": (LONG, True),
             "facts": (facts, True),
@@ -69,11 +72,13 @@ def build_context(
     config: PolicyConfig,
     tool_names: Sequence[str],
     confidence: float | None,
+    labels: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The context value; raises ``ValueError`` when a value does not fit its Cedar type."""
     amounts = config.amounts or {}
     context: dict[str, Any] = {
         "args": args_type.encode(args, "args"),
+        "labels": labels or {},
         "run": _run_value(run, amounts, tool_names),
         "amount_eur": call_amount(amounts.get(tool.name), args),
         "facts": _facts(run, args, config.facts),

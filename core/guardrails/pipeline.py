@@ -1,15 +1,19 @@
-"""``PolicyGuard``: schema -> entitlement -> business rules -> provenance -> confidence."""
+"""``PolicyGuard``: schema -> entitlement -> repeats -> business rules -> information flow ->
+confidence."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from core.domain import Decision, ProposedCall, Run, SideEffect, Tool
 from core.guardrails.findings import Finding, deny, fold, has_deny, needs_approval
+from core.guardrails.flow_checks import provenance_findings
+from core.guardrails.labels import public_tools_of
 from core.guardrails.policy_set import PolicySet
-from core.guardrails.provenance import IndexCache, host_of, provenance_findings
+from core.guardrails.provenance import IndexCache, host_of
+from core.guardrails.repeats import rejected_again
 from core.guardrails.schema_check import ArgsValidator
 
 
@@ -36,7 +40,13 @@ class PolicyGuard:
             writes allowed when their arguments are trusted, destructive calls need approval).
         approval_confidence: a planner confidence below this needs approval.
         max_arg_chars: the longest string any argument may hold.
-        allowed_hosts: hosts a URL argument may target besides the catalog's own.
+        allowed_hosts: hosts a URL argument may target besides the catalog's own; reads
+            steered to them by untrusted text need no approval.
+        untrusted_texts: third-party texts that are not in any run's history, as
+            ``(label, text)`` pairs (e.g. vendor descriptions of tools): values in them count
+            as untrusted content in every run this guard checks.
+        public_tools: tools of the operator's own systems whose results are not confidential
+            (added to those whose response schema says ``x-paddock-confidentiality: public``).
     """
 
     def __init__(
@@ -46,17 +56,24 @@ class PolicyGuard:
         approval_confidence: float = 0.6,
         max_arg_chars: int = 10_000,
         allowed_hosts: Collection[str] = (),
+        untrusted_texts: Iterable[tuple[str, str]] = (),
+        public_tools: Collection[str] = (),
     ) -> None:
         self.policies = policies
         self.approval_confidence = approval_confidence
         self.validator = ArgsValidator(max_arg_chars=max_arg_chars)
-        self._indexes = IndexCache()
+        catalog = policies.tools if policies is not None else ()
+        self._indexes = IndexCache(
+            untrusted_texts=untrusted_texts,
+            public_tools=frozenset(public_tools) | public_tools_of(catalog),
+        )
         self._hosts = frozenset(h.lower() for h in allowed_hosts) | _catalog_hosts(
             policies.tools if policies is not None else ()
         )
         self._stages: Sequence[Stage] = (
             self._schema,
             self._entitlement,
+            self._repeats,
             self._rules,
             self._provenance,
             self._confidence,
@@ -110,10 +127,20 @@ class PolicyGuard:
             ]
         return []
 
+    def _repeats(self, c: _Check) -> list[Finding]:
+        found = rejected_again(c.run, c.tool.name, c.args)
+        return [found] if found is not None else []
+
     def _rules(self, c: _Check) -> list[Finding]:
         found = []
         if self.policies is not None:
-            found = self.policies.evaluate(c.run, c.tool, c.args, confidence=c.confidence)
+            found = self.policies.evaluate(
+                c.run,
+                c.tool,
+                c.args,
+                confidence=c.confidence,
+                index=lambda: self._indexes.get(c.run),
+            )
         strict = self.policies is None or self.policies.config.destructive_requires_approval
         if strict and c.tool.side_effect is SideEffect.DESTRUCTIVE:
             found.append(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,10 @@ from core.errors import ConfigError
 from core.guardrails.cedar_types import CType, from_json_schema, record
 from core.guardrails.context import build_context, context_type
 from core.guardrails.findings import Finding, deny, needs_approval
+from core.guardrails.labels import labels_type, labels_value
 from core.guardrails.policy_config import PolicyConfig, parse_config
 from core.guardrails.policy_lint import check_attribute_paths, context_needs, project
+from core.guardrails.provenance import ProvenanceIndex
 
 GROUPS = ("call", "read", "write", "destructive")
 EFFECTS = ("deny", "require_approval")
@@ -48,6 +50,10 @@ RESERVED_IDS = frozenset(
         "loop_detected",
         "help_request",
         "schema_drift",
+        "untrusted_destination",
+        "confidential_egress",
+        "stored_injection",
+        "rejected_again",
     }
 )
 CONFIG_FILE = "policy.yaml"
@@ -84,8 +90,14 @@ class PolicySet:
         self.tool_names = [t.name for t in tools]
         self._check_tool_names()
         self._arg_types = {t.name: from_json_schema(t.args_schema) or record({}) for t in tools}
+        self._label_types = {t.name: labels_type(t.args_schema) for t in tools}
         self._contexts = {
-            t.name: context_type(self._arg_types[t.name], self.config, self.tool_names)
+            t.name: context_type(
+                self._arg_types[t.name],
+                self.config,
+                self.tool_names,
+                labels=self._label_types[t.name],
+            )
             for t in tools
         }
         self.schema_json = self._schema(tools)
@@ -119,9 +131,18 @@ class PolicySet:
         return str(self._schema_handle)
 
     def evaluate(
-        self, run: Run, tool: Tool, args: dict[str, Any], *, confidence: float | None = None
+        self,
+        run: Run,
+        tool: Tool,
+        args: dict[str, Any],
+        *,
+        confidence: float | None = None,
+        index: Callable[[], ProvenanceIndex] | None = None,
     ) -> list[Finding]:
-        """The rules that fire for this call; a deny when nothing permits it. Never raises."""
+        """The rules that fire for this call; a deny when nothing permits it. Never raises.
+
+        ``index`` gives the run's provenance index when a rule reads ``context.labels``
+        (built from ``run`` when not given)."""
         if tool.name not in self._arg_types:
             return [
                 deny(
@@ -130,6 +151,11 @@ class PolicySet:
                     f"set {self.source} was validated against",
                 )
             ]
+        needs = self._needs[tool.name]
+        labels = None
+        if needs is None or "labels" in needs:
+            pools = index() if index is not None else ProvenanceIndex(run)
+            labels = labels_value(self._label_types[tool.name], args, pools)
         try:
             context = project(
                 build_context(
@@ -140,8 +166,9 @@ class PolicySet:
                     config=self.config,
                     tool_names=self.tool_names,
                     confidence=confidence,
+                    labels=labels,
                 ),
-                self._needs[tool.name],
+                needs,
             )
         except ValueError as exc:
             return [deny("policy_error", f"cannot evaluate the policy for this call: {exc}")]

@@ -112,11 +112,18 @@ class _WithSubtasks:
 
 def with_subtask_tool(catalogs: Callable[[Run], Any]) -> Callable[[Run], Any]:
     """Wrap a catalog provider so runs allowed children (``Grant.max_children > 0``) also
-    see ``spawn_subtasks``; other runs see their catalog unchanged."""
-    tool = subtask_tool()
+    see ``spawn_subtasks``, ``fan_out`` and ``child_results``; other runs see their catalog
+    unchanged."""
+    from core.orchestrator._fanout import fanout_tool, results_tool
+
+    extra = [subtask_tool(), fanout_tool(), results_tool()]
 
     def provide(run: Run) -> Any:
         inner = catalogs(run)
-        return _WithSubtasks(inner, tool) if run.grant.max_children > 0 else inner
+        if run.grant.max_children <= 0:
+            return inner
+        for tool in extra:
+            inner = _WithSubtasks(inner, tool)
+        return inner
 
     return provide

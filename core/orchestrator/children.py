@@ -52,7 +52,6 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from core.domain import CallRecord, CallStatus, ChildRef, Run, RunStatus, Step, StepStatus, utcnow
 from core.errors import ConflictError, NotFoundError
@@ -65,6 +64,7 @@ from core.orchestrator._child_specs import (
     subtasks_from_args,
     with_subtask_tool,
 )
+from core.orchestrator._fanout import FANOUT_TOOL, fanin_result, fanout_from_data
 from core.orchestrator._narrowing import narrow_budget, narrow_grant
 from core.queue.base import Envelope, EnvelopeKind, TaskQueue
 from core.ratelimit.bucket import RateLimitContention
@@ -116,7 +116,11 @@ class ChildRuns:
         self.store = store
         self._queues: QueueLookup = queues.__getitem__ if isinstance(queues, Mapping) else queues
         self.cloud = cloud
-        self.resolvers: dict[str, Resolver] = {SPAWN_TOOL: subtasks_from_args, **(resolvers or {})}
+        self.resolvers: dict[str, Resolver] = {
+            SPAWN_TOOL: subtasks_from_args,
+            FANOUT_TOOL: fanout_from_data,
+            **(resolvers or {}),
+        }
 
     # -- called by the orchestrator ------------------------------------------------------
 
@@ -378,11 +382,7 @@ def _complete_calls(parent: Run, step: Step, now: datetime) -> None:
             waiting = True
             continue
         failed = [r for r in refs if r.status is not RunStatus.SUCCEEDED]
-        call.result = {
-            "children": [_summary(r) for r in refs],
-            "succeeded": len(refs) - len(failed),
-            "failed": len(failed),
-        }
+        call.result = fanin_result(refs, call.call_id)
         call.executed = True
         call.status_code = 200
         call.untrusted = any(r.untrusted for r in refs)
@@ -392,15 +392,6 @@ def _complete_calls(parent: Run, step: Step, now: datetime) -> None:
     if not waiting:
         parent.status = RunStatus.RUNNING
         parent.reason = None
-
-
-def _summary(ref: ChildRef) -> dict[str, Any]:
-    out: dict[str, Any] = {"run_id": ref.id, "goal": ref.goal, "status": ref.status.value}
-    if ref.result is not None:
-        out["result"] = ref.result
-    if ref.error is not None:
-        out["error"] = ref.error
-    return out
 
 
 def _fail_call(call: CallRecord, message: str, now: datetime) -> None:

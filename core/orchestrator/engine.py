@@ -32,6 +32,7 @@ from core.domain import (
 from core.domain.observer import NullObserver, RunObserver
 from core.errors import BudgetSpent, ConflictError, NotFoundError, PlannerError
 from core.execution.base import CallContext, ExecutionResult, Executor
+from core.guardrails.answers import untrusted_in_answer
 from core.guardrails.approvals import decide_approval
 from core.guardrails.base import Guard
 from core.guardrails.budget import budget_violation, loop_violation
@@ -276,6 +277,7 @@ class Orchestrator:
         run.approvals = _keep_recent(run.approvals) + approvals
         if step.final_answer is not None and not step.calls:
             run.result = step.final_answer
+            run.result_untrusted = untrusted_in_answer(run, step.final_answer)
             run.status = RunStatus.SUCCEEDED
         elif approvals and not _runnable(step):
             run.status = RunStatus.AWAITING_APPROVAL

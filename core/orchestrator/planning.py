@@ -25,6 +25,7 @@ from core.domain import (
 from core.guardrails.approvals import new_approval
 from core.guardrails.base import Guard, new_decision_id
 from core.guardrails.budget import loop_violation
+from core.orchestrator._fanout import RESULTS_TOOL, answer_results
 from core.orchestrator.tool_search import SEARCH_TOOL, ToolSearch, default_tool_search
 from core.planner.base import PlanContext, Planner
 from core.telemetry.tracing import RunTracer
@@ -94,6 +95,19 @@ def plan_step(
             ),
         )
         step.calls.append(call)
+    elif any(c.tool == RESULTS_TOOL for c in plan.calls) and run.grant.max_children > 0:
+        # Paging a fan-out's children reads the run's own records: the engine answers.
+        pages = [c for c in plan.calls if c.tool == RESULTS_TOOL]
+        step.calls.extend(
+            answer_results(
+                run,
+                CallRecord(call_id=c.id or f"results-{step.index}-{i}", tool=c.tool, args=c.args),
+                now=now,
+            )
+            for i, c in enumerate(pages)
+        )
+        rest = plan.model_copy(update={"calls": [c for c in plan.calls if c.tool != RESULTS_TOOL]})
+        step.calls.extend(_decide_calls(run, step, rest, catalog, guard, tracing))
     elif search.active(allowed) and any(c.tool == SEARCH_TOOL for c in plan.calls):
         searches = [c for c in plan.calls if c.tool == SEARCH_TOOL]
         step.calls.extend(

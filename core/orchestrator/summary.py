@@ -45,6 +45,8 @@ def run_summary(run: Run) -> dict[str, Any]:
         "status": run.status.value,
         "goal": run.goal,
         "tenant": run.tenant,
+        "workflow": run.scenario,
+        "workflow_version": run.workflow_version,
         "steps": len(run.steps),
         "calls": call_summaries(run),
         "usage": {
@@ -56,6 +58,7 @@ def run_summary(run: Run) -> dict[str, Any]:
         "tool_calls": run.tool_calls,
         "pending_approvals": [a.model_dump(mode="json") for a in run.pending_approvals],
         "result": run.result,
+        "result_untrusted": run.result_untrusted,
         "reason": run.reason,
         "error": run.error,
         "planner": run.steps[0].planner if run.steps else run.planner,

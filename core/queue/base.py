@@ -33,6 +33,8 @@ class EnvelopeKind(StrEnum):
     """A human decided an approval; continue the paused run."""
     CHILD_DONE = "child_done"
     """Child run ``child_id`` finished; wake its parent ``run_id``."""
+    EVENTS = "events"
+    """Deliver the events ``run_id`` owes (``core.events``); never advances the run."""
 
 
 class Envelope(BaseModel):

@@ -24,17 +24,22 @@ from pydantic import Field
 
 from core.settings._base import EnvGroup, Lowered, prefixes, variables
 from core.settings.access import AuthSettings, LocalSettings, parse_ports
+from core.settings.console import ConsoleSettings
+from core.settings.events import EventSettings
 from core.settings.identity import IdentitySettings
 from core.settings.limits import LimitSettings, WorkerSettings, parse_rates
 from core.settings.model import LLM_CHOICES, ModelSettings
 from core.settings.storage import StorageSettings
 from core.settings.telemetry import TelemetrySettings
+from core.settings.workflows import WorkflowSettings
 
 __all__ = [
     "LLM_CHOICES",
     "AuthSettings",
     "Cloud",
+    "ConsoleSettings",
     "EnvGroup",
+    "EventSettings",
     "IdentitySettings",
     "LimitSettings",
     "LocalSettings",
@@ -43,6 +48,7 @@ __all__ = [
     "StorageSettings",
     "TelemetrySettings",
     "WorkerSettings",
+    "WorkflowSettings",
     "parse_ports",
     "parse_rates",
     "runtime_prefixes",
@@ -73,6 +79,12 @@ class Settings(EnvGroup):
     """Shared model, tool and host rate limits."""
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     """The queue worker."""
+    workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
+    """The operator's workflow bundles."""
+    events: EventSettings = Field(default_factory=EventSettings)
+    """Run events: EventBridge, Event Grid, webhooks."""
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    """The web console's OpenID Connect sign-in."""
 
 
 def runtime_variables() -> frozenset[str]:

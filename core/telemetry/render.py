@@ -108,6 +108,11 @@ def render(spans: list[dict[str, Any]], *, reasoning: bool = True) -> str:
             f"{'  ' * depth}{span['name']:<{max(1, 34 - 2 * depth)}} "
             f"{span['duration_ms']:>9.2f} ms  {describe(span)}".rstrip()
         )
+        attrs = span["attributes"]
+        if attrs.get("paddock.decision", "allow") != "allow":
+            # Why the guard held the call: the argument and the source that tainted it.
+            for reason in attrs.get("paddock.reasons", []) or []:
+                lines.append(f"{'  ' * (depth + 1)}why: {str(reason)[:240]}")
         for event in span.get("events", []):
             if event["name"] == "gen_ai.reasoning" and reasoning:
                 text = str(event["attributes"].get("gen_ai.reasoning.text", ""))

@@ -11,9 +11,12 @@ import pulumi
 import pulumi_aws as aws
 
 from paddock_infra import policies
+from paddock_infra._aws_code import AwsCode
 from paddock_infra._aws_data import AwsData
+from paddock_infra._aws_network import AwsNetworking, attach_interface_policy
 from paddock_infra.config import InfraConfig
 from paddock_infra.federation import AwsNames, AzurePeer
+from paddock_infra.packaging import LAMBDA_ROOT, workflows_dir
 
 HTTP_HANDLER = "functions.aws.http_handler.handler"
 WORKER_HANDLER = "functions.aws.worker_handler.handler"
@@ -49,6 +52,8 @@ def base_env(cfg: InfraConfig, data: AwsData, names: AwsNames) -> dict[str, pulu
     }
     if cfg.auth.jwks_url:
         env["PADDOCK_AUTH_JWKS_URL"] = cfg.auth.jwks_url
+    if cfg.workflows:
+        env["PADDOCK_WORKFLOWS_DIR"] = workflows_dir(LAMBDA_ROOT)
     env.update(cfg.telemetry.plain_env())
     if cfg.telemetry.otlp_headers is not None:
         env["OTEL_EXPORTER_OTLP_HEADERS"] = pulumi.Output.secret(cfg.telemetry.otlp_headers)
@@ -69,6 +74,9 @@ def worker_env(
         env[cfg.llm.api_key_env] = pulumi.Output.secret(cfg.llm.api_key)
     if cfg.tool_secrets:
         env.update({"PADDOCK_SECRETS": "aws", "PADDOCK_SECRETS_PREFIX": names.secrets_prefix})
+    if cfg.event_webhook_secret is not None:
+        env["PADDOCK_EVENTS_WEBHOOKS"] = ",".join(cfg.event_webhooks)
+        env["PADDOCK_EVENTS_WEBHOOK_SECRET"] = pulumi.Output.secret(cfg.event_webhook_secret)
     if cfg.capability_key is not None and cfg.capability_key_id is not None:
         env["PADDOCK_CAPABILITY_KEY"] = pulumi.Output.secret(cfg.capability_key)
         env["PADDOCK_CAPABILITY_KEY_ID"] = cfg.capability_key_id
@@ -94,7 +102,10 @@ def build_compute(
     data: AwsData,
     parent: pulumi.Resource,
     *,
+    code: AwsCode,
+    networking: AwsNetworking | None,
     azure: AzurePeer | None,
+    events_env: Env | None = None,
 ) -> AwsCompute:
     opts = pulumi.ResourceOptions(parent=parent)
     trust = json.dumps(policies.lambda_trust())
@@ -141,9 +152,16 @@ def build_compute(
         ),
         opts=pulumi.ResourceOptions(parent=worker_role),
     )
+    http_deps: list[pulumi.Resource] = [http_policy]
+    worker_deps: list[pulumi.Resource] = [worker_policy]
+    if networking is not None:  # Lambda checks the ENI rights when the function is created
+        http_deps.append(attach_interface_policy(cfg, names, networking, http_role, "http"))
+        worker_deps.append(attach_interface_policy(cfg, names, networking, worker_role, "worker"))
     env = base_env(cfg, data, names)
+    placement = _Placement(code=code, networking=networking)
     http = _function(
         cfg,
+        placement,
         names.http_function,
         HTTP_HANDLER,
         http_role,
@@ -152,20 +170,21 @@ def build_compute(
         timeout=cfg.aws.http_timeout,
         memory=cfg.aws.http_memory,
         reserved=cfg.aws.http_reserved_concurrency,
-        depends_on=[http_policy],
+        depends_on=http_deps,
         opts=opts,
     )
     worker = _function(
         cfg,
+        placement,
         names.worker_function,
         WORKER_HANDLER,
         worker_role,
         worker_logs,
-        worker_env(cfg, env, tools_role, azure, names),
+        {**worker_env(cfg, env, tools_role, azure, names), **(events_env or {})},
         timeout=cfg.aws.worker_timeout,
         memory=cfg.aws.worker_memory,
         reserved=cfg.aws.worker_reserved_concurrency,
-        depends_on=[worker_policy],
+        depends_on=worker_deps,
         opts=opts,
     )
     _event_source(cfg, names, data, worker, worker_policy)
@@ -219,8 +238,17 @@ def _log_group(
     )
 
 
+@dataclass(frozen=True)
+class _Placement:
+    """Where the functions' code is and which network they run in."""
+
+    code: AwsCode
+    networking: AwsNetworking | None
+
+
 def _function(
     cfg: InfraConfig,
+    placement: _Placement,
     name: str,
     handler: str,
     role: aws.iam.Role,
@@ -240,7 +268,10 @@ def _function(
         handler=handler,
         runtime=RUNTIME,
         architectures=[ARCHITECTURE],
-        code=pulumi.FileArchive(cfg.aws.lambda_package),
+        s3_bucket=placement.code.object.bucket,
+        s3_key=placement.code.object.key,
+        source_code_hash=placement.code.source_code_hash,
+        vpc_config=placement.networking.vpc_config() if placement.networking else None,
         timeout=timeout,
         memory_size=memory,
         reserved_concurrent_executions=reserved,
@@ -248,7 +279,7 @@ def _function(
         tracing_config={"mode": "Active" if cfg.aws.xray else "PassThrough"},
         logging_config={"log_format": "JSON", "log_group": logs.name},
         opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[logs, *depends_on])
+            opts, pulumi.ResourceOptions(depends_on=[logs, placement.code.object, *depends_on])
         ),
     )
 

@@ -16,6 +16,7 @@ ROLE_IDS = {
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Cognitive Services OpenAI User": "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
+    "EventGrid Data Sender": "d5a91429-5739-47e2-a06b-3470a27159e7",
 }
 """Azure built-in role definition GUIDs (the same in every tenant)."""
 COSMOS_TABLE_DATA_CONTRIBUTOR = "00000000-0000-0000-0000-000000000002"

@@ -52,6 +52,8 @@ def build_data(cfg: InfraConfig, ctx: AzureContext, parent: pulumi.Resource) -> 
         minimum_tls_version="TLS1_2",
         enable_https_traffic_only=True,
         allow_cross_tenant_replication=False,
+        public_network_access=_storage_public_access(cfg),
+        network_rule_set=_storage_firewall(cfg),
         opts=opts,
     )
     child = pulumi.ResourceOptions(parent=account)
@@ -98,6 +100,26 @@ def build_data(cfg: InfraConfig, ctx: AzureContext, parent: pulumi.Resource) -> 
         table_endpoint=endpoint,
         cosmos=cosmos,
     )
+
+
+def _storage_public_access(cfg: InfraConfig) -> str | None:
+    """Private networking without ``publicAccess``: off, unless the deployer's addresses are
+    listed (then on, but the firewall admits only them)."""
+    net = cfg.azure.network
+    if net is None or net.public_access:
+        return None
+    return "Enabled" if net.deployer_ip_ranges else "Disabled"
+
+
+def _storage_firewall(cfg: InfraConfig) -> storage.NetworkRuleSetArgsDict | None:
+    net = cfg.azure.network
+    if net is None or net.public_access or not net.deployer_ip_ranges:
+        return None
+    return {
+        "default_action": storage.DefaultAction.DENY,
+        "bypass": "None",
+        "ip_rules": [{"i_p_address_or_range": ip} for ip in net.deployer_ip_ranges],
+    }
 
 
 def _container(
@@ -183,6 +205,11 @@ def _cosmos(
         disable_local_auth=True,
         disable_key_based_metadata_write_access=True,
         minimal_tls_version="Tls12",
+        public_network_access=(
+            "Disabled"
+            if cfg.azure.network is not None and not cfg.azure.network.public_access
+            else "Enabled"
+        ),
         # Point-in-time restore for the last 7 days (free tier of continuous backup).
         backup_policy=cosmosdb.ContinuousModeBackupPolicyArgsDict(
             type="Continuous", continuous_mode_properties={"tier": "Continuous7Days"}

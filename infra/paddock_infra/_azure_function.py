@@ -4,6 +4,7 @@ with identity-based connections only (no keys, no connection strings that carry 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -11,16 +12,17 @@ import pulumi_azure_native as azure_native
 
 from paddock_infra._azure_common import AzureContext, global_name
 from paddock_infra._azure_data import DEPLOYMENT_CONTAINER, AzureData
+from paddock_infra._azure_network import AzureNet, public_network_access
 from paddock_infra.config import InfraConfig
 from paddock_infra.federation import AwsPeer
+from paddock_infra.packaging import FUNCTIONS_ROOT, workflows_dir
 
 web = azure_native.web
 PYTHON_VERSION = "3.12"
-PACKAGE_BLOB = "azure-functionapp.zip"
-"""Consumption plan only: the package blob WEBSITE_RUN_FROM_PACKAGE points at."""
 LLM_SECRET_NAME = "llm-api-key"
 OTLP_HEADERS_SECRET_NAME = "otlp-headers"
 CAPABILITY_KEY_SECRET_NAME = "capability-key"
+WEBHOOK_SECRET_NAME = "event-webhook-secret"
 """Vault names of the configured secrets; tool secrets are ``paddock-<api>-<scheme>``."""
 
 
@@ -49,18 +51,30 @@ def build_function(
     parent: pulumi.Resource,
     *,
     aws: AwsPeer | None,
+    package_url: pulumi.Input[str],
+    net: AzureNet | None = None,
+    depends_on: list[pulumi.Resource] | None = None,
+    events_settings: Mapping[str, pulumi.Input[str]] | None = None,
 ) -> AzureFunction:
+    """The plan, the vault and the app; ``package_url`` is the uploaded package (Consumption
+    runs from it), ``net`` the VNet to integrate with, ``depends_on`` what must exist first."""
     opts = pulumi.ResourceOptions(parent=parent)
     monitoring = _monitoring(cfg, ctx, opts)
     vault, secrets, secret_settings = _vault(cfg, ctx, opts)
     plan = _plan(cfg, ctx, opts)
-    settings = {**app_settings(cfg, data, monitoring, aws=aws), **secret_settings}
+    settings = {
+        **app_settings(cfg, data, monitoring, aws=aws, package_url=package_url),
+        **secret_settings,
+        **(events_settings or {}),
+    }
     site_config: web.SiteConfigArgsDict = {
         "app_settings": [{"name": k, "value": v} for k, v in sorted(settings.items())],
         "ftps_state": "Disabled",
         "min_tls_version": "1.2",
         "http20_enabled": True,
     }
+    if net is not None:
+        site_config["vnet_route_all_enabled"] = True
     flex: web.FunctionAppConfigArgsDict | None = None
     if cfg.azure.plan == "flex":
         flex = {
@@ -95,13 +109,19 @@ def build_function(
         key_vault_reference_identity="SystemAssigned",
         site_config=site_config,
         function_app_config=flex,
-        opts=opts,
+        virtual_network_subnet_id=net.integration_subnet.id if net is not None else None,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or []),
     )
     return AzureFunction(app=app, monitoring=monitoring, vault=vault, secrets=secrets)
 
 
 def app_settings(
-    cfg: InfraConfig, data: AzureData, monitoring: Monitoring, *, aws: AwsPeer | None
+    cfg: InfraConfig,
+    data: AzureData,
+    monitoring: Monitoring,
+    *,
+    aws: AwsPeer | None,
+    package_url: pulumi.Input[str],
 ) -> dict[str, pulumi.Input[str]]:
     """Every non-secret setting (names as in docs/settings.md); connections by identity."""
     endpoints = data.account.primary_endpoints
@@ -126,6 +146,10 @@ def app_settings(
     }
     if cfg.auth.jwks_url:
         settings["PADDOCK_AUTH_JWKS_URL"] = cfg.auth.jwks_url
+    if cfg.workflows:
+        settings["PADDOCK_WORKFLOWS_DIR"] = workflows_dir(FUNCTIONS_ROOT)
+    if cfg.event_webhooks:
+        settings["PADDOCK_EVENTS_WEBHOOKS"] = ",".join(cfg.event_webhooks)
     settings.update(cfg.telemetry.plain_env())
     if monitoring.connection_string is not None:
         settings.update(
@@ -153,9 +177,7 @@ def app_settings(
             {
                 "FUNCTIONS_EXTENSION_VERSION": "~4",
                 "FUNCTIONS_WORKER_RUNTIME": "python",
-                "WEBSITE_RUN_FROM_PACKAGE": pulumi.Output.concat(
-                    endpoints.blob, DEPLOYMENT_CONTAINER, "/", PACKAGE_BLOB
-                ),
+                "WEBSITE_RUN_FROM_PACKAGE": package_url,
                 "WEBSITE_RUN_FROM_PACKAGE_BLOB_MI_RESOURCE_ID": "SystemAssigned",
             }
         )
@@ -249,6 +271,10 @@ def _vault(
         )
     if cfg.capability_key is not None:
         stored.append((CAPABILITY_KEY_SECRET_NAME, "PADDOCK_CAPABILITY_KEY", cfg.capability_key))
+    if cfg.event_webhook_secret is not None:
+        stored.append(
+            (WEBHOOK_SECRET_NAME, "PADDOCK_EVENTS_WEBHOOK_SECRET", cfg.event_webhook_secret)
+        )
     if not stored and not cfg.tool_secrets:
         return None, [], {}
     kv = azure_native.keyvault
@@ -262,7 +288,7 @@ def _vault(
             sku={"family": kv.SkuFamily.A, "name": kv.SkuName.STANDARD},
             enable_rbac_authorization=True,
             soft_delete_retention_in_days=7,
-            public_network_access="Enabled",
+            public_network_access=public_network_access(cfg),
         ),
         opts=opts,
     )

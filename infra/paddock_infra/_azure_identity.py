@@ -22,9 +22,9 @@ from paddock_infra.policies import ENTRA_TOKEN_AUDIENCE
 
 def grant_function(
     cfg: InfraConfig, ctx: AzureContext, data: AzureData, fn: AzureFunction, parent: pulumi.Resource
-) -> None:
+) -> list[azure_native.authorization.RoleAssignment]:
     """The Function App's system identity: exactly the queues, containers, table, telemetry
-    and secrets it uses."""
+    and secrets it uses. Returns the container grants (the code deployment waits for them)."""
     principal = fn.app.identity.apply(lambda i: i.principal_id if i else "")
     base = cfg.base_name
     queue_role = "Storage Queue Data Contributor"
@@ -38,8 +38,9 @@ def grant_function(
             scope=queue.id,
             parent=parent,
         )
+    containers = []
     for name, container in (*data.containers.items(), ("payloads", data.payloads)):
-        assign_role(
+        grant = assign_role(
             f"{base}-fn-{name}",
             ctx,
             role=blob_role,
@@ -47,6 +48,7 @@ def grant_function(
             scope=container.id,
             parent=parent,
         )
+        containers.append(grant)
     if fn.monitoring.scope is not None:
         assign_role(
             f"{base}-fn-telemetry",
@@ -87,6 +89,7 @@ def grant_function(
             parent=parent,
         )
     grant_table(cfg, ctx, data, principal, "fn", parent)
+    return containers
 
 
 def grant_table(

@@ -7,12 +7,15 @@ import json
 import pulumi
 import pulumi_aws as aws
 
-from paddock_infra import policies
+from paddock_infra import events, policies
 from paddock_infra._aws_api import build_api
+from paddock_infra._aws_code import build_code
 from paddock_infra._aws_compute import build_compute
 from paddock_infra._aws_data import AwsData, build_data
+from paddock_infra._aws_network import build_network
 from paddock_infra.config import InfraConfig
 from paddock_infra.federation import AwsNames, AzurePeer, entra_issuer
+from paddock_infra.packaging import Package
 
 
 class AwsStack(pulumi.ComponentResource):
@@ -22,6 +25,7 @@ class AwsStack(pulumi.ComponentResource):
         name: the component's logical name.
         cfg: the stack configuration.
         names: explicit AWS names (shared with the Azure side).
+        package: the Lambda package to upload (scripts/package plus the workflow bundles).
         azure: when given, the Azure Function App's identity may assume a role here by web
             identity, and the worker is told how to federate into Entra and hand off to Azure.
         opts: resource options; pass the AWS provider here.
@@ -34,7 +38,12 @@ class AwsStack(pulumi.ComponentResource):
     table_name: pulumi.Output[str]
     bucket_name: pulumi.Output[str]
     worker_role_arn: pulumi.Output[str]
+    event_bus_name: pulumi.Output[str]
+    """The EventBridge bus run events are put on (docs/events.md)."""
     tools_role_arn: pulumi.Output[str]
+    code_bucket: pulumi.Output[str]
+    code_key: pulumi.Output[str]
+    """Where the functions' code is (``lambda/aws-lambda-<sha256[:16]>.zip``)."""
     azure_workload_role_arn: pulumi.Output[str] | None
     secrets_prefix: str | None
     """Secrets Manager names the worker reads (``paddock:toolSecrets``), or ``None``."""
@@ -45,12 +54,27 @@ class AwsStack(pulumi.ComponentResource):
         cfg: InfraConfig,
         names: AwsNames,
         *,
+        package: Package,
         azure: AzurePeer | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("paddock:aws:AwsStack", name, None, opts)
         data = build_data(cfg, names, self)
-        compute = build_compute(cfg, names, data, self, azure=azure)
+        code = build_code(names, package, self)
+        networking = build_network(cfg, names, self)
+        bus = events.event_bus(names, self)
+        compute = build_compute(
+            cfg,
+            names,
+            data,
+            self,
+            code=code,
+            networking=networking,
+            azure=azure,
+            events_env={events.BUS_VARIABLE: bus.name},
+        )
+        events.grant_put_events(names, compute.worker_role, bus)
+        self.event_bus_name = bus.name
         api = build_api(cfg, names, compute.http, self)
         self.api_url = api.api_endpoint
         self.queue_name = data.queue.name
@@ -61,6 +85,8 @@ class AwsStack(pulumi.ComponentResource):
         self.worker_role_arn = compute.worker_role.arn
         self.tools_role_arn = compute.tools_role.arn
         self.secrets_prefix = names.secrets_prefix if cfg.tool_secrets else None
+        self.code_bucket = code.bucket.bucket
+        self.code_key = code.object.key
         self.azure_workload_role_arn = None
         if azure is not None:
             self.azure_workload_role_arn = self._azure_workload_role(cfg, names, data, azure)

@@ -5,12 +5,16 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure_native
 
+from paddock_infra import events
+from paddock_infra._azure_code import deploy_flex, upload_package
 from paddock_infra._azure_common import AzureContext
 from paddock_infra._azure_data import build_data
 from paddock_infra._azure_function import build_function
 from paddock_infra._azure_identity import aws_workload_identity, grant_function, trust_aws_worker
+from paddock_infra._azure_network import build_vnet, private_endpoints
 from paddock_infra.config import InfraConfig
 from paddock_infra.federation import AwsPeer
+from paddock_infra.packaging import Package
 
 
 class AzureStack(pulumi.ComponentResource):
@@ -19,6 +23,7 @@ class AzureStack(pulumi.ComponentResource):
     Args:
         name: the component's logical name.
         cfg: the stack configuration.
+        package: the Function App package to upload (scripts/package plus the workflows).
         aws: when given, the Function App is told which AWS role to assume by web identity, and
             a user-assigned identity trusts the AWS worker's outbound tokens.
         opts: resource options; pass the azure-native provider here.
@@ -38,12 +43,17 @@ class AzureStack(pulumi.ComponentResource):
     aws_workload_client_id: pulumi.Output[str] | None
     key_vault_name: pulumi.Output[str] | None
     key_vault_url: pulumi.Output[str] | None
+    package_url: pulumi.Output[str]
+    """The uploaded Function App package."""
+    event_topic_endpoint: pulumi.Output[str]
+    """The Event Grid topic run events are sent to (docs/events.md)."""
 
     def __init__(
         self,
         name: str,
         cfg: InfraConfig,
         *,
+        package: Package,
         aws: AwsPeer | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -63,9 +73,33 @@ class AzureStack(pulumi.ComponentResource):
             resource_group=group,
             location=cfg.azure.location,
         )
+        net = build_vnet(cfg, ctx, self)
         data = build_data(cfg, ctx, self)
-        fn = build_function(cfg, ctx, data, self, aws=aws)
-        grant_function(cfg, ctx, data, fn, self)
+        blob = upload_package(cfg, ctx, data, package, client.object_id, self)
+        topic = events.event_topic(cfg, ctx, self)
+        fn = build_function(
+            cfg,
+            ctx,
+            data,
+            self,
+            aws=aws,
+            package_url=blob.url,
+            net=net,
+            # Consumption runs from the blob at start: it must be there first.
+            depends_on=[blob] if cfg.azure.plan == "consumption" else [],
+            events_settings={events.TOPIC_VARIABLE: topic.endpoint},
+        )
+        container_grants = grant_function(cfg, ctx, data, fn, self)
+        events.grant_send(
+            cfg, ctx, topic, fn.app.identity.apply(lambda i: i.principal_id if i else ""), self
+        )
+        if net is not None:
+            private_endpoints(cfg, ctx, net, data, fn.vault)
+        if cfg.azure.plan == "flex":
+            # The app reads its deployment container with its identity: grant first.
+            deploy_flex(cfg, ctx, fn.app, blob, package, depends_on=container_grants)
+        self.package_url = blob.url
+        self.event_topic_endpoint = topic.endpoint
         self.aws_workload_client_id = None
         self.key_vault_name = self.key_vault_url = None
         if fn.vault is not None:

@@ -38,6 +38,7 @@ from paddock_infra._setting_types import (
     Slug,
 )
 from paddock_infra._settings import error_lines, stack_settings, unknown_setting
+from paddock_infra.network_config import AwsNetwork, AzureNetwork
 
 NAMESPACE = "paddock"
 
@@ -191,6 +192,8 @@ class AwsConfig(SettingsModel):
     """The account's outbound identity federation issuer when it is already enabled."""
     tool_grants: Json[tuple[ToolGrant, ...]] = Field((), alias="awsToolGrants")
     """What the tools roles may ever do: exact actions on exact ARNs."""
+    network: Json[AwsNetwork] | None = Field(None, alias="awsNetwork")
+    """Lambdas in the operator's subnets with VPC endpoints; unset: no VPC."""
 
 
 class AzureConfig(SettingsModel):
@@ -222,6 +225,24 @@ class AzureConfig(SettingsModel):
     """Identifier URI of the Entra app whose tokens AWS accepts from the Function App."""
     tool_grants: Json[tuple[AzureToolGrant, ...]] = Field((), alias="azureToolGrants")
     """Roles the AWS-workload identity holds, each on one resource."""
+    deployer_type: Annotated[Literal["user", "serviceprincipal"], Choice] = Field(
+        "user", alias="azureDeployerType"
+    )
+    """Who runs ``pulumi up`` (``az login`` user, or a service principal in CI): it is granted
+    the upload of the package into the deployments container."""
+    function_package: str = Field("../dist/azure-functionapp.zip", alias="azureFunctionPackage")
+    """The zip scripts/package builds, relative to infra/; ``pulumi up`` uploads it."""
+    network: Json[AzureNetwork] | None = Field(None, alias="azureNetwork")
+    """VNet integration and private endpoints (Flex Consumption only); unset: public."""
+
+    @model_validator(mode="after")
+    def _network_needs_flex(self) -> AzureConfig:
+        if self.network is not None and self.plan != "flex":
+            raise ValueError(
+                "paddock:azureNetwork needs paddock:azurePlan flex "
+                "(Linux Consumption has no VNet integration)"
+            )
+        return self
 
 
 # ---- the whole stack ---------------------------------------------------------------------------
@@ -256,6 +277,13 @@ class InfraConfig(SettingsModel):
     """``PADDOCK_CAPABILITY_KEY_ID``; set with ``capabilityKey``."""
     extra_env: Json[dict[EnvName, str]] = Field({}, alias="extraEnv")
     """Extra variables for every function."""
+    workflows: Json[tuple[str, ...]] = Field((), alias="workflows")
+    """Workflow bundle folders (relative to infra/) shipped in both packages under
+    ``workflows/<folder>/`` (``PADDOCK_WORKFLOWS_DIR``); their names are a stack output."""
+    event_webhooks: Json[tuple[HttpsUrl, ...]] = Field((), alias="eventWebhooks")
+    """``PADDOCK_EVENTS_WEBHOOKS`` on the workers: https URLs that receive every run event."""
+    event_webhook_secret: Secret | None = Field(None, alias="eventWebhookSecret")
+    """SECRET: ``PADDOCK_EVENTS_WEBHOOK_SECRET``, the HMAC key webhooks are signed with."""
     aws: AwsConfig = AwsConfig()
     """The AWS keys."""
     azure: AzureConfig = AzureConfig()
@@ -294,6 +322,8 @@ class InfraConfig(SettingsModel):
     def _consistent(self) -> InfraConfig:
         if (self.capability_key is None) != (self.capability_key_id is None):
             raise ValueError("paddock:capabilityKey and paddock:capabilityKeyId go together")
+        if bool(self.event_webhooks) != (self.event_webhook_secret is not None):
+            raise ValueError("paddock:eventWebhooks and paddock:eventWebhookSecret go together")
         if len(self.base_name) > 40:
             raise ValueError(f"prefix + stack {self.base_name!r} is longer than 40 characters")
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -18,16 +19,24 @@ from paddock_infra.federation import (
     aws_names,
     aws_outbound_issuer,
 )
+from paddock_infra.packaging import Bundle, Package, compose, load_bundles, workflow_names
 
-Outputs = dict[str, pulumi.Input[str]]
+Outputs = dict[str, pulumi.Input[Any]]
 
 
 def build(cfg: InfraConfig) -> Outputs:
     """Create every resource ``cfg`` asks for and return the stack outputs."""
     outputs: Outputs = {}
     aws_provider = names = None
+    bundles = load_bundles(cfg.workflows, Path.cwd())
+    if bundles:
+        outputs["workflows"] = pulumi.Output.from_input(workflow_names(bundles))
+    aws_package = azure_package = None
     if cfg.deploy_aws:
-        _require_package(cfg.aws.lambda_package)
+        aws_package = _package(cfg, "awsLambdaPackage", cfg.aws.lambda_package, bundles)
+    if cfg.deploy_azure:
+        azure_package = _package(cfg, "azureFunctionPackage", cfg.azure.function_package, bundles)
+    if cfg.deploy_aws:
         aws_provider = aws.Provider(
             "aws",
             region=cfg.aws.region,
@@ -38,17 +47,23 @@ def build(cfg: InfraConfig) -> Outputs:
     if cfg.deploy_azure:
         azure_provider = azure_native.Provider("azure-native", location=cfg.azure.location)
         peer = _aws_peer(cfg, names, aws_provider) if cfg.federate else None
+        assert azure_package is not None
         azure_stack = AzureStack(
-            "azure", cfg, aws=peer, opts=pulumi.ResourceOptions(providers=[azure_provider])
+            "azure",
+            cfg,
+            package=azure_package,
+            aws=peer,
+            opts=pulumi.ResourceOptions(providers=[azure_provider]),
         )
         outputs.update(_azure_outputs(azure_stack))
     if cfg.deploy_aws:
-        assert names is not None and aws_provider is not None
+        assert names is not None and aws_provider is not None and aws_package is not None
         azure_peer = _azure_peer(cfg, azure_stack) if azure_stack and cfg.federate else None
         aws_stack = AwsStack(
             "aws",
             cfg,
             names,
+            package=aws_package,
             azure=azure_peer,
             opts=pulumi.ResourceOptions(providers=[aws_provider]),
         )
@@ -62,12 +77,14 @@ def main() -> None:
         pulumi.export(key, value)
 
 
-def _require_package(path: str) -> None:
-    if not Path(path).is_file():
+def _package(cfg: InfraConfig, key: str, base: str, bundles: tuple[Bundle, ...]) -> Package:
+    """The package built by scripts/package, with the stack's workflow bundles added."""
+    path = Path(base)
+    if not path.is_file():
         raise InfraConfigError(
-            f"Lambda package {path!r} not found: run scripts/package first, "
-            "or set paddock:awsLambdaPackage"
+            f"package {base!r} not found: run scripts/package first, or set paddock:{key}"
         )
+    return compose(path, bundles, path.parent / f"stack-{cfg.stack}" / path.name)
 
 
 def _aws_peer(cfg: InfraConfig, names: AwsNames | None, provider: aws.Provider | None) -> AwsPeer:
@@ -109,6 +126,9 @@ def _aws_outputs(stack: AwsStack) -> Outputs:
         "awsPayloadBucket": stack.bucket_name,
         "awsWorkerRoleArn": stack.worker_role_arn,
         "awsToolsRoleArn": stack.tools_role_arn,
+        "awsCodeBucket": stack.code_bucket,
+        "awsCodeKey": stack.code_key,
+        "awsEventBusName": stack.event_bus_name,
     }
     if stack.azure_workload_role_arn is not None:
         outputs["awsAzureWorkloadRoleArn"] = stack.azure_workload_role_arn
@@ -126,6 +146,8 @@ def _azure_outputs(stack: AzureStack) -> Outputs:
         "azureTableEndpoint": stack.table_endpoint,
         "azureResourceGroup": stack.resource_group_name,
         "azureFunctionAppName": stack.function_app_name,
+        "azurePackageUrl": stack.package_url,
+        "azureEventTopicEndpoint": stack.event_topic_endpoint,
     }
     if stack.aws_workload_client_id is not None:
         outputs["azureAwsWorkloadClientId"] = stack.aws_workload_client_id

@@ -94,6 +94,8 @@ def print_summary(run: Run, out: TextIO, *, planner_label: str) -> None:
     p(f"run {run.id}: {run.status.value.upper()}\n")
     if run.result:
         p(f"result:   {run.result}\n")
+    for mark in run.result_untrusted:
+        p(f"          untrusted in the answer: {mark}\n")
     if run.reason and run.status.value != "succeeded":
         p(f"reason:   {run.reason}\n")
     calls = [c for s in run.steps for c in s.calls]

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from core.api.auth import DEFAULT_AUDIENCE, DEV_TOKEN_PATH
+from paddock.local.authorize import Client, CodeFlow
 from paddock.local.servers import LocalServer
 
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -46,6 +47,24 @@ class LocalIssuer:
         self.kid = "dev-" + uuid.uuid4().hex[:8]
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._server: LocalServer | None = None
+        self.code_flow = CodeFlow(issuer=lambda: self.issuer, sign=self.sign)
+        """Clients and users for the authorization code flow (console sign-in)."""
+
+    def register_client(
+        self, client_id: str, redirect_uri: str, *, secret: str | None = None
+    ) -> None:
+        """Let ``client_id`` use the authorization code flow back to ``redirect_uri``."""
+        self.code_flow.clients[client_id] = Client(client_id, redirect_uri, secret)
+
+    def add_user(self, login: str, **claims: Any) -> None:
+        """A user the sign-in page offers; ``claims`` go into the ID token (with ``sub``)."""
+        self.code_flow.users[login] = {"sub": login, **claims}
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Sign any claims with this issuer's key (ID tokens of the code flow)."""
+        import jwt
+
+        return jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid})
 
     # -- tokens -------------------------------------------------------------------------
 
@@ -89,8 +108,12 @@ class LocalIssuer:
             "issuer": self.issuer,
             "jwks_uri": self.jwks_url,
             "id_token_signing_alg_values_supported": ["RS256"],
-            "response_types_supported": ["token"],
+            "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
+            "authorization_endpoint": self.issuer.rstrip("/") + "/authorize",
+            "token_endpoint": self.issuer.rstrip("/") + "/token",
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
+            "code_challenge_methods_supported": ["S256"],
         }
 
     @property
@@ -101,8 +124,9 @@ class LocalIssuer:
 
     @property
     def app(self) -> Starlette:
-        """``/.well-known/openid-configuration``, ``/jwks`` and ``POST /dev/token`` (the console's
-        dev sign-in), relative to the issuer URL."""
+        """``/.well-known/openid-configuration``, ``/jwks``, ``POST /dev/token`` (the console's
+        dev sign-in) and the code flow's ``/authorize`` and ``/token``, relative to the issuer
+        URL."""
 
         async def config(_: Request) -> JSONResponse:
             return JSONResponse(self.openid_configuration())
@@ -137,6 +161,7 @@ class LocalIssuer:
                 Route("/.well-known/openid-configuration", config),
                 Route("/jwks", jwks),
                 Route(DEV_TOKEN_PATH, dev_token, methods=["POST"]),
+                *self.code_flow.routes(),
             ]
         )
 

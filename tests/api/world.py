@@ -20,7 +20,7 @@ from core.guardrails.base import new_decision_id
 from core.orchestrator.engine import Orchestrator, ToolSource
 from core.queue.memory import MemoryQueue
 from core.runtime import CatalogCache
-from core.settings import AuthSettings, LocalSettings, Settings
+from core.settings import AuthSettings, EventSettings, LocalSettings, Settings
 from core.state.memory import MemoryStore
 from examples import example_workflows
 from paddock.local.issuer import LocalIssuer
@@ -161,10 +161,16 @@ def orders(_orders_server: tuple[_Current, str]) -> tuple[OrdersService, str]:
 
 
 def build_world(
-    issuer: LocalIssuer, service: OrdersService, url: str, *, store: MemoryStore | None = None
+    issuer: LocalIssuer,
+    service: OrdersService,
+    url: str,
+    *,
+    store: MemoryStore | None = None,
+    queue: MemoryQueue | None = None,
+    events: EventSettings | None = None,
 ) -> World:
-    store = store or MemoryStore()
-    queue = MemoryQueue()
+    store = MemoryStore() if store is None else store
+    queue = MemoryQueue() if queue is None else queue
     orders = ToolList(tools(url))
     bundled = CatalogCache()
 
@@ -188,7 +194,11 @@ def build_world(
         cloud="local",
         handoff=QueueHandoff({"local": queue}),
     )
-    settings = Settings(auth=AuthSettings(issuer=issuer.issuer), local=LocalSettings(enabled=True))
+    settings = Settings(
+        auth=AuthSettings(issuer=issuer.issuer),
+        local=LocalSettings(enabled=True),
+        events=events or EventSettings(),
+    )
     deps = Deps(
         settings,
         store=store,

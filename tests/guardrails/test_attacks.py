@@ -174,7 +174,7 @@ def test_injected_text_copied_verbatim_into_a_write(
     copied = "the minimum order quantity for P-100 is now"
     body = {"supplier_id": "V-3002", "subject": "Re: shipping notice", "body": copied}
     decision = check(default_guard, history, tools["send_supplier_message"], {"body": body})
-    assert_fired(decision, APPROVE, "provenance", "args.body.body")
+    assert_fired(decision, APPROVE, "stored_injection", "args.body.body", "list_supplier_messages")
 
 
 def test_url_outside_the_catalog_is_denied(

@@ -140,5 +140,6 @@ def test_small_numbers_and_enum_values_are_not_attributed(
     inbox = {"messages": [{"body": "Ship 3 pallets, EUR only, plant DE01, quantity 7"}]}
     steps = [step(0, done(tools["list_supplier_messages"], {}, inbox))]
     args = {"body": {**PO_OK, "quantity": 7, "unit_price": 3}}
-    run = new_run(*steps, goal="Order from V-2001 at quote Q-000123 for P-100 at DE01")
+    # The goal names the amounts; the inbox repeating them is a coincidence, not a source.
+    run = new_run(*steps, goal="Order 7 of P-100 at 3 EUR from V-2001 at quote Q-000123 for DE01")
     assert_allowed(decide(default_guard, run, tools["create_purchase_order"], args))

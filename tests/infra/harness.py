@@ -179,6 +179,8 @@ def _azure_outputs(kind: str, name: str, inputs: dict[str, Any], rid: str) -> di
             **inputs.get("properties", {}),
             "vaultUri": f"https://{out['name']}.vault.azure.net/",
         }
+    elif kind == "Topic":
+        out["endpoint"] = f"https://{out['name']}.westeurope-1.eventgrid.azure.net/api/events"
     elif kind == "Secret":
         vault = inputs.get("vaultName")
         out["properties"] = {
@@ -189,12 +191,19 @@ def _azure_outputs(kind: str, name: str, inputs: dict[str, Any], rid: str) -> di
 
 def _azure_name(inputs: dict[str, Any]) -> str | None:
     for key in (
+        "topicName",
         "queueName",
         "containerName",
         "tableName",
         "secretName",
         "vaultName",
         "workspaceName",
+        "subnetName",
+        "virtualNetworkLinkName",
+        "privateDnsZoneGroupName",
+        "privateZoneName",
+        "privateEndpointName",
+        "virtualNetworkName",
         "resourceName",
         "name",
         "accountName",
@@ -228,6 +237,7 @@ def synth(
     values = {**BASE_CONFIG, **config}
     if package is not None:
         values.setdefault("awsLambdaPackage", str(package))
+        values.setdefault("azureFunctionPackage", str(package))
     flat = {f"paddock:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
     secret_keys = []
     if secret is not None:

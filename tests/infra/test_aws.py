@@ -53,7 +53,7 @@ def test_state_table_schema_matches_the_store(stack) -> None:
 
 def test_payload_bucket_is_private_encrypted_and_expires_payloads(stack) -> None:
     s = stack("aws")
-    block = s.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    block = s.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "payloads")
     assert all(
         block.plain(k) is True
         for k in (
@@ -64,7 +64,8 @@ def test_payload_bucket_is_private_encrypted_and_expires_payloads(stack) -> None
         )
     )
     sse = s.one(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "payloads",
     )
     assert sse.plain("rules")[0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
     rule = s.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").plain("rules")[
@@ -72,7 +73,7 @@ def test_payload_bucket_is_private_encrypted_and_expires_payloads(stack) -> None
     ]
     assert rule["status"] == "Enabled" and rule["filter"] == {"prefix": "runs/"}
     assert rule["expiration"]["days"] == 90
-    ownership = s.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    ownership = s.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "payloads")
     assert ownership.plain("rule") == {"objectOwnership": "BucketOwnerEnforced"}
 
 

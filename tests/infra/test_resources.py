@@ -10,12 +10,14 @@ AWS = {
     "pulumi:providers:aws": 1,
     "paddock:aws:AwsStack": 1,
     "aws:dynamodb/table:Table": 1,
-    "aws:s3/bucket:Bucket": 1,
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
-    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
+    # The payload bucket and the code bucket (with the package object).
+    "aws:s3/bucket:Bucket": 2,
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 2,
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2,
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 2,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
-    "aws:s3/bucketPolicy:BucketPolicy": 1,
+    "aws:s3/bucketPolicy:BucketPolicy": 2,
+    "aws:s3/bucketObjectv2:BucketObjectv2": 1,
     "aws:sqs/queue:Queue": 2,
     "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy": 1,
     "aws:sqs/queuePolicy:QueuePolicy": 2,
@@ -23,7 +25,8 @@ AWS = {
     "aws:cloudwatch/metricAlarm:MetricAlarm": 1,
     "aws:cloudwatch/logGroup:LogGroup": 3,
     "aws:iam/role:Role": 3,
-    "aws:iam/rolePolicy:RolePolicy": 2,
+    "aws:iam/rolePolicy:RolePolicy": 3,
+    "aws:cloudwatch/eventBus:EventBus": 1,
     "aws:lambda/function:Function": 2,
     "aws:lambda/eventSourceMapping:EventSourceMapping": 1,
     "aws:lambda/permission:Permission": 1,
@@ -48,10 +51,15 @@ AZURE = {
     "azure-native:applicationinsights:Component": 1,
     "azure-native:web:AppServicePlan": 1,
     "azure-native:web:WebApp": 1,
-    # 2 queues + 4 containers + telemetry + the LLM secret.
-    "azure-native:authorization:RoleAssignment": 8,
+    # 2 queues + 4 containers + telemetry + the LLM secret + the deployer's upload + the
+    # Event Grid topic's data sender.
+    "azure-native:authorization:RoleAssignment": 10,
+    "azure-native:eventgrid:Topic": 1,
     "azure-native:keyvault:Vault": 1,
     "azure-native:keyvault:Secret": 1,
+    # The package upload (a dynamic resource) and Flex's onedeploy extension.
+    "pulumi-python:dynamic:Resource": 1,
+    "azure-native:resources:Resource": 1,
 }
 FEDERATION = {
     "aws:iam/outboundWebIdentityFederation:OutboundWebIdentityFederation": 1,

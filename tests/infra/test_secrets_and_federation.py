@@ -94,7 +94,8 @@ def test_azure_calls_aws_as_the_role_the_aws_side_creates(stack) -> None:
     work = next(q for q in s.of_type("aws:sqs/queue:Queue") if q.name.endswith("-work"))
     assert settings["PADDOCK_SQS_QUEUE_URL"] == work.outputs["url"]
     assert settings["PADDOCK_DYNAMODB_TABLE"] == s.one("aws:dynamodb/table:Table").plain("name")
-    assert settings["PADDOCK_PAYLOAD_BUCKET"] == s.one("aws:s3/bucket:Bucket").plain("bucket")
+    payloads = s.one("aws:s3/bucket:Bucket", "payloads")
+    assert settings["PADDOCK_PAYLOAD_BUCKET"] == payloads.plain("bucket")
     assert settings["PADDOCK_AWS_TOKEN_AUDIENCE"] == "api://paddock-aws"
 
 
@@ -141,17 +142,23 @@ def test_aws_workload_identity_may_only_hand_off_into_azure(stack) -> None:
     assert len(table_roles) == 1
 
 
-def test_env_names_are_ones_the_runtime_reads_or_documented_infra_additions(stack) -> None:
+def test_env_names_are_ones_the_runtime_reads_or_documented_infra_additions(
+    stack, tmp_path_factory
+) -> None:
     from core.settings import runtime_variables
 
     known = runtime_variables()
     # Set by the infra but not read by the runtime (issue 19 aligns the model names).
     added = {"PADDOCK_LLM_MODEL"}
-    s = stack("both")
+    bundle = tmp_path_factory.mktemp("bundles") / "orders"
+    bundle.mkdir()
+    (bundle / "paddock.yaml").write_text("name: orders\n")
+    s = stack("both", workflows=[str(bundle)])
     names = set()
     for fn in s.of_type("aws:lambda/function:Function"):
         names |= set(fn.plain("environment")["variables"])
     app = s.one("azure-native:web:WebApp")
     names |= {p["name"] for p in app.plain("siteConfig")["appSettings"]}
+    assert "PADDOCK_WORKFLOWS_DIR" in names
     unknown = {n for n in names if n.startswith("PADDOCK_")} - known - added
     assert unknown == set()

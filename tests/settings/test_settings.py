@@ -4,6 +4,7 @@ naming the variable (never echoing a secret), and the set of variables is enumer
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +46,8 @@ VALID: dict[str, tuple[str, str, Any]] = {
     "PADDOCK_AUTH_AUDIENCE": ("api://p", "auth.audience", "api://p"),
     "PADDOCK_LOCAL_MODE": ("yes", "local.enabled", True),
     "PADDOCK_LOCAL_BASE_URL_PORTS": ("8001, 8002", "local.base_url_ports", {8001, 8002}),
+    "PADDOCK_WORKFLOWS_DIR": ("/var/task/workflows", "workflows.dir", Path("/var/task/workflows")),
+    "PADDOCK_LLM_CONTEXT_TOKENS": ("128000", "limits.llm_context_tokens", 128000),
     "PADDOCK_CAPABILITY_KEY": (PEM, "identity.capability_key", PEM),
     "PADDOCK_CAPABILITY_KEY_ID": ("k-1", "identity.capability_key_id", "k-1"),
     "PADDOCK_CAPABILITY_PREVIOUS_KEYS": (
@@ -98,12 +101,49 @@ VALID: dict[str, tuple[str, str, Any]] = {
         {"erp.example.com:8443": 60},
     ),
     "PADDOCK_TENANT_CONCURRENCY": ("4", "worker.tenant_concurrency", 4),
+    "PADDOCK_EVENTS_SOURCE": ("/paddock/prod", "events.source", None),
+    "PADDOCK_EVENTS_EVENTBRIDGE_BUS": ("paddock-events", "events.eventbridge_bus", None),
+    "PADDOCK_EVENTS_EVENTGRID_ENDPOINT": ("https://t", "events.eventgrid_endpoint", None),
+    "PADDOCK_EVENTS_EVENTGRID_KEY": ("k", "events.eventgrid_key", None),
+    "PADDOCK_EVENTS_WEBHOOKS": (
+        "https://erp.example.com/hook, http://127.0.0.1:9/h",
+        "events.webhooks",
+        ("https://erp.example.com/hook", "http://127.0.0.1:9/h"),
+    ),
+    "PADDOCK_EVENTS_WEBHOOK_SECRET": (
+        "0123456789abcdef,fedcba9876543210",
+        "events.webhook_secrets",
+        ("0123456789abcdef", "fedcba9876543210"),
+    ),
+    "PADDOCK_EVENTS_MAX_ATTEMPTS": ("3", "events.max_attempts", 3),
+    "PADDOCK_CONSOLE_OIDC_ISSUER": ("https://idp", "console.oidc_issuer", None),
+    "PADDOCK_CONSOLE_OIDC_CLIENT_ID": ("c", "console.oidc_client_id", None),
+    "PADDOCK_CONSOLE_OIDC_CLIENT_SECRET": ("s", "console.oidc_client_secret", None),
+    "PADDOCK_CONSOLE_OIDC_REDIRECT_URI": ("https://p/cb", "console.oidc_redirect_uri", None),
+    "PADDOCK_CONSOLE_OIDC_SCOPES": ("openid email", "console.oidc_scopes", None),
+    "PADDOCK_CONSOLE_ROLES_CLAIM": ("cognito:groups", "console.roles_claim", None),
+    "PADDOCK_CONSOLE_TENANT_CLAIM": (
+        "custom:tenant, tid",
+        "console.tenant_claims",
+        ("custom:tenant", "tid"),
+    ),
+    "PADDOCK_CONSOLE_ROLE_MAP": (
+        "Paddock.Approver=approver",
+        "console.role_map",
+        {"Paddock.Approver": "approver"},
+    ),
+    "PADDOCK_CONSOLE_SESSION_SECRET": ("x" * 32, "console.session_secret", None),
 }
 # Variables that need a partner to be valid on their own.
 PARTNERS = {
     "PADDOCK_CAPABILITY_KEY": {"PADDOCK_CAPABILITY_KEY_ID": "k-1"},
     "PADDOCK_ENTRA_CLIENT_ID": {"PADDOCK_ENTRA_TENANT_ID": "t"},
     "PADDOCK_ENTRA_TENANT_ID": {"PADDOCK_ENTRA_CLIENT_ID": "c"},
+    "PADDOCK_CONSOLE_OIDC_ISSUER": {
+        "PADDOCK_CONSOLE_OIDC_CLIENT_ID": "c",
+        "PADDOCK_CONSOLE_OIDC_REDIRECT_URI": "https://p/cb",
+        "PADDOCK_CONSOLE_SESSION_SECRET": "x" * 32,
+    },
 }
 
 
@@ -209,6 +249,16 @@ def test_tool_secrets_are_read_by_prefix_as_given() -> None:
         ({"PADDOCK_HOST_RPM": "h/x=1"}, "PADDOCK_HOST_RPM: 'h/x=1' is not <host[:port]>"),
         ({"PADDOCK_TENANT_CONCURRENCY": "0"}, "PADDOCK_TENANT_CONCURRENCY='0': must be a positive"),
         ({"PADDOCK_TENANT_CONCURRENCY": "2.5"}, "PADDOCK_TENANT_CONCURRENCY='2.5': must be"),
+        ({"PADDOCK_EVENTS_WEBHOOKS": "http://erp.example.com/h"}, "PADDOCK_EVENTS_WEBHOOKS="),
+        ({"PADDOCK_EVENTS_WEBHOOK_SECRET": "short"}, "PADDOCK_EVENTS_WEBHOOK_SECRET: each webhook"),
+        ({"PADDOCK_EVENTS_MAX_ATTEMPTS": "0"}, "PADDOCK_EVENTS_MAX_ATTEMPTS='0': input should"),
+        ({"PADDOCK_CONSOLE_SESSION_SECRET": "short"}, "PADDOCK_CONSOLE_SESSION_SECRET: must be"),
+        ({"PADDOCK_CONSOLE_OIDC_SCOPES": "email"}, "PADDOCK_CONSOLE_OIDC_SCOPES='email': must"),
+        ({"PADDOCK_CONSOLE_ROLE_MAP": "admin"}, "PADDOCK_CONSOLE_ROLE_MAP='admin': 'admin' is"),
+        (
+            {"PADDOCK_CONSOLE_OIDC_ISSUER": "https://idp"},
+            "console: the OIDC sign-in (PADDOCK_CONSOLE_OIDC_ISSUER) needs",
+        ),
     ],
 )
 def test_a_bad_value_is_one_line_naming_the_variable(env: dict[str, str], message: str) -> None:

@@ -178,6 +178,31 @@ def test_large_tool_result_and_head_round_trip(store: RunStore) -> None:
     assert store.get_run(run.id).steps[1].calls[0].result == "small"
 
 
+def test_a_parent_with_a_thousand_children_round_trips(store: RunStore) -> None:
+    # 1,000 child records with answers of 4,000 characters: ~4.5 MB on the parent's head, far
+    # over DynamoDB's 400 KB item and Azure Table's 1 MB entity limits without the claim-check.
+    from core.domain import ChildRef
+
+    refs = [
+        ChildRef(
+            id=f"child-{n:04d}",
+            step_index=0,
+            call_id="fan",
+            goal=f"assess supplier S-{n:04d}",
+            status=RunStatus.SUCCEEDED,
+            result=f"S-{n:04d} " + "x" * 3990,
+        )
+        for n in range(1000)
+    ]
+    run = store.create_run(new_run())
+    run = advance(store, run, step(0), children=refs)
+    got = store.get_run(run.id)
+    assert [c.id for c in got.children] == [r.id for r in refs]
+    assert got.children[999].result == refs[999].result
+    run = advance(store, got, step(1, result="after"))  # and it can still be checkpointed
+    assert store.get_run(run.id, with_steps=False).children[0].result == refs[0].result
+
+
 # -- listing ---------------------------------------------------------------------------------
 
 

@@ -92,6 +92,8 @@ def test_trace_renders_the_tree_and_costs_sum_it_up(
     assert tree[0].startswith("trace ") and run_id in tree[0]
     assert tree[1].startswith("run ") and "tenant default" in tree[1]
     assert any("update_vendor_bank -> deny (bank_details_change)" in line for line in tree)
+    held = tree.index(next(line for line in tree if "update_vendor_bank -> deny" in line))
+    assert tree[held + 1].strip().startswith("why: "), tree[held + 1]  # the guard's reasons
     assert any(
         "POST create_purchase_order" in line and "HTTP 201" in line and "azure/write" in line
         for line in tree
