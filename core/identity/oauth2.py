@@ -29,6 +29,7 @@ GRANTS = {
     "oauth2_refresh_token": "refresh_token",
 }
 _REFUSED = frozenset({"invalid_grant", "invalid_client", "unauthorized_client"})
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,11 @@ class OAuth2Tokens:
         name: str,
         grant: str,
     ) -> dict[str, Any]:
-        host = httpx.URL(url).host
+        target = httpx.URL(url)
+        host = target.host
+        if target.scheme != "https" and host not in _LOOPBACK:
+            # the client secret and refresh token would cross the network in clear text
+            raise CredentialError(f"token endpoint {url} is not https; refused")
         http = self._http or httpx.Client(trust_env=False, timeout=10.0)
         self.fetches += 1
         headers = {"Accept": "application/json"}

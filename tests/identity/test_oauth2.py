@@ -200,3 +200,18 @@ def test_spapi_login_with_amazon_exchange_declared_by_an_overlay(
         "client_id": "client-1",
         "client_secret": "cs-1",
     }
+
+
+def test_a_clear_text_token_endpoint_is_refused(backend: GuardedBackend) -> None:
+    """The client secret never crosses the network unencrypted (loopback aside, for tests)."""
+    secret = {"client_id": "client-1", "client_secret": "cs-1", "refresh_token": "rt-0"}
+    with HttpExecutor(authorizer=_authorizer(secret)) as executor:
+        result = executor.execute(
+            _tool(backend.url, _refresh_auth("http://tokens.example/token")),
+            {"item_id": "A"},
+            _ctx(),
+        )
+    assert result.error == (
+        "authorization failed: token endpoint http://tokens.example/token is not https; refused"
+    )
+    assert backend.seen == []
