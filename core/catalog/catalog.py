@@ -81,14 +81,17 @@ class Catalog:
             return self.add_result(import_mcp(source))
         document, raw_bytes = load_document(source, client=client)
         raw: bytes | None = raw_bytes
-        if overlays:
-            document, raw = with_overlays(document, overlays), None
         if base_url is None and base_urls:
             base_url = base_url_for(base_urls, source, document)
         if not is_url(source):
+            if overlays:
+                document, raw = with_overlays(document, overlays), None
             return self.add_document(document, source=source, raw=raw, base_url=base_url)
-        # A spec fetched from a URL is its publisher's word: its labels may only tighten.
+        # A spec fetched from a URL is its publisher's word: its labels may only tighten. The
+        # operator's overlays come after, so their labels are the operator's.
         stripped, labels = vendor.strip_labels(document)
+        if overlays:
+            stripped, raw = with_overlays(stripped, overlays), None
         result = import_document(stripped, source=source, raw=raw, base_url=base_url)
         tools = [vendor.as_vendors(t, labels) for t in result.tools]
         return self.add_result(
