@@ -43,6 +43,7 @@ from core.domain import (
 from core.domain.pytool import PythonTool, marked
 from core.guardrails.approvals import decide_approval, new_approval
 from core.guardrails.base import Guard, new_decision_id
+from core.guardrails.separation import RunFourEyes
 from core.state.base import RunStore
 
 
@@ -176,11 +177,13 @@ class Fence:
         requested_by: str | None = None,
         host: str = "python",
         run_id: str | None = None,
+        four_eyes: RunFourEyes | None = None,
     ) -> None:
         from core.state.memory import MemoryStore
 
         self.tools = {t.name: t for t in tools}
         self.guard = guard
+        self.four_eyes = four_eyes or RunFourEyes()
         self.store: RunStore = store if store is not None else MemoryStore()
         self._lock = threading.Lock()
         if run_id is not None and _exists(self.store, run_id):
@@ -209,9 +212,14 @@ class Fence:
         """A fence with Paddock's policy guard: the Cedar rules in ``policy_dir`` (the format
         of docs/guardrails.md, type-checked against ``tools``), or the default policy."""
         from core.guardrails import PolicyGuard, load_policy_set
+        from core.guardrails.separation import annotated_rules
 
         policies = load_policy_set(Path(policy_dir), list(tools)) if policy_dir else None
         guard = PolicyGuard(policies=policies) if policies is not None else PolicyGuard()
+        # Separation of duties as in a workflow: destructive calls, provenance holds and the
+        # rules annotated @four_eyes("required") need someone other than the requester.
+        annotated = annotated_rules(Path(policy_dir)) if policy_dir else frozenset()
+        options.setdefault("four_eyes", RunFourEyes(annotated=annotated))
         return cls(tools, guard=guard, **options)
 
     @property
@@ -272,8 +280,19 @@ class Fence:
         """
         with self._lock:
             run = self.store.get_run(self.run_id)
+            pending = next((a for a in run.approvals if a.id == approval_id), None)
+            second = None
+            if pending is not None and approve:
+                tool = self.tools.get(pending.tool)
+                side_effect = tool.side_effect if tool is not None else None
+                second = self.four_eyes.reason(pending, side_effect)
             decided = decide_approval(
-                run, approval_id, approver=approver, approve=approve, comment=comment
+                run,
+                approval_id,
+                approver=approver,
+                approve=approve,
+                comment=comment,
+                second_person=second,
             )
             run.approvals = [decided if a.id == decided.id else a for a in run.approvals]
             step = run.steps[decided.step_index]

@@ -114,9 +114,5 @@ def _same(wanted: str, source: str, here: Path, folder: Path) -> bool:
 def _confirmed(doc: SpecDocument) -> SpecDocument:
     if not doc.vendor or not doc.vendor_labels:
         return doc
-    operator = vendor.effective_labels(doc.document)
-    left = {
-        where: {k: v for k, v in labels.items() if k not in operator.get(where, {})}
-        for where, labels in doc.vendor_labels.items()
-    }
-    return replace(doc, vendor_labels={w: ls for w, ls in left.items() if ls})
+    labels = {k: dict(v) for k, v in doc.vendor_labels.items()}
+    return replace(doc, vendor_labels=vendor.unconfirmed_labels(labels, doc.document))

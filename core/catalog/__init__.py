@@ -6,6 +6,7 @@ from core.catalog.catalog import Catalog
 from core.catalog.export import short_description, to_openai_tools
 from core.catalog.loader import detect_format, load_document
 from core.catalog.openapi import ImportResult, import_document, import_spec, tools_from_document
+from core.catalog.overlay import apply_overlay, with_overlays
 from core.domain import (
     AuthRequirement,
     Location,
@@ -28,6 +29,7 @@ __all__ = [
     "SpecRef",
     "Tool",
     "Trust",
+    "apply_overlay",
     "detect_format",
     "import_document",
     "import_spec",
@@ -35,4 +37,5 @@ __all__ = [
     "short_description",
     "to_openai_tools",
     "tools_from_document",
+    "with_overlays",
 ]

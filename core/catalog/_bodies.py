@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core.catalog._params import Args, Located
+from core.catalog import _media
+from core.catalog._media import BodySpec, essence
+from core.catalog._params import COLLECTION_STYLES, Args, Located, swagger_schema
 from core.catalog._refs import RefError
 from core.catalog._schema import REQUEST, RESPONSE, Collector, SchemaConverter
 from core.domain import Param, ParamLocation
@@ -47,50 +49,93 @@ def _add_body(args: Args, schema: Any, description: Any, required: bool) -> None
     args.add(Param(arg="body", name="body", location=ParamLocation.BODY, required=required), schema)
 
 
-def openapi_body(args: Args, op: Mapping[str, Any], conv: SchemaConverter, base: str) -> str | None:
-    """Add the JSON request body of an OpenAPI 3 operation; its media type, if any."""
+def openapi_body(args: Args, op: Mapping[str, Any], conv: SchemaConverter, base: str) -> BodySpec:
+    """Add the request body of an OpenAPI 3 operation (see ``_media`` for the media types)."""
     raw = op.get("requestBody")
     if raw is None:
-        return None
+        return BodySpec()
     try:
         body, where = conv.docs.follow(raw, base)
     except RefError as exc:
         args.warnings.append(f"request body skipped: {exc}")
-        return None
+        return BodySpec()
     content = body.get("content") if isinstance(body, dict) else None
     if not isinstance(content, dict) or not content:
-        return None
+        return BodySpec()
     required = body.get("required") is True
-    media = pick_json(content)
+    if not required and all(_trivial(m) for m in content.values()):
+        return BodySpec()  # nothing it could carry (Stripe's empty form bodies on GETs)
+    media = _media.choose(content)
     if media is None:
-        if not required and all(_trivial(m) for m in content.values()):
-            return None
         args.warnings.append(
-            f"request body {', '.join(map(str, content))} is not supported "
-            "(only JSON bodies); the tool sends no body"
+            f"request body {', '.join(map(str, content))} is not supported; the tool sends no body"
         )
-        return None
+        return BodySpec()
     entry = content[media] if isinstance(content[media], dict) else {}
-    schema = conv.convert(
-        entry.get("schema", {}), base=where, context=REQUEST, col=args.collector, where="body"
+    raw_schema = entry.get("schema", {})
+    properties = _properties(conv, raw_schema, where)
+    spec = BodySpec(
+        media=media,
+        parts=_media.parts(media, entry, properties),
+        file=_media.is_file_body(media, _resolved(conv, raw_schema, where)),
     )
-    _add_body(args, schema, body.get("description"), required)
-    return media
+    schema = conv.convert(raw_schema, base=where, context=REQUEST, col=args.collector, where="body")
+    _add_body(args, _shown(schema, spec), body.get("description"), required)
+    return spec
+
+
+def _resolved(conv: SchemaConverter, schema: Any, base: str) -> Any:
+    try:
+        return conv.docs.follow(schema, base)[0]
+    except RefError:
+        return None
+
+
+def _properties(conv: SchemaConverter, schema: Any, base: str) -> dict[str, Any]:
+    """The body schema's own properties, each ``$ref`` followed once (to spot file content)."""
+    try:
+        resolved, where = conv.docs.follow(schema, base)
+    except RefError:
+        return {}
+    props = resolved.get("properties") if isinstance(resolved, dict) else None
+    if not isinstance(props, dict):
+        return {}
+    found: dict[str, Any] = {}
+    for name, prop in props.items():
+        try:
+            found[str(name)], _ = conv.docs.follow(prop, where)
+        except RefError:
+            continue
+    return found
+
+
+def _shown(schema: Any, spec: BodySpec) -> Any:
+    """The schema the model sees: file content as base64 strings."""
+    if spec.file:
+        return _media.file_schema(schema)
+    return _media.mark_files(schema, {p.name for p in spec.parts if p.file})
 
 
 def swagger_body(
-    args: Args, body: Located | None, consumes: list[str], conv: SchemaConverter
-) -> str | None:
-    """Add the JSON body of a Swagger 2.0 operation from its ``in: body`` parameter."""
+    args: Args,
+    body: Located | None,
+    consumes: list[str],
+    conv: SchemaConverter,
+    form: list[Located] | None = None,
+) -> BodySpec:
+    """Add the body of a Swagger 2.0 operation: its ``in: body`` parameter, or its
+    ``in: formData`` parameters as one form (multipart when a file is among them)."""
+    if form:
+        return _swagger_form(args, form, consumes, conv)
     if body is None:
-        return None
-    media = pick_json(dict.fromkeys(consumes)) if consumes else "application/json"
-    if media is None:
+        return BodySpec()
+    media = _media.choose(dict.fromkeys(consumes, body.spec)) if consumes else "application/json"
+    if media is None or essence(media) in (_media.FORM, _media.MULTIPART):
         args.warnings.append(
-            f"request body {', '.join(consumes)} is not supported "
-            "(only JSON bodies); the tool sends no body"
+            f"request body {', '.join(consumes)} is not supported; the tool sends no body"
         )
-        return None
+        return BodySpec()
+    spec = BodySpec(media=media, file=_media.is_file_body(media, body.spec.get("schema")))
     schema = conv.convert(
         body.spec.get("schema", {}),
         base=body.base,
@@ -98,8 +143,58 @@ def swagger_body(
         col=args.collector,
         where="body",
     )
-    _add_body(args, schema, body.spec.get("description"), body.spec.get("required") is True)
-    return media
+    _add_body(
+        args, _shown(schema, spec), body.spec.get("description"), body.spec.get("required") is True
+    )
+    return spec
+
+
+def _swagger_form(
+    args: Args, form: list[Located], consumes: list[str], conv: SchemaConverter
+) -> BodySpec:
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    files: set[str] = set()
+    raw_props: dict[str, Any] = {}
+    for item in form:
+        name = str(item.spec["name"])
+        raw = swagger_schema(item.spec)
+        raw_props[name] = raw
+        if _media.is_file_schema(raw):
+            files.add(name)
+            raw = {k: v for k, v in raw.items() if k != "type"} | {"type": "string"}
+        properties[name] = conv.convert(
+            raw, base=item.base, context=REQUEST, col=args.collector, where=f"form field {name}"
+        )
+        if item.spec.get("required") is True:
+            required.append(name)
+    kinds = [essence(c) for c in consumes]
+    media = (
+        _media.MULTIPART
+        if files or (_media.MULTIPART in kinds and _media.FORM not in kinds)
+        else _media.FORM
+    )
+    encoding = {n: {"style": s, "explode": e} for n, (s, e) in _form_styles(form).items()}
+    spec = BodySpec(media=media, parts=_media.parts(media, {"encoding": encoding}, raw_props))
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+    if required:
+        schema["required"] = required
+    _add_body(args, _shown(schema, spec), None, bool(required))
+    return spec
+
+
+def _form_styles(form: list[Located]) -> dict[str, tuple[str, bool]]:
+    found: dict[str, tuple[str, bool]] = {}
+    for item in form:
+        if item.spec.get("type") != "array":
+            continue
+        fmt = str(item.spec.get("collectionFormat", "csv"))
+        found[str(item.spec["name"])] = COLLECTION_STYLES.get(fmt, COLLECTION_STYLES["csv"])
+    return found
 
 
 def responses(

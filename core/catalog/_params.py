@@ -1,4 +1,4 @@
-"""Path, query and header parameters to argument-schema properties and ``Param`` records."""
+"""Path, query, header and cookie parameters to argument-schema properties and ``Param`` records."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from core.catalog._refs import Documents, RefError
 from core.catalog._schema import REQUEST, Collector, SchemaConverter
 from core.domain import Param, ParamLocation
 
-_ORDER = {"path": 0, "query": 1, "header": 2}
+_ORDER = {"path": 0, "query": 1, "header": 2, "cookie": 3}
 _IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
 _SWAGGER_SCHEMA_KEYS = (
     "type",
@@ -31,7 +31,7 @@ _SWAGGER_SCHEMA_KEYS = (
     "multipleOf",
     "x-nullable",
 )
-_COLLECTION_STYLES = {
+COLLECTION_STYLES = {
     "csv": ("form", False),
     "ssv": ("spaceDelimited", False),
     "pipes": ("pipeDelimited", False),
@@ -94,7 +94,8 @@ def add_parameters(
     swagger: bool,
     reserve_body: bool,
 ) -> None:
-    """Add every path, query and header parameter; warn about the ones that cannot be sent."""
+    """Add every path, query, header and cookie parameter; warn about the ones that cannot be
+    sent (Swagger ``body`` and ``formData`` parameters are the request body's business)."""
     usable: list[Located] = []
     for item in found:
         place, name = str(item.spec["in"]), str(item.spec["name"])
@@ -105,16 +106,8 @@ def add_parameters(
                 f"header parameter {name!r} ignored (set by the client: "
                 "content negotiation or auth)"
             )
-        elif place == "cookie":
-            need = "required " if item.spec.get("required") else ""
-            args.warnings.append(
-                f"{need}cookie parameter {name!r} is not supported; it is never sent"
-            )
-        elif place != "body":  # Swagger body parameters are the request body
-            args.warnings.append(
-                f"{place} parameter {name!r} is not supported "
-                "(only JSON request bodies); it is never sent"
-            )
+        elif place not in ("body", "formData"):  # Swagger's: the request body
+            args.warnings.append(f"{place} parameter {name!r} is not supported; it is never sent")
     usable.sort(key=lambda item: _ORDER[str(item.spec["in"])])
     taken: set[str] = {"body"} if reserve_body else set()
     declared = set()
@@ -152,15 +145,16 @@ def _add_one(args: Args, item: Located, arg: str, conv: SchemaConverter, swagger
     where = f"{place} parameter {name}"
     style: str | None = spec.get("style") if isinstance(spec.get("style"), str) else None
     explode = spec.get("explode") if isinstance(spec.get("explode"), bool) else None
+    content_type: str | None = None
     if swagger:
-        raw: Any = {k: spec[k] for k in _SWAGGER_SCHEMA_KEYS if k in spec}
+        raw: Any = swagger_schema(spec)
         style, explode = _collection_style(spec, place, args.warnings, where)
     elif "schema" in spec:
         raw = spec["schema"]
     elif isinstance(spec.get("content"), dict) and spec["content"]:
         media, body = next(iter(spec["content"].items()))
         raw = body.get("schema", {}) if isinstance(body, dict) else {}
-        args.warnings.append(f"{where} is serialised as {media}; Paddock sends it as a plain value")
+        content_type = str(media)
     else:
         raw = {}
     schema = conv.convert(raw, base=item.base, context=REQUEST, col=args.collector, where=where)
@@ -174,9 +168,16 @@ def _add_one(args: Args, item: Located, arg: str, conv: SchemaConverter, swagger
             required=required,
             style=style,
             explode=explode,
+            content_type=content_type,
+            allow_reserved=place == "query" and spec.get("allowReserved") is True,
         ),
         schema,
     )
+
+
+def swagger_schema(spec: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a Swagger 2.0 non-body parameter: its own schema keywords."""
+    return {k: spec[k] for k in _SWAGGER_SCHEMA_KEYS if k in spec}
 
 
 def _annotate(schema: Any, spec: dict[str, Any]) -> Any:
@@ -203,10 +204,10 @@ def _collection_style(
     if fmt == "multi" and place != "query":
         warnings.append(f"{where}: collectionFormat multi only applies to query; using csv")
         fmt = "csv"
-    if fmt not in _COLLECTION_STYLES:
+    if fmt not in COLLECTION_STYLES:
         warnings.append(f"{where}: collectionFormat {fmt!r} is not supported; using csv")
         fmt = "csv"
-    style, explode = _COLLECTION_STYLES[fmt]
+    style, explode = COLLECTION_STYLES[fmt]
     if place != "query" and style == "form":
         style = "simple"
     return style, explode

@@ -11,6 +11,7 @@ from core.catalog import vendor
 from core.catalog._naming import sanitize, slug, unique
 from core.catalog.loader import is_url, load_document
 from core.catalog.openapi import ImportResult, import_document
+from core.catalog.overlay import with_overlays
 from core.domain import SpecRef, Tool
 from core.errors import NotFoundError
 
@@ -42,18 +43,20 @@ class Catalog:
         *,
         base_urls: Mapping[str, str] | None = None,
         client: httpx.Client | None = None,
+        overlays: Sequence[Mapping[str, Any]] = (),
     ) -> Catalog:
         """Import every spec in ``sources`` (files or URLs, JSON or YAML).
 
         ``base_urls`` overrides where a spec's API lives; it is keyed by the source as given,
-        by the spec's title, or by the title's slug.
+        by the spec's title, or by the title's slug. ``overlays`` (OpenAPI Overlay 1.0
+        documents, ``core.catalog.overlay``) are applied to every spec, in order.
 
         Raises:
             SpecError: a source cannot be read or is not a Swagger / OpenAPI document.
         """
         catalog = cls()
         for source in sources:
-            catalog.add_spec(source, base_urls=base_urls, client=client)
+            catalog.add_spec(source, base_urls=base_urls, client=client, overlays=overlays)
         return catalog
 
     def add_spec(
@@ -63,6 +66,7 @@ class Catalog:
         base_url: str | None = None,
         base_urls: Mapping[str, str] | None = None,
         client: httpx.Client | None = None,
+        overlays: Sequence[Mapping[str, Any]] = (),
     ) -> list[Tool]:
         """Import the spec at ``source``; returns the tools added, as named in the catalog.
 
@@ -80,13 +84,20 @@ class Catalog:
             from core.catalog.python import import_python
 
             return self.add_result(import_python(source))
-        document, raw = load_document(source, client=client)
+        document, raw_bytes = load_document(source, client=client)
+        raw: bytes | None = raw_bytes
         if base_url is None and base_urls:
             base_url = base_url_for(base_urls, source, document)
         if not is_url(source):
+            if overlays:
+                document, raw = with_overlays(document, overlays), None
             return self.add_document(document, source=source, raw=raw, base_url=base_url)
-        # A spec fetched from a URL is its publisher's word: its labels may only tighten.
+        # A spec fetched from a URL is its publisher's word: its labels may only tighten. The
+        # operator's overlays come after, so their labels are the operator's.
         stripped, labels = vendor.strip_labels(document)
+        if overlays:
+            stripped, raw = with_overlays(stripped, overlays), None
+            labels = vendor.unconfirmed_labels(labels, stripped)
         result = import_document(stripped, source=source, raw=raw, base_url=base_url)
         tools = [vendor.as_vendors(t, labels) for t in result.tools]
         return self.add_result(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,12 +13,14 @@ import httpx
 from pydantic import ValidationError
 
 from core.catalog import _auth, _bodies
+from core.catalog._media import BodySpec
 from core.catalog._naming import sanitize, synthesize, unique
 from core.catalog._params import Args, add_parameters, collect
 from core.catalog._refs import Documents, RefError
 from core.catalog._schema import REQUEST, SchemaConverter
 from core.catalog._servers import openapi_base_url, swagger_base_url
 from core.catalog.loader import detect_format, load_document
+from core.catalog.overlay import with_overlays
 from core.domain import AuthRequirement, HttpBinding, Location, SideEffect, SpecRef, Tool, Trust
 
 _METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -71,16 +73,25 @@ class _Spec:
 
 
 def import_spec(
-    source: str, *, base_url: str | None = None, client: httpx.Client | None = None
+    source: str,
+    *,
+    base_url: str | None = None,
+    client: httpx.Client | None = None,
+    overlays: Sequence[Mapping[str, Any]] = (),
 ) -> ImportResult:
     """Load the spec at ``source`` (file or URL, JSON or YAML) and convert it.
 
-    ``base_url`` replaces the servers the spec declares, for every operation.
+    ``base_url`` replaces the servers the spec declares, for every operation; ``overlays``
+    (OpenAPI Overlay 1.0 documents) are applied first, in order (the spec's hash is then that
+    of the result).
 
     Raises:
         SpecError: the spec cannot be read or is not Swagger 2.0 / OpenAPI 3.x.
     """
-    document, raw = load_document(source, client=client)
+    document, raw_bytes = load_document(source, client=client)
+    raw: bytes | None = raw_bytes
+    if overlays:
+        document, raw = with_overlays(document, overlays), None
     return import_document(document, source=source, raw=raw, base_url=base_url)
 
 
@@ -192,7 +203,7 @@ def _tool(
     op: dict[str, Any],
 ) -> Tool:
     warnings: list[str] = []
-    args, media = _arguments(spec, path, item, op)
+    args, body = _arguments(spec, path, item, op)
     warnings.extend(args.warnings)
     schema: dict[str, Any] = {
         "type": "object",
@@ -228,7 +239,9 @@ def _tool(
             base_url=base_url,
             operation_id=operation_id,
             params=tuple(args.params),
-            body_content_type=media,
+            body_content_type=body.media,
+            body_parts=body.parts,
+            body_file=body.file,
         ),
         location=_location(spec, item, op, warnings),
         side_effect=_side_effect(method, item, op, warnings),
@@ -244,19 +257,20 @@ def _tool(
 
 def _arguments(
     spec: _Spec, path: str, item: dict[str, Any], op: dict[str, Any]
-) -> tuple[Args, str | None]:
+) -> tuple[Args, BodySpec]:
     args = Args()
     base = spec.docs.root_uri
     found = collect(item.get("parameters"), op.get("parameters"), spec.docs, base, args.warnings)
     body = next((p for p in found if p.spec.get("in") == "body"), None) if spec.swagger else None
-    has_body = body is not None or (not spec.swagger and op.get("requestBody") is not None)
+    form = [p for p in found if p.spec.get("in") == "formData"] if spec.swagger else []
+    has_body = (
+        body is not None or bool(form) or (not spec.swagger and op.get("requestBody") is not None)
+    )
     add_parameters(args, found, spec.conv, path=path, swagger=spec.swagger, reserve_body=has_body)
     if spec.swagger:
         consumes = _list(op.get("consumes", spec.document.get("consumes")))
-        media = _bodies.swagger_body(args, body, consumes, spec.conv)
-    else:
-        media = _bodies.openapi_body(args, op, spec.conv, base)
-    return args, media
+        return args, _bodies.swagger_body(args, body, consumes, spec.conv, form)
+    return args, _bodies.openapi_body(args, op, spec.conv, base)
 
 
 def _list(value: Any) -> list[str]:

@@ -127,3 +127,13 @@ def _merge(target: dict[str, Any], update: Mapping[str, Any]) -> None:
             _merge(current, value)
         else:
             target[key] = copy.deepcopy(value)
+
+
+def with_overlays(
+    document: Mapping[str, Any], overlays: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """``document`` with each overlay applied in order (``catalog import --overlay``)."""
+    result = dict(document)
+    for overlay in overlays:
+        result = apply_overlay(result, overlay)
+    return result

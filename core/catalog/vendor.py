@@ -70,6 +70,17 @@ def unconfirmed(vendor: Labels, operator: Labels) -> list[tuple[str, str, Any]]:
     ]
 
 
+def unconfirmed_labels(vendor: Labels, overlaid: Mapping[str, Any]) -> Labels:
+    """``vendor``'s labels without those the operator's overlays set for the same place in
+    ``overlaid`` (the operator's word wins there)."""
+    operator = effective_labels(overlaid)
+    left = {
+        where: {k: v for k, v in labels.items() if k not in operator.get(where, {})}
+        for where, labels in vendor.items()
+    }
+    return {where: labels for where, labels in left.items() if labels}
+
+
 def tighten(tool: Tool, vendor: Mapping[str, Any]) -> Tool:
     """``tool`` made stricter where the vendor's labels ask for it; never looser.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.domain.bindings import (
     Binding,
     BindingBase,
+    BodyPart,
     EngineBinding,
     HostedBinding,
     HttpBinding,
@@ -67,6 +68,7 @@ __all__ = [
     "AuthRequirement",
     "Binding",
     "BindingBase",
+    "BodyPart",
     "Budget",
     "CallCounts",
     "CallRecord",

@@ -36,6 +36,7 @@ class ParamLocation(StrEnum):
     PATH = "path"
     QUERY = "query"
     HEADER = "header"
+    COOKIE = "cookie"
     BODY = "body"
 
 
@@ -55,6 +56,33 @@ class Param(BaseModel):
     required: bool = False
     style: str | None = None
     explode: bool | None = None
+    content_type: str | None = None
+    """Set when the spec serialises the parameter with a media type (``content``) instead of
+    a style: the value goes on the wire encoded as that type (JSON)."""
+    allow_reserved: bool = False
+    """Query values keep RFC 3986 reserved characters unescaped (``allowReserved``)."""
+
+
+class BodyPart(BaseModel):
+    """How one property of a form or multipart request body is encoded (the Encoding Object).
+
+    Only properties that need more than the media type's default carry one: a style, a
+    content type of their own, or file content.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    style: str | None = None
+    """``form`` (default), ``spaceDelimited``, ``pipeDelimited`` or ``deepObject``."""
+    explode: bool | None = None
+    allow_reserved: bool = False
+    content_type: str | None = None
+    """The part's media type (multipart) or the type its value is encoded as (a form field
+    with ``application/json``)."""
+    file: bool = False
+    """The property is file content (``format: binary``/``byte``): the argument carries it
+    base64-encoded and the part is sent as the decoded bytes. Never read from a path."""
 
 
 class BindingBase(BaseModel):
@@ -100,6 +128,11 @@ class HttpBinding(BindingBase):
     params: tuple[Param, ...] = ()
     body_content_type: str | None = None
     """The request body's media type (``None``: JSON)."""
+    body_parts: tuple[BodyPart, ...] = ()
+    """The encoding of the body's properties that need one (form and multipart bodies)."""
+    body_file: bool = False
+    """The whole body is file content (``application/octet-stream`` and the like): the
+    argument carries it base64-encoded, the request sends the decoded bytes."""
 
     @field_validator("method")
     @classmethod

@@ -44,8 +44,9 @@ class AuthRequirement(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     scheme: str = "none"
-    """One of ``none``, ``aws_sigv4``, ``entra``, ``api_key``, ``bearer``,
-    ``oauth2_client_credentials`` (or the raw scheme type when it is none of these)."""
+    """One of ``none``, ``aws_sigv4``, ``entra``, ``api_key``, ``bearer``, ``basic``,
+    ``oauth2_client_credentials``, ``oauth2_refresh_token`` (or the raw scheme type when it
+    is none of these)."""
     name: str | None = None
     """The security scheme's name in the spec."""
     location: str | None = None
@@ -57,6 +58,17 @@ class AuthRequirement(BaseModel):
     service: str | None = None
     """For ``aws_sigv4``: the signing service (``execute-api`` by default)."""
     region: str | None = None
+    token_url: str | None = None
+    """For the OAuth2 schemes: the token endpoint the spec (or its extension) names; the
+    secret's ``token_url`` wins when set."""
+    client_auth: str | None = None
+    """For the OAuth2 schemes: how the client authenticates at the token endpoint, ``basic``
+    (HTTP Basic, the default) or ``body`` (``client_id``/``client_secret`` form fields)."""
+    token_header: str | None = None
+    """For the OAuth2 schemes: the request header the access token goes in (default
+    ``Authorization``)."""
+    token_prefix: str | None = None
+    """For the OAuth2 schemes: put before the token in that header (default ``Bearer ``)."""
 
 
 class SpecRef(BaseModel):

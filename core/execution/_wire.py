@@ -6,7 +6,6 @@ refused with an ``ExecutionError`` before a byte is sent.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,8 @@ from urllib.parse import quote, unquote
 import httpx
 
 from core.domain import HttpBinding, Param, ParamLocation, Tool
-from core.errors import ExecutionError
+from core.execution._body import encode_body
+from core.execution._styles import cookie_pairs, header_value, path_value, query_pairs, refuse
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -46,15 +46,11 @@ class WireRequest:
 
     method: str
     url: httpx.URL
-    params: list[tuple[str, str]] = field(default_factory=list)
+    query: list[str] = field(default_factory=list)
+    """Encoded ``name=value`` pieces, joined with ``&`` into ``url``'s query."""
     headers: dict[str, str] = field(default_factory=dict)
-    json_body: Any = None
-    form_body: dict[str, str] | None = None
-    has_body: bool = False
-
-
-def refuse(message: str) -> ExecutionError:
-    return ExecutionError(message, retryable=False)
+    content: bytes | None = None
+    """The encoded body (its ``Content-Type`` is in ``headers``); ``None``: no body."""
 
 
 def http_binding(tool: Tool) -> HttpBinding:
@@ -75,82 +71,8 @@ def base_url_of(binding: HttpBinding) -> httpx.URL:
     return base
 
 
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float):
-        return str(value)
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _pairs(value: dict[Any, Any]) -> list[tuple[str, str]]:
-    return [(str(k), _scalar(v)) for k, v in value.items()]
-
-
-def _path_piece(param: Param, raw: str) -> str:
-    if raw in ("", ".", "..") or "/" in raw or "\\" in raw:
-        raise refuse(
-            f"path parameter {param.name!r} value {raw!r} refused: it would leave "
-            f"the templated path"
-        )
-    return quote(raw, safe="")
-
-
-def _path_value(param: Param, value: Any) -> str:
-    """Serialise per OpenAPI path styles (simple, label, matrix); explode defaults to off."""
-    style = param.style or "simple"
-    explode = bool(param.explode)
-    name = quote(param.name, safe="")
-    if isinstance(value, dict):
-        pairs = [(_path_piece(param, k), _path_piece(param, v)) for k, v in _pairs(value)]
-        exploded = [f"{k}={v}" for k, v in pairs]
-        flat = [x for kv in pairs for x in kv]
-    elif isinstance(value, list | tuple):
-        if not value:
-            raise refuse(f"path parameter {param.name!r} is an empty list")
-        flat = [_path_piece(param, _scalar(v)) for v in value]
-        exploded = [f"{name}={v}" for v in flat] if style == "matrix" else flat
-    else:
-        flat = [_path_piece(param, _scalar(value))]
-        exploded = [f"{name}={flat[0]}"] if style == "matrix" else flat
-    if style == "label":
-        return "." + ("." if explode else ",").join(exploded if explode else flat)
-    if style == "matrix":
-        return ";" + ";".join(exploded) if explode else f";{name}=" + ",".join(flat)
-    return ",".join(exploded if explode else flat)
-
-
-def _query_values(param: Param, value: Any) -> list[tuple[str, str]]:
-    """Serialise per OpenAPI query styles; explode defaults to on for ``form`` only."""
-    style = param.style or "form"
-    explode = param.explode if param.explode is not None else style == "form"
-    if isinstance(value, dict):
-        pairs = _pairs(value)
-        if style == "deepObject":
-            return [(f"{param.name}[{k}]", v) for k, v in pairs]
-        if explode:
-            return pairs
-        return [(param.name, ",".join(x for kv in pairs for x in kv))]
-    if isinstance(value, list | tuple):
-        values = [_scalar(v) for v in value]
-        if explode:
-            return [(param.name, v) for v in values]
-        separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(style, ",")
-        return [(param.name, separator.join(values))]
-    return [(param.name, _scalar(value))]
-
-
 def _header_value(param: Param, value: Any) -> str:
-    if isinstance(value, dict):
-        text = ",".join(f"{k}={v}" if param.explode else f"{k},{v}" for k, v in _pairs(value))
-    elif isinstance(value, list | tuple):
-        text = ",".join(_scalar(v) for v in value)
-    else:
-        text = _scalar(value)
+    text = header_value(param, value)
     if not _TOKEN.match(param.name):
         raise refuse(f"header parameter name {param.name!r} is not a valid header name")
     if not text.isascii() or any(c in text for c in "\r\n\0"):
@@ -174,19 +96,6 @@ def _fill_path(http: HttpBinding, base: httpx.URL, values: dict[str, str]) -> ht
     return base.copy_with(raw_path=(prefix + "".join(pieces)).encode("ascii"))
 
 
-def _body(http: HttpBinding, wire: WireRequest, value: Any) -> None:
-    content_type = (http.body_content_type or "application/json").lower()
-    wire.has_body = True
-    if "json" in content_type:
-        wire.json_body = value
-        if content_type != "application/json":
-            wire.headers["content-type"] = content_type
-    elif content_type == "application/x-www-form-urlencoded" and isinstance(value, dict):
-        wire.form_body = {str(k): _scalar(v) for k, v in value.items()}
-    else:
-        raise refuse(f"request body type {content_type!r} is not supported by the executor")
-
-
 def _check_args(tool: Tool, http: HttpBinding, args: dict[str, Any]) -> None:
     known = {p.arg for p in http.params}
     unknown = sorted(set(args) - known)
@@ -203,22 +112,32 @@ def build_wire(tool: Tool, args: dict[str, Any]) -> WireRequest:
     http = http_binding(tool)
     base = base_url_of(http)
     _check_args(tool, http, args)
-    wire = WireRequest(method=http.method, url=base, params=list(base.params.multi_items()))
+    base_query = base.query.decode("ascii")
+    wire = WireRequest(method=http.method, url=base, query=[base_query] if base_query else [])
     path_values: dict[str, str] = {}
+    cookies: list[str] = []
     for param in http.params:
         value = args.get(param.arg)
         if value is None:
             continue
         if param.location is ParamLocation.PATH:
-            path_values[param.name] = _path_value(param, value)
+            path_values[param.name] = path_value(param, value)
         elif param.location is ParamLocation.QUERY:
-            wire.params.extend(_query_values(param, value))
+            wire.query.extend(query_pairs(param, value))
         elif param.location is ParamLocation.HEADER:
             if param.name.lower() not in _IGNORED_HEADERS:
                 wire.headers[param.name] = _header_value(param, value)
+        elif param.location is ParamLocation.COOKIE:
+            cookies.extend(cookie_pairs(param, value))
         else:
-            _body(http, wire, value)
-    wire.url = _fill_path(http, base, path_values)
+            body = encode_body(http, value)
+            wire.content = body.content
+            wire.headers["Content-Type"] = body.content_type
+    if cookies:
+        wire.headers["Cookie"] = "; ".join(cookies)
+    wire.url = _fill_path(http, base, path_values).copy_with(
+        query=("&".join(wire.query).encode("ascii") or None)
+    )
     return wire
 
 

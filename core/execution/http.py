@@ -220,17 +220,12 @@ class HttpExecutor:
     def _build(self, call: _Call, url: httpx.URL, first: bool) -> httpx.Request:
         wire = call.wire
         if not first:  # a redirect hop: the target URL carries its own query, no body
+            headers = {k: v for k, v in wire.headers.items() if k.lower() != "content-type"}
             return self._client.build_request(
-                wire.method, url, headers=wire.headers, timeout=self._timeout
+                wire.method, url, headers=headers, timeout=self._timeout
             )
         return self._client.build_request(
-            wire.method,
-            url,
-            params=tuple(wire.params) or None,
-            headers=wire.headers,
-            json=wire.json_body if wire.has_body and wire.form_body is None else None,
-            data=wire.form_body,
-            timeout=self._timeout,
+            wire.method, url, headers=wire.headers, content=wire.content, timeout=self._timeout
         )
 
     def _present(self, call: _Call, request: httpx.Request) -> ExecutionResult | None:

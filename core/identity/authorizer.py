@@ -6,8 +6,7 @@ policy) until shortly before expiry, put on the outgoing request and nowhere els
 
 from __future__ import annotations
 
-import json
-import time
+import base64
 from typing import Any, Protocol
 
 import httpx
@@ -17,8 +16,9 @@ from core.domain import Tool
 from core.execution.base import CallContext
 from core.identity.aws import AwsCredentialSource, session_name, sign_sigv4
 from core.identity.base import Credential, CredentialCache, CredentialError
+from core.identity.oauth2 import GRANTS, OAuth2Tokens, parse_client
 from core.identity.scope import EXECUTE_API, AwsTarget, credential_scope, session_policy
-from core.identity.secrets_store import SecretsProvider
+from core.identity.secrets_store import SecretsProvider, where_to_set
 
 
 class AccessTokenSource(Protocol):
@@ -33,11 +33,11 @@ class IdentityAuthorizer:
     Args:
         aws: the AWS credential source for ``aws_sigv4`` tools.
         entra: an azure-identity credential for ``entra`` tools.
-        secrets: the secrets provider for ``api_key``, ``bearer`` and
-            ``oauth2_client_credentials`` tools.
+        secrets: the secrets provider for ``api_key``, ``bearer``, ``basic`` and the OAuth2
+            (``oauth2_client_credentials``, ``oauth2_refresh_token``) tools.
         target: where AWS APIs live (for session policy ARNs).
         cache: the credential cache (default: a fresh one).
-        http: the client that fetches OAuth2 client-credentials tokens.
+        http: the client that fetches OAuth2 tokens (client credentials, refresh tokens).
     """
 
     def __init__(
@@ -55,7 +55,7 @@ class IdentityAuthorizer:
         self.secrets = secrets
         self.target = target or AwsTarget()
         self.cache = cache or CredentialCache()
-        self._http = http
+        self.oauth2 = OAuth2Tokens(http=http)
 
     def sources(self) -> dict[str, str]:
         """Where each scheme's credentials come from (labels only, for explain and logs)."""
@@ -87,9 +87,14 @@ class IdentityAuthorizer:
         elif scheme == "bearer":
             value = self._secret(str(scope["secret"]))
             request.headers["Authorization"] = "Bearer " + value.secret["value"]
-        elif scheme == "oauth2_client_credentials":
-            token = self._client_credentials(str(scope["secret"]), tuple(tool.auth.scopes))
-            request.headers["Authorization"] = "Bearer " + token.secret["token"]
+        elif scheme == "basic":
+            pair = self._secret(str(scope["secret"])).secret["value"].encode()
+            request.headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
+        elif scheme in GRANTS:
+            token = self._oauth2(tool, str(scope["secret"]))
+            header = tool.auth.token_header or "Authorization"
+            prefix = "Bearer " if tool.auth.token_prefix is None else tool.auth.token_prefix
+            request.headers[header] = prefix + token.secret["token"]
         else:
             raise CredentialError(f"{tool.name}: auth scheme {scheme!r} is not supported")
 
@@ -159,61 +164,19 @@ class IdentityAuthorizer:
         param = tool.auth.param_name or "X-Api-Key"
         if tool.auth.location == "query":
             request.url = request.url.copy_set_param(param, value)
-        elif tool.auth.location == "cookie":
-            request.headers["Cookie"] = f"{param}={value}"
+        elif tool.auth.location == "cookie":  # next to the call's own cookie parameters
+            cookies = [c for c in [request.headers.get("Cookie"), f"{param}={value}"] if c]
+            request.headers["Cookie"] = "; ".join(cookies)
         else:
             request.headers[param] = value
 
-    def _client_credentials(self, name: str, scopes: tuple[str, ...]) -> Credential:
+    def _oauth2(self, tool: Tool, name: str) -> Credential:
+        provider = self.secrets
+        if provider is None:
+            raise CredentialError(f"secret {name} is needed: no secrets provider configured")
         raw = self._secret(name).secret["value"]
-        try:
-            config = json.loads(raw)
-            client_id, client_secret = str(config["client_id"]), str(config["client_secret"])
-            token_url = str(config["token_url"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CredentialError(
-                f"secret {name} must be JSON with client_id, client_secret and token_url"
-            ) from exc
-        wanted = " ".join(scopes) or str(config.get("scope", ""))
-        audience = str(config.get("audience", ""))
-        key = ("oauth2_client_credentials", f"{token_url}|{client_id}|{audience}", wanted)
-        return self.cache.get(
-            key, lambda: self._fetch_token(token_url, client_id, client_secret, wanted, audience)
-        )
-
-    def _fetch_token(
-        self, token_url: str, client_id: str, client_secret: str, scope: str, audience: str
-    ) -> Credential:
-        form = {"grant_type": "client_credentials"}
-        if scope:
-            form["scope"] = scope
-        if audience:
-            form["audience"] = audience
-        client = self._http or httpx.Client(trust_env=False, timeout=10.0)
-        try:
-            response = client.post(token_url, data=form, auth=(client_id, client_secret))
-        except httpx.HTTPError as exc:
-            raise CredentialError(
-                f"token endpoint {httpx.URL(token_url).host} unreachable", retryable=True
-            ) from exc
-        finally:
-            if self._http is None:
-                client.close()
-        if response.status_code != 200:
-            raise CredentialError(
-                f"token endpoint {httpx.URL(token_url).host} answered {response.status_code}"
-            )
-        try:
-            body = response.json()
-            token = str(body["access_token"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CredentialError("token endpoint answered without an access_token") from exc
-        lifetime = float(body.get("expires_in", 300))
-        return Credential(
-            secret={"token": token},
-            source=f"oauth2:{httpx.URL(token_url).host}",
-            expires_at=time.time() + lifetime,
-        )
+        client = parse_client(name, where_to_set(provider, name), raw, tool.auth)
+        return self.oauth2.token(name, client, tool.auth)
 
 
 def _check_token_scope(ctx: CallContext, scope: dict[str, Any]) -> None:

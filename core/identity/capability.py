@@ -28,7 +28,7 @@ from core.execution.base import CallContext
 from core.identity.base import Issued
 from core.identity.keys import ALGORITHM, KeyRing
 from core.identity.replay import MemoryJtiStore, SeenJtiStore, replay_refusal
-from core.identity.scope import AwsTarget, credential_scope
+from core.identity.scope import SECRET_SCHEMES, AwsTarget, credential_scope
 
 ISSUER = "paddock-orchestrator"
 AUDIENCE = "paddock-executor"
@@ -123,7 +123,7 @@ class CapabilityMinter:
 
     def _source(self, scheme: str) -> str | None:
         """Where the executor gets this scheme's credentials (a label, for explain)."""
-        if scheme in ("api_key", "bearer", "oauth2_client_credentials"):
+        if scheme in SECRET_SCHEMES:
             return self._sources.get("secrets")
         return self._sources.get(scheme)
 

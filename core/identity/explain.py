@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.domain import Approval, CallRecord, CallStatus, Run
+from core.identity.scope import SECRET_SCHEMES
 
 
 def _when(seconds: Any) -> str | None:
@@ -149,7 +150,7 @@ def _scope_text(scope: dict[str, Any]) -> str:
         )
     if scheme == "entra":
         return f"entra — token for audience {scope.get('audience')} only ({scope.get('scope')})"
-    if scheme in ("api_key", "bearer", "oauth2_client_credentials"):
+    if scheme in SECRET_SCHEMES:
         extra = f", scopes {' '.join(scope['scopes'])}" if scope.get("scopes") else ""
         return f"{scheme} — secret {scope.get('secret')}{extra} (value never recorded)"
     return f"{scheme} — no credential"

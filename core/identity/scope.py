@@ -18,6 +18,10 @@ from core.domain import HttpBinding, Tool
 from core.identity.base import CredentialError
 
 EXECUTE_API = "execute-api"
+SECRET_SCHEMES = frozenset(
+    {"api_key", "bearer", "basic", "oauth2_client_credentials", "oauth2_refresh_token"}
+)
+"""Schemes whose credential comes from (or starts at) the tool's secret."""
 LOCAL_ACCOUNT = "000000000000"
 """The account id session policies name when none is configured (local runs only)."""
 _EXECUTE_API_HOST = re.compile(r"^([a-z0-9]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com$")
@@ -137,7 +141,7 @@ def credential_scope(tool: Tool, method: str, url: httpx.URL, target: AwsTarget)
     elif auth.scheme == "entra":
         scope["audience"] = auth.audience
         scope["scope"] = entra_scope(tool)
-    elif auth.scheme in ("api_key", "bearer", "oauth2_client_credentials"):
+    elif auth.scheme in SECRET_SCHEMES:
         scope["secret"] = secret_name(tool)
         if auth.scopes:
             scope["scopes"] = list(auth.scopes)

@@ -24,6 +24,13 @@ class SecretsProvider(Protocol):
     def get_secret(self, name: str) -> str: ...
 
 
+def where_to_set(provider: object, name: str) -> str:
+    """Where secret ``name`` is set for ``provider`` (``environment variable PADDOCK_SECRET_X``,
+    ``Secrets Manager secret <id>``...), for error messages."""
+    where = getattr(provider, "where", None)
+    return str(where(name)) if callable(where) else f"secret {name}"
+
+
 def env_name(name: str) -> str:
     """``paddock/supplier-risk-api/apikey`` -> ``PADDOCK_SECRET_SUPPLIER_RISK_API_APIKEY``."""
     tail = name.removeprefix("paddock/")
@@ -42,13 +49,42 @@ class EnvSecrets:
     def __init__(self, values: Mapping[str, str] | None = None) -> None:
         self._values = dict(values or {})
 
+    def where(self, name: str) -> str:
+        return f"environment variable {env_name(name)}"
+
     def get_secret(self, name: str) -> str:
         value = self._values.get(env_name(name))
         if not value:
-            raise CredentialError(
-                f"secret {name} is not set (environment variable {env_name(name)})"
-            )
+            raise CredentialError(f"secret {name} is not set: set {self.where(name)}")
         return value
+
+
+class ChainedSecrets:
+    """The first provider that has the secret; a secret none has is reported as the first
+    provider's error (the place to set it). Local processes read the environment first, then
+    the generated local secrets."""
+
+    def __init__(self, *providers: SecretsProvider) -> None:
+        if not providers:
+            raise ValueError("ChainedSecrets needs at least one provider")
+        self._providers = providers
+
+    @property
+    def label(self) -> str:
+        return ", then ".join(p.label for p in self._providers)
+
+    def where(self, name: str) -> str:
+        return where_to_set(self._providers[0], name)
+
+    def get_secret(self, name: str) -> str:
+        first: CredentialError | None = None
+        for provider in self._providers:
+            try:
+                return provider.get_secret(name)
+            except CredentialError as exc:
+                first = first or exc
+        assert first is not None
+        raise first
 
 
 class StaticSecrets:
@@ -62,10 +98,13 @@ class StaticSecrets:
     def put(self, name: str, value: str) -> None:
         self._values[name] = value
 
+    def where(self, name: str) -> str:
+        return f"configuration secret {name}"
+
     def get_secret(self, name: str) -> str:
         value = self._values.get(name)
         if value is None:
-            raise CredentialError(f"secret {name} is not configured")
+            raise CredentialError(f"secret {name} is not configured: set {self.where(name)}")
         return value
 
 
@@ -78,6 +117,9 @@ class AwsSecretsManager:
         self._client = client
         self._prefix = prefix
 
+    def where(self, name: str) -> str:
+        return f"Secrets Manager secret {self._prefix + name}"
+
     def get_secret(self, name: str) -> str:
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -86,8 +128,9 @@ class AwsSecretsManager:
             answer = self._client.get_secret_value(SecretId=secret_id)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "error")
+            hint = f": create {self.where(name)}" if code == "ResourceNotFoundException" else ""
             raise CredentialError(
-                f"secret {secret_id} unavailable from Secrets Manager: {code}"
+                f"secret {secret_id} unavailable from Secrets Manager: {code}{hint}"
             ) from exc
         except BotoCoreError as exc:
             raise CredentialError(
@@ -114,15 +157,19 @@ class KeyVaultSecrets:
     def vault_name(name: str) -> str:
         return re.sub(r"[^A-Za-z0-9-]+", "-", name).strip("-")
 
+    def where(self, name: str) -> str:
+        return f"Key Vault secret {self.vault_name(name)}"
+
     def get_secret(self, name: str) -> str:
-        from azure.core.exceptions import AzureError
+        from azure.core.exceptions import AzureError, ResourceNotFoundError
 
         vault_name = self.vault_name(name)
         try:
             found = self._client.get_secret(vault_name)
         except AzureError as exc:
+            hint = f": create {self.where(name)}" if isinstance(exc, ResourceNotFoundError) else ""
             raise CredentialError(
-                f"secret {vault_name} unavailable from Key Vault: {type(exc).__name__}"
+                f"secret {vault_name} unavailable from Key Vault: {type(exc).__name__}{hint}"
             ) from exc
         value = found.value
         if not isinstance(value, str):

@@ -11,7 +11,12 @@ from core.identity.aws import AwsCredentialSource, StsRoleCredentials, web_ident
 from core.identity.capability import DEFAULT_TTL, CapabilityMinter, CapabilityVerifier
 from core.identity.keys import KeyRing
 from core.identity.scope import AwsTarget
-from core.identity.secrets_store import AwsSecretsManager, EnvSecrets, SecretsProvider
+from core.identity.secrets_store import (
+    AwsSecretsManager,
+    ChainedSecrets,
+    EnvSecrets,
+    SecretsProvider,
+)
 from core.settings import IdentitySettings
 
 AZURE_TOKEN_EXCHANGE = "api://AzureADTokenExchange"
@@ -69,14 +74,15 @@ def identity_from_settings(
       token exchanged at Entra), else the managed identity on Azure;
     * secrets: ``PADDOCK_SECRETS=aws`` (Secrets Manager, names under
       ``PADDOCK_SECRETS_PREFIX``), ``keyvault`` (``PADDOCK_KEY_VAULT_URL``) or environment
-      variables.
+      variables (``PADDOCK_SECRET_<NAME>``, the default; a local process reads them before
+      its generated local secrets).
 
     A local process with none of these gets ``local(keys)`` when given (the CLI's labelled
     local stand-ins), else the same authorizer as in the cloud with no role to assume.
     """
     keys = KeyRing.from_settings(settings)
     if cloud == "local" and not settings.configured and local is not None:
-        return local(keys)
+        return _env_first(local(keys), settings, keys)
     target = AwsTarget.from_role(settings.aws_role_arn, region=settings.aws_region)
     authorizer = IdentityAuthorizer(
         aws=_aws_source(settings),
@@ -85,6 +91,17 @@ def identity_from_settings(
         target=target,
     )
     return Identity.build(authorizer, keys=keys, label=cloud)
+
+
+def _env_first(identity: Identity, settings: IdentitySettings, keys: KeyRing) -> Identity:
+    """The local stand-ins with ``PADDOCK_SECRET_<NAME>`` read first: ``env`` is the default
+    store everywhere, and a missing secret names the variable to set."""
+    authorizer = identity.authorizer
+    env = EnvSecrets(settings.secret_values)
+    authorizer.secrets = (
+        env if authorizer.secrets is None else ChainedSecrets(env, authorizer.secrets)
+    )
+    return Identity.build(authorizer, keys=keys, label=identity.label)
 
 
 def identity_from_env(

@@ -12,7 +12,7 @@ from core.settings._base import EnvGroup, EnvPrefix, Lowered
 
 SecretsKind = Literal["env", "aws", "keyvault"]
 SECRET_PREFIX = "PADDOCK_SECRET_"
-"""``PADDOCK_SECRET_<NAME>``: a tool secret when ``PADDOCK_SECRETS`` is ``env``."""
+"""``PADDOCK_SECRET_<NAME>``: a tool secret when ``PADDOCK_SECRETS`` is ``env`` or unset."""
 
 
 def _public_keys(value: Any) -> Any:
@@ -71,7 +71,7 @@ class IdentitySettings(EnvGroup):
     )
     """PADDOCK_SECRETS: where tool secrets come from: ``env`` (``PADDOCK_SECRET_<NAME>``),
     ``aws`` (Secrets Manager) or ``keyvault`` (Azure Key Vault). Unset: ``env``, and a local
-    process gets its labelled local identities."""
+    process gets its labelled local identities (reading ``PADDOCK_SECRET_<NAME>`` first)."""
     secrets_prefix: str = Field(default="", validation_alias="PADDOCK_SECRETS_PREFIX")
     """PADDOCK_SECRETS_PREFIX: put before every Secrets Manager secret name (``<stack>/``), so
     one stack's worker reads only its own secrets."""
@@ -80,8 +80,9 @@ class IdentitySettings(EnvGroup):
     secret_values: Annotated[dict[str, str], EnvPrefix(SECRET_PREFIX)] = Field(
         default_factory=dict, repr=False
     )
-    """PADDOCK_SECRET_<NAME>: tool secrets by variable name (``PADDOCK_SECRETS=env``);
-    ``paddock/supplier-risk-api/apikey`` is ``PADDOCK_SECRET_SUPPLIER_RISK_API_APIKEY``."""
+    """PADDOCK_SECRET_<NAME>: tool secrets by variable name (``PADDOCK_SECRETS=env`` or unset,
+    the default); ``paddock/supplier-risk-api/apikey`` is
+    ``PADDOCK_SECRET_SUPPLIER_RISK_API_APIKEY``."""
 
     @model_validator(mode="after")
     def _pairs(self) -> Self:

@@ -38,6 +38,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.add_argument(
         "--base-url", metavar="URL", help="with --save and one SPEC: where that API lives"
     )
+    imp.add_argument(
+        "--overlay",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an OpenAPI Overlay 1.0 document applied to every SPEC (repeatable; not with --save)",
+    )
     imp.set_defaults(handler=cmd_import)
     ls = csub.add_parser("list", help="the specs in the versioned catalog")
     ls.add_argument("--json", action="store_true", help="one JSON list of stored specs")
@@ -112,8 +119,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     if args.base_url and (not args.save or len(args.specs) != 1):
         raise ConfigError("--base-url needs --save and exactly one SPEC")
+    if args.overlay and args.save:
+        raise ConfigError("--overlay cannot be combined with --save (the catalog stores specs)")
     sources = [absolute(s) for s in args.specs] if args.save else list(args.specs)
-    catalog = Catalog.from_sources(sources)
+    overlays = [_overlay(o) for o in args.overlay]
+    catalog = Catalog.from_sources(sources, overlays=overlays)
     if args.save:
         store = registry()
         for source in sources:
@@ -153,6 +163,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         f"{len(catalog.warnings)} warning(s)"
     )
     return 0
+
+
+def _overlay(source: str) -> dict[str, Any]:
+    """An overlay file (JSON or YAML), read like a spec but not checked as one."""
+    from core.catalog.loader import parse_bytes, read_source
+
+    document = parse_bytes(read_source(source), source)
+    if not isinstance(document, dict):
+        raise ConfigError(f"{source}: not an overlay document")
+    return document
 
 
 def cmd_list(args: argparse.Namespace) -> int:

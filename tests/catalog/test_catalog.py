@@ -97,10 +97,10 @@ def test_the_same_spec_twice_is_added_once(two_specs: list[str]) -> None:
 def test_warnings_are_collected_with_tool_names(tmp_path: Path) -> None:
     doc = _spec("Files", "upload")
     doc["paths"]["/upload"]["get"]["parameters"].append(
-        {"name": "sid", "in": "cookie", "schema": {"type": "string"}}
+        {"name": "sid", "in": "querystring", "schema": {"type": "string"}}
     )
     catalog = Catalog.from_sources([write(tmp_path, doc)])
-    assert any(w.startswith("upload: ") and "cookie" in w for w in catalog.warnings)
+    assert any(w.startswith("upload: ") and "querystring" in w for w in catalog.warnings)
 
 
 def test_openai_export(two_specs: list[str]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from core.catalog import import_document
-from core.domain import Location, ParamLocation, SideEffect, Trust
+from core.domain import HttpBinding, Location, ParamLocation, SideEffect, Trust
 from tests.catalog.helpers import (
     accepts,
     assert_consistent,
@@ -99,7 +99,7 @@ def test_swagger_body_query_and_path_parameters() -> None:
     assert not accepts(tool, {"orderId": "12345678"})  # the body is required
 
 
-def test_swagger_form_data_and_file_warn_but_import() -> None:
+def test_swagger_form_data_and_file_become_a_multipart_body() -> None:
     doc = swagger(
         {
             "/upload": {
@@ -115,9 +115,15 @@ def test_swagger_form_data_and_file_warn_but_import() -> None:
         }
     )
     tool = one(doc)
-    assert tool.args_schema["properties"] == {}
-    assert any("formData parameter 'file'" in w for w in tool.warnings)
-    assert any("formData parameter 'note'" in w for w in tool.warnings)
+    body = tool.args_schema["properties"]["body"]
+    assert body["required"] == ["file"]
+    assert body["properties"]["file"]["contentEncoding"] == "base64"
+    assert body["properties"]["note"] == {"type": "string"}
+    assert tool.args_schema["required"] == ["body"]
+    assert isinstance(tool.binding, HttpBinding)
+    assert tool.binding.body_content_type == "multipart/form-data"
+    assert [(p.name, p.file) for p in tool.binding.body_parts] == [("file", True)]
+    assert tool.warnings == ()
 
 
 def test_swagger_response_schema_and_file_response() -> None:
@@ -288,7 +294,7 @@ def test_duplicate_operation_ids_in_one_spec_are_suffixed_with_a_warning() -> No
     assert sum("used twice" in w for w in result.warnings) == 2
 
 
-def test_unsupported_constructs_warn_per_operation_and_never_crash() -> None:
+def test_multipart_cookies_and_unsupported_constructs() -> None:
     multipart = {
         "content": {
             "multipart/form-data": {
@@ -326,11 +332,16 @@ def test_unsupported_constructs_warn_per_operation_and_never_crash() -> None:
     )
     result = import_document(doc)
     upload, xml = result.tools
-    assert "body" not in upload.args_schema["properties"]
-    assert any("multipart/form-data is not supported" in w for w in upload.warnings)
-    assert any("cookie parameter 'session'" in w for w in upload.warnings)
+    assert upload.args_schema["properties"]["body"]["properties"]["file"]["type"] == "string"
+    assert isinstance(upload.binding, HttpBinding)
+    assert upload.binding.body_content_type == "multipart/form-data"
+    cookie = next(p for p in upload.binding.params if p.name == "session")
+    assert cookie.location.value == "cookie"
+    assert "session" in upload.args_schema["required"]
+    assert not any("cookie" in w or "multipart" in w for w in upload.warnings)
     assert any("callbacks" in w for w in upload.warnings)
-    assert any("application/xml" in w for w in xml.warnings)
+    assert "body" not in xml.args_schema["properties"]
+    assert any("application/xml is not supported" in w for w in xml.warnings)
     assert any(w.startswith("upload: ") for w in result.all_warnings())
 
 

@@ -119,16 +119,29 @@ def test_xero_headers_bodies_and_auth() -> None:
     assert create.binding.body_content_type == "application/json"
     tenant = next(p for p in create.binding.params if p.name == "xero-tenant-id")
     assert tenant.location is ParamLocation.HEADER and tenant.required
-    assert create.auth.scheme == "oauth2" and "accounting.transactions" in create.auth.scopes
-    # attachments are octet-stream uploads: a warning, not a crash
-    uploads = [t for t in result.tools if any("application/octet-stream" in w for w in t.warnings)]
-    assert uploads and all("body" not in t.args_schema["properties"] for t in uploads)
+    assert create.auth.scheme == "oauth2_refresh_token"  # authorization code: refreshed
+    assert create.auth.token_url == "https://identity.xero.com/connect/token"
+    assert "accounting.transactions" in create.auth.scopes
+    # attachments are octet-stream uploads declared `format: byte`: base64 text, sent as is
+    uploads = [t for t in result.tools if t.binding.body_content_type == "application/octet-stream"]
+    assert len(uploads) == 22
+    for tool in uploads:
+        assert not tool.binding.body_file
+        assert tool.args_schema["properties"]["body"]["format"] == "byte"
 
 
-def test_stripe_form_bodies_warn_and_empty_get_bodies_do_not() -> None:
+def test_stripe_form_bodies_carry_their_schema_and_encoding() -> None:
     result, _ = imported("stripe_spec3.json.gz")
     tools = {t.name: t for t in result.tools}
-    assert any("x-www-form-urlencoded" in w for w in tools["PostCharges"].warnings)
+    customers = tools["PostCustomers"]
+    body = customers.args_schema["properties"]["body"]
+    assert {"metadata", "address", "expand", "email"} <= set(body["properties"])
+    assert customers.binding.body_content_type == "application/x-www-form-urlencoded"
+    styles = {p.name: (p.style, p.explode) for p in customers.binding.body_parts}
+    assert styles["metadata"] == ("deepObject", True)
+    assert customers.warnings == ()
+    assert tools["PostFiles"].binding.body_content_type == "multipart/form-data"
+    assert not any("not supported" in w for w in result.all_warnings())
     assert tools["GetBalance"].warnings == ()
     assert tools["GetBalance"].auth.scheme == "bearer"  # basic is listed first; bearer is known
 

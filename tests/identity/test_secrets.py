@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from core.domain import AuthRequirement, SpecRef
+from core.domain import AuthRequirement, Param, ParamLocation, SpecRef
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
 from core.identity import (
@@ -67,8 +67,8 @@ def test_a_missing_secret_sends_nothing(backend: GuardedBackend) -> None:
     with HttpExecutor(authorizer=IdentityAuthorizer(secrets=EnvSecrets({}))) as executor:
         result = executor.execute(_tool(backend.url, API_KEY), {"item_id": "A"}, _ctx())
     assert result.error == (
-        "authorization failed: secret paddock/supplier-risk-api/apikey is not set "
-        "(environment variable PADDOCK_SECRET_SUPPLIER_RISK_API_APIKEY)"
+        "authorization failed: secret paddock/supplier-risk-api/apikey is not set: "
+        "set environment variable PADDOCK_SECRET_SUPPLIER_RISK_API_APIKEY"
     )
     assert backend.seen == []
 
@@ -134,7 +134,10 @@ def test_oauth2_refusal_is_a_clear_error(
     secrets = StaticSecrets({"paddock/supplier-risk-api/oauth": json.dumps(config)})
     with HttpExecutor(authorizer=IdentityAuthorizer(secrets=secrets)) as executor:
         result = executor.execute(_tool(backend.url, auth), {"item_id": "A"}, _ctx())
-    assert result.error == "authorization failed: token endpoint 127.0.0.1 answered 401"
+    assert result.error == (
+        "authorization failed: token endpoint 127.0.0.1 refused the client of secret "
+        "paddock/supplier-risk-api/oauth (invalid_client): check its client_id and client_secret"
+    )
     assert backend.seen == []
 
 
@@ -193,3 +196,17 @@ def test_local_bearer_scheme_round_trip(backend: GuardedBackend) -> None:
         refused.error is not None
         and "secret paddock/supplier-risk-api/bearerauth is not configured" in refused.error
     )
+
+
+def test_a_cookie_api_key_joins_the_calls_own_cookies(backend: GuardedBackend) -> None:
+    auth = AuthRequirement(scheme="api_key", name="apiKey", location="cookie", param_name="sid")
+    base = _tool(backend.url, auth)
+    session = Param(arg="lang", name="lang", location=ParamLocation.COOKIE)
+    binding = base.binding.model_copy(update={"params": (*base.binding.params, session)})
+    secrets = StaticSecrets({"paddock/supplier-risk-api/apikey": "k-1"})
+    with HttpExecutor(authorizer=IdentityAuthorizer(secrets=secrets)) as executor:
+        result = executor.execute(
+            base.model_copy(update={"binding": binding}), {"item_id": "A", "lang": "en"}, _ctx()
+        )
+    assert result.status_code == 200
+    assert backend.seen[0].headers["cookie"] == "lang=en; sid=k-1"

@@ -4,9 +4,11 @@ failing closed when a scheme has none."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
+from core.domain import AuthRequirement, SpecRef
 from core.errors import ConfigError
 from core.execution.base import CallContext
 from core.execution.http import HttpExecutor
@@ -83,3 +85,34 @@ def test_azure_worker_reaches_aws_by_web_identity(
     assert seen.headers["x-amz-security-token"]
     target = identity.authorizer.target
     assert target.account_id == "210987654321"  # the ARN names the role's account
+
+
+STRIPE_BEARER = AuthRequirement(scheme="bearer", name="bearerAuth")
+STRIPE = SpecRef(title="Stripe API", version="1", source="x", sha256="0", format="openapi-3.0")
+
+
+def _stripe(base: str) -> Any:
+    return tool(base, auth=STRIPE_BEARER).model_copy(update={"spec": STRIPE})
+
+
+def test_env_secrets_are_the_default_without_paddock_secrets(backend: GuardedBackend) -> None:
+    env = {"PADDOCK_SECRET_STRIPE_API_BEARERAUTH": "sk_test_from_env"}
+    identity = identity_from_env(env, cloud="local", local=local_identity)
+    assert identity.label == "local"  # the other local stand-ins stay
+    with HttpExecutor(authorizer=identity.authorizer) as executor:
+        result = executor.execute(_stripe(backend.url), {"item_id": "A"}, _ctx())
+    assert result.status_code == 200
+    assert backend.seen[0].headers["authorization"] == "Bearer sk_test_from_env"
+    assert identity.authorizer.sources()["secrets"].startswith("environment")
+
+
+def test_a_missing_secret_names_the_variable_to_set(backend: GuardedBackend) -> None:
+    for cloud in ("local", "aws"):
+        identity = identity_from_env({}, cloud=cloud, local=local_identity)
+        with HttpExecutor(authorizer=identity.authorizer) as executor:
+            result = executor.execute(_stripe(backend.url), {"item_id": "A"}, _ctx())
+        assert result.error == (
+            "authorization failed: secret paddock/stripe-api/bearerauth is not set: "
+            "set environment variable PADDOCK_SECRET_STRIPE_API_BEARERAUTH"
+        )
+    assert backend.seen == []
