@@ -46,7 +46,8 @@ class CatalogCache:
 
 
 class PlannerChoice:
-    """Planners by the run's ``planner`` field: ``rules``, ``openai``, ``azure-openai``.
+    """Planners by the run's ``planner`` field: ``rules``, ``openai``, ``azure-openai``,
+    ``bedrock``, ``anthropic``.
 
     Args:
         settings: how the models are reached (``Settings.model``).
@@ -78,7 +79,7 @@ class PlannerChoice:
 def make_planner(
     name: str, settings: ModelSettings, *, rule_scripts: Mapping[str, RuleScript] | None = None
 ) -> Planner:
-    """The planner called ``name`` (``rules``, ``openai`` or ``azure-openai``)."""
+    """The planner called ``name`` (one of ``LLM_CHOICES``)."""
     if name == "rules":
         from core.planner.rules import RulePlanner
 
@@ -91,6 +92,14 @@ def make_planner(
         from core.planner.openai_planner import azure_from_settings
 
         return azure_from_settings(settings)
+    if name == "bedrock":
+        from core.planner.bedrock_planner import from_settings as bedrock_from_settings
+
+        return bedrock_from_settings(settings)
+    if name == "anthropic":
+        from core.planner.anthropic_planner import from_settings as anthropic_from_settings
+
+        return anthropic_from_settings(settings)
     raise ConfigError(f"unknown planner {name!r}: choose one of {', '.join(LLM_CHOICES)}")
 
 

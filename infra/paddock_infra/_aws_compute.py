@@ -12,6 +12,7 @@ import pulumi_aws as aws
 
 from paddock_infra import policies
 from paddock_infra._aws_data import AwsData
+from paddock_infra.bedrock import bedrock_env, worker_bedrock
 from paddock_infra.config import InfraConfig
 from paddock_infra.federation import AwsNames, AzurePeer
 
@@ -63,6 +64,7 @@ def worker_env(
     env: dict[str, pulumi.Input[str]] = {
         **base,
         **cfg.llm.plain_env(),
+        **bedrock_env(cfg.bedrock, cfg.llm.provider),
         "PADDOCK_AWS_ROLE_ARN": tools_role.arn,
     }
     if cfg.llm.api_key is not None:
@@ -141,6 +143,7 @@ def build_compute(
         ),
         opts=pulumi.ResourceOptions(parent=worker_role),
     )
+    bedrock = worker_bedrock(cfg.bedrock, cfg.llm.provider, names, worker_role)
     env = base_env(cfg, data, names)
     http = _function(
         cfg,
@@ -165,7 +168,7 @@ def build_compute(
         timeout=cfg.aws.worker_timeout,
         memory=cfg.aws.worker_memory,
         reserved=cfg.aws.worker_reserved_concurrency,
-        depends_on=[worker_policy],
+        depends_on=[worker_policy] if bedrock is None else [worker_policy, bedrock],
         opts=opts,
     )
     _event_source(cfg, names, data, worker, worker_policy)

@@ -38,6 +38,7 @@ from paddock_infra._setting_types import (
     Slug,
 )
 from paddock_infra._settings import error_lines, stack_settings, unknown_setting
+from paddock_infra.bedrock import BedrockConfig
 
 NAMESPACE = "paddock"
 
@@ -60,10 +61,11 @@ class AuthConfig(SettingsModel):
 class LlmConfig(SettingsModel):
     """Planner settings; ``api_key`` is a secret ``Output`` or ``None``."""
 
-    provider: Annotated[Literal["rules", "openai", "azure-openai"], Choice] = Field(
-        "rules", alias="llm"
-    )
-    """The planner: ``rules`` (no model), ``openai`` or ``azure-openai``."""
+    provider: Annotated[
+        Literal["rules", "openai", "azure-openai", "bedrock", "anthropic"], Choice
+    ] = Field("rules", alias="llm")
+    """The planner: ``rules`` (no model), ``openai``, ``azure-openai``, ``bedrock`` (settings
+    in ``paddock_infra.bedrock``) or ``anthropic``."""
     model: str | None = Field(None, alias="llmModel")
     """``PADDOCK_LLM_MODEL``: the model, or the Azure deployment name."""
     base_url: str | None = Field(None, alias="llmBaseUrl")
@@ -93,6 +95,8 @@ class LlmConfig(SettingsModel):
     @property
     def api_key_env(self) -> str:
         """The variable the OpenAI SDK reads the key from, per provider."""
+        if self.provider == "anthropic":
+            return "ANTHROPIC_API_KEY"
         return "AZURE_OPENAI_API_KEY" if self.provider == "azure-openai" else "OPENAI_API_KEY"
 
 
@@ -246,6 +250,8 @@ class InfraConfig(SettingsModel):
     """CloudWatch log groups; Log Analytics keeps max(30, this)."""
     llm: LlmConfig = LlmConfig()
     """``llm``, ``llmModel``, ``llmBaseUrl``, ``llmApiKey`` and the ``azureOpenai*`` keys."""
+    bedrock: BedrockConfig = BedrockConfig()
+    """The ``bedrock*`` keys (``llm: bedrock``)."""
     telemetry: TelemetryConfig = TelemetryConfig()
     """The ``otlp*`` keys and ``appInsights``."""
     tool_secrets: bool = Field(True, alias="toolSecrets")
@@ -296,6 +302,9 @@ class InfraConfig(SettingsModel):
             raise ValueError("paddock:capabilityKey and paddock:capabilityKeyId go together")
         if len(self.base_name) > 40:
             raise ValueError(f"prefix + stack {self.base_name!r} is longer than 40 characters")
+        bedrock = self.bedrock.problem(self.llm.provider)
+        if bedrock is not None:
+            raise ValueError(bedrock)
         return self
 
     @property
@@ -320,6 +329,7 @@ class InfraConfig(SettingsModel):
 _SECTIONS: dict[str, type[SettingsModel]] = {
     "auth": AuthConfig,
     "llm": LlmConfig,
+    "bedrock": BedrockConfig,
     "telemetry": TelemetryConfig,
     "aws": AwsConfig,
     "azure": AzureConfig,
