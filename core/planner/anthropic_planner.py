@@ -89,7 +89,9 @@ def _reply(response: Any) -> WireReply:
         elif kind == "tool_use":
             calls.append(
                 wire_call(
-                    getattr(block, "id", ""), getattr(block, "name", ""), getattr(block, "input")
+                    getattr(block, "id", ""),
+                    getattr(block, "name", ""),
+                    getattr(block, "input", None),
                 )
             )
     stop = str(getattr(response, "stop_reason", "") or "")
@@ -118,9 +120,13 @@ def _status_error(exc: Any, url: str, model: str) -> PlannerError:
     message = error.get("message") if isinstance(error, dict) else None
     detail = f"HTTP {status}: {one_line(str(message or getattr(exc, 'message', '') or ''))}"
     if status == 429:
-        return Throttle(f"the model at {url} is rate limiting requests ({detail})", retry_after=wait)
+        return Throttle(
+            f"the model at {url} is rate limiting requests ({detail})", retry_after=wait
+        )
     if status in _RETRY_STATUS or status >= 500:
-        return PlannerError(f"the model at {url} failed ({detail})", retryable=True, retry_after=wait)
+        return PlannerError(
+            f"the model at {url} failed ({detail})", retryable=True, retry_after=wait
+        )
     if status in (401, 403):
         return PlannerError(f"the model at {url} refused the credentials ({detail})")
     if status == 404:

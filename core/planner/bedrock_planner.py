@@ -4,7 +4,8 @@ One request is ``converse(modelId=..., system=..., messages=..., toolConfig=...)
 ``toolUse`` blocks are the plan's calls and the next request carries their outcomes as
 ``toolResult`` blocks. Any Converse model with tool use works (Claude, Llama, Mistral, Nova),
 by model id, inference profile id or ARN. Credentials come from the standard AWS chain (the
-worker role in the cloud); the region from ``AWS_REGION``; ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``
+worker role in the cloud); the region is the process's (``AWS_REGION``);
+``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``
 points the client elsewhere (a VPC endpoint, a proxy, a local server), as boto3 reads it.
 
 botocore's own retries are off: throttling (``ThrottlingException``, HTTP 429) and server
@@ -155,21 +156,30 @@ def bedrock_client(
     return session.client("bedrock-runtime", endpoint_url=endpoint_url, config=config)
 
 
-def from_settings(settings: ModelSettings, **options: Any) -> BedrockPlanner:
-    """A ``BedrockPlanner`` from ``BEDROCK_MODEL_ID``, ``AWS_REGION`` and (optional)
-    ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``, with credentials from the standard AWS chain,
-    priced with ``PADDOCK_PRICE_TABLE``. ``options`` go to ``BedrockPlanner``.
+def from_settings(
+    settings: ModelSettings, *, region: str | None = None, **options: Any
+) -> BedrockPlanner:
+    """A ``BedrockPlanner`` from ``BEDROCK_MODEL_ID`` and (optional)
+    ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``, in ``region`` (the runtime passes the process's
+    ``AWS_REGION``; ``None``: what boto3 finds, ``AWS_DEFAULT_REGION`` or the profile's), with
+    credentials from the standard AWS chain, priced with ``PADDOCK_PRICE_TABLE``. ``options``
+    go to ``BedrockPlanner``.
 
     Raises ``ConfigError`` when the model, the region or credentials are missing.
     """
-    model, region = settings.bedrock_model_id, settings.bedrock_region
+    import boto3
+
+    model = settings.bedrock_model_id
     if not model:
         raise ConfigError(
             "BEDROCK_MODEL_ID is not set: export it or pass --model (a model id, inference "
             "profile or ARN, e.g. us.anthropic.claude-haiku-4-5-20251001-v1:0)"
         )
-    if not region:
+    session = boto3.session.Session(region_name=region)
+    if not session.region_name:
         raise ConfigError("AWS_REGION is not set: Bedrock needs the region of the model")
-    client = bedrock_client(region=region, endpoint_url=settings.bedrock_endpoint_url)
+    client = bedrock_client(
+        region=session.region_name, endpoint_url=settings.bedrock_endpoint_url, session=session
+    )
     options.setdefault("price_table", PriceTable.from_settings(settings))
     return BedrockPlanner(client, model, **options)

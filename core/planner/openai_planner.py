@@ -183,13 +183,14 @@ class OpenAIPlanner:
             raise PlannerError(f"the model {self.model!r} returned no choices")
         choice = response.choices[0]
         message = choice.message
+        calls = []
+        for call in message.tool_calls or []:
+            function = getattr(call, "function", None)  # custom (non-function) tools have none
+            if function is not None:
+                calls.append(wire_call(call.id, function.name, function.arguments))
         reply = WireReply(
             text=message.content,
-            calls=[
-                wire_call(c.id, c.function.name, c.function.arguments)
-                for c in message.tool_calls or []
-                if getattr(c, "function", None) is not None
-            ],
+            calls=calls,
             cut_off=choice.finish_reason == "length",
             refusal=getattr(message, "refusal", None),
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 
 from core.errors import ConfigError
 from core.settings._base import EnvGroup, Lowered
@@ -63,12 +63,9 @@ class ModelSettings(EnvGroup):
     """AZURE_OPENAI_MODEL: the model behind the deployment, to price its tokens."""
     bedrock_model_id: str | None = Field(default=None, validation_alias="BEDROCK_MODEL_ID")
     """BEDROCK_MODEL_ID: the model id, inference profile id or ARN ``bedrock`` calls through
-    the Converse API (required for it), e.g. ``us.anthropic.claude-haiku-4-5-20251001-v1:0``."""
-    bedrock_region: str | None = Field(
-        default=None, validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
-    )
-    """AWS_REGION (else AWS_DEFAULT_REGION): the region of Bedrock Runtime (required for
-    ``bedrock``). Credentials come from the standard AWS chain (the worker role in the cloud)."""
+    the Converse API (required for it), e.g. ``us.anthropic.claude-haiku-4-5-20251001-v1:0``.
+    The region is the process's AWS region (``AWS_REGION``, see the identity settings),
+    credentials come from the standard AWS chain (the worker role in the cloud)."""
     bedrock_endpoint_url: str | None = Field(
         default=None, validation_alias="AWS_ENDPOINT_URL_BEDROCK_RUNTIME"
     )

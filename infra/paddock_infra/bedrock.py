@@ -94,7 +94,9 @@ def model_arns(cfg: BedrockConfig, *, partition: str, region: str, account_id: s
 
 def bedrock_policy(arns: Sequence[str]) -> policies.Document:
     """Invoke (Converse) exactly these models; nothing else of Bedrock."""
-    return policies.document([policies.allow("InvokeConfiguredModel", ["bedrock:InvokeModel"], arns)])
+    return policies.document(
+        [policies.allow("InvokeConfiguredModel", ["bedrock:InvokeModel"], arns)]
+    )
 
 
 def bedrock_env(cfg: BedrockConfig, provider: str) -> dict[str, str]:

@@ -122,8 +122,10 @@ class ScriptedBedrock(ScriptedOpenAI):
     ) -> JSONResponse:
         with self._lock:
             self._counters.errors += 1
-        kind = code or _ERROR_CODES.get(status) or (
-            "InternalServerException" if status >= 500 else "ValidationException"
+        kind = (
+            code
+            or _ERROR_CODES.get(status)
+            or ("InternalServerException" if status >= 500 else "ValidationException")
         )
         return _error_response(status, message, kind, retry_after)
 
@@ -132,7 +134,10 @@ def _error_response(status: int, message: str, code: str, wait: float | None) ->
     return JSONResponse(
         {"message": message},
         status_code=status,
-        headers={"x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/", **retry_headers(wait)},
+        headers={
+            "x-amzn-ErrorType": f"{code}:http://internal.amazon.com/coral/",
+            **retry_headers(wait),
+        },
     )
 
 

@@ -20,8 +20,8 @@ from unittest.mock import patch
 from core.domain import Budget, CallRecord, Plan, ProposedCall, Run, Usage
 from core.identity.setup import Identity
 from core.orchestrator.engine import Orchestrator
-from core.planner.base import PlanContext, Planner
 from core.planner.anthropic_planner import from_settings as anthropic_from_settings
+from core.planner.base import PlanContext, Planner
 from core.planner.bedrock_planner import from_settings as bedrock_from_settings
 from core.planner.openai_planner import from_env
 from core.runtime import build_orchestrator
@@ -169,11 +169,12 @@ def agent(kind: str, moves: Sequence[Move]) -> Iterator[Planner]:
         with ScriptedBedrock(turns, default=TextReply(FINAL)) as bedrock:
             settings = {
                 "BEDROCK_MODEL_ID": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
-                "AWS_REGION": "eu-central-1",
                 "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.endpoint_url,
             }
             with patch.dict(os.environ, AWS_KEYS):  # the standard chain finds these
-                yield bedrock_from_settings(ModelSettings.from_env(settings))
+                yield bedrock_from_settings(
+                    ModelSettings.from_env(settings), region="eu-central-1"
+                )
         return
     if kind == "anthropic":
         with ScriptedAnthropic(turns, default=TextReply(FINAL), api_key="sk-ant") as anthropic:

@@ -38,6 +38,7 @@ def no_aws_keys(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
 
@@ -48,11 +49,10 @@ def test_bedrock_from_the_standard_variables(aws_keys: None, ctx: PlanContext) -
             {
                 "PADDOCK_LLM": "bedrock",
                 "BEDROCK_MODEL_ID": PROFILE,
-                "AWS_REGION": "eu-west-1",
                 "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": server.endpoint_url,
             }
         )
-        planner = make_planner("bedrock", settings)
+        planner = make_planner("bedrock", settings, aws_region="eu-west-1")
         plan = planner.plan(ctx)
         request = server.requests[0]
     assert planner.label == f"bedrock:{PROFILE}"
@@ -62,25 +62,29 @@ def test_bedrock_from_the_standard_variables(aws_keys: None, ctx: PlanContext) -
     assert plan.usage.cost_usd == pytest.approx(1.0 + 5.0)  # Claude Haiku 4.5's list price
 
 
-@pytest.mark.parametrize(
-    ("env", "message"),
-    [
-        ({"AWS_REGION": "us-east-1"}, r"^BEDROCK_MODEL_ID is not set: export it or pass --model"),
-        ({"BEDROCK_MODEL_ID": PROFILE}, r"^AWS_REGION is not set"),
-    ],
-)
-def test_bedrock_without_model_or_region_is_one_line(
-    aws_keys: None, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], message: str
+def test_bedrock_without_a_model_is_one_line(aws_keys: None) -> None:
+    with pytest.raises(ConfigError, match=r"^BEDROCK_MODEL_ID is not set: export it or pass"):
+        bedrock_from_settings(ModelSettings.from_env({}), region="us-east-1")
+
+
+def test_bedrock_without_a_region_is_one_line(no_aws_keys: None) -> None:
+    settings = ModelSettings.from_env({"BEDROCK_MODEL_ID": PROFILE})
+    with pytest.raises(ConfigError, match=r"^AWS_REGION is not set"):
+        bedrock_from_settings(settings)
+
+
+def test_bedrock_takes_boto3s_region_when_none_is_given(
+    aws_keys: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(ConfigError, match=message) as caught:
-        bedrock_from_settings(ModelSettings.from_env(env))
-    assert "\n" not in caught.value.message
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-southeast-2")
+    planner = bedrock_from_settings(ModelSettings.from_env({"BEDROCK_MODEL_ID": PROFILE}))
+    assert planner._client.meta.region_name == "ap-southeast-2"
 
 
 def test_bedrock_without_credentials_is_one_line(no_aws_keys: None) -> None:
-    settings = ModelSettings.from_env({"BEDROCK_MODEL_ID": PROFILE, "AWS_REGION": "us-east-1"})
+    settings = ModelSettings.from_env({"BEDROCK_MODEL_ID": PROFILE})
     with pytest.raises(ConfigError, match=r"^no AWS credentials found for Bedrock"):
-        bedrock_from_settings(settings)
+        bedrock_from_settings(settings, region="us-east-1")
 
 
 def test_anthropic_from_the_standard_variables(ctx: PlanContext) -> None:

@@ -4,6 +4,7 @@ wire protocol on 127.0.0.1, must plan alike."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -96,7 +97,7 @@ def test_history_shows_results_with_untrusted_data_marked(kind: str) -> None:
     else:  # turns alternate, the last one is the user's
         roles = [m["role"] for m in body["messages"]]
         assert roles[0] == roles[-1] == "user"
-        assert all(a != b for a, b in zip(roles, roles[1:], strict=False))
+        assert all(a != b for a, b in pairwise(roles))
 
 
 def test_usage_and_cost_of_every_attempt(kind: str) -> None:
@@ -132,9 +133,11 @@ def test_malformed_tool_use_goes_back_to_the_model(kind: str, broken: ToolCall) 
 
 def test_a_model_that_keeps_writing_broken_calls_fails_clearly(kind: str) -> None:
     bad = ToolCallsReply([ToolCall("get_stock", "{oops", id="bad")])
-    with scripted(kind, [bad, bad, bad]) as (_, make):
-        with pytest.raises(PlannerError, match="kept writing invalid tool calls"):
-            make().plan(fresh())
+    with (
+        scripted(kind, [bad, bad, bad]) as (_, make),
+        pytest.raises(PlannerError, match="kept writing invalid tool calls"),
+    ):
+        make().plan(fresh())
 
 
 def test_help_tool_becomes_a_help_request(kind: str) -> None:
@@ -149,10 +152,12 @@ def test_help_tool_becomes_a_help_request(kind: str) -> None:
 
 def test_text_without_any_tool_call_is_not_a_result(kind: str) -> None:
     made_up = TextReply("Ordered 500 units of P-100 (PO 4500012).")
-    with scripted(kind, [made_up, made_up, made_up]) as (server, make):
-        with pytest.raises(NoToolCalled, match="without calling any tool") as caught:
-            make().plan(fresh())
-        nudge = server.bodies[1]
+    with (
+        scripted(kind, [made_up, made_up, made_up]) as (server, make),
+        pytest.raises(NoToolCalled, match="without calling any tool") as caught,
+    ):
+        make().plan(fresh())
+    nudge = server.bodies[1]  # the recorded requests outlive the server
     assert "PO 4500012" in caught.value.message and not caught.value.retryable
     assert "You have not called any tool yet" in str(nudge["messages"][-1])
 
@@ -171,9 +176,8 @@ def test_text_first_is_final_when_not_required(kind: str) -> None:
 
 def test_cut_off_answers_are_asked_again_then_fail(kind: str) -> None:
     cut = TextReply("The stock is", finish_reason="length")
-    with scripted(kind, [cut, cut]) as (_, make):
-        with pytest.raises(PlannerError, match="was cut off"):
-            make(max_retries_invalid=1).plan(later())
+    with scripted(kind, [cut, cut]) as (_, make), pytest.raises(PlannerError, match="was cut off"):
+        make(max_retries_invalid=1).plan(later())
 
 
 def test_throttling_with_retry_after_is_waited_and_recovers(kind: str) -> None:
@@ -188,10 +192,9 @@ def test_throttling_with_retry_after_is_waited_and_recovers(kind: str) -> None:
 
 def test_a_long_retry_after_defers_the_run(kind: str) -> None:
     script = [ErrorReply(429, retry_after=45, message="quota")]
-    with scripted(kind, script) as (server, make):
-        with pytest.raises(PlannerError) as caught:
-            make(sleep=Sleeps()).plan(fresh())
-        assert len(server.requests) == 1  # not waited in-process
+    with scripted(kind, script) as (server, make), pytest.raises(PlannerError) as caught:
+        make(sleep=Sleeps()).plan(fresh())
+    assert len(server.requests) == 1  # not waited in-process
     assert caught.value.retryable and caught.value.retry_after == 45
     assert "quota" in caught.value.message
 
@@ -223,9 +226,11 @@ def test_server_errors_are_retried(kind: str) -> None:
 
 
 def test_refused_credentials_are_one_clear_line(kind: str) -> None:
-    with scripted(kind, [ErrorReply(403, message="no access to this model")]) as (_, make):
-        with pytest.raises(PlannerError) as caught:
-            make().plan(fresh())
+    with (
+        scripted(kind, [ErrorReply(403, message="no access to this model")]) as (_, make),
+        pytest.raises(PlannerError) as caught,
+    ):
+        make().plan(fresh())
     assert not caught.value.retryable and "\n" not in caught.value.message
     assert "no access to this model" in caught.value.message
 
