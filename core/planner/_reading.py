@@ -7,7 +7,9 @@ invalid tool calls is described in ``core.planner.openai_planner``.
 A model that answers in text although tools were offered and the run has called none yet has
 most likely not seen the tools (a server that drops them, a model without tool calling): its
 answer is made up. It is asked once more to use the tools; if it still does not, the planner
-raises ``NoToolCalled`` instead of passing the answer off as a result.
+raises ``NoToolCalled`` instead of passing the answer off as a result. A model that wrote a
+tool call earlier in the same ``plan()`` (even an invalid one) does see the tools: the planners
+stop requiring one then.
 """
 
 from __future__ import annotations

@@ -119,6 +119,7 @@ class WirePlanner(ABC):
             )
             if plan is not None:
                 return plan.model_copy(update={"usage": usage, "model": reply.model or self.model})
+            require = require and not reply.calls  # a model that tried a call sees the tools
             messages = [*messages, *feedback]
         raise AssertionError("unreachable: the last attempt always returns or raises")
 

@@ -140,6 +140,9 @@ class OpenAIPlanner:
                 return plan.model_copy(
                     update={"usage": usage, "model": response.model or self.model}
                 )
+            # A model that tried a call (even an invalid one) sees the tools.
+            tried = bool(response.choices and response.choices[0].message.tool_calls)
+            require = require and not tried
             request["messages"] = [*request["messages"], *feedback]
         raise AssertionError("unreachable: the last attempt always returns or raises")
 

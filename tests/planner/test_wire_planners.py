@@ -239,3 +239,12 @@ def test_label_names_the_wire_and_model(kind: str) -> None:
     with scripted(kind) as (_, make):
         label: Any = make().label
     assert label == f"{kind}:{MODELS[kind]}"
+
+
+def test_a_model_that_tried_a_call_may_then_answer_in_text(kind: str) -> None:
+    """An invalid call proves the model sees the tools: its text answer after the correction
+    is final, even though the run has executed nothing."""
+    bad = ToolCallsReply([ToolCall("get_stock", {"part": "P-100", "plant": "DE01", "x": 1})])
+    with scripted(kind, [bad, TextReply("I will leave it to a buyer.")]) as (_, make):
+        plan = make().plan(fresh())
+    assert plan.final_answer == "I will leave it to a buyer."
