@@ -172,9 +172,7 @@ def agent(kind: str, moves: Sequence[Move]) -> Iterator[Planner]:
                 "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.endpoint_url,
             }
             with patch.dict(os.environ, AWS_KEYS):  # the standard chain finds these
-                yield bedrock_from_settings(
-                    ModelSettings.from_env(settings), region="eu-central-1"
-                )
+                yield bedrock_from_settings(ModelSettings.from_env(settings), region="eu-central-1")
         return
     if kind == "anthropic":
         with ScriptedAnthropic(turns, default=TextReply(FINAL), api_key="sk-ant") as anthropic:

@@ -206,7 +206,10 @@ def test_tool_secrets_are_read_by_prefix_as_given() -> None:
         ({"PADDOCK_REDACT_PATTERNS": "[1]"}, "PADDOCK_REDACT_PATTERNS='[1]': must be a JSON list"),
         ({"PADDOCK_REDACT_PATTERNS": "[x"}, "PADDOCK_REDACT_PATTERNS='[x': not a JSON list"),
         ({"PADDOCK_METRICS": "statsd"}, "PADDOCK_METRICS='statsd': choose off, otel or powertools"),
-        ({"PADDOCK_LLM": "gpt"}, "PADDOCK_LLM='gpt': choose rules, openai, azure-openai, bedrock or anthropic"),
+        (
+            {"PADDOCK_LLM": "gpt"},
+            "PADDOCK_LLM='gpt': choose rules, openai, azure-openai, bedrock or anthropic",
+        ),
         ({"PADDOCK_TOOL_SEARCH_TOP_K": "0"}, "PADDOCK_TOOL_SEARCH_TOP_K='0': input should be"),
         ({"PADDOCK_LLM_TPM": "nan"}, "PADDOCK_LLM_TPM='nan': must be a positive number"),
         ({"PADDOCK_LLM_RPM": "0"}, "PADDOCK_LLM_RPM='0': must be a positive number"),
