@@ -14,6 +14,7 @@ from .test_config import load
 PROFILE = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
 MODEL = "anthropic.claude-haiku-4-5-20251001-v1:0"
 REGIONS = ["us-east-1", "us-east-2", "us-west-2"]
+APP_PROFILE = f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:application-inference-profile/x1"
 BEDROCK = {"llm": "bedrock", "bedrockModelId": PROFILE, "bedrockModelRegions": REGIONS}
 
 
@@ -89,16 +90,13 @@ def test_anthropic_key_is_a_secret_under_its_own_name(stack: Any) -> None:
         (
             {
                 "llm": "bedrock",
-                "bedrockModelId": f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:application-inference-profile/x1",
+                "bedrockModelId": APP_PROFILE,
                 "bedrockModelArns": [
-                    f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:application-inference-profile/x1",
+                    APP_PROFILE,
                     "arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0",
                 ],
             },
-            [
-                f"arn:aws:bedrock:eu-west-1:{ACCOUNT}:application-inference-profile/x1",
-                "arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0",
-            ],
+            [APP_PROFILE, "arn:aws:bedrock:eu-west-1::foundation-model/amazon.nova-lite-v1:0"],
         ),
     ],
 )
