@@ -9,6 +9,7 @@ from core.domain import RunStatus
 from core.orchestrator.outcome import Finished, Throttled
 from core.state.memory import MemoryStore
 from paddock.testing.fake_openai import ErrorReply, TextReply, ToolCall, ToolCallsReply
+from tests.orchestrator.service import OrdersService
 from tests.orchestrator.test_outcome import orchestrator, service, start
 from tests.planner.wires import WIRES, scripted
 
@@ -53,7 +54,7 @@ def test_bedrock_throttle_without_retry_after_defers_by_the_planners_delay(
 
 
 def test_a_model_that_never_calls_a_tool_fails_the_run_with_a_clear_reason(
-    service: tuple[object, str],
+    service: tuple[OrdersService, str],
 ) -> None:
     svc, url = service
     with scripted("openai", [TextReply("Ordered 5 of A-1.")] * 3) as (_, make):
@@ -62,3 +63,4 @@ def test_a_model_that_never_calls_a_tool_fails_the_run_with_a_clear_reason(
         out = orch.advance("run_out")
     assert isinstance(out, Finished) and out.run.status is RunStatus.FAILED
     assert "answered without calling any tool" in (out.run.error or out.run.reason or "")
+    assert svc.requests == []
