@@ -11,6 +11,8 @@ import pytest
 
 from core.errors import NoToolCalled, PlannerError
 from core.planner.base import UNTRUSTED_OPEN, PlanContext
+from core.ratelimit import DeploymentLimits, RateLimitedPlanner, RateLimiter
+from core.state.memory import MemoryStore
 from paddock.testing.fake_openai import ErrorReply, TextReply, ToolCall, ToolCallsReply
 from tests.planner.conftest import TOOLS
 from tests.planner.test_messages import INJECTION, history
@@ -248,3 +250,14 @@ def test_a_model_that_tried_a_call_may_then_answer_in_text(kind: str) -> None:
     with scripted(kind, [bad, TextReply("I will leave it to a buyer.")]) as (_, make):
         plan = make().plan(fresh())
     assert plan.final_answer == "I will leave it to a buyer."
+
+
+def test_reported_tokens_are_taken_from_the_shared_buckets(kind: str) -> None:
+    store = MemoryStore()
+    limiter = RateLimiter(store, clock=lambda: 1_000.0)
+    limits = DeploymentLimits("dep", tokens_per_minute=100_000, requests_per_minute=100)
+    reply = ToolCallsReply([ToolCall("get_stock", STOCK_ARGS)], usage=(4000, 200))
+    with scripted(kind, [reply]) as (_, make):
+        RateLimitedPlanner(make(), limiter, limits).plan(fresh())
+    tokens = store.get_counter(f"ratelimit:{limits.tpm.name}").value["tokens"]
+    assert tokens == pytest.approx(limits.tpm.capacity - 4200)  # reconciled to the usage
