@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.domain import Decision, ProposedCall, Run, Tool
@@ -43,6 +42,24 @@ class CatalogCache:
                 found = Catalog.from_sources(list(run.catalog), base_urls=dict(run.base_urls))
                 self._cache[key] = found
             return found
+
+
+class RunCatalogs:
+    """Each run's catalog: its workflow's (in the version it started with, overlays applied,
+    vendor labels tighten-only) or, for a run of no workflow, its own spec sources."""
+
+    def __init__(self, workflows: WorkflowSet | None = None) -> None:
+        from core.bundles import WorkflowCatalogs
+
+        self.workflows = workflows if workflows is not None else WorkflowSet()
+        self._plain = CatalogCache()
+        self._bundles = WorkflowCatalogs()
+
+    def __call__(self, run: Run) -> ToolSource:
+        workflow = self.workflows.for_run(run)
+        if workflow is None:
+            return self._plain(run)
+        return self._bundles.get(workflow, run.base_urls)
 
 
 class PlannerChoice:
@@ -116,26 +133,31 @@ def make_planner(
 
 
 class WorkflowGuard:
-    """Applies each workflow's policy set; runs without a workflow get the default policy."""
+    """Applies each workflow's policy set (in the version the run started with) to every call
+    of its runs, delegations to its agents included; runs of no workflow get the default."""
 
-    def __init__(self, policy_dirs: Mapping[str, Path] | None = None) -> None:
-        self._dirs = dict(policy_dirs or {})
-        self._guards: dict[str | None, Guard] = {}
+    def __init__(self, workflows: WorkflowSet | None = None) -> None:
+        self._catalogs = RunCatalogs(workflows)
+        self._guards: dict[tuple[str, str, int] | None, Guard] = {}
         self._lock = threading.Lock()
-        self._catalogs = CatalogCache()
 
     def _guard_for(self, run: Run) -> Guard:
+        from core.bundles import ask_tools
         from core.guardrails import PolicyGuard, load_policy_set
 
-        key = run.scenario if run.scenario in self._dirs else None
+        workflow = self._catalogs.workflows.for_run(run)
+        if workflow is None or workflow.policy_dir is None:
+            key = None
+        else:
+            key = (workflow.name, workflow.version, id(workflow))
         with self._lock:
             guard = self._guards.get(key)
             if guard is None:
-                if key is None:
+                if workflow is None or workflow.policy_dir is None:
                     guard = PolicyGuard()
                 else:
-                    tools = self._catalogs(run).tools
-                    guard = PolicyGuard(policies=load_policy_set(self._dirs[key], tools))
+                    tools = [*self._catalogs(run).tools, *ask_tools(workflow)]
+                    guard = PolicyGuard(policies=load_policy_set(workflow.policy_dir, tools))
                 self._guards[key] = guard
             return guard
 
@@ -214,9 +236,11 @@ def build_orchestrator(
     return with_mesh(
         Orchestrator(
             store=store,
-            catalogs=CatalogCache() if children is None else with_subtask_tool(CatalogCache()),
+            catalogs=RunCatalogs(workflows)
+            if children is None
+            else with_subtask_tool(RunCatalogs(workflows)),
             planners=planners or limited_planners(choice, store, settings.limits),
-            guard=guard or WorkflowGuard(workflows.policy_dirs()),
+            guard=guard or WorkflowGuard(workflows),
             executor=executor,
             cloud=cloud,
             handoff=handoff,

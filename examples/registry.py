@@ -63,46 +63,34 @@ class Example:
         return self.workflow.agent
 
     def spec_paths(self) -> list[Path]:
-        return [Path(s) for s in self.workflow.specs]
+        return [Path(s) for s in self.workflow.sources]
+
+
+def _bundle(package: str) -> Workflow:
+    from importlib import import_module
+
+    from core.bundles import load_bundle
+
+    module = import_module(package)
+    return load_bundle(Path(str(module.__file__)).parent)
 
 
 def _supply_chain() -> Example:
-    from examples import supply_chain as sc
+    from examples.supply_chain import SupplyChainServices
     from examples.supply_chain.identity import local_verifiers
     from examples.supply_chain.rules import next_move
 
-    workflow = Workflow(
-        name="supply-chain",
-        title="Supply-chain recovery",
-        goal=sc.GOAL,
-        specs=tuple(str(p) for p in sc.spec_paths()),
-        # A sourcing agent reads and writes; it has no business deleting master data.
-        grant=Grant(side_effects=["read", "write"]),
-        policy_dir=Path(sc.__file__).parent / "policy",
-        description="Stock-out of P-100 at DE01: find suppliers, check risk, quote, order.",
-    )
-    return Example(workflow, sc.SupplyChainServices, next_move, local_auth=local_verifiers)
+    workflow = _bundle("examples.supply_chain")
+    return Example(workflow, SupplyChainServices, next_move, local_auth=local_verifiers)
 
 
 def _shipment_delay() -> Example:
-    from examples import shipment_delay as sd
+    from examples.shipment_delay import ShipmentDelayServices
     from examples.shipment_delay.identity import local_verifiers
     from examples.shipment_delay.rules import next_move
 
-    root = Path(sd.__file__).parent
-    workflow = Workflow(
-        name="shipment-delay",
-        title="Shipment-delay recovery",
-        goal=sd.GOAL,
-        specs=tuple(str(p) for p in sd.spec_paths()),
-        grant=Grant(side_effects=["read", "write"]),
-        policy_dir=root / "policy",
-        description="SH-4471 is 3 days late: contract terms from PDFs, alternative carriers "
-        "in another region, an approved re-routing request.",
-        agents_dir=root / "agents",
-        agent="logistics_planning",
-    )
-    return Example(workflow, sd.ShipmentDelayServices, next_move, local_auth=local_verifiers)
+    workflow = _bundle("examples.shipment_delay")
+    return Example(workflow, ShipmentDelayServices, next_move, local_auth=local_verifiers)
 
 
 _FACTORIES: dict[str, Callable[[], Example]] = {

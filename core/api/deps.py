@@ -31,8 +31,9 @@ class Deps:
 
     Args:
         settings: the process's settings (``Settings.from_env()`` at start-up).
-        workflows: the workflows runs may be started from (``POST /runs {"scenario": NAME}``),
-            with the base URLs of their services here. Default: none.
+        workflows: the workflows runs may be started from (``POST /runs {"workflow": NAME}``),
+            with the base URLs of their services here. Default: the bundles under
+            ``PADDOCK_WORKFLOWS_DIR``, loaded now (an invalid bundle fails the cold start).
         rule_scripts: the offline rule planner's script per workflow (default: none).
         identity: the credentials every call carries (default: from the settings).
         allowed_hosts: hosts that catalog URLs and base URL overrides in a request may name.
@@ -60,7 +61,11 @@ class Deps:
         orchestrator_factory: Callable[[Deps], Orchestrator] | None = None,
     ) -> None:
         self.settings = settings
-        self.workflows = workflows if workflows is not None else WorkflowSet()
+        if workflows is None:
+            from core.bundles.deployed import load_workflows
+
+            workflows = load_workflows(settings.workflows.dir)
+        self.workflows = workflows
         self.rule_scripts = dict(rule_scripts or {})
         self.identity = identity
         if allowed_hosts is None:
@@ -106,12 +111,12 @@ class Deps:
 
     @property
     def catalogs(self) -> CatalogProvider:
-        """Tool catalogs by the run's sources and base URLs, loaded once per process."""
+        """Each run's catalog (its workflow's, or its own sources), loaded once per process."""
 
         def build() -> CatalogProvider:
-            from core.runtime import CatalogCache
+            from core.runtime import RunCatalogs
 
-            return CatalogCache()
+            return RunCatalogs(self.workflows)
 
         return self._once("catalogs", build)
 

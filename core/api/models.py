@@ -58,17 +58,16 @@ class BudgetRequest(Strict):
 
 
 def _start_run_schema(schema: dict[str, Any]) -> None:
-    # Exactly one source: a scenario, or a catalog with a goal.
+    # Exactly one source: a workflow (or its older name, scenario), or a catalog with a goal.
     schema["oneOf"] = [
-        {
-            "required": ["scenario"],
-            "properties": {"scenario": {"type": "string"}, "catalog": {"type": "null"}},
-        },
+        {"required": ["workflow"], "properties": {"catalog": {"type": "null"}}},
+        {"required": ["scenario"], "properties": {"catalog": {"type": "null"}}},
         {
             "required": ["catalog", "goal"],
             "properties": {
                 "catalog": {"type": "array"},
                 "goal": {"type": "string"},
+                "workflow": {"type": "null"},
                 "scenario": {"type": "null"},
             },
         },
@@ -91,7 +90,7 @@ def _too_deep(value: Any, limit: int) -> bool:
 
 
 class StartRunRequest(Strict):
-    """Start a run from a bundled scenario, or from a goal and a catalog of API specs.
+    """Start a run of a deployed workflow, or from a goal and a catalog of API specs.
 
     The tenant is the caller's, from the bearer token; it cannot be chosen here.
     """
@@ -99,15 +98,19 @@ class StartRunRequest(Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra=_start_run_schema)
 
     goal: str | None = Field(default=None, min_length=1, max_length=4000)
-    """What the agent should achieve (required with `catalog`; a scenario has its own)."""
+    """What the agent should achieve (required with `catalog`; a workflow has its own default
+    goal, whose `{name}` placeholders are filled from `inputs`)."""
+    workflow: Name | None = None
+    """A deployed workflow, e.g. `supply-chain` (see `GET /workflows`)."""
     scenario: Name | None = None
-    """A bundled scenario, e.g. `supply-chain` (see `GET /catalog/tools`)."""
+    """The older name of `workflow`; give one of them."""
     catalog: list[HttpUrl] | None = Field(default=None, min_length=1, max_length=20)
     """OpenAPI/Swagger documents (https URLs) the run's tools come from."""
     base_urls: dict[Name, HttpUrl] = Field(default_factory=dict, max_length=20)
     """Base URL overrides by spec title."""
     inputs: dict[Name, Any] = Field(default_factory=dict, max_length=50)
-    """Trusted operator inputs the planner may use."""
+    """Trusted operator inputs the planner may use; a workflow checks them against its inputs
+    schema."""
     budget: BudgetRequest | None = None
     llm: LlmChoice | None = None
     """The planner: `rules` (offline), `openai`, `azure-openai`, `bedrock` or `anthropic`;
@@ -117,12 +120,14 @@ class StartRunRequest(Strict):
     Omitted: the scenario's allowance, none for a catalog run. A mesh agent's allowance is
     only ever lowered."""
 
-    @field_validator("scenario")
+    @field_validator("workflow", "scenario")
     @classmethod
-    def _known_scenario(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _known_workflow(cls, value: str | None, info: ValidationInfo) -> str | None:
         known = (info.context or {}).get("workflows")
         if value is not None and known is not None and value not in known:
-            raise ValueError(f"unknown scenario; choose one of {', '.join(known) or 'none here'}")
+            raise ValueError(
+                f"unknown workflow {value!r}; choose one of {', '.join(known) or 'none here'}"
+            )
         return value
 
     @field_validator("inputs")
@@ -134,8 +139,12 @@ class StartRunRequest(Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> StartRunRequest:
-        if (self.scenario is None) == (self.catalog is None):
-            raise ValueError("give either 'scenario' or 'catalog', not both and not neither")
+        if self.workflow is not None and self.scenario not in (None, self.workflow):
+            raise ValueError("give 'workflow' or its older name 'scenario', not both")
+        self.workflow = self.workflow or self.scenario
+        self.scenario = self.workflow
+        if (self.workflow is None) == (self.catalog is None):
+            raise ValueError("give either 'workflow' or 'catalog', not both and not neither")
         if self.catalog is not None and self.goal is None:
             raise ValueError("'goal' is required with 'catalog'")
         return self
@@ -275,6 +284,10 @@ class RunHead(ApiModel):
     goal: str
     tenant: str
     scenario: str | None
+    """The workflow the run was started from (older name, kept for clients)."""
+    workflow: str | None
+    workflow_version: str | None
+    """The content hash of the workflow's bundle the run started (and resumes) with."""
     planner: str
     version: int
     owner: str | None
@@ -311,6 +324,25 @@ class KillSwitchState(ApiModel):
     """`global` or `tenant:<id>`."""
     active: bool
     reason: str
+
+
+class WorkflowView(ApiModel):
+    name: str
+    title: str
+    description: str
+    version: str
+    """The content hash of the deployed bundle."""
+    goal: str
+    """The default goal (`{name}` placeholders are filled from a run's inputs)."""
+    inputs_schema: dict[str, Any] | None
+    agent: str | None
+    """The agent a run starts as, when the workflow is an agent mesh."""
+    side_effects: list[str]
+    """What the workflow's grant allows."""
+
+
+class WorkflowList(ApiModel):
+    workflows: list[WorkflowView]
 
 
 class ToolView(ApiModel):

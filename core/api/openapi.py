@@ -43,14 +43,15 @@ def openapi_document() -> dict[str, Any]:
 
 
 def document_for(workflows: Sequence[str]) -> dict[str, Any]:
-    """The document as this deployment serves it: ``scenario`` lists its workflows."""
+    """The document as this deployment serves it: ``workflow`` lists its workflows."""
     document = copy.deepcopy(openapi_document())
     schema = document["components"]["schemas"].get("StartRunRequest")
     if schema is not None and workflows:
-        schema["properties"]["scenario"]["anyOf"] = [
-            {"type": "string", "enum": list(workflows)},
-            {"type": "null"},
-        ]
+        for key in ("workflow", "scenario"):
+            schema["properties"][key]["anyOf"] = [
+                {"type": "string", "enum": list(workflows)},
+                {"type": "null"},
+            ]
     return document
 
 

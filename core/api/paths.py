@@ -23,6 +23,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("GET", "/approvals", "listApprovals"),
     Operation("POST", "/runs/{run_id}/approvals/{approval_id}", "decideApproval"),
     Operation("POST", "/kill-switch", "killSwitch"),
+    Operation("GET", "/workflows", "listWorkflows"),
     Operation("GET", "/catalog/tools", "listTools"),
     Operation("GET", "/healthz", "health"),
     Operation("GET", "/openapi.json", "openapi"),

@@ -19,6 +19,7 @@ from core.api.models import (
     StartRunRequest,
     ToolList,
     ToolListQuery,
+    WorkflowList,
 )
 from core.api.paths import BY_ID
 from core.api.router import Route, Router
@@ -101,9 +102,17 @@ ROUTES: tuple[Route[ApiService], ...] = (
         errors=(403,),
     ),
     Route(
+        *_op("listWorkflows"),
+        ApiService.list_workflows,
+        "The workflows deployed here",
+        WorkflowList,
+        description="Each with its version (the bundle's content hash), default goal and "
+        'inputs schema: what `POST /runs {"workflow": NAME}` starts.',
+    ),
+    Route(
         *_op("listTools"),
         ApiService.list_tools,
-        "Tools of the bundled scenarios' catalogs",
+        "Tools of the deployed workflows' catalogs",
         ToolList,
         query=ToolListQuery,
         errors=(404,),

@@ -27,6 +27,8 @@ from core.api.models import (
     ToolList,
     ToolListQuery,
     ToolView,
+    WorkflowList,
+    WorkflowView,
 )
 from core.api.router import Reply, RequestContext
 from core.api.views import approval_view, run_head, run_view
@@ -96,28 +98,21 @@ class ApiService:
             planner=req.llm or settings.model.llm,
             budget=budget,
         )
-        if req.scenario is not None:
-            scenario = self.deps.workflows.get_workflow(req.scenario)
-            base_urls = dict(scenario.base_urls)
-            run.goal = req.goal or scenario.goal
-            run.scenario = scenario.name
-            run.catalog = list(scenario.specs)
+        if req.workflow is not None:
+            from core.bundles.start import start_workflow_run
+
+            workflow = self.deps.workflows.get_workflow(req.workflow)
             self._check_hosts(req.base_urls.values())
             if self.deps.settings.local.enabled:
                 check_scenario_base_urls(
                     req.base_urls,
-                    scenario=scenario.name,
-                    allowed_ports=service_ports(base_urls.values()) | self.deps.local_ports,
+                    scenario=workflow.name,
+                    allowed_ports=service_ports(workflow.base_urls.values())
+                    | self.deps.local_ports,
                 )
-            run.base_urls = base_urls | req.base_urls
-            run.inputs = dict(scenario.inputs) | run.inputs
-            run.grant = scenario.grant
-            if scenario.agent is not None:  # a mesh: the run is its orchestrating agent
-                from core.mesh import WorkflowMeshes, act_as
-
-                mesh = WorkflowMeshes(self.deps.workflows.agent_dirs()).for_workflow(scenario.name)
-                if mesh is not None:
-                    act_as(run, mesh, scenario.agent)
+            run.base_urls = dict(req.base_urls)
+            asked = req.budget.model_dump(exclude_none=True) if req.budget else {}
+            start_workflow_run(run, workflow, goal=req.goal, inputs=req.inputs, budget=asked)
         else:
             run.catalog = list(req.catalog or [])
             run.base_urls = dict(req.base_urls)
@@ -303,7 +298,8 @@ class ApiService:
                 id="catalog",
                 goal="",
                 scenario=name,
-                catalog=list(scenario.specs),
+                workflow_version=scenario.version or None,
+                catalog=scenario.sources,
                 base_urls=dict(scenario.base_urls),
             )
             for tool in self.deps.catalogs(probe).tools:
@@ -324,6 +320,22 @@ class ApiService:
                     )
                 )
         return Reply(200, ToolList(tools=tools))
+
+    def list_workflows(self, ctx: RequestContext) -> Reply:
+        views = [
+            WorkflowView(
+                name=w.name,
+                title=w.title,
+                description=w.description,
+                version=w.version,
+                goal=w.goal,
+                inputs_schema=dict(w.inputs_schema) if w.inputs_schema is not None else None,
+                agent=w.agent,
+                side_effects=list(w.grant.side_effects),
+            )
+            for w in (self.deps.workflows[n] for n in self.deps.workflows.names())
+        ]
+        return Reply(200, WorkflowList(workflows=views))
 
     def health(self, ctx: RequestContext) -> Reply:
         return Reply(200, Health(status="ok", cloud=self.deps.settings.cloud, version=VERSION))

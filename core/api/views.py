@@ -20,6 +20,8 @@ def run_head(run: Run) -> RunHead:
         goal=run.goal,
         tenant=run.tenant,
         scenario=run.scenario,
+        workflow=run.scenario,
+        workflow_version=run.workflow_version,
         planner=run.planner,
         version=run.version,
         owner=run.owner,

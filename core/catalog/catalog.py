@@ -7,8 +7,9 @@ from typing import Any
 
 import httpx
 
+from core.catalog import vendor
 from core.catalog._naming import sanitize, slug, unique
-from core.catalog.loader import load_document
+from core.catalog.loader import is_url, load_document
 from core.catalog.openapi import ImportResult, import_document
 from core.domain import SpecRef, Tool
 from core.errors import NotFoundError
@@ -66,6 +67,9 @@ class Catalog:
         """Import the spec at ``source``; returns the tools added, as named in the catalog.
 
         ``mcp+stdio:COMMAND`` and ``mcp+http(s)://URL`` sources import an MCP server's tools.
+        A spec read from an ``http(s)`` URL is treated as a vendor's: its ``x-paddock-*``
+        labels only tighten its tools (``core.catalog.vendor``) and its descriptions are
+        marked as third-party text.
         """
         if source.startswith("mcp+"):
             from core.catalog.mcp import import_mcp
@@ -73,8 +77,16 @@ class Catalog:
             return self.add_result(import_mcp(source))
         document, raw = load_document(source, client=client)
         if base_url is None and base_urls:
-            base_url = _base_url_for(base_urls, source, document)
-        return self.add_document(document, source=source, raw=raw, base_url=base_url)
+            base_url = base_url_for(base_urls, source, document)
+        if not is_url(source):
+            return self.add_document(document, source=source, raw=raw, base_url=base_url)
+        # A spec fetched from a URL is its publisher's word: its labels may only tighten.
+        stripped, labels = vendor.strip_labels(document)
+        result = import_document(stripped, source=source, raw=raw, base_url=base_url)
+        tools = [vendor.as_vendors(t, labels) for t in result.tools]
+        return self.add_result(
+            ImportResult(spec=result.spec, tools=tools, warnings=result.warnings)
+        )
 
     def add_document(
         self,
@@ -170,9 +182,10 @@ class Catalog:
         return f"Catalog({len(self._tools)} tools from {len(self._specs)} specs)"
 
 
-def _base_url_for(
+def base_url_for(
     base_urls: Mapping[str, str], source: str, document: Mapping[str, Any]
 ) -> str | None:
+    """The override ``base_urls`` holds for this spec: by source, title or the title's slug."""
     info = document.get("info")
     title = str(info.get("title", "")) if isinstance(info, Mapping) else ""
     for key in (source, title, slug(title) if title else None):

@@ -227,6 +227,11 @@ class Run(BaseModel):
     base_urls: dict[str, str] = Field(default_factory=dict)
     """Base URL overrides by spec title (local services, staging endpoints)."""
     scenario: str | None = None
+    """The workflow the run was started from (``POST /runs {"workflow": ...}``), if any."""
+    workflow_version: str | None = None
+    """The content hash of that workflow's bundle: the run resumes with this version."""
+    workflow_source: str | None = None
+    """The bundle folder it was loaded from (local tools reload a bundle from here)."""
     agent: str | None = None
     """The agent profile the run acts as (``core.mesh``): its tools, home cloud and grant."""
     inputs: dict[str, Any] = Field(default_factory=dict)

@@ -106,6 +106,11 @@ class ToolDefinition(BaseModel):
     warnings: tuple[str, ...] = ()
     drift_mode: str = "pause"
     """What to do when a response drifts from its schema: ``pause``, ``fail`` or ``warn``."""
+    third_party_text: bool = False
+    """Its descriptions come from a spec the operator did not write (a vendor's file or URL):
+    the model is shown them as third-party text and the provenance check counts them as
+    untrusted content, so an instruction planted in a description cannot pass as the
+    operator's."""
 
     def response_schema(self, status: int) -> dict[str, Any] | None:
         """The schema that a response with this status code must match, if any."""

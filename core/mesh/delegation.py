@@ -153,16 +153,13 @@ def mesh_catalogs(catalogs: Callable[[Run], Any], meshes: MeshLookup) -> Callabl
 
 
 class MeshGuard:
-    """Guards delegation calls with the default pipeline (schema, entitlement, provenance,
-    confidence) and every other call with the scenario's guard. The scenario's Cedar policy
-    is validated against the API catalog, where ``ask_*`` tools do not exist."""
+    """Confines an agent to its own tools and delegation tools, then applies the workflow's
+    guard to every call, delegations included: the workflow's Cedar policy is validated
+    against its catalog plus the mesh's ``ask_*`` tools, so its rules govern delegations too."""
 
     def __init__(self, inner: Guard, meshes: MeshLookup) -> None:
-        from core.guardrails import PolicyGuard
-
         self.inner = inner
         self._meshes = meshes
-        self._delegation = PolicyGuard()
 
     def check(
         self, run: Run, tool: Tool | None, call: ProposedCall, *, confidence: float | None = None
@@ -186,8 +183,6 @@ class MeshGuard:
                         )
                     ]
                 )
-        if tool is not None and mesh is not None and mesh.by_ask_tool(tool.name) is not None:
-            return self._delegation.check(run, tool, call, confidence=confidence)
         return self.inner.check(run, tool, call, confidence=confidence)
 
 

@@ -45,6 +45,8 @@ def run_summary(run: Run) -> dict[str, Any]:
         "status": run.status.value,
         "goal": run.goal,
         "tenant": run.tenant,
+        "workflow": run.scenario,
+        "workflow_version": run.workflow_version,
         "steps": len(run.steps),
         "calls": call_summaries(run),
         "usage": {

@@ -37,6 +37,27 @@ class DeploymentLimits:
     requests_per_minute: float
     window_seconds: float = 60.0
     burst: float = 0.05
+    context_tokens: int | None = None
+    """The model's context window, when known."""
+
+    def never_fits(self, tokens: float) -> str | None:
+        """Why a request of ``tokens`` can never be sent, or ``None`` when it can.
+
+        A request larger than the provider's whole window (or the context window) is refused
+        by the provider however long it waits: deferring it only burns time and tokens.
+        """
+        window = f"{self.window_seconds:g} s window"
+        if self.context_tokens is not None and tokens > self.context_tokens:
+            return (
+                f"the model request needs about {tokens:,.0f} tokens, more than the "
+                f"{self.context_tokens:,} of deployment {self.deployment}'s context window"
+            )
+        if tokens > self.tokens_per_minute:
+            return (
+                f"the model request needs about {tokens:,.0f} tokens, more than the "
+                f"{self.tokens_per_minute:,.0f} deployment {self.deployment} allows per {window}"
+            )
+        return None
 
     @property
     def tpm(self) -> Limit:
@@ -95,6 +116,7 @@ class RateLimitedPlanner:
     ) -> None:
         self.inner = inner
         self._limiter = limiter
+        self._limits = limits
         self._tpm = limits.tpm
         self._rpm = limits.rpm
         self._estimate = estimate or chat_estimator()
@@ -104,7 +126,11 @@ class RateLimitedPlanner:
         return self.inner.label
 
     def plan(self, ctx: PlanContext) -> Plan:
-        wanted = min(float(self._estimate(ctx)), self._tpm.capacity)
+        estimate = float(self._estimate(ctx))
+        why = self._limits.never_fits(estimate)
+        if why is not None:
+            raise PlannerError(f"{why}: it can never be sent, so the run stops here")
+        wanted = min(estimate, self._tpm.capacity)
         grant = self._limiter.try_acquire_all([(self._rpm, 1.0), (self._tpm, wanted)])
         if not grant.granted:
             raise BudgetSpent(
@@ -124,12 +150,13 @@ def deployment_limits(settings: LimitSettings) -> DeploymentLimits | None:
     the other unlimited) on the buckets of ``PADDOCK_LLM_DEPLOYMENT``; ``None`` when neither
     is set."""
     tpm, rpm = settings.llm_tpm, settings.llm_rpm
-    if tpm is None and rpm is None:
+    if tpm is None and rpm is None and settings.llm_context_tokens is None:
         return None
     return DeploymentLimits(
         settings.llm_deployment,
         tokens_per_minute=UNLIMITED if tpm is None else tpm,
         requests_per_minute=UNLIMITED if rpm is None else rpm,
+        context_tokens=settings.llm_context_tokens,
     )
 
 

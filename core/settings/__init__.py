@@ -29,6 +29,7 @@ from core.settings.limits import LimitSettings, WorkerSettings, parse_rates
 from core.settings.model import LLM_CHOICES, ModelSettings
 from core.settings.storage import StorageSettings
 from core.settings.telemetry import TelemetrySettings
+from core.settings.workflows import WorkflowSettings
 
 __all__ = [
     "LLM_CHOICES",
@@ -43,6 +44,7 @@ __all__ = [
     "StorageSettings",
     "TelemetrySettings",
     "WorkerSettings",
+    "WorkflowSettings",
     "parse_ports",
     "parse_rates",
     "runtime_prefixes",
@@ -73,6 +75,8 @@ class Settings(EnvGroup):
     """Shared model, tool and host rate limits."""
     worker: WorkerSettings = Field(default_factory=WorkerSettings)
     """The queue worker."""
+    workflows: WorkflowSettings = Field(default_factory=WorkflowSettings)
+    """The operator's workflow bundles."""
 
 
 def runtime_variables() -> frozenset[str]:

@@ -101,6 +101,11 @@ class LimitSettings(EnvGroup):
     neither this nor ``PADDOCK_LLM_RPM``: no model limit)."""
     llm_rpm: PerMinute = Field(default=None, validation_alias="PADDOCK_LLM_RPM")
     """PADDOCK_LLM_RPM: model requests per minute of the deployment (alone: tokens unlimited)."""
+    llm_context_tokens: int | None = Field(
+        default=None, ge=1, validation_alias="PADDOCK_LLM_CONTEXT_TOKENS"
+    )
+    """PADDOCK_LLM_CONTEXT_TOKENS: the model's context window; a request estimated larger fails
+    at once, naming the sizes, instead of being sent (unset: not checked)."""
     llm_deployment: str = Field(default="default", validation_alias="PADDOCK_LLM_DEPLOYMENT")
     """PADDOCK_LLM_DEPLOYMENT: the name of the model limits' buckets (one per deployment)."""
     tool_rpm: Annotated[dict[str, float], _rates("PADDOCK_TOOL_RPM")] = Field(

@@ -6,6 +6,6 @@ example workflows — are handed to the API, the workers and the CLI as a :class
 
 from __future__ import annotations
 
-from core.workflows.model import Workflow, WorkflowSet
+from core.workflows.model import SpecDocument, Workflow, WorkflowSet
 
-__all__ = ["Workflow", "WorkflowSet"]
+__all__ = ["SpecDocument", "Workflow", "WorkflowSet"]

@@ -19,6 +19,7 @@ from paddock.cli.common import (
     finish,
     flush_telemetry,
     local_orchestrator,
+    local_workflows,
     open_store,
     run_tracer,
 )
@@ -126,7 +127,12 @@ def cmd_approvals_list(args: argparse.Namespace) -> int:
 def cmd_approve(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     console = LiveConsole()
-    orch = local_orchestrator(store=store, observer=console, tracing=run_tracer())
+    orch = local_orchestrator(
+        store=store,
+        observer=console,
+        tracing=run_tracer(),
+        workflows=local_workflows(runs=[store.get_run(args.run_id, with_steps=False)]),
+    )
     approver = current_user()
     run = orch.decide(
         args.run_id,
@@ -154,7 +160,12 @@ def cmd_runs_resume(args: argparse.Namespace) -> int:
     run = store.get_run(args.run_id)
     out = sys.stderr if args.json else sys.stdout
     console = LiveConsole(out)
-    orch = local_orchestrator(store=store, observer=console, tracing=run_tracer())
+    orch = local_orchestrator(
+        store=store,
+        observer=console,
+        tracing=run_tracer(),
+        workflows=local_workflows(runs=[run]),
+    )
     if args.take_over:
         orch.claim_lease = timedelta(0)
     label = PLANNER_LABELS.get(run.planner, run.planner)

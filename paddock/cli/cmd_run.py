@@ -19,6 +19,7 @@ from paddock.cli.common import (
     finish,
     local_orchestrator,
     local_planners,
+    local_workflows,
     open_store,
     run_tracer,
     trace_file,
@@ -27,6 +28,9 @@ from paddock.cli.render import LiveConsole
 
 if TYPE_CHECKING:
     from core.identity.setup import Identity
+    from core.workflows import WorkflowSet
+
+DEFAULT_MAX_STEPS = 25
 
 PLANNER_LABELS = {
     "rules": "offline rule planner (no model, no network)",
@@ -51,15 +55,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     _run_flags(demo)
     demo.set_defaults(handler=cmd_demo)
 
-    run = sub.add_parser("run", help="run any goal against any catalog")
-    run.add_argument(
+    run = sub.add_parser("run", help="run a workflow bundle, or any goal against any catalog")
+    source = run.add_mutually_exclusive_group(required=True)
+    source.add_argument(
+        "--bundle",
+        metavar="DIR",
+        help="a workflow bundle folder (docs/bundles.md): its catalog, rules, grant and agents",
+    )
+    source.add_argument(
         "--catalog",
         action="append",
-        required=True,
         metavar="SPEC",
         help="OpenAPI/Swagger file or URL (repeatable)",
     )
-    run.add_argument("--goal", required=True, help="what the agent should achieve")
+    run.add_argument(
+        "--goal",
+        help="what the agent should achieve (required with --catalog; a bundle has a default)",
+    )
     run.add_argument(
         "--base-url",
         action="append",
@@ -99,7 +111,7 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
         help="approvals: auto, reject, ask on the terminal (default), or defer "
         "(leave the run waiting for `paddock approve`)",
     )
-    p.add_argument("--max-steps", type=_positive, default=25, metavar="N")
+    p.add_argument("--max-steps", type=_positive, default=DEFAULT_MAX_STEPS, metavar="N")
     p.add_argument(
         "--json",
         action="store_true",
@@ -136,7 +148,11 @@ def _pairs(items: list[str], flag: str) -> dict[str, str]:
 
 
 def _start(
-    args: argparse.Namespace, run: Run, header: str, identity: Identity | None = None
+    args: argparse.Namespace,
+    run: Run,
+    header: str,
+    identity: Identity | None = None,
+    workflows: WorkflowSet | None = None,
 ) -> int:
     out = sys.stderr if args.json else sys.stdout
     console = LiveConsole(out)
@@ -150,7 +166,12 @@ def _start(
     print(f"run:     {run.id}\ngoal:    {run.goal}", file=out)
     store = open_store(args.store)
     orch = local_orchestrator(
-        store=store, observer=console, planners=planners, tracing=run_tracer(), identity=identity
+        store=store,
+        observer=console,
+        planners=planners,
+        tracing=run_tracer(),
+        identity=identity,
+        workflows=workflows or local_workflows(),
     )
     run = orch.create(run)
     run = drive(orch, run, approve=args.approve, console=console)
@@ -208,6 +229,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from core.catalog import Catalog
 
+    if args.bundle is not None:
+        return _run_bundle(args)
+    if args.goal is None:
+        raise ConfigError("--goal is required with --catalog")
     sources = [s if "://" in s else str(Path(s).resolve()) for s in args.catalog]
     base_urls = _pairs(args.base_url, "--base-url")
     Catalog.from_sources(sources, base_urls=base_urls)  # a bad spec fails here, clearly
@@ -223,3 +248,29 @@ def cmd_run(args: argparse.Namespace) -> int:
         budget=Budget(max_steps=args.max_steps),
     )
     return _start(args, run, "Paddock run")
+
+
+def _run_bundle(args: argparse.Namespace) -> int:
+    from core.bundles import load_bundle
+    from core.bundles.start import start_workflow_run
+    from paddock.cli.inputs import cli_inputs
+
+    workflow = load_bundle(args.bundle)
+    if args.llm == "rules":
+        raise ConfigError(
+            "the offline rule planner plays only the example workflows' scripts; run a "
+            "bundle with a model: --llm openai, azure-openai, bedrock or anthropic"
+        )
+    run = Run(
+        id=new_run_id(),
+        goal="",
+        tenant=args.tenant,
+        base_urls=_pairs(args.base_url, "--base-url"),
+        planner=args.llm,
+        requested_by=current_user(),
+    )
+    inputs = cli_inputs(workflow, _pairs(args.input, "--input"))
+    asked = {"max_steps": args.max_steps} if args.max_steps != DEFAULT_MAX_STEPS else {}
+    start_workflow_run(run, workflow, goal=args.goal, inputs=inputs, budget=asked)
+    header = f"Paddock run: workflow {workflow.name} (version {workflow.version})"
+    return _start(args, run, header, workflows=local_workflows(extra=[workflow]))

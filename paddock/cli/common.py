@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -20,6 +21,7 @@ from core.runtime import PlannerChoice, build_orchestrator
 from core.settings import IdentitySettings, ModelSettings, Settings
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
+from core.workflows import Workflow, WorkflowSet
 from paddock.cli.render import LiveConsole, print_summary
 
 if TYPE_CHECKING:
@@ -168,6 +170,25 @@ def local_planners(settings: ModelSettings | None = None) -> PlannerChoice:
     )
 
 
+def local_workflows(*, extra: Sequence[Workflow] = (), runs: Sequence[Run] = ()) -> WorkflowSet:
+    """The workflows a local process knows: the examples, the bundles under
+    ``PADDOCK_WORKFLOWS_DIR``, ``extra``, and the bundle each of ``runs`` was started from
+    (reloaded from its folder, so ``paddock approve`` resumes a ``run --bundle`` run)."""
+    from core.bundles import load_bundle
+    from core.bundles.deployed import load_workflows
+    from examples import example_workflows
+
+    found: dict[str, Workflow] = {w.name: w for w in example_workflows().values()}
+    deployed = load_workflows(Settings.from_env().workflows.dir)
+    found.update({w.name: w for w in deployed.values()})
+    found.update({w.name: w for w in extra})
+    for run in runs:
+        source = run.workflow_source
+        if run.scenario and run.scenario not in found and source and Path(source).is_dir():
+            found[run.scenario] = load_bundle(source)
+    return WorkflowSet(found.values())
+
+
 def local_orchestrator(
     *, store: RunStore, identity: Identity | None = None, **kwargs: Any
 ) -> Orchestrator:
@@ -175,14 +196,14 @@ def local_orchestrator(
     given: the example workflows (their policies and meshes), their rule scripts, and the
     labelled local identities unless the settings configure real ones
     (``PADDOCK_AWS_ROLE_ARN``, ``PADDOCK_ENTRA_CLIENT_ID``, ``PADDOCK_SECRETS``)."""
-    from examples import example_workflows, rule_scripts
+    from examples import rule_scripts
     from paddock.local.identity import local_identity
     from paddock.mcp.direct import DirectCalls
 
     settings: Settings = kwargs.setdefault("settings", Settings.from_env())
     if identity is None and kwargs.get("executor") is None:
         identity = identity_from_settings(settings.identity, cloud="local", local=local_identity)
-    kwargs.setdefault("workflows", example_workflows())
+    kwargs.setdefault("workflows", local_workflows())
     kwargs.setdefault("rule_scripts", rule_scripts())
     kwargs.setdefault("planner_overrides", {"mcp": DirectCalls()})
     return build_orchestrator(store=store, identity=identity, **kwargs)

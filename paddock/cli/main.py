@@ -10,7 +10,7 @@ from core.errors import PaddockError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from paddock.cli import cmd_agents, cmd_catalog, cmd_identity, cmd_ops, cmd_run
+    from paddock.cli import cmd_agents, cmd_bundle, cmd_catalog, cmd_identity, cmd_ops, cmd_run
 
     parser = argparse.ArgumentParser(
         prog="paddock", description="Fenced LLM agents for business workflows across AWS and Azure."
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     cmd_run.register(sub)
+    cmd_bundle.register(sub)
     cmd_catalog.register(sub)
     cmd_ops.register(sub)
     cmd_identity.register(sub)

@@ -19,7 +19,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Literal
@@ -37,6 +37,7 @@ from core.errors import ConfigError
 from core.identity.setup import Identity
 from core.queue.base import TaskQueue
 from core.settings import Settings
+from core.workflows import WorkflowSet
 from paddock.dev.bridges import AwsBridge, AzureBridge, HttpResult
 from paddock.local.issuer import LocalIssuer
 from paddock.local.servers import LocalServer
@@ -62,8 +63,15 @@ class DevServer:
         env: Mapping[str, str] | None = None,
         workers: bool = True,
         poll_seconds: float = 0.2,
+        bundles: Sequence[Path] = (),
+        base_urls: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
+        """``bundles``: workflow bundle folders served beside the examples (and those under
+        ``PADDOCK_WORKFLOWS_DIR``); ``base_urls``: where a workflow's services answer here,
+        by workflow name and spec title (their ports are then allowed in local mode)."""
         self.backend = backend
+        self.bundles = [Path(b) for b in bundles]
+        self.base_urls = {k: dict(v) for k, v in (base_urls or {}).items()}
         self.env = dict(os.environ if env is None else env)
         self.workers = workers
         self.poll_seconds = poll_seconds
@@ -132,9 +140,9 @@ class DevServer:
             shared_queues = {c: MemoryQueue() for c in CLOUDS}
         else:
             self._create_resources()
-        from examples import example_workflows, rule_scripts
+        from examples import rule_scripts
 
-        workflows = example_workflows().with_base_urls("supply-chain", self.services.base_urls)
+        workflows = self._workflows()
         for cloud in CLOUDS:
             settings = Settings.from_env(self.cloud_env(cloud))
             self.deps[cloud] = Deps(
@@ -148,6 +156,20 @@ class DevServer:
         aws, azure = self.deps["aws"], self.deps["azure"]
         self.aws = AwsBridge(api_handler(aws), Worker(aws))
         self.azure = AzureBridge(api_handler(azure), Worker(azure))
+
+    def _workflows(self) -> WorkflowSet:
+        from core.bundles import load_bundle
+        from core.bundles.deployed import load_workflows
+        from examples import example_workflows
+
+        found = dict(example_workflows())
+        found.update(load_workflows(Settings.from_env(self.env).workflows.dir))
+        found.update({w.name: w for w in map(load_bundle, self.bundles)})
+        workflows = WorkflowSet(found.values())
+        urls = {"supply-chain": dict(self.services.base_urls)} | self.base_urls
+        for name, by_title in urls.items():
+            workflows = workflows.with_base_urls(name, by_title)
+        return workflows
 
     def cloud_env(self, cloud: str) -> dict[str, str]:
         """The ``PADDOCK_*`` settings of one cloud's handlers."""
@@ -329,12 +351,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8700)
     parser.add_argument("--backend", choices=("emulators", "memory"), default="emulators")
     parser.add_argument("--env-file", type=Path, default=Path(".paddock/dev.env"))
+    parser.add_argument(
+        "--bundle",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="DIR",
+        help="serve this workflow bundle too (repeatable; docs/bundles.md)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("paddock").setLevel(logging.INFO)
     # The handlers' Powertools loggers and EMF metrics still print JSON lines, as on Lambda.
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    server = DevServer(backend=args.backend, port=args.port)
+    server = DevServer(backend=args.backend, port=args.port, bundles=args.bundle)
     try:
         server.start()
     except ConfigError as exc:  # a bad PADDOCK_* setting: one line, no traceback

@@ -74,7 +74,7 @@ def test_both_or_neither_source_is_refused(world: World) -> None:
     )
     for response in (neither, both):
         assert response.status == 422
-        assert "either 'scenario' or 'catalog'" in str(_error(response)["message"])
+        assert "either 'workflow' or 'catalog'" in str(_error(response)["message"])
 
 
 def test_body_over_the_limit_is_413_before_parsing(world: World) -> None:

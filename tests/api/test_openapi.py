@@ -39,7 +39,7 @@ def test_request_schema_forbids_unknown_fields_and_names_one_source() -> None:
     schemas = openapi_document()["components"]["schemas"]
     start = schemas["StartRunRequest"]
     assert start["additionalProperties"] is False
-    assert len(start["oneOf"]) == 2
+    assert len(start["oneOf"]) == 3
     assert "tenant" not in start["properties"]
     assert start["properties"]["goal"]["description"].startswith("What the agent")
 

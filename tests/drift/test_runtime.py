@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from core.catalog import Catalog
@@ -40,7 +41,11 @@ class Harness:
         self.url = url
         self.store = MemoryStore()
         self.planner = ScriptedPlanner([LOOKUP, ORDER, DONE])
-        catalog = Catalog.from_sources([f"{url}/openapi.json"])
+        # The operator's own copy of the spec: its x-paddock-drift label is the operator's word
+        # (a spec fetched from a URL is the publisher's, whose labels may only tighten).
+        catalog = Catalog()
+        source = f"{url}/openapi.json"
+        catalog.add_document(httpx.get(source).json(), source=source)
         self.orch = Orchestrator(
             store=self.store,
             catalogs=lambda run: catalog,

@@ -183,7 +183,7 @@ def test_lambda_artefact_imports_and_answers_with_only_itself_on_the_path(
     }
     result = _isolated(AWS_PROBE, [root], str(root), json.dumps(events))
     assert result["outside"] == []
-    assert result["health"] == 200 and result["paths"] == 9
+    assert result["health"] == 200 and result["paths"] == 10
     failures = result["batch"]["batchItemFailures"]  # type: ignore[index]
     assert failures == [{"itemIdentifier": "m1"}]
     assert result["clients"] == list(_package_script().AWS_SERVICES)

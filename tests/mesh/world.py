@@ -16,7 +16,7 @@ from core.orchestrator.engine import Handoff, Orchestrator
 from core.planner.base import PlanContext, Planner
 from core.planner.rules import RulePlanner
 from core.queue.base import TaskQueue
-from core.runtime import CatalogCache, WorkflowGuard, default_executor
+from core.runtime import RunCatalogs, WorkflowGuard, default_executor
 from core.state.base import RunStore
 from core.state.memory import MemoryStore
 from core.telemetry.tracing import RunTracer
@@ -78,9 +78,9 @@ class MeshWorld:
         return with_mesh(
             Orchestrator(
                 store=self.store,
-                catalogs=CatalogCache(),
+                catalogs=RunCatalogs(example_workflows()),
                 planners=self.planner_for,
-                guard=WorkflowGuard(example_workflows().policy_dirs()),
+                guard=WorkflowGuard(example_workflows()),
                 executor=default_executor(self.identity),
                 capabilities=self.identity.minter if self.identity is not None else None,
                 cloud=cloud,

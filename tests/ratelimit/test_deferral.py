@@ -313,3 +313,34 @@ def test_tenant_cap_from_the_environment_is_checked() -> None:
     assert Worker.from_env({}).tenant_concurrency is None
     with pytest.raises(ConfigError, match="positive integer"):
         Worker.from_env({"PADDOCK_TENANT_CONCURRENCY": "-1"})
+
+
+@pytest.mark.parametrize(
+    ("limits", "needle"),
+    [
+        (DeploymentLimits("small", tokens_per_minute=500, requests_per_minute=40), "500"),
+        (
+            DeploymentLimits(
+                "small", tokens_per_minute=1e9, requests_per_minute=40, context_tokens=400
+            ),
+            "context window",
+        ),
+    ],
+)
+def test_a_request_that_can_never_fit_fails_at_once_naming_the_sizes(
+    limits: DeploymentLimits, needle: str
+) -> None:
+    with ScriptedOpenAI(default=TextReply("done")) as fake:
+        inner = OpenAIPlanner(OpenAI(base_url=fake.base_url, api_key="k"), "gpt-4o-mini")
+        planner = RateLimitedPlanner(
+            inner, RateLimiter(MemoryStore()), limits, estimate=lambda ctx: 2_000
+        )
+        rig = Rig(planner)
+        rig.start("run_big")
+        outcomes = rig.work()
+        assert [o.outcome for o in outcomes] == [Outcome.FINISHED]  # no deferral
+        run = rig.store.get_run("run_big")
+        assert run.status is RunStatus.FAILED
+        assert "2,000 tokens" in (run.error or "") and needle in (run.error or "")
+        assert "can never be sent" in (run.error or "")
+        assert fake.counters.completions == 0  # nothing went to the model

@@ -4,6 +4,7 @@ naming the variable (never echoing a secret), and the set of variables is enumer
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +46,8 @@ VALID: dict[str, tuple[str, str, Any]] = {
     "PADDOCK_AUTH_AUDIENCE": ("api://p", "auth.audience", "api://p"),
     "PADDOCK_LOCAL_MODE": ("yes", "local.enabled", True),
     "PADDOCK_LOCAL_BASE_URL_PORTS": ("8001, 8002", "local.base_url_ports", {8001, 8002}),
+    "PADDOCK_WORKFLOWS_DIR": ("/var/task/workflows", "workflows.dir", Path("/var/task/workflows")),
+    "PADDOCK_LLM_CONTEXT_TOKENS": ("128000", "limits.llm_context_tokens", 128000),
     "PADDOCK_CAPABILITY_KEY": (PEM, "identity.capability_key", PEM),
     "PADDOCK_CAPABILITY_KEY_ID": ("k-1", "identity.capability_key_id", "k-1"),
     "PADDOCK_CAPABILITY_PREVIOUS_KEYS": (
