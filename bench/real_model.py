@@ -83,8 +83,11 @@ def find_gguf(python: str) -> Path:
 
 
 @contextmanager
-def llama_server(python: str, model: Path, log_path: Path) -> Iterator[str]:
-    """llama.cpp's OpenAI-compatible server on 127.0.0.1; yields its base URL (``.../v1``)."""
+def llama_server(
+    python: str, model: Path, log_path: Path
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """llama.cpp's OpenAI-compatible server on 127.0.0.1: its base URL (``.../v1``) and
+    process."""
     port = free_port()
     command = [
         python,
@@ -108,7 +111,7 @@ def llama_server(python: str, model: Path, log_path: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}/v1"
     try:
         _wait_ready(base, proc, log_path)
-        yield base
+        yield base, proc
     finally:
         proc.terminate()
         try:
@@ -201,7 +204,8 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="paddock-real-model-"))
     outcomes: list[Outcome] = []
     failures: list[str] = []
-    with llama_server(args.llama_python, model, home / "llama-server.log") as base:
+    log_path = home / "llama-server.log"
+    with llama_server(args.llama_python, model, log_path) as (base, server):
         env = {"OPENAI_BASE_URL": base, "OPENAI_API_KEY": "local", "OPENAI_MODEL": MODEL_NAME}
         flags = ["--llm", "openai", "--approve", "reject", "--json"]
         flags += ["--max-steps", str(args.max_steps)]
@@ -222,6 +226,8 @@ def main() -> int:
                 failures += [f"{goal!r}: {p}" for p in problems]
                 print(outcome.line(), flush=True)
             failures += [f"forbidden side effect: {f}" for f in forbidden(services)]
+        if server.poll() is not None:  # Paddock's runs still end clearly; say why they failed
+            print(f"NOTE: the llama.cpp server died during the runs; see {log_path}")
     total = sum(o.seconds for o in outcomes)
     steps = sum(max(1, int(o.summary.get("steps") or 0)) for o in outcomes)
     print(f"total: {len(outcomes)} runs, {steps} steps, {total:.0f} s, {total / steps:.1f} s/step")
