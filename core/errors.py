@@ -52,6 +52,12 @@ class PlannerError(PaddockError):
     """The planner (an LLM or the rule planner) could not produce a plan."""
 
 
+class NoToolCalled(PlannerError):
+    """The model answered in text without ever calling a tool, although tools were offered
+    and the run has called none yet: its answer is made up, not a result. Typical of a model
+    or server without tool calling (or one that dropped the tools from the prompt)."""
+
+
 class ExecutionError(PaddockError):
     """A tool call could not be executed (network, timeout, refused target)."""
 

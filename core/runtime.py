@@ -64,12 +64,14 @@ class RunCatalogs:
 
 
 class PlannerChoice:
-    """Planners by the run's ``planner`` field: ``rules``, ``openai``, ``azure-openai``.
+    """Planners by the run's ``planner`` field: ``rules``, ``openai``, ``azure-openai``,
+    ``bedrock``, ``anthropic``.
 
     Args:
         settings: how the models are reached (``Settings.model``).
         overrides: planners by name that win over the built-in ones (e.g. the CLI's ``mcp``).
         rule_scripts: the offline rule planner's script per workflow name.
+        aws_region: the region of ``bedrock`` (the process's ``AWS_REGION``).
     """
 
     def __init__(
@@ -78,25 +80,36 @@ class PlannerChoice:
         overrides: Mapping[str, Planner] | None = None,
         *,
         rule_scripts: Mapping[str, RuleScript] | None = None,
+        aws_region: str | None = None,
     ) -> None:
         self._settings = settings
         self._cache: dict[str, Planner] = dict(overrides or {})
         self._rule_scripts = dict(rule_scripts or {})
+        self._aws_region = aws_region
         self._lock = threading.Lock()
 
     def __call__(self, run: Run) -> Planner:
         with self._lock:
             found = self._cache.get(run.planner)
             if found is None:
-                found = make_planner(run.planner, self._settings, rule_scripts=self._rule_scripts)
+                found = make_planner(
+                    run.planner,
+                    self._settings,
+                    rule_scripts=self._rule_scripts,
+                    aws_region=self._aws_region,
+                )
                 self._cache[run.planner] = found
             return found
 
 
 def make_planner(
-    name: str, settings: ModelSettings, *, rule_scripts: Mapping[str, RuleScript] | None = None
+    name: str,
+    settings: ModelSettings,
+    *,
+    rule_scripts: Mapping[str, RuleScript] | None = None,
+    aws_region: str | None = None,
 ) -> Planner:
-    """The planner called ``name`` (``rules``, ``openai`` or ``azure-openai``)."""
+    """The planner called ``name`` (one of ``LLM_CHOICES``); ``aws_region`` is Bedrock's."""
     if name == "rules":
         from core.planner.rules import RulePlanner
 
@@ -109,6 +122,14 @@ def make_planner(
         from core.planner.openai_planner import azure_from_settings
 
         return azure_from_settings(settings)
+    if name == "bedrock":
+        from core.planner.bedrock_planner import from_settings as bedrock_from_settings
+
+        return bedrock_from_settings(settings, region=aws_region)
+    if name == "anthropic":
+        from core.planner.anthropic_planner import from_settings as anthropic_from_settings
+
+        return anthropic_from_settings(settings)
     raise ConfigError(f"unknown planner {name!r}: choose one of {', '.join(LLM_CHOICES)}")
 
 
@@ -220,7 +241,12 @@ def build_orchestrator(
 
             identity = identity_from_settings(settings.identity, cloud=cloud)
         executor = default_executor(identity)
-    choice = PlannerChoice(settings.model, planner_overrides, rule_scripts=rule_scripts)
+    choice = PlannerChoice(
+        settings.model,
+        planner_overrides,
+        rule_scripts=rule_scripts,
+        aws_region=settings.identity.aws_region,
+    )
 
     return with_mesh(
         Orchestrator(

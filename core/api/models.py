@@ -24,7 +24,7 @@ MAX_INPUT_DEPTH = 16
 MAX_CHILDREN = 100
 """The most child runs a request may allow one run to spawn."""
 
-LlmChoice = Literal["rules", "openai", "azure-openai"]
+LlmChoice = Literal["rules", "openai", "azure-openai", "bedrock", "anthropic"]
 HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[!-~]+$", max_length=2048)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Cursor = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
@@ -113,7 +113,8 @@ class StartRunRequest(Strict):
     schema."""
     budget: BudgetRequest | None = None
     llm: LlmChoice | None = None
-    """The planner: `rules` (offline), `openai` or `azure-openai`; default per server."""
+    """The planner: `rules` (offline), `openai`, `azure-openai`, `bedrock` or `anthropic`;
+    default per server."""
     max_children: int | None = Field(default=None, ge=0, le=MAX_CHILDREN, strict=True)
     """Child runs this run may spawn in all (`spawn_subtasks`; 0: none); an integer 0-100.
     Omitted: the scenario's allowance, none for a catalog run. A mesh agent's allowance is

@@ -64,7 +64,8 @@ class AgentProfile(BaseModel):
     side_effects: tuple[Literal["read", "write", "destructive"], ...] = ("read",)
     """What its own calls may do (the grant's side effects)."""
     planner: str | None = None
-    """``rules``, ``openai`` or ``azure-openai``; ``None``: the delegating run's planner."""
+    """``rules``, ``openai``, ``azure-openai``, ``bedrock`` or ``anthropic``; ``None``: the
+    delegating run's planner."""
     model: str | None = None
     """The model deployment, for documentation and cost reports (the planner's env picks it)."""
     budget: ProfileBudget = Field(default_factory=ProfileBudget)

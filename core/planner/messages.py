@@ -128,9 +128,11 @@ def step_messages(step: Step) -> list[dict[str, Any]]:
     """One past step as the model saw and answered it: its reply, then each call's outcome."""
     content = with_confidence(step.reasoning, step.confidence)
     if step.calls:
+        # "" rather than null: OpenAI accepts both, some compatible servers (llama.cpp)
+        # answer 500 to null.
         assistant = {
             "role": "assistant",
-            "content": content or None,
+            "content": content or "",
             "tool_calls": [tool_call(c.call_id, c.tool, c.args) for c in step.calls],
         }
         return [assistant, *(tool_result(c.call_id, call_outcome(c)) for c in step.calls)]
@@ -166,7 +168,7 @@ def retry_messages(
     """
     assistant = {
         "role": "assistant",
-        "content": content,
+        "content": content or "",
         "tool_calls": [tool_call(i, name, raw) for i, name, raw in calls],
     }
     results = [

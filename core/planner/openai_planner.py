@@ -23,19 +23,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from core.catalog.export import to_openai_tools
-from core.domain import Plan, ProposedCall, Tool, Usage
+from core.domain import Plan, Tool, Usage
 from core.errors import ConfigError, PlannerError
 from core.planner._openai_calls import complete
-from core.planner._replies import CheckedCall, check_calls
+from core.planner._reading import WireReply, read_reply, wire_call
 from core.planner.base import PlanContext
-from core.planner.messages import (
-    HELP_TOOL_NAME,
-    SYSTEM_PROMPT,
-    build_messages,
-    help_tool,
-    retry_messages,
-    split_confidence,
-)
+from core.planner.messages import SYSTEM_PROMPT, build_messages, help_tool
 from core.planner.pricing import PriceTable
 from core.settings import ModelSettings
 from core.settings.model import DEFAULT_AZURE_API_VERSION
@@ -81,7 +74,13 @@ class OpenAIPlanner:
             ``PlannerError(retryable=True, retry_after=...)`` at once.
         timeout: seconds for one request.
         label_prefix: how the planner names itself (``openai:<model>``).
+        require_tool_call: while the run has called no tool, a text answer is not final: the
+            model is asked again to use the tools, then ``NoToolCalled`` is raised
+            (``core.planner._reading``).
         sleep: the wait between retries (injectable for tests).
+
+    Every request that offers tools says ``tool_choice: "auto"``: OpenAI assumes it, but
+    llama.cpp's and vLLM's servers leave the tools out of the prompt without it.
     """
 
     def __init__(
@@ -97,6 +96,7 @@ class OpenAIPlanner:
         max_retry_wait: float = 20.0,
         timeout: float = 60.0,
         label_prefix: str = "openai",
+        require_tool_call: bool = True,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if max_retries_invalid < 0 or max_retries < 0:
@@ -110,6 +110,7 @@ class OpenAIPlanner:
         self.max_retries = max_retries
         self.max_retry_wait = max_retry_wait
         self._label = f"{label_prefix}:{model}"
+        self.require_tool_call = require_tool_call
         self._sleep = sleep
 
     @property
@@ -123,19 +124,25 @@ class OpenAIPlanner:
             "model": self.model,
             "messages": build_messages(ctx, self.system_prompt),
             "tools": [*to_openai_tools(ctx.tools), help_tool()],
+            "tool_choice": "auto",
         }
         if self.temperature is not None:
             request["temperature"] = self.temperature
+        require = self.require_tool_call and bool(ctx.tools)
+        require = require and not any(step.calls for step in ctx.steps)
         usage = Usage()
         for attempt in range(self.max_retries_invalid + 1):
             response = self._complete(request)
             usage = usage.add(self._usage(response))
             last = attempt == self.max_retries_invalid
-            plan, feedback = self._read(response, tools, last=last)
+            plan, feedback = self._read(response, tools, last=last, require_tool=require)
             if plan is not None:
                 return plan.model_copy(
                     update={"usage": usage, "model": response.model or self.model}
                 )
+            # A model that tried a call (even an invalid one) sees the tools.
+            tried = bool(response.choices and response.choices[0].message.tool_calls)
+            require = require and not tried
             request["messages"] = [*request["messages"], *feedback]
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
@@ -167,83 +174,30 @@ class OpenAIPlanner:
         )
 
     def _read(
-        self, response: ChatCompletion, tools: Mapping[str, Tool], *, last: bool
+        self,
+        response: ChatCompletion,
+        tools: Mapping[str, Tool],
+        *,
+        last: bool,
+        require_tool: bool,
     ) -> tuple[Plan | None, list[dict[str, Any]]]:
         """A plan, or (when the reply is invalid and retries remain) the feedback messages."""
         if not response.choices:
             raise PlannerError(f"the model {self.model!r} returned no choices")
         choice = response.choices[0]
         message = choice.message
-        reasoning, confidence = split_confidence(message.content)
-        if not message.tool_calls:
-            return self._read_text(reasoning, confidence, message, choice.finish_reason, last=last)
-        checked = check_calls(message.tool_calls, tools)
-        problems = {c.id: c.problem for c in checked if c.problem is not None}
-        if problems and not last:
-            log.info(
-                "model %s gave invalid tool calls: %s", self.model, "; ".join(problems.values())
-            )
-            return None, retry_messages(
-                message.content, [(c.id, c.name, c.raw) for c in checked], problems
-            )
-        return _calls_plan(checked, reasoning, confidence), []
-
-    def _read_text(
-        self,
-        reasoning: str,
-        confidence: float | None,
-        message: Any,
-        finish_reason: str | None,
-        *,
-        last: bool,
-    ) -> tuple[Plan | None, list[dict[str, Any]]]:
-        refusal = getattr(message, "refusal", None)
-        if refusal:
-            return Plan(
-                reasoning=reasoning,
-                confidence=confidence,
-                help_request=f"The model refused to continue: {refusal}",
-            ), []
-        if reasoning and finish_reason != "length":
-            return Plan(reasoning=reasoning, confidence=confidence, final_answer=reasoning), []
-        why = "was cut off" if finish_reason == "length" else "was empty"
-        if last:
-            raise PlannerError(f"the model {self.model!r} gave no usable reply: its answer {why}")
-        echo = [{"role": "assistant", "content": message.content}] if message.content else []
-        return None, [
-            *echo,
-            {
-                "role": "user",
-                "content": f"Your last reply {why}. Call a tool, ask for help, or give a "
-                "short final answer.",
-            },
-        ]
-
-
-def _calls_plan(checked: list[CheckedCall], reasoning: str, confidence: float | None) -> Plan:
-    broken = [c for c in checked if c.unparseable]
-    if broken:
-        raise PlannerError(f"the model kept writing invalid tool calls: {broken[0].problem}")
-    help_calls = [c for c in checked if c.name == HELP_TOOL_NAME]
-    if help_calls:
-        # Asking a human wins over any call made alongside: the run pauses first.
-        args = help_calls[0].args or {}
-        question = args.get("question")
-        return Plan(
-            reasoning=reasoning,
-            confidence=confidence,
-            help_request=question
-            if isinstance(question, str) and question.strip()
-            else reasoning or "The agent asked for human help.",
+        calls = []
+        for call in message.tool_calls or []:
+            function = getattr(call, "function", None)  # custom (non-function) tools have none
+            if function is not None:
+                calls.append(wire_call(call.id, function.name, function.arguments))
+        reply = WireReply(
+            text=message.content,
+            calls=calls,
+            cut_off=choice.finish_reason == "length",
+            refusal=getattr(message, "refusal", None),
         )
-    for call in checked:
-        if call.problem is not None:
-            log.warning("passing an invalid call to the guardrails: %s", call.problem)
-    return Plan(
-        reasoning=reasoning,
-        confidence=confidence,
-        calls=[ProposedCall(id=c.id, tool=c.name, args=c.args or {}) for c in checked],
-    )
+        return read_reply(reply, tools, model=self.model, last=last, require_tool=require_tool)
 
 
 # -- factories --------------------------------------------------------------------------------

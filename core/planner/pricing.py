@@ -1,7 +1,10 @@
 """What model tokens cost: a price table per model, editable and overridable from a file.
 
-``DEFAULT_PRICES`` holds OpenAI's published list prices (USD per 1M tokens, standard tier,
-uncached input) for a few well-known models as of early 2026. Prices change: edit the table,
+``DEFAULT_PRICES`` holds the published list prices (USD per 1M tokens, standard tier, uncached
+input) of a few well-known models of OpenAI, Anthropic and Amazon Bedrock (on-demand, US
+regions) as of early 2026. Bedrock ids are looked up without their cross-region prefix,
+provider and version (``us.anthropic.claude-haiku-4-5-20251001-v1:0`` finds
+``claude-haiku-4-5``), so a Claude model costs the same on either. Prices change: edit the table,
 or point ``PADDOCK_PRICE_TABLE`` at a JSON or YAML file whose entries are laid over it::
 
     gpt-4o-mini: {prompt: 0.15, completion: 0.60}
@@ -40,7 +43,12 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PRICE_TABLE_ENV = "PADDOCK_PRICE_TABLE"
-_DATED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{4})$")
+_DATED = re.compile(r"-(\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$")
+_BEDROCK_REGION = re.compile(r"^(?:us|eu|apac|au|ca|jp|us-gov|global)\.")
+_BEDROCK_PROVIDER = re.compile(
+    r"^(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer)\."
+)
+_BEDROCK_VERSION = re.compile(r"-v\d+(?::\d+)*$")
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,29 @@ DEFAULT_PRICES: dict[str, Price] = {
     "o3": Price(2.00, 8.00),
     "o3-mini": Price(1.10, 4.40),
     "o4-mini": Price(1.10, 4.40),
+    # Anthropic (the same on Bedrock)
+    "claude-opus-4-5": Price(5.00, 25.00),
+    "claude-opus-4-1": Price(15.00, 75.00),
+    "claude-opus-4": Price(15.00, 75.00),
+    "claude-sonnet-4-5": Price(3.00, 15.00),
+    "claude-sonnet-4": Price(3.00, 15.00),
+    "claude-3-7-sonnet": Price(3.00, 15.00),
+    "claude-3-5-sonnet": Price(3.00, 15.00),
+    "claude-haiku-4-5": Price(1.00, 5.00),
+    "claude-3-5-haiku": Price(0.80, 4.00),
+    "claude-3-haiku": Price(0.25, 1.25),
+    # Amazon Bedrock on-demand
+    "nova-micro": Price(0.035, 0.14),
+    "nova-lite": Price(0.06, 0.24),
+    "nova-pro": Price(0.80, 3.20),
+    "nova-premier": Price(2.50, 12.50),
+    "llama3-1-8b-instruct": Price(0.22, 0.22),
+    "llama3-1-70b-instruct": Price(0.72, 0.72),
+    "llama3-3-70b-instruct": Price(0.72, 0.72),
+    "mistral-large": Price(4.00, 12.00),
+    "mistral-small": Price(1.00, 3.00),
 }
-"""The editable default: OpenAI list prices, USD per 1M tokens (early 2026)."""
+"""The editable default: list prices, USD per 1M tokens (early 2026)."""
 
 
 class PriceTable:
@@ -99,7 +128,7 @@ class PriceTable:
     def lookup(self, model: str) -> Price | None:
         """The price of ``model`` (``gpt-4o-mini-2024-07-18`` finds ``gpt-4o-mini``)."""
         name = model.strip().lower()
-        for candidate in (name, name.rsplit("/", 1)[-1]):
+        for candidate in _candidates(name):
             found = self._prices.get(candidate) or self._prices.get(_DATED.sub("", candidate))
             if found is not None:
                 return found
@@ -138,6 +167,14 @@ class PriceTable:
             model,
             PRICE_TABLE_ENV,
         )
+
+
+def _candidates(name: str) -> list[str]:
+    """The name as given, without a path (an ARN, ``org/model``), then as a Bedrock id without
+    region prefix, provider and version."""
+    short = name.rsplit("/", 1)[-1]
+    bare = _BEDROCK_VERSION.sub("", _BEDROCK_PROVIDER.sub("", _BEDROCK_REGION.sub("", short)))
+    return [name, short, bare]
 
 
 def cost_usd(

@@ -77,4 +77,11 @@ def _model(settings: Settings) -> list[Requirement]:
             Requirement(("AZURE_OPENAI_ENDPOINT",), "the Azure OpenAI resource"),
             Requirement(("AZURE_OPENAI_DEPLOYMENT",), "the deployment to call"),
         ]
+    if llm == "anthropic":
+        return [
+            Requirement(("ANTHROPIC_API_KEY",), "the key of the Anthropic API"),
+            Requirement(("ANTHROPIC_MODEL",), "the configured model"),
+        ]
+    if llm == "bedrock":
+        return [Requirement(("BEDROCK_MODEL_ID",), "the model or inference profile to call")]
     return []

@@ -346,7 +346,13 @@ def note_handoff(target: str, run_id: str) -> None:
 
 
 def _system(planner: str) -> str:
-    return {"openai": "openai", "azure-openai": "azure.ai.openai"}.get(planner, "paddock.rules")
+    systems = {
+        "openai": "openai",
+        "azure-openai": "azure.ai.openai",
+        "bedrock": "aws.bedrock",
+        "anthropic": "anthropic",
+    }
+    return systems.get(planner, "paddock.rules")
 
 
 def _messaging_system(cloud: str) -> str:

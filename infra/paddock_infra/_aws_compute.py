@@ -14,6 +14,7 @@ from paddock_infra import policies
 from paddock_infra._aws_code import AwsCode
 from paddock_infra._aws_data import AwsData
 from paddock_infra._aws_network import AwsNetworking, attach_interface_policy
+from paddock_infra.bedrock import bedrock_env, worker_bedrock
 from paddock_infra.config import InfraConfig
 from paddock_infra.federation import AwsNames, AzurePeer
 from paddock_infra.packaging import LAMBDA_ROOT, workflows_dir
@@ -68,6 +69,7 @@ def worker_env(
     env: dict[str, pulumi.Input[str]] = {
         **base,
         **cfg.llm.plain_env(),
+        **bedrock_env(cfg.bedrock, cfg.llm.provider),
         "PADDOCK_AWS_ROLE_ARN": tools_role.arn,
     }
     if cfg.llm.api_key is not None:
@@ -157,6 +159,9 @@ def build_compute(
     if networking is not None:  # Lambda checks the ENI rights when the function is created
         http_deps.append(attach_interface_policy(cfg, names, networking, http_role, "http"))
         worker_deps.append(attach_interface_policy(cfg, names, networking, worker_role, "worker"))
+    bedrock = worker_bedrock(cfg.bedrock, cfg.llm.provider, names, worker_role)
+    if bedrock is not None:
+        worker_deps.append(bedrock)
     env = base_env(cfg, data, names)
     placement = _Placement(code=code, networking=networking)
     http = _function(

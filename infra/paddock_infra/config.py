@@ -38,6 +38,7 @@ from paddock_infra._setting_types import (
     Slug,
 )
 from paddock_infra._settings import error_lines, stack_settings, unknown_setting
+from paddock_infra.bedrock import BedrockConfig
 from paddock_infra.network_config import AwsNetwork, AzureNetwork
 
 NAMESPACE = "paddock"
@@ -61,10 +62,11 @@ class AuthConfig(SettingsModel):
 class LlmConfig(SettingsModel):
     """Planner settings; ``api_key`` is a secret ``Output`` or ``None``."""
 
-    provider: Annotated[Literal["rules", "openai", "azure-openai"], Choice] = Field(
-        "rules", alias="llm"
-    )
-    """The planner: ``rules`` (no model), ``openai`` or ``azure-openai``."""
+    provider: Annotated[
+        Literal["rules", "openai", "azure-openai", "bedrock", "anthropic"], Choice
+    ] = Field("rules", alias="llm")
+    """The planner: ``rules`` (no model), ``openai``, ``azure-openai``, ``bedrock`` (settings
+    in ``paddock_infra.bedrock``) or ``anthropic``."""
     model: str | None = Field(None, alias="llmModel")
     """The model: ``OPENAI_MODEL`` for ``openai``; the deployment name,
     ``AZURE_OPENAI_DEPLOYMENT``, for ``azure-openai`` (required there)."""
@@ -91,8 +93,8 @@ class LlmConfig(SettingsModel):
                 "paddock:llm azure-openai needs paddock:azureOpenaiEndpoint and paddock:llmModel "
                 "(the deployment name)"
             )
-        if self.provider == "openai" and not self.model:
-            raise ValueError("paddock:llm openai needs paddock:llmModel")
+        if self.provider in ("openai", "anthropic") and not self.model:
+            raise ValueError(f"paddock:llm {self.provider} needs paddock:llmModel")
         return self
 
     def plain_env(self) -> dict[str, str]:
@@ -109,12 +111,16 @@ class LlmConfig(SettingsModel):
                 "AZURE_OPENAI_API_VERSION": self.azure_api_version,
                 "AZURE_OPENAI_MODEL": self.azure_model,
             }
+        elif self.provider == "anthropic":
+            optional = {"ANTHROPIC_MODEL": self.model, "ANTHROPIC_BASE_URL": self.base_url}
         env.update({k: v for k, v in optional.items() if v})
         return env
 
     @property
     def api_key_env(self) -> str:
         """The variable the OpenAI SDK reads the key from, per provider."""
+        if self.provider == "anthropic":
+            return "ANTHROPIC_API_KEY"
         return "AZURE_OPENAI_API_KEY" if self.provider == "azure-openai" else "OPENAI_API_KEY"
 
 
@@ -288,6 +294,8 @@ class InfraConfig(SettingsModel):
     """CloudWatch log groups; Log Analytics keeps max(30, this)."""
     llm: LlmConfig = LlmConfig()
     """``llm``, ``llmModel``, ``llmBaseUrl``, ``llmApiKey`` and the ``azureOpenai*`` keys."""
+    bedrock: BedrockConfig = BedrockConfig()
+    """The ``bedrock*`` keys (``llm: bedrock``)."""
     telemetry: TelemetryConfig = TelemetryConfig()
     """The ``otlp*`` keys and ``appInsights``."""
     tool_secrets: bool = Field(True, alias="toolSecrets")
@@ -347,6 +355,9 @@ class InfraConfig(SettingsModel):
             raise ValueError("paddock:eventWebhooks and paddock:eventWebhookSecret go together")
         if len(self.base_name) > 40:
             raise ValueError(f"prefix + stack {self.base_name!r} is longer than 40 characters")
+        bedrock = self.bedrock.problem(self.llm.provider)
+        if bedrock is not None:
+            raise ValueError(bedrock)
         return self
 
     @property
@@ -371,6 +382,7 @@ class InfraConfig(SettingsModel):
 _SECTIONS: dict[str, type[SettingsModel]] = {
     "auth": AuthConfig,
     "llm": LlmConfig,
+    "bedrock": BedrockConfig,
     "telemetry": TelemetryConfig,
     "aws": AwsConfig,
     "azure": AzureConfig,

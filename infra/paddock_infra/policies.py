@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from paddock_infra.config import ToolGrant
+if TYPE_CHECKING:  # config imports modules that build policies: no import cycle at run time
+    from paddock_infra.config import ToolGrant
 
 VERSION = "2012-10-17"
 Document = dict[str, Any]

@@ -190,6 +190,7 @@ def run_mesh_demo(
     from core.mesh import WorkflowMeshes, act_as
     from core.orchestrator.children import ChildRuns
     from examples import example_workflows
+    from paddock.cli.cmd_run import model_settings
     from paddock.cli.common import local_orchestrator, local_planners
     from paddock.local.mesh import LocalMesh, memory_queues
 
@@ -202,7 +203,7 @@ def run_mesh_demo(
     console = MeshConsole(out)
     store = open_store(args.store)
     queues = memory_queues()
-    planners = local_planners()
+    planners = local_planners(model_settings(args))
     planners(run)  # a bad model configuration fails here, with one line
     orch = local_orchestrator(
         store=store,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from core.domain import Budget, Run
 from core.errors import ConfigError
-from core.settings import LLM_CHOICES
+from core.settings import LLM_CHOICES, ModelSettings
 from paddock.cli.common import (
     APPROVE_MODES,
     add_store_flag,
@@ -36,6 +36,8 @@ PLANNER_LABELS = {
     "rules": "offline rule planner (no model, no network)",
     "openai": "OpenAI-compatible model via the openai SDK",
     "azure-openai": "Azure OpenAI via the openai SDK",
+    "bedrock": "Amazon Bedrock (Converse) via boto3",
+    "anthropic": "Anthropic Messages API via the anthropic SDK",
 }
 
 
@@ -94,7 +96,13 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
         "--llm",
         choices=LLM_CHOICES,
         default="rules",
-        help="planner: offline rules (default), openai, azure-openai",
+        help="planner: offline rules (default), openai, azure-openai, bedrock, anthropic",
+    )
+    p.add_argument(
+        "--model",
+        metavar="NAME",
+        help="the model of --llm (default from OPENAI_MODEL, AZURE_OPENAI_DEPLOYMENT, "
+        "BEDROCK_MODEL_ID or ANTHROPIC_MODEL)",
     )
     p.add_argument(
         "--approve",
@@ -110,6 +118,13 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
         help="print live output to stderr and one JSON summary as the last line",
     )
     add_store_flag(p)
+
+
+def model_settings(args: argparse.Namespace) -> ModelSettings:
+    """The environment's model settings, with ``--model`` laid over the chosen planner's."""
+    settings = ModelSettings.from_env()
+    model = getattr(args, "model", None)
+    return settings if model is None else settings.with_model(args.llm, model)
 
 
 def _positive(text: str) -> int:
@@ -141,7 +156,7 @@ def _start(
 ) -> int:
     out = sys.stderr if args.json else sys.stdout
     console = LiveConsole(out)
-    planners = local_planners()
+    planners = local_planners(model_settings(args))
     planner = planners(run)  # fail early, with one line, on a bad model configuration
     label = PLANNER_LABELS.get(args.llm, args.llm)
     if args.llm != "rules":
@@ -247,7 +262,7 @@ def _run_bundle(args: argparse.Namespace) -> int:
     if args.llm == "rules":
         raise ConfigError(
             "the offline rule planner plays only the example workflows' scripts; run a "
-            "bundle with a model: --llm openai or --llm azure-openai"
+            "bundle with a model: --llm openai, azure-openai, bedrock or anthropic"
         )
     run = Run(
         id=new_run_id(),

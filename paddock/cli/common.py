@@ -18,7 +18,7 @@ from core.orchestrator.engine import Orchestrator
 from core.orchestrator.outcome import run_unless_throttled
 from core.orchestrator.summary import run_summary
 from core.runtime import PlannerChoice, build_orchestrator
-from core.settings import ModelSettings, Settings
+from core.settings import IdentitySettings, ModelSettings, Settings
 from core.state.base import RunStore
 from core.telemetry.tracing import RunTracer
 from core.workflows import Workflow, WorkflowSet
@@ -200,7 +200,10 @@ def local_planners(settings: ModelSettings | None = None) -> PlannerChoice:
     from paddock.mcp.direct import DirectCalls
 
     return PlannerChoice(
-        settings or ModelSettings.from_env(), {"mcp": DirectCalls()}, rule_scripts=rule_scripts()
+        settings or ModelSettings.from_env(),
+        {"mcp": DirectCalls()},
+        rule_scripts=rule_scripts(),
+        aws_region=IdentitySettings.from_env().aws_region,
     )
 
 

@@ -1,35 +1,45 @@
 """Runs a scripted agent against the live supply-chain services, through the real stack.
 
-The same script is played by two planners: the offline ``ScriptedPlanner`` and the real
-``OpenAIPlanner`` (the ``openai`` client) talking to ``ScriptedOpenAI`` on 127.0.0.1. Everything
+The same script is played by four planners: the offline ``ScriptedPlanner`` and the real model
+planners on their SDK clients, each talking to a scripted server of its wire on 127.0.0.1:
+``OpenAIPlanner`` (``openai``) to ``ScriptedOpenAI``, ``BedrockPlanner`` (boto3 Converse) to
+``ScriptedBedrock``, ``AnthropicPlanner`` (``anthropic``) to ``ScriptedAnthropic``. Everything
 after the planner is what production uses: the scenario's catalog, its Cedar policy through
 ``WorkflowGuard``, the HTTP executor, the orchestrator and a store.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from unittest.mock import patch
 
 from core.domain import Budget, CallRecord, Plan, ProposedCall, Run, Usage
 from core.identity.setup import Identity
 from core.orchestrator.engine import Orchestrator
+from core.planner.anthropic_planner import from_settings as anthropic_from_settings
 from core.planner.base import PlanContext, Planner
+from core.planner.bedrock_planner import from_settings as bedrock_from_settings
 from core.planner.openai_planner import from_env
 from core.runtime import build_orchestrator
+from core.settings import ModelSettings
 from core.state.memory import MemoryStore
 from examples import example_workflows, get_example
 from examples.supply_chain import SupplyChainServices
 from examples.supply_chain.identity import local_verifiers
 from paddock.cli.common import drive
 from paddock.local.identity import local_identity_bundle
+from paddock.testing.fake_anthropic import ScriptedAnthropic
+from paddock.testing.fake_bedrock import ScriptedBedrock
 from paddock.testing.fake_openai import ScriptedOpenAI, TextReply, ToolCall, ToolCallsReply
 from paddock.testing.planner import ScriptedPlanner
 
-PLANNERS = ("offline", "openai")
+PLANNERS = ("offline", "openai", "bedrock", "anthropic")
 FINAL = "I will stop here and report to a buyer."
+AWS_KEYS = {"AWS_ACCESS_KEY_ID": "AKIDLOCAL", "AWS_SECRET_ACCESS_KEY": "local-secret"}
 
 Hook = Callable[[], None]
 
@@ -154,7 +164,26 @@ def agent(kind: str, moves: Sequence[Move]) -> Iterator[Planner]:
     if kind == "offline":
         yield _offline(moves)
         return
-    with ScriptedOpenAI(_openai_turns(moves), default=TextReply(FINAL)) as llm:
+    turns = _openai_turns(moves)
+    if kind == "bedrock":
+        with ScriptedBedrock(turns, default=TextReply(FINAL)) as bedrock:
+            settings = {
+                "BEDROCK_MODEL_ID": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+                "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": bedrock.endpoint_url,
+            }
+            with patch.dict(os.environ, AWS_KEYS):  # the standard chain finds these
+                yield bedrock_from_settings(ModelSettings.from_env(settings), region="eu-central-1")
+        return
+    if kind == "anthropic":
+        with ScriptedAnthropic(turns, default=TextReply(FINAL), api_key="sk-ant") as anthropic:
+            settings = {
+                "ANTHROPIC_API_KEY": "sk-ant",
+                "ANTHROPIC_BASE_URL": anthropic.base_url,
+                "ANTHROPIC_MODEL": "claude-haiku-4-5",
+            }
+            yield anthropic_from_settings(ModelSettings.from_env(settings))
+        return
+    with ScriptedOpenAI(turns, default=TextReply(FINAL)) as llm:
         yield from_env(
             {
                 "OPENAI_BASE_URL": llm.base_url,

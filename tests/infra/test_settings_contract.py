@@ -48,6 +48,7 @@ CONFIGS: dict[str, dict[str, Any]] = {
         "azureOpenaiApiVersion": API_VERSION,
         "azureOpenaiModel": "gpt-4o",
     },
+    "anthropic": {"llm": "anthropic", "llmModel": "claude-haiku-4-5"},
 }
 
 

@@ -37,7 +37,7 @@ def test_from_env_reaches_the_configured_server(serve: Serve, ctx: PlanContext) 
 
 
 def test_from_env_defaults_the_model(serve: Serve, ctx: PlanContext) -> None:
-    server = serve([TextReply("ok")])
+    server = serve([CALL])
     planner = from_env({"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "k"})
     planner.plan(ctx)
     assert server.bodies[0]["model"] == "gpt-4o-mini"
@@ -91,7 +91,7 @@ def test_azure_with_an_api_key(serve: Serve, ctx: PlanContext) -> None:
 
 
 def test_azure_with_a_bearer_token_provider(serve: Serve, ctx: PlanContext) -> None:
-    server = serve([TextReply("done")], api_key="entra-token")
+    server = serve([CALL], api_key="entra-token")
     issued: list[str] = []
 
     def token() -> str:
@@ -102,7 +102,7 @@ def test_azure_with_a_bearer_token_provider(serve: Serve, ctx: PlanContext) -> N
         {"AZURE_OPENAI_ENDPOINT": server.azure_endpoint, "AZURE_OPENAI_DEPLOYMENT": "dep"},
         token_provider=token,
     )
-    assert planner.plan(ctx).final_answer == "done"
+    assert planner.plan(ctx).calls[0].tool == "get_stock"
     assert issued and server.requests[0].headers["authorization"] == "Bearer entra-token"
     assert server.requests[0].query["api-version"] == "2024-10-21"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from paddock.testing.fake_openai import (
     malformed,
 )
 from tests.planner.conftest import STOCK, make_planner
+from tests.planner.test_messages import history
 
 Serve = Callable[..., ScriptedOpenAI]
 STOCK_ARGS = {"part": "P-100", "plant": "DE01"}
@@ -80,7 +82,8 @@ def test_text_reply_is_the_final_answer(serve: Serve, ctx: PlanContext) -> None:
     server = serve(
         [TextReply("Ordered 500 units of P-100 from Acme (PO 4500012).\nConfidence: 85%")]
     )
-    plan = make_planner(server).plan(ctx)
+    acted = replace(ctx, steps=history())  # a text answer is final once the run has acted
+    plan = make_planner(server).plan(acted)
     assert plan.final_answer == "Ordered 500 units of P-100 from Acme (PO 4500012)."
     assert plan.calls == [] and plan.confidence == pytest.approx(0.85)
 

@@ -93,3 +93,26 @@ def test_default_table_reads_the_environment(
     assert default_table() is default_table()
     monkeypatch.delenv(PRICE_TABLE_ENV)
     assert not default_table().is_known("house-model")
+
+
+@pytest.mark.parametrize(
+    ("model", "listed"),
+    [
+        ("us.anthropic.claude-haiku-4-5-20251001-v1:0", "claude-haiku-4-5"),
+        ("anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku"),
+        ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
+        ("claude-opus-4-1", "claude-opus-4-1"),
+        ("eu.amazon.nova-lite-v1:0", "nova-lite"),
+        ("meta.llama3-3-70b-instruct-v1:0", "llama3-3-70b-instruct"),
+        ("mistral.mistral-large-2402-v1:0", "mistral-large"),
+        (
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/"
+            "us.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "claude-sonnet-4-5",
+        ),
+    ],
+)
+def test_bedrock_and_anthropic_ids_find_their_list_price(model: str, listed: str) -> None:
+    table = PriceTable()
+    assert table.lookup(model) == DEFAULT_PRICES[listed]
+    assert not table.unknown_models

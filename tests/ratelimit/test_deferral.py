@@ -172,8 +172,11 @@ def test_model_429_with_long_retry_after_defers_the_run() -> None:
     with ScriptedOpenAI(
         [ErrorReply(429, retry_after=45, message="slow down"), TextReply("all done")]
     ) as fake:
-        planner = OpenAIPlanner(
-            OpenAI(base_url=fake.base_url, api_key="k"), "gpt-4o-mini", max_retries=0
+        planner = OpenAIPlanner(  # answering without a tool is not what this test is about
+            OpenAI(base_url=fake.base_url, api_key="k"),
+            "gpt-4o-mini",
+            max_retries=0,
+            require_tool_call=False,
         )
         rig = Rig(planner)
         rig.start()
@@ -205,7 +208,9 @@ def test_a_model_that_keeps_answering_429_fails_the_run_after_max_deferrals() ->
 
 def test_shared_llm_budget_estimates_before_and_reconciles_after() -> None:
     with ScriptedOpenAI(default=TextReply("done")) as fake:
-        inner = OpenAIPlanner(OpenAI(base_url=fake.base_url, api_key="k"), "gpt-4o-mini")
+        inner = OpenAIPlanner(
+            OpenAI(base_url=fake.base_url, api_key="k"), "gpt-4o-mini", require_tool_call=False
+        )
         limiter_clock = Clock()
         shared = MemoryStore()
         limiter = RateLimiter(shared, clock=limiter_clock)
