@@ -54,7 +54,7 @@ def order_with_the_erp_down(
             *[a for s in spec_paths() for a in ("--catalog", str(s))],
             *[a for title, url in urls.items() for a in ("--base-url", f"{title}={url}")],
             "--goal",
-            "Order 10 of P-100 for DE01 from V-2001.",
+            "Order 10 of P-100 for DE01 from V-2001 at 12.50 EUR a piece (quote Q-000001).",
             "--llm",
             "openai",
             "--approve",
