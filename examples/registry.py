@@ -4,6 +4,7 @@ planner's script."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -66,7 +67,9 @@ class Example:
         return [Path(s) for s in self.workflow.sources]
 
 
+@functools.cache
 def _bundle(package: str) -> Workflow:
+    """The example's bundle, loaded once per process (a workflow is immutable)."""
     from importlib import import_module
 
     from core.bundles import load_bundle
