@@ -22,7 +22,6 @@ from paddock.testing._openai_replies import (
     ToolCall,
     ToolCallsReply,
     Turn,
-    completion_tokens,
     estimate_tokens,
     next_id,
     retry_headers,
@@ -61,30 +60,20 @@ class ScriptedAnthropic(ScriptedOpenAI):
         """What ``Anthropic(base_url=...)`` (or ``ANTHROPIC_BASE_URL``) takes."""
         return self.url
 
-    def _answer(self, request: Request, body: Any, deployment: str | None) -> JSONResponse:
-        with self._lock:
-            self._counters.requests += 1
-        refused = self._check(request, body)
-        if refused is not None:
-            return refused
-        assert isinstance(body, dict)
-        wanted = _prompt_tokens(body)
-        throttled = self._throttle(wanted)
-        if throttled is not None:
-            return throttled
-        reply = self._next_reply(body)
-        if isinstance(reply, JSONResponse):
-            return reply
-        if isinstance(reply, ErrorReply):
-            return self._error(reply.status, reply.message, retry_after=reply.retry_after)
-        usage = reply.usage or (wanted, completion_tokens(reply))
-        with self._lock:
-            self._window.entries.append((self._clock(), sum(usage)))
-            self._counters.completions += 1
-            self._counters.prompt_tokens += usage[0]
-            self._counters.completion_tokens += usage[1]
-        model = self._model or str(body.get("model") or "scripted")
-        return JSONResponse(_message_body(reply, model, usage))
+    def _refuse(self, request: Request, body: Any, deployment: str | None) -> JSONResponse | None:
+        return self._check(request, body)
+
+    def _prompt_tokens(self, body: dict[str, Any]) -> int:
+        return _prompt_tokens(body)
+
+    def _reply_body(
+        self,
+        reply: ToolCallsReply | TextReply,
+        body: dict[str, Any],
+        deployment: str | None,
+        usage: tuple[int, int],
+    ) -> dict[str, Any]:
+        return _message_body(reply, self._model or str(body.get("model") or "scripted"), usage)
 
     def _check(self, request: Request, body: Any) -> JSONResponse | None:
         if self._api_key is not None:

@@ -25,7 +25,6 @@ from paddock.testing._openai_replies import (
     ToolCall,
     ToolCallsReply,
     Turn,
-    completion_tokens,
     estimate_tokens,
     next_id,
     retry_headers,
@@ -69,25 +68,20 @@ class ScriptedBedrock(ScriptedOpenAI):
         """What ``endpoint_url`` (or ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME``) takes."""
         return self.url
 
-    def _answer(self, request: Request, body: Any, deployment: str | None) -> JSONResponse:
-        with self._lock:
-            self._counters.requests += 1
-        refused = self._check(request, body)
-        if refused is not None:
-            return refused
-        assert isinstance(body, dict)
-        wanted = _prompt_tokens(body)
-        throttled = self._throttle(wanted)
-        if throttled is not None:
-            return throttled
-        reply = self._next_reply(body)
-        if isinstance(reply, JSONResponse):
-            return reply
-        if isinstance(reply, ErrorReply):
-            return self._error(reply.status, reply.message, retry_after=reply.retry_after)
-        usage = reply.usage or (wanted, completion_tokens(reply))
-        self._served(usage)
-        return JSONResponse(_converse_body(reply, usage))
+    def _refuse(self, request: Request, body: Any, deployment: str | None) -> JSONResponse | None:
+        return self._check(request, body)
+
+    def _prompt_tokens(self, body: dict[str, Any]) -> int:
+        return _prompt_tokens(body)
+
+    def _reply_body(
+        self,
+        reply: ToolCallsReply | TextReply,
+        body: dict[str, Any],
+        deployment: str | None,
+        usage: tuple[int, int],
+    ) -> dict[str, Any]:
+        return _converse_body(reply, usage)
 
     def _check(self, request: Request, body: Any) -> JSONResponse | None:
         authorization = request.headers.get("authorization", "")
@@ -99,13 +93,6 @@ class ScriptedBedrock(ScriptedOpenAI):
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return self._error(400, "messages: the body must be JSON with a messages array")
         return None
-
-    def _served(self, usage: tuple[int, int]) -> None:
-        with self._lock:
-            self._window.entries.append((self._clock(), sum(usage)))
-            self._counters.completions += 1
-            self._counters.prompt_tokens += usage[0]
-            self._counters.completion_tokens += usage[1]
 
     def _limited(self, message: str, wait: float | None) -> JSONResponse:
         # Called with the lock held.

@@ -257,13 +257,15 @@ class ScriptedOpenAI:
         return response
 
     def _answer(self, request: Request, body: Any, deployment: str | None) -> JSONResponse:
+        """One request: refused, throttled, an error the script plays, or the next reply in
+        the wire's own format (the three hooks below are what a wire overrides)."""
         with self._lock:
             self._counters.requests += 1
         refused = self._refuse(request, body, deployment)
         if refused is not None:
             return refused
         assert isinstance(body, dict)
-        wanted = prompt_tokens(body)
+        wanted = self._prompt_tokens(body)
         throttled = self._throttle(wanted)
         if throttled is not None:
             return throttled
@@ -273,13 +275,28 @@ class ScriptedOpenAI:
         if isinstance(reply, ErrorReply):
             return self._error(reply.status, reply.message, retry_after=reply.retry_after)
         usage = reply.usage or (wanted, completion_tokens(reply))
+        self._served(usage)
+        return JSONResponse(self._reply_body(reply, body, deployment, usage))
+
+    def _served(self, usage: tuple[int, int]) -> None:
         with self._lock:
             self._window.entries.append((self._clock(), sum(usage)))
             self._counters.completions += 1
             self._counters.prompt_tokens += usage[0]
             self._counters.completion_tokens += usage[1]
+
+    def _prompt_tokens(self, body: dict[str, Any]) -> int:
+        return prompt_tokens(body)
+
+    def _reply_body(
+        self,
+        reply: ToolCallsReply | TextReply,
+        body: dict[str, Any],
+        deployment: str | None,
+        usage: tuple[int, int],
+    ) -> dict[str, Any]:
         model = self._model or str(body.get("model") or deployment or "scripted")
-        return JSONResponse(completion_body(reply, model=model, usage=usage))
+        return completion_body(reply, model=model, usage=usage)
 
     def _refuse(self, request: Request, body: Any, deployment: str | None) -> JSONResponse | None:
         if self._api_key is not None:
