@@ -10,6 +10,8 @@ import pytest
 
 from core.api.deps import Deps
 from core.bundles import BundleError
+from core.bundles.start import start_workflow_run
+from core.domain import Run
 from core.errors import ConfigError
 from core.settings import Settings
 from tests.bundles.procurement import BUNDLE
@@ -25,8 +27,12 @@ def _deployed(tmp_path: Path) -> Path:
 def test_the_api_and_workers_load_the_deployed_bundles(tmp_path: Path) -> None:
     deps = Deps(Settings.from_env({"PADDOCK_WORKFLOWS_DIR": str(_deployed(tmp_path))}))
     assert deps.workflows.names() == ["procurement"]
-    run_catalog = deps.catalogs
-    assert run_catalog is not None
+    run = start_workflow_run(
+        Run(id="run_d", goal=""), deps.workflows["procurement"], inputs={"part": "P", "quantity": 1}
+    )
+    tools = {t.name: t for t in deps.catalogs(run).tools}
+    assert set(tools) == {"list_suppliers", "create_purchase_order", "delete_purchase_order"}
+    assert tools["create_purchase_order"].location.value == "azure"  # the overlay applied
 
 
 def test_one_bundle_folder_is_a_deployment_too() -> None:
