@@ -181,9 +181,11 @@ def build_orchestrator(store: Any, queue: Any, cfg: dict[str, Any]) -> Any:
         inner, RateLimiter(store), limits, estimate=chat_estimator(completion_allowance=48)
     )
     suppliers = _SupplierList(int(cfg["children"]))
+    nothing = _SupplierList(0, offered=False)
     return Orchestrator(
         store=store,
-        catalogs=with_subtask_tool(lambda run: suppliers),
+        # the parent reads the supplier master; a child's goal carries its supplier's notes
+        catalogs=with_subtask_tool(lambda run: nothing if run.parent_id else suppliers),
         planners=lambda run: planner,
         guard=PolicyGuard(),
         executor=suppliers,
@@ -194,10 +196,11 @@ def build_orchestrator(store: Any, queue: Any, cfg: dict[str, Any]) -> Any:
 class _SupplierList:
     """The one tool of the data-shaped fan-out: the supplier master, N records."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, *, offered: bool = True) -> None:
         from core.domain import EngineBinding, Location, Tool
 
         self.count = count
+        self.offered = offered
         self.tool = Tool(
             name="list_suppliers",
             description="Every supplier of the plant with its delivery notes.",
@@ -208,10 +211,10 @@ class _SupplierList:
 
     @property
     def tools(self) -> list[Any]:
-        return [self.tool]
+        return [self.tool] if self.offered else []
 
     def find(self, name: str) -> Any:
-        return self.tool if name == self.tool.name else None
+        return self.tool if self.offered and name == self.tool.name else None
 
     def execute(self, tool: Any, args: Any, ctx: Any) -> Any:
         from core.execution.base import ExecutionResult

@@ -333,15 +333,18 @@ def _child_done(envelope: Envelope, work: _Slice) -> WorkOutcome:
         log.warning("dropping child_done for %s: this worker has no child runs", envelope.run_id)
         return WorkOutcome(Outcome.DROPPED, envelope.run_id)
     try:
-        parent, woke = children.collect(envelope.run_id, child_id=envelope.child_id)
+        collected = children.collect(envelope.run_id, child_id=envelope.child_id)
     except NotFoundError:
         return WorkOutcome(Outcome.DROPPED, envelope.run_id)
-    if envelope.child_id is not None and children.needs_sweep(parent):
+    if envelope.child_id is not None and children.needs_sweep(collected):
         # A few children left: re-read them all shortly, in case a notification was lost
         # (a worker died between a child's checkpoint and its message, a lost update).
         work.lookup(envelope.target).send(
             envelope.model_copy(update={"child_id": None}), delay_seconds=SWEEP_DELAY_SECONDS
         )
+    parent, woke = collected.parent, collected.woke
+    if parent is None:  # recorded in the fan-in ledger; the parent still waits
+        return WorkOutcome(Outcome.WAITING, envelope.run_id)
     if not woke and not children.stalled_wake(parent, now=work.orchestrator.clock()):
         outcome = Outcome.WAITING if parent.status is RunStatus.WAITING else Outcome.STALE
         return WorkOutcome(outcome, parent.id, parent.version, parent.status)

@@ -51,6 +51,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core.domain import CallRecord, CallStatus, ChildRef, Run, RunStatus, Step, StepStatus, utcnow
@@ -65,6 +66,7 @@ from core.orchestrator._child_specs import (
     with_subtask_tool,
 )
 from core.orchestrator._fanout import FANOUT_TOOL, fanin_result, fanout_from_data
+from core.orchestrator._ledger import Ledger, Tally, child_id, child_key
 from core.orchestrator._narrowing import narrow_budget, narrow_grant
 from core.queue.base import Envelope, EnvelopeKind, TaskQueue
 from core.ratelimit.bucket import RateLimitContention
@@ -75,6 +77,7 @@ __all__ = [
     "ChildRuns",
     "ChildSpec",
     "ChildSpecError",
+    "Collected",
     "Resolver",
     "narrow_budget",
     "narrow_grant",
@@ -92,6 +95,19 @@ SWEEP_WHEN = 5
 
 QueueLookup = Callable[[str], TaskQueue]
 Create = Callable[[Run], Run]
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What :meth:`ChildRuns.collect` did."""
+
+    parent: Run | None
+    """The parent as stored, when it was read (a ``child_done`` that only added to the
+    fan-in ledger leaves it unread)."""
+    woke: bool
+    """This call set the parent running: its caller advances it."""
+    left: int | None
+    """Children of the step not finished yet, when known."""
 
 
 class ChildRuns:
@@ -116,6 +132,7 @@ class ChildRuns:
         self.store = store
         self._queues: QueueLookup = queues.__getitem__ if isinstance(queues, Mapping) else queues
         self.cloud = cloud
+        self._ledger = Ledger(store)
         self.resolvers: dict[str, Resolver] = {
             SPAWN_TOOL: subtasks_from_args,
             FANOUT_TOOL: fanout_from_data,
@@ -163,7 +180,7 @@ class ChildRuns:
             index = step.calls.index(call)
             for n, spec in enumerate(specs):
                 child = self._child_run(
-                    run, spec, f"{run.id}-{step.index}-{index}-{n}", share=share, now=now
+                    run, spec, child_id(run.id, step.index, index, n), share=share, now=now
                 )
                 self._create(child, create)
                 run.children.append(
@@ -182,31 +199,130 @@ class ChildRuns:
         if plans:
             run.status = RunStatus.WAITING
             run.reason = f"waiting for {share} child run(s)"
-            for ref in self._launchable(run):
+            launch = self._launchable(run)
+            mine = [c for c in run.children if c.step_index == step.index]
+            self._ledger.open(
+                run.id,
+                step.index,
+                total=len(mine),
+                unlaunched=sum(1 for c in mine if not c.launched),
+            )
+            for ref in launch:
                 self._send(ref, parent=run)
 
-    def collect(self, parent_id: str, *, child_id: str | None = None) -> tuple[Run, bool]:
-        """Record the children of a waiting parent that finished, launch the next ones and,
-        when every child of a call has finished, complete the call and set the parent running.
+    def collect(self, parent_id: str, *, child_id: str | None = None) -> Collected:
+        """Record finished children of a waiting parent, launch the next ones and, when every
+        child of the step has finished, complete its calls and set the parent running.
 
-        Returns the parent as stored and whether *this* call woke it (set it running): only
-        that caller should advance it, so two messages never advance one parent twice.
-        Idempotent: duplicate ``child_done`` messages change nothing. With ``child_id`` (from
-        a ``child_done`` message) only that child is read, so a fan-out of N children costs
-        N reads rather than N squared; without it every unfinished child is read.
+        With ``child_id`` (a ``child_done`` message) the child is added to the step's fan-in
+        ledger: one small record, so a fan-out of N children never reads or rewrites the
+        parent N times. The parent is read only to launch more children under its cap, to
+        gather the step once the ledger is complete, or for a message already recorded (to
+        spot a stalled wake). Without ``child_id`` (the spawner, a sweep) the parent's
+        unfinished children are read and recorded.
+
+        ``Collected.woke`` says whether *this* call set the parent running: only that caller
+        should advance it, so two messages never advance one parent twice. Idempotent.
         """
+        if child_id is not None:
+            found = child_key(parent_id, child_id)
+            if found is not None:
+                return self._child_done(parent_id, child_id, *found)
+        return self._sweep(parent_id)
+
+    def _child_done(self, parent_id: str, child_id: str, step_index: int, key: str) -> Collected:
+        if not self._finished(child_id):
+            return Collected(None, False, None)
+        tally = self._ledger.finish(parent_id, step_index, [key])
+        if tally.total == 0:  # no ledger (spawned before it existed): read the parent
+            return self._sweep(parent_id)
+        if not tally.added:  # already recorded: the caller checks the parent for a stalled wake
+            return Collected(self.store.get_run(parent_id, with_steps=False), False, tally.left)
+        if tally.left == 0:
+            return self._gather(parent_id, step_index)
+        if tally.unlaunched > 0:
+            return self._launch_more(parent_id, step_index, tally)
+        return Collected(None, False, tally.left)
+
+    def _sweep(self, parent_id: str) -> Collected:
+        """Read the parent and its unfinished children; record, launch and gather."""
+        parent = self.store.get_run(parent_id, with_steps=False)
+        if parent.status is not RunStatus.WAITING or not parent.children:
+            return Collected(parent, False, None)
+        step_index = parent.children[-1].step_index
+        tally = self._ledger.read(parent_id, step_index)
+        refs = [c for c in parent.children if c.step_index == step_index]
+        keys = [
+            _key(parent_id, r)
+            for r in refs
+            if r.launched and _key(parent_id, r) not in tally.done and self._finished(r.id)
+        ]
+        if keys:
+            tally = self._ledger.finish(parent_id, step_index, keys)
+        if all(_key(parent_id, r) in tally.done for r in refs):
+            return self._gather(parent_id, step_index)
+        if any(not r.launched for r in refs):
+            return self._launch_more(parent_id, step_index, tally)
+        left = sum(1 for r in refs if _key(parent_id, r) not in tally.done)
+        return Collected(parent, False, left)
+
+    def _launch_more(self, parent_id: str, step_index: int, tally: Tally) -> Collected:
+        """Send the next children that fit under the parent's cap (the ledger's view of which
+        have finished may be behind: that only launches fewer, and a later finish launches
+        the rest)."""
+        for _ in range(_CAS_ATTEMPTS):
+            parent = self.store.get_run(parent_id, with_steps=False)
+            if parent.status is not RunStatus.WAITING:
+                return Collected(parent, False, tally.left)
+            running = sum(
+                1
+                for c in parent.children
+                if c.launched and not c.status.finished and _key(parent_id, c) not in tally.done
+            )
+            launch = self._launchable(parent, running=running)
+            if not launch:
+                return Collected(parent, False, tally.left)
+            parent.updated_at = utcnow()
+            try:
+                stored = self.store.checkpoint(parent, expected_version=parent.version)
+            except ConflictError:
+                tally = self._ledger.read(parent_id, step_index)
+                continue
+            for ref in launch:
+                self._send(ref, parent=stored)
+            left = sum(1 for c in stored.children if c.step_index == step_index and not c.launched)
+            self._ledger.hint(parent_id, step_index, unlaunched=left)
+            return Collected(stored, False, tally.left)
+        raise RateLimitContention(
+            f"parent {parent_id}: too many concurrent updates; the "
+            "child_done message will be delivered again"
+        )
+
+    def _gather(self, parent_id: str, step_index: int) -> Collected:
+        """Every child of the step finished: copy their outcomes into the parent's refs (one
+        read each, once), complete the calls and set the parent running."""
+        read: dict[str, Run | None] = {}
         for _ in range(_CAS_ATTEMPTS):
             parent = self.store.get_run(parent_id)
-            if parent.status is not RunStatus.WAITING:
-                return parent, False
-            changed = self._refresh(parent, only=child_id)
-            launch = self._launchable(parent)
-            if not changed and not launch:
-                return parent, False
+            if parent.status is not RunStatus.WAITING or not parent.steps:
+                return Collected(parent, False, 0)
             step = parent.steps[-1]
+            for ref in parent.children:
+                if ref.step_index != step.index or ref.status.finished:
+                    continue
+                if ref.id not in read:
+                    read[ref.id] = self._outcome(ref.id)
+                child = read[ref.id]
+                if child is None:
+                    ref.status, ref.error = RunStatus.FAILED, "child run is missing from the store"
+                elif not child.status.finished:  # the ledger was ahead of the store: not yet
+                    del read[ref.id]
+                    return Collected(parent, False, None)
+                else:
+                    _record_outcome(ref, child)
+                parent.usage = parent.usage.add(ref.usage)
+                parent.tool_calls += ref.tool_calls
             _complete_calls(parent, step, utcnow())
-            for ref in launch:
-                self._send(ref, parent=parent)
             parent.updated_at = utcnow()
             try:
                 stored = self.store.checkpoint(
@@ -214,19 +330,29 @@ class ChildRuns:
                 )
             except ConflictError:
                 continue
-            return stored, stored.status is not RunStatus.WAITING
+            return Collected(stored, stored.status is not RunStatus.WAITING, 0)
         raise RateLimitContention(
             f"parent {parent_id}: too many concurrent updates; the "
             "child_done message will be delivered again"
         )
 
-    def needs_sweep(self, parent: Run, *, few: int = SWEEP_WHEN) -> bool:
-        """Whether a waiting parent has so few unfinished children left that all of them
-        should be re-read once more (a ``child_done`` without a child id) in case a
-        notification was lost: a handful of extra reads, never a stuck parent."""
-        if parent.status is not RunStatus.WAITING:
-            return False
-        return sum(1 for c in parent.children if c.launched and not c.status.finished) <= few
+    def _finished(self, child_id: str) -> bool:
+        try:
+            return self.store.get_run(child_id, with_steps=False).status.finished
+        except NotFoundError:
+            return True  # gathered as failed: "missing from the store"
+
+    def _outcome(self, child_id: str) -> Run | None:
+        try:
+            return self.store.get_run(child_id)
+        except NotFoundError:
+            return None
+
+    def needs_sweep(self, collected: Collected, *, few: int = SWEEP_WHEN) -> bool:
+        """Whether so few children are left unfinished that all of them should be re-read
+        once more (a ``child_done`` without a child id) in case a notification was lost: a
+        handful of extra reads, never a stuck parent."""
+        return collected.left is not None and 0 < collected.left <= few
 
     def stalled_wake(
         self, parent: Run, *, now: datetime, after: timedelta = timedelta(minutes=1)
@@ -311,9 +437,10 @@ class ChildRuns:
         with contextlib.suppress(ConflictError):
             create(child)
 
-    def _launchable(self, parent: Run) -> list[ChildRef]:
+    def _launchable(self, parent: Run, *, running: int | None = None) -> list[ChildRef]:
         """Unlaunched children that fit under the parent's concurrency cap; marked launched."""
-        running = sum(1 for c in parent.children if c.launched and not c.status.finished)
+        if running is None:
+            running = sum(1 for c in parent.children if c.launched and not c.status.finished)
         room = max(0, parent.budget.max_running_children - running)
         picked = [c for c in parent.children if not c.launched][:room]
         for ref in picked:
@@ -335,28 +462,10 @@ class ChildRuns:
             )
         )
 
-    def _refresh(self, parent: Run, *, only: str | None = None) -> bool:
-        """Copy the outcome of finished children into their refs; add their spend."""
-        changed = False
-        for ref in parent.children:
-            if not ref.launched or ref.status.finished or only not in (None, ref.id):
-                continue
-            try:
-                child = self.store.get_run(ref.id, with_steps=False)
-            except NotFoundError:
-                child = None
-            if child is None:
-                ref.status, ref.error = RunStatus.FAILED, "child run is missing from the store"
-            elif not child.status.finished:
-                if child.status is not ref.status:
-                    ref.status, changed = child.status, True
-                continue
-            else:
-                _record_outcome(ref, self.store.get_run(ref.id))
-            parent.usage = parent.usage.add(ref.usage)
-            parent.tool_calls += ref.tool_calls
-            changed = True
-        return changed
+
+def _key(parent_id: str, ref: ChildRef) -> str:
+    found = child_key(parent_id, ref.id)
+    return found[1] if found is not None else ref.id
 
 
 def _record_outcome(ref: ChildRef, child: Run) -> None:

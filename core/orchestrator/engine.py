@@ -445,8 +445,9 @@ class Orchestrator:
         # Children that finished before this save found the run not waiting yet: collect
         # them. Whoever wakes the run, this collect or a child_done worker, plans its next
         # step; the compare-and-swap in ``collect`` makes that exactly one of them.
-        run, woke = self.children.collect(run.id)
-        if woke:
+        collected = self.children.collect(run.id)
+        run = collected.parent or run
+        if collected.woke:
             return run
         if run.status is RunStatus.WAITING:
             return Waiting(run)

@@ -66,6 +66,7 @@ def plan_step(
         steps=list(run.steps),
         inputs=dict(run.inputs),
         scenario=run.scenario,
+        tenant=run.tenant,
     )
     tracing = tracing or RunTracer()
     with tracing.plan(run, planner.label) as span:

@@ -21,6 +21,8 @@ class PlanContext:
     steps: list[Step] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
     scenario: str | None = None
+    tenant: str = ""
+    """Whose run it is (shared rate limits keep each tenant its share)."""
 
 
 class Planner(Protocol):

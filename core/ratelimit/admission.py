@@ -71,7 +71,7 @@ class ToolLimits:
         wants = self.wants(calls)
         if not wants:
             return None
-        grant = self._limiter.try_acquire_all(wants)
+        grant = self._limiter.try_acquire_all(wants, party=run.tenant)
         if grant.granted:
             return None
         names = ", ".join(limit.name for limit, _ in wants)

@@ -24,6 +24,9 @@ from core.settings import LimitSettings
 from core.state.base import RunStore
 
 TokenEstimator = Callable[[PlanContext], int]
+CREDIT_SHARE = 0.5
+"""Of a deployment's burst, the part lent to tenants far below their share (so a tenant's one
+interactive run is not deferred behind another's fan-out) instead of held in the bucket."""
 UNLIMITED = 1e12
 """Per minute: what a limit that is not set stands at when the other one is."""
 
@@ -66,6 +69,7 @@ class DeploymentLimits:
             self.tokens_per_minute,
             window_seconds=self.window_seconds,
             burst=self.burst,
+            credit_share=CREDIT_SHARE,
         )
 
     @property
@@ -75,6 +79,7 @@ class DeploymentLimits:
             self.requests_per_minute,
             window_seconds=self.window_seconds,
             burst=self.burst,
+            credit_share=CREDIT_SHARE,
         )
 
 
@@ -131,7 +136,9 @@ class RateLimitedPlanner:
         if why is not None:
             raise PlannerError(f"{why}: it can never be sent, so the run stops here")
         wanted = min(estimate, self._tpm.capacity)
-        grant = self._limiter.try_acquire_all([(self._rpm, 1.0), (self._tpm, wanted)])
+        grant = self._limiter.try_acquire_all(
+            [(self._rpm, 1.0), (self._tpm, wanted)], party=ctx.tenant
+        )
         if not grant.granted:
             raise BudgetSpent(
                 f"model deployment budget spent ({self._tpm.name})", retry_after=grant.retry_after

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -28,6 +30,7 @@ from core.orchestrator._fanout import (
 )
 from core.planner.base import PlanContext
 from core.queue.base import Envelope
+from core.state.memory import MemoryStore
 from tests.orchestrator.fanout import World
 
 
@@ -159,3 +162,54 @@ def test_bad_fan_outs_are_refused_with_the_reason(args: dict[str, Any], needle: 
     with pytest.raises(ChildSpecError) as caught:
         fanout_from_data(run, _fan(args))
     assert needle in caught.value.message
+
+
+class CountingStore(MemoryStore):
+    """The memory store, counting reads and writes of each run (how often a parent is
+    touched while its children finish)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads: Counter[str] = Counter()
+        self.heads: Counter[str] = Counter()
+        self.writes: Counter[str] = Counter()
+
+    def get_run(self, run_id: str, *, with_steps: bool = True) -> Run:
+        (self.reads if with_steps else self.heads)[run_id] += 1
+        return super().get_run(run_id, with_steps=with_steps)
+
+    def checkpoint(self, run: Run, *, expected_version: int, steps: Sequence[Step] = ()) -> Run:
+        self.writes[run.id] += 1
+        return super().checkpoint(run, expected_version=expected_version, steps=steps)
+
+
+@pytest.mark.parametrize("running", [300, 40])
+def test_finishing_children_do_not_rewrite_the_parent_each_time(running: int) -> None:
+    store = CountingStore()
+    world = World(store=store, planner=DataPlanner())  # type: ignore[arg-type]
+    run = Run(
+        id="run_wide",
+        goal="assess every supplier",
+        inputs={"suppliers": _suppliers(300, failing=0)},
+        grant=Grant(max_children=300),
+    )
+    run.budget.max_running_children = running
+    run.budget.max_tool_calls = None
+    world.orch.create(run)
+    world.queue.send(Envelope(run_id=run.id, expected_version=1, target="local"))
+    world.drain(limit=2000)
+    parent = store.get_run("run_wide")
+    assert parent.status is RunStatus.SUCCEEDED
+    assert parent.steps[0].calls[0].result["succeeded"] == 300
+    assert all(c.status is RunStatus.SUCCEEDED for c in parent.children)
+    if running >= 300:  # every child sent at the spawn: finishing ones never write the parent
+        assert store.writes["run_wide"] <= 8
+    else:  # a finish that launches the next child rewrites the parent's head, and only then
+        assert store.writes["run_wide"] <= 300 - running + 8
+    # the whole parent (its steps) is read a few times, not once per finished child; its head
+    # is read by each child (is the parent still there, where does it live)
+    assert store.reads["run_wide"] <= 10
+    assert store.heads["run_wide"] <= 3 * 300 + (300 - running) + 10
+    # each child is read a bounded number of times, not once per sibling that finished
+    children = [r for r in store.reads.keys() | store.heads.keys() if r != "run_wide"]
+    assert max(store.reads[r] + store.heads[r] for r in children) <= 8
