@@ -1,16 +1,20 @@
-"""Fan-out under a shared LLM limit: one parent run spawns N child runs (default 50) that each
-ask a local OpenAI-compatible server enforcing a TPM and an RPM limit (429 above them), worked
-by several worker *processes* through the emulators (DynamoDB + SQS on moto, Table + Azure
-queue on Azurite).
+"""Fan-out under a shared LLM limit: one parent run reads a supplier list and fans out over it
+(``fan_out``: one child run per supplier, 50 by default), each child asking a local
+OpenAI-compatible server that enforces a TPM and an RPM limit (429 above them), worked by
+several worker *processes* through the emulators (DynamoDB + SQS on moto, Table + Azure queue
+on Azurite).
 
 Every worker takes tokens from the same buckets in the store before each model call (estimate
 before, reconcile after) and re-enqueues with a queue delay when there are none. The limits
-are per ``--window`` seconds (default 10 s, a scaled-down minute so the bench stays short).
-Printed per backend: the fraction of the TPM limit used over the whole run (target >= 90%),
-429s received (target 0), runs lost (target 0), total time versus the theoretical minimum
-(total tokens / TPM).
+are per ``--window`` seconds (default 60 s with 5% burst, as deployed). Printed per size and
+backend: the fraction of the TPM limit used over the whole run and over the fan-out phase
+(target >= 90%), 429s received (target 0), runs lost (target 0), deferrals, total time versus
+the theoretical minimum (total tokens / TPM), the parent's largest prompt (target: no bigger
+at 1,000 children than at 50), and another tenant's one interactive run: its time on the idle
+system and when started a quarter into the fan-out (target: within 2x).
 
-Usage: .venv/bin/python bench/fanout.py [--children 50] [--workers 3] [--backends aws,azure]
+Usage: .venv/bin/python bench/fanout.py [--children 50,300,1000] [--workers 3]
+       [--backends aws,azure] [--shape data|tokens] [--no-probe]
 Uses PADDOCK_AWS_ENDPOINT_URL / PADDOCK_AZURE_CONNECTION_STRING when set (scripts/emulators),
 otherwise starts the emulators itself.
 """
@@ -35,8 +39,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from store_cost import emulators
 
 from core.domain import Budget, Grant, Run, RunStatus
+from core.orchestrator._ledger import Ledger
 
 REGION = "eu-central-1"
+INTERACTIVE = "Interactive check"
 DEPLOYMENT = "gpt-4o-mini"
 NOTES = (
     "Supplier file: on-time delivery 94.1% over 12 months, two late shipments in Q3, "
@@ -59,6 +65,10 @@ def model_turn(children: int, shape: str) -> Any:
     def turn(body: dict[str, Any]) -> Any:
         tools = {t["function"]["name"] for t in body.get("tools", [])}
         results = [m for m in body["messages"] if m.get("role") == "tool"]
+        if INTERACTIVE in json.dumps(body["messages"][:2]):  # the other tenant's one run
+            if len(results) < 2:
+                return ToolCallsReply([ToolCall("count_suppliers", {})])
+            return TextReply("Two checks done: the supplier base is complete.")
         if "spawn_subtasks" not in tools:
             return TextReply(
                 "Risk: low. On-time delivery above 94%, no open disputes. Confidence: 0.8"
@@ -201,24 +211,33 @@ class _SupplierList:
 
         self.count = count
         self.offered = offered
-        self.tool = Tool(
-            name="list_suppliers",
-            description="Every supplier of the plant with its delivery notes.",
-            args_schema={"type": "object", "properties": {}, "additionalProperties": False},
-            binding=EngineBinding(handler="bench", name="list_suppliers"),
-            location=Location.AWS,
-        )
+        empty = {"type": "object", "properties": {}, "additionalProperties": False}
+        self._tools = [
+            Tool(
+                name=name,
+                description=text,
+                args_schema=empty,
+                binding=EngineBinding(handler="bench", name=name),
+                location=Location.AWS,
+            )
+            for name, text in (
+                ("list_suppliers", "Every supplier of the plant with its delivery notes."),
+                ("count_suppliers", "How many suppliers the plant has."),
+            )
+        ]
 
     @property
     def tools(self) -> list[Any]:
-        return [self.tool] if self.offered else []
+        return list(self._tools) if self.offered else []
 
     def find(self, name: str) -> Any:
-        return self.tool if self.offered and name == self.tool.name else None
+        return next((t for t in self.tools if t.name == name), None)
 
     def execute(self, tool: Any, args: Any, ctx: Any) -> Any:
         from core.execution.base import ExecutionResult
 
+        if tool.name == "count_suppliers":
+            return ExecutionResult(status_code=200, body={"suppliers": self.count})
         rows = [{"id": f"S-{n:04d}", "notes": NOTES[:120]} for n in range(self.count)]
         return ExecutionResult(status_code=200, body={"suppliers": rows})
 
@@ -284,15 +303,6 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
     store, queue = make_backend(kind, cfg)
     cfg["create"] = False
     orch = build_orchestrator(store, queue, cfg)
-    parent = orch.create(
-        Run(
-            id=f"run_fan{tag}",
-            goal="Assess the delivery risk of every supplier",
-            grant=Grant(max_children=args.children),
-            planner="openai",
-            budget=Budget(max_running_children=args.children),
-        )
-    )
     procs = [
         subprocess.Popen(
             [sys.executable, __file__, "--worker", json.dumps(cfg)],
@@ -302,12 +312,34 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
         )
         for _ in range(args.workers)
     ]
+    _interactive(orch, queue, f"run_warm{tag}", timeout=120)  # the workers are up
+    idle = _interactive(orch, queue, f"run_idle{tag}", timeout=60) if args.probe else None
+    before = fake.counters
+    parent = orch.create(
+        Run(
+            id=f"run_fan{tag}",
+            goal="Assess the delivery risk of every supplier",
+            grant=Grant(max_children=args.children),
+            planner="openai",
+            budget=Budget(max_running_children=args.children),
+        )
+    )
     started = time.monotonic()
     queue.send(Envelope(run_id=parent.id, expected_version=parent.version, target="local"))
     deadline = started + args.timeout
+    busy: float | None = None
+    ledger = Ledger(store)
+    last_shown = 0.0
     while time.monotonic() < deadline:
         if store.get_run(parent.id, with_steps=False).status.finished:
             break
+        done = len(ledger.read(parent.id, 1).done)
+        if args.probe and busy is None and done >= args.children // 4:
+            # a quarter of the fan-out done: the other tenant's interactive run starts now
+            busy = _interactive(orch, queue, f"run_busy{tag}", timeout=deadline - time.monotonic())
+        if time.monotonic() - last_shown >= 15:
+            last_shown = time.monotonic()
+            print(f"  {kind}: {done}/{args.children} children done", file=sys.stderr)
         time.sleep(0.2)
     elapsed = time.monotonic() - started
     Path(cfg["stop"]).touch()
@@ -316,7 +348,7 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
         out, _ = proc.communicate(timeout=60)
         for key, value in json.loads(out.strip().splitlines()[-1] or "{}").items():
             outcomes[key] = outcomes.get(key, 0) + value
-    counters = fake.counters
+    after = fake.counters
     fake.stop()
     final = store.get_run(parent.id)
     children = [store.get_run(c.id) for c in final.children]
@@ -337,7 +369,9 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
     for run in [final, *children]:
         if run.status is not RunStatus.SUCCEEDED:
             print(f"  {kind}: run {run.id} is {run.status.value}: {run.reason}", file=sys.stderr)
-    tokens = counters.prompt_tokens + counters.completion_tokens
+    tokens = (after.prompt_tokens + after.completion_tokens) - (
+        before.prompt_tokens + before.completion_tokens
+    )
     rate = args.tpm / args.window
     parent_prompt = max(
         (_prompt_tokens(r.body) for r in fake.requests if _is_parent(r.body)), default=0
@@ -347,17 +381,51 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
         "elapsed": elapsed,
         "tokens": tokens,
         "used": tokens / (rate * elapsed),
-        "throttled": counters.throttled,
+        "throttled": after.throttled - before.throttled,
         "fan_used": fan_tokens / (rate * fan_seconds) if fan_seconds else 0.0,
         "errors": outcomes.get("error", 0),
         "dead": dead_letters(kind, cfg),
-        "completions": counters.completions,
+        "completions": after.completions - before.completions,
         "lost": lost,
         "minimum": tokens / rate,
         "deferred": outcomes.get("deferred", 0),
         "parent": final.status.value,
         "parent_prompt": parent_prompt,
+        "idle": idle,
+        "busy": busy,
+        "step_deferrals": sum(s.deferrals for c in children for s in c.steps),
     }
+
+
+def _interactive(orch: Any, queue: Any, run_id: str, *, timeout: float) -> float:
+    """Seconds from start to finish of the other tenant's one run (three model calls)."""
+    from core.queue.base import Envelope
+
+    run = orch.create(
+        Run(
+            id=run_id,
+            goal=f"{INTERACTIVE}: count the suppliers twice",
+            tenant="globex",
+            planner="openai",
+        )
+    )
+    started = time.monotonic()
+    queue.send(Envelope(run_id=run.id, expected_version=run.version, target="local"))
+    while time.monotonic() - started < timeout:
+        done = orch.store.get_run(run.id, with_steps=False)
+        if done.status.finished:
+            if done.status is not RunStatus.SUCCEEDED:
+                print(
+                    f"  interactive run {run_id}: {done.status.value}: {done.reason}",
+                    file=sys.stderr,
+                )
+            took = time.monotonic() - started
+            waits = [(s.deferrals, s.deferred_reason) for s in orch.store.get_run(run.id).steps]
+            if any(n for n, _ in waits):
+                print(f"  interactive run {run_id}: deferred {waits}", file=sys.stderr)
+            return took
+        time.sleep(0.05)
+    return float("nan")
 
 
 def _is_parent(body: dict[str, Any]) -> bool:
@@ -375,7 +443,15 @@ def _prompt_tokens(body: dict[str, Any]) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    parser.add_argument("--children", type=int, default=50)
+    parser.add_argument(
+        "--children", default="50", help="sub-tasks per fan-out; a list runs each: 50,300,1000"
+    )
+    parser.add_argument(
+        "--no-probe",
+        dest="probe",
+        action="store_false",
+        help="skip the other tenant's interactive run (idle, then a quarter into the fan-out)",
+    )
     parser.add_argument(
         "--shape",
         choices=("data", "tokens"),
@@ -384,11 +460,11 @@ def main() -> int:
     )
     parser.add_argument("--workers", type=int, default=3, help="worker processes (>= 2)")
     parser.add_argument("--backends", default="aws,azure")
-    parser.add_argument("--tpm", type=int, default=20_000, help="tokens per window")
-    parser.add_argument("--rpm", type=int, default=60, help="requests per window")
-    parser.add_argument("--window", type=float, default=10.0, help="limit window, seconds")
+    parser.add_argument("--tpm", type=int, default=100_000, help="tokens per window")
+    parser.add_argument("--rpm", type=int, default=600, help="requests per window")
+    parser.add_argument("--window", type=float, default=60.0, help="limit window, seconds")
     parser.add_argument(
-        "--burst", type=float, default=0.08, help="share of the limit a bucket may hand out at once"
+        "--burst", type=float, default=0.05, help="share of the limit a bucket may hand out at once"
     )
     parser.add_argument("--latency", type=float, default=0.05, help="model latency, seconds")
     parser.add_argument("--timeout", type=float, default=240.0)
@@ -396,26 +472,35 @@ def main() -> int:
     if args.worker:
         return worker(json.loads(args.worker))
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    sizes = [int(n) for n in str(args.children).split(",")]
     rows = []
     with emulators() as env:
-        for kind in args.backends.split(","):
-            rows.append(measure(kind.strip(), env, args))
+        for size in sizes:
+            for kind in args.backends.split(","):
+                one = argparse.Namespace(**{**vars(args), "children": size})
+                rows.append({"children": size, **measure(kind.strip(), env, one)})
     print(
-        f"Fan-out of {args.children} child runs, {args.workers} worker processes, limit "
-        f"{args.tpm:,} tokens and {args.rpm} requests per {args.window:g} s, {args.shape}-shaped"
+        f"Fan-out, {args.workers} worker processes, limit {args.tpm:,} tokens and {args.rpm} "
+        f"requests per {args.window:g} s, {args.shape}-shaped, model latency {args.latency:g} s"
     )
     print(
-        f"{'backend':<8} {'TPM used':>8} {'in fan-out':>10} {'429s':>5} {'lost':>5} "
-        f"{'deferred':>8} {'errors':>6} {'DLQ':>4} {'tokens':>7} {'time s':>7} {'min s':>6} "
-        f"{'time/min':>8} {'parent prompt':>13} {'parent':>9}"
+        f"{'children':>8} {'backend':<7} {'TPM used':>8} {'in fan-out':>10} {'429s':>5} "
+        f"{'lost':>5} {'deferred':>8} {'errors':>6} {'DLQ':>4} {'tokens':>9} {'time s':>7} "
+        f"{'min s':>6} {'time/min':>8} {'parent prompt':>13} {'parent':>9} "
+        f"{'other tenant idle/busy s':>24}"
     )
     for r in rows:
+        probe = (
+            f"{r['idle']:.2f} / {r['busy']:.2f} ({r['busy'] / r['idle']:.1f}x)"
+            if r["idle"] and r["busy"]
+            else "-"
+        )
         print(
-            f"{r['backend']:<8} {r['used']:>8.1%} {r['fan_used']:>10.1%} {r['throttled']:>5} "
-            f"{r['lost']:>5} {r['deferred']:>8} {r['errors']:>6} {r['dead']:>4} "
-            f"{r['tokens']:>7,} "
-            f"{r['elapsed']:>7.1f} {r['minimum']:>6.1f} {r['elapsed'] / r['minimum']:>8.2f} "
-            f"{r['parent_prompt']:>13,} {r['parent']:>9}"
+            f"{r['children']:>8} {r['backend']:<7} {r['used']:>8.1%} {r['fan_used']:>10.1%} "
+            f"{r['throttled']:>5} {r['lost']:>5} {r['deferred']:>8} {r['errors']:>6} "
+            f"{r['dead']:>4} {r['tokens']:>9,} {r['elapsed']:>7.1f} {r['minimum']:>6.1f} "
+            f"{r['elapsed'] / r['minimum']:>8.2f} {r['parent_prompt']:>13,} {r['parent']:>9} "
+            f"{probe:>24}"
         )
     return 0
 

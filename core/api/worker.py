@@ -229,7 +229,8 @@ def _advance_in_slot(envelope: Envelope, head: Run, work: _Slice) -> WorkOutcome
     if cap is not None:
         grant = cap.slots.acquire(slot_key, head.id, cap.per_tenant)
         if not grant.granted:
-            return _defer(envelope, head, work, grant.retry_after, stall_check=False)
+            why = f"tenant {head.tenant} has all its {cap.per_tenant} slots in use"
+            return _defer(envelope, head, work, grant.retry_after, stall_check=False, why=why)
     try:
         # The consumer span continues the sender's trace; the advance nests under it.
         with work.orchestrator.tracing.receive(envelope):
@@ -237,6 +238,7 @@ def _advance_in_slot(envelope: Envelope, head: Run, work: _Slice) -> WorkOutcome
                 envelope.run_id,
                 expected_version=envelope.expected_version,
                 max_steps=work.max_steps,
+                deferred=(envelope.deferrals, envelope.deferred_reason),
             )
     finally:
         if cap is not None:
@@ -249,8 +251,8 @@ def _after_advance(envelope: Envelope, outcome: AdvanceOutcome, work: _Slice) ->
     match outcome:
         case HandedOff(run, target):
             return WorkOutcome(Outcome.HANDED_OFF, run.id, run.version, run.status, target)
-        case Throttled(run, delay):
-            return _defer(envelope, run, work, delay, stall_check=False)
+        case Throttled(run, delay, reason):
+            return _defer(envelope, run, work, delay, stall_check=False, why=reason)
         case Yielded(run) if run.version != envelope.expected_version:
             return _send_on(envelope, run, work)
         case _:
@@ -305,16 +307,33 @@ def _stall_wait(head: Run, orchestrator: Orchestrator) -> float | None:
 
 
 def _defer(
-    envelope: Envelope, run: Run, work: _Slice, wait: float, *, stall_check: bool = True
+    envelope: Envelope,
+    run: Run,
+    work: _Slice,
+    wait: float,
+    *,
+    stall_check: bool = True,
+    why: str | None = None,
 ) -> WorkOutcome:
     """Put the run back on this cloud's queue, visible again after ``wait`` seconds.
 
     Only stall checks count as attempts (``MAX_STALL_CHECKS``): a run deferred for lack of
-    budget many times must still be taken over if a worker dies while advancing it."""
+    budget many times must still be taken over if a worker dies while advancing it. Budget
+    deferrals (``why``) are counted on the message and recorded on the run's next step."""
     if run.status.finished:
         return WorkOutcome(Outcome.STALE, run.id, run.version, run.status)
     delay = min(MAX_DELAY_SECONDS, max(1, math.ceil(wait)))
-    base = envelope.retry() if stall_check else envelope.model_copy(update={"sent_at": utcnow()})
+    base = (
+        envelope.retry()
+        if stall_check
+        else envelope.model_copy(
+            update={
+                "sent_at": utcnow(),
+                "deferrals": envelope.deferrals + 1,
+                "deferred_reason": (why or "")[:500] or None,
+            }
+        )
+    )
     again = base.model_copy(
         update={"expected_version": run.version, "kind": EnvelopeKind.ADVANCE, "child_id": None}
     )

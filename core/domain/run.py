@@ -168,6 +168,11 @@ class Step(BaseModel):
     help_request: str | None = None
     error: str | None = None
     usage: Usage = Field(default_factory=Usage)
+    deferrals: int = 0
+    """Times in a row the run went back on its queue for lack of budget (the shared model or
+    tool limits were spent, the tenant's slots were full) before this step was planned."""
+    deferred_reason: str | None = None
+    """Why, the last time."""
     started_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
 

@@ -133,10 +133,18 @@ class Orchestrator:
         return self.store.create_run(run)
 
     def advance(
-        self, run_id: str, *, expected_version: int | None = None, max_steps: int | None = None
+        self,
+        run_id: str,
+        *,
+        expected_version: int | None = None,
+        max_steps: int | None = None,
+        deferred: tuple[int, str | None] = (0, None),
     ) -> AdvanceOutcome:
         """Advance a run until it finishes, pauses, is handed off, is throttled, or
         ``max_steps`` planned steps pass; returns why it stopped, with the run.
+
+        ``deferred``: how many times (and why, last) the message was put back for lack of
+        budget before this advance; recorded on the next step planned.
 
         With ``expected_version`` (from a queue message), a run that has moved on since the
         message was sent is returned untouched as ``Stale``: the message was a duplicate or
@@ -147,14 +155,16 @@ class Orchestrator:
             return Stale(run, expected_version)
         with self.tracing.advance(run) as span:
             try:
-                outcome = self._loop(run, max_steps)
+                outcome = self._loop(run, max_steps, deferred)
             except ConflictError:
                 # Another worker advanced this run since we read it; it owns the run now.
                 outcome = LostRace(self.store.get_run(run_id))
             self.tracing.finished(span, outcome.run, outcome=outcome.kind.value)
         return outcome
 
-    def _loop(self, run: Run, max_steps: int | None) -> AdvanceOutcome:
+    def _loop(
+        self, run: Run, max_steps: int | None, deferred: tuple[int, str | None] = (0, None)
+    ) -> AdvanceOutcome:
         planned = 0
         above = lineage(self.store, run)  # a child stops when a run above it was stopped
         while (rests := resting(run)) is None:
@@ -170,7 +180,7 @@ class Orchestrator:
                 return Yielded(run)
             else:
                 with self.tracing.step(run, len(run.steps)):
-                    turn = self._think(run)
+                    turn = self._think(run, deferred if planned == 0 else (0, None))
                     planned += 1
                     if isinstance(turn, Run) and self._acts_next(turn, above):
                         turn = self._act(turn, turn.steps[-1])
@@ -267,7 +277,7 @@ class Orchestrator:
 
     # -- think --------------------------------------------------------------------------
 
-    def _think(self, run: Run) -> Turn:
+    def _think(self, run: Run, deferred: tuple[int, str | None] = (0, None)) -> Turn:
         catalog = self.catalogs(run)
         planner = self.planners(run)
         stored = (run.status, run.owner)
@@ -290,6 +300,7 @@ class Orchestrator:
             return Throttled(run, exc.wait, exc.message)
         except PlannerError as exc:
             return self._planner_failed(run, exc)
+        step.deferrals, step.deferred_reason = deferred
         return self._record(run, step, approvals)
 
     def _record(self, run: Run, step: Step, approvals: list[Approval]) -> Run:

@@ -56,6 +56,9 @@ class Envelope(BaseModel):
     """The parent run to notify when this run finishes (sub-runs)."""
     child_id: str | None = None
     """For ``child_done``: which child finished."""
+    deferrals: int = Field(default=0, ge=0)
+    """Times in a row this run was put back for lack of budget (recorded on its next step)."""
+    deferred_reason: str | None = Field(default=None, max_length=500)
     sender: Cloud | None = None
     """The cloud that sent the message (handoff bookkeeping, traces)."""
     id: str = Field(default_factory=lambda: uuid.uuid4().hex)

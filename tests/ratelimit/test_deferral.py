@@ -345,3 +345,21 @@ def test_a_request_that_can_never_fit_fails_at_once_naming_the_sizes(
         assert "2,000 tokens" in (run.error or "") and needle in (run.error or "")
         assert "can never be sent" in (run.error or "")
         assert fake.counters.completions == 0  # nothing went to the model
+
+
+def test_the_next_step_records_how_often_and_why_the_run_was_put_back() -> None:
+    rig = Rig(ScriptedPlanner([Plan(final_answer="a")]))
+    slots = Slots(rig.store, clock=rig.clock)
+    cap = TenantCap(slots, per_tenant=1)
+    assert slots.acquire("tenant:acme", "run_busy", 1).granted  # another worker's run
+    rig.start("run_a", tenant="acme")
+    for _ in range(3):
+        [out] = rig.work(tenant_cap=cap)
+        assert out.outcome is Outcome.DEFERRED
+        rig.clock.now += out.delay or 0
+    slots.release("tenant:acme", "run_busy")
+    [done] = rig.work(tenant_cap=cap)
+    assert done.status is RunStatus.SUCCEEDED
+    [step] = rig.store.get_run("run_a").steps
+    assert step.deferrals == 3
+    assert "tenant acme has all its 1 slots in use" in (step.deferred_reason or "")
