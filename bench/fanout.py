@@ -120,7 +120,10 @@ def make_backend(kind: str, cfg: dict[str, Any]) -> tuple[Any, Any]:
             store.create_table()
             urls = create_sqs_queue(client("sqs"), cfg["queue"], visibility_timeout=60)
             cfg["queue_url"], cfg["dlq_url"] = urls.queue_url, urls.dlq_url
-        return store, SqsQueue(client("sqs"), cfg["queue_url"], dlq_url=cfg["dlq_url"])
+        sqs = SqsQueue(
+            client("sqs"), cfg["queue_url"], dlq_url=cfg["dlq_url"], wait_seconds=cfg.get("poll", 0)
+        )
+        return store, sqs
     from azure.data.tables import TableServiceClient
 
     from core.queue import AzureStorageQueue, azure_queue_client
@@ -248,7 +251,7 @@ class _SupplierList:
 def worker(cfg: dict[str, Any]) -> int:
     from core.api.worker import process_envelope
 
-    store, queue = make_backend(cfg["kind"], cfg)
+    store, queue = make_backend(cfg["kind"], {**cfg, "poll": 1})  # SQS long polls, as Lambda
     orch = build_orchestrator(store, queue, cfg)
     stop = Path(cfg["stop"])
     counts: dict[str, int] = {}
@@ -313,6 +316,7 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
         for _ in range(args.workers)
     ]
     _interactive(orch, queue, f"run_warm{tag}", timeout=120)  # the workers are up
+    time.sleep(3 * args.window * args.burst)  # the buckets are full again
     idle = _interactive(orch, queue, f"run_idle{tag}", timeout=60) if args.probe else None
     before = fake.counters
     parent = orch.create(
@@ -321,7 +325,7 @@ def measure(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[st
             goal="Assess the delivery risk of every supplier",
             grant=Grant(max_children=args.children),
             planner="openai",
-            budget=Budget(max_running_children=args.children),
+            budget=Budget(max_running_children=args.running),
         )
     )
     started = time.monotonic()
@@ -466,7 +470,12 @@ def main() -> int:
     parser.add_argument(
         "--burst", type=float, default=0.05, help="share of the limit a bucket may hand out at once"
     )
-    parser.add_argument("--latency", type=float, default=0.05, help="model latency, seconds")
+    parser.add_argument(
+        "--latency", type=float, default=0.5, help="model latency per request, seconds"
+    )
+    parser.add_argument(
+        "--running", type=int, default=50, help="children in flight at once (the parent's cap)"
+    )
     parser.add_argument("--timeout", type=float, default=240.0)
     args = parser.parse_args()
     if args.worker:

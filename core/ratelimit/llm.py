@@ -141,7 +141,9 @@ class RateLimitedPlanner:
         )
         if not grant.granted:
             raise BudgetSpent(
-                f"model deployment budget spent ({self._tpm.name})", retry_after=grant.retry_after
+                f"model deployment budget spent ({self._tpm.name}); tenant "
+                f"{ctx.tenant or 'default'}'s turn in {grant.retry_after:.1f} s",
+                retry_after=grant.retry_after,
             )
         try:
             plan = self.inner.plan(ctx)
