@@ -113,11 +113,17 @@ def make_backend(kind: str, cfg: dict[str, Any]) -> tuple[Any, Any]:
                 aws_secret_access_key="testing",
             )
 
-        store = DynamoDBStore(client("dynamodb"), cfg["table"])
+        # a parent holding 1,000 child references is claim-checked to S3, as deployed
+        store = DynamoDBStore(
+            client("dynamodb"), cfg["table"], s3_client=client("s3"), bucket=cfg["table"]
+        )
         if cfg.get("create"):
             from core.queue import create_sqs_queue
 
             store.create_table()
+            client("s3").create_bucket(
+                Bucket=cfg["table"], CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
             urls = create_sqs_queue(client("sqs"), cfg["queue"], visibility_timeout=60)
             cfg["queue_url"], cfg["dlq_url"] = urls.queue_url, urls.dlq_url
         sqs = SqsQueue(
@@ -125,15 +131,18 @@ def make_backend(kind: str, cfg: dict[str, Any]) -> tuple[Any, Any]:
         )
         return store, sqs
     from azure.data.tables import TableServiceClient
+    from azure.storage.blob import BlobServiceClient
 
     from core.queue import AzureStorageQueue, azure_queue_client
     from core.state.table import TableStore
 
     service = TableServiceClient.from_connection_string(cfg["conn"])
-    store = TableStore(service, cfg["table"])
+    blobs = BlobServiceClient.from_connection_string(cfg["conn"]).get_container_client(cfg["table"])
+    store = TableStore(service, cfg["table"], blob_container_client=blobs)
     queue = AzureStorageQueue(azure_queue_client(cfg["queue"], connection_string=cfg["conn"]))
     if cfg.get("create"):
         store.create_table()
+        blobs.create_container()
         queue.create_queues()
     return store, queue
 

@@ -252,6 +252,10 @@ class StepView(ApiModel):
     help_request: str | None
     error: str | None
     usage: Usage
+    deferrals: int = 0
+    """Times in a row the run went back on its queue for lack of budget before this step."""
+    deferred_reason: str | None = None
+    """Why, the last time (the spent bucket and the tenant's turn, full tenant slots)."""
     started_at: datetime
     ended_at: datetime | None
 

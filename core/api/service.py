@@ -34,6 +34,7 @@ from core.api.router import Reply, RequestContext
 from core.api.views import approval_view, run_head, run_view
 from core.domain import Budget, HttpBinding, Run, RunStatus
 from core.errors import ConflictError, NotFoundError, PaddockError, SpecError
+from core.orchestrator.children import fanin_progress
 from core.state.base import KILL_GLOBAL, kill_scope_tenant
 
 if TYPE_CHECKING:
@@ -191,7 +192,9 @@ class ApiService:
             return self.deps.store.get_run(run.id, with_steps=False), True
 
     def get_run(self, ctx: RequestContext) -> Reply:
-        return Reply(200, run_view(self._visible_run(ctx)))
+        run = self._visible_run(ctx)
+        progress = fanin_progress(self.deps.store, run)
+        return Reply(200, run_view(run.model_copy(update={"reason": progress or run.reason})))
 
     def list_runs(self, ctx: RequestContext) -> Reply:
         q: RunListQuery = ctx.query

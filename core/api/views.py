@@ -71,6 +71,8 @@ def step_view(step: Step) -> StepView:
         help_request=step.help_request,
         error=step.error,
         usage=step.usage,
+        deferrals=step.deferrals,
+        deferred_reason=step.deferred_reason,
         started_at=step.started_at,
         ended_at=step.ended_at,
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from core.domain import Run, RunStatus
 from core.errors import ConflictError
 from core.ratelimit.bucket import RateLimitContention
 from core.state.base import RunStore
@@ -111,6 +112,17 @@ class Ledger:
                 continue
             return _tally(value, added=bool(new))
         raise RateLimitContention(f"could not update the fan-in ledger {name}")
+
+
+def fanin_progress(store: RunStore, run: Run) -> str | None:
+    """ "waiting for N child run(s): K finished" for a waiting parent, from its ledger (the
+    parent's own records are brought up to date only when the last child finishes)."""
+    if run.status is not RunStatus.WAITING or not run.children:
+        return None
+    step_index = run.children[-1].step_index
+    tally = Ledger(store).read(run.id, step_index)
+    total = tally.total or sum(1 for c in run.children if c.step_index == step_index)
+    return f"waiting for {total} child run(s): {len(tally.done)} finished"
 
 
 def _tally(value: dict[str, float], *, added: bool) -> Tally:

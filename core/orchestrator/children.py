@@ -11,10 +11,13 @@ How it fits together:
    up to ``Budget.max_running_children`` of them are sent to their queue, and the parent is
    checkpointed as ``waiting``. The worker then lets the parent go.
 3. A child that finishes sends ``child_done`` to its parent's queue
-   (:meth:`ChildRuns.child_finished`). The worker calls :meth:`ChildRuns.collect`, which
-   records finished children, launches the next ones under the cap and, once every child of a
-   call has finished, writes the call's result (every child's status, result and error: a
-   failed child is reported, never lost) and sets the parent running again.
+   (:meth:`ChildRuns.child_finished`). The worker calls :meth:`ChildRuns.collect`, which adds
+   the child to the step's fan-in ledger (``core.orchestrator._ledger``: one small record, so
+   a finishing child never rewrites a parent holding a thousand child references), launches
+   the next ones under the cap (the only time the parent's head is rewritten) and, once the
+   ledger holds every child of the step, reads each child once, writes each call's result
+   (every child's status, result and error: a failed child is reported, never lost) and sets
+   the parent running again.
    Exactly one worker plans the woken parent: the one whose compare-and-swap set it running
    (this ``collect`` or the spawner's own, for children that finished before the parent was
    checkpointed ``waiting``).
@@ -66,7 +69,7 @@ from core.orchestrator._child_specs import (
     with_subtask_tool,
 )
 from core.orchestrator._fanout import FANOUT_TOOL, fanin_result, fanout_from_data
-from core.orchestrator._ledger import Ledger, Tally, child_id, child_key
+from core.orchestrator._ledger import Ledger, Tally, child_id, child_key, fanin_progress
 from core.orchestrator._narrowing import narrow_budget, narrow_grant
 from core.queue.base import Envelope, EnvelopeKind, TaskQueue
 from core.ratelimit.bucket import RateLimitContention
@@ -79,6 +82,7 @@ __all__ = [
     "ChildSpecError",
     "Collected",
     "Resolver",
+    "fanin_progress",
     "narrow_budget",
     "narrow_grant",
     "subtask_tool",

@@ -25,8 +25,9 @@ from core.state.base import RunStore
 
 TokenEstimator = Callable[[PlanContext], int]
 CREDIT_SHARE = 0.5
-"""Of a deployment's burst, the part lent to tenants far below their share (so a tenant's one
-interactive run is not deferred behind another's fan-out) instead of held in the bucket."""
+"""Of a deployment's token burst, the part lent to tenants far below their share (so a tenant's
+one interactive run is not deferred behind another's fan-out) instead of held in the bucket.
+The request bucket lends nothing: its burst may be a single request."""
 UNLIMITED = 1e12
 """Per minute: what a limit that is not set stands at when the other one is."""
 
@@ -79,7 +80,6 @@ class DeploymentLimits:
             self.requests_per_minute,
             window_seconds=self.window_seconds,
             burst=self.burst,
-            credit_share=CREDIT_SHARE,
         )
 
 

@@ -28,6 +28,7 @@ from core.orchestrator._fanout import (
     RESULTS_TOOL,
     fanout_from_data,
 )
+from core.orchestrator.children import fanin_progress
 from core.planner.base import PlanContext
 from core.queue.base import Envelope
 from core.state.memory import MemoryStore
@@ -213,3 +214,19 @@ def test_finishing_children_do_not_rewrite_the_parent_each_time(running: int) ->
     # each child is read a bounded number of times, not once per sibling that finished
     children = [r for r in store.reads.keys() | store.heads.keys() if r != "run_wide"]
     assert max(store.reads[r] + store.heads[r] for r in children) <= 8
+
+
+def test_a_waiting_parent_shows_how_many_children_have_finished() -> None:
+    world = World()
+    world.start(5, running=2)
+    world.step()  # the parent spawns and launches two
+    parent = world.store.get_run("run_parent")
+    assert fanin_progress(world.store, parent) == "waiting for 5 child run(s): 0 finished"
+    world.step()  # the two run and tell the parent
+    world.step()  # their child_done messages: recorded, two more launched
+    parent = world.store.get_run("run_parent")
+    assert parent.status is RunStatus.WAITING
+    assert fanin_progress(world.store, parent) == "waiting for 5 child run(s): 2 finished"
+    world.drain()
+    done = world.store.get_run("run_parent")
+    assert done.status is RunStatus.SUCCEEDED and fanin_progress(world.store, done) is None
