@@ -240,12 +240,12 @@ class ChildRuns:
         tally = self._ledger.finish(parent_id, step_index, [key])
         if tally.total == 0:  # no ledger (spawned before it existed): read the parent
             return self._sweep(parent_id)
-        if not tally.added:  # already recorded: the caller checks the parent for a stalled wake
-            return Collected(self.store.get_run(parent_id, with_steps=False), False, tally.left)
-        if tally.left == 0:
+        if tally.left == 0:  # also for a duplicate: the worker that recorded it may have died
             return self._gather(parent_id, step_index)
         if tally.unlaunched > 0:
             return self._launch_more(parent_id, step_index, tally)
+        if not tally.added:  # already recorded: the caller checks the parent for a stalled wake
+            return Collected(self.store.get_run(parent_id, with_steps=False), False, tally.left)
         return Collected(None, False, tally.left)
 
     def _sweep(self, parent_id: str) -> Collected:

@@ -28,6 +28,7 @@ from core.orchestrator._fanout import (
     RESULTS_TOOL,
     fanout_from_data,
 )
+from core.orchestrator._ledger import Ledger
 from core.orchestrator.children import fanin_progress
 from core.planner.base import PlanContext
 from core.queue.base import Envelope
@@ -230,3 +231,26 @@ def test_a_waiting_parent_shows_how_many_children_have_finished() -> None:
     world.drain()
     done = world.store.get_run("run_parent")
     assert done.status is RunStatus.SUCCEEDED and fanin_progress(world.store, done) is None
+
+
+@pytest.mark.parametrize(("count", "running"), [(3, 10), (5, 2)])
+def test_a_worker_that_died_after_recording_a_child_does_not_strand_the_parent(
+    count: int, running: int
+) -> None:
+    world = World()
+    world.start(count, running=running)
+    world.step()  # the parent spawns
+    world.step()  # the launched children run; their child_done messages are queued
+    finished = [
+        c.id
+        for c in world.store.get_run("run_parent").children
+        if world.store.get_run(c.id, with_steps=False).status.finished
+    ]
+    assert finished
+    # A worker recorded them in the ledger and died before gathering or launching the next:
+    # the messages come back as duplicates.
+    Ledger(world.store).finish("run_parent", 0, [c.removeprefix("run_parent-") for c in finished])
+    world.drain()
+    parent = world.store.get_run("run_parent")
+    assert parent.status is RunStatus.SUCCEEDED
+    assert all(c.status is RunStatus.SUCCEEDED for c in parent.children)
