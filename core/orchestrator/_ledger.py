@@ -4,7 +4,7 @@ that holds a thousand child references.
 
 One ``RunStore`` counter per parent and step (``fanin:<parent>:<step>``) holds ``total`` (the
 step's children), ``unlaunched`` (a hint: children not yet sent, so finishing ones should
-launch more) and one key per finished child (its id after the parent's, ``"<step>-<call>-<n>"``).
+launch more) and one key per finished child (``"<call>-<n>"``, from its id).
 Adding a key is a compare-and-set, so of two workers recording the last child exactly one sees
 the ledger complete; a duplicate message finds its key already there.
 """
@@ -23,17 +23,21 @@ _META = ("total", "unlaunched")
 _ATTEMPTS = 50
 
 
+MAX_PER_STEP = 2000
+"""Children one step may spawn: the ledger's keys (about 14 characters each) stay under an Azure
+Table property's 64 KB (32,768 UTF-16 characters)."""
+
+
 def child_key(parent_id: str, child_id: str) -> tuple[int, str] | None:
-    """(step index, ledger key) of a child id made by ``ChildRuns.spawn``; ``None`` for an id
-    of another shape."""
+    """(step index, ledger key ``"<call>-<n>"``) of a child id made by ``ChildRuns.spawn``;
+    ``None`` for an id of another shape."""
     prefix = f"{parent_id}-"
     if not child_id.startswith(prefix):
         return None
-    key = child_id[len(prefix) :]
-    parts = key.split("-")
+    parts = child_id[len(prefix) :].split("-")
     if len(parts) != 3 or not all(p.isdigit() for p in parts):
         return None
-    return int(parts[0]), key
+    return int(parts[0]), f"{parts[1]}-{parts[2]}"
 
 
 def child_id(parent_id: str, step_index: int, call_index: int, n: int) -> str:

@@ -69,7 +69,14 @@ from core.orchestrator._child_specs import (
     with_subtask_tool,
 )
 from core.orchestrator._fanout import FANOUT_TOOL, fanin_result, fanout_from_data
-from core.orchestrator._ledger import Ledger, Tally, child_id, child_key, fanin_progress
+from core.orchestrator._ledger import (
+    MAX_PER_STEP,
+    Ledger,
+    Tally,
+    child_id,
+    child_key,
+    fanin_progress,
+)
 from core.orchestrator._narrowing import narrow_budget, narrow_grant
 from core.queue.base import Envelope, EnvelopeKind, TaskQueue
 from core.ratelimit.bucket import RateLimitContention
@@ -155,8 +162,9 @@ class ChildRuns:
         """Create and launch the children of ``calls`` (allowed calls of ``step``) and mark
         ``run`` waiting. Mutates ``run`` and ``step``; the caller checkpoints them.
 
-        A call whose resolver fails, or that would exceed ``Grant.max_children``, ends in
-        ``error`` with the reason and spawns nothing. Children are created (``create``,
+        A call whose resolver fails, or that would exceed ``Grant.max_children`` (or
+        ``MAX_PER_STEP`` children in the step), ends in ``error`` with the reason and spawns
+        nothing. Children are created (``create``,
         idempotent by id) and sent before the caller's checkpoint: if that checkpoint loses
         a race, the winner spawned the very same children and the extra messages are dropped
         as duplicates.
@@ -168,6 +176,9 @@ class ChildRuns:
                 specs = self.resolvers[call.tool](run, call)
             except ChildSpecError as exc:
                 _fail_call(call, exc.message, now)
+                continue
+            if total - len(run.children) + len(specs) > MAX_PER_STEP:  # this step's children
+                _fail_call(call, f"more than {MAX_PER_STEP} child runs in one step", now)
                 continue
             if total + len(specs) > run.grant.max_children:
                 _fail_call(

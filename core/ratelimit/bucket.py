@@ -128,6 +128,10 @@ class RateLimiter:
 
 
 _PARTY_FIELDS = ("line", "use", "used_at", "claim", "until")
+MAX_PARTIES = 64
+"""Parties one bucket record keeps (the most recently active): the record stays a few KB, under
+an Azure Table property's 64 KB, however many tenants share a deployment. A party dropped from
+it counts as new the next time it asks."""
 
 
 class _Bucket:
@@ -159,6 +163,10 @@ class _Bucket:
 
     @property
     def value(self) -> dict[str, float]:
+        if len(self.parties) > MAX_PARTIES:
+            recent = sorted(self.parties, key=lambda p: max(self.parties[p].values()))
+            for party in recent[: len(self.parties) - MAX_PARTIES]:
+                del self.parties[party]
         out = {"tokens": self.tokens, "ts": self.now}
         for party, fields in self.parties.items():
             out.update({f"{field}:{party}": n for field, n in fields.items()})

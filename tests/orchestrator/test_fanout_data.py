@@ -19,6 +19,7 @@ from core.domain import (
     Run,
     RunStatus,
     Step,
+    utcnow,
 )
 from core.errors import PlannerError
 from core.orchestrator._child_specs import ChildSpecError
@@ -28,7 +29,7 @@ from core.orchestrator._fanout import (
     RESULTS_TOOL,
     fanout_from_data,
 )
-from core.orchestrator._ledger import Ledger
+from core.orchestrator._ledger import MAX_PER_STEP, Ledger, child_key
 from core.orchestrator.children import fanin_progress
 from core.planner.base import PlanContext
 from core.queue.base import Envelope
@@ -249,8 +250,39 @@ def test_a_worker_that_died_after_recording_a_child_does_not_strand_the_parent(
     assert finished
     # A worker recorded them in the ledger and died before gathering or launching the next:
     # the messages come back as duplicates.
-    Ledger(world.store).finish("run_parent", 0, [c.removeprefix("run_parent-") for c in finished])
+    keys = [found[1] for c in finished if (found := child_key("run_parent", c)) is not None]
+    assert len(keys) == len(finished)
+    Ledger(world.store).finish("run_parent", 0, keys)
     world.drain()
     parent = world.store.get_run("run_parent")
     assert parent.status is RunStatus.SUCCEEDED
     assert all(c.status is RunStatus.SUCCEEDED for c in parent.children)
+
+
+def test_one_step_spawns_at_most_the_ledgers_worth_of_children() -> None:
+    world = World()
+    suppliers = _suppliers(700, failing=0)  # three fan-outs of 700: the third is one too many
+    run = Run(
+        id="run_two",
+        goal="g",
+        inputs={"suppliers": suppliers},
+        grant=Grant(max_children=MAX_PER_STEP * 2),
+    )
+    step = Step(
+        index=0,
+        calls=[
+            CallRecord(
+                call_id=f"f{n}",
+                tool=FANOUT_TOOL,
+                args={"over": {"input": "suppliers"}, "goal": "assess {id}"},
+            )
+            for n in range(3)
+        ],
+    )
+    run.steps.append(step)
+    world.children.spawn(run, step, step.calls, create=world.orch.create, now=utcnow())
+    first, second, third = step.calls
+    assert first.status is second.status is CallStatus.EXECUTING
+    assert len(run.children) == 2 * len(suppliers) <= MAX_PER_STEP
+    assert third.status is CallStatus.ERROR
+    assert f"more than {MAX_PER_STEP} child runs in one step" in (third.error or "")

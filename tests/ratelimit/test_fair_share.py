@@ -4,9 +4,12 @@ tokens kept for it while another tenant's fan-out drains the rest."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from core.ratelimit import Limit, RateLimiter
+from core.ratelimit.bucket import MAX_PARTIES
 from core.state.memory import MemoryStore
 
 TPM = Limit("model:tpm", capacity=1000, per_seconds=10)  # 100 tokens a second
@@ -103,3 +106,17 @@ def test_a_limit_that_lends_nothing_never_goes_below_empty() -> None:
     limiter = RateLimiter(MemoryStore(), clock=Clock())
     assert limiter.try_acquire(TPM, 1000, party="acme").granted
     assert not limiter.try_acquire(TPM, 100, party="globex").granted
+
+
+def test_the_record_keeps_the_most_recently_active_parties_only() -> None:
+    clock = Clock()
+    store = MemoryStore()
+    limiter = RateLimiter(store, clock=clock)
+    for n in range(MAX_PARTIES + 40):
+        clock.now += 0.01
+        limiter.try_acquire(TPM, 1, party=f"tenant-{n}")
+    value = store.get_counter(f"ratelimit:{TPM.name}").value
+    kept = {k.partition(":")[2] for k in value if ":" in k}
+    assert len(kept) == MAX_PARTIES
+    assert f"tenant-{MAX_PARTIES + 39}" in kept and "tenant-0" not in kept
+    assert len(json.dumps(value)) < 16_000
