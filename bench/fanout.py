@@ -490,7 +490,14 @@ def main() -> int:
     if args.worker:
         return worker(json.loads(args.worker))
     os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-    sizes = [int(n) for n in str(args.children).split(",")]
+    try:
+        sizes = [int(n) for n in str(args.children).split(",")]
+    except ValueError:
+        parser.error(
+            f"--children takes sizes separated by commas, e.g. 50,300,1000: {args.children!r}"
+        )
+    if any(n < 1 for n in sizes):
+        parser.error("--children: every size must be at least 1")
     rows = []
     with emulators() as env:
         for size in sizes:

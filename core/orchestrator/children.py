@@ -246,7 +246,7 @@ class ChildRuns:
         return self._sweep(parent_id)
 
     def _child_done(self, parent_id: str, child_id: str, step_index: int, key: str) -> Collected:
-        if not self._finished(child_id):
+        if not self._finished(child_id, missing=False):  # unknown ids are never counted
             return Collected(None, False, None)
         tally = self._ledger.finish(parent_id, step_index, [key])
         if tally.total == 0:  # no ledger (spawned before it existed): read the parent
@@ -351,11 +351,13 @@ class ChildRuns:
             "child_done message will be delivered again"
         )
 
-    def _finished(self, child_id: str) -> bool:
+    def _finished(self, child_id: str, *, missing: bool = True) -> bool:
+        """Whether the child finished; a child missing from the store counts as ``missing``
+        (the sweep, which reads the parent's own references, gathers it as failed)."""
         try:
             return self.store.get_run(child_id, with_steps=False).status.finished
         except NotFoundError:
-            return True  # gathered as failed: "missing from the store"
+            return missing
 
     def _outcome(self, child_id: str) -> Run | None:
         try:

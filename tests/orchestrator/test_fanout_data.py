@@ -286,3 +286,16 @@ def test_one_step_spawns_at_most_the_ledgers_worth_of_children() -> None:
     assert len(run.children) == 2 * len(suppliers) <= MAX_PER_STEP
     assert third.status is CallStatus.ERROR
     assert f"more than {MAX_PER_STEP} child runs in one step" in (third.error or "")
+
+
+def test_a_child_done_for_a_run_that_does_not_exist_is_not_counted() -> None:
+    world = World()
+    world.start(3)
+    world.step()  # the parent spawns
+    forged = world.children.collect("run_parent", child_id="run_parent-0-0-99")
+    assert not forged.woke
+    assert Ledger(world.store).read("run_parent", 0).done == frozenset()
+    world.drain()
+    parent = world.store.get_run("run_parent")
+    assert parent.status is RunStatus.SUCCEEDED
+    assert json.loads(parent.result or "")["succeeded"] == 3
